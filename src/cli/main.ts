@@ -1,0 +1,76 @@
+// `x0` / `x0tta6bl4`: one binary, subcommands. Each subcommand has --help and returns an exit code.
+import { runHelloAgent } from '../agent/hello-agent.js';
+import { agentVersion } from '../agent/version.js';
+import type { Platform } from '../platform/types.js';
+import { parseArgs, parseHostPort } from './args.js';
+
+export type Command = (platform: Platform, args: readonly string[]) => Promise<number>;
+
+interface CommandEntry {
+  readonly summary: string;
+  readonly run: Command;
+}
+
+const helloHelp = `usage: x0 hello --name NAME --listen [HOST:]PORT --peer [HOST:]PORT [--interval-ms N] [--timeout-ms N]
+
+Sends signed hellos (CBOR, Ed25519) over UDP to a peer agent until each side has verified the
+other's hello; prints what it received. Exit 0 on success, 1 on timeout, 2 on bad arguments.
+`;
+
+async function helloCommand(platform: Platform, args: readonly string[]): Promise<number> {
+  const parsed = parseArgs(args, { name: 'string', listen: 'string', peer: 'string', 'interval-ms': 'string', 'timeout-ms': 'string', help: 'boolean' });
+  if (!parsed.ok) return usageError(platform, parsed.error, helloHelp);
+  if (parsed.flags.help === true) return printHelp(platform, helloHelp);
+  const listen = parseHostPort(String(parsed.flags.listen ?? ''));
+  const peer = parseHostPort(String(parsed.flags.peer ?? ''));
+  const name = parsed.flags.name;
+  const intervalMs = Number(parsed.flags['interval-ms'] ?? 200);
+  const timeoutMs = Number(parsed.flags['timeout-ms'] ?? 10_000);
+  if (typeof name !== 'string' || name.length === 0) return usageError(platform, '--name is required', helloHelp);
+  if (listen === null || peer === null) return usageError(platform, '--listen and --peer need [HOST:]PORT', helloHelp);
+  if (!(intervalMs >= 10) || !(timeoutMs >= intervalMs)) return usageError(platform, '--interval-ms must be >= 10 and --timeout-ms >= it', helloHelp);
+  const result = await runHelloAgent(platform, { name, listen, peer, intervalMs, timeoutMs });
+  const rejected = Object.entries(result.rejected).map(([reason, count]) => `${reason}=${count}`).join(' ');
+  platform.stdout(`[${name}] ${result.ok ? 'done' : 'failed'}: sent ${result.sent}, verified ${result.received.length}${rejected ? `, rejected ${rejected}` : ''}\n`);
+  return result.ok ? 0 : 1;
+}
+
+const commands = new Map<string, CommandEntry>([
+  ['hello', { summary: 'exchange signed hellos with a peer agent over UDP', run: helloCommand }],
+  ['version', { summary: 'print the agent version', run: async (platform) => { platform.stdout(`x0tta6bl4 ${agentVersion} (${platform.name}, ${platform.crypto.backend} crypto)\n`); return 0; } }],
+]);
+
+/** Later components add their subcommands (ubus, ca, cert, ...) here, in the composition root. */
+export function registerCommand(name: string, summary: string, run: Command): void {
+  commands.set(name, { summary, run });
+}
+
+function mainHelp(): string {
+  const lines = [...commands].map(([name, entry]) => `  ${name.padEnd(10)} ${entry.summary}`);
+  return `usage: x0 COMMAND [ARGS...]   (x0 COMMAND --help for each)\n\nx0tta6bl4 ${agentVersion}: self-healing, zero-trust mesh agent.\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+function printHelp(platform: Platform, text: string): number {
+  platform.stdout(text);
+  return 0;
+}
+
+export function usageError(platform: Platform, message: string, help: string): number {
+  platform.stderr(`x0: ${message}\n\n${help}`);
+  return 2;
+}
+
+export async function runCli(platform: Platform, argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return printHelp(platform, mainHelp());
+  if (name === '--version') return commands.get('version')!.run(platform, []);
+  const entry = commands.get(name);
+  if (entry === undefined) return usageError(platform, `unknown command '${name}'`, mainHelp());
+  try {
+    return await entry.run(platform, rest);
+  } catch (error) {
+    // A bug, not bad input: report it with the stack so it can be fixed, and fail.
+    platform.stderr(`x0 ${name}: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,34 @@
+// Hex and UTF-8 helpers the core uses on both engines (TextEncoder is polyfilled on QuickJS-ng by the platform).
+
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += (byte < 16 ? '0' : '') + byte.toString(16);
+  return out;
+}
+
+/** Throws RangeError on odd length or a non-hex digit: callers at the edge turn that into a reason code. */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0) throw new RangeError('hex string has odd length');
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const byte = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+    if (Number.isNaN(byte) || !/^[0-9a-fA-F]{2}$/.test(hex.slice(2 * i, 2 * i + 2))) throw new RangeError(`not a hex digit at ${2 * i}`);
+    out[i] = byte;
+  }
+  return out;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+export function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+export function fromUtf8(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes);
+}

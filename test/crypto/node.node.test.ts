@@ -1,0 +1,5 @@
+import { createNodeCrypto } from '../../src/crypto/node.js';
+import { createTweetnaclCrypto } from '../../src/crypto/tweetnacl.js';
+import { defineCryptoConformance } from '../lib/crypto-conformance.js';
+
+defineCryptoConformance([createTweetnaclCrypto(), createNodeCrypto()]);
