@@ -11,14 +11,15 @@ interface CommandEntry {
   readonly run: Command;
 }
 
-const helloHelp = `usage: x0 hello --name NAME --listen [HOST:]PORT --peer [HOST:]PORT [--interval-ms N] [--timeout-ms N]
+const helloHelp = `usage: x0 hello --name NAME --listen [HOST:]PORT --peer [HOST:]PORT [--transport udp|tcp]
+                [--interval-ms N] [--timeout-ms N]
 
-Sends signed hellos (CBOR, Ed25519) over UDP to a peer agent until each side has verified the
+Sends signed hellos (CBOR, Ed25519) over UDP datagrams (default) or TCP frames to a peer agent until each side has verified the
 other's hello; prints what it received. Exit 0 on success, 1 on timeout, 2 on bad arguments.
 `;
 
 async function helloCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { name: 'string', listen: 'string', peer: 'string', 'interval-ms': 'string', 'timeout-ms': 'string', help: 'boolean' });
+  const parsed = parseArgs(args, { name: 'string', listen: 'string', peer: 'string', transport: 'string', 'interval-ms': 'string', 'timeout-ms': 'string', help: 'boolean' });
   if (!parsed.ok) return usageError(platform, parsed.error, helloHelp);
   if (parsed.flags.help === true) return printHelp(platform, helloHelp);
   const listen = parseHostPort(String(parsed.flags.listen ?? ''));
@@ -27,16 +28,18 @@ async function helloCommand(platform: Platform, args: readonly string[]): Promis
   const intervalMs = Number(parsed.flags['interval-ms'] ?? 200);
   const timeoutMs = Number(parsed.flags['timeout-ms'] ?? 10_000);
   if (typeof name !== 'string' || name.length === 0) return usageError(platform, '--name is required', helloHelp);
+  const transport = parsed.flags.transport ?? 'udp';
+  if (transport !== 'udp' && transport !== 'tcp') return usageError(platform, '--transport is udp or tcp', helloHelp);
   if (listen === null || peer === null) return usageError(platform, '--listen and --peer need [HOST:]PORT', helloHelp);
   if (!(intervalMs >= 10) || !(timeoutMs >= intervalMs)) return usageError(platform, '--interval-ms must be >= 10 and --timeout-ms >= it', helloHelp);
-  const result = await runHelloAgent(platform, { name, listen, peer, intervalMs, timeoutMs });
+  const result = await runHelloAgent(platform, { name, transport, listen, peer, intervalMs, timeoutMs });
   const rejected = Object.entries(result.rejected).map(([reason, count]) => `${reason}=${count}`).join(' ');
   platform.stdout(`[${name}] ${result.ok ? 'done' : 'failed'}: sent ${result.sent}, verified ${result.received.length}${rejected ? `, rejected ${rejected}` : ''}\n`);
   return result.ok ? 0 : 1;
 }
 
 const commands = new Map<string, CommandEntry>([
-  ['hello', { summary: 'exchange signed hellos with a peer agent over UDP', run: helloCommand }],
+  ['hello', { summary: 'exchange signed hellos with a peer agent over UDP or TCP', run: helloCommand }],
   ['version', { summary: 'print the agent version', run: async (platform) => { platform.stdout(`x0tta6bl4 ${agentVersion} (${platform.name}, ${platform.crypto.backend} crypto)\n`); return 0; } }],
 ]);
 
