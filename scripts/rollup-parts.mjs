@@ -31,6 +31,20 @@ export function bundleGuard() {
   };
 }
 
+// tweetnacl probes `require('crypto')` for randomness. QuickJS-ng has no require (and the guard forbids
+// Node built-ins), so that branch is cut out; the platform hands tweetnacl its random bytes instead.
+function tweetnaclWithoutRequire() {
+  return {
+    name: 'x0-tweetnacl-without-require',
+    transform(code, id) {
+      if (!/[\\/]tweetnacl[\\/]nacl(-fast)?\.js$/.test(id)) return null;
+      const probe = "typeof require !== 'undefined'";
+      if (!code.includes(probe)) this.error(`tweetnacl changed: '${probe}' not found in ${id}`);
+      return { code: code.replace(probe, 'false'), map: null };
+    },
+  };
+}
+
 export function reportSize() {
   return {
     name: 'x0-report-size',
@@ -48,8 +62,8 @@ export function plugins({ minify }) {
   return [
     bundleGuard(),
     nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['import', 'default'] }),
-    // tweetnacl probes require('crypto') for randomness; QuickJS has no require, the platform supplies it.
-    commonjs({ ignore: ['crypto'] }),
+    tweetnaclWithoutRequire(),
+    commonjs(),
     typescript({ tsconfig: './tsconfig.json', noEmit: false, outDir: undefined, declaration: false, sourceMap: true, include: ['src/**/*.ts', 'test/**/*.ts', 'types/**/*.d.ts'] }),
     ...(minify ? [terser({ ecma: 2020, module: true, compress: { passes: 2 }, format: { comments: false } })] : []),
     reportSize(),

@@ -3,9 +3,23 @@ import nacl from 'tweetnacl';
 import type { Crypto, KeyPair } from '../platform/types.js';
 import { hmac } from './hmac.js';
 
+type GetRandomValues = (array: Uint8Array) => Uint8Array;
+
+// tweetnacl finds a CSPRNG only through `self.crypto` or Node's require; QuickJS-ng has neither. Use the
+// caller's source, else Web Crypto's getRandomValues (Node has it; the qjs platform polyfills it).
+function randomSource(randomBytes?: (length: number) => Uint8Array): ((out: Uint8Array, n: number) => void) | null {
+  if (randomBytes !== undefined) return (out, n) => out.set(randomBytes(n));
+  const getRandomValues = (globalThis as { crypto?: { getRandomValues?: GetRandomValues } }).crypto?.getRandomValues;
+  if (getRandomValues === undefined) return null;
+  const webCrypto = (globalThis as unknown as { crypto: { getRandomValues: GetRandomValues } }).crypto;
+  return (out, n) => {
+    for (let i = 0; i < n; i += 65536) out.set(webCrypto.getRandomValues(new Uint8Array(Math.min(65536, n - i))), i);
+  };
+}
+
 export function createTweetnaclCrypto(randomBytes?: (length: number) => Uint8Array): Crypto {
-  // tweetnacl needs a PRNG; engines without Web Crypto (QuickJS-ng) pass the platform's.
-  if (randomBytes !== undefined) nacl.setPRNG((out, n) => out.set(randomBytes(n)));
+  const source = randomSource(randomBytes);
+  if (source !== null) nacl.setPRNG(source);
   const sha512 = (data: Uint8Array) => nacl.hash(data);
   return {
     backend: 'tweetnacl',
