@@ -44,7 +44,7 @@ function startupMs(argv: string[], runs: number): number {
   return times[Math.floor(times.length / 2)] as number;
 }
 
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 1 ? n.toFixed(1) : n.toPrecision(2));
 const ratio = (a: number, b: number) => `${fmt(a / b)}×`;
 
 async function main(): Promise<void> {

@@ -64,7 +64,7 @@ export function plugins({ minify }) {
     nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['import', 'default'] }),
     tweetnaclWithoutRequire(),
     commonjs(),
-    typescript({ tsconfig: './tsconfig.json', noEmit: false, outDir: undefined, declaration: false, sourceMap: true, include: ['src/**/*.ts', 'test/**/*.ts', 'types/**/*.d.ts'] }),
+    typescript({ tsconfig: './tsconfig.json', noEmit: false, outDir: undefined, declaration: false, sourceMap: true, include: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'types/**/*.d.ts'] }),
     ...(minify ? [terser({ ecma: 2020, module: true, compress: { passes: 2 }, format: { comments: false } })] : []),
     reportSize(),
   ];

@@ -22,13 +22,25 @@ function checkLength(what: string, value: Uint8Array, length: number): void {
   if (value.length !== length) throw new RangeError(`${what} must be ${length} bytes, got ${value.length}`);
 }
 
-function privateKey(prefix: Uint8Array, raw32: Uint8Array): nodeCrypto.KeyObject {
-  return nodeCrypto.createPrivateKey({ key: Buffer.from(concat(prefix, raw32)), format: 'der', type: 'pkcs8' });
+// Parsing a DER key costs more than the signature itself; an agent signs with one key and verifies a few
+// peers' keys, so a small bounded cache of KeyObjects keeps Node at its real speed.
+const keyCacheEntriesMax = 64;
+const keyCache = new Map<string, nodeCrypto.KeyObject>();
+
+function cachedKey(kind: 'private' | 'public', prefix: Uint8Array, raw32: Uint8Array): nodeCrypto.KeyObject {
+  const der = Buffer.from(concat(prefix, raw32));
+  const id = `${kind}:${der.toString('base64')}`;
+  let key = keyCache.get(id);
+  if (key === undefined) {
+    key = kind === 'private' ? nodeCrypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) : nodeCrypto.createPublicKey({ key: der, format: 'der', type: 'spki' });
+    if (keyCache.size >= keyCacheEntriesMax) keyCache.delete(keyCache.keys().next().value as string);
+    keyCache.set(id, key);
+  }
+  return key;
 }
 
-function publicKey(prefix: Uint8Array, raw32: Uint8Array): nodeCrypto.KeyObject {
-  return nodeCrypto.createPublicKey({ key: Buffer.from(concat(prefix, raw32)), format: 'der', type: 'spki' });
-}
+const privateKey = (prefix: Uint8Array, raw32: Uint8Array) => cachedKey('private', prefix, raw32);
+const publicKey = (prefix: Uint8Array, raw32: Uint8Array) => cachedKey('public', prefix, raw32);
 
 function rawPublic(key: nodeCrypto.KeyObject): Uint8Array {
   return bytes(key.export({ format: 'der', type: 'spki' })).slice(-32);
