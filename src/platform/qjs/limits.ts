@@ -1,0 +1,30 @@
+// Limits of the QuickJS-ng platform adapter: every queue, buffer and wait it keeps is bounded by one of these.
+
+/** Largest datagram we read (the UDP maximum); longer ones are truncated by the kernel. */
+export const datagramBytesMax = 65_535;
+/** Datagrams / stream reads / accepts handled per readiness callback, so one busy fd cannot starve the loop. */
+export const readsPerWakeupMax = 32;
+/** One recv() from a stream. */
+export const streamReadBytes = 65_536;
+/** Bytes a stream may queue for the kernel; past it the stream is closed with 'write-queue-overflow'. */
+export const streamQueueBytesMax = 8 * 1024 * 1024;
+/** A connect that has not completed by then fails with ETIMEDOUT. */
+export const connectTimeoutMs = 10_000;
+/** close() with queued output waits this long for the peer to take it, then drops it. */
+export const closeLingerMs = 5_000;
+export const listenBacklog = 128;
+
+/** Largest file files.read() loads. */
+export const fileReadBytesMax = 64 * 1024 * 1024;
+export const fileChunkBytes = 65_536;
+/** Path components mkdirp walks. */
+export const pathDepthMax = 64;
+
+/** Default cap on each of an exec'd child's stdout and stderr. */
+export const execOutputBytesDefault = 1024 * 1024;
+/** waitpid(WNOHANG) polling interval for exec'd children. */
+export const execPollMs = 5;
+/** After the child exits, how long we still read output from grandchildren holding the pipes. */
+export const execDrainMs = 200;
+/** Writes to a child's stdin stay at most PIPE_BUF, so that the (blocking) pipe never blocks the loop. */
+export const pipeWriteBytes = 4096;
