@@ -33,8 +33,10 @@ else
 fi
 
 step "npm packages"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+# `npm install` rather than `npm ci`: the lock file carries no registry addresses (this workplace's npm
+# setting), which `npm ci` refuses; `npm install` follows the lock's versions just the same.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  npm install --no-audit --no-fund --loglevel=error
 else
   echo "node_modules up to date"
 fi
