@@ -88,7 +88,11 @@ async function main(): Promise<void> {
   const verifyNacl = qjs.tweetnacl.find((m) => m.name === 'ed25519-verify') as Measurement;
   const goal = verify.opsPerSec / verifyNacl.opsPerSec;
   const verdict = `Ed25519 verify, native vs tweetnacl on QuickJS-ng: ${fmt(goal)}× (goal ≥ 1000×: ${goal >= 1000 ? 'met' : 'NOT met'})`;
-  const text = [...rows, '', ...startRows, '', verdict].join('\n');
+  const notes = [
+    'Node column: Ed25519, X25519 via node:crypto (OpenSSL); secretbox via tweetnacl on Node (OpenSSL has no XSalsa20-Poly1305).',
+    'CBOR: cbor-x on both engines; the typical message is a neighbour-table status update (bench/lib/measure.ts).',
+  ];
+  const text = [...rows, '', ...notes.map((n) => `- ${n}`), '', ...startRows, '', verdict].join('\n');
   console.log(`\n${text}\n`);
 
   if (writeDocs) {

@@ -1,0 +1,111 @@
+// Causal context: the set of dots (replica, counter) a replica has seen, compressed to a version vector
+// (every counter up to vv[r] seen) plus a cloud of dots seen out of order (Almeida et al., "Delta State
+// Replicated Data Types", §4). Compaction moves cloud dots into the vector as soon as they are contiguous.
+import { assert } from './assert.js';
+import { compareStrings, isArray, isId, isNat, isPositive } from './check.js';
+import { limits } from './limits.js';
+
+export type Dot = readonly [replica: string, counter: number];
+
+/** [replica, contiguous max, out-of-order counters] sorted by replica: the wire and canonical form. */
+export type CausalWire = Array<[string, number, number[]]>;
+
+export class CausalContext {
+  private readonly vv = new Map<string, number>();
+  private readonly cloud = new Map<string, Set<number>>();
+
+  has(dot: Dot): boolean {
+    const [replica, counter] = dot;
+    if (counter <= (this.vv.get(replica) ?? 0)) return true;
+    return this.cloud.get(replica)?.has(counter) ?? false;
+  }
+
+  /** The next dot for a local event of `replica`. */
+  next(replica: string): Dot {
+    const counter = (this.vv.get(replica) ?? 0) + 1;
+    assert(!this.cloud.get(replica)?.has(counter), 'compaction keeps the cloud above vv + 1');
+    return [replica, counter];
+  }
+
+  add(dot: Dot): void {
+    const [replica, counter] = dot;
+    assert(counter > 0, 'dot counters start at 1');
+    const max = this.vv.get(replica) ?? 0;
+    if (counter <= max) return;
+    if (counter === max + 1) {
+      this.vv.set(replica, counter);
+      this.compact(replica);
+      return;
+    }
+    let set = this.cloud.get(replica);
+    if (set === undefined) this.cloud.set(replica, (set = new Set()));
+    set.add(counter);
+  }
+
+  merge(other: CausalContext): void {
+    for (const [replica, max] of other.vv) {
+      if (max > (this.vv.get(replica) ?? 0)) {
+        this.vv.set(replica, max);
+        this.compact(replica);
+      }
+    }
+    for (const [replica, set] of other.cloud) for (const counter of set) this.add([replica, counter]);
+  }
+
+  /** Dots outside the version vector: bounded by the caller against limits.cloudDotsMax. */
+  get cloudSize(): number {
+    let n = 0;
+    for (const set of this.cloud.values()) n += set.size;
+    return n;
+  }
+
+  get replicaCount(): number {
+    const names = new Set([...this.vv.keys(), ...this.cloud.keys()]);
+    return names.size;
+  }
+
+  clone(): CausalContext {
+    const copy = new CausalContext();
+    for (const [replica, max] of this.vv) copy.vv.set(replica, max);
+    for (const [replica, set] of this.cloud) copy.cloud.set(replica, new Set(set));
+    return copy;
+  }
+
+  toWire(): CausalWire {
+    const names = [...new Set([...this.vv.keys(), ...this.cloud.keys()])].sort(compareStrings);
+    return names.map((r) => [r, this.vv.get(r) ?? 0, [...(this.cloud.get(r) ?? [])].sort((a, b) => a - b)]);
+  }
+
+  static fromWire(x: unknown): CausalContext | null {
+    if (!isArray(x, limits.replicasMax)) return null;
+    const cc = new CausalContext();
+    let cloudDots = 0;
+    for (const entry of x) {
+      if (!isArray(entry, 3) || entry.length !== 3) return null;
+      const [replica, max, extra] = entry;
+      if (!isId(replica) || !isNat(max) || !isArray(extra, limits.cloudDotsMax)) return null;
+      if (cc.vv.has(replica) || cc.cloud.has(replica)) return null;
+      cloudDots += extra.length;
+      if (cloudDots > limits.cloudDotsMax) return null;
+      if (max > 0) cc.vv.set(replica, max);
+      for (const counter of extra) {
+        if (!isPositive(counter)) return null;
+        cc.add([replica, counter]);
+      }
+    }
+    return cc;
+  }
+
+  private compact(replica: string): void {
+    const set = this.cloud.get(replica);
+    if (set === undefined) return;
+    let max = this.vv.get(replica) ?? 0;
+    // Bounded by the cloud's size: each pass removes one dot.
+    for (const counter of [...set]) if (counter <= max) set.delete(counter);
+    while (set.delete(max + 1)) max += 1;
+    this.vv.set(replica, max);
+    if (set.size === 0) this.cloud.delete(replica);
+  }
+}
+
+export const dotKey = (dot: Dot): string => `${dot[0]}\u0000${dot[1]}`;

@@ -1,0 +1,24 @@
+// Shape checks for decoded (untrusted) values. Each returns a boolean; callers turn false into a reason code.
+import { limits } from './limits.js';
+
+export const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+export const isPositive = (x: unknown): x is number => isNat(x) && x > 0;
+export const isId = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= limits.idCharsMax;
+export const isKey = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= limits.keyCharsMax;
+export const isText = (x: unknown): x is string => typeof x === 'string' && x.length <= limits.stringCharsMax;
+export const isBytes = (x: unknown): x is Uint8Array => x instanceof Uint8Array;
+export const isArray = (x: unknown, maxLength: number): x is unknown[] => Array.isArray(x) && x.length <= maxLength;
+export const isRecord = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array);
+
+/** Lexicographic byte comparison: the deterministic tie-break wherever two byte strings compete. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

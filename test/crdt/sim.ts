@@ -1,0 +1,236 @@
+// A deterministic mesh simulation for the gossip engine: N nodes on a random geometric graph (radio-like:
+// neighbours are the nodes within range, multi-hop), a datagram network with latency, loss, duplication and
+// reordering, partitions that heal, random local updates; virtual time from src/sim. Engine-neutral.
+import { Rng } from '../../src/sim/rng.js';
+import { Scheduler } from '../../src/sim/scheduler.js';
+import { Gossip } from '../../src/core/crdt/gossip.js';
+import { MeshDoc } from '../../src/core/crdt/mesh-doc.js';
+import { addToCounter, setNeighbour, setStatus } from '../../src/core/crdt/local.js';
+import { limits } from '../../src/core/crdt/limits.js';
+import { authority, verify } from './kinds.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly avgDegree: number;
+  readonly lossRate: number;
+  readonly duplicateRate: number;
+  readonly latencyMs: readonly [number, number];
+  readonly mode: 'delta' | 'full';
+  readonly tickMs: number;
+  /** Random local updates per simulated second while updating. */
+  readonly updatesPerSecond: number;
+  readonly updatesUntilMs: number;
+  /** Nodes west of x = 0.5 are cut off from the east during [startMs, healMs). */
+  readonly partition: { readonly startMs: number; readonly healMs: number } | null;
+  /** Wall clock of every node at time 0 (1970 before NTP, or a real date). */
+  readonly wallStartMs: number;
+}
+
+export const defaultSim: SimOptions = {
+  seed: 1, nodes: 1000, avgDegree: 6, lossRate: 0.05, duplicateRate: 0.02, latencyMs: [2, 30], mode: 'delta',
+  tickMs: 100, updatesPerSecond: 20, updatesUntilMs: 20_000, partition: { startMs: 5_000, healMs: 15_000 }, wallStartMs: 1_718_000_000_000,
+};
+
+interface Point { readonly x: number; readonly y: number }
+
+export class MeshSim {
+  readonly rng: Rng;
+  readonly scheduler = new Scheduler();
+  readonly nodes: Gossip[] = [];
+  readonly points: Point[] = [];
+  readonly adjacency: number[][] = [];
+  bytesSent = 0;
+  datagramsSent = 0;
+  updates = 0;
+  private partitioned = false;
+
+  constructor(readonly options: SimOptions) {
+    this.rng = new Rng(options.seed);
+    this.buildTopology();
+    const ids = new Set(Array.from({ length: options.nodes }, (_, i) => `n${i}`));
+    for (let i = 0; i < options.nodes; i++) {
+      const nodeRng = this.rng.fork();
+      const gossip = new Gossip({
+        nodeId: `n${i}`, incarnation: 1, doc: new MeshDoc(authority.publicKey, verify),
+        membership: (id) => (ids.has(id) ? 'member' : 'unknown'), random: () => nodeRng.nextUint32(), mode: options.mode,
+      });
+      gossip.setPeers((this.adjacency[i] as number[]).map((j) => `n${j}`));
+      this.nodes.push(gossip);
+    }
+  }
+
+  get nowMs(): number {
+    return this.scheduler.now;
+  }
+
+  wallMs(): number {
+    return this.options.wallStartMs + this.scheduler.now;
+  }
+
+  /** Starts every node's tick timer (staggered) and the workload. */
+  start(): void {
+    const o = this.options;
+    this.nodes.forEach((_, i) => this.scheduler.at(this.rng.int(o.tickMs), () => this.tick(i)));
+    if (o.updatesPerSecond > 0) this.scheduler.at(0, () => this.update());
+    if (o.partition !== null) {
+      this.scheduler.at(o.partition.startMs, () => { this.partitioned = true; });
+      this.scheduler.at(o.partition.healMs, () => { this.partitioned = false; });
+    }
+  }
+
+  /** One random local write at a random node. */
+  writeAt(i: number): void {
+    const g = this.nodes[i] as Gossip;
+    const choice = this.rng.int(4);
+    const wall = this.wallMs();
+    const neighbours = this.adjacency[i] as number[];
+    if (choice === 0 || neighbours.length === 0) setStatus(g, { online: true, uptimeS: Math.floor(this.nowMs / 1000), loadMilli: this.rng.int(4000) }, wall);
+    else if (choice === 1) setNeighbour(g, `n${this.rng.pick(neighbours)}`, { tq: this.rng.int(256), rttMs: this.rng.range(1, 200) }, wall);
+    else addToCounter(g, this.rng.chance(0.5) ? 'alerts' : 'reboots', this.rng.range(-2, 5));
+    if (choice === 3) setStatus(g, { online: this.rng.chance(0.9), uptimeS: 1, loadMilli: 0 }, wall);
+    this.updates += 1;
+  }
+
+  runUntil(ms: number): void {
+    this.scheduler.runUntil(ms, 50_000_000);
+  }
+
+  /** Runs round by round until every node holds the same stream clock; the rounds it took, or -1. */
+  runToConvergence(maxMs: number, converged: () => boolean = () => this.converged()): number {
+    const roundMs = this.options.tickMs * limits.roundTicks;
+    const from = this.nowMs;
+    while (this.nowMs < maxMs) {
+      this.runUntil(this.nowMs + roundMs);
+      this.checkInvariants();
+      if (converged()) return Math.round((this.nowMs - from) / roundMs);
+    }
+    return -1;
+  }
+
+  converged(): boolean {
+    const root = (this.nodes[0] as Gossip).vv.root();
+    return this.nodes.every((g) => g.vv.root() === root);
+  }
+
+  /** Invariants on every round: nobody has a delta its writer has not written; logs stay bounded. */
+  checkInvariants(): void {
+    const seqOf = new Map(this.nodes.map((g) => [g.stream, g.seq]));
+    for (const g of this.nodes) {
+      if (g.retainedDeltas > limits.retainedDeltasMax + limits.batchItemsMax * limits.peersMax) throw new Error(`${g.nodeId} retains ${g.retainedDeltas} deltas`);
+      for (const [stream, max] of g.vv.entries()) {
+        if (max > (seqOf.get(stream) ?? 0)) throw new Error(`${g.nodeId} claims ${stream}@${max}, written only up to ${seqOf.get(stream)}`);
+      }
+    }
+  }
+
+  total(counter: string): number {
+    return this.nodes.reduce((n, g) => n + (g.counters[counter] ?? 0), 0);
+  }
+
+  private tick(i: number): void {
+    const out = (this.nodes[i] as Gossip).tick(this.wallMs());
+    for (const m of out) this.transmit(i, Number(m.to.slice(1)), m.bytes);
+    this.scheduler.after(this.options.tickMs, () => this.tick(i));
+  }
+
+  private update(): void {
+    if (this.nowMs >= this.options.updatesUntilMs) return;
+    this.writeAt(this.rng.int(this.options.nodes));
+    this.scheduler.after(Math.max(1, Math.round(1000 / this.options.updatesPerSecond)), () => this.update());
+  }
+
+  private transmit(from: number, to: number, bytes: Uint8Array): void {
+    this.bytesSent += bytes.length;
+    this.datagramsSent += 1;
+    if (this.cut(from, to) || this.rng.chance(this.options.lossRate)) return;
+    const copies = this.rng.chance(this.options.duplicateRate) ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      const [lo, hi] = this.options.latencyMs;
+      this.scheduler.after(this.rng.range(lo, hi), () => this.deliver(from, to, bytes));
+    }
+  }
+
+  private deliver(from: number, to: number, bytes: Uint8Array): void {
+    if (this.cut(from, to)) return;
+    const out = (this.nodes[to] as Gossip).receive(bytes, this.wallMs());
+    for (const m of out) this.transmit(to, Number(m.to.slice(1)), m.bytes);
+  }
+
+  private cut(a: number, b: number): boolean {
+    return this.partitioned && ((this.points[a] as Point).x < 0.5) !== ((this.points[b] as Point).x < 0.5);
+  }
+
+  /** Random geometric graph in the unit square; radius for the wanted mean degree; components bridged. */
+  private buildTopology(): void {
+    const n = this.options.nodes;
+    const radius = Math.sqrt(this.options.avgDegree / (Math.PI * n));
+    for (let i = 0; i < n; i++) {
+      this.points.push({ x: this.rng.next(), y: this.rng.next() });
+      this.adjacency.push([]);
+    }
+    const cells = Math.max(1, Math.floor(1 / radius));
+    const grid = new Map<number, number[]>();
+    const cellOf = (p: Point) => Math.min(cells - 1, Math.floor(p.x * cells)) * cells + Math.min(cells - 1, Math.floor(p.y * cells));
+    this.points.forEach((p, i) => { const c = cellOf(p); (grid.get(c) ?? grid.set(c, []).get(c) as number[]).push(i); });
+    for (let i = 0; i < n; i++) {
+      const p = this.points[i] as Point;
+      const cx = Math.min(cells - 1, Math.floor(p.x * cells));
+      const cy = Math.min(cells - 1, Math.floor(p.y * cells));
+      for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) {
+        for (const j of grid.get((cx + dx) * cells + (cy + dy)) ?? []) {
+          if (cx + dx < 0 || cy + dy < 0 || cx + dx >= cells || cy + dy >= cells || j <= i) continue;
+          const q = this.points[j] as Point;
+          if ((p.x - q.x) ** 2 + (p.y - q.y) ** 2 <= radius * radius) this.link(i, j);
+        }
+      }
+    }
+    this.bridgeComponents();
+  }
+
+  private link(a: number, b: number): void {
+    if ((this.adjacency[a] as number[]).length >= limits.peersMax || (this.adjacency[b] as number[]).length >= limits.peersMax) return;
+    (this.adjacency[a] as number[]).push(b);
+    (this.adjacency[b] as number[]).push(a);
+  }
+
+  /** Joins every component to the first one by its geometrically closest pair (a longer radio link). */
+  private bridgeComponents(): void {
+    for (let guard = 0; guard < this.options.nodes; guard++) {
+      const component = this.componentOf(0);
+      if (component.size === this.options.nodes) return;
+      let best: [number, number, number] = [Infinity, -1, -1];
+      for (let i = 0; i < this.options.nodes; i++) {
+        if (component.has(i)) continue;
+        for (const j of component) {
+          const d = ((this.points[i] as Point).x - (this.points[j] as Point).x) ** 2 + ((this.points[i] as Point).y - (this.points[j] as Point).y) ** 2;
+          if (d < best[0] && (this.adjacency[j] as number[]).length < limits.peersMax) best = [d, i, j];
+        }
+      }
+      (this.adjacency[best[1]] as number[]).push(best[2]);
+      (this.adjacency[best[2]] as number[]).push(best[1]);
+    }
+  }
+
+  componentOf(start: number): Set<number> {
+    const seen = new Set([start]);
+    const queue = [start];
+    for (let k = 0; k < queue.length; k++) for (const j of this.adjacency[queue[k] as number] as number[]) if (!seen.has(j)) { seen.add(j); queue.push(j); }
+    return seen;
+  }
+
+  /** Hop distance from node 0 to the farthest node (a lower bound for rounds of hop-by-hop gossip). */
+  eccentricity(start = 0): number {
+    const dist = new Map([[start, 0]]);
+    const queue = [start];
+    for (let k = 0; k < queue.length; k++) {
+      const a = queue[k] as number;
+      for (const j of this.adjacency[a] as number[]) if (!dist.has(j)) { dist.set(j, (dist.get(a) as number) + 1); queue.push(j); }
+    }
+    return Math.max(...dist.values());
+  }
+
+  meanDegree(): number {
+    return this.adjacency.reduce((n, a) => n + a.length, 0) / this.options.nodes;
+  }
+}
