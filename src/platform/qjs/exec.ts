@@ -4,37 +4,10 @@ import * as os from 'qjs:os';
 import type { ExecOptions, ExecResult } from '../types.js';
 import { execDrainMs, execOutputBytesDefault, execPollMs, pipeWriteBytes, streamReadBytes } from './limits.js';
 import { encodeUtf8 } from './utf8.js';
+import { BoundedSink } from '../bounded-sink.js';
 
 // qjs:os exports no SIGKILL; it is 9 on every Linux architecture (MIPS included).
 const sigkill = 9;
-
-// Keeps the first maxBytes of a stream, drops the rest and remembers that it did.
-class BoundedSink {
-  private readonly chunks: Uint8Array[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(private readonly maxBytes: number) {}
-
-  push(chunk: Uint8Array): void {
-    const room = this.maxBytes - this.size;
-    if (chunk.length > room) this.truncated = true;
-    if (room <= 0) return;
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    this.chunks.push(kept.slice());
-    this.size += kept.length;
-  }
-
-  bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let at = 0;
-    for (const chunk of this.chunks) {
-      out.set(chunk, at);
-      at += chunk.length;
-    }
-    return out;
-  }
-}
 
 /** Reads a pipe until EOF into a sink; done() stops early (the child is gone and the drain time is up). */
 function drainPipe(fd: number, sink: BoundedSink, onEof: () => void): { done(): void } {
