@@ -1,0 +1,23 @@
+// Size budget (nanostores' size-limit habit): routers have 8-16 MB of flash. Raise a budget only on purpose,
+// in the same commit as the feature that needs it, and say why.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, statSync } from 'node:fs';
+import { bundlePath, runtimePath } from '../lib/processes.js';
+
+const bundleBytesMax = 256 * 1024;
+const runtimeBytesMax = 1024 * 1024;
+
+test('the minified bundle stays within its budget', () => {
+  assert.ok(existsSync(bundlePath), `${bundlePath} is missing: run 'npm run build'`);
+  const size = statSync(bundlePath).size;
+  assert.ok(size <= bundleBytesMax, `dist/x0tta6bl4.js is ${size} bytes, budget ${bundleBytesMax}`);
+});
+
+test('the stripped x0-runtime stays within its budget', () => {
+  assert.ok(existsSync(runtimePath), `${runtimePath} is missing: run 'bash scripts/setup.sh'`);
+  const size = statSync(runtimePath).size;
+  assert.ok(size <= runtimeBytesMax, `build/x0-runtime is ${size} bytes, budget ${runtimeBytesMax}`);
+});
+
+test.run();
