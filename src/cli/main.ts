@@ -3,6 +3,7 @@ import { runHelloAgent } from '../agent/hello-agent.js';
 import { agentVersion } from '../agent/version.js';
 import type { Platform } from '../platform/types.js';
 import { parseArgs, parseHostPort } from './args.js';
+import { ubusCommand } from './ubus.js';
 
 export type Command = (platform: Platform, args: readonly string[]) => Promise<number>;
 
@@ -40,6 +41,7 @@ async function helloCommand(platform: Platform, args: readonly string[]): Promis
 
 const commands = new Map<string, CommandEntry>([
   ['hello', { summary: 'exchange signed hellos with a peer agent over UDP or TCP', run: helloCommand }],
+  ['ubus', { summary: 'call ubus objects and list them (like the ubus CLI)', run: (platform, args) => ubusCommand(platform, [...args]) }],
   ['version', { summary: 'print the agent version', run: async (platform) => { platform.stdout(`x0tta6bl4 ${agentVersion} (${platform.name}, ${platform.crypto.backend} crypto)\n`); return 0; } }],
 ]);
 
