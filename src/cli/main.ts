@@ -1,8 +1,11 @@
 // `x0` / `x0tta6bl4`: one binary, subcommands. Each subcommand has --help and returns an exit code.
+import { runAgent } from '../agent/agent.js';
 import { runHelloAgent } from '../agent/hello-agent.js';
+import { defaultSocketPath } from '../ubus/connection.js';
 import { agentVersion } from '../agent/version.js';
 import type { Platform } from '../platform/types.js';
 import { parseArgs, parseHostPort } from './args.js';
+import { caCommand, certCommand, channelCommand } from './identity.js';
 import { ubusCommand } from './ubus.js';
 
 export type Command = (platform: Platform, args: readonly string[]) => Promise<number>;
@@ -39,7 +42,35 @@ async function helloCommand(platform: Platform, args: readonly string[]): Promis
   return result.ok ? 0 : 1;
 }
 
+const agentHelp = `usage: x0 agent [--name NAME] [--ubus-socket PATH] [--run-for-ms N]
+
+Runs the agent: registers the x0tta6bl4 ubus object (methods status, peers, version) on ubusd and keeps it
+registered across ubusd restarts. Runs until stopped (procd), or for --run-for-ms.
+  --name NAME         node name reported by status (default: the hostname from /proc, else 'x0')
+  --ubus-socket PATH  ubusd's socket (default ${defaultSocketPath})
+`;
+
+function hostname(platform: Platform): string {
+  return platform.files.readText('/proc/sys/kernel/hostname')?.trim() || 'x0';
+}
+
+async function agentCommand(platform: Platform, args: readonly string[]): Promise<number> {
+  const parsed = parseArgs(args, { name: 'string', 'ubus-socket': 'string', 'run-for-ms': 'string', help: 'boolean' });
+  if (!parsed.ok) return usageError(platform, parsed.error, agentHelp);
+  if (parsed.flags.help === true) return printHelp(platform, agentHelp);
+  const runFor = parsed.flags['run-for-ms'];
+  const runForMs = runFor === undefined ? null : Number(runFor);
+  if (runForMs !== null && !(runForMs > 0)) return usageError(platform, '--run-for-ms must be a positive number', agentHelp);
+  const name = typeof parsed.flags.name === 'string' ? parsed.flags.name : hostname(platform);
+  const ubusSocket = typeof parsed.flags['ubus-socket'] === 'string' ? parsed.flags['ubus-socket'] : defaultSocketPath;
+  return runAgent(platform, { name, ubusSocket, runForMs });
+}
+
 const commands = new Map<string, CommandEntry>([
+  ['agent', { summary: 'run the agent (ubus object x0tta6bl4; more components to come)', run: agentCommand }],
+  ['ca', { summary: 'mesh CA: init, issue-token, sign, revoke (operator side)', run: caCommand }],
+  ['cert', { summary: 'show a certificate (--json), request one with a join token', run: certCommand }],
+  ['channel', { summary: 'sealed node-to-node channel over UDP (mutual certificates)', run: channelCommand }],
   ['hello', { summary: 'exchange signed hellos with a peer agent over UDP or TCP', run: helloCommand }],
   ['ubus', { summary: 'call ubus objects and list them (like the ubus CLI)', run: (platform, args) => ubusCommand(platform, [...args]) }],
   ['version', { summary: 'print the agent version', run: async (platform) => { platform.stdout(`x0tta6bl4 ${agentVersion} (${platform.name}, ${platform.crypto.backend} crypto)\n`); return 0; } }],

@@ -29,7 +29,8 @@ export function createQjsPlatform(options: QjsPlatformOptions = {}): Platform {
   const stderr = writer(std.err);
   return {
     name: 'qjs',
-    monotonicMs: () => os.now(),
+    // os.now() is CLOCK_MONOTONIC in microseconds in QuickJS-ng 0.17.
+    monotonicMs: () => os.now() / 1000,
     wallClockMs: () => Date.now(),
     setTimer(delayMs: number, callback: () => void): TimerHandle {
       return { id: os.setTimeout(callback, Math.max(0, delayMs)) };
