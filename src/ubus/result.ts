@@ -1,34 +1,6 @@
-// Invariant checks, result values and reason counters for ubus. An assertion failure is a bug in this code;
-// bytes from ubusd or arguments from a caller never reach one: they become a Result with a reason code.
+// ubus's view of the shared results (src/core/result.ts): assertion messages say they come from ubus.
+import { assertThat } from '../core/result.js';
 
-export class AssertionError extends Error {
-  override readonly name = 'AssertionError';
-}
+export { AssertionError, Counters, fail, ok, type Result } from '../core/result.js';
 
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new AssertionError(`ubus: ${message}`);
-}
-
-export type Result<T, R extends string = string> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: R };
-
-export const ok = <T>(value: T): { readonly ok: true; readonly value: T } => ({ ok: true, value });
-export const fail = <R extends string>(reason: R): { readonly ok: false; readonly reason: R } => ({ ok: false, reason });
-
-/** Rejections and failures counted by reason code: the same strings appear in tests, logs and status. */
-export class Counters {
-  private readonly counts = new Map<string, number>();
-
-  add(reason: string): void {
-    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
-  }
-
-  get(reason: string): number {
-    return this.counts.get(reason) ?? 0;
-  }
-
-  snapshot(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [reason, count] of [...this.counts].sort(([a], [b]) => (a < b ? -1 : 1))) out[reason] = count;
-    return out;
-  }
-}
+export const assert: (condition: unknown, message: string) => asserts condition = (condition, message) => assertThat(condition, `ubus: ${message}`);

@@ -111,12 +111,6 @@ export function isArrayOf<T>(x: unknown, maxLength: number, item: (y: unknown) =
 /** A private copy: cbor-x may hand out views into the input buffer, which the caller may reuse. */
 export const copyBytes = (x: Uint8Array): Uint8Array => new Uint8Array(x);
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
-  return diff === 0;
-}
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
@@ -135,17 +129,5 @@ export function labelled(label: string, ...parts: Uint8Array[]): Uint8Array {
   return concatBytes([textEncoder.encode(`${label}\u0000`), ...parts]);
 }
 
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
-
-export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += (byte < 16 ? '0' : '') + byte.toString(16);
-  return out;
-}
+// Byte helpers live with the wire helpers; re-exported here for the identity and channel cores.
+export { bytesEqual, compareBytes, toHex } from '../wire/hex.js';
