@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# Builds the lab's router image from Debian packages: a kernel (linux-image-amd64, which ships batman-adv.ko)
+# and an initramfs holding busybox-static, batctl with its libraries, only the kernel modules the lab needs,
+# the rootfs/ overlay, qemu/guest/ (init and control loop) and whichever project artefacts exist
+# (build/x0-runtime, dist/x0tta6bl4.js, build/x0-xdp, build/bpf/*.o).
+# Usage: bash qemu/build-image.sh [--force] [--quiet]
+# Output: .cache/qemu/image/{vmlinuz,initramfs.cpio.gz,manifest.txt}. Every step is cached under .cache/qemu/
+# and skipped when its inputs did not change; --force rebuilds the initramfs (the downloads stay cached).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+force=0 quiet=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=1 ;;
+    --quiet) quiet=1 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-image: unknown option $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+cache=$root/.cache/qemu
+debs=$cache/debs
+unpacked=$cache/unpacked
+out=$cache/image
+mkdir -p "$debs" "$unpacked" "$out"
+
+# The kernel modules the lab loads, by name; their dependencies are added from each .ko's modinfo.
+# crc32c_generic is libcrc32c's "softdep pre: crc32c" (an alias, which insmod does not follow): load it first.
+# sch_netem gives links delay and loss (lab.ts: impair A-B).
+modules_wanted=(virtio_pci virtio_net virtio_console crc32c_generic batman-adv sch_netem)
+# Guest packages other than the kernel, with the libraries their binaries need: apt-get download does not
+# resolve dependencies. libsodium23 is what x0-runtime links against; iproute2 brings tc (netem, which
+# busybox's tc lacks) and an ip that can attach XDP programs, with libbpf1 and libelf1 as x0-xdp will want.
+packages=(busybox-static batctl libnl-3-200 libnl-genl-3-200 libc6 libsodium23
+  iproute2 libbpf1 libelf1 zlib1g libmnl0 libbsd0 libmd0 libcap2 libxtables12)
+
+ms() { date +%s%3N; }
+t_all=$(ms)
+t_step=$t_all
+step() { t_step=$(ms); [ "$quiet" = 1 ] || printf 'build-image: %s ...\n' "$*"; }
+done_step() { [ "$quiet" = 1 ] || printf 'build-image:   %s (%d ms)\n' "$*" $(( $(ms) - t_step )); }
+die() { echo "build-image: error: $*" >&2; exit 1; }
+
+for tool in apt-get dpkg-deb cpio gzip readelf; do
+  command -v "$tool" >/dev/null || case "$tool" in
+    cpio) die "cpio is missing: apt-get install cpio" ;;
+    readelf) die "readelf is missing: apt-get install binutils" ;;
+    *) die "$tool is missing: this builder needs a Debian host (apt-get, dpkg-deb, gzip)" ;;
+  esac
+done
+
+# ---- 1. downloads ---------------------------------------------------------------------------------------------
+# `apt-get download` of the version the host's package lists name; an empty or stale list is refreshed once.
+apt_updated=0
+fetch() { # package -> prints the .deb path
+  local pkg=$1 ver file
+  ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+  if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+    if [ "$apt_updated" = 0 ] && [ "$(id -u)" = 0 ]; then
+      apt-get update -qq >&2 || true
+      apt_updated=1
+      ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+    fi
+    [ -n "$ver" ] && [ "$ver" != "(none)" ] || die "apt knows no package $pkg (run 'apt-get update' as root)"
+  fi
+  # apt-get download names files pkg_version_arch.deb with ':' in the version escaped as %3a.
+  file=$(ls "$debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+  if [ -z "$file" ]; then
+    (cd "$debs" && apt-get download -qq "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) || true
+    file=$(ls "$debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+    [ -n "$file" ] || die "apt-get download $pkg failed (network? run 'apt-get update')"
+  fi
+  echo "$file"
+}
+
+step "fetching Debian packages into .cache/qemu/debs"
+kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1)
+if [ -z "$kernel_pkg" ] && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq >&2 || true
+  apt_updated=1
+  kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -1)
+fi
+[ -n "$kernel_pkg" ] || die "cannot resolve linux-image-amd64 to a kernel package (run 'apt-get update')"
+kernel_deb=$(fetch "$kernel_pkg")
+declare -A deb_of=()
+for p in "${packages[@]}"; do deb_of[$p]=$(fetch "$p"); done
+done_step "$kernel_pkg and ${#packages[@]} packages ready"
+
+# ---- 2. unpack --------------------------------------------------------------------------------------------------
+# Each .deb unpacks once into its own folder, named after the file, so a new version unpacks anew.
+unpack() { # deb -> prints folder
+  local deb=$1 dir
+  dir=$unpacked/$(basename "$deb" .deb)
+  if [ ! -f "$dir/.done" ]; then
+    rm -rf "$dir"; mkdir -p "$dir"
+    dpkg-deb -x "$deb" "$dir"
+    touch "$dir/.done"
+  fi
+  echo "$dir"
+}
+step "unpacking packages"
+declare -A dir_of=()
+for p in "${packages[@]}"; do dir_of[$p]=$(unpack "${deb_of[$p]}"); done
+done_step "unpacked"
+
+# The kernel package is 400 MB unpacked: take only vmlinuz and the modules we load, a few tar passes over it.
+kdir=$unpacked/$(basename "$kernel_deb" .deb)
+kernel_members() { dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$kdir" --wildcards "$@" 2>/dev/null; }
+step "extracting vmlinuz and modules (${modules_wanted[*]}) from $kernel_pkg"
+mkdir -p "$kdir"
+if [ ! -f "$kdir/.vmlinuz.done" ]; then
+  kernel_members './boot/vmlinuz-*' './lib/modules/*/modules.order' './lib/modules/*/modules.builtin'
+  touch "$kdir/.vmlinuz.done"
+fi
+kver=$(ls "$kdir/lib/modules" | head -1)
+mroot=$kdir/lib/modules/$kver
+module_path() { # name -> relative path from modules.order, '' if built in or unknown
+  local n=${1//-/[-_]}
+  grep -E "/${n}\.ko(\.[a-z]+)?$" "$mroot/modules.order" | head -1 || true
+}
+declare -A need=()
+todo=("${modules_wanted[@]}")
+for _ in 1 2 3 4 5 6 7 8; do
+  [ ${#todo[@]} -gt 0 ] || break
+  missing=()
+  declare -A queued=()
+  for m in "${todo[@]}"; do
+    [ -z "${queued[$m]:-}" ] || continue
+    queued[$m]=1
+    rel=$(module_path "$m")
+    [ -n "$rel" ] || { grep -qE "/${m//-/[-_]}\.ko$" "$mroot/modules.builtin" && continue; die "kernel $kver has no module $m"; }
+    need[$m]=$rel
+    [ -f "$mroot/$rel" ] || missing+=("./lib/modules/$kver/$rel")
+  done
+  [ ${#missing[@]} -eq 0 ] || kernel_members "${missing[@]}"
+  next=()
+  for m in "${todo[@]}"; do
+    [ -n "${need[$m]:-}" ] || continue
+    [ -f "$mroot/${need[$m]}" ] || die "module ${need[$m]} not found in $kernel_deb"
+    deps=$(tr '\0' '\n' < "$mroot/${need[$m]}" | sed -n 's/^depends=//p' | head -1 | tr ',' ' ')
+    for d in $deps; do [ -n "${need[$d]:-}" ] || next+=("$d"); done
+  done
+  todo=("${next[@]}")
+done
+[ ${#todo[@]} -eq 0 ] || die "module dependencies did not close: ${todo[*]}"
+done_step "kernel $kver, ${#need[@]} modules"
+
+# ---- 3. the initramfs -------------------------------------------------------------------------------------------
+# Inputs that change the image: the builder, the overlay, the guest scripts, the artefacts, the packages.
+artefacts=(build/x0-runtime dist/x0tta6bl4.js build/x0-xdp)
+fingerprint() {
+  {
+    echo "$kernel_deb ${deb_of[*]} ${!need[*]}"
+    sha256sum qemu/build-image.sh
+    find rootfs qemu/guest -type f -print0 2>/dev/null | sort -z | xargs -0r sha256sum
+    for a in "${artefacts[@]}" build/bpf/*.o; do [ -f "$a" ] && sha256sum "$a"; done
+    true
+  } | sha256sum | cut -d' ' -f1
+}
+fp=$(fingerprint)
+if [ "$force" = 0 ] && [ -f "$out/initramfs.cpio.gz" ] && [ "$(cat "$out/.fingerprint" 2>/dev/null)" = "$fp" ]; then
+  [ "$quiet" = 1 ] || { echo "build-image: initramfs up to date (inputs unchanged)"; sed 's/^/build-image:   /' "$out/manifest.txt"; }
+  [ "$quiet" = 1 ] || echo "build-image: done in $(( $(ms) - t_all )) ms"
+  exit 0
+fi
+
+step "assembling the root file system"
+stage=$cache/stage
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib/x86_64-linux-gnu,lib64,proc,sys,dev,tmp,run,var/log,etc,root,usr/lib/x0}
+cp "${dir_of[busybox-static]}/bin/busybox" "$stage/bin/busybox"
+# Applet links as busybox itself lists them (/bin/sh, /sbin/ip, ...).
+"$stage/bin/busybox" --list-full | while read -r applet; do
+  [ "$applet" = bin/busybox ] || ln -sf /bin/busybox "$stage/$applet"
+done
+cp "${dir_of[batctl]}/usr/sbin/batctl" "$stage/usr/sbin/batctl"
+# iproute2's ip and tc replace busybox's applets of the same name. Debian's busybox shell prefers its own
+# applets whatever PATH says: call them as /sbin/ip and /sbin/tc.
+rm -f "$stage/sbin/ip" "$stage/bin/ip" "$stage/sbin/tc"
+cp "${dir_of[iproute2]}/bin/ip" "$stage/sbin/ip"
+cp "${dir_of[iproute2]}/sbin/tc" "$stage/sbin/tc"
+
+# Shared libraries: resolve DT_NEEDED recursively, first in the unpacked packages, then (for the project's own
+# binaries, built on this Debian host) in the host's library path. Prints where each came from.
+lib_dirs=()
+for p in "${packages[@]}"; do
+  for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do [ -d "${dir_of[$p]}/$d" ] && lib_dirs+=("${dir_of[$p]}/$d"); done
+done
+declare -A have_lib=()
+add_libs() { # elf file
+  local f=$1 soname src d
+  readelf -d "$f" 2>/dev/null | grep -q '(NEEDED)' || return 0
+  for soname in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    [ -n "${have_lib[$soname]:-}" ] && continue
+    src=""
+    for d in "${lib_dirs[@]}"; do [ -e "$d/$soname" ] && { src=$d/$soname; break; }; done
+    [ -n "$src" ] || src=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ { print $NF; exit }')
+    [ -n "$src" ] || die "library $soname (needed by ${f#"$stage"/}) found neither in the packages nor on the host"
+    cp -L "$src" "$stage/lib/x86_64-linux-gnu/$soname"
+    have_lib[$soname]=$src
+    add_libs "$stage/lib/x86_64-linux-gnu/$soname"
+  done
+}
+cp -L "${dir_of[libc6]}/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$stage/lib/x86_64-linux-gnu/"
+ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$stage/lib64/ld-linux-x86-64.so.2"
+add_libs "$stage/usr/sbin/batctl"
+add_libs "$stage/sbin/ip"
+add_libs "$stage/sbin/tc"
+
+# Kernel modules, with a load order (dependencies first) the guest's init follows with insmod.
+mdst=$stage/lib/modules/$kver
+mkdir -p "$mdst"
+: > "$mdst/load.order"
+declare -A ordered=()
+order_module() { # name
+  local m=$1 d
+  [ -n "${ordered[$m]:-}" ] && return 0
+  [ -n "${need[$m]:-}" ] || return 0
+  ordered[$m]=1
+  for d in $(tr '\0' '\n' < "$mroot/${need[$m]}" | sed -n 's/^depends=//p' | head -1 | tr ',' ' '); do order_module "$d"; done
+  mkdir -p "$mdst/$(dirname "${need[$m]}")"
+  cp "$mroot/${need[$m]}" "$mdst/${need[$m]}"
+  echo "${need[$m]}" >> "$mdst/load.order"
+}
+for m in "${modules_wanted[@]}"; do order_module "$m"; done
+
+# The project's artefacts, each only if it exists; the manifest says which were included.
+manifest=()
+manifest+=("kernel: $kernel_pkg ($kver), modules: $(sed 's#.*/##; s/\.ko$//' "$mdst/load.order" | tr '\n' ' ')")
+manifest+=("userland: $(basename "${deb_of[busybox-static]}" .deb), $(basename "${deb_of[batctl]}" .deb), $(basename "${deb_of[iproute2]}" .deb) (ip, tc)")
+include() { # src dst-in-image
+  if [ -f "$1" ]; then
+    mkdir -p "$stage/$(dirname "$2")"
+    cp "$1" "$stage/$2"
+    manifest+=("included: $1 -> /$2 ($(stat -c %s "$1") bytes)")
+    return 0
+  fi
+  manifest+=("missing (not included): $1")
+  return 1
+}
+if include build/x0-runtime usr/bin/x0-runtime; then chmod 755 "$stage/usr/bin/x0-runtime"; add_libs "$stage/usr/bin/x0-runtime"; fi
+include dist/x0tta6bl4.js usr/lib/x0/x0tta6bl4.js || true
+if include build/x0-xdp usr/sbin/x0-xdp; then chmod 755 "$stage/usr/sbin/x0-xdp"; add_libs "$stage/usr/sbin/x0-xdp"; fi
+bpf_count=0
+for o in build/bpf/*.o; do [ -f "$o" ] && include "$o" "usr/lib/x0/bpf/$(basename "$o")" && bpf_count=$((bpf_count + 1)); done
+[ "$bpf_count" -gt 0 ] || manifest+=("missing (not included): build/bpf/*.o")
+for soname in "${!have_lib[@]}"; do
+  case "${have_lib[$soname]}" in "$unpacked"/*) ;; *) manifest+=("library from the host: ${have_lib[$soname]}") ;; esac
+done
+
+# The overlay last: rootfs/ (what a router holds in /etc) and the lab's guest side (init, control loop).
+cp -a rootfs/. "$stage/"
+rm -f "$stage/README.md"
+ln -s bin/busybox "$stage/init"
+mkdir -p "$stage/etc/init.d"
+install -m 644 qemu/guest/inittab "$stage/etc/inittab"
+install -m 755 qemu/guest/rcS "$stage/etc/init.d/rcS"
+install -m 755 qemu/guest/x0-lab-control "$stage/usr/sbin/x0-lab-control"
+[ -f qemu/guest/neighbours.js ] && install -m 644 qemu/guest/neighbours.js "$stage/usr/lib/x0/lab-neighbours.js"
+printf '%s\n' "${manifest[@]}" > "$stage/etc/x0-image-manifest"
+done_step "$(du -sk "$stage" | cut -f1) KiB in $(find "$stage" | wc -l) files"
+
+step "packing initramfs (cpio newc, gzip)"
+cp "$kdir/boot/vmlinuz-$kver" "$out/vmlinuz.tmp" && mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -6 > "$out/initramfs.cpio.gz.tmp")
+mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
+printf '%s\n' "${manifest[@]}" > "$out/manifest.txt"
+echo "$fp" > "$out/.fingerprint"
+done_step "initramfs $(stat -c %s "$out/initramfs.cpio.gz") bytes, vmlinuz $(stat -c %s "$out/vmlinuz") bytes"
+[ "$quiet" = 1 ] || sed 's/^/build-image:   /' "$out/manifest.txt"
+[ "$quiet" = 1 ] || echo "build-image: done in $(( $(ms) - t_all )) ms -> .cache/qemu/image/"
