@@ -258,7 +258,6 @@ mkdir -p "$stage/etc/init.d"
 install -m 644 qemu/guest/inittab "$stage/etc/inittab"
 install -m 755 qemu/guest/rcS "$stage/etc/init.d/rcS"
 install -m 755 qemu/guest/x0-lab-control "$stage/usr/sbin/x0-lab-control"
-[ -f qemu/guest/neighbours.js ] && install -m 644 qemu/guest/neighbours.js "$stage/usr/lib/x0/lab-neighbours.js"
 printf '%s\n' "${manifest[@]}" > "$stage/etc/x0-image-manifest"
 done_step "$(du -sk "$stage" | cut -f1) KiB in $(find "$stage" | wc -l) files"
 

@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bestRoute, parseOriginators, parsePrimaryMac, type Originator } from './batman.js';
+import { bestRoute, parseOriginators, parsePrimaryMac, type Originator } from '../../src/batman/tables.js';
 import { limits } from './limits.js';
 import { edgeName, type Edge } from './topology.js';
 import { delay, meshMac, Vm, type ExecResult, type MeshNic } from './vm.js';

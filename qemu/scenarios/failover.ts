@@ -3,7 +3,7 @@
 // is the baseline the self-healing work is measured against. Then the link is restored and the route must
 // come back to the direct link.
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
-import { parseNeighbours } from '../lib/batman.js';
+import { parseNeighbours } from '../../src/batman/tables.js';
 import { delay } from '../lib/vm.js';
 
 const pingIntervalMs = 100;

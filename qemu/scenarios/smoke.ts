@@ -2,7 +2,7 @@
 // the agent bundle runs on x0-runtime in every node; the uplink reaches the host's loopback service and
 // nothing else.
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
-import { parseNeighbours } from '../lib/batman.js';
+import { parseNeighbours } from '../../src/batman/tables.js';
 
 const bundle = '/usr/lib/x0/x0tta6bl4.js';
 const runtime = '/usr/bin/x0-runtime';
@@ -54,24 +54,19 @@ async function checkAgent(ctx: ScenarioContext): Promise<void> {
     const r = await vm.exec(`${runtime} ${bundle} version 2>&1 | tee -a /var/log/x0/agent.log`);
     ctx.check(`agent-version-node-${vm.node}`, r.rc === 0 && r.out.includes('x0tta6bl4'), r.out.trim());
   }
-  // The agent's own neighbour report, once the bundle has the command; until then the lab's probe shows that
-  // x0-runtime in the image reads batctl's table (popen, libc, libsodium all in place).
-  const help = await lab.exec(1, `${runtime} ${bundle} --help`);
-  const command = /^\s+(neighbou?rs)\s/m.exec(help.out)?.[1];
+  // The agent's own neighbour report (x0 neighbours: batctl's tables through the platform's exec on
+  // QuickJS-ng) must name exactly the nodes this node has links to, each with a TQ once OGMs flow.
   for (const vm of lab.vms) {
     const table = parseNeighbours((await vm.exec('batctl meshif bat0 neighbors -H')).out).map((n) => n.neighbour).sort();
     const expected = lab.links.filter((l) => l.edge.includes(vm.node)).map((l) => lab.macOn(l.edge[0] === vm.node ? l.edge[1] : l.edge[0], vm.node)).sort();
     ctx.check(`batctl-neighbours-node-${vm.node}`, same(table, expected), `batctl n: ${table.join(' ')}; links: ${expected.join(' ')}`);
-    if (command !== undefined) {
-      const r = await vm.exec(`${runtime} ${bundle} ${command} 2>&1 | tee -a /var/log/x0/agent.log`);
-      ctx.check(`agent-neighbours-node-${vm.node}`, r.rc === 0 && expected.every((mac) => r.out.includes(mac)), r.out.trim());
-    }
-    const probe = await vm.exec(`${runtime} /usr/lib/x0/lab-neighbours.js 2>&1 | tee -a /var/log/x0/agent.log`);
-    let seen: string[] = [];
-    try { seen = (JSON.parse(probe.out) as { neighbours: Array<{ neighbour: string }> }).neighbours.map((n) => n.neighbour).sort(); } catch { /* checked below */ }
-    ctx.check(`runtime-reads-neighbours-node-${vm.node}`, probe.rc === 0 && same(seen, expected), `x0-runtime probe: ${seen.join(' ') || probe.out.trim()}`);
+    const r = await vm.exec(`${runtime} ${bundle} neighbours --json 2>&1 | tee -a /var/log/x0/agent.log`);
+    let seen: Array<{ mac: string; tq: number | null }> = [];
+    try { seen = (JSON.parse(r.out) as { neighbours: Array<{ mac: string; tq: number | null }> }).neighbours; } catch { /* checked below */ }
+    const macs = seen.map((n) => n.mac).sort();
+    ctx.check(`agent-neighbours-node-${vm.node}`, r.rc === 0 && same(macs, expected), `x0 neighbours: ${seen.map((n) => `${n.mac} tq ${n.tq}`).join(', ') || r.out.trim()}`);
+    ctx.check(`agent-neighbours-tq-node-${vm.node}`, seen.length > 0 && seen.every((n) => typeof n.tq === 'number' && n.tq > 0), `TQ ${seen.map((n) => n.tq).join(', ')}`);
   }
-  if (command === undefined) ctx.skip('agent-neighbours', "the bundle has no 'neighbours' command yet (x0 --help)");
 }
 
 async function checkUplink(ctx: ScenarioContext): Promise<void> {

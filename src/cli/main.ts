@@ -5,6 +5,7 @@ import { defaultSocketPath } from '../ubus/connection.js';
 import { agentVersion } from '../agent/version.js';
 import type { Platform } from '../platform/types.js';
 import { parseArgs, parseHostPort } from './args.js';
+import { neighboursCommand } from './batman.js';
 import { caCommand, certCommand, channelCommand } from './identity.js';
 import { ubusCommand } from './ubus.js';
 
@@ -42,12 +43,14 @@ async function helloCommand(platform: Platform, args: readonly string[]): Promis
   return result.ok ? 0 : 1;
 }
 
-const agentHelp = `usage: x0 agent [--name NAME] [--ubus-socket PATH] [--run-for-ms N]
+const agentHelp = `usage: x0 agent [--name NAME] [--ubus-socket PATH] [--meshif IF] [--batctl PATH] [--run-for-ms N]
 
 Runs the agent: registers the x0tta6bl4 ubus object (methods status, peers, version) on ubusd and keeps it
 registered across ubusd restarts. Runs until stopped (procd), or for --run-for-ms.
   --name NAME         node name reported by status (default: the hostname from /proc, else 'x0')
   --ubus-socket PATH  ubusd's socket (default ${defaultSocketPath})
+  --meshif IF         batman-adv interface whose neighbours are the peers (default bat0)
+  --batctl PATH       the batctl binary (default: batctl on PATH)
 `;
 
 function hostname(platform: Platform): string {
@@ -55,7 +58,7 @@ function hostname(platform: Platform): string {
 }
 
 async function agentCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { name: 'string', 'ubus-socket': 'string', 'run-for-ms': 'string', help: 'boolean' });
+  const parsed = parseArgs(args, { name: 'string', 'ubus-socket': 'string', meshif: 'string', batctl: 'string', 'run-for-ms': 'string', help: 'boolean' });
   if (!parsed.ok) return usageError(platform, parsed.error, agentHelp);
   if (parsed.flags.help === true) return printHelp(platform, agentHelp);
   const runFor = parsed.flags['run-for-ms'];
@@ -63,7 +66,9 @@ async function agentCommand(platform: Platform, args: readonly string[]): Promis
   if (runForMs !== null && !(runForMs > 0)) return usageError(platform, '--run-for-ms must be a positive number', agentHelp);
   const name = typeof parsed.flags.name === 'string' ? parsed.flags.name : hostname(platform);
   const ubusSocket = typeof parsed.flags['ubus-socket'] === 'string' ? parsed.flags['ubus-socket'] : defaultSocketPath;
-  return runAgent(platform, { name, ubusSocket, runForMs });
+  const meshif = typeof parsed.flags.meshif === 'string' ? { meshif: parsed.flags.meshif } : {};
+  const batctl = typeof parsed.flags.batctl === 'string' ? { batctl: parsed.flags.batctl } : {};
+  return runAgent(platform, { name, ubusSocket, runForMs, ...meshif, ...batctl });
 }
 
 const commands = new Map<string, CommandEntry>([
@@ -72,6 +77,7 @@ const commands = new Map<string, CommandEntry>([
   ['cert', { summary: 'show a certificate (--json), request one with a join token', run: certCommand }],
   ['channel', { summary: 'sealed node-to-node channel over UDP (mutual certificates)', run: channelCommand }],
   ['hello', { summary: 'exchange signed hellos with a peer agent over UDP or TCP', run: helloCommand }],
+  ['neighbours', { summary: "this node's batman-adv neighbours with TQ (via batctl)", run: neighboursCommand }],
   ['ubus', { summary: 'call ubus objects and list them (like the ubus CLI)', run: (platform, args) => ubusCommand(platform, [...args]) }],
   ['version', { summary: 'print the agent version', run: async (platform) => { platform.stdout(`x0tta6bl4 ${agentVersion} (${platform.name}, ${platform.crypto.backend} crypto)\n`); return 0; } }],
 ]);

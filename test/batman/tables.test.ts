@@ -1,8 +1,8 @@
-// The lab reads batman-adv's state from batctl's text tables: the parsers, checked against output recorded
+// The agent and the lab read batman-adv's state from batctl's text tables: the parsers, checked against output recorded
 // from the lab's guests (batctl 2023.0, batman-adv 2022.3 in Debian's 6.1 kernel, BATMAN_IV).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bestRoute, parseNeighbours, parseOriginators, parsePrimaryMac } from '../../qemu/lib/batman.js';
+import { bestRoute, neighbourLinks, parseNeighbours, parseOriginators, parsePrimaryMac } from '../../src/batman/tables.js';
 
 // `batctl meshif bat0 originators` on node 1 of a 3-node ring, 6 s after boot.
 const originators = `[B.A.T.M.A.N. adv 2022.3, MainIF/MAC: eth1/52:54:00:01:00:01 (bat0/ca:a1:05:40:c2:dd BATMAN_IV)]
@@ -43,6 +43,19 @@ test('reads the neighbour table and ignores error text', () => {
   ]);
   assert.equal(parseNeighbours('Error - batman-adv module has not been loaded\n'), []);
   assert.equal(parseOriginators('Error - batman-adv module has not been loaded\n'), []);
+});
+
+test("a neighbour's TQ is its own row via itself on the same interface, not a route through it", () => {
+  const links = neighbourLinks(parseNeighbours(neighbours), parseOriginators(originators));
+  assert.equal(links, [
+    { iface: 'eth1', neighbour: '52:54:00:02:00:01', lastSeenMs: 116, tq: 45, best: true },
+    { iface: 'eth2', neighbour: '52:54:00:03:02:01', lastSeenMs: 452, tq: 45, best: true },
+  ]);
+});
+
+test('row limits stop parsing early', () => {
+  assert.is(parseOriginators(originators, 2).length, 2);
+  assert.is(parseNeighbours(neighbours, 1).length, 1);
 });
 
 test.run();
