@@ -4,15 +4,15 @@ import type { Platform } from '../platform/types.js';
 import { parseArgs, parseHostPort } from './args.js';
 import { toHex } from '../core/identity/canonical.js';
 import { describeCertificate, isKnownRole, type Certificate } from '../core/identity/cert.js';
-import { createRoot, type Issuer } from '../core/identity/ca.js';
+import { createRoot } from '../core/identity/ca.js';
 import { createTrustBundle, validateChain } from '../core/identity/chain.js';
 import { limits } from '../core/identity/limits.js';
 import { Registrar } from '../core/identity/registrar.js';
-import { decodeRevocationList, encodeRevocationList, RevocationStore, signRevocationList } from '../core/identity/revocation.js';
+import { encodeRevocationList, signRevocationList } from '../core/identity/revocation.js';
 import { isName, isTrustDomain, nodeId } from '../core/identity/spiffe.js';
 import { createJoinRequest, issueJoinToken, parseJoinToken } from '../core/identity/token.js';
-import { runChannelNode } from '../identity/udp-channel.js';
-import { caFiles, encodeKeyFile, loadBundle, loadCertificate, loadChain, loadKeys, nodeFiles, saveBundle, saveChain, writePublic, writeSecret } from '../identity/store.js';
+import { runChannelNode } from '../identity/channel-node.js';
+import { caFiles, encodeKeyFile, loadBundle, loadCertificate, loadChain, loadIssuer, loadRevocations, nodeFiles, saveBundle, saveChain, writePublic, writeSecret } from '../identity/store.js';
 
 const caHelp = `usage: x0 ca init --trust-domain DOMAIN [--name NAME] [--ttl DURATION] [--dir DIR] [--force]
        x0 ca issue-token --node NAME [--ttl DURATION] [--roles member,gateway,anchor] [--cert-ttl DURATION] [--dir DIR]
@@ -51,16 +51,6 @@ function usage(platform: Platform, message: string, help: string): number {
 function refused(platform: Platform, what: string, reason: string): number {
   platform.stderr(`x0: ${what}: ${reason}\n`);
   return 1;
-}
-
-function loadIssuer(platform: Platform, dir: string): Issuer | string {
-  const files = caFiles(dir);
-  const keys = loadKeys(platform, files.key);
-  if (!keys.ok) return `cannot load ${files.key}: ${keys.reason}`;
-  const cert = loadCertificate(platform, files.cert);
-  if (!cert.ok) return `cannot load ${files.cert}: ${cert.reason}`;
-  if (toHex(cert.value.signPublicKey) !== toHex(keys.value.sign.publicKey)) return `${files.key} does not match ${files.cert}`;
-  return { cert: cert.value, parents: [], signSecretKey: keys.value.sign.secretKey };
 }
 
 async function caInit(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
@@ -109,7 +99,9 @@ async function caSign(platform: Platform, flags: Record<string, string | boolean
   if (!bundle.ok) return refused(platform, 'ca sign', `cannot load ${files.bundle}: ${bundle.reason}`);
   const request = platform.files.read(flags.request);
   if (request === null) return refused(platform, 'ca sign', `${flags.request}: file-missing`);
-  const registrar = new Registrar(platform.crypto, issuer, bundle.value, loadRevocations(platform, files.revocations, bundle.value));
+  const revocations = loadRevocations(platform, files.revocations, bundle.value);
+  if (typeof revocations === 'string') return refused(platform, 'ca sign', revocations);
+  const registrar = new Registrar(platform.crypto, issuer, bundle.value, revocations);
   const used = platform.files.read(files.used);
   if (used !== null && !registrar.importUsed(used).ok) return refused(platform, 'ca sign', `${files.used}: used-tokens-malformed`);
   const nowMs = platform.wallClockMs();
@@ -123,13 +115,6 @@ async function caSign(platform: Platform, flags: Record<string, string | boolean
   return 0;
 }
 
-function loadRevocations(platform: Platform, path: string, bundle: Parameters<typeof decodeRevocationList>[2]): RevocationStore {
-  const store = new RevocationStore();
-  const bytes = platform.files.read(path);
-  if (bytes !== null) store.offerBytes(platform.crypto, bytes, bundle);
-  return store;
-}
-
 async function caRevoke(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
   const serial = typeof flags.serial === 'string' ? flags.serial : null;
   const node = typeof flags.node === 'string' ? flags.node : null;
@@ -141,7 +126,9 @@ async function caRevoke(platform: Platform, flags: Record<string, string | boole
   const files = caFiles(dir);
   const bundle = loadBundle(platform, files.bundle);
   if (!bundle.ok) return refused(platform, 'ca revoke', bundle.reason);
-  const current = loadRevocations(platform, files.revocations, bundle.value).list;
+  const store = loadRevocations(platform, files.revocations, bundle.value);
+  if (typeof store === 'string') return refused(platform, 'ca revoke', `${store} (restore it or move it away; a new list would drop every earlier revocation)`);
+  const current = store.list;
   const serials = [...(current?.serials ?? []), ...(serial !== null ? [hexBytes(serial)] : [])];
   const nodeIds = [...(current?.nodeIds ?? []), ...(node !== null ? [nodeId(issuer.cert.trustDomain, node)] : [])];
   const list = signRevocationList(platform.crypto, issuer, (current?.version ?? 0) + 1, { issuedAtMs: platform.wallClockMs(), serials, nodeIds });
@@ -232,19 +219,26 @@ export async function certCommand(platform: Platform, args: readonly string[]): 
   }
 }
 
-const channelHelp = `usage: x0 channel --dir DIR --listen [HOST:]PORT [--peer HOST:PORT]... [--send TEXT] [--expect N]
-                  [--timeout-ms N] [--linger-ms N]
+const channelHelp = `usage: x0 channel --dir DIR --listen [HOST:]PORT [--transport udp|tcp] [--peer HOST:PORT]...
+                  [--send TEXT] [--expect N] [--timeout-ms N] [--linger-ms N]
+                  [--renew-from HOST:PORT] [--registrar CA_DIR]
 
-Runs this node's sealed channel over UDP with the identity in DIR (node.key, node.chain, bundle.cbor,
-optional revocations.cbor): connects to each --peer, sends TEXT to each once the channel is up, and
-prints events, received messages and refusal counters. Exit 0 when every peer is connected and N
+Runs this node's sealed channel over UDP datagrams (default) or TCP streams (one length-prefixed frame
+per message) with the identity in DIR (node.key, node.chain, bundle.cbor, optional revocations.cbor):
+connects to each --peer, sends TEXT to each once the channel is up, and prints events, received
+messages, refusal counters and the half-open state left. Exit 0 when every peer is connected and N
 messages arrived (or, with no peer and no --expect, after --timeout-ms); 1 on timeout.
+  --renew-from HOST:PORT  renew this node's certificate automatically at half its lifetime from the
+                          registrar at that peer (over the sealed channel); the new key (0600) and
+                          chain replace DIR/node.key and DIR/node.chain, and every session re-handshakes
+  --registrar CA_DIR      serve renewals to authenticated peers with the CA in CA_DIR (ca.key, ca.cert,
+                          bundle.cbor, optional revocations.cbor)
 `;
 
 export async function channelCommand(platform: Platform, args: readonly string[]): Promise<number> {
   // --peer may repeat: collect its values before the generic parser (which keeps the last).
   const peerTexts = args.flatMap((a, i) => (a === '--peer' && args[i + 1] !== undefined ? [args[i + 1] as string] : []));
-  const parsed = parseArgs(args, { dir: 'string', listen: 'string', peer: 'string', send: 'string', expect: 'string', 'timeout-ms': 'string', 'linger-ms': 'string', help: 'boolean' });
+  const parsed = parseArgs(args, { dir: 'string', listen: 'string', transport: 'string', peer: 'string', send: 'string', expect: 'string', 'timeout-ms': 'string', 'linger-ms': 'string', 'renew-from': 'string', registrar: 'string', help: 'boolean' });
   if (!parsed.ok) return usage(platform, parsed.error, channelHelp);
   if (parsed.flags.help === true) { platform.stdout(channelHelp); return 0; }
   const listen = parseHostPort(String(parsed.flags.listen ?? ''));
@@ -254,12 +248,18 @@ export async function channelCommand(platform: Platform, args: readonly string[]
   const lingerMs = Number(parsed.flags['linger-ms'] ?? 300);
   if (typeof parsed.flags.dir !== 'string' || listen === null || peers.some((p) => p === null)) return usage(platform, '--dir and --listen are required; --peer needs HOST:PORT', channelHelp);
   if (!Number.isInteger(expect) || expect < 0 || !(timeoutMs > 0) || !(lingerMs >= 0)) return usage(platform, '--expect, --timeout-ms, --linger-ms need numbers', channelHelp);
+  const transport = parsed.flags.transport ?? 'udp';
+  if (transport !== 'udp' && transport !== 'tcp') return usage(platform, '--transport is udp or tcp', channelHelp);
+  const renewFrom = typeof parsed.flags['renew-from'] === 'string' ? parseHostPort(parsed.flags['renew-from']) : null;
+  if (parsed.flags['renew-from'] !== undefined && renewFrom === null) return usage(platform, '--renew-from needs HOST:PORT', channelHelp);
+  const registrarDir = typeof parsed.flags.registrar === 'string' ? parsed.flags.registrar : null;
   const result = await runChannelNode(platform, {
-    dir: parsed.flags.dir, listen, peers: peers as { host: string; port: number }[], messages: typeof parsed.flags.send === 'string' ? [parsed.flags.send] : [],
-    expect, timeoutMs, tickMs: 20, lingerMs,
+    dir: parsed.flags.dir, transport, listen, peers: peers as { host: string; port: number }[], messages: typeof parsed.flags.send === 'string' ? [parsed.flags.send] : [],
+    expect, timeoutMs, tickMs: 20, lingerMs, renewFrom, registrarDir,
   });
   if (typeof result === 'string') return refused(platform, 'channel', result);
   const counters = Object.entries(result.counters).map(([k, v]) => `${k}=${v}`).join(' ');
-  platform.stdout(`done ok=${result.ok} established=${result.established.length} received=${result.received.length}${counters ? ` refused ${counters}` : ''}\n`);
+  const { initiators, responders, sessions } = result.pending;
+  platform.stdout(`done ok=${result.ok} established=${result.established.length} received=${result.received.length} pending initiators=${initiators} responders=${responders} sessions=${sessions}${counters ? ` refused ${counters}` : ''}\n`);
   return result.ok ? 0 : 1;
 }

@@ -6,6 +6,8 @@ import { asNat, bytesEqual, decodeBounded, encodeCanonical, isBytes } from '../c
 import { decodeCertificate, type Certificate } from '../core/identity/cert.js';
 import { decodeChain, decodeTrustBundle, encodeChain, encodeTrustBundle, type TrustBundle } from '../core/identity/chain.js';
 import { fail, ok, type Result } from '../core/identity/result.js';
+import type { Issuer } from '../core/identity/ca.js';
+import { RevocationStore } from '../core/identity/revocation.js';
 
 export const secretFileMode = 0o600;
 export const publicFileMode = 0o644;
@@ -20,7 +22,7 @@ export const caFiles = (dir: string) => ({
 });
 
 export const nodeFiles = (dir: string) => ({
-  key: `${dir}/node.key`, chain: `${dir}/node.chain`, bundle: `${dir}/bundle.cbor`, request: `${dir}/join-request.cbor`, revocations: `${dir}/revocations.cbor`,
+  key: `${dir}/node.key`, nextKey: `${dir}/node.key.next`, chain: `${dir}/node.chain`, bundle: `${dir}/bundle.cbor`, request: `${dir}/join-request.cbor`, revocations: `${dir}/revocations.cbor`,
 });
 
 export function encodeKeyFile(keys: KeyFile): Uint8Array {
@@ -88,8 +90,49 @@ export function loadNodeIdentity(platform: Platform, dir: string): Result<{ keys
   if (!chain.ok) return chain;
   const bundle = loadBundle(platform, files.bundle);
   if (!bundle.ok) return bundle;
-  if (!bytesEqual((chain.value[0] as Certificate).signPublicKey, keys.value.sign.publicKey)) return fail('key-mismatch');
-  return ok({ keys: keys.value, chain: chain.value, bundle: bundle.value });
+  const leafKey = (chain.value[0] as Certificate).signPublicKey;
+  if (bytesEqual(leafKey, keys.value.sign.publicKey)) return ok({ keys: keys.value, chain: chain.value, bundle: bundle.value });
+  // A renewal stopped between writing the new chain and the new key: the key waits in node.key.next.
+  const next = loadKeys(platform, files.nextKey);
+  if (!next.ok || !bytesEqual(leafKey, next.value.sign.publicKey)) return fail('key-mismatch');
+  writeSecret(platform, files.key, encodeKeyFile(next.value));
+  platform.files.remove(files.nextKey);
+  return ok({ keys: next.value, chain: chain.value, bundle: bundle.value });
+}
+
+/**
+ * Stores a renewed identity so that a stop at any point leaves a loadable one: the new key goes to
+ * node.key.next first, then the chain, then the key; loadNodeIdentity finishes an interrupted switch.
+ */
+export function saveNodeIdentity(platform: Platform, dir: string, keys: KeyFile, chain: readonly Certificate[]): void {
+  const files = nodeFiles(dir);
+  writeSecret(platform, files.nextKey, encodeKeyFile(keys));
+  saveChain(platform, files.chain, chain);
+  writeSecret(platform, files.key, encodeKeyFile(keys));
+  platform.files.remove(files.nextKey);
+}
+
+/** A CA (root, or an anchor's intermediate with its parents) from its directory. */
+export function loadIssuer(platform: Platform, dir: string): Issuer | string {
+  const files = caFiles(dir);
+  const keys = loadKeys(platform, files.key);
+  if (!keys.ok) return `cannot load ${files.key}: ${keys.reason}`;
+  const cert = loadCertificate(platform, files.cert);
+  if (!cert.ok) return `cannot load ${files.cert}: ${cert.reason}`;
+  if (!bytesEqual(cert.value.signPublicKey, keys.value.sign.publicKey)) return `${files.key} does not match ${files.cert}`;
+  return { cert: cert.value, parents: [], signSecretKey: keys.value.sign.secretKey };
+}
+
+/**
+ * The revocation list in `path` (an empty store when there is none). A list that is present but refused is
+ * an error, never an empty store: signing the next version from nothing would un-revoke everyone.
+ */
+export function loadRevocations(platform: Platform, path: string, bundle: TrustBundle): RevocationStore | string {
+  const revocations = new RevocationStore();
+  const listBytes = platform.files.read(path);
+  if (listBytes === null) return revocations;
+  const offered = revocations.offerBytes(platform.crypto, listBytes, bundle);
+  return offered.ok ? revocations : `revocation list ${path} refused: ${offered.reason}`;
 }
 
 export { asNat };

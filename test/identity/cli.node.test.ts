@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { statSync, readFileSync, copyFileSync } from 'node:fs';
+import { statSync, readFileSync, copyFileSync, writeFileSync } from 'node:fs';
 import { enrol, tempDir, x0 } from './cli-lib.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -13,6 +13,11 @@ test('every command has --help', async () => {
   }
   assert.is((await x0('ca', 'frobnicate')).code, 2);
   assert.is((await x0('ca', 'init', '--trust-domain', 'Bad_Domain!')).code, 2);
+  const badTransport = await x0('channel', '--dir', '/nonexistent', '--listen', '0', '--transport', 'quic');
+  assert.is(badTransport.code, 2);
+  assert.match(badTransport.err, /--transport is udp or tcp/);
+  assert.is((await x0('channel', '--dir', '/nonexistent', '--listen', '0', '--renew-from', 'x:y')).code, 2);
+  assert.match((await x0('channel', '--help')).out, /--renew-from HOST:PORT/);
 });
 
 test('ca init writes the key 0600 and refuses to overwrite an existing CA without --force', async () => {
@@ -61,6 +66,14 @@ test('ca revoke signs lists whose version only moves forward', async () => {
   assert.match(two.out, /version 2: 1 serials, 1 nodes/);
   assert.is((await x0('ca', 'revoke', '--serial', 'zz', '--dir', `${dir}/ca`)).code, 2);
   copyFileSync(`${dir}/ca/revocations.cbor`, `${dir}/r1/revocations.cbor`);
+  // A damaged list is refused, never replaced by a fresh version 1 that would un-revoke r1.
+  const list = readFileSync(`${dir}/ca/revocations.cbor`);
+  list[list.length - 1]! ^= 1;
+  writeFileSync(`${dir}/ca/revocations.cbor`, list);
+  const damaged = await x0('ca', 'revoke', '--node', 'r2', '--dir', `${dir}/ca`);
+  assert.is(damaged.code, 1);
+  assert.match(damaged.err, /revocation-bad-signature/);
+  assert.equal(readFileSync(`${dir}/ca/revocations.cbor`), list);
 });
 
 test.run();

@@ -259,6 +259,32 @@ export class ChannelEndpoint {
     return out;
   }
 
+  /**
+   * The transport to `address` is gone (a stream binding's connection closed or broke). Over a stream the
+   * connection is the path: every handshake and session with that address ends now, so a peer that hangs
+   * up mid-handshake leaves nothing half-open behind.
+   */
+  disconnected(address: string, now: Now, reason = 'stream-closed'): Output {
+    const out = emptyOutput();
+    let halfOpen = this.initiators.has(address);
+    this.dropInitiator(address);
+    for (const [index, pending] of [...this.responders]) {
+      if (pending.address !== address) continue;
+      this.responders.delete(index);
+      halfOpen = true;
+    }
+    for (const session of [...this.sessions.values()]) {
+      if (session.peerAddress !== address) continue;
+      if (this.finishing.has(session.localIndex)) halfOpen = true; // M3 sent, never confirmed
+      this.teardown(session, reason, false, now, out);
+    }
+    if (halfOpen) {
+      this.counters.add(`${reason}-mid-handshake`);
+      out.events.push({ type: 'handshake-failed', address, reason: `${reason}-mid-handshake` });
+    }
+    return out;
+  }
+
   /** New revocation list: future handshakes use it, and live sessions with a revoked peer end now. */
   setRevocations(view: RevocationView, now: Now): Output {
     this.ctx = { ...this.ctx, revocations: view };
@@ -272,6 +298,20 @@ export class ChannelEndpoint {
   /** A new trust bundle (CA rollover) or identity (renewed certificate) for future handshakes. */
   setTrust(update: { readonly bundle?: TrustBundle; readonly identity?: LocalIdentity }): void {
     this.ctx = { ...this.ctx, bundle: update.bundle ?? this.ctx.bundle, identity: update.identity ?? this.ctx.identity };
+  }
+
+  /**
+   * After a renewal: a fresh handshake with every current peer, so each session carries the new certificate
+   * before the old one expires (the old session keeps receiving through its grace period).
+   */
+  refresh(now: Now): Output {
+    const out = emptyOutput();
+    for (const session of [...this.current.values()]) {
+      if (this.initiators.has(session.peerAddress) || this.initiators.size >= this.limits.handshakesPendingMax) continue;
+      this.startHandshake(session.peerAddress, now, session.peer.id, out);
+      this.counters.add('session-refresh');
+    }
+    return out;
   }
 
   tick(now: Now): Output {

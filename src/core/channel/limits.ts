@@ -40,6 +40,14 @@ export const channelLimits = {
   payloadBytesMax: 1472 - 32,
   /** The reason text carried by a close record. */
   closeReasonBytesMax: 64,
+
+  // --- the stream (TCP) binding: one frame per message, see framing.ts ---
+  /** Open streams (inbound and outbound) per node; one more is closed on accept. */
+  streamsMax: 64,
+  /** Bytes queued for one stream's kernel buffer; a record that would exceed it is dropped and counted. */
+  streamQueuedBytesMax: 64 * 1024,
+  /** A stream with no established session this long after it opened is closed (no half-open streams). */
+  streamHandshakeMs: 10_000,
 } as const;
 
 export type ChannelLimits = { -readonly [K in keyof typeof channelLimits]: number };
@@ -54,4 +62,7 @@ export function validateChannelLimits(l: ChannelLimits): void {
   assert(l.sessionLifetimeMs > l.handshakeRetryMs * (l.handshakeRetriesMax + 1) * 2, 'channel: a session outlives its successor handshake');
   assert(l.handshakeBurst >= 1, 'channel: at least one handshake per address');
   assert(l.epochsMax <= 0xffff, 'channel: epoch fits 16 bits');
+  assert(l.datagramBytesMax <= 0xffff, 'channel: a message fits a 2-byte stream frame length');
+  assert(l.streamQueuedBytesMax >= 2 + l.datagramBytesMax, 'channel: a stream queue holds at least one frame');
+  assert(l.streamHandshakeMs >= l.handshakeRetryMs, 'channel: a stream lives through at least one handshake retry');
 }

@@ -54,6 +54,9 @@ export const limits = {
   // --- rotation ---
   /** Renew at this fraction of the lifetime, as SPIRE does (½). Expressed as numerator / 1000. */
   renewAtPermille: 500,
+  /** A renewal request without an answer is sent again after this, doubling up to renewRetryMsMax. */
+  renewRetryMs: 15_000,
+  renewRetryMsMax: 10 * 60 * 1000,
 
   // --- sizes of fixed fields ---
   serialBytes: 16,
@@ -69,4 +72,6 @@ export function validateLimits(): void {
   assert(limits.renewAtPermille > 0, 'renew after issue');
   assert(limits.renewAtPermille < 1000, 'renew before expiry');
   assert(limits.issueBackdateMs < limits.nodeCertTtlMsDefault / 2, 'backdate is small');
+  assert(limits.renewRetryMs <= limits.renewRetryMsMax, 'renewal backoff starts below its cap');
+  assert(limits.renewRetryMsMax < limits.nodeCertTtlMsDefault / 2, 'several renewal attempts fit half a lifetime');
 }

@@ -9,9 +9,14 @@ import { createTrustBundle, decodeChain, type BundleReason, type ChainReason, ty
 import { limits } from './limits.js';
 import { fail, ok, type Result } from './result.js';
 
-/** When a certificate should be renewed: at renewAtPermille of its lifetime. */
+/**
+ * When a certificate should be renewed: at renewAtPermille of its lifetime, counted from its issue time.
+ * notBefore is back-dated by issueBackdateMs on issue; counting from it would make a short-lived
+ * certificate due at once (a 1-minute certificate's "half" would lie before it was issued).
+ */
 export function renewalDueAtMs(cert: Certificate): number {
-  return cert.notBeforeMs + Math.floor(((cert.notAfterMs - cert.notBeforeMs) * limits.renewAtPermille) / 1000);
+  const issuedMs = cert.notBeforeMs + limits.issueBackdateMs < cert.notAfterMs ? cert.notBeforeMs + limits.issueBackdateMs : cert.notBeforeMs;
+  return issuedMs + Math.floor(((cert.notAfterMs - issuedMs) * limits.renewAtPermille) / 1000);
 }
 
 export const needsRenewal = (cert: Certificate, nowMs: number): boolean => nowMs >= renewalDueAtMs(cert);
