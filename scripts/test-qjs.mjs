@@ -2,7 +2,7 @@
 // Bundles every engine-neutral test (test/**/*.test.ts, not *.node.test.ts) plus the QuickJS-only ones
 // (*.qjs.test.ts) into one ES module and runs it inside build/x0-runtime, so the core's tests pass on
 // both engines. Usage: node scripts/test-qjs.mjs [substring-filter...]
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { rollup } from 'rollup';
@@ -10,7 +10,8 @@ import { plugins, onwarn } from './rollup-parts.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const runtime = join(root, 'build/x0-runtime');
-const out = join(root, 'build/qjs-tests.js');
+// One bundle per run (by pid): two runs at once (several areas tested in parallel) must not overwrite each other.
+const out = join(root, `build/qjs-tests.${process.pid}.js`);
 const filters = process.argv.slice(2);
 
 function walk(dir) {
@@ -68,6 +69,7 @@ await bundle.close();
 console.log(`test-qjs: bundled ${files.length} test files in ${Date.now() - started} ms; running in ${relative(root, runtime)}`);
 
 const run = spawnSync(runtime, ['--memory-limit', '512M', out], { stdio: 'inherit', timeout: 15 * 60 * 1000 });
+rmSync(out, { force: true });
 if (run.error) {
   console.error(`test-qjs: cannot run ${runtime}: ${run.error.message}`);
   process.exit(1);
