@@ -69,7 +69,8 @@ await bundle.close();
 console.log(`test-qjs: bundled ${files.length} test files in ${Date.now() - started} ms; running in ${relative(root, runtime)}`);
 
 const run = spawnSync(runtime, ['--memory-limit', '512M', out], { stdio: 'inherit', timeout: 15 * 60 * 1000 });
-rmSync(out, { force: true });
+// Kept when something failed, so that stack traces can be followed into it.
+if (run.status === 0) rmSync(out, { force: true });
 if (run.error) {
   console.error(`test-qjs: cannot run ${runtime}: ${run.error.message}`);
   process.exit(1);
