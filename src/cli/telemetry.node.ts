@@ -1,0 +1,222 @@
+// Node-only consumers of the telemetry uplink, over the `mqtt` npm package: `x0 watch` (verify and show),
+// `x0 exporter` (Prometheus text on HTTP) and `x0 cmd` (signed operator commands). Registered by the Node
+// entry only (src/entry/node.ts), so the router bundle never pulls in mqtt.js or node:http.
+import { createServer } from 'node:http';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Platform } from '../platform/types.js';
+import { fromHex, toHex } from '../core/wire/hex.js';
+import { signCommand } from '../core/telemetry/messages.js';
+import { loadBundle, nodeFiles } from '../identity/store.js';
+import type { TrustBundle } from '../core/identity/chain.js';
+import { Watcher } from '../telemetry/watcher.js';
+import { renderMetrics } from '../telemetry/prometheus.js';
+import { parseArgs, parseHostPort } from './args.js';
+
+const common = `  --broker HOST:PORT   the MQTT broker (default 127.0.0.1:1883)
+  --bundle FILE        the mesh CA trust bundle (or --dir DIR: DIR/bundle.cbor)
+  --mesh NAME          only this mesh (default: the bundle's trust domain; '+' for every mesh)
+  --mqtt 5|3.1.1       protocol version (default 5)`;
+
+const watchHelp = `usage: x0 watch (--bundle FILE | --dir DIR) [--broker HOST:PORT] [--mesh NAME] [--json]
+                [--duration-ms N] [--expect-nodes N] [--once]
+
+Subscribes to x0/<mesh>/#, verifies every payload (COSE_Sign1 signature, certificate chain against the
+trust bundle, topic binding, sequence) and shows a table of nodes with freshness; unsigned, forged,
+replayed or foreign messages are shown as REJECTED with a counter. Without a terminal (or with --json,
+one JSON object per message) it prints a line per message and the table at the end.
+${common}
+  --duration-ms N      stop after N ms (default: run until interrupted)
+  --expect-nodes N     stop, exit 0, once N nodes have sent verified telemetry; exit 1 if the duration ends first
+  --once               print the table once the retained messages are in (2 s), then exit
+`;
+
+const exporterHelp = `usage: x0 exporter (--bundle FILE | --dir DIR) [--broker HOST:PORT] [--listen HOST:PORT] [--duration-ms N]
+
+Serves the verified telemetry as Prometheus text on http://HOST:PORT/metrics (default 127.0.0.1:9108):
+x0_node_up, x0_node_last_seen_seconds, uptime, load, memory, clients, traffic, x0_node_neighbour_tq, and
+x0_messages_verified_total / x0_messages_rejected_total{reason}. Only verified messages become metrics.
+${common}
+`;
+
+const cmdHelp = `usage: x0 cmd keygen --out FILE
+       x0 cmd send --key FILE --mesh MESH --node NODE --name NAME [--args JSON] [--broker HOST:PORT]
+
+'keygen' writes an operator Ed25519 key (64 hex digits of seed, mode 0600) to FILE and prints its public
+key: give that to 'x0 uplink --operator-key'. 'send' publishes a command signed with the key to
+x0/<mesh>/<node>/cmd/<name> (QoS 1). Nodes answer on .../events. Commands: ping, publish-now.
+`;
+
+type Flags = Readonly<Record<string, string | boolean>>;
+
+function usage(platform: Platform, message: string, help: string): number {
+  platform.stderr(`x0: ${message}\n\n${help}`);
+  return 2;
+}
+
+function brokerUrl(flags: Flags): string | null {
+  const broker = parseHostPort(String(flags.broker ?? '127.0.0.1:1883'));
+  return broker === null || broker.port === 0 ? null : `mqtt://${broker.host}:${broker.port}`;
+}
+
+function bundleFrom(platform: Platform, flags: Flags): TrustBundle | string {
+  const path = typeof flags.bundle === 'string' ? flags.bundle : typeof flags.dir === 'string' ? nodeFiles(flags.dir).bundle : null;
+  if (path === null) return 'give --bundle FILE or --dir DIR';
+  const bundle = loadBundle(platform, path);
+  return bundle.ok ? bundle.value : `cannot load the trust bundle ${path}: ${bundle.reason}`;
+}
+
+/** Subscribes a Watcher to the broker; resolves with the client once subscribed. */
+function subscribeWatcher(platform: Platform, flags: Flags, bundle: TrustBundle, watcher: Watcher, onMessage: (topic: string, outcome: ReturnType<Watcher['offer']>) => void): Promise<MqttClient> {
+  const url = brokerUrl(flags) as string;
+  const mesh = typeof flags.mesh === 'string' ? flags.mesh : bundle.trustDomain;
+  const options: IClientOptions = { protocolVersion: flags.mqtt === '3.1.1' ? 4 : 5, clientId: `x0-watch-${toHex(platform.randomBytes(4))}`, reconnectPeriod: 1000, connectTimeout: 5000 };
+  const client = connect(url, options);
+  client.on('message', (topic, payload) => onMessage(topic, watcher.offer(topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength))));
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => client.subscribe(`x0/${mesh}/#`, { qos: 1 }, (error) => {
+      if (error) return reject(error);
+      // On stderr, so that --json output stays one JSON object per line; tests wait for it.
+      platform.stderr(`subscribed to x0/${mesh}/# at ${url}\n`);
+      resolve(client);
+    }));
+    client.once('error', reject);
+  });
+}
+
+export async function watchCommand(platform: Platform, args: readonly string[]): Promise<number> {
+  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', json: 'boolean', 'duration-ms': 'string', 'expect-nodes': 'string', once: 'boolean', help: 'boolean' });
+  if (!parsed.ok) return usage(platform, parsed.error, watchHelp);
+  const f = parsed.flags;
+  if (f.help === true) { platform.stdout(watchHelp); return 0; }
+  const durationMs = f['duration-ms'] === undefined ? (f.once === true ? 2000 : null) : Number(f['duration-ms']);
+  const expectNodes = f['expect-nodes'] === undefined ? null : Number(f['expect-nodes']);
+  if (brokerUrl(f) === null) return usage(platform, '--broker needs HOST:PORT', watchHelp);
+  if ((durationMs !== null && !(durationMs > 0)) || (expectNodes !== null && !(Number.isInteger(expectNodes) && expectNodes > 0))) return usage(platform, '--duration-ms and --expect-nodes need positive numbers', watchHelp);
+  const bundle = bundleFrom(platform, f);
+  if (typeof bundle === 'string') return usage(platform, bundle, watchHelp);
+  const watcher = new Watcher(platform.crypto, bundle, () => platform.wallClockMs());
+  const live = process.stdout.isTTY === true && f.json !== true && f.once !== true;
+  const withTelemetry = () => [...watcher.nodes.values()].filter((n) => n.telemetry !== null).length;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => { finish = resolve; });
+  const line = (topic: string, outcome: ReturnType<Watcher['offer']>): string => {
+    if (f.json === true) {
+      return JSON.stringify(outcome.ok
+        ? { topic, ok: true, node: outcome.message.node, mesh: outcome.message.mesh, kind: outcome.message.kind, seq: outcome.message.seq, at: outcome.message.at, data: outcome.message.data }
+        : { topic, ok: false, reason: outcome.reason, benign: outcome.benign });
+    }
+    return outcome.ok ? `verified ${outcome.message.kind} from ${outcome.message.node}@${outcome.message.mesh} seq ${outcome.message.seq}` : `${outcome.benign ? 'ignored' : 'REJECTED'} ${topic}: ${outcome.reason}`;
+  };
+  let client: MqttClient;
+  try {
+    client = await subscribeWatcher(platform, f, bundle, watcher, (topic, outcome) => {
+      if (!live && f.once !== true) platform.stdout(`${line(topic, outcome)}\n`);
+      if (expectNodes !== null && withTelemetry() >= expectNodes) finish(0);
+    });
+  } catch (error) {
+    platform.stderr(`x0: watch: cannot subscribe at ${brokerUrl(f)}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const redraw = live ? setInterval(() => platform.stdout(`\x1b[H\x1b[2J${watcher.table()}`), 1000) : null;
+  const timer = durationMs === null ? null : setTimeout(() => finish(expectNodes === null ? 0 : 1), durationMs);
+  process.once('SIGINT', () => finish(0));
+  const code = await done;
+  if (redraw !== null) clearInterval(redraw);
+  if (timer !== null) clearTimeout(timer);
+  await client.endAsync();
+  if (f.json === true) platform.stdout(`${JSON.stringify({ summary: true, verified: watcher.verified, rejected: watcher.rejected.snapshot(), nodes: [...watcher.nodes.values()].map((n) => ({ node: n.node, mesh: n.mesh, state: n.state, messages: n.messages })) })}\n`);
+  else platform.stdout(watcher.table());
+  if (code !== 0) platform.stderr(`x0: watch: expected ${expectNodes} nodes with verified telemetry, saw ${withTelemetry()}\n`);
+  return code;
+}
+
+export async function exporterCommand(platform: Platform, args: readonly string[]): Promise<number> {
+  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', listen: 'string', 'duration-ms': 'string', help: 'boolean' });
+  if (!parsed.ok) return usage(platform, parsed.error, exporterHelp);
+  const f = parsed.flags;
+  if (f.help === true) { platform.stdout(exporterHelp); return 0; }
+  const listen = parseHostPort(String(f.listen ?? '127.0.0.1:9108'));
+  const durationMs = f['duration-ms'] === undefined ? null : Number(f['duration-ms']);
+  if (listen === null || brokerUrl(f) === null) return usage(platform, '--listen and --broker need HOST:PORT', exporterHelp);
+  if (durationMs !== null && !(durationMs > 0)) return usage(platform, '--duration-ms needs a positive number', exporterHelp);
+  const bundle = bundleFrom(platform, f);
+  if (typeof bundle === 'string') return usage(platform, bundle, exporterHelp);
+  const watcher = new Watcher(platform.crypto, bundle, () => platform.wallClockMs());
+  let client: MqttClient;
+  try {
+    client = await subscribeWatcher(platform, f, bundle, watcher, () => {});
+  } catch (error) {
+    platform.stderr(`x0: exporter: cannot subscribe at ${brokerUrl(f)}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url !== '/metrics' && request.url !== '/')) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
+      return;
+    }
+    if (request.url === '/') return void response.writeHead(200, { 'content-type': 'text/plain' }).end('x0 exporter: metrics at /metrics\n');
+    response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(watcher, platform.wallClockMs()));
+  });
+  const bound = await new Promise<string | null>((resolve) => {
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'EIO'));
+    server.listen(listen.port, listen.host, () => resolve(null));
+  });
+  if (bound !== null) {
+    await client.endAsync();
+    platform.stderr(`x0: exporter: cannot listen on ${listen.host}:${listen.port}: ${bound}\n`);
+    return 1;
+  }
+  const address = server.address();
+  platform.stdout(`exporter: http://${listen.host}:${typeof address === 'object' && address !== null ? address.port : listen.port}/metrics\n`);
+  await new Promise<void>((resolve) => {
+    if (durationMs !== null) setTimeout(resolve, durationMs);
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  // Scrapers keep connections alive: close them, or close() would wait for them.
+  server.closeAllConnections();
+  server.close();
+  client.end(true);
+  return 0;
+}
+
+export async function cmdCommand(platform: Platform, args: readonly string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const parsed = parseArgs(rest, { out: 'string', key: 'string', mesh: 'string', node: 'string', name: 'string', args: 'string', broker: 'string', mqtt: 'string', help: 'boolean' });
+  if (sub === undefined || sub === '--help' || (parsed.ok && parsed.flags.help === true)) { platform.stdout(cmdHelp); return 0; }
+  if (!parsed.ok) return usage(platform, parsed.error, cmdHelp);
+  const f = parsed.flags;
+  if (sub === 'keygen') {
+    if (typeof f.out !== 'string') return usage(platform, '--out FILE is required', cmdHelp);
+    const seed = platform.randomBytes(32);
+    platform.files.writeAtomic(f.out, `${toHex(seed)}\n`, 0o600);
+    platform.stdout(`${toHex(platform.crypto.signKeyPairFromSeed(seed).publicKey)}\n`);
+    return 0;
+  }
+  if (sub !== 'send') return usage(platform, `unknown cmd command '${sub}'`, cmdHelp);
+  if (typeof f.key !== 'string' || typeof f.mesh !== 'string' || typeof f.node !== 'string' || typeof f.name !== 'string') return usage(platform, '--key, --mesh, --node and --name are required', cmdHelp);
+  const seedText = platform.files.readText(f.key)?.trim() ?? '';
+  if (!/^[0-9a-f]{64}$/i.test(seedText)) { platform.stderr(`x0: cmd: ${f.key} does not hold an operator key (64 hex digits; see 'x0 cmd keygen')\n`); return 1; }
+  let commandArgs: Record<string, unknown> = {};
+  try {
+    commandArgs = f.args === undefined ? {} : JSON.parse(String(f.args)) as Record<string, unknown>;
+  } catch {
+    return usage(platform, '--args needs a JSON object', cmdHelp);
+  }
+  const url = brokerUrl(f);
+  if (url === null) return usage(platform, '--broker needs HOST:PORT', cmdHelp);
+  const keys = platform.crypto.signKeyPairFromSeed(fromHex(seedText));
+  const signed = signCommand(platform.crypto, keys.secretKey, { mesh: f.mesh, node: f.node, name: f.name, id: toHex(platform.randomBytes(16)), at: platform.wallClockMs(), args: commandArgs });
+  const client = connect(url, { protocolVersion: f.mqtt === '3.1.1' ? 4 : 5, reconnectPeriod: 0, connectTimeout: 5000 });
+  try {
+    await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject); });
+    await client.publishAsync(signed.topic, Buffer.from(signed.payload), { qos: 1 });
+  } catch (error) {
+    client.end(true);
+    platform.stderr(`x0: cmd: cannot publish at ${url}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  await client.endAsync();
+  platform.stdout(`sent ${f.name} to ${signed.topic}\n`);
+  return 0;
+}

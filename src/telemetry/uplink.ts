@@ -1,0 +1,94 @@
+// The node's telemetry uplink (behind `x0 uplink`): one MQTT connection to the broker, a signed retained
+// status (online now; offline as the Last Will and on an orderly stop), signed telemetry every interval,
+// events, and operator commands on .../cmd/+ accepted only with a valid operator signature. Runs the same
+// on x0-runtime and on Node.
+import { toHex } from '../core/wire/hex.js';
+import { chainEveryMessages } from '../core/telemetry/limits.js';
+import { CommandGuard, TelemetrySigner, topicFor, type Format } from '../core/telemetry/messages.js';
+import type { Certificate } from '../core/identity/cert.js';
+import { MqttConnection } from '../mqtt/connection.js';
+import type { Version } from '../mqtt/codec.js';
+import type { Platform } from '../platform/types.js';
+import { agentVersion } from '../agent/version.js';
+import type { MetricsSource } from './metrics.js';
+
+export interface UplinkOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly signSecretKey: Uint8Array;
+  readonly chain: readonly Certificate[];
+  readonly metrics: MetricsSource;
+  readonly intervalMs: number;
+  /** Stop (orderly: offline status, queue flushed) after this many telemetry messages; null: run on. */
+  readonly count: number | null;
+  readonly format: Format;
+  readonly version: Version;
+  readonly operatorKeys: readonly Uint8Array[];
+  readonly username?: string;
+  readonly password?: string;
+  readonly persistPath?: string;
+  readonly keepAliveS?: number;
+}
+
+export interface UplinkResult {
+  readonly ok: boolean;
+  readonly telemetrySent: number;
+  readonly commands: Record<string, number>;
+  readonly mqtt: Record<string, number>;
+}
+
+export async function runUplink(platform: Platform, options: UplinkOptions): Promise<UplinkResult> {
+  const signer = new TelemetrySigner(platform.crypto, { signSecretKey: options.signSecretKey, chain: options.chain }, toHex(platform.randomBytes(8)), options.format);
+  const guard = new CommandGuard(platform.crypto, options.operatorKeys, signer.mesh, signer.node);
+  const startMs = platform.monotonicMs();
+  const status = (state: 'online' | 'offline') => signer.sign('status', { state, version: agentVersion, uptimeS: Math.round((platform.monotonicMs() - startMs) / 1000) }, platform.wallClockMs(), true);
+  const connection = new MqttConnection(platform, {
+    host: options.host, port: options.port, clientId: `x0-${signer.mesh}-${signer.node}`.slice(0, 64), version: options.version,
+    ...(options.username === undefined ? {} : { username: options.username }), ...(options.password === undefined ? {} : { password: new TextEncoder().encode(options.password) }),
+    ...(options.persistPath === undefined ? {} : { persistPath: options.persistPath }), keepAliveS: options.keepAliveS ?? 30,
+  });
+  // Online is numbered before its Will, so a Will that fires later is never older than the online it follows.
+  let online = status('online');
+  const arm = () => { connection.client.will = { ...status('offline'), qos: 1, retain: true }; };
+  arm();
+  connection.onEvent((event) => {
+    if (event.kind === 'connected') connection.publish(online.topic, online.payload, 1, true);
+    if (event.kind === 'disconnected') { online = status('online'); arm(); }
+  });
+  let sent = 0;
+  const publishTelemetry = async () => {
+    const metrics = await options.metrics.collect();
+    const message = signer.sign('telemetry', { ...metrics }, platform.wallClockMs(), sent % chainEveryMessages === 0);
+    connection.publish(message.topic, message.payload, 1, false);
+    sent++;
+  };
+  const event = (data: Record<string, unknown>) => {
+    const message = signer.sign('events', data, platform.wallClockMs(), false);
+    connection.publish(message.topic, message.payload, 1, false);
+  };
+  connection.onMessage((topic, payload) => {
+    const command = guard.check(topic, payload, platform.wallClockMs());
+    if (!command.ok) return event({ type: 'cmd-rejected', reason: command.reason, topic });
+    if (command.value.name === 'ping') return event({ type: 'cmd-result', id: command.value.id, name: 'ping', result: 'pong' });
+    if (command.value.name === 'publish-now') { void publishTelemetry(); return event({ type: 'cmd-result', id: command.value.id, name: 'publish-now', result: 'ok' }); }
+    event({ type: 'cmd-rejected', reason: 'cmd-unknown', id: command.value.id, name: command.value.name });
+  });
+  connection.subscribe(topicFor(signer.mesh, signer.node, 'cmd', '+'), 1);
+  connection.start();
+  platform.stdout(`uplink ${signer.node}@${signer.mesh}: ${options.host}:${options.port} mqtt v${options.version === 5 ? '5' : '3.1.1'}, ${options.format}, every ${options.intervalMs} ms\n`);
+
+  await new Promise<void>((resolve) => {
+    const step = () => {
+      if (options.count !== null && sent >= options.count) return resolve();
+      void publishTelemetry().then(() => platform.setTimer(options.intervalMs, step));
+    };
+    step();
+  });
+  // Orderly end: everything acknowledged, then the offline status, then DISCONNECT (the Will is discarded).
+  let flushed = await connection.flush(10_000);
+  const offline = status('offline');
+  connection.publish(offline.topic, offline.payload, 1, true);
+  flushed = (await connection.flush(5_000)) && flushed;
+  connection.stop();
+  return { ok: flushed, telemetrySent: sent, commands: guard.counters.snapshot(), mqtt: connection.client.counters.snapshot() };
+}
