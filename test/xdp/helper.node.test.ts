@@ -1,0 +1,145 @@
+// The binding driving the real x0-xdp on this kernel (Node only, as root): a holder process owns a private
+// mount namespace with its own bpffs and a network namespace with a veth pair; every helper and generator run
+// enters both through nsenter, and killing the holder at the end takes all state with it. Skipped, with the
+// reason, when not root or when the kernel refuses BPF (test/xdp/run.sh covers the same ground in shell).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createNodePlatform } from '../../src/platform/node/index.js';
+import { runCli } from '../../src/cli/main.js';
+import { XdpBinding, type XdpResult } from '../../src/xdp/binding.js';
+import { root, run } from '../lib/processes.js';
+
+const helper = `${root}build/x0-xdp`;
+const gen = `${root}build/xdp-tools/x0-xdp-gen`;
+const logged: string[] = [];
+const platform = { ...createNodePlatform(), logger: { log: (level: string, message: string, fields?: Record<string, unknown>) => { logged.push(`${level} ${message} ${String(fields?.reason)}`); } } };
+
+function whySkip(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (!existsSync(helper) || !existsSync(gen)) return 'build/x0-xdp is missing (make -C bpf)';
+  const probe = spawnSync(helper, ['probe'], { encoding: 'utf8', timeout: 20_000 });
+  if (probe.status !== 0) return `the kernel refuses BPF here: ${probe.stderr.trim()}`;
+  return null;
+}
+const skipReason = whySkip();
+if (skipReason !== null) console.log(`helper.node.test.ts: SKIPPED (${skipReason})`);
+const it = skipReason === null ? test : test.skip;
+
+const setup = `mount -t bpf bpf /sys/fs/bpf &&
+  sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
+  ip link add va type veth peer name vb && ip link set va up && ip link set vb up && echo ready && exec sleep 300`;
+let holder: ChildProcess | null = null;
+let enter: string[] = [];
+
+function startHolder(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', setup], { stdio: ['ignore', 'pipe', 'pipe'] });
+    holder = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => { stderr += chunk; });
+    child.stdout?.on('data', (chunk) => { if (String(chunk).includes('ready')) resolve(); });
+    child.on('exit', (code) => reject(new Error(`namespace holder exited ${code}: ${stderr}`)));
+    enter = ['nsenter', '-t', String(child.pid), '-m', '-n'];
+  });
+}
+
+function binding(options: { timeoutMs?: number; prefix?: string[] } = {}): XdpBinding {
+  const helperArgv = [...(options.prefix ?? []), ...enter, helper];
+  return new XdpBinding(platform, options.timeoutMs === undefined ? { helperArgv } : { helperArgv, timeoutMs: options.timeoutMs });
+}
+
+async function send(...args: string[]): Promise<void> {
+  const result = await run([...enter, gen, 'send', 'va', ...args]);
+  assert.is(result.code, 0, `x0-xdp-gen send: ${result.stderr}`);
+}
+
+function value<T>(result: XdpResult<T>): T {
+  if (!result.ok) throw new Error(`helper failed: ${result.reason}: ${result.message}`);
+  return result.value;
+}
+
+const m1 = '02:00:00:00:00:11';
+const m2 = '02:00:00:00:00:12';
+
+it('probe, and status before anything is loaded', async () => {
+  await startHolder();
+  const xdp = binding();
+  assert.ok(value(await xdp.probe()).kernel.length > 0);
+  const status = value(await xdp.status());
+  assert.is(status.loaded, false);
+  assert.is(status.pinDir, '/sys/fs/bpf/x0tta6bl4');
+});
+
+it('attach is idempotent; frames are counted per source MAC', async () => {
+  const xdp = binding();
+  const attached = value(await xdp.attach('vb'));
+  assert.is(attached.mode, 'native');
+  assert.is(value(await xdp.attach('vb')).already, true);
+  await send('--src', `${m1},${m2}`, '--count', '30');
+  const stats = value(await xdp.stats());
+  assert.is(stats.sources.find((s) => s.mac === m1)?.packets, 30);
+  assert.is(stats.sources.find((s) => s.mac === m2)?.packets, 30);
+});
+
+it('block with a reason and TTL drops and counts that MAC only; unblock restores it', async () => {
+  const xdp = binding();
+  assert.equal(value(await xdp.block(m2, 'revoked', 300)), { mac: m2, reason: 'revoked', ttlS: 300, already: false });
+  await send('--src', `${m1},${m2}`, '--count', '10');
+  const stats = value(await xdp.stats());
+  assert.is(stats.sources.find((s) => s.mac === m2)?.droppedBlocked, 10);
+  assert.is(stats.sources.find((s) => s.mac === m1)?.drops, 0);
+  const entry = value(await xdp.status()).blocklist.find((b) => b.mac === m2);
+  assert.is(entry?.reason, 'revoked');
+  assert.is(entry?.drops, 10);
+  assert.is(value(await xdp.unblock(m2)).wasBlocked, true);
+  await send('--src', m2, '--count', '5');
+  assert.is(value(await xdp.stats()).sources.find((s) => s.mac === m2)?.droppedBlocked, 10);
+});
+
+it('helper failures are reason codes, counted, and the binding keeps working', async () => {
+  const xdp = binding();
+  const unknown = await xdp.attach('nope0');
+  assert.is(unknown.ok ? 'ok' : unknown.reason, 'unknown-interface');
+  const missing = new XdpBinding(platform, { helperArgv: ['/nonexistent/x0-xdp'] });
+  const gone = await missing.status();
+  assert.is(gone.ok ? 'ok' : gone.reason, 'helper-not-found');
+  assert.is(missing.failures.get('helper-not-found'), 1);
+  // A helper that hangs mid-attach (holding the lock and an unpinned link) is killed by the timeout; the
+  // kernel then drops its link and its lock, and the next attach finds the pinned state.
+  value(await xdp.detach('vb'));
+  const hung = await binding({ timeoutMs: 1_500, prefix: ['env', 'X0_XDP_FAULT=hang-before-pin'] }).attach('vb');
+  assert.is(hung.ok ? 'ok' : hung.reason, 'helper-timeout');
+  assert.is(value(await xdp.status()).interfaces.length, 0);
+  const again = value(await xdp.attach('vb'));
+  assert.is(again.already, false);
+  assert.is(value(await xdp.stats()).sources.find((s) => s.mac === m1)?.packets, 40);
+  assert.is(xdp.failures.get('unknown-interface'), 1);
+  assert.ok(logged.includes('warn xdp: x0-xdp failed helper-timeout'), 'failures are logged');
+});
+
+it('detach leaves the interface clean', async () => {
+  const xdp = binding();
+  assert.is(value(await xdp.detach('vb')).detached, true);
+  assert.is(value(await xdp.status()).interfaces.length, 0);
+  const link = await run([...enter, 'ip', '-d', 'link', 'show', 'vb']);
+  assert.not.match(link.stdout, /xdp/);
+});
+
+it('x0 xdp passes the helper through: its output and its exit code', async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const captured = { ...platform, stdout: (text: string) => { out.push(text); }, stderr: (text: string) => { err.push(text); } };
+  assert.is(await runCli(captured, ['xdp', '--helper', helper, '--help']), 0);
+  assert.match(out.join(''), /attach IFACE/);
+  out.length = 0;
+  assert.is(await runCli(captured, ['xdp', '--helper', helper, '--json', '--pin-dir', '/proc/x0-not-bpffs', 'status']), 4);
+  assert.match(out.join(''), /"error":"bpffs-not-mounted"/);
+});
+
+test.after(() => {
+  if (holder?.pid !== undefined) holder.kill('SIGKILL');
+});
+
+test.run();
