@@ -21,7 +21,7 @@ const image = {
 };
 
 const help = `usage: node --import tsx qemu/lab.ts [up] [options]        interactive lab (npm run lab -- ...)
-       node --import tsx qemu/lab.ts test [SCENARIO...] [options] run scenarios (default: smoke failover mesh star impair)
+       node --import tsx qemu/lab.ts test [SCENARIO...] [options] run scenarios (default: smoke failover mesh star impair xdp)
        node --import tsx qemu/lab.ts console NODE                attach to a running lab's serial console
        node --import tsx qemu/lab.ts list                        list the scenarios
 

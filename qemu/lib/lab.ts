@@ -39,7 +39,8 @@ function assertImpairment(i: Impairment): void {
 }
 
 /** A guest shell snippet printing the name of the interface with this MAC. */
-function nicByMac(mac: string): string {
+/** Shell that prints the name of the guest interface with this MAC. */
+export function nicByMac(mac: string): string {
   return `grep -l ${mac} /sys/class/net/*/address | cut -d/ -f5`;
 }
 

@@ -5,6 +5,7 @@ import { failover } from './failover.js';
 import { impair } from './impair.js';
 import { smoke } from './smoke.js';
 import { mesh, ring8, star } from './topologies.js';
+import { xdp } from './xdp.js';
 
-export const scenarios: readonly Scenario[] = [smoke, failover, mesh, star, impair, ring8];
-export const defaultScenarios: readonly string[] = ['smoke', 'failover', 'mesh', 'star', 'impair'];
+export const scenarios: readonly Scenario[] = [smoke, failover, mesh, star, impair, xdp, ring8];
+export const defaultScenarios: readonly string[] = ['smoke', 'failover', 'mesh', 'star', 'impair', 'xdp'];
