@@ -1,0 +1,178 @@
+// One Raft KV node on a real Platform: storage on platform.files, messages and client requests over a
+// PacketLink (UDP), ticks from platform timers. The loop follows the core's contract: take a Ready, persist it
+// (one fsync), then send its messages, apply committed entries, answer reads, advance. Inputs that arrive
+// together are handled in one Ready, which is what batches writes under load.
+import { Counters, fail, ok, type Result } from '../core/result.js';
+import { defaultConfig, validateConfig, type RaftConfig } from '../core/raft/config.js';
+import { Raft } from '../core/raft/raft.js';
+import { KvStore } from '../core/raft/kv.js';
+import { KvService } from '../core/raft/kv-service.js';
+import { sendBeforePersist, type NodeId, type Ready, type Stored } from '../core/raft/types.js';
+import type { HostPort, Platform, TimerHandle } from '../platform/types.js';
+import { RaftStorage } from './storage.js';
+import { RaftTransport, udpLink, type PacketLink } from './transport.js';
+import { encodeReply, type AdminAction, type NodeStatus, type Packet, type Reply, type Request } from './protocol.js';
+import { compactEveryEntries } from './limits.js';
+import { RemoteWatchers } from './watchers.js';
+
+export interface ServerOptions {
+  readonly id: NodeId;
+  /** Every node's address, this one's included. The founding voters are these ids unless `voters` says otherwise. */
+  readonly peers: ReadonlyMap<NodeId, HostPort>;
+  readonly voters?: readonly NodeId[];
+  readonly dataDir: string;
+  readonly tickMs: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  readonly compactEvery?: number;
+  /** Called on every leadership or role change (the CLI prints it). */
+  readonly onRole?: (status: NodeStatus) => void;
+}
+
+export type ServerReason = 'server-bad-config' | 'server-no-address' | 'storage-failed';
+
+export class RaftServer {
+  readonly counters = new Counters();
+  private readonly raft: Raft;
+  private readonly kv = new KvStore();
+  private readonly service: KvService;
+  private link: PacketLink | null = null;
+  private transport: RaftTransport | null = null;
+  private tickTimer: TimerHandle | null = null;
+  private flushTimer: TimerHandle | null = null;
+  private stopped = false;
+  private readonly watchers = new RemoteWatchers((to, id, event) => this.link?.send(to, encodeReply(id, { ok: true, event })));
+  committedEntries = 0;
+
+  private constructor(private readonly platform: Platform, private readonly options: ServerOptions, readonly storage: RaftStorage, config: RaftConfig, stored: Stored | null) {
+    this.raft = new Raft(config, stored);
+    if (stored?.snapshot) this.kv.restore(stored.snapshot.data);
+    this.service = new KvService(this.raft, this.kv);
+    this.kv.watch('', (event) => this.watchers.changed(event));
+  }
+
+  static async start(platform: Platform, options: ServerOptions): Promise<Result<RaftServer, ServerReason>> {
+    const listen = options.peers.get(options.id);
+    if (listen === undefined) return fail('server-no-address');
+    const voters = options.voters ?? [...options.peers.keys()];
+    const random = (): number => {
+      const b = platform.randomBytes(4);
+      return (((b[0] as number) << 24 | (b[1] as number) << 16 | (b[2] as number) << 8 | (b[3] as number)) >>> 0) / 4294967296;
+    };
+    const config: RaftConfig = {
+      ...defaultConfig(options.id, random, { voters: [...voters].sort((a, b) => a - b), learners: [] }),
+      ...(options.electionTicks !== undefined ? { electionTicks: options.electionTicks } : {}),
+      ...(options.heartbeatTicks !== undefined ? { heartbeatTicks: options.heartbeatTicks } : {}),
+    };
+    if (!validateConfig(config).ok) return fail('server-bad-config');
+    const opened = RaftStorage.open(platform.files, options.dataDir);
+    if (!opened.ok) {
+      platform.logger.log('error', 'raft storage cannot be opened', { reason: opened.reason, dir: options.dataDir });
+      return fail('storage-failed');
+    }
+    const server = new RaftServer(platform, options, opened.value.storage, config, opened.value.stored);
+    server.link = await udpLink(platform, listen, (packet, from) => server.onPacket(packet, from), server.counters);
+    server.transport = new RaftTransport(server.link, options.peers, server.counters);
+    server.scheduleTick();
+    server.process();
+    return ok(server);
+  }
+
+  status(): NodeStatus {
+    const conf = this.raft.conf();
+    return {
+      id: this.raft.id, role: this.raft.role, term: this.raft.term, lead: this.raft.lead, commit: this.raft.log.committed,
+      applied: this.raft.log.applied, lastIndex: this.raft.log.lastIndex(), voters: conf.voters, learners: conf.learners, keys: this.kv.size,
+      bytesWritten: this.storage.bytesWritten, appends: this.storage.appends,
+    };
+  }
+
+  get store(): KvStore {
+    return this.kv;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.tickTimer !== null) this.platform.clearTimer(this.tickTimer);
+    if (this.flushTimer !== null) this.platform.clearTimer(this.flushTimer);
+    this.link?.close();
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.platform.setTimer(this.options.tickMs, () => {
+      if (this.stopped) return;
+      this.raft.tick();
+      this.service.tick(2 * (this.options.electionTicks ?? 10));
+      this.watchers.tick();
+      this.process();
+      this.scheduleTick();
+    });
+  }
+
+  /** Inputs are handled at once; their Ready is processed on the next turn of the loop, batching a burst. */
+  private soon(): void {
+    if (this.flushTimer !== null || this.stopped) return;
+    this.flushTimer = this.platform.setTimer(0, () => {
+      this.flushTimer = null;
+      this.process();
+    });
+  }
+
+  private onPacket(packet: Packet, from: HostPort): void {
+    if (this.stopped) return;
+    if (packet.kind === 'raft') this.raft.step(packet.message);
+    else if (packet.kind === 'request') this.onRequest(packet.id, packet.request, from);
+    else this.counters.add('unexpected-reply');
+    this.soon();
+  }
+
+  private onRequest(id: number, request: Request, from: HostPort): void {
+    const reply = (r: Reply): void => this.link?.send(from, encodeReply(id, r));
+    if (request.op === 'status') return reply({ ok: true, status: this.status() });
+    if (request.op === 'admin') return reply(this.admin(request.action, request.node));
+    if (request.op === 'watch') return reply(this.watchers.watch(from, id, request.prefix) ? { ok: true, done: true } : { ok: true, done: false, reason: 'kv-too-many-watchers' });
+    this.service.submit(request, (r) => {
+      reply(r);
+      this.soon();
+    });
+  }
+
+  private admin(action: AdminAction, node: NodeId): Reply {
+    if (this.raft.role !== 'leader') return { ok: false, reason: this.raft.lead === 0 ? 'no-leader' : 'not-leader', leader: this.raft.lead };
+    const result = action === 'transfer' ? this.raft.transferLeadership(node) : this.raft.proposeConfChange({ op: action, node });
+    this.counters.add(`admin-${action}-${result.ok ? 'ok' : result.reason}`);
+    return result.ok ? { ok: true, done: true } : { ok: true, done: false, reason: result.reason };
+  }
+
+  private process(): void {
+    // Bounded: each round consumes the Ready it took; a few rounds drain what applying produced.
+    for (let round = 0; round < 8 && !this.stopped && this.raft.hasReady(); round++) this.handleReady(this.raft.ready());
+  }
+
+  private handleReady(rd: Ready): void {
+    for (const m of rd.messages) if (sendBeforePersist(m)) this.transport?.send(m);
+    this.storage.save(rd);
+    for (const m of rd.messages) if (!sendBeforePersist(m)) this.transport?.send(m);
+    if (rd.snapshot !== null) {
+      const restored = this.kv.restore(rd.snapshot.data);
+      if (!restored.ok) this.counters.add(restored.reason);
+      this.service.restored();
+    }
+    this.service.apply(rd.committedEntries);
+    this.committedEntries += rd.committedEntries.length;
+    this.service.readStates(rd.readStates);
+    if (rd.softState !== null) {
+      this.service.roleChanged();
+      this.options.onRole?.(this.status());
+    }
+    this.raft.advance(rd);
+    this.maybeCompact();
+  }
+
+  private maybeCompact(): void {
+    const log = this.raft.log;
+    if (log.applied - log.snapshot.meta.index < (this.options.compactEvery ?? compactEveryEntries)) return;
+    const snapshot = this.raft.compact(log.applied, this.kv.snapshot());
+    if (snapshot !== null) this.storage.saveSnapshot(snapshot);
+  }
+}
