@@ -1,11 +1,13 @@
-// Node-only consumers of the telemetry uplink, over the `mqtt` npm package: `x0 watch` (verify and show),
-// `x0 exporter` (Prometheus text on HTTP) and `x0 cmd` (signed operator commands). Registered by the Node
-// entry only (src/entry/node.ts), so the router bundle never pulls in mqtt.js or node:http.
+// Node-only consumers of the telemetry uplink, over the `mqtt` npm package: `x0 watch` (verify and show; with
+// an embedded aedes broker when none is configured), `x0 exporter` (Prometheus text on HTTP) and `x0 cmd`
+// (signed operator commands). Registered by the Node entry only (src/entry/node.ts), so the router bundle never
+// pulls in mqtt.js, aedes or node:http.
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Platform } from '../platform/types.js';
 import { fromHex, toHex } from '../core/wire/hex.js';
-import { signCommand } from '../core/telemetry/messages.js';
+import { signCommand, type Verified } from '../core/telemetry/messages.js';
 import { loadBundle, nodeFiles } from '../identity/store.js';
 import type { TrustBundle } from '../core/identity/chain.js';
 import { Watcher } from '../telemetry/watcher.js';
@@ -18,7 +20,7 @@ const common = `  --broker HOST:PORT   the MQTT broker (default 127.0.0.1:1883)
   --mqtt 5|3.1.1       protocol version (default 5)`;
 
 const watchHelp = `usage: x0 watch (--bundle FILE | --dir DIR) [--broker HOST:PORT] [--mesh NAME] [--json]
-                [--duration-ms N] [--expect-nodes N] [--once]
+                [--duration-ms N] [--expect-nodes N [--until-offline]] [--once] [--embedded-broker]
 
 Subscribes to x0/<mesh>/#, verifies every payload (COSE_Sign1 signature, certificate chain against the
 trust bundle, topic binding, sequence) and shows a table of nodes with freshness; unsigned, forged,
@@ -27,7 +29,11 @@ one JSON object per message) it prints a line per message and the table at the e
 ${common}
   --duration-ms N      stop after N ms (default: run until interrupted)
   --expect-nodes N     stop, exit 0, once N nodes have sent verified telemetry; exit 1 if the duration ends first
+  --until-offline      with --expect-nodes: wait until those N nodes have also ended in order (a verified
+                       'offline' status after their telemetry)
   --once               print the table once the retained messages are in (2 s), then exit
+  --embedded-broker    no broker to use: start one (aedes, MQTT 3.1.1) inside this process on --broker's
+                       address, for a local demo; it stops with the watch
 `;
 
 const exporterHelp = `usage: x0 exporter (--bundle FILE | --dir DIR) [--broker HOST:PORT] [--listen HOST:PORT] [--duration-ms N]
@@ -79,24 +85,80 @@ function subscribeWatcher(platform: Platform, flags: Flags, bundle: TrustBundle,
       platform.stderr(`subscribed to x0/${mesh}/# at ${url}\n`);
       resolve(client);
     }));
-    client.once('error', reject);
+    // Without this the client would keep reconnecting, and the process would not end.
+    client.once('error', (error) => { client.end(true); reject(error); });
   });
 }
 
+/** An MQTT broker (aedes, in memory) inside this process: the local demo needs nothing else installed. */
+interface EmbeddedBroker {
+  /** Clients connected now (the watch's own included). */
+  readonly clients: () => number;
+  close(): Promise<void>;
+}
+
+async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker | string> {
+  let Aedes: typeof import('aedes').Aedes;
+  try {
+    ({ Aedes } = await import('aedes'));
+  } catch (error) {
+    return `the embedded broker needs the aedes package (a devDependency: run 'npm install'): ${(error as Error).message}`;
+  }
+  const broker = await Aedes.createBroker();
+  const server = createTcpServer(broker.handle as (socket: import('node:net').Socket) => void);
+  const failed = await new Promise<string | null>((resolve) => {
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'EIO'));
+    server.listen(port, host, () => resolve(null));
+  });
+  const close = () => new Promise<void>((resolve) => { server.close(); broker.close(() => resolve()); });
+  if (failed !== null) {
+    await close();
+    return `the embedded broker cannot listen on ${host}:${port}: ${failed} (another broker there? use --broker HOST:PORT without --embedded-broker, or another port)`;
+  }
+  return { clients: () => broker.connectedClients, close };
+}
+
 export async function watchCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', json: 'boolean', 'duration-ms': 'string', 'expect-nodes': 'string', once: 'boolean', help: 'boolean' });
+  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', json: 'boolean', 'duration-ms': 'string', 'expect-nodes': 'string', 'until-offline': 'boolean', once: 'boolean', 'embedded-broker': 'boolean', help: 'boolean' });
   if (!parsed.ok) return usage(platform, parsed.error, watchHelp);
   const f = parsed.flags;
   if (f.help === true) { platform.stdout(watchHelp); return 0; }
   const durationMs = f['duration-ms'] === undefined ? (f.once === true ? 2000 : null) : Number(f['duration-ms']);
   const expectNodes = f['expect-nodes'] === undefined ? null : Number(f['expect-nodes']);
-  if (brokerUrl(f) === null) return usage(platform, '--broker needs HOST:PORT', watchHelp);
+  const address = parseHostPort(String(f.broker ?? '127.0.0.1:1883'));
+  if (brokerUrl(f) === null || address === null) return usage(platform, '--broker needs HOST:PORT', watchHelp);
   if ((durationMs !== null && !(durationMs > 0)) || (expectNodes !== null && !(Number.isInteger(expectNodes) && expectNodes > 0))) return usage(platform, '--duration-ms and --expect-nodes need positive numbers', watchHelp);
+  if (f['until-offline'] === true && expectNodes === null) return usage(platform, '--until-offline needs --expect-nodes N', watchHelp);
+  // aedes speaks MQTT 3.1.1 only.
+  if (f['embedded-broker'] === true && f.mqtt === '5') return usage(platform, '--embedded-broker speaks MQTT 3.1.1: drop --mqtt 5', watchHelp);
+  const flags = f['embedded-broker'] === true ? { ...f, mqtt: '3.1.1' } : f;
   const bundle = bundleFrom(platform, f);
   if (typeof bundle === 'string') return usage(platform, bundle, watchHelp);
+  let embedded: EmbeddedBroker | null = null;
+  if (f['embedded-broker'] === true) {
+    const started = await startEmbeddedBroker(address.host, address.port);
+    if (typeof started === 'string') { platform.stderr(`x0: watch: ${started}\n`); return 1; }
+    embedded = started;
+    platform.stderr(`embedded MQTT broker (aedes, MQTT 3.1.1) on ${address.host}:${address.port}\n`);
+  }
+  try {
+    return await watchWith(platform, flags, bundle, durationMs, expectNodes, embedded);
+  } finally {
+    await embedded?.close();
+  }
+}
+
+async function watchWith(platform: Platform, f: Flags, bundle: TrustBundle, durationMs: number | null, expectNodes: number | null, embedded: EmbeddedBroker | null): Promise<number> {
   const watcher = new Watcher(platform.crypto, bundle, () => platform.wallClockMs());
   const live = process.stdout.isTTY === true && f.json !== true && f.once !== true;
   const withTelemetry = () => [...watcher.nodes.values()].filter((n) => n.telemetry !== null).length;
+  // --until-offline: nodes whose verified 'offline' status came after their telemetry (their uplink ended).
+  const ended = new Set<string>();
+  const noteEnded = (m: Verified): void => {
+    const key = `${m.mesh}/${m.node}`;
+    if (m.kind === 'status' && m.data.state === 'offline' && watcher.nodes.get(key)?.telemetry != null) ended.add(key);
+  };
+  const expected = () => (f['until-offline'] === true ? ended.size : withTelemetry()) >= (expectNodes as number);
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => { finish = resolve; });
   const line = (topic: string, outcome: ReturnType<Watcher['offer']>): string => {
@@ -111,7 +173,8 @@ export async function watchCommand(platform: Platform, args: readonly string[]):
   try {
     client = await subscribeWatcher(platform, f, bundle, watcher, (topic, outcome) => {
       if (!live && f.once !== true) platform.stdout(`${line(topic, outcome)}\n`);
-      if (expectNodes !== null && withTelemetry() >= expectNodes) finish(0);
+      if (outcome.ok) noteEnded(outcome.message);
+      if (expectNodes !== null && expected()) finish(0);
     });
   } catch (error) {
     platform.stderr(`x0: watch: cannot subscribe at ${brokerUrl(f)}: ${(error as Error).message}\n`);
@@ -123,10 +186,14 @@ export async function watchCommand(platform: Platform, args: readonly string[]):
   const code = await done;
   if (redraw !== null) clearInterval(redraw);
   if (timer !== null) clearTimeout(timer);
+  // An embedded broker goes down with us: after --until-offline, first let the ended nodes' clients take their
+  // last acknowledgements and disconnect (at most 5 s), or an uplink would miss the PUBACK of its offline status.
+  const lingering = () => embedded !== null && f['until-offline'] === true && code === 0 && embedded.clients() > 1;
+  for (let i = 0; lingering() && i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 50));
   await client.endAsync();
   if (f.json === true) platform.stdout(`${JSON.stringify({ summary: true, verified: watcher.verified, rejected: watcher.rejected.snapshot(), nodes: [...watcher.nodes.values()].map((n) => ({ node: n.node, mesh: n.mesh, state: n.state, messages: n.messages })) })}\n`);
   else platform.stdout(watcher.table());
-  if (code !== 0) platform.stderr(`x0: watch: expected ${expectNodes} nodes with verified telemetry, saw ${withTelemetry()}\n`);
+  if (code !== 0) platform.stderr(`x0: watch: expected ${expectNodes} nodes with verified telemetry${f['until-offline'] === true ? ' that then ended' : ''}, saw ${withTelemetry()}${f['until-offline'] === true ? ` (${ended.size} ended)` : ''}\n`);
   return code;
 }
 

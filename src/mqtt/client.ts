@@ -3,10 +3,15 @@
 // the transport now) and 'close' (close it). QoS 1 messages stay in flight until PUBACK, across reconnects:
 // MQTT 5 §4.4 and 3.1.1 §4.4 resend unacknowledged PUBLISHes (DUP set) on the next connection, and an
 // acknowledgement overdue by ackTimeoutMs is taken as a dead link (close, reconnect, resend).
+// A closure rather than a class: its state is local variables, which the minifier shortens to a letter
+// (the client's bundle has a size budget, test/mqtt/size.node.test.ts).
 import { Counters, assertThat, fail, ok, type Result } from '../core/result.js';
-import { PacketReader, decodePacket, encodePacket, isValidFilter, isValidTopic, type Packet, type Properties, type QoS, type Version, type Will } from './codec.js';
+import {
+  CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, PacketReader, Writer, decodePacket, isValidFilter, isValidTopic,
+  propMaximumPacketSize, propReceiveMaximum, propServerKeepAlive, propSessionExpiryInterval, propTopicAlias, writePacket, type Packet, type QoS, type Version, type Will,
+} from './codec.js';
 import * as limits from './limits.js';
-import { OfflineQueue, decodeQueue, encodeQueue, type Message } from './queue.js';
+import { decodeQueue, encodeQueue, type Message } from './queue.js';
 
 export interface ClientOptions {
   readonly clientId: string;
@@ -37,388 +42,376 @@ export type ClientEvent =
   | { readonly kind: 'close' }
   | { readonly kind: 'connected'; readonly sessionPresent: boolean }
   | { readonly kind: 'disconnected'; readonly reason: string }
-  | { readonly kind: 'message'; readonly topic: string; readonly payload: Uint8Array; readonly qos: QoS; readonly retain: boolean }
-  | { readonly kind: 'acked'; readonly reasonCode: number }
-  | { readonly kind: 'subscribed'; readonly topic: string; readonly granted: number };
+  | { readonly kind: 'message'; readonly topic: string; readonly payload: Uint8Array; readonly qos: QoS; readonly retain: boolean };
 
 export type PublishReason = 'topic-invalid' | 'qos-unsupported' | 'packet-too-large' | 'stopped';
 export type State = 'stopped' | 'idle' | 'opening' | 'connecting' | 'connected';
 
-interface Inflight {
-  readonly message: Message;
-  sentAtMs: number;
-}
-
-interface Subscription {
-  readonly qos: QoS;
-  acked: boolean;
-}
-
-// v5 reason codes we send in DISCONNECT when the server breaks the protocol (§3.14.2.1).
-const disconnectCodes: Record<string, number> = { 'packet-too-large': 0x95, 'remaining-length-malformed': 0x81, 'packet-unexpected': 0x82, 'qos-not-granted': 0x9b, 'topic-alias-invalid': 0x94, 'receive-maximum-exceeded': 0x93 };
-
-export class MqttClient {
-  readonly counters = new Counters();
+export interface MqttClient {
+  /** Reasons counted: protocol violations, timeouts, 'queue-dropped', 'resent', ... */
+  readonly counters: Counters;
   readonly version: Version;
-  #stateValue: State = 'stopped';
-  readonly #queue: OfflineQueue;
-  readonly #inflight = new Map<number, Inflight>();
-  readonly #subscriptions = new Map<string, Subscription>();
-  readonly #pendingSubscribes = new Map<number, string[]>();
-  #reader: PacketReader;
-  #output: Uint8Array[] = [];
-  #events: ClientEvent[] = [];
-  #nextPacketId = 1;
-  #attempt = 0;
-  #deadlineMs = 0;
-  #lastSentMs = 0;
-  #pingDeadlineMs: number | null = null;
-  #window: number;
-  #keepAliveMs: number;
-  #serverPacketBytesMax = limits.remainingLengthMax;
+  readonly state: State;
+  readonly queuedMessages: number;
+  /** Topic and payload bytes held in the offline queue. */
+  readonly queuedBytes: number;
+  readonly inflightCount: number;
+  /** Bytes produced and not yet taken by takeOutput(). */
+  readonly outputBytes: number;
   /** Bumped on every change of what persist() would write, so the driver knows when flash is stale. */
-  persistVersion = 0;
+  readonly persistVersion: number;
+  /** The Last Will sent with the next CONNECT (the uplink re-signs it before each connection). */
   will: Will | undefined;
-
-  readonly #options: ClientOptions;
-
-  constructor(options: ClientOptions) {
-    this.#options = options;
-    this.version = options.version ?? 5;
-    this.will = options.will;
-    this.#queue = new OfflineQueue(options.queueMessagesMax ?? limits.queueMessagesMaxDefault, options.queueBytesMax ?? limits.queueBytesMaxDefault);
-    this.#reader = new PacketReader(this.#packetBytesMax);
-    this.#window = options.inflightMax ?? limits.inflightMaxDefault;
-    this.#keepAliveMs = (options.keepAliveS ?? limits.keepAliveSDefault) * 1000;
-    assertThat(options.clientId.length > 0 && options.clientId.length <= 256, 'mqtt: clientId of 1..256 characters');
-    assertThat(this.#window > 0 && this.#window < 65_535, 'mqtt: inflight window within packet ids');
-  }
-
-  get state(): State { return this.#stateValue; }
-  get queuedMessages(): number { return this.#queue.length; }
-  get queuedBytes(): number { return this.#queue.bytes; }
-  get inflightCount(): number { return this.#inflight.size; }
-  get droppedMessages(): number { return this.#queue.dropped; }
-  get #packetBytesMax(): number { return this.#options.packetBytesMax ?? limits.packetBytesMaxDefault; }
-  #now(): number { return this.#options.nowMs(); }
-
-  // ---- driver side ----
-
   /** Starts connecting (the next tick() asks the driver to open the transport). */
-  start(): void {
-    if (this.#stateValue !== 'stopped') return;
-    this.#stateValue = 'idle';
-    this.#deadlineMs = this.#now();
-    this.tick();
-  }
-
+  start(): void;
   /** The transport the client asked for is open: greet the broker. */
-  transportUp(): void {
-    assertThat(this.#stateValue === 'opening', 'mqtt: transportUp only after an open event');
-    this.#stateValue = 'connecting';
-    this.#deadlineMs = this.#now() + (this.#options.connectTimeoutMs ?? limits.connectTimeoutMsDefault);
-    this.#reader = new PacketReader(this.#packetBytesMax);
-    this.#send(this.#connectPacket());
-  }
-
+  transportUp(): void;
   /** The transport failed to open or closed (reason null: orderly close by the peer). */
-  transportDown(reason: string | null): void {
-    if (this.#stateValue === 'stopped' || this.#stateValue === 'idle') return;
-    this.#lost(reason ?? 'connection-closed', false);
-  }
-
-  receive(chunk: Uint8Array): void {
-    if (this.#stateValue !== 'connecting' && this.#stateValue !== 'connected') return;
-    this.#reader.push(chunk);
-    for (;;) {
-      const frame = this.#reader.next();
-      if (!frame.ok) return this.#protocolError(frame.reason);
-      if (frame.value === null) return;
-      const packet = decodePacket(frame.value, this.version);
-      if (!packet.ok) return this.#protocolError(packet.reason);
-      this.#handle(packet.value);
-      if (this.#stateValue !== 'connecting' && this.#stateValue !== 'connected') return;
-    }
-  }
-
-  tick(): void {
-    const now = this.#now();
-    switch (this.#stateValue) {
-      case 'idle':
-        if (now < this.#deadlineMs) return;
-        this.#stateValue = 'opening';
-        this.#deadlineMs = now + (this.#options.connectTimeoutMs ?? limits.connectTimeoutMsDefault);
-        this.#events.push({ kind: 'open' });
-        return;
-      case 'opening':
-      case 'connecting':
-        if (now >= this.#deadlineMs) this.#lost(this.#stateValue === 'opening' ? 'connect-timeout' : 'connack-timeout', true);
-        return;
-      case 'connected':
-        return this.#tickConnected(now);
-      default:
-        return;
-    }
-  }
-
-  #tickConnected(now: number): void {
-    if (this.#pingDeadlineMs !== null && now >= this.#pingDeadlineMs) return this.#lost('ping-timeout', true);
-    const oldest = this.#inflight.values().next().value as Inflight | undefined;
-    if (oldest !== undefined && now - oldest.sentAtMs >= (this.#options.ackTimeoutMs ?? limits.ackTimeoutMsDefault)) return this.#lost('ack-timeout', true);
-    if (this.#keepAliveMs > 0 && this.#pingDeadlineMs === null && now - this.#lastSentMs >= this.#keepAliveMs) {
-      this.#send({ type: 'pingreq' });
-      this.#pingDeadlineMs = now + Math.min(limits.pingTimeoutMsMax, this.#keepAliveMs);
-    }
-  }
-
+  transportDown(reason: string | null): void;
+  receive(chunk: Uint8Array): void;
+  tick(): void;
   /** When tick() must run next (null: nothing timed is pending). */
-  nextDeadlineMs(): number | null {
-    switch (this.#stateValue) {
-      case 'idle': case 'opening': case 'connecting':
-        return this.#deadlineMs;
-      case 'connected': {
-        const oldest = this.#inflight.values().next().value as Inflight | undefined;
-        const times = [this.#pingDeadlineMs ?? (this.#keepAliveMs > 0 ? this.#lastSentMs + this.#keepAliveMs : Number.POSITIVE_INFINITY)];
-        if (oldest !== undefined) times.push(oldest.sentAtMs + (this.#options.ackTimeoutMs ?? limits.ackTimeoutMsDefault));
-        const next = Math.min(...times);
-        return Number.isFinite(next) ? next : null;
-      }
-      default:
-        return null;
-    }
-  }
-
+  nextDeadlineMs(): number | null;
   /** Everything to write, as one buffer (one syscall for a burst of small packets), or null. */
-  takeOutput(): Uint8Array | null {
-    const chunks = this.#output;
-    if (chunks.length === 0) return null;
-    this.#output = [];
-    if (chunks.length === 1) return chunks[0] as Uint8Array;
-    let size = 0;
-    for (const c of chunks) size += c.length;
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) { out.set(c, at); at += c.length; }
-    return out;
-  }
-
-  takeEvents(): ClientEvent[] {
-    const events = this.#events;
-    this.#events = [];
-    return events;
-  }
-
-  // ---- application side ----
-
+  takeOutput(): Uint8Array | null;
+  takeEvents(): ClientEvent[];
   /** Queues a message; it goes out as soon as the connection and the in-flight window allow. */
-  publish(topic: string, payload: Uint8Array, qos: 0 | 1 = 0, retain = false): Result<null, PublishReason> {
-    if (this.#stateValue === 'stopped') return fail('stopped');
-    if (!isValidTopic(topic)) return fail('topic-invalid');
-    if (qos !== 0 && qos !== 1) return fail('qos-unsupported');
-    // Fixed header (5) + topic (2 + UTF-8, ≤ 3 bytes a char) + id (2) + properties (1): the worst case.
-    if (10 + 3 * topic.length + payload.length > Math.min(this.#packetBytesMax, this.#serverPacketBytesMax)) return fail('packet-too-large');
-    const dropped = this.#queue.push({ topic, payload, qos, retain });
-    for (let i = 0; i < dropped; i++) this.counters.add('queue-dropped');
-    this.persistVersion++;
-    this.#drain();
-    return ok(null);
-  }
-
-  subscribe(filter: string, qos: 0 | 1 = 1): Result<null, 'filter-invalid' | 'too-many-subscriptions'> {
-    if (!isValidFilter(filter)) return fail('filter-invalid');
-    if (!this.#subscriptions.has(filter) && this.#subscriptions.size >= limits.subscriptionsMax) return fail('too-many-subscriptions');
-    this.#subscriptions.set(filter, { qos, acked: false });
-    if (this.#stateValue === 'connected') this.#sendSubscribe([filter]);
-    return ok(null);
-  }
-
-  unsubscribe(filter: string): void {
-    if (!this.#subscriptions.delete(filter) || this.#stateValue !== 'connected') return;
-    this.#send({ type: 'unsubscribe', messageId: this.#allocateId(), unsubscriptions: [filter] });
-  }
-
+  publish(topic: string, payload: Uint8Array, qos?: 0 | 1, retain?: boolean): Result<null, PublishReason>;
+  subscribe(filter: string, qos?: 0 | 1): Result<null, 'filter-invalid' | 'too-many-subscriptions'>;
   /** Orderly end: DISCONNECT (the broker then discards the Will), then close. Queued messages stay for persist(). */
-  stop(): void {
-    if (this.#stateValue === 'stopped') return;
-    if (this.#stateValue === 'connected') this.#send({ type: 'disconnect', reasonCode: 0 });
-    const hadTransport = this.#stateValue !== 'idle';
-    this.#stateValue = 'stopped';
-    this.#pingDeadlineMs = null;
-    if (hadTransport) this.#events.push({ kind: 'close' });
-  }
-
+  stop(): void;
   /** What to keep on flash: messages in flight (unacknowledged) first, then the queue, in order. */
-  persist(): Uint8Array {
-    return encodeQueue([...[...this.#inflight.values()].map((f) => f.message), ...this.#queue.toArray()]);
-  }
-
+  persist(): Uint8Array;
   /** Puts persisted messages in front of anything queued since start. */
-  restore(bytes: Uint8Array): Result<number, string> {
-    const decoded = decodeQueue(bytes, limits.persistBytesMax, this.#queue.messagesMax);
-    if (!decoded.ok) {
-      this.counters.add(decoded.reason);
-      return decoded;
+  restore(bytes: Uint8Array): Result<number, string>;
+}
+
+// Numbers inside (compared on every call), names outside.
+const STOPPED = 0, IDLE = 1, OPENING = 2, CONNECTING = 3, CONNECTED = 4;
+const stateNames: readonly State[] = ['stopped', 'idle', 'opening', 'connecting', 'connected'];
+
+// v5 reason codes we send in DISCONNECT when the server breaks the protocol (§3.14.2.1); 0x81 otherwise.
+const disconnectCodes: Record<string, number> = { 'packet-too-large': 0x95, 'packet-unexpected': 0x82, 'qos-not-granted': 0x9b, 'topic-alias-invalid': 0x94 };
+
+const done = ok(null);
+
+export function createMqttClient(options: ClientOptions): MqttClient {
+  const counters = new Counters();
+  const version = options.version ?? 5;
+  const packetBytesMax = options.packetBytesMax ?? limits.packetBytesMaxDefault;
+  const ackTimeoutMs = options.ackTimeoutMs ?? limits.ackTimeoutMsDefault;
+  const connectTimeoutMs = options.connectTimeoutMs ?? limits.connectTimeoutMsDefault;
+  const inflightMax = options.inflightMax ?? limits.inflightMaxDefault;
+  const queueMessagesMax = options.queueMessagesMax ?? limits.queueMessagesMaxDefault;
+  const queueBytesMax = options.queueBytesMax ?? limits.queueBytesMaxDefault;
+  const now = options.nowMs;
+  // The offline queue, bounded in count and bytes (the oldest is dropped and counted). A plain array:
+  // bounded by queueMessagesMax, so shift()'s move stays small.
+  const queue: Message[] = [];
+  let queueBytes = 0;
+  /** QoS 1 messages sent and not yet acknowledged, by packet id, oldest first. */
+  const inflight = new Map<number, { readonly message: Message; sentAtMs: number }>();
+  const subscriptions = new Map<string, { readonly qos: QoS; acked: boolean }>();
+  const pendingSubscribes = new Map<number, string[]>();
+  const output = new Writer();
+  let reader = new PacketReader(packetBytesMax);
+  let events: ClientEvent[] = [];
+  let state = STOPPED;
+  let persistVersion = 0;
+  let nextPacketId = 1;
+  let attempt = 0;
+  let deadlineMs = 0;
+  let lastSentMs = 0;
+  let pingDeadlineMs: number | null = null;
+  let window = inflightMax;
+  let keepAliveMs = (options.keepAliveS ?? limits.keepAliveSDefault) * 1000;
+  let serverPacketBytesMax = limits.remainingLengthMax;
+  /** The last topic that passed isValidTopic: a node publishes to the same few topics over and over. */
+  let validTopic = '';
+  assertThat(options.clientId.length > 0 && options.clientId.length <= 256, 'mqtt: clientId of 1..256 characters');
+  assertThat(window > 0 && window < 65_535, 'mqtt: inflight window within packet ids');
+
+  const enqueue = (m: Message): void => {
+    queue.push(m);
+    queueBytes += m.topic.length + m.payload.length;
+    while (queue.length > 1 && (queue.length > queueMessagesMax || queueBytes > queueBytesMax)) {
+      dequeue();
+      counters.add('queue-dropped');
     }
-    const later = this.#queue.toArray();
-    while (this.#queue.shift() !== undefined);
-    for (const m of [...decoded.value, ...later]) this.#queue.push(m);
-    this.#drain();
-    return ok(decoded.value.length);
-  }
+  };
 
-  // ---- protocol ----
+  const dequeue = (): Message | undefined => {
+    const m = queue.shift();
+    if (m !== undefined) queueBytes -= m.topic.length + m.payload.length;
+    return m;
+  };
 
-  #connectPacket(): Packet {
-    const o = this.#options;
-    const clean = o.cleanStart ?? false;
-    const packet: Packet = { type: 'connect', protocolVersion: this.version, clientId: o.clientId, clean, keepalive: this.#keepAliveMs / 1000 };
-    if (o.username !== undefined) packet.username = o.username;
-    if (o.password !== undefined) packet.password = o.password;
-    if (this.will !== undefined) packet.will = this.will;
-    if (this.version === 5) {
-      const properties: Properties = { receiveMaximum: limits.inflightMaxDefault, maximumPacketSize: this.#packetBytesMax };
-      if (!clean) properties.sessionExpiryInterval = o.sessionExpiryS ?? 86_400;
-      packet.properties = properties;
-    }
-    return packet;
-  }
+  const send = (packet: Packet): void => {
+    writePacket(output, packet, version);
+    lastSentMs = now();
+  };
 
-  #handle(p: Packet): void {
-    if (this.#stateValue === 'connecting') return p.type === 'connack' ? this.#onConnack(p) : this.#protocolError('packet-unexpected');
-    switch (p.type) {
-      case 'publish': return this.#onPublish(p);
-      case 'puback': return this.#onPuback(p.messageId, p.reasonCode ?? 0);
-      case 'suback': return this.#onSuback(p.messageId, p.granted);
-      case 'unsuback': return;
-      case 'pingresp':
-        this.#pingDeadlineMs = null;
-        return;
-      case 'disconnect': return this.#lost(`server-disconnect-${p.reasonCode ?? 0}`, true);
-      default: return this.#protocolError('packet-unexpected');
-    }
-  }
-
-  #onConnack(p: Extract<Packet, { type: 'connack' }>): void {
-    if (p.reasonCode !== 0) return this.#lost(`connack-refused-${p.reasonCode}`, true);
-    this.#stateValue = 'connected';
-    this.#attempt = 0;
-    this.#pingDeadlineMs = null;
-    const props = p.properties ?? {};
-    this.#window = Math.min(this.#options.inflightMax ?? limits.inflightMaxDefault, props.receiveMaximum ?? 65_535);
-    this.#serverPacketBytesMax = props.maximumPacketSize ?? limits.remainingLengthMax;
-    if (props.serverKeepAlive !== undefined) this.#keepAliveMs = props.serverKeepAlive * 1000;
-    this.#events.push({ kind: 'connected', sessionPresent: p.sessionPresent });
-    if (!p.sessionPresent) for (const s of this.#subscriptions.values()) s.acked = false;
-    const unacked = [...this.#subscriptions].filter(([, s]) => !s.acked).map(([filter]) => filter);
-    if (unacked.length > 0) this.#sendSubscribe(unacked);
-    // Resend what the last connection left unacknowledged, with the same ids, DUP set.
-    for (const [id, f] of this.#inflight) {
-      this.#sendPublish(f.message, id, true);
-      f.sentAtMs = this.#now();
-      this.counters.add('resent');
-    }
-    this.#drain();
-  }
-
-  #onPublish(p: Extract<Packet, { type: 'publish' }>): void {
-    // We subscribe with QoS ≤ 1 and announce no topic aliases: anything else is the broker's protocol error.
-    if (p.qos === 2) return this.#protocolError('qos-not-granted');
-    if (p.properties?.topicAlias !== undefined) return this.#protocolError('topic-alias-invalid');
-    if (p.qos === 1) this.#send({ type: 'puback', messageId: p.messageId as number });
-    this.#events.push({ kind: 'message', topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain });
-  }
-
-  #onPuback(id: number, reasonCode: number): void {
-    if (!this.#inflight.delete(id)) return this.counters.add('puback-unknown');
-    if (reasonCode >= 0x80) this.counters.add(`puback-refused-${reasonCode}`);
-    this.persistVersion++;
-    this.#events.push({ kind: 'acked', reasonCode });
-    this.#drain();
-  }
-
-  #onSuback(id: number, granted: readonly number[]): void {
-    const filters = this.#pendingSubscribes.get(id);
-    if (filters === undefined) return this.counters.add('suback-unknown');
-    this.#pendingSubscribes.delete(id);
-    filters.forEach((filter, i) => {
-      const code = granted[i] ?? 0x80;
-      const s = this.#subscriptions.get(filter);
-      if (s !== undefined && code < 0x80) s.acked = true;
-      if (code >= 0x80) this.counters.add('subscribe-refused');
-      this.#events.push({ kind: 'subscribed', topic: filter, granted: code });
-    });
-  }
-
-  /** Sends queued messages while connected and the QoS 1 window has room, in order. */
-  #drain(): void {
-    while (this.#stateValue === 'connected') {
-      const next = this.#queue.peek();
-      if (next === undefined || (next.qos === 1 && this.#inflight.size >= this.#window)) return;
-      this.#queue.shift();
-      if (next.qos === 1) {
-        const id = this.#allocateId();
-        this.#inflight.set(id, { message: next, sentAtMs: this.#now() });
-        this.#sendPublish(next, id, false);
-      } else {
-        this.#sendPublish(next, 0, false);
-        this.persistVersion++;
-      }
-    }
-  }
-
-  #sendPublish(m: Message, id: number, dup: boolean): void {
-    const packet: Packet = { type: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup: dup && m.qos > 0 };
+  const sendPublish = (m: Message, id: number, dup: boolean): void => {
+    const packet: Packet = { type: PUBLISH, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup: dup && m.qos > 0 };
     if (m.qos > 0) packet.messageId = id;
-    this.#send(packet);
-  }
-
-  #sendSubscribe(filters: string[]): void {
-    const id = this.#allocateId();
-    this.#pendingSubscribes.set(id, filters);
-    this.#send({ type: 'subscribe', messageId: id, subscriptions: filters.map((topic) => ({ topic, qos: (this.#subscriptions.get(topic) as Subscription).qos })) });
-  }
+    send(packet);
+  };
 
   /** Packet ids 1..65535, never one still in use (§2.2.1). The window keeps fewer than 65535 in use. */
-  #allocateId(): number {
+  const allocateId = (): number => {
     for (;;) {
-      const id = this.#nextPacketId;
-      this.#nextPacketId = id === 65_535 ? 1 : id + 1;
-      if (!this.#inflight.has(id) && !this.#pendingSubscribes.has(id)) return id;
+      const id = nextPacketId;
+      nextPacketId = id === 65_535 ? 1 : id + 1;
+      if (!inflight.has(id) && !pendingSubscribes.has(id)) return id;
     }
-  }
+  };
 
-  #send(packet: Packet): void {
-    this.#output.push(encodePacket(packet, this.version));
-    this.#lastSentMs = this.#now();
-  }
+  const sendSubscribe = (filters: string[]): void => {
+    const id = allocateId();
+    pendingSubscribes.set(id, filters);
+    send({ type: SUBSCRIBE, messageId: id, subscriptions: filters.map((topic) => ({ topic, qos: subscriptions.get(topic)?.qos ?? 1 })) });
+  };
 
-  /** The broker broke the protocol: tell it why (v5), count it, drop the connection. Never a throw. */
-  #protocolError(reason: string): void {
-    this.counters.add(reason);
-    if (this.version === 5) this.#send({ type: 'disconnect', reasonCode: disconnectCodes[reason] ?? 0x81 });
-    this.#lost(reason, true);
-  }
+  const oldestInflight = (): { readonly sentAtMs: number } | undefined => (inflight.size > 0 ? inflight.values().next().value : undefined);
+
+  /** Sends queued messages while connected and the QoS 1 window has room, in order. */
+  const drain = (): void => {
+    while (state === CONNECTED) {
+      const next = queue[0];
+      if (next === undefined || (next.qos === 1 && inflight.size >= window)) return;
+      dequeue();
+      let id = 0;
+      if (next.qos === 1) inflight.set(id = allocateId(), { message: next, sentAtMs: now() });
+      else persistVersion++;
+      sendPublish(next, id, false);
+    }
+  };
 
   /** The connection is gone (or must go): count why, close the transport, and reconnect after a backoff. */
-  #lost(reason: string, closeTransport: boolean): void {
-    const wasConnected = this.#stateValue === 'connected';
-    this.counters.add(reason);
-    this.#pendingSubscribes.clear();
-    this.#pingDeadlineMs = null;
-    if (closeTransport) this.#events.push({ kind: 'close' });
+  const lost = (reason: string, closeTransport: boolean): void => {
+    counters.add(reason);
+    pendingSubscribes.clear();
+    pingDeadlineMs = null;
+    if (closeTransport) events.push({ kind: 'close' });
     // The transport is already gone: nothing produced for it may leak onto the next connection.
-    else this.#output = [];
-    if (wasConnected) this.#events.push({ kind: 'disconnected', reason });
-    this.#stateValue = 'idle';
-    this.#deadlineMs = this.#now() + this.#backoffMs();
-    this.#attempt++;
-  }
+    else output.n = 0;
+    if (state === CONNECTED) events.push({ kind: 'disconnected', reason });
+    state = IDLE;
+    // Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out.
+    const step = Math.min(options.backoffMaxMs ?? limits.backoffMaxMsDefault, (options.backoffMinMs ?? limits.backoffMinMsDefault) * 2 ** Math.min(attempt++, 30));
+    deadlineMs = now() + Math.round(step / 2 + options.random() * (step / 2));
+  };
 
-  /** Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out. */
-  #backoffMs(): number {
-    const min = this.#options.backoffMinMs ?? limits.backoffMinMsDefault;
-    const max = this.#options.backoffMaxMs ?? limits.backoffMaxMsDefault;
-    const step = Math.min(max, min * 2 ** Math.min(this.#attempt, 30));
-    return Math.round(step / 2 + this.#options.random() * (step / 2));
-  }
+  /** The broker broke the protocol: tell it why (v5), count it, drop the connection. Never a throw. */
+  const protocolError = (reason: string): void => {
+    counters.add(reason);
+    if (version === 5) send({ type: DISCONNECT, reasonCode: disconnectCodes[reason] ?? 0x81 });
+    lost(reason, true);
+  };
+
+  const connectPacket = (): Packet => {
+    const clean = options.cleanStart ?? false;
+    const packet: Packet = { type: CONNECT, protocolVersion: version, clientId: options.clientId, clean, keepalive: keepAliveMs / 1000 };
+    if (options.username !== undefined) packet.username = options.username;
+    if (options.password !== undefined) packet.password = options.password;
+    if (client.will !== undefined) packet.will = client.will;
+    if (version === 5) {
+      packet.properties = { [propReceiveMaximum]: limits.inflightMaxDefault, [propMaximumPacketSize]: packetBytesMax };
+      if (!clean) packet.properties[propSessionExpiryInterval] = options.sessionExpiryS ?? 86_400;
+    }
+    return packet;
+  };
+
+  const onConnack = (p: Extract<Packet, { type: typeof CONNACK }>): void => {
+    if (p.reasonCode !== 0) return lost(`connack-refused-${p.reasonCode}`, true);
+    const props = p.properties ?? {};
+    state = CONNECTED;
+    attempt = 0;
+    pingDeadlineMs = null;
+    window = Math.min(inflightMax, (props[propReceiveMaximum] as number | undefined) ?? 65_535);
+    serverPacketBytesMax = (props[propMaximumPacketSize] as number | undefined) ?? limits.remainingLengthMax;
+    keepAliveMs = ((props[propServerKeepAlive] as number | undefined) ?? keepAliveMs / 1000) * 1000;
+    events.push({ kind: 'connected', sessionPresent: p.sessionPresent });
+    const unacked: string[] = [];
+    for (const [filter, s] of subscriptions) {
+      if (!p.sessionPresent) s.acked = false;
+      if (!s.acked) unacked.push(filter);
+    }
+    if (unacked.length > 0) sendSubscribe(unacked);
+    // Resend what the last connection left unacknowledged, with the same ids, DUP set.
+    for (const [id, f] of inflight) {
+      sendPublish(f.message, id, true);
+      f.sentAtMs = now();
+      counters.add('resent');
+    }
+    drain();
+  };
+
+  const handle = (p: Packet): void => {
+    if (state === CONNECTING) return p.type === CONNACK ? onConnack(p) : protocolError('packet-unexpected');
+    switch (p.type) {
+      case PUBLISH:
+        // We subscribe with QoS ≤ 1 and announce no topic aliases: anything else is the broker's protocol error.
+        if (p.qos === 2) return protocolError('qos-not-granted');
+        if (p.properties?.[propTopicAlias] !== undefined) return protocolError('topic-alias-invalid');
+        if (p.qos === 1) send({ type: PUBACK, messageId: p.messageId as number });
+        events.push({ kind: 'message', topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain });
+        return;
+      case PUBACK:
+        if (!inflight.delete(p.messageId)) return counters.add('puback-unknown');
+        if ((p.reasonCode ?? 0) >= 0x80) counters.add(`puback-refused-${p.reasonCode}`);
+        persistVersion++;
+        return drain();
+      case SUBACK: {
+        const filters = pendingSubscribes.get(p.messageId);
+        if (filters === undefined) return counters.add('suback-unknown');
+        pendingSubscribes.delete(p.messageId);
+        filters.forEach((filter, i) => {
+          const s = subscriptions.get(filter);
+          if ((p.granted[i] ?? 0x80) >= 0x80) counters.add('subscribe-refused');
+          else if (s !== undefined) s.acked = true;
+        });
+        return;
+      }
+      case UNSUBACK:
+        return;
+      case PINGRESP:
+        pingDeadlineMs = null;
+        return;
+      case DISCONNECT:
+        return lost(`server-disconnect-${p.reasonCode ?? 0}`, true);
+      default:
+        return protocolError('packet-unexpected');
+    }
+  };
+
+  const client: MqttClient = {
+    counters,
+    version,
+    will: options.will,
+    get state() { return stateNames[state] as State; },
+    get queuedMessages() { return queue.length; },
+    get queuedBytes() { return queueBytes; },
+    get inflightCount() { return inflight.size; },
+    get outputBytes() { return output.n; },
+    get persistVersion() { return persistVersion; },
+
+    start() {
+      if (state !== STOPPED) return;
+      state = IDLE;
+      deadlineMs = now();
+      client.tick();
+    },
+
+    transportUp() {
+      assertThat(state === OPENING, 'mqtt: transportUp only after an open event');
+      state = CONNECTING;
+      deadlineMs = now() + connectTimeoutMs;
+      reader = new PacketReader(packetBytesMax);
+      send(connectPacket());
+    },
+
+    transportDown(reason) {
+      if (state > IDLE) lost(reason ?? 'connection-closed', false);
+    },
+
+    receive(chunk) {
+      if (state < CONNECTING) return;
+      reader.push(chunk);
+      while (state >= CONNECTING) {
+        const frame = reader.next();
+        if (!frame.ok) return protocolError(frame.reason);
+        if (frame.value === null) return;
+        const packet = decodePacket(frame.value, version);
+        if (!packet.ok) return protocolError(packet.reason);
+        handle(packet.value);
+      }
+    },
+
+    tick() {
+      const t = now();
+      const oldest = oldestInflight();
+      if (state === IDLE && t >= deadlineMs) {
+        state = OPENING;
+        deadlineMs = t + connectTimeoutMs;
+        events.push({ kind: 'open' });
+      } else if ((state === OPENING || state === CONNECTING) && t >= deadlineMs) {
+        lost(state === OPENING ? 'connect-timeout' : 'connack-timeout', true);
+      } else if (state === CONNECTED) {
+        if (pingDeadlineMs !== null && t >= pingDeadlineMs) lost('ping-timeout', true);
+        else if (oldest !== undefined && t - oldest.sentAtMs >= ackTimeoutMs) lost('ack-timeout', true);
+        else if (keepAliveMs > 0 && pingDeadlineMs === null && t - lastSentMs >= keepAliveMs) {
+          send({ type: PINGREQ });
+          pingDeadlineMs = t + Math.min(limits.pingTimeoutMsMax, keepAliveMs);
+        }
+      }
+    },
+
+    nextDeadlineMs() {
+      if (state === STOPPED) return null;
+      if (state < CONNECTED) return deadlineMs;
+      const oldest = oldestInflight();
+      let next = pingDeadlineMs ?? (keepAliveMs > 0 ? lastSentMs + keepAliveMs : Infinity);
+      if (oldest !== undefined) next = Math.min(next, oldest.sentAtMs + ackTimeoutMs);
+      return next < Infinity ? next : null;
+    },
+
+    takeOutput() {
+      return output.n > 0 ? output.take() : null;
+    },
+
+    takeEvents() {
+      const taken = events;
+      if (taken.length > 0) events = [];
+      return taken;
+    },
+
+    publish(topic, payload, qos = 0, retain = false) {
+      if (state === STOPPED) return fail('stopped');
+      if (topic !== validTopic) {
+        if (!isValidTopic(topic)) return fail('topic-invalid');
+        validTopic = topic;
+      }
+      if (qos !== 0 && qos !== 1) return fail('qos-unsupported');
+      // Fixed header (5) + topic (2 + UTF-8, ≤ 3 bytes a char) + id (2) + properties (1): the worst case.
+      if (10 + 3 * topic.length + payload.length > Math.min(packetBytesMax, serverPacketBytesMax)) return fail('packet-too-large');
+      enqueue({ topic, payload, qos, retain });
+      persistVersion++;
+      drain();
+      return done;
+    },
+
+    subscribe(filter, qos = 1) {
+      if (!isValidFilter(filter)) return fail('filter-invalid');
+      if (!subscriptions.has(filter) && subscriptions.size >= limits.subscriptionsMax) return fail('too-many-subscriptions');
+      subscriptions.set(filter, { qos, acked: false });
+      if (state === CONNECTED) sendSubscribe([filter]);
+      return done;
+    },
+
+    stop() {
+      if (state === CONNECTED) send({ type: DISCONNECT, reasonCode: 0 });
+      if (state > IDLE) events.push({ kind: 'close' });
+      state = STOPPED;
+      pingDeadlineMs = null;
+    },
+
+    persist() {
+      return encodeQueue([...[...inflight.values()].map((f) => f.message), ...queue]);
+    },
+
+    restore(bytes) {
+      const decoded = decodeQueue(bytes, limits.persistBytesMax, queueMessagesMax);
+      if (!decoded.ok) {
+        counters.add(decoded.reason);
+        return decoded;
+      }
+      const later = queue.splice(0);
+      queueBytes = 0;
+      for (const m of [...decoded.value, ...later]) enqueue(m);
+      drain();
+      return ok(decoded.value.length);
+    },
+  };
+  return client;
 }

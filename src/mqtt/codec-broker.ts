@@ -1,11 +1,28 @@
 // The broker's half of the codec: CONNECT, SUBSCRIBE and UNSUBSCRIBE decoding and CONNACK, SUBACK and
-// UNSUBACK encoding. The router's client never needs them (it refuses them as 'packet-unexpected'), so they
-// live here, out of its bundle: tests, the interoperability checks and broker stand-ins use them.
+// UNSUBACK encoding, plus the names of packet types and v5 properties for people. The router's client never
+// needs them (it refuses broker-bound packets as 'packet-unexpected'), so they live here, out of its bundle:
+// tests, the interoperability checks, broker stand-ins and debugging use them.
 import type { Result } from '../core/result.js';
 import {
-  CONNECT, SUBSCRIBE, W, Writer, bad, decodePacket, encodePacket, isValidFilter, isValidTopic, packetId, qosOf, readProperties, writeProperties,
-  type DecodeReason, type Packet, type Reader, type Subscription, type Version,
+  CONNACK, CONNECT, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, W, bad, decodePacket, encodePacket, isValidFilter, isValidTopic, packetId, qosOf, readProperties, writeProperties,
+  type DecodeReason, type Packet, type Reader, type Subscription, type Version, type Writer,
 } from './codec.js';
+
+/** Packet type names (§2.1.2), index = type number, as mqtt-packet names them. */
+export const packetNames: readonly string[] = ['reserved', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp', 'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'];
+
+/** v5 property names by id (§2.2.2.2), as mqtt-packet names them. */
+export const propertyNames: Readonly<Record<number, string>> = {
+  0x01: 'payloadFormatIndicator', 0x02: 'messageExpiryInterval', 0x03: 'contentType', 0x08: 'responseTopic', 0x09: 'correlationData',
+  0x0b: 'subscriptionIdentifier', 0x11: 'sessionExpiryInterval', 0x12: 'assignedClientIdentifier', 0x13: 'serverKeepAlive',
+  0x15: 'authenticationMethod', 0x16: 'authenticationData', 0x17: 'requestProblemInformation', 0x18: 'willDelayInterval',
+  0x19: 'requestResponseInformation', 0x1a: 'responseInformation', 0x1c: 'serverReference', 0x1f: 'reasonString', 0x21: 'receiveMaximum',
+  0x22: 'topicAliasMaximum', 0x23: 'topicAlias', 0x24: 'maximumQoS', 0x25: 'retainAvailable', 0x26: 'userProperties', 0x27: 'maximumPacketSize',
+  0x28: 'wildcardSubscriptionAvailable', 0x29: 'subscriptionIdentifiersAvailable', 0x2a: 'sharedSubscriptionAvailable',
+};
+
+/** Property id by name: the inverse of propertyNames. */
+export const propertyIds: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(propertyNames).map(([id, name]) => [name, Number(id)]));
 
 function decodeConnect(r: Reader): Packet {
   if (r.str() !== 'MQTT') bad('protocol-unsupported');
@@ -17,8 +34,8 @@ function decodeConnect(r: Reader): Packet {
   const willQos = qosOf((flags >> 3) & 3);
   if ((flags & 1) !== 0 || (!hasWill && (flags & 0x38) !== 0)) bad('connect-flags-invalid');
   if (!v5 && (flags & 0x40) !== 0 && (flags & 0x80) === 0) bad('connect-flags-invalid');
-  const p: Packet = { type: 'connect', protocolVersion: level as Version, clean: (flags & 2) !== 0, keepalive: r.u16(), clientId: '' };
-  const props = v5 ? readProperties(r, CONNECT) : undefined;
+  const p: Packet = { type: CONNECT, protocolVersion: level as Version, clean: (flags & 2) !== 0, keepalive: r.u16(), clientId: '' };
+  const props = v5 ? readProperties(r, 1 << CONNECT) : undefined;
   if (props) p.properties = props;
   p.clientId = r.str();
   if (hasWill) {
@@ -34,8 +51,8 @@ function decodeConnect(r: Reader): Packet {
 }
 
 function decodeSubscribe(r: Reader, v5: boolean): Packet {
-  const p: Packet = { type: 'subscribe', messageId: packetId(r), subscriptions: [] };
-  const props = v5 ? readProperties(r, SUBSCRIBE) : undefined;
+  const p: Packet = { type: SUBSCRIBE, messageId: packetId(r), subscriptions: [] };
+  const props = v5 ? readProperties(r, 1 << SUBSCRIBE) : undefined;
   if (props) p.properties = props;
   while (r.left > 0) {
     const topic = r.str();
@@ -51,8 +68,8 @@ function decodeSubscribe(r: Reader, v5: boolean): Packet {
 }
 
 function decodeUnsubscribe(r: Reader, v5: boolean): Packet {
-  const p: Packet = { type: 'unsubscribe', messageId: packetId(r), unsubscriptions: [] };
-  const props = v5 ? readProperties(r, 0x400) : undefined;
+  const p: Packet = { type: UNSUBSCRIBE, messageId: packetId(r), unsubscriptions: [] };
+  const props = v5 ? readProperties(r, 1 << UNSUBSCRIBE) : undefined;
   if (props) p.properties = props;
   while (r.left > 0) {
     const topic = r.str();
@@ -64,23 +81,29 @@ function decodeUnsubscribe(r: Reader, v5: boolean): Packet {
 }
 
 function readBrokerBody(type: number, r: Reader, v5: boolean): Packet {
-  if (type === 1) return decodeConnect(r);
-  if (type === 8) return decodeSubscribe(r, v5);
+  if (type === CONNECT) return decodeConnect(r);
+  if (type === SUBSCRIBE) return decodeSubscribe(r, v5);
   return decodeUnsubscribe(r, v5);
 }
 
-function writeBrokerBody(w: Writer, p: Packet, v5: boolean): number {
-  if (p.type === 'connack') {
+function writeBrokerBody(w: Writer, p: Packet, v5: boolean): void {
+  // The router's client never unsubscribes: UNSUBSCRIBE is written here, for tests and other clients.
+  if (p.type === UNSUBSCRIBE) {
+    w.u16(p.messageId);
+    if (v5) writeProperties(w, p.properties);
+    for (const topic of p.unsubscriptions) w.str(topic);
+    return;
+  }
+  if (p.type === CONNACK) {
     w.u8(p.sessionPresent ? 1 : 0);
     w.u8(p.reasonCode);
     if (v5) writeProperties(w, p.properties);
-    return 0;
+    return;
   }
-  if (p.type !== 'suback' && p.type !== 'unsuback') return bad('packet-unexpected');
+  if (p.type !== SUBACK && p.type !== UNSUBACK) return bad('packet-unexpected');
   w.u16(p.messageId);
   if (v5) writeProperties(w, p.properties);
-  if (p.type === 'suback' || v5) for (const code of p.granted ?? []) w.u8(code);
-  return 0;
+  if (p.type === SUBACK || v5) for (const code of p.granted ?? []) w.u8(code);
 }
 
 /** Decodes any packet either side may send. */

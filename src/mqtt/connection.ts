@@ -1,12 +1,11 @@
-// The thin edge around MqttClient: a TCP stream from platform.net, one timer for the client's deadlines and
+// The thin edge around the client: a TCP stream from platform.net, one timer for the client's deadlines and
 // the flash writes, and callbacks. The same code runs on Node and on x0-runtime. All protocol decisions are
-// the client's (client.ts); this file only moves bytes, time and files.
+// the client's (client.ts); this file only moves bytes, time and files. A closure, like the client, for size.
 import type { ByteStream, Platform, TimerHandle } from '../platform/types.js';
-import { MqttClient, type ClientEvent, type ClientOptions, type PublishReason } from './client.js';
+import type { Result } from '../core/result.js';
+import { createMqttClient, type ClientEvent, type ClientOptions, type MqttClient, type PublishReason } from './client.js';
 import type { QoS } from './codec.js';
 import * as limits from './limits.js';
-import { PersistPolicy } from './queue.js';
-import type { Result } from '../core/result.js';
 
 export interface ConnectionOptions extends Omit<ClientOptions, 'nowMs' | 'random'> {
   readonly host: string;
@@ -18,206 +17,211 @@ export interface ConnectionOptions extends Omit<ClientOptions, 'nowMs' | 'random
 
 export type MessageHandler = (topic: string, payload: Uint8Array, qos: QoS, retain: boolean) => void;
 
-export class MqttConnection {
+export interface MqttConnection {
   readonly client: MqttClient;
-  #stream: ByteStream | null = null;
-  #generation = 0;
-  #timer: TimerHandle | null = null;
-  #timerAtMs = Number.POSITIVE_INFINITY;
-  readonly #persistPolicy: PersistPolicy;
-  #lastWrittenEmpty = true;
-  readonly #messageHandlers: MessageHandler[] = [];
-  readonly #eventHandlers: ((event: ClientEvent) => void)[] = [];
-  #waiters: (() => void)[] = [];
-
-  readonly #platform: Platform;
-  readonly #options: ConnectionOptions;
-
-  constructor(platform: Platform, options: ConnectionOptions) {
-    this.#platform = platform;
-    this.#options = options;
-    this.client = new MqttClient({ ...options, nowMs: () => platform.monotonicMs(), random: () => randomUnit(platform) });
-    this.#persistPolicy = new PersistPolicy(options.persistIntervalMs ?? limits.persistIntervalMsDefault);
-  }
-
-  get connected(): boolean {
-    return this.client.state === 'connected';
-  }
-
-  get persistWrites(): number {
-    return this.#persistPolicy.writes;
-  }
-
-  onMessage(handler: MessageHandler): void {
-    this.#messageHandlers.push(handler);
-  }
-
-  onEvent(handler: (event: ClientEvent) => void): void {
-    this.#eventHandlers.push(handler);
-  }
-
+  readonly connected: boolean;
+  /** Flash writes of the queue so far (bounded: only when it changed, at most once per persistIntervalMs). */
+  readonly persistWrites: number;
+  onMessage(handler: MessageHandler): void;
+  onEvent(handler: (event: ClientEvent) => void): void;
   /** Restores the persisted queue (if any) and starts connecting; reconnects on its own until stop(). */
-  start(): void {
-    const path = this.#options.persistPath;
-    const saved = path === undefined ? null : this.#platform.files.read(path);
-    if (saved !== null) {
-      const restored = this.client.restore(saved);
-      if (!restored.ok) this.#platform.logger.log('warn', 'mqtt: persisted queue refused', { path, reason: restored.reason });
-      this.#lastWrittenEmpty = false;
-    }
-    this.client.start();
-    this.#pump();
-  }
-
-  publish(topic: string, payload: Uint8Array, qos: 0 | 1 = 0, retain = false): Result<null, PublishReason> {
-    const queued = this.client.publish(topic, payload, qos, retain);
-    this.#pump();
-    return queued;
-  }
-
-  subscribe(filter: string, qos: 0 | 1 = 1): Result<null, string> {
-    const added = this.client.subscribe(filter, qos);
-    this.#pump();
-    return added;
-  }
-
+  start(): void;
+  publish(topic: string, payload: Uint8Array, qos?: 0 | 1, retain?: boolean): Result<null, PublishReason>;
+  subscribe(filter: string, qos?: 0 | 1): Result<null, string>;
   /** Resolves true once connected, false after timeoutMs. */
-  waitConnected(timeoutMs: number): Promise<boolean> {
-    return this.#waitFor(() => this.connected, timeoutMs);
-  }
-
+  waitConnected(timeoutMs: number): Promise<boolean>;
   /** Resolves true once nothing is queued or in flight (every QoS 1 message acknowledged). */
-  flush(timeoutMs: number): Promise<boolean> {
-    return this.#waitFor(() => this.connected && this.client.queuedMessages === 0 && this.client.inflightCount === 0, timeoutMs);
-  }
-
+  flush(timeoutMs: number): Promise<boolean>;
   /** DISCONNECT (the broker discards the Will), close, and write the queue to flash one last time. */
-  stop(): void {
-    this.client.stop();
-    this.#pump();
-    this.#persist(true);
-    if (this.#timer !== null) this.#platform.clearTimer(this.#timer);
-    this.#timer = null;
-    for (const wake of this.#waiters.splice(0)) wake();
-  }
-
-  #waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (condition()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = this.#platform.setTimer(timeoutMs, () => {
-        this.#waiters = this.#waiters.filter((w) => w !== check);
-        resolve(false);
-      });
-      const check = (): void => {
-        if (!condition() && this.client.state !== 'stopped') return;
-        this.#platform.clearTimer(timer);
-        this.#waiters = this.#waiters.filter((w) => w !== check);
-        resolve(condition());
-      };
-      this.#waiters.push(check);
-    });
-  }
-
-  #open(): void {
-    const generation = ++this.#generation;
-    let stream: ByteStream | null = null;
-    this.#platform.net.connect({ kind: 'tcp', host: this.#options.host, port: this.#options.port }, {
-      onData: (chunk) => {
-        if (stream === null || this.#stream !== stream) return;
-        this.client.receive(chunk);
-        this.#pump();
-      },
-      onClose: (reason) => {
-        if (stream === null || this.#stream !== stream) return;
-        this.#stream = null;
-        this.client.transportDown(reason);
-        this.#pump();
-      },
-    }).then((opened) => {
-      stream = opened;
-      // The client gave up on this attempt (timeout, stop) while the kernel was still connecting.
-      if (generation !== this.#generation || this.client.state !== 'opening') return opened.close();
-      this.#stream = opened;
-      this.client.transportUp();
-      this.#pump();
-    }, (error: unknown) => {
-      if (generation !== this.#generation || this.client.state !== 'opening') return;
-      this.client.transportDown(`connect-${(error as Error).message}`);
-      this.#pump();
-    });
-  }
-
-  /** Writes what the client produced, acts on its events, keeps flash and the timer up to date. */
-  #pump(): void {
-    for (let round = 0; round < 16; round++) {
-      const output = this.client.takeOutput();
-      const events = this.client.takeEvents();
-      if (output === null && events.length === 0) break;
-      if (output !== null && this.#stream !== null) {
-        this.#stream.write(output);
-        if (this.#stream.queuedBytes > limits.outputQueueBytesMax) {
-          this.#dropStream();
-          this.client.transportDown('output-overflow');
-        }
-      }
-      for (const event of events) this.#dispatch(event);
-    }
-    this.#persist(false);
-    this.#armTimer();
-    if (this.#waiters.length > 0) for (const wake of [...this.#waiters]) wake();
-  }
-
-  #dropStream(): void {
-    const stream = this.#stream;
-    this.#stream = null;
-    this.#generation++;
-    stream?.close();
-  }
-
-  #dispatch(event: ClientEvent): void {
-    if (event.kind === 'open') return this.#open();
-    if (event.kind === 'close') return this.#dropStream();
-    if (event.kind === 'message') for (const handler of this.#messageHandlers) handler(event.topic, event.payload, event.qos, event.retain);
-    for (const handler of this.#eventHandlers) handler(event);
-  }
-
-  /** Bounded flash writes: only a changed queue, at most once per interval (and once more at stop). */
-  #persist(final: boolean): void {
-    const path = this.#options.persistPath;
-    const version = this.client.persistVersion;
-    const now = this.#platform.monotonicMs();
-    if (path === undefined || !(final ? this.#persistPolicy.nextDueMs(version) !== null : this.#persistPolicy.due(version, now))) return;
-    const empty = this.client.queuedMessages === 0 && this.client.inflightCount === 0;
-    if (empty && this.#lastWrittenEmpty) return this.#persistPolicy.written(version, now);
-    try {
-      this.#platform.files.writeAtomic(path, this.client.persist());
-      this.#lastWrittenEmpty = empty;
-      this.#persistPolicy.written(version, now);
-    } catch (error) {
-      this.client.counters.add('persist-failed');
-      this.#platform.logger.log('warn', 'mqtt: cannot persist the queue', { path, error: String(error) });
-      this.#persistPolicy.written(version, now);
-    }
-  }
-
-  /** One timer for the earliest deadline; re-armed only when that deadline moves earlier or fired. */
-  #armTimer(): void {
-    const deadlines = [this.client.nextDeadlineMs() ?? Number.POSITIVE_INFINITY];
-    if (this.#options.persistPath !== undefined) deadlines.push(this.#persistPolicy.nextDueMs(this.client.persistVersion) ?? Number.POSITIVE_INFINITY);
-    const at = Math.min(...deadlines);
-    if (!Number.isFinite(at) || (this.#timer !== null && at >= this.#timerAtMs)) return;
-    if (this.#timer !== null) this.#platform.clearTimer(this.#timer);
-    this.#timerAtMs = at;
-    this.#timer = this.#platform.setTimer(Math.max(0, at - this.#platform.monotonicMs()) + 1, () => {
-      this.#timer = null;
-      this.#timerAtMs = Number.POSITIVE_INFINITY;
-      this.client.tick();
-      this.#pump();
-    });
-  }
+  stop(): void;
 }
 
-function randomUnit(platform: Platform): number {
-  const b = platform.randomBytes(4);
-  return ((((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0) / 2 ** 32;
+export function createMqttConnection(platform: Platform, options: ConnectionOptions): MqttConnection {
+  const client = createMqttClient({
+    ...options, nowMs: () => platform.monotonicMs(),
+    random: () => platform.randomBytes(4).reduce((sum, byte) => sum * 256 + byte, 0) / 2 ** 32,
+  });
+  const path = options.persistPath;
+  const messageHandlers: MessageHandler[] = [];
+  const eventHandlers: ((event: ClientEvent) => void)[] = [];
+  let waiters: (() => void)[] = [];
+  let stream: ByteStream | null = null;
+  let generation = 0;
+  let timer: TimerHandle | null = null;
+  let timerAtMs = Infinity;
+  let flushQueued = false;
+  let persistWrites = 0;
+  let writtenVersion = 0;
+  let writtenAtMs = -Infinity;
+  let writtenEmpty = true;
+  const connected = (): boolean => client.state === 'connected';
+  const empty = (): boolean => client.queuedMessages + client.inflightCount === 0;
+
+  const waitFor = (condition: () => boolean, timeoutMs: number): Promise<boolean> => new Promise((resolve) => {
+    const end = (): void => {
+      platform.clearTimer(giveUp);
+      waiters = waiters.filter((w) => w !== check);
+      resolve(condition());
+    };
+    const check = (): void => { if (condition() || client.state === 'stopped') end(); };
+    const giveUp = platform.setTimer(timeoutMs, end);
+    waiters.push(check);
+    check();
+  });
+
+  const open = (): void => {
+    const attempt = ++generation;
+    let opened: ByteStream | null = null;
+    // Events of a stream that is no longer ours (closed by us, or replaced) are ignored.
+    const current = (): boolean => opened !== null && stream === opened;
+    platform.net.connect({ kind: 'tcp', host: options.host, port: options.port }, {
+      onData: (chunk) => {
+        if (!current()) return;
+        client.receive(chunk);
+        pump();
+      },
+      onClose: (reason) => {
+        if (!current()) return;
+        stream = null;
+        client.transportDown(reason);
+        pump();
+      },
+    }).then((s) => {
+      opened = s;
+      // The client gave up on this attempt (timeout, stop) while the kernel was still connecting.
+      if (attempt !== generation || client.state !== 'opening') return s.close();
+      stream = s;
+      client.transportUp();
+      pump();
+    }, (error: unknown) => {
+      if (attempt !== generation || client.state !== 'opening') return;
+      client.transportDown(`connect-${(error as Error).message}`);
+      pump();
+    });
+  };
+
+  /** Closes our stream, after writing what the client produced for it (a DISCONNECT, say). */
+  const dropStream = (): void => {
+    const s = stream;
+    const bytes = client.takeOutput();
+    stream = null;
+    generation++;
+    if (s === null) return;
+    if (bytes !== null) s.write(bytes);
+    s.close();
+  };
+
+  const write = (): void => {
+    flushQueued = false;
+    const bytes = client.takeOutput();
+    if (bytes === null || stream === null) return;
+    stream.write(bytes);
+    if (stream.queuedBytes <= limits.outputQueueBytesMax) return;
+    dropStream();
+    client.transportDown('output-overflow');
+    pump();
+  };
+
+  /** When the queue may go to flash next: it changed, and the last write is an interval old. Infinity: unchanged. */
+  const persistDueMs = (): number => (path === undefined || client.persistVersion === writtenVersion ? Infinity
+    : writtenAtMs + (options.persistIntervalMs ?? limits.persistIntervalMsDefault));
+
+  /** Bounded flash writes: only a changed queue, at most once per interval (and once more at stop). */
+  const persist = (final: boolean): void => {
+    const due = persistDueMs();
+    if (due === Infinity) return;
+    const t = platform.monotonicMs();
+    if (!final && t < due) return;
+    writtenVersion = client.persistVersion;
+    writtenAtMs = t;
+    // An empty queue is written once, not at every change of nothing.
+    if (empty() && writtenEmpty) return;
+    try {
+      platform.files.writeAtomic(path as string, client.persist());
+      writtenEmpty = empty();
+      persistWrites++;
+    } catch (error) {
+      client.counters.add('persist-failed');
+      platform.logger.log('warn', 'mqtt: cannot persist the queue', { path, error: String(error) });
+    }
+  };
+
+  /** One timer for the earliest deadline; re-armed only when that deadline moves earlier or fired. */
+  const armTimer = (): void => {
+    const at = Math.min(client.nextDeadlineMs() ?? Infinity, persistDueMs());
+    if (at === Infinity || (timer !== null && at >= timerAtMs)) return;
+    if (timer !== null) platform.clearTimer(timer);
+    timerAtMs = at;
+    timer = platform.setTimer(Math.max(0, at - platform.monotonicMs()) + 1, () => {
+      timer = null;
+      timerAtMs = Infinity;
+      client.tick();
+      pump();
+    });
+  };
+
+  const dispatch = (event: ClientEvent): void => {
+    if (event.kind === 'open') return open();
+    if (event.kind === 'close') return dropStream();
+    if (event.kind === 'message') for (const handler of messageHandlers) handler(event.topic, event.payload, event.qos, event.retain);
+    for (const handler of eventHandlers) handler(event);
+  };
+
+  /** Acts on the client's events, keeps flash and the timer up to date, and schedules the write. */
+  const pump = (): void => {
+    for (let round = 0, events = client.takeEvents(); events.length > 0 && round < 16; round++, events = client.takeEvents()) {
+      for (const event of events) dispatch(event);
+    }
+    // Bytes go out once per turn of the event loop, as one write: a burst of publishes is one syscall, not one each.
+    if (client.outputBytes > 0 && !flushQueued) {
+      flushQueued = true;
+      void Promise.resolve().then(write);
+    }
+    persist(false);
+    armTimer();
+    if (waiters.length > 0) for (const wake of [...waiters]) wake();
+  };
+
+  return {
+    client,
+    get connected() { return connected(); },
+    get persistWrites() { return persistWrites; },
+    onMessage: (handler) => { messageHandlers.push(handler); },
+    onEvent: (handler) => { eventHandlers.push(handler); },
+
+    start() {
+      const saved = path === undefined ? null : platform.files.read(path);
+      if (saved !== null) {
+        const restored = client.restore(saved);
+        if (!restored.ok) platform.logger.log('warn', 'mqtt: persisted queue refused', { path, reason: restored.reason });
+        writtenEmpty = false;
+      }
+      client.start();
+      pump();
+    },
+
+    publish(topic, payload, qos = 0, retain = false) {
+      const queued = client.publish(topic, payload, qos, retain);
+      pump();
+      return queued;
+    },
+
+    subscribe(filter, qos = 1) {
+      const added = client.subscribe(filter, qos);
+      pump();
+      return added;
+    },
+
+    waitConnected: (timeoutMs) => waitFor(connected, timeoutMs),
+    flush: (timeoutMs) => waitFor(() => connected() && empty(), timeoutMs),
+
+    stop() {
+      client.stop();
+      pump();
+      persist(true);
+      if (timer !== null) platform.clearTimer(timer);
+      timer = null;
+      for (const wake of waiters.splice(0)) wake();
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { toHex } from '../core/wire/hex.js';
 import { chainEveryMessages } from '../core/telemetry/limits.js';
 import { CommandGuard, TelemetrySigner, topicFor, type Format } from '../core/telemetry/messages.js';
 import type { Certificate } from '../core/identity/cert.js';
-import { MqttConnection } from '../mqtt/connection.js';
+import { createMqttConnection } from '../mqtt/connection.js';
 import type { Version } from '../mqtt/codec.js';
 import type { Platform } from '../platform/types.js';
 import { agentVersion } from '../agent/version.js';
@@ -42,7 +42,7 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   const guard = new CommandGuard(platform.crypto, options.operatorKeys, signer.mesh, signer.node);
   const startMs = platform.monotonicMs();
   const status = (state: 'online' | 'offline') => signer.sign('status', { state, version: agentVersion, uptimeS: Math.round((platform.monotonicMs() - startMs) / 1000) }, platform.wallClockMs(), true);
-  const connection = new MqttConnection(platform, {
+  const connection = createMqttConnection(platform, {
     host: options.host, port: options.port, clientId: `x0-${signer.mesh}-${signer.node}`.slice(0, 64), version: options.version,
     ...(options.username === undefined ? {} : { username: options.username }), ...(options.password === undefined ? {} : { password: new TextEncoder().encode(options.password) }),
     ...(options.persistPath === undefined ? {} : { persistPath: options.persistPath }), keepAliveS: options.keepAliveS ?? 30,
@@ -51,9 +51,11 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   let online = status('online');
   const arm = () => { connection.client.will = { ...status('offline'), qos: 1, retain: true }; };
   arm();
+  // The first online goes out ahead of everything queued; after a lost connection, again on reconnecting.
+  let reconnected = false;
   connection.onEvent((event) => {
-    if (event.kind === 'connected') connection.publish(online.topic, online.payload, 1, true);
-    if (event.kind === 'disconnected') { online = status('online'); arm(); }
+    if (event.kind === 'connected' && reconnected) connection.publish(online.topic, online.payload, 1, true);
+    if (event.kind === 'disconnected') { online = status('online'); arm(); reconnected = true; }
   });
   let sent = 0;
   const publishTelemetry = async () => {
@@ -75,6 +77,7 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   });
   connection.subscribe(topicFor(signer.mesh, signer.node, 'cmd', '+'), 1);
   connection.start();
+  connection.publish(online.topic, online.payload, 1, true);
   platform.stdout(`uplink ${signer.node}@${signer.mesh}: ${options.host}:${options.port} mqtt v${options.version === 5 ? '5' : '3.1.1'}, ${options.format}, every ${options.intervalMs} ms\n`);
 
   await new Promise<void>((resolve) => {

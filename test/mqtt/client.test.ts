@@ -4,10 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { MqttClient, type ClientEvent, type ClientOptions } from '../../src/mqtt/client.js';
-import { PacketReader, type Packet, type Version } from '../../src/mqtt/codec.js';
+import { createMqttClient, type ClientEvent, type ClientOptions, type MqttClient } from '../../src/mqtt/client.js';
+import { CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, PacketReader, propSessionExpiryInterval, type Packet, type Version } from '../../src/mqtt/codec.js';
 import { decodeAnyPacket, encodeAnyPacket } from '../../src/mqtt/codec-broker.js';
 import { Rng } from '../../src/sim/rng.js';
+import { props } from './packets.js';
 
 function harness(options: Partial<ClientOptions> = {}, seed = 1) {
   const rng = new Rng(seed);
@@ -48,16 +49,16 @@ function harness(options: Partial<ClientOptions> = {}, seed = 1) {
     take(type?: Packet['type']) { const out = h.sent.filter((p) => type === undefined || p.type === type); h.sent = []; return out; },
     kinds() { const out = h.events.map((e) => e.kind); h.events = []; return out; },
     /** Start, open the transport and accept the CONNECT. */
-    connect(sessionPresent = false, properties?: Record<string, number>) {
+    connect(sessionPresent = false, properties?: Record<string, unknown>) {
       if (h.client.state === 'stopped') h.client.start();
       h.collect();
       if (h.client.state !== 'opening') h.advance(h.client.nextDeadlineMs()! - h.now);
       h.client.transportUp();
       h.collect();
-      h.deliver({ type: 'connack', sessionPresent, reasonCode: 0, ...(properties ? { properties } : {}) });
+      h.deliver({ type: CONNACK, sessionPresent, reasonCode: 0, ...(properties ? { properties: props(properties) } : {}) });
     },
   };
-  h.client = new MqttClient({ clientId: 'x0-test', nowMs: () => h.now, random: () => rng.nextUint32() / 2 ** 32, ...options });
+  h.client = createMqttClient({ clientId: 'x0-test', nowMs: () => h.now, random: () => rng.nextUint32() / 2 ** 32, ...options });
   return h;
 }
 
@@ -71,14 +72,14 @@ test('connects with a persistent session, Last Will and v5 limits, then subscrib
   assert.equal(h.kinds(), ['open']);
   h.client.transportUp();
   h.collect();
-  const [connect] = h.take('connect') as Extract<Packet, { type: 'connect' }>[];
+  const [connect] = h.take(CONNECT) as Extract<Packet, { type: typeof CONNECT }>[];
   assert.is(connect!.clean, false);
   assert.is(connect!.keepalive, 30);
   assert.equal(connect!.will, { topic: 'x0/m/a/status', payload: payload(0), qos: 1, retain: true });
-  assert.is(connect!.properties?.sessionExpiryInterval, 86_400);
-  h.deliver({ type: 'connack', sessionPresent: false, reasonCode: 0 });
+  assert.is(connect!.properties?.[propSessionExpiryInterval], 86_400);
+  h.deliver({ type: CONNACK, sessionPresent: false, reasonCode: 0 });
   assert.equal(h.kinds(), ['connected']);
-  const [subscribe] = h.take('subscribe') as Extract<Packet, { type: 'subscribe' }>[];
+  const [subscribe] = h.take(SUBSCRIBE) as Extract<Packet, { type: typeof SUBSCRIBE }>[];
   assert.equal(subscribe!.subscriptions.map((s) => [s.topic, s.qos]), [['x0/m/a/cmd/+', 1]]);
 });
 
@@ -87,11 +88,11 @@ test('QoS 1 in-flight window: only the window goes out, each PUBACK lets the nex
   h.connect();
   for (let i = 0; i < 5; i++) h.client.publish('t', payload(i), 1);
   h.collect();
-  let out = h.take('publish') as Extract<Packet, { type: 'publish' }>[];
+  let out = h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
   assert.equal(out.map((p) => p.payload[0]), [0, 1]);
-  h.deliver({ type: 'puback', messageId: out[0]!.messageId! });
+  h.deliver({ type: PUBACK, messageId: out[0]!.messageId! });
   h.collect();
-  out = h.take('publish') as Extract<Packet, { type: 'publish' }>[];
+  out = h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
   assert.equal(out.map((p) => p.payload[0]), [2]);
   assert.is(h.client.inflightCount, 2);
   assert.is(h.client.queuedMessages, 2);
@@ -102,7 +103,7 @@ test('the broker\'s Receive Maximum lowers the window', () => {
   h.connect(false, { receiveMaximum: 1 });
   for (let i = 0; i < 3; i++) h.client.publish('t', payload(i), 1);
   h.collect();
-  assert.is(h.take('publish').length, 1);
+  assert.is(h.take(PUBLISH).length, 1);
 });
 
 test('an overdue PUBACK drops the link; after the backoff the same ids are resent with DUP', () => {
@@ -111,7 +112,7 @@ test('an overdue PUBACK drops the link; after the backoff the same ids are resen
   h.client.publish('t', payload(1), 1);
   h.client.publish('t', payload(2), 1);
   h.collect();
-  const first = h.take('publish') as Extract<Packet, { type: 'publish' }>[];
+  const first = h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
   h.kinds();
   h.advance(5000);
   assert.equal(h.kinds(), ['close', 'disconnected']);
@@ -120,11 +121,11 @@ test('an overdue PUBACK drops the link; after the backoff the same ids are resen
   assert.equal(h.kinds(), ['open']);
   h.client.transportUp();
   h.collect();
-  h.deliver({ type: 'connack', sessionPresent: true, reasonCode: 0 });
-  const resent = h.take('publish') as Extract<Packet, { type: 'publish' }>[];
+  h.deliver({ type: CONNACK, sessionPresent: true, reasonCode: 0 });
+  const resent = h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
   assert.equal(resent.map((p) => [p.messageId, p.dup, p.payload[0]]), first.map((p) => [p.messageId, true, p.payload[0]]));
-  h.deliver({ type: 'puback', messageId: resent[0]!.messageId! });
-  h.deliver({ type: 'puback', messageId: resent[1]!.messageId! });
+  h.deliver({ type: PUBACK, messageId: resent[0]!.messageId! });
+  h.deliver({ type: PUBACK, messageId: resent[1]!.messageId! });
   assert.is(h.client.inflightCount, 0);
 });
 
@@ -132,14 +133,14 @@ test('a lost session gets its subscriptions back; a kept one is not re-subscribe
   const h = harness();
   h.client.subscribe('c/+', 1);
   h.connect(false);
-  const [sub] = h.take('subscribe') as Extract<Packet, { type: 'subscribe' }>[];
-  h.deliver({ type: 'suback', messageId: sub!.messageId, granted: [1] });
+  const [sub] = h.take(SUBSCRIBE) as Extract<Packet, { type: typeof SUBSCRIBE }>[];
+  h.deliver({ type: SUBACK, messageId: sub!.messageId, granted: [1] });
   h.client.transportDown('ECONNRESET');
   h.connect(true);
-  assert.is(h.take('subscribe').length, 0);
+  assert.is(h.take(SUBSCRIBE).length, 0);
   h.client.transportDown('ECONNRESET');
   h.connect(false);
-  assert.is(h.take('subscribe').length, 1);
+  assert.is(h.take(SUBSCRIBE).length, 1);
 });
 
 test('reconnect backoff grows exponentially with equal jitter, capped (fast-check over seeds)', () => {
@@ -165,7 +166,7 @@ test('a successful CONNACK resets the backoff', () => {
   for (let i = 0; i < 6; i++) { h.client.transportDown('ECONNREFUSED'); h.advance(h.client.nextDeadlineMs()! - h.now); }
   h.client.transportUp();
   h.collect();
-  h.deliver({ type: 'connack', sessionPresent: false, reasonCode: 0 });
+  h.deliver({ type: CONNACK, sessionPresent: false, reasonCode: 0 });
   h.client.transportDown('ECONNRESET');
   assert.ok(h.client.nextDeadlineMs()! - h.now <= 100);
 });
@@ -175,10 +176,10 @@ test('keep-alive: PINGREQ when idle, and a missing PINGRESP closes the connectio
   h.connect();
   h.take();
   h.advance(10_000);
-  assert.is(h.take('pingreq').length, 1);
-  h.deliver({ type: 'pingresp' });
+  assert.is(h.take(PINGREQ).length, 1);
+  h.deliver({ type: PINGRESP });
   h.advance(10_000);
-  assert.is(h.take('pingreq').length, 1);
+  assert.is(h.take(PINGREQ).length, 1);
   h.kinds();
   h.advance(10_000);
   assert.equal(h.kinds(), ['close', 'disconnected']);
@@ -192,7 +193,7 @@ test('the offline queue is bounded: the oldest messages are dropped and counted'
   assert.is(h.client.queuedMessages, 3);
   assert.is(h.client.counters.get('queue-dropped'), 2);
   h.connect();
-  assert.equal((h.take('publish') as Extract<Packet, { type: 'publish' }>[]).map((p) => p.payload[0]), [2, 3, 4]);
+  assert.equal((h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[]).map((p) => p.payload[0]), [2, 3, 4]);
   const bytes = harness({ queueBytesMax: 10 });
   bytes.client.start();
   for (let i = 0; i < 4; i++) bytes.client.publish('t', new Uint8Array(4), 0);
@@ -208,7 +209,7 @@ test('the queue survives a restart through persist() and restore(); corruption i
   const next = harness();
   assert.equal(next.client.restore(saved), { ok: true, value: 4 });
   next.connect();
-  const out = next.take('publish') as Extract<Packet, { type: 'publish' }>[];
+  const out = next.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
   assert.equal(out.map((p) => [p.topic, p.payload[0], p.qos, p.retain]), [['t/0', 0, 1, false], ['t/1', 1, 1, false], ['t/2', 2, 1, true], ['q0', 9, 0, false]]);
   const flipped = new Uint8Array(saved);
   flipped[10] = (flipped[10] as number) ^ 1;
@@ -221,8 +222,8 @@ test('incoming QoS 1 messages are acknowledged and delivered', () => {
   h.connect();
   h.take();
   h.kinds();
-  h.deliver({ type: 'publish', topic: 'x0/m/a/cmd/ping', payload: payload(1), qos: 1, retain: false, dup: false, messageId: 77 });
-  assert.equal(h.take(), [{ type: 'puback', messageId: 77 }]);
+  h.deliver({ type: PUBLISH, topic: 'x0/m/a/cmd/ping', payload: payload(1), qos: 1, retain: false, dup: false, messageId: 77 });
+  assert.equal(h.take(), [{ type: PUBACK, messageId: 77 }]);
   assert.equal(h.kinds(), ['message']);
 });
 
@@ -230,9 +231,9 @@ for (const version of [5, 4] as Version[]) {
   test(`protocol violations close the connection with a reason (MQTT ${version}), never a throw`, () => {
     const cases: [string, Uint8Array | Packet, string, number][] = [
       ['malformed bytes', Uint8Array.of(0x30, 0x02, 0x00, 0x05), 'truncated', 0x81],
-      ['a CONNECT from the broker', { type: 'connect', protocolVersion: version, clientId: 'b', clean: true, keepalive: 0 }, 'packet-unexpected', 0x82],
-      ['a second CONNACK', { type: 'connack', sessionPresent: false, reasonCode: 0 }, 'packet-unexpected', 0x82],
-      ['QoS 2 we never asked for', { type: 'publish', topic: 't', payload: payload(1), qos: 2, retain: false, dup: false, messageId: 5 }, 'qos-not-granted', 0x9b],
+      ['a CONNECT from the broker', { type: CONNECT, protocolVersion: version, clientId: 'b', clean: true, keepalive: 0 }, 'packet-unexpected', 0x82],
+      ['a second CONNACK', { type: CONNACK, sessionPresent: false, reasonCode: 0 }, 'packet-unexpected', 0x82],
+      ['QoS 2 we never asked for', { type: PUBLISH, topic: 't', payload: payload(1), qos: 2, retain: false, dup: false, messageId: 5 }, 'qos-not-granted', 0x9b],
       ['an oversize packet', Uint8Array.of(0x30, 0xff, 0xff, 0x7f), 'packet-too-large', 0x95],
     ];
     for (const [what, input, reason, code] of cases) {
@@ -245,7 +246,7 @@ for (const version of [5, 4] as Version[]) {
       assert.is(h.client.counters.get(reason), 2, `${what}: counted`);
       assert.equal(h.kinds(), ['close', 'disconnected'], what);
       const sent = h.take();
-      assert.equal(sent, version === 5 ? [{ type: 'disconnect', reasonCode: code }] : [], `${what}: DISCONNECT`);
+      assert.equal(sent, version === 5 ? [{ type: DISCONNECT, reasonCode: code }] : [], `${what}: DISCONNECT`);
       assert.is(h.client.state, 'idle');
     }
   });
@@ -278,7 +279,7 @@ test('stop sends DISCONNECT (the broker drops the Will) and closes', () => {
   h.kinds();
   h.client.stop();
   h.collect();
-  assert.equal(h.take(), [{ type: 'disconnect' }]);
+  assert.equal(h.take(), [{ type: DISCONNECT }]);
   assert.equal(h.kinds(), ['close']);
 });
 

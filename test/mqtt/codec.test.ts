@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { PacketReader, decodePacket, encodePacket, isValidFilter, isValidTopic, type Packet, type Version } from '../../src/mqtt/codec.js';
-import { decodeAnyPacket, encodeAnyPacket } from '../../src/mqtt/codec-broker.js';
+import { CONNACK, CONNECT, PINGREQ, PUBLISH, PacketReader, decodePacket, encodePacket, isValidFilter, isValidTopic, type Packet, type Version } from '../../src/mqtt/codec.js';
+import { decodeAnyPacket, encodeAnyPacket, packetNames } from '../../src/mqtt/codec-broker.js';
 import { samplePackets } from './packets.js';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -14,16 +14,16 @@ for (const version of [4, 5] as Version[]) {
     for (const packet of samplePackets(version)) {
       const encoded = encodeAnyPacket(packet, version);
       const decoded = decodeAnyPacket(encoded, version);
-      assert.ok(decoded.ok, `${packet.type}: ${decoded.ok ? '' : decoded.reason}`);
-      assert.equal(decoded.value, packet, packet.type);
+      assert.ok(decoded.ok, `${packetNames[packet.type]}: ${decoded.ok ? '' : decoded.reason}`);
+      assert.equal(decoded.value, packet, packetNames[packet.type]);
     }
   });
 }
 
 test('the client codec refuses packets only a broker receives, by reason', () => {
-  const connect = encodeAnyPacket({ type: 'connect', protocolVersion: 5, clientId: 'x', clean: true, keepalive: 10 }, 5);
+  const connect = encodeAnyPacket({ type: CONNECT, protocolVersion: 5, clientId: 'x', clean: true, keepalive: 10 }, 5);
   assert.equal(decodePacket(connect, 5), { ok: false, reason: 'packet-unexpected' });
-  assert.throws(() => encodePacket({ type: 'connack', sessionPresent: false, reasonCode: 0 }, 5));
+  assert.throws(() => encodePacket({ type: CONNACK, sessionPresent: false, reasonCode: 0 }, 5));
 });
 
 test('protocol limits are enforced on decode, each with its reason', () => {
@@ -77,8 +77,8 @@ test('topic and filter rules', () => {
 });
 
 test('the packet reader frames split and coalesced input and refuses oversize packets from the header', () => {
-  const a = encodePacket({ type: 'publish', topic: 't', payload: new Uint8Array(300).fill(7), qos: 1, retain: false, dup: false, messageId: 9 }, 4);
-  const b = encodePacket({ type: 'pingreq' }, 4);
+  const a = encodePacket({ type: PUBLISH, topic: 't', payload: new Uint8Array(300).fill(7), qos: 1, retain: false, dup: false, messageId: 9 }, 4);
+  const b = encodePacket({ type: PINGREQ }, 4);
   const all = new Uint8Array([...a, ...b]);
   for (let cut = 0; cut <= all.length; cut++) {
     const reader = new PacketReader(1024);

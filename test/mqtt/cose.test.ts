@@ -77,6 +77,22 @@ test('a consumer verifies signed status and telemetry end to end against the CA,
   }
 });
 
+test('the signer\'s fast path writes exactly encodeValue(envelope) and the same COSE_Sign1 as signSign1', () => {
+  const signer = new TelemetrySigner(crypto, alpha, 'b\u00e9', 'cbor');
+  const data = { nodeinfo: { hostname: 'r\u00f6uter' }, statistics: { loadavg: 0.25, uptime: 3, idle: -1, skipped: undefined, big: 2 ** 40 }, list: [true, null, 'x'] };
+  for (let seq = 1; seq <= 3; seq++) {
+    const kind = seq === 2 ? 'events' : 'telemetry';
+    const signed = signer.sign(kind, data, nowMs + seq, seq === 3);
+    const decoded = decodeSign1(signed.payload);
+    assert.ok(decoded.ok);
+    const kindSeq = kind === 'events' ? 1 : seq === 1 ? 1 : 2;
+    const envelope = { v: 1, kind, mesh: 'mesh.test', node: 'alpha', boot: 'b\u00e9', seq: kindSeq, at: nowMs + seq, data };
+    assert.is(toHex(decoded.value.payload), toHex(encodeValue(envelope)), `body of message ${seq}`);
+    const reference = signSign1(crypto, alpha.signSecretKey, encodeValue(envelope), { contentType: 60, kid: decoded.value.kid, ...(seq === 3 ? { chain: alpha.chain.map((c) => c.bytes) } : {}) });
+    assert.is(toHex(signed.payload), toHex(reference), `message ${seq}`);
+  }
+});
+
 test('unsigned, tampered, foreign, misplaced, replayed and unknown-key messages are refused by reason', () => {
   const verifier = new TelemetryVerifier(crypto, home.bundle, () => nowMs);
   const signer = new TelemetrySigner(crypto, alpha, 'b1', 'cbor');

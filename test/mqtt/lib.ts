@@ -4,6 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { rollup, type Plugin } from 'rollup';
+import typescript from '@rollup/plugin-typescript';
+// @ts-expect-error: plain .mjs shared with rollup.config.mjs
+import { plugins, onwarn } from '../../scripts/rollup-parts.mjs';
 import { createNodeCrypto } from '../../src/crypto/node.js';
 import { createRoot, issueNodeCert } from '../../src/core/identity/ca.js';
 import { createTrustBundle, encodeChain, encodeTrustBundle } from '../../src/core/identity/chain.js';
@@ -135,4 +139,22 @@ export async function waitFor(running: Running, pattern: RegExp, timeoutMs = 20_
     if (Date.now() > end || running.child.exitCode !== null) throw new Error(`no ${pattern} in output:\n${running.stdout}\n${running.stderr}`);
     await sleep(25);
   }
+}
+
+/** The MQTT client's entry: what a router runs to publish (its size budget: test/mqtt/size.node.test.ts). */
+export const clientEntry = `${root}src/mqtt/index.ts`;
+export const clientBytesMax = 15 * 1024;
+
+/**
+ * The client bundled and minified exactly as the main build does it (scripts/rollup-parts.mjs: guard,
+ * resolve, TypeScript, terser), but with the TypeScript program limited to the client's sources: the same
+ * output, in seconds instead of a minute (the main build type-checks the whole tree).
+ */
+export async function bundleClient(): Promise<string> {
+  const list = (plugins({ minify: true }) as Plugin[]).filter((p) => p.name !== 'x0-report-size').map((p) => (p.name !== 'typescript' ? p
+    : typescript({ tsconfig: `${root}tsconfig.json`, include: [`${root}src/mqtt/**/*.ts`, `${root}src/core/result.ts`, `${root}src/platform/types.ts`], compilerOptions: { noEmit: false, declaration: false, sourceMap: false }, outDir: undefined, noEmitOnError: false })));
+  const bundle = await rollup({ input: clientEntry, plugins: list, onwarn, logLevel: 'silent' });
+  const { output } = await bundle.generate({ format: 'es' });
+  await bundle.close();
+  return output[0].code;
 }

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect as mqttConnect, type MqttClient as MqttJs } from 'mqtt';
-import { MqttConnection } from '../../src/mqtt/connection.js';
+import { createMqttConnection, type ConnectionOptions, type MqttConnection } from '../../src/mqtt/connection.js';
 import { createNodePlatform } from '../../src/platform/node/index.js';
 import { TelemetryVerifier } from '../../src/core/telemetry/messages.js';
 import { decodeTrustBundle } from '../../src/core/identity/chain.js';
@@ -14,8 +14,8 @@ import { Mosquitto, crypto, makeMesh, sleep, start, testDir, waitFor, x0Runtime 
 
 const platform = createNodePlatform();
 
-function ours(broker: Mosquitto, clientId: string, extra: Partial<ConstructorParameters<typeof MqttConnection>[1]> = {}): MqttConnection {
-  return new MqttConnection(platform, { host: '127.0.0.1', port: broker.port, clientId, backoffMinMs: 100, backoffMaxMs: 500, ...extra });
+function ours(broker: Mosquitto, clientId: string, extra: Partial<ConnectionOptions> = {}): MqttConnection {
+  return createMqttConnection(platform, { host: '127.0.0.1', port: broker.port, clientId, backoffMinMs: 100, backoffMaxMs: 500, ...extra });
 }
 
 /** A persistent mqtt.js subscriber (clean: false, QoS 1): what it misses while away, the broker keeps. */
@@ -94,14 +94,14 @@ test('queued QoS 1 messages survive a client restart through the persisted queue
     const obs = await observer(broker, 'q/#', received);
     const port = broker.port;
     await broker.stop();
-    const first = new MqttConnection(platform, { host: '127.0.0.1', port, clientId: 'q-client', persistPath: `${dir}/queue.bin`, persistIntervalMs: 50, backoffMinMs: 100, backoffMaxMs: 300 });
+    const first = createMqttConnection(platform, { host: '127.0.0.1', port, clientId: 'q-client', persistPath: `${dir}/queue.bin`, persistIntervalMs: 50, backoffMinMs: 100, backoffMaxMs: 300 });
     first.start();
     for (let i = 0; i < 40; i++) first.publish('q/a', new TextEncoder().encode(String(i)), 1);
     first.stop();
     assert.ok(existsSync(`${dir}/queue.bin`), 'queue written at stop');
     assert.ok(first.persistWrites <= 2, `bounded flash writes: ${first.persistWrites}`);
     await broker.restart();
-    const second = new MqttConnection(platform, { host: '127.0.0.1', port: broker.port, clientId: 'q-client', persistPath: `${dir}/queue.bin`, backoffMinMs: 100 });
+    const second = createMqttConnection(platform, { host: '127.0.0.1', port: broker.port, clientId: 'q-client', persistPath: `${dir}/queue.bin`, backoffMinMs: 100 });
     second.start();
     assert.ok(await second.flush(10_000), 'restored queue sent and acknowledged');
     await until(() => new Set(received).size === 40, 10_000, `40 messages (have ${new Set(received).size})`);

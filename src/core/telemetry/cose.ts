@@ -6,8 +6,8 @@
 // Unprotected header: optionally {"x0-chain": [certificate bytes, leaf first]} (docs/telemetry.md).
 import { Decoder } from 'cbor-x';
 import type { Crypto } from '../../platform/types.js';
-import { fail, ok, type Result } from '../result.js';
-import { CborWriter } from './cbor.js';
+import { assertThat, fail, ok, type Result } from '../result.js';
+import * as cbor from './cbor.js';
 import { messageBytesMax } from './limits.js';
 
 export const algEdDSA = -8;
@@ -34,20 +34,18 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
 const empty = new Uint8Array(0);
 
 export function encodeProtected(contentType: number, kid: Uint8Array): Uint8Array {
-  const w = new CborWriter();
-  w.value(new Map<number, unknown>([[label.alg, algEdDSA], [label.contentType, contentType], [label.kid, kid]]));
-  return w.result();
+  return cbor.encodeValue(new Map<number, unknown>([[label.alg, algEdDSA], [label.contentType, contentType], [label.kid, kid]]));
 }
 
-/** The bytes that are signed (RFC 9052 §4.4). */
+/** The bytes that are signed (RFC 9052 §4.4): ["Signature1", body_protected, external_aad, payload]. */
 export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array, externalAad: Uint8Array = empty): Uint8Array {
-  const w = new CborWriter();
-  w.head(4, 4);
-  w.text('Signature1');
-  w.bytes(protectedBytes);
-  w.bytes(externalAad);
-  w.bytes(payload);
-  return w.result();
+  return cbor.encodeWith(() => {
+    cbor.head(4, 4);
+    cbor.text('Signature1');
+    cbor.bytes(protectedBytes);
+    cbor.bytes(externalAad);
+    cbor.bytes(payload);
+  });
 }
 
 export interface SignOptions {
@@ -56,18 +54,78 @@ export interface SignOptions {
   readonly chain?: readonly Uint8Array[];
 }
 
+/** The unprotected header map: empty, or the certificate chain (docs/telemetry.md). */
+export function encodeUnprotected(chain: readonly Uint8Array[] | undefined): Uint8Array {
+  return cbor.encodeValue(new Map(chain === undefined ? [] : [[chainHeader, chain]]));
+}
+
+/** Bytes of a CBOR head for a byte string of this length. */
+const bstrHeadBytes = (length: number): number => (length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5);
+
+/**
+ * Signs payload after payload under one key and protected header, at the least cost per message: the
+ * constant parts are encoded once; the payload is encoded straight into the scratch buffer behind room for
+ * the Sig_structure's head (which is filled in front of it), signed there, and copied once into the message.
+ */
+export class Sign1Signer {
+  /** ["Signature1", protected, h'' — the Sig_structure up to its payload. */
+  private readonly sigPrefix: Uint8Array;
+  /** Tag 18, array(4), protected — the COSE_Sign1 up to its unprotected header. */
+  private readonly messagePrefix: Uint8Array;
+
+  constructor(private readonly crypto: Crypto, private readonly secretKey: Uint8Array, protectedBytes: Uint8Array) {
+    this.sigPrefix = cbor.encodeWith(() => {
+      cbor.head(4, 4);
+      cbor.text('Signature1');
+      cbor.bytes(protectedBytes);
+      cbor.bytes(empty);
+    });
+    this.messagePrefix = cbor.encodeWith(() => {
+      cbor.head(6, coseSign1Tag);
+      cbor.head(4, 4);
+      cbor.bytes(protectedBytes);
+    });
+  }
+
+  /**
+   * A tagged COSE_Sign1 of the payload: given as bytes, or written by a function into the CBOR scratch
+   * buffer (cbor.value, cbor.text, ...). unprotected: an encoded header map (encodeUnprotected).
+   */
+  sign(payload: Uint8Array | (() => void), unprotected: Uint8Array): Uint8Array {
+    const room = this.sigPrefix.length + 5;
+    cbor.begin();
+    try {
+      cbor.skip(room);
+      if (typeof payload === 'function') payload();
+      else cbor.raw(payload);
+      const end = cbor.position();
+      const length = end - room;
+      const bstrStart = room - bstrHeadBytes(length);
+      const start = bstrStart - this.sigPrefix.length;
+      cbor.seek(start);
+      cbor.raw(this.sigPrefix);
+      cbor.head(2, length);
+      const signature = this.crypto.sign(cbor.view(start, end), this.secretKey);
+      assertThat(signature.length === 64, 'cose: an Ed25519 signature is 64 bytes');
+      const prefix = this.messagePrefix;
+      const out = new Uint8Array(prefix.length + unprotected.length + end - bstrStart + 2 + 64);
+      out.set(prefix);
+      out.set(unprotected, prefix.length);
+      // The payload's byte-string head and the payload, as they stand in the Sig_structure.
+      out.set(cbor.view(bstrStart, end), prefix.length + unprotected.length);
+      out[out.length - 66] = 0x58;
+      out[out.length - 65] = 64;
+      out.set(signature, out.length - 64);
+      return out;
+    } finally {
+      cbor.end();
+    }
+  }
+}
+
 /** Signs payload as a tagged COSE_Sign1 with Ed25519 (secretKey: 64 bytes, NaCl layout). */
-export function signSign1(crypto: Crypto, secretKey: Uint8Array, payload: Uint8Array, options: SignOptions, protectedBytes = encodeProtected(options.contentType, options.kid)): Uint8Array {
-  const signature = crypto.sign(sigStructure(protectedBytes, payload), secretKey);
-  const w = new CborWriter();
-  w.tag(coseSign1Tag);
-  w.head(4, 4);
-  w.bytes(protectedBytes);
-  if (options.chain === undefined) w.head(5, 0);
-  else w.value(new Map([[chainHeader, options.chain]]));
-  w.bytes(payload);
-  w.bytes(signature);
-  return w.result();
+export function signSign1(crypto: Crypto, secretKey: Uint8Array, payload: Uint8Array, options: SignOptions): Uint8Array {
+  return new Sign1Signer(crypto, secretKey, encodeProtected(options.contentType, options.kid)).sign(payload, encodeUnprotected(options.chain));
 }
 
 const isBytes = (x: unknown): x is Uint8Array => x instanceof Uint8Array;

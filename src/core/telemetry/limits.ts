@@ -18,3 +18,8 @@ export const neighboursMax = 64;
 export const chainEveryMessages = 10;
 /** Operator keys a node accepts commands from. */
 export const operatorKeysMax = 16;
+/** Short ASCII strings whose CBOR encoding the writer keeps (keys, names), and their longest length. */
+export const textCacheEntriesMax = 256;
+export const textCacheCharsMax = 32;
+/** The CBOR scratch buffer is let go after a use that grew it past this (a rare big value does not stay in memory). */
+export const cborScratchBytesKept = 64 * 1024;

@@ -7,8 +7,8 @@ import { Decoder } from 'cbor-x';
 import { bytesEqual, fromUtf8, toHex, utf8 } from '../wire/hex.js';
 import type { Crypto } from '../../platform/types.js';
 import { Counters, fail, ok, type Result } from '../result.js';
-import { encodeValue } from './cbor.js';
-import { contentTypeCbor, contentTypeJson, decodeSign1, encodeProtected, signSign1, verifySign1, type CoseReason } from './cose.js';
+import * as cbor from './cbor.js';
+import { Sign1Signer, contentTypeCbor, contentTypeJson, decodeSign1, encodeProtected, encodeUnprotected, signSign1, verifySign1, type CoseReason } from './cose.js';
 import { commandIdsMax, commandSkewMsMax, messageBytesMax, nodesMax, operatorKeysMax, staleMsMax } from './limits.js';
 
 export type Kind = 'status' | 'telemetry' | 'events' | 'cmd';
@@ -56,10 +56,6 @@ export interface Envelope {
 // Plain objects, and 64-bit integers (timestamps, byte counters) as numbers, as JSON would give them.
 const bodyDecoder = new Decoder({ useRecords: false, mapsAsObjects: true, int64AsNumber: true } as ConstructorParameters<typeof Decoder>[0]);
 
-function encodeBody(format: Format, body: unknown): Uint8Array {
-  return format === 'cbor' ? encodeValue(body) : utf8(JSON.stringify(body));
-}
-
 function decodeBody(contentType: number | null, payload: Uint8Array): unknown {
   if (contentType === contentTypeJson) {
     try {
@@ -81,33 +77,57 @@ export interface SignerIdentity {
   readonly chain: readonly Certificate[];
 }
 
-/** The node's side: builds and signs each message, numbering them per kind. */
+/**
+ * The node's side: builds and signs each message, numbering them per kind. The uplink's hot path: the CBOR
+ * envelope's constant head ({v, kind, mesh, node, boot, and the key "seq"}) is encoded once per kind and the
+ * rest straight into the COSE signer's buffer (Sign1Signer). The bytes are exactly encodeValue(envelope)
+ * (test/mqtt/cose.test.ts checks it).
+ */
 export class TelemetrySigner {
   readonly mesh: string;
   readonly node: string;
-  private readonly kid: Uint8Array;
-  private readonly chainBytes: Uint8Array[];
-  private readonly protectedBytes: Uint8Array;
+  private readonly signer: Sign1Signer;
+  private readonly chainHeader: Uint8Array;
+  private readonly noHeader = encodeUnprotected(undefined);
   private readonly seqs = new Map<Kind, number>();
+  private readonly heads = new Map<Kind, Uint8Array>();
+  private readonly topics = new Map<Kind, string>();
 
-  constructor(private readonly crypto: Crypto, private readonly identity: SignerIdentity, readonly boot: string, readonly format: Format = 'cbor') {
+  constructor(crypto: Crypto, identity: SignerIdentity, readonly boot: string, readonly format: Format = 'cbor') {
     const leaf = identity.chain[0] as Certificate;
     this.mesh = leaf.trustDomain;
     this.node = leaf.name;
-    this.kid = keyId(crypto, leaf.signPublicKey);
-    this.chainBytes = identity.chain.map((c) => c.bytes);
-    this.protectedBytes = encodeProtected(format === 'cbor' ? contentTypeCbor : contentTypeJson, this.kid);
+    const protectedBytes = encodeProtected(format === 'cbor' ? contentTypeCbor : contentTypeJson, keyId(crypto, leaf.signPublicKey));
+    this.signer = new Sign1Signer(crypto, identity.signSecretKey, protectedBytes);
+    this.chainHeader = encodeUnprotected(identity.chain.map((c) => c.bytes));
+    for (const kind of ['status', 'telemetry', 'events'] as const) {
+      this.topics.set(kind, topicFor(this.mesh, this.node, kind));
+      this.heads.set(kind, cbor.encodeWith(() => {
+        cbor.head(5, 8);
+        for (const [key, value] of [['v', 1], ['kind', kind], ['mesh', this.mesh], ['node', this.node], ['boot', this.boot]] as const) {
+          cbor.text(key);
+          cbor.value(value);
+        }
+        cbor.text('seq');
+      }));
+    }
   }
 
   /** Takes the next sequence number of a kind (the Will is numbered when it is signed, see docs). */
   sign(kind: Exclude<Kind, 'cmd'>, data: Record<string, unknown>, atMs: number, includeChain: boolean): { topic: string; payload: Uint8Array } {
     const seq = (this.seqs.get(kind) ?? 0) + 1;
     this.seqs.set(kind, seq);
-    const envelope: Envelope = { v: 1, kind, mesh: this.mesh, node: this.node, boot: this.boot, seq, at: atMs, data };
-    const payload = signSign1(this.crypto, this.identity.signSecretKey, encodeBody(this.format, envelope), {
-      contentType: this.format === 'cbor' ? contentTypeCbor : contentTypeJson, kid: this.kid, ...(includeChain ? { chain: this.chainBytes } : {}),
-    }, this.protectedBytes);
-    return { topic: topicFor(this.mesh, this.node, kind), payload };
+    const head = this.heads.get(kind) as Uint8Array;
+    // {v: 1, kind, mesh, node, boot, seq, at, data}: the head from the cache, the rest written here.
+    const body = this.format === 'json' ? utf8(JSON.stringify({ v: 1, kind, mesh: this.mesh, node: this.node, boot: this.boot, seq, at: atMs, data } satisfies Envelope)) : () => {
+      cbor.raw(head);
+      cbor.number(seq);
+      cbor.text('at');
+      cbor.number(atMs);
+      cbor.text('data');
+      cbor.value(data, 1);
+    };
+    return { topic: this.topics.get(kind) as string, payload: this.signer.sign(body, includeChain ? this.chainHeader : this.noHeader) };
   }
 }
 
@@ -226,7 +246,7 @@ export interface Command {
 export function signCommand(crypto: Crypto, operatorSecretKey: Uint8Array, command: Omit<Command, 'v' | 'kind'>): { topic: string; payload: Uint8Array } {
   const publicKey = operatorSecretKey.slice(32);
   const body: Command = { v: 1, kind: 'cmd', ...command };
-  const payload = signSign1(crypto, operatorSecretKey, encodeValue(body), { contentType: contentTypeCbor, kid: keyId(crypto, publicKey) });
+  const payload = signSign1(crypto, operatorSecretKey, cbor.encodeValue(body), { contentType: contentTypeCbor, kid: keyId(crypto, publicKey) });
   return { topic: topicFor(command.mesh, command.node, 'cmd', command.name), payload };
 }
 
