@@ -5,7 +5,10 @@ import { HlcClock } from '../../src/core/crdt/hlc.js';
 import { LwwMap, LwwRegister } from '../../src/core/crdt/lww.js';
 import { AWORMap, AWORSet } from '../../src/core/crdt/or.js';
 import { PnCounter } from '../../src/core/crdt/pn-counter.js';
-import { SignedDocRegister, signedDocMessage, type SignedDoc } from '../../src/core/crdt/signed-doc.js';
+import { encodeRevokedIds, listRevocations, SignedDocRegister, signatureCheck, signedDocMessage, type SignedDoc } from '../../src/core/crdt/signed-doc.js';
+import { MeshDoc, rebaseSection } from '../../src/core/crdt/mesh-doc.js';
+import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion, type Writer } from '../../src/core/crdt/local.js';
+import { streamId } from '../../src/core/crdt/stream.js';
 import { natCodec, textCodec } from '../../src/core/crdt/codec.js';
 import { createTweetnaclCrypto } from '../../src/crypto/tweetnacl.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
@@ -115,7 +118,7 @@ export const verify = (message: Uint8Array, signature: Uint8Array, publicKey: Ui
 
 export const signedDocKind: Kind<SignedDocRegister> = {
   name: 'signed document register',
-  empty: () => new SignedDocRegister('revocations', authority.publicKey, verify),
+  empty: () => new SignedDocRegister('revocations', signatureCheck(authority.publicKey, verify)),
   clone: (s) => s.clone(),
   merge: (a, b) => void a.merge(b),
   apply: (s, _r, op) => {
@@ -128,7 +131,57 @@ export const signedDocKind: Kind<SignedDocRegister> = {
   wire: (s) => s.toWire(),
 };
 
-export const allKinds: ReadonlyArray<Kind<any>> = [lwwRegisterKind, lwwMapKind, orSetKind, orMapKind, pnCounterKind, signedDocKind];
+/** Revocation lists in the simple format (a CBOR array of node ids), signed by the test authority. */
+export const revocationCheck = listRevocations(authority.publicKey, verify);
+
+export function revocationDoc(version: number, revoked: readonly string[], secretKey = authority.secretKey): SignedDoc {
+  const payload = encodeRevokedIds(revoked);
+  return { kind: 'revocations', version, payload, signature: crypto.sign(signedDocMessage('revocations', version, payload), secretKey) };
+}
+
+// The mesh document: sections are (incarnation, state) pairs, each written by its own replica, which may
+// restart (a new incarnation rebases its section). Writers live outside the state, one per replica.
+const writers = new WeakMap<Replica, { inc: number; clock: HlcClock }>();
+
+function writeSection(s: MeshDoc, r: Replica, op: Op): MeshDoc {
+  const delta = new MeshDoc(revocationCheck);
+  let w = writers.get(r);
+  const wall = () => (r.wallMs += op.advanceMs);
+  if (w === undefined || op.action === 0) {
+    const inc = (w?.inc ?? 0) + 1;
+    writers.set(r, (w = { inc, clock: new HlcClock(streamId(r.id, inc)) }));
+    const base = rebaseSection(s.sections.get(r.id) ?? {}, w.clock.replica, () => (w as { clock: HlcClock }).clock.now(wall()));
+    s.apply(r.id, inc, base, 'state');
+    delta.apply(r.id, inc, base, 'state');
+    return delta;
+  }
+  const inc = w.inc;
+  const writer: Writer = {
+    doc: s, nodeId: r.id, stream: w.clock.replica, clock: w.clock, revoked: false,
+    commit: (d) => {
+      s.apply(r.id, inc, d, 'delta');
+      delta.apply(r.id, inc, d, 'state');
+    },
+  };
+  const key = keyOf(op);
+  if (op.action <= 2) setStatus(writer, { online: op.value % 2 === 0, uptimeS: op.value, loadMilli: 7 }, wall());
+  else if (op.action <= 4) setNeighbour(writer, key, { tq: op.value, rttMs: 3 }, wall());
+  else if (op.action === 5) removeNeighbour(writer, key);
+  else if (op.action <= 7) setVersion(writer, key, `v${op.value}`, wall());
+  else addToCounter(writer, key, op.action === 8 ? op.value : -op.value);
+  return delta;
+}
+
+export const meshDocKind: Kind<MeshDoc> = {
+  name: 'mesh document (incarnation, section) pairs',
+  empty: () => new MeshDoc(revocationCheck),
+  clone: (s) => s.clone(),
+  merge: (a, b) => a.merge(b),
+  apply: writeSection,
+  wire: (s) => s.toWire(),
+};
+
+export const allKinds: ReadonlyArray<Kind<any>> = [lwwRegisterKind, lwwMapKind, orSetKind, orMapKind, pnCounterKind, signedDocKind, meshDocKind];
 
 export function makeReplicas(n: number): Replica[] {
   return Array.from({ length: n }, (_, i) => ({ id: `r${i}`, clock: new HlcClock(`r${i}`), wallMs: 0 }));

@@ -1,13 +1,16 @@
-// A deterministic mesh simulation for the gossip engine: N nodes on a random geometric graph (radio-like:
-// neighbours are the nodes within range, multi-hop), a datagram network with latency, loss, duplication and
-// reordering, partitions that heal, random local updates; virtual time from src/sim. Engine-neutral.
+// A deterministic mesh simulation for the gossip engine, on the shared kernel (src/sim: seeded Rng, virtual
+// time): N nodes on a random geometric graph (radio-like: neighbours are the nodes within range, multi-hop),
+// a datagram network with latency, loss, duplication and reordering, partitions that heal, node restarts
+// from their last snapshot (losing what they wrote since: the new incarnation replaces it mesh-wide), random
+// local updates. Engine-neutral: a small one runs inside QuickJS-ng too.
 import { Rng } from '../../src/sim/rng.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
 import { Gossip } from '../../src/core/crdt/gossip.js';
 import { MeshDoc } from '../../src/core/crdt/mesh-doc.js';
-import { addToCounter, setNeighbour, setStatus } from '../../src/core/crdt/local.js';
+import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion } from '../../src/core/crdt/local.js';
 import { limits } from '../../src/core/crdt/limits.js';
-import { authority, verify } from './kinds.js';
+import { encodeSnapshot, readSnapshotHeader, restoreSnapshot } from '../../src/core/crdt/persist.js';
+import { revocationCheck } from './kinds.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -23,13 +26,16 @@ export interface SimOptions {
   readonly updatesUntilMs: number;
   /** Nodes west of x = 0.5 are cut off from the east during [startMs, healMs). */
   readonly partition: { readonly startMs: number; readonly healMs: number } | null;
+  /** Node restarts per simulated second while updating (each from its last snapshot). */
+  readonly restartsPerSecond: number;
   /** Wall clock of every node at time 0 (1970 before NTP, or a real date). */
   readonly wallStartMs: number;
 }
 
 export const defaultSim: SimOptions = {
   seed: 1, nodes: 1000, avgDegree: 6, lossRate: 0.05, duplicateRate: 0.02, latencyMs: [2, 30], mode: 'delta',
-  tickMs: 100, updatesPerSecond: 20, updatesUntilMs: 20_000, partition: { startMs: 5_000, healMs: 15_000 }, wallStartMs: 1_718_000_000_000,
+  tickMs: 100, updatesPerSecond: 20, updatesUntilMs: 20_000, partition: { startMs: 5_000, healMs: 15_000 },
+  restartsPerSecond: 0, wallStartMs: 1_718_000_000_000,
 };
 
 interface Point { readonly x: number; readonly y: number }
@@ -40,23 +46,23 @@ export class MeshSim {
   readonly nodes: Gossip[] = [];
   readonly points: Point[] = [];
   readonly adjacency: number[][] = [];
+  /** Each node's last snapshot (its flash), taken every snapshotEveryMs. */
+  private readonly flash: Uint8Array[] = [];
+  private readonly nodeRngs: Rng[] = [];
+  private readonly ids: Set<string>;
   bytesSent = 0;
   datagramsSent = 0;
   updates = 0;
-  private partitioned = false;
+  restarts = 0;
+  partitioned = false;
 
   constructor(readonly options: SimOptions) {
     this.rng = new Rng(options.seed);
     this.buildTopology();
-    const ids = new Set(Array.from({ length: options.nodes }, (_, i) => `n${i}`));
+    this.ids = new Set(Array.from({ length: options.nodes }, (_, i) => `n${i}`));
     for (let i = 0; i < options.nodes; i++) {
-      const nodeRng = this.rng.fork();
-      const gossip = new Gossip({
-        nodeId: `n${i}`, incarnation: 1, doc: new MeshDoc(authority.publicKey, verify),
-        membership: (id) => (ids.has(id) ? 'member' : 'unknown'), random: () => nodeRng.nextUint32(), mode: options.mode,
-      });
-      gossip.setPeers((this.adjacency[i] as number[]).map((j) => `n${j}`));
-      this.nodes.push(gossip);
+      this.nodeRngs.push(this.rng.fork());
+      this.nodes.push(this.makeNode(i, 1, new MeshDoc(revocationCheck)));
     }
   }
 
@@ -68,35 +74,66 @@ export class MeshSim {
     return this.options.wallStartMs + this.scheduler.now;
   }
 
-  /** Starts every node's tick timer (staggered) and the workload. */
+  private makeNode(i: number, incarnation: number, doc: MeshDoc): Gossip {
+    const nodeRng = this.nodeRngs[i] as Rng;
+    const gossip = new Gossip({
+      nodeId: `n${i}`, incarnation, doc, membership: (id) => (this.ids.has(id) ? 'member' : 'unknown'),
+      random: () => nodeRng.nextUint32(), mode: this.options.mode,
+    });
+    gossip.setPeers((this.adjacency[i] as number[]).map((j) => `n${j}`));
+    return gossip;
+  }
+
+  /** Starts every node (its first incarnation), their tick timers (staggered) and the workload. */
   start(): void {
     const o = this.options;
+    for (const g of this.nodes) g.start(this.wallMs());
     this.nodes.forEach((_, i) => this.scheduler.at(this.rng.int(o.tickMs), () => this.tick(i)));
     if (o.updatesPerSecond > 0) this.scheduler.at(0, () => this.update());
+    if (o.restartsPerSecond > 0) {
+      this.nodes.forEach((g, i) => { this.flash[i] = encodeSnapshot(g, 0); });
+      this.scheduler.at(0, () => this.snapshotAll());
+      this.scheduler.at(500, () => this.restartSome());
+    }
     if (o.partition !== null) {
       this.scheduler.at(o.partition.startMs, () => { this.partitioned = true; });
       this.scheduler.at(o.partition.healMs, () => { this.partitioned = false; });
     }
   }
 
-  /** One random local write at a random node. */
+  /** One random local write at node i. */
   writeAt(i: number): void {
     const g = this.nodes[i] as Gossip;
-    const choice = this.rng.int(4);
     const wall = this.wallMs();
     const neighbours = this.adjacency[i] as number[];
-    if (choice === 0 || neighbours.length === 0) setStatus(g, { online: true, uptimeS: Math.floor(this.nowMs / 1000), loadMilli: this.rng.int(4000) }, wall);
-    else if (choice === 1) setNeighbour(g, `n${this.rng.pick(neighbours)}`, { tq: this.rng.int(256), rttMs: this.rng.range(1, 200) }, wall);
+    const choice = neighbours.length === 0 ? 0 : this.rng.int(6);
+    const peer = neighbours.length === 0 ? 'none' : `n${this.rng.pick(neighbours)}`;
+    if (choice === 0) setStatus(g, { online: this.rng.chance(0.9), uptimeS: Math.floor(this.nowMs / 1000), loadMilli: this.rng.int(4000) }, wall);
+    else if (choice <= 2) setNeighbour(g, peer, { tq: this.rng.int(256), rttMs: this.rng.range(1, 200) }, wall);
+    else if (choice === 3) removeNeighbour(g, peer);
+    else if (choice === 4) setVersion(g, this.rng.chance(0.5) ? 'firmware' : 'agent', `1.${this.rng.int(9)}`, wall);
     else addToCounter(g, this.rng.chance(0.5) ? 'alerts' : 'reboots', this.rng.range(-2, 5));
-    if (choice === 3) setStatus(g, { online: this.rng.chance(0.9), uptimeS: 1, loadMilli: 0 }, wall);
     this.updates += 1;
+  }
+
+  /** Node i crashes and restarts from its last snapshot with the next incarnation. */
+  restart(i: number): void {
+    const old = this.nodes[i] as Gossip;
+    const header = readSnapshotHeader(this.flash[i] as Uint8Array);
+    if (!header.ok) throw new Error(`n${i}: snapshot unreadable: ${header.reason}`);
+    const g = this.makeNode(i, old.incarnation + 1, new MeshDoc(revocationCheck));
+    restoreSnapshot(g, header.value.body);
+    g.start(this.wallMs());
+    this.nodes[i] = g;
+    this.flash[i] = encodeSnapshot(g, 0);
+    this.restarts += 1;
   }
 
   runUntil(ms: number): void {
     this.scheduler.runUntil(ms, 50_000_000);
   }
 
-  /** Runs round by round until every node holds the same stream clock; the rounds it took, or -1. */
+  /** Runs round by round until `converged`; the rounds it took, or -1. Invariants are checked every round. */
   runToConvergence(maxMs: number, converged: () => boolean = () => this.converged()): number {
     const roundMs = this.options.tickMs * limits.roundTicks;
     const from = this.nowMs;
@@ -108,9 +145,17 @@ export class MeshSim {
     return -1;
   }
 
+  /** Nodes still in the mesh (as node 0 sees it): a revoked node's messages are refused, so it lags behind. */
+  members(): Gossip[] {
+    const revoked = (this.nodes[0] as Gossip).doc.revoked;
+    return this.nodes.filter((g) => !revoked.has(g.nodeId));
+  }
+
+  /** Every member holds the same version vector and the same revocation list. */
   converged(): boolean {
-    const root = (this.nodes[0] as Gossip).vv.root();
-    return this.nodes.every((g) => g.vv.root() === root);
+    const members = this.members();
+    const first = members[0] as Gossip;
+    return members.every((g) => g.vv.root() === first.vv.root() && g.doc.revocations.version === first.doc.revocations.version);
   }
 
   /** Invariants on every round: nobody has a delta its writer has not written; logs stay bounded. */
@@ -118,14 +163,23 @@ export class MeshSim {
     const seqOf = new Map(this.nodes.map((g) => [g.stream, g.seq]));
     for (const g of this.nodes) {
       if (g.retainedDeltas > limits.retainedDeltasMax + limits.batchItemsMax * limits.peersMax) throw new Error(`${g.nodeId} retains ${g.retainedDeltas} deltas`);
+      if (g.vv.size > this.options.nodes) throw new Error(`${g.nodeId} tracks ${g.vv.size} streams for ${this.options.nodes} nodes`);
       for (const [stream, max] of g.vv.entries()) {
-        if (max > (seqOf.get(stream) ?? 0)) throw new Error(`${g.nodeId} claims ${stream}@${max}, written only up to ${seqOf.get(stream)}`);
+        const written = seqOf.get(stream);
+        if (written !== undefined && max > written) throw new Error(`${g.nodeId} claims ${stream}@${max}, written only up to ${written}`);
       }
     }
   }
 
   total(counter: string): number {
     return this.nodes.reduce((n, g) => n + (g.counters[counter] ?? 0), 0);
+  }
+
+  /** Counters whose name starts with `prefix`, summed over all nodes. */
+  totals(prefix: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const g of this.nodes) for (const [k, v] of Object.entries(g.counters)) if (k.startsWith(prefix)) out[k] = (out[k] ?? 0) + v;
+    return out;
   }
 
   private tick(i: number): void {
@@ -138,6 +192,18 @@ export class MeshSim {
     if (this.nowMs >= this.options.updatesUntilMs) return;
     this.writeAt(this.rng.int(this.options.nodes));
     this.scheduler.after(Math.max(1, Math.round(1000 / this.options.updatesPerSecond)), () => this.update());
+  }
+
+  private snapshotAll(): void {
+    if (this.nowMs >= this.options.updatesUntilMs) return;
+    this.nodes.forEach((g, i) => { if (this.rng.chance(0.2)) this.flash[i] = encodeSnapshot(g, 0); });
+    this.scheduler.after(2_000, () => this.snapshotAll());
+  }
+
+  private restartSome(): void {
+    if (this.nowMs >= this.options.updatesUntilMs) return;
+    this.restart(this.rng.int(this.options.nodes));
+    this.scheduler.after(Math.max(1, Math.round(1000 / this.options.restartsPerSecond)), () => this.restartSome());
   }
 
   private transmit(from: number, to: number, bytes: Uint8Array): void {
@@ -212,14 +278,21 @@ export class MeshSim {
     }
   }
 
-  componentOf(start: number): Set<number> {
-    const seen = new Set([start]);
+  /** A node whose loss leaves the others connected (so revoking it cuts nobody else off). */
+  nonCutNode(from: number): number {
+    for (let i = from; i < this.options.nodes; i++) if (this.componentOf(i === 0 ? 1 : 0, i).size === this.options.nodes - 1) return i;
+    throw new Error('every node is a cut vertex');
+  }
+
+  componentOf(start: number, without = -1): Set<number> {
+    const seen = new Set([start, without]);
     const queue = [start];
     for (let k = 0; k < queue.length; k++) for (const j of this.adjacency[queue[k] as number] as number[]) if (!seen.has(j)) { seen.add(j); queue.push(j); }
+    seen.delete(without);
     return seen;
   }
 
-  /** Hop distance from node 0 to the farthest node (a lower bound for rounds of hop-by-hop gossip). */
+  /** Hop distance from `start` to the farthest node (a lower bound for hop-by-hop propagation). */
   eccentricity(start = 0): number {
     const dist = new Map([[start, 0]]);
     const queue = [start];

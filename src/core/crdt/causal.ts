@@ -12,18 +12,23 @@ export type CausalWire = Array<[string, number, number[]]>;
 
 export class CausalContext {
   private readonly vv = new Map<string, number>();
-  private readonly cloud = new Map<string, Set<number>>();
+  // Usually empty (dots arrive in order within a section): allocated on first use to keep states small.
+  private cloudMap: Map<string, Set<number>> | null = null;
+
+  private get cloud(): Map<string, Set<number>> {
+    return (this.cloudMap ??= new Map());
+  }
 
   has(dot: Dot): boolean {
     const [replica, counter] = dot;
     if (counter <= (this.vv.get(replica) ?? 0)) return true;
-    return this.cloud.get(replica)?.has(counter) ?? false;
+    return this.cloudMap?.get(replica)?.has(counter) ?? false;
   }
 
   /** The next dot for a local event of `replica`. */
   next(replica: string): Dot {
     const counter = (this.vv.get(replica) ?? 0) + 1;
-    assert(!this.cloud.get(replica)?.has(counter), 'compaction keeps the cloud above vv + 1');
+    assert(!this.cloudMap?.get(replica)?.has(counter), 'compaction keeps the cloud above vv + 1');
     return [replica, counter];
   }
 
@@ -49,31 +54,31 @@ export class CausalContext {
         this.compact(replica);
       }
     }
-    for (const [replica, set] of other.cloud) for (const counter of set) this.add([replica, counter]);
+    for (const [replica, set] of other.cloudMap ?? []) for (const counter of set) this.add([replica, counter]);
   }
 
   /** Dots outside the version vector: bounded by the caller against limits.cloudDotsMax. */
   get cloudSize(): number {
     let n = 0;
-    for (const set of this.cloud.values()) n += set.size;
+    for (const set of this.cloudMap?.values() ?? []) n += set.size;
     return n;
   }
 
   get replicaCount(): number {
-    const names = new Set([...this.vv.keys(), ...this.cloud.keys()]);
+    const names = new Set([...this.vv.keys(), ...(this.cloudMap?.keys() ?? [])]);
     return names.size;
   }
 
   clone(): CausalContext {
     const copy = new CausalContext();
     for (const [replica, max] of this.vv) copy.vv.set(replica, max);
-    for (const [replica, set] of this.cloud) copy.cloud.set(replica, new Set(set));
+    for (const [replica, set] of this.cloudMap ?? []) copy.cloud.set(replica, new Set(set));
     return copy;
   }
 
   toWire(): CausalWire {
-    const names = [...new Set([...this.vv.keys(), ...this.cloud.keys()])].sort(compareStrings);
-    return names.map((r) => [r, this.vv.get(r) ?? 0, [...(this.cloud.get(r) ?? [])].sort((a, b) => a - b)]);
+    const names = [...new Set([...this.vv.keys(), ...(this.cloudMap?.keys() ?? [])])].sort(compareStrings);
+    return names.map((r) => [r, this.vv.get(r) ?? 0, [...(this.cloudMap?.get(r) ?? [])].sort((a, b) => a - b)]);
   }
 
   static fromWire(x: unknown): CausalContext | null {
@@ -84,7 +89,7 @@ export class CausalContext {
       if (!isArray(entry, 3) || entry.length !== 3) return null;
       const [replica, max, extra] = entry;
       if (!isId(replica) || !isNat(max) || !isArray(extra, limits.cloudDotsMax)) return null;
-      if (cc.vv.has(replica) || cc.cloud.has(replica)) return null;
+      if (cc.vv.has(replica) || cc.cloudMap?.has(replica)) return null;
       cloudDots += extra.length;
       if (cloudDots > limits.cloudDotsMax) return null;
       if (max > 0) cc.vv.set(replica, max);
@@ -97,7 +102,7 @@ export class CausalContext {
   }
 
   private compact(replica: string): void {
-    const set = this.cloud.get(replica);
+    const set = this.cloudMap?.get(replica);
     if (set === undefined) return;
     let max = this.vv.get(replica) ?? 0;
     // Bounded by the cloud's size: each pass removes one dot.
@@ -108,4 +113,4 @@ export class CausalContext {
   }
 }
 
-export const dotKey = (dot: Dot): string => `${dot[0]}\u0000${dot[1]}`;
+export const sameDot = (a: Dot, b: Dot): boolean => a[1] === b[1] && a[0] === b[0];

@@ -10,3 +10,6 @@ export const nullCodec: Codec<null> = { toWire: () => null, fromWire: (x) => (x 
 export const textCodec: Codec<string> = { toWire: (v) => v, fromWire: (x) => (isText(x) ? x : null) };
 export const natCodec: Codec<number> = { toWire: (v) => v, fromWire: (x) => (isNat(x) ? x : null) };
 export const bytesCodec: Codec<Uint8Array> = { toWire: (v) => v, fromWire: (x) => (isBytes(x) ? x : null) };
+
+// One byte-concatenation helper for all cores (reassembled chunks, batched log records).
+export { concatBytes } from '../identity/canonical.js';

@@ -1,26 +1,32 @@
 // Gossip and anti-entropy as a pure state machine: tick(wallMs) and receive(bytes, wallMs) return the
 // datagrams to send; the caller does the I/O. Each round, a node sends a digest (the root of its stream
-// clock) to `gossipFanout` peers; on a mismatch the peers narrow it down by bucket and exchange only the
-// deltas the other lacks (push-pull). Fresh deltas are also pushed on the next tick to a few neighbours that
-// have not confirmed them. Deltas are kept until every current peer has confirmed them (garbage collection),
-// then dropped; a peer that needs a dropped delta gets the section's full state instead, in parts.
+// clock and the stamp of its revocation list) to `gossipFanout` peers; on a mismatch the peers narrow it
+// down by bucket and exchange only the deltas the other lacks (push-pull). Fresh deltas are also pushed on
+// the next tick to a few neighbours that have not confirmed them. Deltas are retained until every current
+// peer has confirmed them (delta-log.ts), then dropped; a peer that needs a dropped delta gets the
+// section's full state instead, in chunks. Every message fits one datagram and a round's sends fit a byte
+// budget. Protocol and claimed properties: docs/protocol/gossip.md.
 import { decodeLimited, encodeCbor } from '../wire/cbor.js';
 import { assert } from './assert.js';
-import { isArray, isId } from './check.js';
+import { isId } from './check.js';
+import { concatBytes } from './codec.js';
+import { DeltaLog } from './delta-log.js';
 import { HlcClock, hlcAcceptLimitMs } from './hlc.js';
 import { limits, validateLimits } from './limits.js';
-import { checkSectionDelta, MeshDoc, sectionToWire, type Section } from './mesh-doc.js';
-import { decodeMessage, encodeMessage, itemToWire, type Item, type Message } from './messages.js';
-import { signedDocFromWire, signedDocToWire } from './signed-doc.js';
+import { checkSectionDelta, MeshDoc, rebaseSection, sectionToWire, type Section } from './mesh-doc.js';
+import { decodeMessage, encodeMessage, itemToWire, type DocStamp, type Item, type Message } from './messages.js';
+import type { LogRecord } from './persist.js';
+import { signedDocFingerprint, signedDocFromWire, signedDocToWire, type SignedDoc } from './signed-doc.js';
 import { StreamClock } from './stream-clock.js';
-import { streamId, streamNode } from './stream.js';
+import { parseStream, streamId } from './stream.js';
 
 export type MemberState = 'member' | 'unknown' | 'revoked';
+/** Who may write to and relay the mesh document: the hook for the identity layer (known, revoked nodes). */
 export type Membership = (nodeId: string) => MemberState;
 
 export interface GossipOptions {
   readonly nodeId: string;
-  /** Persisted and incremented before each start (see stream.ts). */
+  /** Greater than every incarnation this node used before (persisted before first use; see stream.ts). */
   readonly incarnation: number;
   readonly doc: MeshDoc;
   readonly membership: Membership;
@@ -28,6 +34,8 @@ export interface GossipOptions {
   readonly random: () => number;
   /** 'full' is naive full-state gossip, kept only to measure delta gossip against it. */
   readonly mode?: 'delta' | 'full';
+  /** Receives every accepted delta, state and revocation list, to persist (see persist.ts). */
+  readonly onRecord?: (record: LogRecord, own: boolean) => void;
 }
 
 export interface Outgoing {
@@ -35,13 +43,12 @@ export interface Outgoing {
   readonly bytes: Uint8Array;
 }
 
-interface Entry {
-  readonly item: Item;
-  /** Local arrival order: a peer whose digest matched ours when we were at index i has every entry <= i. */
-  readonly index: number;
-  /** Peers known to have this delta (they sent it, or their version vector covers it). */
-  readonly known: string[];
-}
+export type Refusal =
+  | 'cbor-too-large' | 'cbor-malformed' | 'message-malformed' | 'message-type-unknown'
+  | 'sender-unknown' | 'sender-revoked' | 'sender-mismatch' | 'origin-unknown' | 'origin-revoked' | 'delta-bad-stream'
+  | 'delta-own-stream' | 'own-incarnation-ahead' | 'delta-malformed' | 'delta-wrong-writer' | 'delta-too-many-entries'
+  | 'clock-future' | 'seq-gap-too-large' | 'streams-full' | 'sections-full' | 'state-too-large'
+  | 'signed-doc-malformed' | 'signed-doc-kind' | 'signed-doc-too-large' | 'signature-invalid' | (string & {});
 
 // Encoded size of an item, computed once: batching needs it for every send of a retained delta.
 const itemSizes = new WeakMap<Item, number>();
@@ -51,28 +58,35 @@ function itemBytes(item: Item): number {
   return size;
 }
 
-export type Refusal =
-  | 'cbor-too-large' | 'cbor-malformed' | 'message-malformed' | 'message-type-unknown'
-  | 'sender-unknown' | 'sender-revoked' | 'origin-unknown' | 'origin-revoked' | 'delta-wrong-section'
-  | 'delta-own-stream' | 'delta-malformed' | 'delta-wrong-writer' | 'delta-too-many-entries' | 'clock-future' | 'seq-gap-too-large'
-  | 'streams-full' | 'signed-doc-malformed' | 'signed-doc-kind' | 'signed-doc-too-large' | 'signature-invalid';
+/** Their stamp is newer than ours, or names another document of the same version. */
+const docAhead = (theirs: DocStamp, mine: DocStamp): boolean => theirs[0] > mine[0] || (theirs[0] === mine[0] && theirs[1] !== mine[1]);
+
+/** Message envelope overhead: type, sender id, array headers. */
+const envelopeBytes = (from: string) => 16 + from.length;
 
 export class Gossip {
   readonly stream: string;
+  readonly incarnation: number;
   readonly clock: HlcClock;
   readonly vv = new StreamClock();
   readonly counters: Record<string, number> = {};
   readonly doc: MeshDoc;
   seq = 0;
+  /**
+   * The highest incarnation of our own node seen from peers. Above ours, the mesh remembers a later life of
+   * this node (its flash was lost or rolled back): the caller restarts with a greater one (see GossipNode).
+   */
+  ownIncarnationSeen = 0;
+  private started = false;
   private peers: string[] = [];
-  private readonly log = new Map<string, Map<number, Entry>>();
-  private retained = 0;
-  private nextIndex = 1;
-  /** Per peer: the last entry index at which its digest equalled ours. */
-  private readonly syncedIndex = new Map<string, number>();
-  private fresh: Entry[] = [];
-  private readonly pending = new Map<string, Array<Uint8Array | undefined>>();
-  private revoked = new Set<string>();
+  private readonly log = new DeltaLog();
+  /** The one stream per node the version vector holds (its current incarnation). */
+  private readonly streamOf = new Map<string, string>();
+  private readonly pendingStates = new Map<string, Array<Uint8Array | undefined>>();
+  private readonly pendingDocs = new Map<string, Array<Uint8Array | undefined>>();
+  private readonly peerDigests = new Map<string, { root: number; doc: DocStamp }>();
+  private docChunks: { doc: SignedDoc; chunks: Uint8Array[] } | null = null;
+  private readonly toldThisRound = new Set<string>();
   private ticks = 0;
   private rounds = 0;
   private budgetBytes: number = limits.roundBytesMax;
@@ -80,11 +94,12 @@ export class Gossip {
 
   constructor(private readonly options: GossipOptions) {
     validateLimits();
-    assert(isId(options.nodeId) && !options.nodeId.includes('~'), 'node ids are short and have no ~');
+    assert(isId(options.nodeId) && options.nodeId.length <= limits.nodeIdCharsMax && !options.nodeId.includes('~'), 'node ids are short and have no ~');
+    assert(Number.isSafeInteger(options.incarnation) && options.incarnation > 0 && options.incarnation <= limits.incarnationMax, 'incarnations are positive 32-bit integers');
     this.doc = options.doc;
+    this.incarnation = options.incarnation;
     this.stream = streamId(options.nodeId, options.incarnation);
     this.clock = new HlcClock(this.stream);
-    this.doc.subscribe((c) => { if (c.field === 'revocations') this.revoked = revokedIds(this.doc); });
   }
 
   get nodeId(): string {
@@ -92,78 +107,190 @@ export class Gossip {
   }
 
   get retainedDeltas(): number {
-    return this.retained;
+    return this.log.size;
+  }
+
+  get peerList(): readonly string[] {
+    return this.peers;
   }
 
   /** The neighbours to gossip with (from batman-adv, or the simulated topology). */
   setPeers(peers: readonly string[]): void {
-    this.peers = peers.filter((p) => p !== this.nodeId).slice(0, limits.peersMax);
+    this.peers = [...new Set(peers)].filter((p) => p !== this.nodeId).slice(0, limits.peersMax);
   }
 
   count(name: string, n = 1): void {
     this.counters[name] = (this.counters[name] ?? 0) + n;
   }
 
+  /** The last digest `peer` sent us equals ours: as far as we know, it holds the same document. */
+  isSyncedWith(peer: string): boolean {
+    const theirs = this.peerDigests.get(peer);
+    return theirs !== undefined && theirs.root === this.vv.root() && !docAhead(theirs.doc, this.docStamp()) && !docAhead(this.docStamp(), theirs.doc);
+  }
+
+  /**
+   * Starts this incarnation: our section (restored from flash, or empty) is rebased into it and becomes the
+   * stream's first entry, a state that replaces any older incarnation's section everywhere (including writes
+   * this node made but lost in a crash). Only a first incarnation with nothing restored has no older one to
+   * replace, and starts with an empty stream.
+   */
+  start(wallMs: number): void {
+    assert(!this.started, 'started once');
+    assert(this.incarnation > this.doc.incarnation(this.nodeId), 'a new incarnation is greater than the restored one');
+    this.started = true;
+    if (this.incarnation === 1 && this.doc.incarnation(this.nodeId) === 0) return;
+    const base = rebaseSection(this.doc.sections.get(this.nodeId) ?? {}, this.stream, () => this.clock.now(wallMs));
+    const bytes = encodeCbor(sectionToWire(base));
+    assert(bytes.length <= limits.sectionBytesMax, `own section of ${bytes.length} bytes exceeds sectionBytesMax`);
+    this.doc.apply(this.nodeId, this.incarnation, base, 'state');
+    this.seq = 1;
+    this.track(this.nodeId, this.stream);
+    this.vv.add(this.stream, 1);
+    this.log.retain(this.stream, 1, chunkState(this.stream, 1, bytes), []);
+    this.options.onRecord?.({ kind: 'state', stream: this.stream, seq: 1, bytes }, true);
+  }
+
+  /** This node is on the revocation list: it writes nothing more (peers would refuse it anyway). */
+  get revoked(): boolean {
+    return this.doc.revoked.has(this.nodeId);
+  }
+
   /** Commits a local section delta (built by local.ts) as the next delta of our stream. */
   commit(delta: Section): void {
-    const wire = sectionToWire(delta);
+    assert(this.started, 'start() before commit()');
+    assert(!this.revoked, 'a revoked node does not commit (local.ts refuses first)');
     this.seq += 1;
-    const item: Item = { stream: this.stream, seq: this.seq, section: this.nodeId, wire, part: 0, parts: 0 };
+    const item: Item = { stream: this.stream, seq: this.seq, wire: sectionToWire(delta), part: 0, parts: 0 };
     const bytes = itemBytes(item);
     // Limits on entries and string lengths keep every local delta within one datagram.
     assert(bytes <= limits.deltaBytesMax, `local delta of ${bytes} bytes exceeds deltaBytesMax`);
-    this.doc.apply(this.nodeId, delta);
+    const outcome = this.doc.apply(this.nodeId, this.incarnation, delta, this.seq === 1 ? 'state' : 'delta');
+    assert(outcome !== 'stale' && outcome !== 'ahead', 'our own delta joins our section');
+    if (this.seq === 1) this.track(this.nodeId, this.stream);
     this.vv.add(this.stream, this.seq);
-    this.retain(item, []);
+    this.log.retain(this.stream, this.seq, [item], []);
+    this.options.onRecord?.({ kind: 'delta', stream: this.stream, seq: this.seq, wire: item.wire }, true);
   }
 
-  tick(wallMs: number): Outgoing[] {
+  /** Offers a revocation list from outside the mesh (the operator's CLI, the CA); it then spreads. */
+  offerDoc(doc: SignedDoc): string | null {
+    const offered = this.doc.offerRevocations(doc);
+    if (!offered.ok) return offered.reason;
+    if (offered.value) this.adoptedDoc(doc);
+    return null;
+  }
+
+  /** One tick of the node's timer (the wall clock is not needed yet: rounds count ticks). */
+  tick(_wallMs?: number): Outgoing[] {
+    assert(this.started || this.options.mode === 'full', 'start() before tick()');
     this.out = [];
     this.ticks += 1;
-    if ((this.ticks - 1) % limits.roundTicks === 0) this.round();
+    const roundTick = (this.ticks - 1) % limits.roundTicks === 0;
+    if (roundTick) this.beginRound();
+    // Fresh deltas go before the digests, so a digest does not start an exchange the push makes moot.
     if (this.options.mode !== 'full') this.pushFresh();
+    if (roundTick) this.sendDigests();
     return this.out;
   }
 
-  receive(bytes: Uint8Array, wallMs: number): Outgoing[] {
+  /**
+   * One datagram from outside. `transportSender` is the node the transport vouches for (the peer whose
+   * address it came from; later, the secure channel's authenticated peer): a message claiming to be from
+   * anyone else is refused.
+   */
+  receive(bytes: Uint8Array, wallMs: number, transportSender?: string): Outgoing[] {
     this.out = [];
     this.count('rx-bytes', bytes.length);
-    const refusal = this.handle(bytes, wallMs);
+    this.count('rx-datagrams');
+    const refusal = this.handle(bytes, wallMs, transportSender);
     if (refusal !== null) this.count(`refused:${refusal}`);
     return this.out;
   }
 
-  private handle(bytes: Uint8Array, wallMs: number): Refusal | null {
+  /** Re-applies a persisted record at load (before start): the same checks, but no clock horizon. */
+  replay(record: LogRecord): string | null {
+    assert(!this.started, 'replay before start()');
+    if (record.kind === 'doc') {
+      const parsed = signedDocFromWire(record.wire);
+      if (!parsed.ok || parsed.value === null) return parsed.ok ? 'signed-doc-malformed' : parsed.reason;
+      return this.offerDoc(parsed.value);
+    }
+    const parsed = parseStream(record.stream);
+    if (parsed === null) return 'delta-bad-stream';
+    const state = this.memberState(parsed.node);
+    if (state !== 'member') return state === 'revoked' ? 'origin-revoked' : 'origin-unknown';
+    if (record.kind === 'state') return this.adoptState('', record.stream, record.seq, parsed, record.bytes, Infinity);
+    return this.acceptDelta('', { stream: record.stream, seq: record.seq, wire: record.wire, part: 0, parts: 0 }, parsed, Infinity);
+  }
+
+  /** Restores one stream's version vector entry from a snapshot (after its section). */
+  restoreStream(stream: string, max: number, gaps: readonly number[]): boolean {
+    const parsed = parseStream(stream);
+    if (parsed === null || this.doc.incarnation(parsed.node) !== parsed.incarnation || this.vv.known(stream)) return false;
+    if (this.vv.size >= limits.streamsMax || gaps.length > limits.streamGapMax) return false;
+    this.track(parsed.node, stream);
+    this.vv.raise(stream, max);
+    for (const seq of gaps) if (seq > max + 1) this.vv.add(stream, seq);
+    return true;
+  }
+
+  private handle(bytes: Uint8Array, wallMs: number, transportSender: string | undefined): Refusal | null {
     const decoded = decodeMessage(bytes);
     if (!decoded.ok) return decoded.reason;
     const m = decoded.value;
+    if (transportSender !== undefined && m.from !== transportSender) return 'sender-mismatch';
     const sender = this.memberState(m.from);
-    if (sender !== 'member') return sender === 'revoked' ? 'sender-revoked' : 'sender-unknown';
+    if (sender === 'revoked') return this.tellRevoked(m.from);
+    if (sender !== 'member') return 'sender-unknown';
+    if (m.from === this.nodeId) return 'sender-unknown';
     switch (m.type) {
-      case 1: return this.onSyn(m.from, m.root, m.sigVersion);
-      case 2: return this.onBuckets(m.from, m.root, m.sigVersion, m.hashes);
+      case 1: return this.onSyn(m.from, m.root, m.doc);
+      case 2: return this.onBuckets(m.from, m.root, m.doc, m.hashes);
       case 3: return this.onVv(m.from, m.buckets, m.entries, m.reply);
       case 4: return this.onItems(m.from, m.items, wallMs);
-      case 6: return this.onSignedDoc(m.doc);
+      case 6: return this.onDocChunk(m.from, m.version, m.part, m.parts, m.chunk);
       case 7: return this.onFull(m.sections, wallMs);
     }
   }
 
+  /** A revoked node still talking gets the list that revokes it (once per round), so it can go quiet. */
+  private tellRevoked(node: string): Refusal {
+    if (!this.toldThisRound.has(node)) {
+      this.toldThisRound.add(node);
+      this.sendDoc(node);
+    }
+    return 'sender-revoked';
+  }
+
   private memberState(nodeId: string): MemberState {
-    return this.revoked.has(nodeId) ? 'revoked' : this.options.membership(nodeId);
+    return this.doc.revoked.has(nodeId) ? 'revoked' : this.options.membership(nodeId);
+  }
+
+  private docStamp(): DocStamp {
+    const doc = this.doc.revocations.doc;
+    return [doc?.version ?? 0, signedDocFingerprint(doc)];
   }
 
   // --- rounds -------------------------------------------------------------------------------------------
 
-  private round(): void {
+  private beginRound(): void {
     this.budgetBytes = limits.roundBytesMax;
     this.rounds += 1;
+    this.toldThisRound.clear();
     // Garbage collection is not urgent: every gcRounds rounds, or at once when over the retention limit.
-    if (this.rounds % limits.gcRounds === 0 || this.retained > limits.retainedDeltasMax) this.collectGarbage();
-    const targets = this.pickPeers(limits.gossipFanout, () => true);
-    for (const to of targets) {
+    if (this.rounds % limits.gcRounds === 0 || this.log.size > limits.retainedDeltasMax) {
+      const evicted = this.log.collect(this.peers, limits.retainedDeltasMax);
+      if (evicted > 0) this.count('deltas-evicted', evicted);
+    }
+  }
+
+  private sendDigests(): void {
+    // A revoked node goes quiet: its peers refuse everything it sends.
+    if (this.revoked) return;
+    for (const to of this.pickPeers(limits.gossipFanout, () => true)) {
       if (this.options.mode === 'full') this.sendFull(to);
-      else this.send(to, { type: 1, from: this.nodeId, root: this.vv.root(), sigVersion: this.doc.revocations.version });
+      else this.send(to, { type: 1, from: this.nodeId, root: this.vv.root(), doc: this.docStamp() });
     }
   }
 
@@ -178,31 +305,31 @@ export class Gossip {
   }
 
   private pushFresh(): void {
-    if (this.fresh.length === 0) return;
-    const fresh = this.fresh;
-    this.fresh = [];
-    const lacking = (peer: string) => fresh.some((e) => !this.isKnown(e, peer));
+    const fresh = this.log.takeFresh();
+    if (fresh.length === 0 || this.revoked) return;
+    const lacking = (peer: string) => fresh.some((e) => !this.log.isKnown(e, peer));
     for (const to of this.pickPeers(limits.pushFanout, lacking)) {
-      this.sendItems(to, fresh.filter((e) => !this.isKnown(e, to)).map((e) => e.item));
+      this.sendItems(to, fresh.filter((e) => !this.log.isKnown(e, to)).flatMap((e) => e.items));
     }
   }
 
   // --- anti-entropy handlers ----------------------------------------------------------------------------
 
-  private onSyn(from: string, root: number, sigVersion: number): null {
-    const mine = this.doc.revocations.version;
-    if (sigVersion < mine) this.send(from, { type: 6, from: this.nodeId, doc: signedDocToWire(this.doc.revocations.doc) });
-    if (root === this.vv.root()) {
-      this.markAllKnown(from);
-      if (sigVersion <= mine) return null;
-    }
-    const hashes = root === this.vv.root() ? [] : [...this.vv.bucketsA];
-    this.send(from, { type: 2, from: this.nodeId, root: this.vv.root(), sigVersion: mine, hashes });
+  private onSyn(from: string, root: number, doc: DocStamp): null {
+    this.peerDigests.set(from, { root, doc });
+    const mine = this.docStamp();
+    if (docAhead(mine, doc)) this.sendDoc(from);
+    const equal = root === this.vv.root();
+    if (equal) this.log.markAllKnown(from);
+    // A reply names our digest: the buckets when the roots differ, and our stamp so a newer list comes back.
+    if (!equal || docAhead(doc, mine)) this.send(from, { type: 2, from: this.nodeId, root: this.vv.root(), doc: mine, hashes: equal ? [] : [...this.vv.bucketsA] });
     return null;
   }
 
-  private onBuckets(from: string, root: number, sigVersion: number, hashes: readonly number[]): null {
-    if (sigVersion < this.doc.revocations.version) this.send(from, { type: 6, from: this.nodeId, doc: signedDocToWire(this.doc.revocations.doc) });
+  private onBuckets(from: string, root: number, doc: DocStamp, hashes: readonly number[]): null {
+    this.peerDigests.set(from, { root, doc });
+    if (docAhead(this.docStamp(), doc)) this.sendDoc(from);
+    if (root === this.vv.root()) this.log.markAllKnown(from);
     if (hashes.length === 0 || root === this.vv.root()) return null;
     const differing = new Set<number>();
     for (let i = 0; i < limits.digestBuckets; i++) if (hashes[i] !== this.vv.bucketsA[i]) differing.add(i);
@@ -217,8 +344,8 @@ export class Gossip {
     const covered = new Set(buckets);
     let weLack = false;
     for (const [stream, max] of theirs) {
-      this.markKnown(from, stream, Math.min(max, this.vv.max(stream)));
-      if (max > this.vv.max(stream)) weLack = true;
+      this.log.markKnownUpTo(from, stream, Math.min(max, this.vv.max(stream)));
+      if (max > this.vv.max(stream) && this.wanted(stream)) weLack = true;
     }
     const items: Item[] = [];
     for (const [stream, mine] of this.vv.entriesIn(covered)) {
@@ -228,6 +355,12 @@ export class Gossip {
     this.sendItems(from, items);
     if (reply && weLack) this.sendVv(from, covered, false);
     return null;
+  }
+
+  /** A stream we would accept deltas of: a member's current or newer incarnation. */
+  private wanted(stream: string): boolean {
+    const parsed = parseStream(stream);
+    return parsed !== null && parsed.incarnation >= this.doc.incarnation(parsed.node) && this.memberState(parsed.node) === 'member';
   }
 
   private sendVv(to: string, buckets: ReadonlySet<number>, reply: boolean): void {
@@ -245,33 +378,34 @@ export class Gossip {
     });
   }
 
-  /** Deltas (have, mine] of a stream from the log, or the section's state when the log no longer has them. */
+  /**
+   * Deltas (have, mine] of a stream from the log; the section's state instead when the peer has nothing of
+   * the stream (it may hold an older incarnation, which only a state replaces) or the log no longer has them.
+   */
   private itemsFor(stream: string, have: number, mine: number): Item[] {
-    const entries = this.log.get(stream);
+    if (have === 0) return this.stateItems(stream, mine);
     const items: Item[] = [];
-    for (let seq = have + 1; seq <= mine && items.length <= limits.retainedDeltasMax; seq++) {
-      const e = entries?.get(seq);
+    // Bounded by the log: the loop ends at the first delta the log no longer holds.
+    for (let seq = have + 1; seq <= mine; seq++) {
+      const e = this.log.get(stream, seq);
       if (e === undefined) return this.stateItems(stream, mine);
-      items.push(e.item);
+      items.push(...e.items);
     }
     return items;
   }
 
   private stateItems(stream: string, seq: number): Item[] {
-    const section = streamNode(stream) as string;
-    const state = this.doc.sections.get(section);
-    const bytes = encodeCbor(state === undefined ? {} : sectionToWire(state));
+    const parsed = parseStream(stream);
+    const state = parsed === null ? undefined : this.doc.sections.get(parsed.node);
+    if (parsed === null || state === undefined || this.doc.incarnation(parsed.node) !== parsed.incarnation) return [];
+    const bytes = encodeCbor(sectionToWire(state));
     // Bounded by construction (entries per section, string lengths); checked again on reassembly.
-    assert(bytes.length <= limits.sectionBytesMax, `section ${section} is ${bytes.length} bytes`);
+    assert(bytes.length <= limits.sectionBytesMax, `section ${parsed.node} is ${bytes.length} bytes`);
     this.count('state-transfers');
-    const parts = Math.max(1, Math.ceil(bytes.length / limits.sectionChunkBytes));
-    return Array.from({ length: parts }, (_, part) => {
-      const wire = bytes.subarray(part * limits.sectionChunkBytes, (part + 1) * limits.sectionChunkBytes);
-      return { stream, seq, section, wire, part, parts };
-    });
+    return chunkState(stream, seq, bytes);
   }
 
-  // --- receiving deltas ---------------------------------------------------------------------------------
+  // --- receiving deltas and states ----------------------------------------------------------------------
 
   /** Each item is accepted or refused on its own (and counted); the message itself was well-formed. */
   private onItems(from: string, items: readonly Item[], wallMs: number): null {
@@ -283,150 +417,196 @@ export class Gossip {
   }
 
   private acceptItem(from: string, item: Item, wallMs: number): Refusal | null {
-    const origin = streamNode(item.stream);
-    if (origin === null || origin !== item.section) return 'delta-wrong-section';
-    const state = this.memberState(origin);
+    const parsed = parseStream(item.stream);
+    if (parsed === null) return 'delta-bad-stream';
+    const state = this.memberState(parsed.node);
     if (state !== 'member') return state === 'revoked' ? 'origin-revoked' : 'origin-unknown';
-    // Our own current stream is ours alone: nobody can have a delta of it we have not written.
-    if (item.stream === this.stream && item.seq > this.seq) return 'delta-own-stream';
-    // A state chunk is stale only if the contiguous part already covers it (out-of-order dots do not).
-    if (item.parts === 0 ? this.vv.has(item.stream, item.seq) : item.seq <= this.vv.max(item.stream)) {
-      if (item.parts === 0) this.markKnown(from, item.stream, item.seq);
+    if (parsed.node === this.nodeId) return this.ownItem(from, item, parsed.incarnation);
+    if (parsed.incarnation < this.doc.incarnation(parsed.node)) return this.stale('stream-retired');
+    return item.parts > 0 ? this.stateChunk(from, item, parsed, wallMs) : this.acceptDelta(from, item, parsed, hlcAcceptLimitMs(wallMs));
+  }
+
+  /** Our own stream comes back from peers: nobody can have a delta of it we have not written. */
+  private ownItem(from: string, item: Item, incarnation: number): Refusal | null {
+    if (incarnation < this.incarnation) return this.stale('stream-retired');
+    if (incarnation > this.incarnation) {
+      this.ownIncarnationSeen = Math.max(this.ownIncarnationSeen, incarnation);
+      return 'own-incarnation-ahead';
+    }
+    if (item.seq > this.seq) return 'delta-own-stream';
+    this.log.markKnown(from, item.stream, item.seq);
+    this.count('duplicates');
+    return null;
+  }
+
+  private stale(reason: string): null {
+    this.count(`stale:${reason}`);
+    return null;
+  }
+
+  private acceptDelta(from: string, item: Item, parsed: { node: string; incarnation: number }, acceptUpToMs: number): Refusal | null {
+    const current = this.doc.incarnation(parsed.node);
+    if (parsed.incarnation < current) return this.stale('stream-retired');
+    // A delta of a newer incarnation than the section we hold waits: anti-entropy brings its state first
+    // (joining the delta alone would drop the rest of the section until then). A new section needs no wait.
+    if (parsed.incarnation > current && current > 0) {
+      this.count('deferred:incarnation-ahead');
+      return null;
+    }
+    if (this.vv.has(item.stream, item.seq)) {
+      if (from !== '') this.log.markKnown(from, item.stream, item.seq);
       this.count('duplicates');
       return null;
     }
+    if (current === 0 && this.doc.sections.size >= limits.sectionsMax) return 'sections-full';
     if (!this.vv.known(item.stream) && this.vv.size >= limits.streamsMax) return 'streams-full';
-    if (item.parts > 0) return this.collectChunk(item, wallMs);
     if (item.seq > this.vv.max(item.stream) + limits.streamGapMax || this.vv.gapCount(item.stream) >= limits.streamGapMax) return 'seq-gap-too-large';
-    const refusal = this.applySection(item.section, item.wire, wallMs);
-    if (refusal !== null) return refusal;
-    this.vv.add(item.stream, item.seq);
-    this.retain(item, [from]);
-    return null;
-  }
-
-  private applySection(section: string, wire: unknown, wallMs: number): Refusal | null {
-    const checked = checkSectionDelta(section, wire, hlcAcceptLimitMs(wallMs));
+    const checked = checkSectionDelta(item.stream, item.wire, acceptUpToMs);
     if (!checked.ok) return checked.reason;
-    if (checked.value.newest !== null) this.clock.observe(checked.value.newest, wallMs);
-    this.doc.apply(section, checked.value.section);
+    this.doc.apply(parsed.node, parsed.incarnation, checked.value, current === 0 ? 'state' : 'delta');
+    this.track(parsed.node, item.stream);
+    this.vv.add(item.stream, item.seq);
+    this.log.retain(item.stream, item.seq, [item], from === '' ? [] : [from]);
+    this.options.onRecord?.({ kind: 'delta', stream: item.stream, seq: item.seq, wire: item.wire }, false);
     return null;
   }
 
-  /** Chunks of a section state are reassembled, decoded and merged once all arrived; then the clock moves. */
-  private collectChunk(item: Item, wallMs: number): Refusal | null {
+  /** Chunks of a section state are reassembled, then decoded and adopted as one value. */
+  private stateChunk(from: string, item: Item, parsed: { node: string; incarnation: number }, wallMs: number): Refusal | null {
+    if (parsed.incarnation === this.doc.incarnation(parsed.node) && item.seq <= this.vv.max(item.stream)) {
+      this.count('duplicates');
+      return null;
+    }
     const key = `${item.stream}\u0000${item.seq}\u0000${item.parts}`;
-    let chunks = this.pending.get(key);
+    let chunks = this.pendingStates.get(key);
     if (chunks === undefined) {
-      if (this.pending.size >= limits.pendingStatesMax) this.pending.delete(this.pending.keys().next().value as string);
-      this.pending.set(key, (chunks = new Array(item.parts).fill(undefined)));
+      if (this.pendingStates.size >= limits.pendingStatesMax) this.pendingStates.delete(this.pendingStates.keys().next().value as string);
+      this.pendingStates.set(key, (chunks = new Array<Uint8Array | undefined>(item.parts).fill(undefined)));
     }
     chunks[item.part] = item.wire as Uint8Array;
     if (chunks.some((c) => c === undefined)) return null;
-    this.pending.delete(key);
-    const whole = concat(chunks as Uint8Array[]);
-    const decoded = decodeLimited<unknown>(whole, limits.sectionBytesMax);
+    this.pendingStates.delete(key);
+    const whole = concatBytes(chunks as Uint8Array[]);
+    if (whole.length > limits.sectionBytesMax) return 'state-too-large';
+    return this.adoptState(from, item.stream, item.seq, parsed, whole, hlcAcceptLimitMs(wallMs));
+  }
+
+  private adoptState(from: string, stream: string, seq: number, parsed: { node: string; incarnation: number }, bytes: Uint8Array, acceptUpToMs: number): Refusal | null {
+    const current = this.doc.incarnation(parsed.node);
+    if (parsed.incarnation < current) return this.stale('stream-retired');
+    if (current === 0 && this.doc.sections.size >= limits.sectionsMax) return 'sections-full';
+    if (!this.vv.known(stream) && this.vv.size >= limits.streamsMax) return 'streams-full';
+    const decoded = decodeLimited<unknown>(bytes, limits.sectionBytesMax);
     if (!decoded.ok) return 'delta-malformed';
-    const refusal = this.applySection(item.section, decoded.value, wallMs);
-    if (refusal !== null) return refusal;
-    this.vv.raise(item.stream, item.seq);
+    const checked = checkSectionDelta(stream, decoded.value, acceptUpToMs);
+    if (!checked.ok) return checked.reason;
+    this.doc.apply(parsed.node, parsed.incarnation, checked.value, 'state');
+    this.track(parsed.node, stream);
+    this.vv.raise(stream, seq);
+    this.log.retain(stream, seq, chunkState(stream, seq, bytes), from === '' ? [] : [from]);
+    this.options.onRecord?.({ kind: 'state', stream, seq, bytes }, false);
     this.count('states-adopted');
     return null;
   }
 
-  private onSignedDoc(wire: unknown): Refusal | null {
-    const parsed = signedDocFromWire(wire);
+  /** `stream` is now the node's only stream: an older incarnation's is retired everywhere we hold it. */
+  private track(node: string, stream: string): void {
+    const old = this.streamOf.get(node);
+    if (old === stream) return;
+    if (old !== undefined) this.forgetStream(old);
+    this.streamOf.set(node, stream);
+  }
+
+  private forgetStream(stream: string): void {
+    this.vv.retire(stream);
+    this.log.dropStream(stream);
+    for (const key of [...this.pendingStates.keys()]) if (key.startsWith(`${stream}\u0000`)) this.pendingStates.delete(key);
+  }
+
+  // --- the revocation list ------------------------------------------------------------------------------
+
+  private sendDoc(to: string): void {
+    const doc = this.doc.revocations.doc;
+    if (doc === null) return;
+    if (this.docChunks?.doc !== doc) this.docChunks = { doc, chunks: chunkBytes(encodeCbor(signedDocToWire(doc)), limits.chunkBytes) };
+    const { chunks } = this.docChunks;
+    chunks.forEach((chunk, part) => this.send(to, { type: 6, from: this.nodeId, version: doc.version, part, parts: chunks.length, chunk }));
+  }
+
+  private onDocChunk(from: string, version: number, part: number, parts: number, chunk: Uint8Array): Refusal | null {
+    if (version < this.doc.revocations.version) return this.stale('doc-version');
+    const key = `${from}\u0000${version}\u0000${parts}`;
+    let chunks = this.pendingDocs.get(key);
+    if (chunks === undefined) {
+      if (this.pendingDocs.size >= limits.pendingDocsMax) this.pendingDocs.delete(this.pendingDocs.keys().next().value as string);
+      this.pendingDocs.set(key, (chunks = new Array<Uint8Array | undefined>(parts).fill(undefined)));
+    }
+    chunks[part] = chunk;
+    if (chunks.some((c) => c === undefined)) return null;
+    this.pendingDocs.delete(key);
+    const decoded = decodeLimited<unknown>(concatBytes(chunks as Uint8Array[]), limits.signedDocBytesMax);
+    if (!decoded.ok) return 'signed-doc-malformed';
+    const parsed = signedDocFromWire(decoded.value);
     if (!parsed.ok) return parsed.reason;
-    if (parsed.value === null) return null;
-    const offered = this.doc.revocations.offer(parsed.value);
-    if (!offered.ok) return offered.reason;
-    if (offered.value) this.doc.emit({ section: '', field: 'revocations', keys: [] });
-    return null;
+    if (parsed.value === null || parsed.value.version !== version) return 'signed-doc-malformed';
+    return this.offerDoc(parsed.value);
+  }
+
+  /** A new revocation list: revoked nodes' sections, streams and retained deltas go. */
+  private adoptedDoc(doc: SignedDoc): void {
+    this.count('docs-adopted');
+    for (const node of this.doc.revoked) {
+      const stream = this.streamOf.get(node);
+      if (stream !== undefined) this.forgetStream(stream);
+      this.streamOf.delete(node);
+      this.doc.removeSection(node);
+    }
+    this.options.onRecord?.({ kind: 'doc', wire: signedDocToWire(doc) }, true);
   }
 
   // --- naive full-state gossip (benchmark baseline) -----------------------------------------------------
 
   private sendFull(to: string): void {
-    let batch: Array<[string, unknown]> = [];
-    let size = 16 + this.nodeId.length;
+    let batch: Array<[string, number, unknown]> = [];
+    let size = envelopeBytes(this.nodeId);
     for (const [id, section] of this.doc.sections) {
-      const wire = sectionToWire(section);
-      const bytes = encodeCbor([id, wire]).length;
+      const entry: [string, number, unknown] = [id, this.doc.incarnation(id), sectionToWire(section)];
+      const bytes = encodeCbor(entry).length;
       // The baseline keeps it simple: it supports sections up to one datagram (the benchmark's are small).
-      assert(bytes + 16 + this.nodeId.length <= limits.datagramBytesMax, 'full-state baseline: section fits a datagram');
+      assert(bytes + envelopeBytes(this.nodeId) <= limits.datagramBytesMax, 'full-state baseline: a section fits a datagram');
       if (size + bytes > limits.datagramBytesMax || batch.length >= limits.batchItemsMax) {
         this.send(to, { type: 7, from: this.nodeId, sections: batch }, true);
         batch = [];
-        size = 16 + this.nodeId.length;
+        size = envelopeBytes(this.nodeId);
       }
-      batch.push([id, wire]);
+      batch.push(entry);
       size += bytes;
     }
     if (batch.length > 0) this.send(to, { type: 7, from: this.nodeId, sections: batch }, true);
   }
 
-  private onFull(sections: ReadonlyArray<readonly [string, unknown]>, wallMs: number): Refusal | null {
-    for (const [id, wire] of sections) {
+  private onFull(sections: ReadonlyArray<readonly [string, number, unknown]>, wallMs: number): Refusal | null {
+    for (const [id, incarnation, wire] of sections) {
       const state = this.memberState(id);
       if (state !== 'member') return state === 'revoked' ? 'origin-revoked' : 'origin-unknown';
-      const refusal = this.applySection(id, wire, wallMs);
-      if (refusal !== null) return refusal;
+      const checked = checkSectionDelta(streamId(id, incarnation), wire, hlcAcceptLimitMs(wallMs));
+      if (!checked.ok) return checked.reason;
+      this.doc.apply(id, incarnation, checked.value, 'state');
     }
     return null;
-  }
-
-  // --- bookkeeping --------------------------------------------------------------------------------------
-
-  private retain(item: Item, known: string[]): void {
-    const entry: Entry = { item, index: this.nextIndex++, known };
-    let byStream = this.log.get(item.stream);
-    if (byStream === undefined) this.log.set(item.stream, (byStream = new Map()));
-    byStream.set(item.seq, entry);
-    this.retained += 1;
-    this.fresh.push(entry);
-  }
-
-  private isKnown(e: Entry, peer: string): boolean {
-    return e.index <= (this.syncedIndex.get(peer) ?? 0) || e.known.includes(peer);
-  }
-
-  private markKnown(peer: string, stream: string, upTo: number): void {
-    for (const [seq, e] of this.log.get(stream) ?? []) if (seq <= upTo && !this.isKnown(e, peer)) e.known.push(peer);
-  }
-
-  private markAllKnown(peer: string): void {
-    this.syncedIndex.set(peer, this.nextIndex - 1);
-  }
-
-  /** Drops deltas every current peer has; past retainedDeltasMax, unconfirmed ones go too (oldest streams first). */
-  private collectGarbage(): void {
-    let over = this.retained - limits.retainedDeltasMax;
-    for (const [stream, byStream] of this.log) {
-      for (const [seq, e] of byStream) {
-        const confirmed = this.peers.every((p) => this.isKnown(e, p));
-        if (!confirmed && over <= 0) continue;
-        if (!confirmed) this.count('deltas-evicted');
-        byStream.delete(seq);
-        this.retained -= 1;
-        over -= 1;
-      }
-      if (byStream.size === 0) this.log.delete(stream);
-    }
-    for (const peer of this.syncedIndex.keys()) if (!this.peers.includes(peer)) this.syncedIndex.delete(peer);
-    assert(this.retained >= 0, 'retained count stays consistent');
   }
 
   // --- sending ------------------------------------------------------------------------------------------
 
   private sendItems(to: string, items: readonly Item[]): void {
     let batch: Item[] = [];
-    let size = 16 + this.nodeId.length;
+    let size = envelopeBytes(this.nodeId);
     for (const item of items) {
       const bytes = itemBytes(item);
       if ((size + bytes > limits.datagramBytesMax || batch.length >= limits.batchItemsMax) && batch.length > 0) {
         if (!this.send(to, { type: 4, from: this.nodeId, items: batch })) return;
         batch = [];
-        size = 16 + this.nodeId.length;
+        size = envelopeBytes(this.nodeId);
       }
       batch.push(item);
       size += bytes;
@@ -450,14 +630,26 @@ export class Gossip {
   }
 }
 
+/** A section state's CBOR bytes as chunk items covering `stream` up to `seq`. */
+function chunkState(stream: string, seq: number, bytes: Uint8Array): Item[] {
+  const chunks = chunkBytes(bytes, limits.chunkBytes);
+  return chunks.map((wire, part) => ({ stream, seq, wire, part, parts: chunks.length }));
+}
+
+function chunkBytes(bytes: Uint8Array, size: number): Uint8Array[] {
+  const parts = Math.max(1, Math.ceil(bytes.length / size));
+  return Array.from({ length: parts }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+}
+
 function chunkEntries(entries: Array<[string, number]>, fromChars: number): Array<Array<[string, number]>> {
   const chunks: Array<Array<[string, number]>> = [[]];
-  let size = 24 + fromChars + limits.digestBuckets * 2;
+  const overhead = 24 + fromChars + limits.digestBuckets * 2;
+  let size = overhead;
   for (const e of entries) {
     const bytes = e[0].length + 12;
     if (size + bytes > limits.datagramBytesMax) {
       chunks.push([]);
-      size = 24 + fromChars + limits.digestBuckets * 2;
+      size = overhead;
     }
     (chunks[chunks.length - 1] as Array<[string, number]>).push(e);
     size += bytes;
@@ -465,21 +657,3 @@ function chunkEntries(entries: Array<[string, number]>, fromChars: number): Arra
   return chunks;
 }
 
-/** Node ids in the revocation document's payload (a CBOR array of strings); [] when it has none. */
-export function revokedIds(doc: MeshDoc): Set<string> {
-  const payload = doc.revocations.doc?.payload;
-  if (payload === undefined) return new Set();
-  const decoded = decodeLimited<unknown>(payload, limits.signedPayloadBytesMax);
-  if (!decoded.ok || !isArray(decoded.value, limits.revokedIdsMax)) return new Set();
-  return new Set(decoded.value.filter(isId));
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}

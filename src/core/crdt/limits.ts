@@ -6,10 +6,16 @@ export const limits = {
   // --- wire ---
   /** One gossip datagram, CBOR-encoded; below the 1280-byte IPv6 minimum MTU minus headers. */
   datagramBytesMax: 1200,
-  /** A persisted snapshot or log record decoded from flash. */
+  /** A persisted snapshot decoded from flash. */
   snapshotBytesMax: 4 * 1024 * 1024,
-  /** Node and stream ids, keys, version strings. */
+  /** One record of the persisted delta log. */
+  logRecordBytesMax: 40 * 1024,
+  /** Stream ids (`node~incarnation`), replica ids in dots and timestamps. */
   idCharsMax: 64,
+  /** Node ids: short enough that `node~incarnation` fits idCharsMax. */
+  nodeIdCharsMax: 48,
+  /** Incarnations (one per start): 10 decimal digits in a stream id. */
+  incarnationMax: 0xffff_ffff,
   keyCharsMax: 64,
   stringCharsMax: 64,
 
@@ -22,18 +28,18 @@ export const limits = {
   replicasMax: 64,
   /** Sections (one per node) in the mesh document. */
   sectionsMax: 4096,
-  /** Signed document payload (e.g. the revocation list); must fit one datagram with its envelope. */
-  signedPayloadBytesMax: 900,
-  /** One section's full state, CBOR-encoded; sent as up to sectionChunksMax chunks when a peer needs it. */
+  /** One section's full state, CBOR-encoded; sent as chunks when a peer needs it. */
   sectionBytesMax: 16 * 1024,
-  sectionChunkBytes: 900,
+  /** A chunk of a section state or signed document: fits one datagram with its envelope. */
+  chunkBytes: 900,
   sectionChunksMax: 20,
+  /** A signed document (e.g. the revocation list) with its envelope, CBOR-encoded; sent in chunks. */
+  signedDocBytesMax: 32 * 1024,
+  signedDocChunksMax: 40,
   /** Per section (one node's share of the mesh document): neighbours, component versions, named counters. */
   neighboursMax: 16,
   versionsMax: 16,
   countersMax: 16,
-  /** Revoked node ids listed in the revocation document. */
-  revokedIdsMax: 256,
 
   // --- hybrid logical clock ---
   /** Wall clock below this (2024-01-01T00:00:00Z) means "not yet set by NTP". */
@@ -46,7 +52,7 @@ export const limits = {
   hlcCounterMax: 0xffff,
 
   // --- anti-entropy ---
-  /** Streams (node incarnations) tracked in the version vector. */
+  /** Streams (one current incarnation per node) tracked in the version vector. */
   streamsMax: 8192,
   /** Out-of-order sequence numbers remembered per stream before refusing further gaps. */
   streamGapMax: 64,
@@ -58,7 +64,7 @@ export const limits = {
   pushFanout: 3,
   /** Ticks between anti-entropy rounds. */
   roundTicks: 10,
-  /** Bytes this node may send per round (all messages). */
+  /** Bytes this node may send per round (all messages but the naive full-state baseline). */
   roundBytesMax: 64 * 1024,
   /** Digest buckets (stream id hash mod this). */
   digestBuckets: 64,
@@ -66,22 +72,26 @@ export const limits = {
   gcRounds: 5,
   /** Retained deltas for peers that have not confirmed them; oldest dropped past this. */
   retainedDeltasMax: 4096,
-  /** Section state transfers being reassembled at once. */
+  /** Section states and signed documents being reassembled at once. */
   pendingStatesMax: 64,
+  pendingDocsMax: 4,
   /** Items in one DELTAS message (each must also fit the datagram). */
   batchItemsMax: 64,
-  /** Encoded size of one delta; a local operation producing a larger one is refused. */
+  /** Encoded size of one delta; a local operation producing a larger one is a bug (limits prevent it). */
   deltaBytesMax: 1000,
 
   // --- persistence (flash wear) ---
-  /** Minimum time between two appends to the delta log. */
+  /** Minimum time between two appends to the delta log: at most 3600 / 30 = 120 appends per hour. */
   persistFlushMs: 30_000,
-  /** Minimum time between two full snapshots. */
+  /** Minimum time between two snapshots: at most 6 per hour (plus one per start). */
   snapshotIntervalMs: 10 * 60 * 1000,
-  /** Delta log size that triggers a snapshot (once the interval allows it). */
+  /** Delta log size that calls for a snapshot (once the interval allows it). */
   deltaLogBytesMax: 256 * 1024,
-  /** Local deltas buffered between flushes; past this they are flushed early (still one write). */
-  persistBufferMax: 1024,
+  /**
+   * Bytes buffered between two appends. Past it, deltas of other nodes are dropped from the buffer (the
+   * mesh still has them; anti-entropy brings them back after a restart); our own deltas never are.
+   */
+  persistBufferBytesMax: 32 * 1024,
 } as const;
 
 export type Limits = typeof limits;
@@ -89,11 +99,14 @@ export type Limits = typeof limits;
 /** Relationships between limits; a violation is a programmer error. */
 export function validateLimits(l: Limits = limits): void {
   assert(l.deltaBytesMax < l.datagramBytesMax, 'a delta must fit one datagram');
-  assert(l.signedPayloadBytesMax + 200 < l.datagramBytesMax, 'the signed document must fit one datagram');
+  assert(l.nodeIdCharsMax + 1 + String(l.incarnationMax).length <= l.idCharsMax, 'a stream id (node~incarnation) fits an id');
   assert(l.gossipFanout <= l.peersMax, 'fanout bounded by peers');
   assert(l.pushFanout <= l.peersMax, 'push fanout bounded by peers');
   assert(l.roundBytesMax >= l.datagramBytesMax * (l.gossipFanout + l.pushFanout), 'a round can carry a datagram per peer');
-  assert(l.sectionChunkBytes * l.sectionChunksMax >= l.sectionBytesMax, 'a section fits its chunks');
-  assert(l.sectionChunkBytes + 200 < l.datagramBytesMax, 'a chunk fits one datagram with its envelope');
+  assert(l.chunkBytes * l.sectionChunksMax >= l.sectionBytesMax, 'a section fits its chunks');
+  assert(l.chunkBytes * l.signedDocChunksMax >= l.signedDocBytesMax, 'a signed document fits its chunks');
+  assert(l.chunkBytes + 200 < l.datagramBytesMax, 'a chunk fits one datagram with its envelope');
+  assert(l.sectionBytesMax <= l.logRecordBytesMax, 'a section state fits one log record');
+  assert(l.signedDocBytesMax <= l.logRecordBytesMax, 'a signed document fits one log record');
   assert(l.snapshotIntervalMs >= l.persistFlushMs, 'snapshots are rarer than log flushes');
 }

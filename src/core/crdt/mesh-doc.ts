@@ -1,6 +1,8 @@
 // The mesh state document: one section per node (its status, neighbour table, component versions and
-// counters), written only by that node's streams, plus the signed revocation list any node may relay.
-// Sections are independent lattices, so a section's full state is a valid delta (state transfer = parts).
+// counters), written only by that node's current stream, plus the signed revocation list any node may relay.
+// A section is the lexicographic pair (incarnation, state): a higher incarnation replaces the state (the
+// node restarted and rebased its section, see stream.ts), an equal one joins it, a lower one is stale. That
+// pair is still a join semilattice, and it keeps a section's causal contexts and counters to one replica.
 import { fail, ok, type Result } from './assert.js';
 import { isArray, isId, isNat, isRecord } from './check.js';
 import { natCodec, textCodec, type Codec } from './codec.js';
@@ -9,8 +11,7 @@ import { limits } from './limits.js';
 import { LwwMap, LwwRegister } from './lww.js';
 import { AWORMap } from './or.js';
 import { PnCounter } from './pn-counter.js';
-import { SignedDocRegister, type VerifyFn } from './signed-doc.js';
-import { streamNode } from './stream.js';
+import { SignedDocRegister, type DocCheck, type SignedDoc, type SignedDocRefusal } from './signed-doc.js';
 
 export interface NodeStatus {
   readonly online: boolean;
@@ -53,13 +54,44 @@ export type Listener = (change: Change) => void;
 
 export type DeltaRefusal = 'delta-malformed' | 'delta-wrong-writer' | 'delta-too-many-entries' | 'clock-future';
 
+/** What a revocation list check returns: the revoked node ids. */
+export type RevocationCheck = DocCheck<ReadonlySet<string>>;
+
+/**
+ * How a section changed: 'joined' (inflated), 'unchanged', 'replaced' (a newer incarnation's state),
+ * 'stale' (an older incarnation: ignored), 'ahead' (a delta of a newer incarnation whose state we lack:
+ * not applied, since joining it alone would drop the rest of the section until the state arrives).
+ */
+export type ApplyOutcome = 'joined' | 'unchanged' | 'replaced' | 'stale' | 'ahead';
+
+const noRevocations: ReadonlySet<string> = new Set();
+
 export class MeshDoc {
   readonly sections = new Map<string, Section>();
-  readonly revocations: SignedDocRegister;
+  private readonly incarnations = new Map<string, number>();
+  readonly revocations: SignedDocRegister<ReadonlySet<string>>;
   private readonly listeners = new Set<Listener>();
 
-  constructor(authorityKey: Uint8Array, verify: VerifyFn) {
-    this.revocations = new SignedDocRegister('revocations', authorityKey, verify);
+  constructor(private readonly revocationCheck: RevocationCheck) {
+    this.revocations = new SignedDocRegister('revocations', revocationCheck);
+  }
+
+  /** A deep copy without subscribers. */
+  clone(): MeshDoc {
+    const copy = new MeshDoc(this.revocationCheck);
+    for (const [id, section] of this.sections) {
+      copy.sections.set(id, cloneSection(section));
+      copy.incarnations.set(id, this.incarnation(id));
+    }
+    copy.revocations.doc = this.revocations.doc;
+    copy.revocations.meta = this.revocations.meta;
+    return copy;
+  }
+
+  /** Joins a whole document (full-state merge): each section as a state, the revocation list checked. */
+  merge(other: MeshDoc): void {
+    for (const [id, section] of other.sections) this.apply(id, other.incarnation(id), cloneSection(section), 'state');
+    if (other.revocations.doc !== null) this.offerRevocations(other.revocations.doc);
   }
 
   subscribe(listener: Listener): () => void {
@@ -67,13 +99,48 @@ export class MeshDoc {
     return () => this.listeners.delete(listener);
   }
 
-  /** Joins a (validated) section delta; notifies subscribers of what changed. Returns true on inflation. */
-  apply(sectionId: string, delta: Section): boolean {
-    let section = this.sections.get(sectionId);
-    if (section === undefined) this.sections.set(sectionId, (section = {}));
-    const changes = joinSection(section, delta).map((c) => ({ section: sectionId, ...c }));
-    for (const change of changes) this.emit(change);
-    return changes.length > 0;
+  /** 0 when the document has no section of `nodeId`. */
+  incarnation(nodeId: string): number {
+    return this.incarnations.get(nodeId) ?? 0;
+  }
+
+  /** Node ids the current revocation list names. */
+  get revoked(): ReadonlySet<string> {
+    return this.revocations.meta ?? noRevocations;
+  }
+
+  /** Joins a (validated) delta or full state of a section; notifies subscribers of what changed. */
+  apply(sectionId: string, incarnation: number, delta: Section, kind: 'delta' | 'state'): ApplyOutcome {
+    const current = this.incarnation(sectionId);
+    if (incarnation < current) return 'stale';
+    if (incarnation > current && kind === 'delta') return 'ahead';
+    if (incarnation > current) {
+      const old = this.sections.get(sectionId) ?? {};
+      this.sections.set(sectionId, {});
+      this.incarnations.set(sectionId, incarnation);
+      joinSection(this.sections.get(sectionId) as Section, delta);
+      for (const change of sectionDiff(old, delta)) this.emit({ section: sectionId, ...change });
+      return 'replaced';
+    }
+    const changes = joinSection(this.sections.get(sectionId) as Section, delta);
+    for (const change of changes) this.emit({ section: sectionId, ...change });
+    return changes.length > 0 ? 'joined' : 'unchanged';
+  }
+
+  /** Drops a section (its node was revoked); subscribers see every field of it change. */
+  removeSection(sectionId: string): void {
+    const old = this.sections.get(sectionId);
+    if (old === undefined) return;
+    this.sections.delete(sectionId);
+    this.incarnations.delete(sectionId);
+    for (const change of sectionDiff(old, {})) this.emit({ section: sectionId, ...change });
+  }
+
+  /** Offers a revocation list (checked first); ok(true) when it replaced ours. */
+  offerRevocations(doc: SignedDoc): Result<boolean, SignedDocRefusal> {
+    const offered = this.revocations.offer(doc);
+    if (offered.ok && offered.value) this.emit({ section: '', field: 'revocations', keys: [...this.revoked].sort() });
+    return offered;
   }
 
   emit(change: Change): void {
@@ -93,6 +160,10 @@ export class MeshDoc {
     return this.sections.get(nodeId)?.versions?.get(component);
   }
 
+  counter(nodeId: string, name: string): number {
+    return this.sections.get(nodeId)?.counters?.get(name)?.value ?? 0;
+  }
+
   /** Mesh-wide total of a named counter (each node counts into its own section). */
   counterTotal(name: string): number {
     let total = 0;
@@ -103,8 +174,28 @@ export class MeshDoc {
   /** Canonical plain form of the whole document: equal documents give equal values. */
   toWire(): unknown {
     const ids = [...this.sections.keys()].sort();
-    return [ids.map((id) => [id, sectionToWire(this.sections.get(id) as Section)]), this.revocations.toWire()];
+    return [ids.map((id) => [id, this.incarnation(id), sectionToWire(this.sections.get(id) as Section)]), this.revocations.toWire()];
   }
+}
+
+export function cloneSection(s: Section): Section {
+  const out: Section = {};
+  if (s.status !== undefined) out.status = s.status.clone();
+  if (s.neighbours !== undefined) out.neighbours = s.neighbours.clone();
+  if (s.versions !== undefined) out.versions = s.versions.clone();
+  if (s.counters !== undefined) out.counters = new Map([...s.counters].map(([name, c]) => [name, c.clone()]));
+  return out;
+}
+
+/** Field-level changes between two section states (for subscribers of a replaced or removed section). */
+function sectionDiff(old: Section, next: Section): Array<{ field: Field; keys: string[] }> {
+  const out: Array<{ field: Field; keys: string[] }> = [];
+  if (old.status !== undefined || next.status !== undefined) out.push({ field: 'status', keys: [] });
+  const union = (a: readonly string[] = [], b: readonly string[] = []) => [...new Set([...a, ...b])].sort();
+  if (old.neighbours !== undefined || next.neighbours !== undefined) out.push({ field: 'neighbours', keys: union(old.neighbours?.keys(), next.neighbours?.keys()) });
+  if (old.versions !== undefined || next.versions !== undefined) out.push({ field: 'versions', keys: union(old.versions?.keys(), next.versions?.keys()) });
+  if (old.counters !== undefined || next.counters !== undefined) out.push({ field: 'counters', keys: union([...(old.counters?.keys() ?? [])], [...(next.counters?.keys() ?? [])]) });
+  return out;
 }
 
 function joinSection(into: Section, delta: Section): Array<{ field: Field; keys: string[] }> {
@@ -186,7 +277,7 @@ export function sectionWriters(s: Section): { replicas: string[]; stamps: Hlc[] 
   const stamps: Hlc[] = [];
   if (s.status?.ts) stamps.push(s.status.ts);
   for (const slots of s.neighbours?.kernel.entries.values() ?? []) {
-    for (const slot of slots.values()) {
+    for (const slot of slots) {
       replicas.push(slot.dot[0]);
       stamps.push(slot.value.ts);
     }
@@ -199,20 +290,47 @@ export function sectionWriters(s: Section): { replicas: string[]; stamps: Hlc[] 
 }
 
 /**
- * Validates a decoded section delta: shape, single writer (every replica is a stream of `sectionId`), and
- * timestamps not too far ahead of `wallMs`. Returns the newest timestamp so the caller can observe it.
+ * Validates a decoded section delta or state of `stream`: shape; single writer (every dot, counter entry and
+ * timestamp names `stream` itself: a section holds only its node's current incarnation); and no timestamp
+ * beyond `acceptUpToMs` (see hlcAcceptLimitMs).
  */
-export function checkSectionDelta(sectionId: string, wire: unknown, acceptUpToMs: number): Result<{ section: Section; newest: Hlc | null }, DeltaRefusal> {
+export function checkSectionDelta(stream: string, wire: unknown, acceptUpToMs: number): Result<Section, DeltaRefusal> {
   const parsed = sectionFromWire(wire);
   if (!parsed.ok) return parsed;
   const { replicas, stamps } = sectionWriters(parsed.value);
-  for (const replica of replicas) if (streamNode(replica) !== sectionId) return fail('delta-wrong-writer');
+  for (const replica of replicas) if (replica !== stream) return fail('delta-wrong-writer');
+  for (const ts of stamps) if (ts[0] > acceptUpToMs) return fail('clock-future');
+  return ok(parsed.value);
+}
+
+/** The newest timestamp in a section (a restarted node's clock starts past its own old writes). */
+export function newestStamp(s: Section): Hlc | null {
   let newest: Hlc | null = null;
-  for (const ts of stamps) {
-    if (ts[0] > acceptUpToMs) return fail('clock-future');
-    if (newest === null || compareHlc(ts, newest) > 0) newest = ts;
+  for (const ts of sectionWriters(s).stamps) if (newest === null || compareHlc(ts, newest) > 0) newest = ts;
+  return newest;
+}
+
+/**
+ * A section's content re-written by a new incarnation: every value re-stamped by `stamp` under `stream`,
+ * counters folded into one entry, LWW tombstones dropped (the new incarnation replaces the old state, so
+ * nothing older needs beating). The result names only `stream`, and stays within the section limits.
+ */
+export function rebaseSection(old: Section, stream: string, stamp: () => Hlc): Section {
+  const out: Section = {};
+  if (old.status?.value !== undefined) out.status = new LwwRegister(statusCodec, stamp(), old.status.value);
+  if (old.neighbours !== undefined) {
+    out.neighbours = new AWORMap(linkCodec);
+    for (const key of old.neighbours.keys()) out.neighbours.set(stream, key, old.neighbours.get(key) as Link, stamp());
   }
-  return ok({ section: parsed.value, newest });
+  if (old.versions !== undefined) {
+    out.versions = new LwwMap(textCodec);
+    for (const key of old.versions.keys()) out.versions.set(key, old.versions.get(key) as string, stamp());
+  }
+  if (old.counters !== undefined) {
+    out.counters = new Map();
+    for (const [name, counter] of old.counters) out.counters.set(name, counter.folded(stream));
+  }
+  return out;
 }
 
 export { statusCodec, linkCodec, natCodec };

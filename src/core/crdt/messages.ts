@@ -1,46 +1,50 @@
-// Gossip wire messages: CBOR arrays, first element the type. Decoding is size-checked first and every
-// field is shape-checked here; semantic checks (membership, writers, clocks) happen in the engine.
+// Gossip wire messages: CBOR arrays, first element the type, second the sender's node id. Decoding is
+// size-checked first and every field is shape-checked here; semantic checks (membership, writers, clocks,
+// signatures) happen in the engine. Formats: docs/protocol/gossip.md.
 import { decodeLimited, encodeCbor } from '../wire/cbor.js';
 import { fail, ok, type Result } from './assert.js';
-import { isArray, isId, isNat, isPositive } from './check.js';
+import { isArray, isBytes, isId, isNat, isPositive } from './check.js';
 import { limits } from './limits.js';
 
 export const MessageType = { syn: 1, buckets: 2, vv: 3, deltas: 4, sigdoc: 6, full: 7 } as const;
 
 /**
- * A delta (parts = 0), or chunk `part` of `parts` of a section's full state (CBOR bytes) that covers the
- * stream up to seq. Chunks are reassembled before decoding: a section is one lattice value, not splittable.
+ * A delta of `stream` (parts = 0, wire = the section delta), or chunk `part` of `parts` of the section's full
+ * state (wire = a slice of its CBOR bytes) covering the stream up to seq. Chunks are reassembled before
+ * decoding: a section is one lattice value, not splittable. The section is the stream's node.
  */
 export interface Item {
   readonly stream: string;
   readonly seq: number;
-  readonly section: string;
   readonly wire: unknown;
   readonly part: number;
   readonly parts: number;
 }
 
+/** (version, fingerprint of the signature) of the revocation list a node holds; [0, 0] when none. */
+export type DocStamp = readonly [version: number, fingerprint: number];
+
 export type Message =
-  | { readonly type: 1; readonly from: string; readonly root: number; readonly sigVersion: number }
-  | { readonly type: 2; readonly from: string; readonly root: number; readonly sigVersion: number; readonly hashes: readonly number[] }
+  | { readonly type: 1; readonly from: string; readonly root: number; readonly doc: DocStamp }
+  | { readonly type: 2; readonly from: string; readonly root: number; readonly doc: DocStamp; readonly hashes: readonly number[] }
   | { readonly type: 3; readonly from: string; readonly buckets: readonly number[]; readonly entries: ReadonlyArray<readonly [string, number]>; readonly reply: boolean }
   | { readonly type: 4; readonly from: string; readonly items: readonly Item[] }
-  | { readonly type: 6; readonly from: string; readonly doc: unknown }
-  | { readonly type: 7; readonly from: string; readonly sections: ReadonlyArray<readonly [string, unknown]> };
+  | { readonly type: 6; readonly from: string; readonly version: number; readonly part: number; readonly parts: number; readonly chunk: Uint8Array }
+  | { readonly type: 7; readonly from: string; readonly sections: ReadonlyArray<readonly [string, number, unknown]> };
 
 export type MessageRefusal = 'cbor-too-large' | 'cbor-malformed' | 'message-malformed' | 'message-type-unknown';
 
 export function itemToWire(i: Item): unknown[] {
-  return i.parts === 0 ? [i.stream, i.seq, i.section, i.wire] : [i.stream, i.seq, i.section, i.wire, i.part, i.parts];
+  return i.parts === 0 ? [i.stream, i.seq, i.wire] : [i.stream, i.seq, i.wire, i.part, i.parts];
 }
 
 export function encodeMessage(m: Message): Uint8Array {
   switch (m.type) {
-    case 1: return encodeCbor([1, m.from, m.root, m.sigVersion]);
-    case 2: return encodeCbor([2, m.from, m.root, m.sigVersion, m.hashes]);
+    case 1: return encodeCbor([1, m.from, m.root, m.doc[0], m.doc[1]]);
+    case 2: return encodeCbor([2, m.from, m.root, m.doc[0], m.doc[1], m.hashes]);
     case 3: return encodeCbor([3, m.from, m.buckets, m.entries, m.reply ? 1 : 0]);
     case 4: return encodeCbor([4, m.from, m.items.map(itemToWire)]);
-    case 6: return encodeCbor([6, m.from, m.doc]);
+    case 6: return encodeCbor([6, m.from, m.version, m.part, m.parts, m.chunk]);
     case 7: return encodeCbor([7, m.from, m.sections]);
   }
 }
@@ -52,22 +56,22 @@ export function decodeMessage(bytes: Uint8Array): Result<Message, MessageRefusal
   if (!isArray(x, 6) || x.length < 3 || !isNat(x[0]) || !isId(x[1])) return fail('message-malformed');
   const from = x[1];
   switch (x[0]) {
-    case 1: return isNat(x[2]) && isNat(x[3]) && x.length === 4 ? ok({ type: 1, from, root: x[2], sigVersion: x[3] }) : fail('message-malformed');
+    case 1: return x.length === 5 && isNat(x[2]) && isNat(x[3]) && isNat(x[4]) ? ok({ type: 1, from, root: x[2], doc: [x[3], x[4]] }) : fail('message-malformed');
     case 2: return decodeBuckets(from, x);
     case 3: return decodeVv(from, x);
     case 4: return decodeDeltas(from, x);
-    case 6: return x.length === 3 ? ok({ type: 6, from, doc: x[2] }) : fail('message-malformed');
+    case 6: return decodeDocChunk(from, x);
     case 7: return decodeFull(from, x);
     default: return fail('message-type-unknown');
   }
 }
 
 function decodeBuckets(from: string, x: unknown[]): Result<Message, MessageRefusal> {
-  const [, , root, sigVersion, hashes] = x;
-  if (x.length !== 5 || !isNat(root) || !isNat(sigVersion) || !isArray(hashes, limits.digestBuckets)) return fail('message-malformed');
+  const [, , root, version, fingerprint, hashes] = x;
+  if (x.length !== 6 || !isNat(root) || !isNat(version) || !isNat(fingerprint) || !isArray(hashes, limits.digestBuckets)) return fail('message-malformed');
   if (hashes.length !== 0 && hashes.length !== limits.digestBuckets) return fail('message-malformed');
   if (!hashes.every(isNat)) return fail('message-malformed');
-  return ok({ type: 2, from, root, sigVersion, hashes: hashes as number[] });
+  return ok({ type: 2, from, root, doc: [version, fingerprint], hashes: hashes as number[] });
 }
 
 function decodeVv(from: string, x: unknown[]): Result<Message, MessageRefusal> {
@@ -83,18 +87,25 @@ function decodeDeltas(from: string, x: unknown[]): Result<Message, MessageRefusa
   if (x.length !== 3 || !isArray(items, limits.batchItemsMax)) return fail('message-malformed');
   const out: Item[] = [];
   for (const i of items) {
-    if (!isArray(i, 6) || (i.length !== 4 && i.length !== 6)) return fail('message-malformed');
-    const [stream, seq, section, wire, part = 0, parts = 0] = i;
-    if (!isId(stream) || !isPositive(seq) || !isId(section) || !isNat(part) || !isNat(parts)) return fail('message-malformed');
-    if (i.length === 6 && (parts === 0 || part >= parts || parts > limits.sectionChunksMax || !(wire instanceof Uint8Array))) return fail('message-malformed');
-    out.push({ stream, seq, section, wire, part, parts });
+    if (!isArray(i, 5) || (i.length !== 3 && i.length !== 5)) return fail('message-malformed');
+    const [stream, seq, wire, part = 0, parts = 0] = i;
+    if (!isId(stream) || !isPositive(seq) || !isNat(part) || !isNat(parts)) return fail('message-malformed');
+    if (i.length === 5 && (parts === 0 || part >= parts || parts > limits.sectionChunksMax || !isBytes(wire))) return fail('message-malformed');
+    out.push({ stream, seq, wire, part, parts });
   }
   return ok({ type: 4, from, items: out });
+}
+
+function decodeDocChunk(from: string, x: unknown[]): Result<Message, MessageRefusal> {
+  const [, , version, part, parts, chunk] = x;
+  if (x.length !== 6 || !isPositive(version) || !isNat(part) || !isPositive(parts) || part >= parts || parts > limits.signedDocChunksMax) return fail('message-malformed');
+  if (!isBytes(chunk) || chunk.length > limits.chunkBytes) return fail('message-malformed');
+  return ok({ type: 6, from, version, part, parts, chunk });
 }
 
 function decodeFull(from: string, x: unknown[]): Result<Message, MessageRefusal> {
   const sections = x[2];
   if (x.length !== 3 || !isArray(sections, limits.batchItemsMax)) return fail('message-malformed');
-  for (const s of sections) if (!isArray(s, 2) || s.length !== 2 || !isId(s[0])) return fail('message-malformed');
-  return ok({ type: 7, from, sections: sections as Array<[string, unknown]> });
+  for (const s of sections) if (!isArray(s, 3) || s.length !== 3 || !isId(s[0]) || !isPositive(s[1])) return fail('message-malformed');
+  return ok({ type: 7, from, sections: sections as Array<[string, number, unknown]> });
 }

@@ -54,8 +54,13 @@ export interface Stamped<V> {
   readonly v: V;
 }
 
+// One stamped codec per value codec: every OR map of the same value type shares it.
+const stampedCodecs = new WeakMap<Codec<unknown>, Codec<Stamped<unknown>>>();
+
 export function stampedCodec<V>(inner: Codec<V>): Codec<Stamped<V>> {
-  return {
+  const cached = stampedCodecs.get(inner as Codec<unknown>);
+  if (cached !== undefined) return cached as Codec<Stamped<V>>;
+  const codec: Codec<Stamped<V>> = {
     toWire: (s) => [s.ts, inner.toWire(s.v)],
     fromWire: (x) => {
       if (!isArray(x, 2) || x.length !== 2 || !isHlc(x[0])) return null;
@@ -63,13 +68,15 @@ export function stampedCodec<V>(inner: Codec<V>): Codec<Stamped<V>> {
       return v === null ? null : { ts: x[0], v };
     },
   };
+  stampedCodecs.set(inner as Codec<unknown>, codec as Codec<Stamped<unknown>>);
+  return codec;
 }
 
 export class AWORMap<V> {
-  private readonly codec: Codec<Stamped<V>>;
+  constructor(readonly valueCodec: Codec<V>, readonly kernel: DotKernel<Stamped<V>> = new DotKernel()) {}
 
-  constructor(readonly valueCodec: Codec<V>, readonly kernel: DotKernel<Stamped<V>> = new DotKernel()) {
-    this.codec = stampedCodec(valueCodec);
+  private get codec(): Codec<Stamped<V>> {
+    return stampedCodec(this.valueCodec);
   }
 
   get(key: string): V | undefined {

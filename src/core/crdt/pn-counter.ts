@@ -35,6 +35,20 @@ export class PnCounter {
     return changed;
   }
 
+  /** The same value held by one replica: every entry's increments and decrements summed under `replica`. */
+  folded(replica: string): PnCounter {
+    let p = 0;
+    let n = 0;
+    for (const e of this.counts.values()) {
+      p += e.p;
+      n += e.n;
+    }
+    assert(Number.isSafeInteger(p) && Number.isSafeInteger(n), 'folded counter stays a safe integer');
+    const out = new PnCounter();
+    out.counts.set(replica, { p, n });
+    return out;
+  }
+
   clone(): PnCounter {
     const copy = new PnCounter();
     for (const [r, e] of this.counts) copy.counts.set(r, e);

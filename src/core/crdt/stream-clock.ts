@@ -29,6 +29,8 @@ function mix(h: number, n: number, salt: number): number {
 
 export class StreamClock {
   private readonly streams = new Map<string, StreamEntry>();
+  /** Streams per bucket: a digest exchange reads only the buckets that differ. */
+  private readonly byBucket = Array.from({ length: limits.digestBuckets }, () => new Set<string>());
   /** Two independent 32-bit digests per bucket. */
   readonly bucketsA = new Array<number>(limits.digestBuckets).fill(0);
   private readonly bucketsB = new Array<number>(limits.digestBuckets).fill(0);
@@ -81,6 +83,25 @@ export class StreamClock {
     this.setMax(e, max);
   }
 
+  /** Forgets a stream (an older incarnation, or a revoked node): its digest contribution goes with it. */
+  retire(stream: string): void {
+    const e = this.streams.get(stream);
+    if (e === undefined) return;
+    this.setMax(e, 0);
+    this.streams.delete(stream);
+    this.byBucket[e.bucket]?.delete(stream);
+  }
+
+  /** Out-of-order sequence numbers held for a stream, sorted (persisted with the snapshot). */
+  gaps(stream: string): number[] {
+    return [...(this.streams.get(stream)?.gaps ?? [])].sort((a, b) => a - b);
+  }
+
+  /** Every stream, including those with only out-of-order numbers (max 0). */
+  streamIds(): string[] {
+    return [...this.streams.keys()];
+  }
+
   bucketOf(stream: string): number {
     return this.streams.get(stream)?.bucket ?? fnv1a(stream, 0x811c9dc5) % limits.digestBuckets;
   }
@@ -101,7 +122,12 @@ export class StreamClock {
   /** Version vector entries of the given buckets, sorted by stream id. */
   entriesIn(buckets: ReadonlySet<number>): Array<[string, number]> {
     const out: Array<[string, number]> = [];
-    for (const [stream, e] of this.streams) if (buckets.has(e.bucket) && e.max > 0) out.push([stream, e.max]);
+    for (const b of buckets) {
+      for (const stream of this.byBucket[b] ?? []) {
+        const max = this.max(stream);
+        if (max > 0) out.push([stream, max]);
+      }
+    }
     return out.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   }
 
@@ -115,6 +141,7 @@ export class StreamClock {
       const hash = fnv1a(stream, 0x811c9dc5);
       e = { max: 0, bucket: hash % limits.digestBuckets, hash };
       this.streams.set(stream, e);
+      this.byBucket[e.bucket]?.add(stream);
     }
     return e;
   }
@@ -128,7 +155,9 @@ export class StreamClock {
       this.bucketsB[i] = ((this.bucketsB[i] as number) ^ mix(e.hash, e.max, 2)) >>> 0;
     }
     e.max = max;
-    this.bucketsA[i] = ((this.bucketsA[i] as number) ^ mix(e.hash, max, 1)) >>> 0;
-    this.bucketsB[i] = ((this.bucketsB[i] as number) ^ mix(e.hash, max, 2)) >>> 0;
+    if (max > 0) {
+      this.bucketsA[i] = ((this.bucketsA[i] as number) ^ mix(e.hash, max, 1)) >>> 0;
+      this.bucketsB[i] = ((this.bucketsB[i] as number) ^ mix(e.hash, max, 2)) >>> 0;
+    }
   }
 }

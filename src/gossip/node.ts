@@ -1,0 +1,244 @@
+// A gossip node on a Platform: the pure engine (core/crdt/gossip.ts) driven by platform timers, talking over
+// platform.net UDP, persisting through platform.files (store.ts) at the pace FlushPolicy allows. Datagrams
+// are queued on arrival (bounded) and handled on the next tick, at the node's own pace. The transport vouches
+// for a sender by its address: a datagram from an address that is not a configured peer is refused.
+import { Gossip, type Outgoing } from '../core/crdt/gossip.js';
+import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion, type LocalRefusal } from '../core/crdt/local.js';
+import { limits } from '../core/crdt/limits.js';
+import { MeshDoc, type Link, type NodeStatus, type RevocationCheck } from '../core/crdt/mesh-doc.js';
+import { encodeSnapshot, FlushPolicy, handOver, type LogRecord } from '../core/crdt/persist.js';
+import type { SignedDoc } from '../core/crdt/signed-doc.js';
+import { assertThat, type Result } from '../core/result.js';
+import type { HostPort, Platform, TimerHandle, UdpSocket } from '../platform/types.js';
+import { restoreInto, StateStore } from './store.js';
+
+export interface PeerAddress {
+  readonly name: string;
+  readonly address: HostPort;
+}
+
+export interface GossipNodeOptions {
+  readonly nodeId: string;
+  readonly listen: HostPort;
+  readonly peers: readonly PeerAddress[];
+  /** Node ids whose deltas are accepted (default: this node and its peers). */
+  readonly members?: readonly string[];
+  /** Where the document persists; null keeps it in memory only (incarnation from the wall clock). */
+  readonly stateDir: string | null;
+  readonly revocationCheck: RevocationCheck;
+  /** Tick period; a round is limits.roundTicks ticks. */
+  readonly tickMs?: number;
+}
+
+/** Datagrams waiting for the next tick; past this they are dropped (and counted). */
+export const inboxMax = 512;
+
+const key = (a: HostPort) => `${a.host}:${a.port}`;
+
+export class GossipNode {
+  engine: Gossip;
+  readonly doc: MeshDoc;
+  readonly counters: Record<string, number> = {};
+  private socket: UdpSocket | null = null;
+  private timer: TimerHandle | null = null;
+  private inbox: Array<{ data: Uint8Array; from: string }> = [];
+  private readonly byAddress = new Map<string, string>();
+  private readonly addressOf = new Map<string, HostPort>();
+  private readonly members: ReadonlySet<string>;
+  private readonly store: StateStore | null;
+  private policy: FlushPolicy | null = null;
+  private generation = 0;
+  private loading = true;
+  private closed = false;
+
+  private constructor(private readonly platform: Platform, private readonly options: GossipNodeOptions, incarnation: number, store: StateStore | null) {
+    this.store = store;
+    for (const p of options.peers) {
+      this.byAddress.set(key(p.address), p.name);
+      this.addressOf.set(p.name, p.address);
+    }
+    this.members = new Set(options.members ?? [options.nodeId, ...options.peers.map((p) => p.name)]);
+    this.doc = new MeshDoc(options.revocationCheck);
+    this.engine = this.makeEngine(incarnation, this.doc);
+  }
+
+  /** Loads persisted state, starts a new incarnation, writes the start snapshot, then binds the socket. */
+  static async open(platform: Platform, options: GossipNodeOptions): Promise<GossipNode> {
+    const store = options.stateDir === null ? null : new StateStore(platform.files, options.stateDir);
+    const loaded = store?.load() ?? null;
+    const incarnation = loaded?.header ? loaded.header.incarnation + 1 : initialIncarnation(platform, store !== null);
+    const node = new GossipNode(platform, options, incarnation, store);
+    node.generation = loaded?.header?.generation ?? 0;
+    for (const problem of loaded === null ? [] : restoreInto(node.engine, loaded)) node.count(`persist-${problem}`);
+    node.engine.start(platform.wallClockMs());
+    node.writeSnapshot();
+    node.loading = false;
+    node.socket = await platform.net.udpBind(options.listen, {
+      onMessage: (data, from) => node.enqueue(data, from),
+      onError: (errno) => node.count(`udp-error:${errno}`),
+    });
+    node.schedule();
+    return node;
+  }
+
+  get local(): HostPort {
+    assertThat(this.socket !== null, 'gossip node: socket bound in open()');
+    return this.socket.local;
+  }
+
+  count(name: string, n = 1): void {
+    this.counters[name] = (this.counters[name] ?? 0) + n;
+  }
+
+  /** Engine, binding and flash counters together (for status output and tests). */
+  allCounters(): Record<string, number> {
+    const out: Record<string, number> = { ...this.engine.counters, ...this.counters };
+    if (this.policy !== null) {
+      out['flash-appends'] = this.policy.stats.appends;
+      out['flash-snapshots'] = this.policy.stats.snapshots;
+      out['flash-bytes'] = this.policy.stats.bytesWritten;
+      out['flash-dropped-records'] = this.policy.stats.droppedRecords;
+    }
+    return out;
+  }
+
+  /** Every peer's last digest equals ours. */
+  isSynced(): boolean {
+    return this.options.peers.every((p) => this.engine.isSyncedWith(p.name));
+  }
+
+  setStatus(status: NodeStatus): Result<null, LocalRefusal> {
+    return setStatus(this.engine, status, this.platform.wallClockMs());
+  }
+
+  setVersion(component: string, version: string): Result<null, LocalRefusal> {
+    return setVersion(this.engine, component, version, this.platform.wallClockMs());
+  }
+
+  addToCounter(name: string, amount: number): Result<null, LocalRefusal> {
+    return addToCounter(this.engine, name, amount);
+  }
+
+  setNeighbour(name: string, link: Link): Result<null, LocalRefusal> {
+    return setNeighbour(this.engine, name, link, this.platform.wallClockMs());
+  }
+
+  removeNeighbour(name: string): Result<null, LocalRefusal> {
+    return removeNeighbour(this.engine, name);
+  }
+
+  /** A revocation list from outside the mesh (the operator); null when taken or already held. */
+  offerRevocations(doc: SignedDoc): string | null {
+    return this.engine.offerDoc(doc);
+  }
+
+  /** Stops: flushes what is buffered (one append), closes the socket. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) this.platform.clearTimer(this.timer);
+    if (this.policy !== null && this.policy.buffered > 0) this.store?.append(this.policy.takeAppend(this.platform.monotonicMs()), this.generation);
+    this.socket?.close();
+  }
+
+  private makeEngine(incarnation: number, doc: MeshDoc): Gossip {
+    const random = () => {
+      const b = this.platform.randomBytes(4);
+      return (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
+    };
+    const engine = new Gossip({
+      nodeId: this.options.nodeId, incarnation, doc, random,
+      membership: (id) => (this.members.has(id) ? 'member' : 'unknown'),
+      onRecord: (record, own) => this.record(record, own),
+    });
+    engine.setPeers(this.options.peers.map((p) => p.name));
+    return engine;
+  }
+
+  private record(record: LogRecord, own: boolean): void {
+    if (!this.loading) this.policy?.add(record, own);
+  }
+
+  private enqueue(data: Uint8Array, from: HostPort): void {
+    if (this.inbox.length >= inboxMax) {
+      this.count('refused:inbox-full');
+      return;
+    }
+    const sender = this.byAddress.get(key(from));
+    if (sender === undefined) {
+      this.count('refused:source-unknown');
+      return;
+    }
+    // A private copy: the engine may keep parts of a datagram (state chunks) across ticks.
+    this.inbox.push({ data: data.slice(0, limits.datagramBytesMax + 1), from: sender });
+  }
+
+  private schedule(): void {
+    if (!this.closed) this.timer = this.platform.setTimer(this.options.tickMs ?? 100, () => this.tick());
+  }
+
+  private tick(): void {
+    const wallMs = this.platform.wallClockMs();
+    const inbox = this.inbox;
+    this.inbox = [];
+    for (const { data, from } of inbox) this.transmit(this.engine.receive(data, wallMs, from));
+    this.transmit(this.engine.tick(wallMs));
+    if (this.engine.ownIncarnationSeen > this.engine.incarnation) this.reincarnate();
+    this.persist();
+    this.schedule();
+  }
+
+  private transmit(out: readonly Outgoing[]): void {
+    for (const m of out) {
+      const to = this.addressOf.get(m.to);
+      if (to === undefined || this.socket === null) {
+        this.count('send-no-address');
+        continue;
+      }
+      const error = this.socket.send(m.bytes, to);
+      if (error !== null) this.count(`send-error:${error}`);
+    }
+  }
+
+  private persist(): void {
+    if (this.store === null || this.policy === null) return;
+    const nowMs = this.platform.monotonicMs();
+    const due = this.policy.next(nowMs);
+    if (due === 'append') this.store.append(this.policy.takeAppend(nowMs), this.generation);
+    else if (due === 'snapshot') this.writeSnapshot();
+  }
+
+  private writeSnapshot(): void {
+    if (this.store === null) return;
+    this.generation += 1;
+    const bytes = encodeSnapshot(this.engine, this.generation);
+    this.store.writeSnapshot(bytes, this.generation);
+    const nowMs = this.platform.monotonicMs();
+    if (this.policy === null) this.policy = new FlushPolicy(nowMs, bytes.length);
+    else this.policy.snapshotWritten(nowMs, bytes.length);
+  }
+
+  /** The mesh remembers a later life of this node (lost or rolled-back flash): start a greater incarnation. */
+  private reincarnate(): void {
+    const old = this.engine;
+    const incarnation = old.ownIncarnationSeen + 1;
+    assertThat(incarnation <= limits.incarnationMax, 'gossip node: incarnation space exhausted');
+    this.loading = true;
+    // The same document carries over (subscribers keep their subscription); the version vector moves across.
+    const next = this.makeEngine(incarnation, this.doc);
+    handOver(old, next);
+    next.start(this.platform.wallClockMs());
+    for (const [name, n] of Object.entries(old.counters)) next.count(name, n);
+    this.engine = next;
+    this.count('reincarnations');
+    this.loading = false;
+    this.writeSnapshot();
+  }
+}
+
+/** Without a snapshot: 1 with a state directory (a fresh node); else the wall clock's seconds, when set. */
+function initialIncarnation(platform: Platform, persisted: boolean): number {
+  const wallMs = platform.wallClockMs();
+  if (persisted || wallMs < limits.wallClockFloorMs) return 1;
+  return Math.min(limits.incarnationMax, Math.floor(wallMs / 1000));
+}

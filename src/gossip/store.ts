@@ -1,0 +1,73 @@
+// The mesh document on flash, through platform.files: `snapshot.cbor` (written atomically: temp file,
+// fsync, rename) names a log generation, and `log-<generation>.bin` holds the records appended since. A new
+// snapshot starts a new generation; older logs are then removed. A crash at any point leaves either the old
+// snapshot with its log or the new snapshot with an empty one. What to write and when: core/crdt/persist.ts.
+import type { Gossip } from '../core/crdt/gossip.js';
+import { decodeLog, readSnapshotHeader, restoreSnapshot, type LogRecord, type SnapshotHeader } from '../core/crdt/persist.js';
+import type { Files } from '../platform/types.js';
+
+export interface LoadedState {
+  readonly header: SnapshotHeader | null;
+  readonly body: readonly unknown[];
+  readonly records: readonly LogRecord[];
+  /** Reasons the state was partly unreadable (a torn log tail, a corrupt snapshot); [] when clean. */
+  readonly problems: readonly string[];
+}
+
+export class StateStore {
+  readonly bytesWritten = { snapshot: 0, log: 0 };
+  readonly writes = { snapshot: 0, log: 0 };
+
+  constructor(private readonly files: Files, readonly dir: string) {}
+
+  private get snapshotPath(): string {
+    return `${this.dir}/snapshot.cbor`;
+  }
+
+  private logPath(generation: number): string {
+    return `${this.dir}/log-${generation}.bin`;
+  }
+
+  load(): LoadedState {
+    this.files.mkdirp(this.dir);
+    const bytes = this.files.read(this.snapshotPath);
+    if (bytes === null) return { header: null, body: [], records: [], problems: [] };
+    const header = readSnapshotHeader(bytes);
+    if (!header.ok) return { header: null, body: [], records: [], problems: [header.reason] };
+    const log = this.files.read(this.logPath(header.value.generation));
+    const decoded = log === null ? { records: [], intact: true } : decodeLog(log);
+    const { body, ...rest } = header.value;
+    return { header: rest, body, records: decoded.records, problems: decoded.intact ? [] : ['log-torn'] };
+  }
+
+  /** Writes a snapshot of `generation` (its log starts empty), then removes every other generation's log. */
+  writeSnapshot(bytes: Uint8Array, generation: number): void {
+    this.files.writeAtomic(this.snapshotPath, bytes);
+    this.writes.snapshot += 1;
+    this.bytesWritten.snapshot += bytes.length;
+    for (const name of this.files.list(this.dir)) {
+      if (/^log-\d+\.bin$/.test(name) && name !== `log-${generation}.bin`) this.files.remove(`${this.dir}/${name}`);
+    }
+  }
+
+  append(bytes: Uint8Array, generation: number): void {
+    this.files.append(this.logPath(generation), bytes);
+    this.writes.log += 1;
+    this.bytesWritten.log += bytes.length;
+  }
+}
+
+/**
+ * Restores loaded state into a fresh engine (before start): the snapshot, then the log replayed through
+ * the engine's own checks. Returns the reasons of what was refused (counted by the caller), [] when clean.
+ */
+export function restoreInto(engine: Gossip, loaded: LoadedState): string[] {
+  if (loaded.header === null) return [...loaded.problems];
+  const problems = [...loaded.problems];
+  restoreSnapshot(engine, loaded.body);
+  for (const record of loaded.records) {
+    const refusal = engine.replay(record);
+    if (refusal !== null) problems.push(`replay-refused:${refusal}`);
+  }
+  return problems;
+}
