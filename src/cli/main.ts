@@ -6,8 +6,12 @@ import { agentVersion } from '../agent/version.js';
 import type { Platform } from '../platform/types.js';
 import { parseArgs, parseHostPort } from './args.js';
 import { neighboursCommand } from './batman.js';
+import { gossipCommand } from './gossip.js';
 import { caCommand, certCommand, channelCommand } from './identity.js';
 import { ubusCommand } from './ubus.js';
+import { uplinkCommand } from './telemetry.js';
+import { raftCommand } from './raft.js';
+import { xdpCommand } from './xdp.js';
 
 export type Command = (platform: Platform, args: readonly string[]) => Promise<number>;
 
@@ -75,10 +79,14 @@ const commands = new Map<string, CommandEntry>([
   ['agent', { summary: 'run the agent (ubus object x0tta6bl4; more components to come)', run: agentCommand }],
   ['ca', { summary: 'mesh CA: init, issue-token, sign, revoke (operator side)', run: caCommand }],
   ['cert', { summary: 'show a certificate (--json), request one with a join token', run: certCommand }],
-  ['channel', { summary: 'sealed node-to-node channel over UDP (mutual certificates)', run: channelCommand }],
+  ['channel', { summary: 'sealed node-to-node channel over UDP or TCP (mutual certificates, renewal)', run: channelCommand }],
+  ['gossip', { summary: 'mesh-wide state: delta CRDTs gossiped over UDP (run a node, show its document)', run: gossipCommand }],
   ['hello', { summary: 'exchange signed hellos with a peer agent over UDP or TCP', run: helloCommand }],
   ['neighbours', { summary: "this node's batman-adv neighbours with TQ (via batctl)", run: neighboursCommand }],
+  ['raft', { summary: 'replicated key-value store on Raft: serve a node, put/get/cas/list, status, bench', run: raftCommand }],
   ['ubus', { summary: 'call ubus objects and list them (like the ubus CLI)', run: (platform, args) => ubusCommand(platform, [...args]) }],
+  ['uplink', { summary: 'publish signed telemetry over MQTT (status, telemetry, events; operator commands)', run: uplinkCommand }],
+  ['xdp', { summary: 'the XDP data plane helper x0-xdp: attach, block, limit, stats, status', run: xdpCommand }],
   ['version', { summary: 'print the agent version', run: async (platform) => { platform.stdout(`x0tta6bl4 ${agentVersion} (${platform.name}, ${platform.crypto.backend} crypto)\n`); return 0; } }],
 ]);
 
