@@ -17,7 +17,7 @@ import type { Entry, HardState, Ready, Snapshot, Stored } from '../core/raft/typ
 import { emptyHardState } from '../core/raft/types.js';
 import type { Files } from '../platform/types.js';
 import { crc32 } from './crc32.js';
-import { concatBytes } from '../core/identity/canonical.js';
+import { concatBytes } from '../core/wire/hex.js';
 import { recordBytesMax, segmentBytesMax } from './limits.js';
 import { snapshotBytesMax } from '../core/raft/limits.js';
 

@@ -5,7 +5,10 @@ import * as assert from 'uvu/assert';
 import { existsSync, statSync } from 'node:fs';
 import { bundlePath, runtimePath } from '../lib/processes.js';
 
-const bundleBytesMax = 256 * 1024;
+// 256 KiB held the foundation, identity, channel and ubus. Raised to 320 KiB when Raft (~37 KB), the CRDT
+// engine and gossip (~45 KB) and the MQTT client (~15 KB, its own budget in test/mqtt) landed together: the
+// bundle is ~300 KB minified, ~97 KB gzip; OpenWrt stores it in a squashfs (xz) and an ipk (gzip).
+const bundleBytesMax = 320 * 1024;
 const runtimeBytesMax = 1024 * 1024;
 
 test('the minified bundle stays within its budget', () => {

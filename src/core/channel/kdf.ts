@@ -1,7 +1,7 @@
 // HKDF over HMAC-SHA-512 (RFC 5869) and the transcript hash, over the Crypto interface only.
 import type { Crypto } from '../../platform/types.js';
 import { assert } from '../identity/result.js';
-import { concatBytes } from '../identity/canonical.js';
+import { concatBytes } from '../wire/hex.js';
 
 const textEncoder = new TextEncoder();
 

@@ -12,4 +12,4 @@ export const natCodec: Codec<number> = { toWire: (v) => v, fromWire: (x) => (isN
 export const bytesCodec: Codec<Uint8Array> = { toWire: (v) => v, fromWire: (x) => (isBytes(x) ? x : null) };
 
 // One byte-concatenation helper for all cores (reassembled chunks, batched log records).
-export { concatBytes } from '../identity/canonical.js';
+export { concatBytes } from '../wire/hex.js';

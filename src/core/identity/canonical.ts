@@ -2,6 +2,7 @@
 // small subset our structures use: unsigned integers, byte strings, text strings and arrays. cbor-x is not
 // deterministic for us (it writes integers above 2^32 as float64), so signed bytes come from this encoder,
 // and a decoded structure is accepted only if re-encoding it gives back the exact bytes that were signed.
+import { concatBytes } from '../wire/hex.js';
 import { decodeLimited } from '../wire/cbor.js';
 import { assert, fail, ok, type Result } from './result.js';
 
@@ -112,22 +113,10 @@ export function isArrayOf<T>(x: unknown, maxLength: number, item: (y: unknown) =
 export const copyBytes = (x: Uint8Array): Uint8Array => new Uint8Array(x);
 
 
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
 /** Domain separation: a label and a NUL in front of every signed or hashed message. */
 export function labelled(label: string, ...parts: Uint8Array[]): Uint8Array {
   return concatBytes([textEncoder.encode(`${label}\u0000`), ...parts]);
 }
 
 // Byte helpers live with the wire helpers; re-exported here for the identity and channel cores.
-export { bytesEqual, compareBytes, toHex } from '../wire/hex.js';
+export { bytesEqual, compareBytes, concatBytes, toHex } from '../wire/hex.js';

@@ -1,6 +1,6 @@
 // A follower's side of chunked InstallSnapshot: chunks arrive in order (offset = bytes so far); anything else is
 // answered with the offset we have so the leader resumes from there. Memory is bounded by snapshotBytesMax.
-import { concatBytes } from '../identity/canonical.js';
+import { concatBytes } from '../wire/hex.js';
 import { snapshotBytesMax } from './limits.js';
 import type { Snapshot, SnapshotMeta } from './types.js';
 
