@@ -121,12 +121,12 @@ module_path() { # name -> relative path from modules.order, '' if built in or un
   grep -E "/${n}\.ko(\.[a-z]+)?$" "$mroot/modules.order" | head -1 || true
 }
 declare -A need=()
-todo=("${modules_wanted[@]}")
+pending=("${modules_wanted[@]}")
 for _ in 1 2 3 4 5 6 7 8; do
-  [ ${#todo[@]} -gt 0 ] || break
+  [ ${#pending[@]} -gt 0 ] || break
   missing=()
   declare -A queued=()
-  for m in "${todo[@]}"; do
+  for m in "${pending[@]}"; do
     [ -z "${queued[$m]:-}" ] || continue
     queued[$m]=1
     rel=$(module_path "$m")
@@ -136,15 +136,15 @@ for _ in 1 2 3 4 5 6 7 8; do
   done
   [ ${#missing[@]} -eq 0 ] || kernel_members "${missing[@]}"
   next=()
-  for m in "${todo[@]}"; do
+  for m in "${pending[@]}"; do
     [ -n "${need[$m]:-}" ] || continue
     [ -f "$mroot/${need[$m]}" ] || die "module ${need[$m]} not found in $kernel_deb"
     deps=$(tr '\0' '\n' < "$mroot/${need[$m]}" | sed -n 's/^depends=//p' | head -1 | tr ',' ' ')
     for d in $deps; do [ -n "${need[$d]:-}" ] || next+=("$d"); done
   done
-  todo=("${next[@]}")
+  pending=("${next[@]}")
 done
-[ ${#todo[@]} -eq 0 ] || die "module dependencies did not close: ${todo[*]}"
+[ ${#pending[@]} -eq 0 ] || die "module dependencies did not close: ${pending[*]}"
 done_step "kernel $kver, ${#need[@]} modules"
 
 # ---- 3. the initramfs -------------------------------------------------------------------------------------------

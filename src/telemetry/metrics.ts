@@ -1,8 +1,9 @@
 // What a telemetry message reports, shaped like Freifunk's respondd (nodeinfo, statistics, neighbours) so
 // existing tooling (yanic, meshviewer) maps onto it: read from /proc through platform.files and from
-// `batctl o` (TQ of direct neighbours) through platform.exec; or, for the demo and tests, simulated from a
+// batman-adv's tables (src/batman: direct neighbours and their TQ, via batctl); or, for the demo and tests, simulated from a
 // seed. Missing sources are reported as counters, never as a failure of the uplink.
 import { agentVersion } from '../agent/version.js';
+import { BatctlReader } from '../batman/batctl.js';
 import { Counters } from '../core/result.js';
 import { neighboursMax } from '../core/telemetry/limits.js';
 import type { Platform } from '../platform/types.js';
@@ -37,16 +38,6 @@ export function parseMeminfo(text: string): Record<string, number> {
   return { total: field('MemTotal'), free: field('MemFree'), buffers: field('Buffers'), cached: field('Cached'), available: field('MemAvailable') };
 }
 
-/** `batctl o -H` lines: "* <originator> <last-seen>s (<tq>) <nexthop> [<iface>]"; a direct neighbour is its own next hop. */
-export function parseOriginators(text: string): Neighbour[] {
-  const out: Neighbour[] = [];
-  const line = /^\s*\*?\s*([0-9a-f:]{17})\s+([\d.]+)s\s+\(\s*(\d+)\)\s+([0-9a-f:]{17})\s+\[\s*([^\]\s]+)\s*\]/gim;
-  for (let m = line.exec(text); m !== null && out.length < neighboursMax; m = line.exec(text)) {
-    if (m[1] === m[4]) out.push({ mac: m[1] as string, lastseenS: num(m[2]), tq: num(m[3]), iface: m[5] as string });
-  }
-  return out;
-}
-
 /** respondd's neighbours shape: batadv → interface → neighbours → mac → { tq, lastseen }. */
 export function neighboursDocument(nodeId: string, neighbours: readonly Neighbour[]): Record<string, unknown> {
   const batadv: Record<string, { neighbours: Record<string, { tq: number; lastseen: number }> }> = {};
@@ -70,8 +61,11 @@ function trafficOf(netDev: string, iface: string | null): { rx: { bytes: number;
 /** Reads the router (or Linux host) it runs on. */
 export class ProcMetrics implements MetricsSource {
   readonly counters = new Counters();
+  private readonly batman: BatctlReader;
 
-  constructor(private readonly platform: Platform, private readonly nodeId: string, private readonly mesh: string, private readonly meshIface = 'bat0') {}
+  constructor(private readonly platform: Platform, private readonly nodeId: string, private readonly mesh: string, private readonly meshIface = 'bat0') {
+    this.batman = new BatctlReader(platform);
+  }
 
   private read(path: string): string {
     const text = this.platform.files.readText(path);
@@ -99,15 +93,18 @@ export class ProcMetrics implements MetricsSource {
     };
   }
 
+  // batman-adv's own view through the agent's one reader (src/batman): direct neighbours with the TQ of their
+  // own originator row, on this node's mesh interface. Failures are counted by the reader's reason codes.
   private async neighbours(): Promise<Neighbour[]> {
-    try {
-      const run = await this.platform.exec(['batctl', 'o', '-H'], { timeoutMs: 2000, maxOutputBytes: 64 * 1024 });
-      if (run.code === 0) return parseOriginators(new TextDecoder().decode(run.stdout));
-      this.counters.add('batctl-failed');
-    } catch {
-      this.counters.add('batctl-missing');
+    const view = await this.batman.meshView(this.meshIface);
+    if (!view.ok) {
+      this.counters.add(view.reason);
+      return [];
     }
-    return [];
+    return view.value.neighbours
+      .filter((n) => n.tq !== null)
+      .slice(0, neighboursMax)
+      .map((n) => ({ mac: n.neighbour, iface: n.iface, tq: n.tq as number, lastseenS: n.lastSeenMs / 1000 }));
   }
 }
 
