@@ -3,13 +3,13 @@
 // memory per node, naive full-state gossip on the same documents in the same run, and flash writes per hour.
 // Run: node --expose-gc --import tsx bench/crdt.bench.ts [--seed N] [--write-docs]
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Gossip } from '../src/core/crdt/gossip.js';
-import { limits } from '../src/core/crdt/limits.js';
-import { setNeighbour, setStatus } from '../src/core/crdt/local.js';
-import { MeshDoc } from '../src/core/crdt/mesh-doc.js';
-import { defaultSim, MeshSim, type SimOptions } from '../test/crdt/sim.js';
-import { revocationCheck } from '../test/crdt/kinds.js';
-import { flashHour } from '../test/crdt/flash.js';
+import { Gossip } from '../src/core/gossip/gossip.js';
+import { limits } from '../src/core/gossip/limits.js';
+import { setNeighbour, setStatus } from '../src/core/gossip/local.js';
+import { MeshDoc } from '../src/core/gossip/mesh-doc.js';
+import { defaultSim, MeshSim, type SimOptions } from '../test/gossip/sim.js';
+import { revocationCheck } from '../test/gossip/kinds.js';
+import { flashHour } from '../test/gossip/flash.js';
 
 const argValue = (name: string) => { const i = process.argv.indexOf(name); return i === -1 ? undefined : process.argv[i + 1]; };
 const seed = Number(argValue('--seed') ?? 1);

@@ -6,7 +6,7 @@ import type { Platform } from '../platform/types.js';
 import { registerAgentObject, type AgentProvider } from '../ubus/agent-object.js';
 import type { JsTable } from '../ubus/values.js';
 import { UbusConnection } from '../ubus/connection.js';
-import { agentVersion } from './version.js';
+import { agentVersion } from '../version.js';
 
 export interface AgentOptions {
   readonly name: string;

@@ -1,4 +1,5 @@
 // A small flag parser for every x0 subcommand: `--name value`, `--name=value`, boolean `--flag`, positionals.
+import type { Platform } from '../platform/types.js';
 export interface FlagSpec {
   readonly [flag: string]: 'string' | 'boolean';
 }
@@ -43,4 +44,23 @@ export function parseHostPort(text: string): { host: string; port: number } | nu
   const port = Number(colon >= 0 ? text.slice(colon + 1) : text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return null;
   return { host, port };
+}
+
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  if (m === null) return null;
+  const value = Number(m[1]) * (units[m[2] as string] as number);
+  return Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
+export function usage(platform: Platform, message: string, help: string): number {
+  platform.stderr(`x0: ${message}\n\n${help}`);
+  return 2;
+}
+
+export function refused(platform: Platform, what: string, reason: string): number {
+  platform.stderr(`x0: ${what}: ${reason}\n`);
+  return 1;
 }

@@ -1,10 +1,10 @@
 // `x0 gossip ...`: run a gossip node over UDP (for demos, tests and operators), and show a node's persisted
 // mesh document. Exit codes: 0 ok, 1 did not converge in time or refused, 2 bad arguments.
-import { isKey } from '../core/crdt/check.js';
-import { limits } from '../core/crdt/limits.js';
-import type { RevocationCheck } from '../core/crdt/mesh-doc.js';
-import { Gossip } from '../core/crdt/gossip.js';
-import { MeshDoc } from '../core/crdt/mesh-doc.js';
+import { isKey } from '../core/gossip/check.js';
+import { limits } from '../core/gossip/limits.js';
+import type { RevocationCheck } from '../core/gossip/mesh-doc.js';
+import { Gossip } from '../core/gossip/gossip.js';
+import { MeshDoc } from '../core/gossip/mesh-doc.js';
 import { loadBundle } from '../identity/store.js';
 import { describeDoc, docDigest } from '../gossip/describe.js';
 import { identityRevocations, noRevocationAuthority, signedDocFromIdentityList } from '../gossip/identity-revocations.js';

@@ -1,13 +1,14 @@
 // `x0` / `x0tta6bl4`: one binary, subcommands. Each subcommand has --help and returns an exit code.
 import { runAgent } from '../agent/agent.js';
-import { runHelloAgent } from '../agent/hello-agent.js';
+import { runHelloAgent } from '../hello/agent.js';
 import { defaultSocketPath } from '../ubus/connection.js';
-import { agentVersion } from '../agent/version.js';
+import { agentVersion } from '../version.js';
 import type { Platform } from '../platform/types.js';
 import { parseArgs, parseHostPort } from './args.js';
 import { neighboursCommand } from './batman.js';
 import { gossipCommand } from './gossip.js';
-import { caCommand, certCommand, channelCommand } from './identity.js';
+import { channelCommand } from './channel.js';
+import { caCommand, certCommand } from './identity.js';
 import { ubusCommand } from './ubus.js';
 import { uplinkCommand } from './telemetry.js';
 import { raftCommand } from './raft.js';

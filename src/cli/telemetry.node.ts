@@ -17,7 +17,7 @@ import { parseArgs, parseHostPort } from './args.js';
 const common = `  --broker HOST:PORT   the MQTT broker (default 127.0.0.1:1883)
   --bundle FILE        the mesh CA trust bundle (or --dir DIR: DIR/bundle.cbor)
   --mesh NAME          only this mesh (default: the bundle's trust domain; '+' for every mesh)
-  --mqtt 5|3.1.1       protocol version (default 5)`;
+  --mqtt 3.1.1|5       protocol version (default 3.1.1, which every broker speaks)`;
 
 const watchHelp = `usage: x0 watch (--bundle FILE | --dir DIR) [--broker HOST:PORT] [--mesh NAME] [--json]
                 [--duration-ms N] [--expect-nodes N [--until-offline]] [--once] [--embedded-broker]
@@ -75,7 +75,7 @@ function bundleFrom(platform: Platform, flags: Flags): TrustBundle | string {
 function subscribeWatcher(platform: Platform, flags: Flags, bundle: TrustBundle, watcher: Watcher, onMessage: (topic: string, outcome: ReturnType<Watcher['offer']>) => void): Promise<MqttClient> {
   const url = brokerUrl(flags) as string;
   const mesh = typeof flags.mesh === 'string' ? flags.mesh : bundle.trustDomain;
-  const options: IClientOptions = { protocolVersion: flags.mqtt === '3.1.1' ? 4 : 5, clientId: `x0-watch-${toHex(platform.randomBytes(4))}`, reconnectPeriod: 1000, connectTimeout: 5000 };
+  const options: IClientOptions = { protocolVersion: flags.mqtt === '5' ? 5 : 4, clientId: `x0-watch-${toHex(platform.randomBytes(4))}`, reconnectPeriod: 1000, connectTimeout: 5000 };
   const client = connect(url, options);
   client.on('message', (topic, payload) => onMessage(topic, watcher.offer(topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength))));
   return new Promise((resolve, reject) => {
@@ -274,7 +274,7 @@ export async function cmdCommand(platform: Platform, args: readonly string[]): P
   if (url === null) return usage(platform, '--broker needs HOST:PORT', cmdHelp);
   const keys = platform.crypto.signKeyPairFromSeed(fromHex(seedText));
   const signed = signCommand(platform.crypto, keys.secretKey, { mesh: f.mesh, node: f.node, name: f.name, id: toHex(platform.randomBytes(16)), at: platform.wallClockMs(), args: commandArgs });
-  const client = connect(url, { protocolVersion: f.mqtt === '3.1.1' ? 4 : 5, reconnectPeriod: 0, connectTimeout: 5000 });
+  const client = connect(url, { protocolVersion: f.mqtt === '5' ? 5 : 4, reconnectPeriod: 0, connectTimeout: 5000 });
   try {
     await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject); });
     await client.publishAsync(signed.topic, Buffer.from(signed.payload), { qos: 1 });

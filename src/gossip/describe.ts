@@ -1,6 +1,6 @@
 // Plain, JSON-ready views of the mesh document for the CLI, logs and (later) ubus/LuCI, and a short digest
 // that two nodes holding the same document print identically.
-import type { MeshDoc } from '../core/crdt/mesh-doc.js';
+import type { MeshDoc } from '../core/gossip/mesh-doc.js';
 import { encodeCbor } from '../core/wire/cbor.js';
 import { toHex } from '../core/wire/hex.js';
 import type { Crypto } from '../platform/types.js';

@@ -3,8 +3,8 @@
 // revoked nodes). The list is signed over the CRDT signed-document message, so it travels unchanged as a
 // SignedDoc {kind 'revocations', version, payload, signature}; the node ids it names are SPIFFE IDs
 // (spiffe://<trust domain>/node/<name>) and gossip node ids are the names.
-import type { RevocationCheck } from '../core/crdt/mesh-doc.js';
-import type { SignedDoc } from '../core/crdt/signed-doc.js';
+import type { RevocationCheck } from '../core/gossip/mesh-doc.js';
+import type { SignedDoc } from '../core/gossip/signed-doc.js';
 import { fail, ok } from '../core/result.js';
 import { encodeCanonical } from '../core/identity/canonical.js';
 import type { TrustBundle } from '../core/identity/chain.js';

@@ -1,13 +1,13 @@
-// A gossip node on a Platform: the pure engine (core/crdt/gossip.ts) driven by platform timers, talking over
+// A gossip node on a Platform: the pure engine (core/gossip/gossip.ts) driven by platform timers, talking over
 // platform.net UDP, persisting through platform.files (store.ts) at the pace FlushPolicy allows. Datagrams
 // are queued on arrival (bounded) and handled on the next tick, at the node's own pace. The transport vouches
 // for a sender by its address: a datagram from an address that is not a configured peer is refused.
-import { Gossip, type Outgoing } from '../core/crdt/gossip.js';
-import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion, type LocalRefusal } from '../core/crdt/local.js';
-import { limits } from '../core/crdt/limits.js';
-import { MeshDoc, type Link, type NodeStatus, type RevocationCheck } from '../core/crdt/mesh-doc.js';
-import { encodeSnapshot, FlushPolicy, handOver, type LogRecord } from '../core/crdt/persist.js';
-import type { SignedDoc } from '../core/crdt/signed-doc.js';
+import { Gossip, type Outgoing } from '../core/gossip/gossip.js';
+import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion, type LocalRefusal } from '../core/gossip/local.js';
+import { limits } from '../core/gossip/limits.js';
+import { MeshDoc, type Link, type NodeStatus, type RevocationCheck } from '../core/gossip/mesh-doc.js';
+import { encodeSnapshot, FlushPolicy, handOver, type LogRecord } from '../core/gossip/persist.js';
+import type { SignedDoc } from '../core/gossip/signed-doc.js';
 import { assertThat, type Result } from '../core/result.js';
 import type { HostPort, Platform, TimerHandle, UdpSocket } from '../platform/types.js';
 import { restoreInto, StateStore } from './store.js';
@@ -44,6 +44,8 @@ export class GossipNode {
   private inbox: Array<{ data: Uint8Array; from: string }> = [];
   private readonly byAddress = new Map<string, string>();
   private readonly addressOf = new Map<string, HostPort>();
+  /** Monotonic time of the last datagram from each peer (liveness for status pages; not used by the engine). */
+  private readonly heard = new Map<string, number>();
   private readonly members: ReadonlySet<string>;
   private readonly store: StateStore | null;
   private policy: FlushPolicy | null = null;
@@ -100,6 +102,11 @@ export class GossipNode {
       out['flash-dropped-records'] = this.policy.stats.droppedRecords;
     }
     return out;
+  }
+
+  /** When a datagram from this peer last arrived (monotonic ms); null if never. */
+  lastHeardMs(name: string): number | null {
+    return this.heard.get(name) ?? null;
   }
 
   /** Every peer's last digest equals ours. */
@@ -169,6 +176,7 @@ export class GossipNode {
       this.count('refused:source-unknown');
       return;
     }
+    this.heard.set(sender, this.platform.monotonicMs());
     // A private copy: the engine may keep parts of a datagram (state chunks) across ticks.
     this.inbox.push({ data: data.slice(0, limits.datagramBytesMax + 1), from: sender });
   }

@@ -1,9 +1,9 @@
 // The mesh document on flash, through platform.files: `snapshot.cbor` (written atomically: temp file,
 // fsync, rename) names a log generation, and `log-<generation>.bin` holds the records appended since. A new
 // snapshot starts a new generation; older logs are then removed. A crash at any point leaves either the old
-// snapshot with its log or the new snapshot with an empty one. What to write and when: core/crdt/persist.ts.
-import type { Gossip } from '../core/crdt/gossip.js';
-import { decodeLog, readSnapshotHeader, restoreSnapshot, type LogRecord, type SnapshotHeader } from '../core/crdt/persist.js';
+// snapshot with its log or the new snapshot with an empty one. What to write and when: core/gossip/persist.ts.
+import type { Gossip } from '../core/gossip/gossip.js';
+import { decodeLog, readSnapshotHeader, restoreSnapshot, type LogRecord, type SnapshotHeader } from '../core/gossip/persist.js';
 import type { Files } from '../platform/types.js';
 
 export interface LoadedState {

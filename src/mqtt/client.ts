@@ -42,6 +42,8 @@ export type ClientEvent =
   | { readonly kind: 'close' }
   | { readonly kind: 'connected'; readonly sessionPresent: boolean }
   | { readonly kind: 'disconnected'; readonly reason: string }
+  /** A connection attempt failed or a connection was lost: why, which attempt (1, 2, ...), and when the next one starts. */
+  | { readonly kind: 'retry'; readonly reason: string; readonly attempt: number; readonly delayMs: number }
   | { readonly kind: 'message'; readonly topic: string; readonly payload: Uint8Array; readonly qos: QoS; readonly retain: boolean };
 
 export type PublishReason = 'topic-invalid' | 'qos-unsupported' | 'packet-too-large' | 'stopped';
@@ -199,7 +201,9 @@ export function createMqttClient(options: ClientOptions): MqttClient {
     state = IDLE;
     // Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out.
     const step = Math.min(options.backoffMaxMs ?? limits.backoffMaxMsDefault, (options.backoffMinMs ?? limits.backoffMinMsDefault) * 2 ** Math.min(attempt++, 30));
-    deadlineMs = now() + Math.round(step / 2 + options.random() * (step / 2));
+    const delayMs = Math.round(step / 2 + options.random() * (step / 2));
+    deadlineMs = now() + delayMs;
+    events.push({ kind: 'retry', reason, attempt, delayMs });
   };
 
   /** The broker broke the protocol: tell it why (v5), count it, drop the connection. Never a throw. */
@@ -223,7 +227,8 @@ export function createMqttClient(options: ClientOptions): MqttClient {
   };
 
   const onConnack = (p: Extract<Packet, { type: typeof CONNACK }>): void => {
-    if (p.reasonCode !== 0) return lost(`connack-refused-${p.reasonCode}`, true);
+    // v5 0x84 Unsupported Protocol Version: one name for it, as for a 3.1.1 broker's answer (receive()).
+    if (p.reasonCode !== 0) return lost(p.reasonCode === 0x84 ? 'protocol-version-refused' : `connack-refused-${p.reasonCode}`, true);
     const props = p.properties ?? {};
     state = CONNECTED;
     attempt = 0;
@@ -322,6 +327,10 @@ export function createMqttClient(options: ClientOptions): MqttClient {
         const frame = reader.next();
         if (!frame.ok) return protocolError(frame.reason);
         if (frame.value === null) return;
+        // A 3.1.1-only broker (aedes) answers a v5 CONNECT with its own 2-byte CONNACK, return code 1
+        // "unacceptable protocol version" (3.1.1 §3.2.2.3), which is not a valid v5 CONNACK: name it.
+        const f = frame.value;
+        if (state === CONNECTING && version === 5 && f.length === 4 && f[0] === 0x20 && f[3] === 1) return lost('protocol-version-refused', true);
         const packet = decodePacket(frame.value, version);
         if (!packet.ok) return protocolError(packet.reason);
         handle(packet.value);

@@ -142,4 +142,8 @@ export interface Platform {
   stdout(text: string): void;
   stderr(text: string): void;
   exit(code: number): never;
+  /** Calls handler on each SIGHUP / SIGTERM / SIGINT (replacing the default action); optional for simulated platforms. */
+  onSignal?(signal: SignalName, handler: () => void): void;
 }
+
+export type SignalName = 'SIGHUP' | 'SIGTERM' | 'SIGINT';

@@ -29,7 +29,32 @@ export interface ServerOptions {
   readonly onRole?: (status: NodeStatus) => void;
 }
 
-export type ServerReason = 'server-bad-config' | 'server-no-address' | 'storage-failed';
+export type ServerReason = 'server-bad-config' | 'server-no-address' | 'storage-failed' | 'server-bind-failed';
+
+/** What start() returns: the server, or why not with a one-line detail naming the path or address and errno. */
+export type StartResult = { readonly ok: true; readonly value: RaftServer } | { readonly ok: false; readonly reason: ServerReason; readonly detail: string };
+
+/**
+ * The errno name of an operating error (both platforms throw an Error whose `code`, or whose message, is one:
+ * 'EACCES', 'EADDRINUSE', ...), or null for anything else, which is a bug and is rethrown.
+ */
+export function errnoOf(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code;
+  const message = error instanceof Error ? error.message : '';
+  const m = /^(E[A-Z0-9]+)\b/.exec(message);
+  return m === null ? null : (m[1] as string);
+}
+
+function operating<T>(body: () => T, describe: (errno: string) => string): { ok: true; value: T } | { ok: false; detail: string } {
+  try {
+    return { ok: true, value: body() };
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === null) throw error;
+    return { ok: false, detail: describe(errno) };
+  }
+}
 
 export class RaftServer {
   readonly counters = new Counters();
@@ -51,9 +76,9 @@ export class RaftServer {
     this.kv.watch('', (event) => this.watchers.changed(event));
   }
 
-  static async start(platform: Platform, options: ServerOptions): Promise<Result<RaftServer, ServerReason>> {
+  static async start(platform: Platform, options: ServerOptions): Promise<StartResult> {
     const listen = options.peers.get(options.id);
-    if (listen === undefined) return fail('server-no-address');
+    if (listen === undefined) return { ok: false, reason: 'server-no-address', detail: `node ${options.id} has no address in peers` };
     const voters = options.voters ?? [...options.peers.keys()];
     const random = (): number => {
       const b = platform.randomBytes(4);
@@ -64,14 +89,23 @@ export class RaftServer {
       ...(options.electionTicks !== undefined ? { electionTicks: options.electionTicks } : {}),
       ...(options.heartbeatTicks !== undefined ? { heartbeatTicks: options.heartbeatTicks } : {}),
     };
-    if (!validateConfig(config).ok) return fail('server-bad-config');
-    const opened = RaftStorage.open(platform.files, options.dataDir);
+    const valid = validateConfig(config);
+    if (!valid.ok) return { ok: false, reason: 'server-bad-config', detail: valid.reason };
+    const io = operating(() => RaftStorage.open(platform.files, options.dataDir), (errno) => `cannot open raft data directory ${options.dataDir}: ${errno}`);
+    const opened = io.ok ? io.value : { ok: false as const, reason: 'storage-failed' as const, detail: io.detail };
     if (!opened.ok) {
-      platform.logger.log('error', 'raft storage cannot be opened', { reason: opened.reason, dir: options.dataDir });
-      return fail('storage-failed');
+      platform.logger.log('error', 'raft storage cannot be opened', { reason: opened.reason, detail: opened.detail, dir: options.dataDir });
+      const detail = io.ok ? `raft data in ${options.dataDir} refused (${opened.reason}): ${opened.detail}` : opened.detail;
+      return { ok: false, reason: 'storage-failed', detail };
     }
     const server = new RaftServer(platform, options, opened.value.storage, config, opened.value.stored);
-    server.link = await udpLink(platform, listen, (packet, from) => server.onPacket(packet, from), server.counters);
+    try {
+      server.link = await udpLink(platform, listen, (packet, from) => server.onPacket(packet, from), server.counters);
+    } catch (error) {
+      const errno = errnoOf(error);
+      if (errno === null) throw error;
+      return { ok: false, reason: 'server-bind-failed', detail: `cannot bind udp ${listen.host}:${listen.port}: ${errno}` };
+    }
     server.transport = new RaftTransport(server.link, options.peers, server.counters);
     server.scheduleTick();
     server.process();

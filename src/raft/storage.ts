@@ -1,27 +1,40 @@
 // Durable Raft storage through platform.files: a write-ahead log in segments plus one snapshot file.
 //
 //   DIR/wal-00000001.log   records: [length u32 BE][crc32 u32 BE][payload], payload (big-endian):
-//                            hard state [0][term u64][vote u32][commit u64] | entry [1][index u64][term u64][type u8][data]
+//                            hard state [0|2][term u64][vote u32][commit u64] | entry [1][index u64][term u64][type u8][data]
+//                            (kind 2: the hard state that begins an append)
 //   DIR/snapshot           [crc32 u32 BE][CBOR [index, term, voters, learners, resetSeq, data]] (atomic write)
 //
 // One Ready is one append (one fsync): a hard state record with the new term and vote but the old commit, the
 // entries, then (if it moved) the new commit: a torn write never leaves an entry without the term that wrote it,
 // nor a commit index ahead of the entries it covers. An entry record at index i replaces any entry >= i. On
-// open, a bad record at the tail of the last segment is a torn write: the segment is cut back to its good
-// prefix and the node starts. A bad record anywhere else is corruption and refuses to start. Entries in
-// segments before the snapshot's resetSeq belong to a log that a received snapshot replaced.
+// open, a bad record (length or CRC) in the last append of the last segment is a torn write: the segment is cut
+// back to its good prefix and the node starts. A bad record followed by the start of a later append (a kind-2
+// record with a good CRC), a bad record in an earlier segment, or a record whose CRC is good but whose values
+// are out of range (limits.ts) is corruption: the node refuses to start and says where ('wal-corrupt'). Entries
+// in segments before the snapshot's resetSeq belong to a log that a received snapshot replaced.
 import { decodeLimited, encodeCbor } from '../core/wire/cbor.js';
-import { Counters, fail, ok, type Result } from '../core/result.js';
-import { validConf } from '../core/raft/config.js';
+import { Counters, ok } from '../core/result.js';
+import { validConf, validNodeId } from '../core/raft/config.js';
+import { decodeConf } from '../core/raft/conf.js';
 import type { Entry, HardState, Ready, Snapshot, Stored } from '../core/raft/types.js';
 import { emptyHardState } from '../core/raft/types.js';
 import type { Files } from '../platform/types.js';
 import { crc32 } from './crc32.js';
 import { concatBytes } from '../core/wire/hex.js';
 import { recordBytesMax, segmentBytesMax } from './limits.js';
-import { snapshotBytesMax } from '../core/raft/limits.js';
+import { indexMax, snapshotBytesMax, termMax } from '../core/raft/limits.js';
 
 export type StorageReason = 'wal-corrupt' | 'wal-gap' | 'snapshot-corrupt';
+
+/** Why the storage cannot be opened, and where: the file and byte offset, for the operator. */
+export interface StorageFailure {
+  readonly ok: false;
+  readonly reason: StorageReason;
+  readonly detail: string;
+}
+
+const refuse = (reason: StorageReason, detail: string): StorageFailure => ({ ok: false, reason, detail });
 
 interface Segment {
   readonly seq: number;
@@ -54,8 +67,13 @@ function putU64(view: DataView, at: number, n: number): void {
 
 const getU64 = (view: DataView, at: number): number => view.getUint32(at) * 0x1_0000_0000 + view.getUint32(at + 4);
 
-function hardStateRecord(hs: HardState): Uint8Array {
+const kindHard = 0;
+const kindEntry = 1;
+const kindAppendStart = 2;
+
+function hardStateRecord(hs: HardState, kind = kindHard): Uint8Array {
   const payload = new Uint8Array(21);
+  payload[0] = kind;
   const view = new DataView(payload.buffer);
   putU64(view, 1, hs.term);
   view.setUint32(9, hs.vote);
@@ -66,7 +84,7 @@ function hardStateRecord(hs: HardState): Uint8Array {
 function entryRecord(e: Entry): Uint8Array {
   const payload = new Uint8Array(18 + e.data.length);
   const view = new DataView(payload.buffer);
-  payload[0] = 1;
+  payload[0] = kindEntry;
   putU64(view, 1, e.index);
   putU64(view, 9, e.term);
   payload[17] = e.type === 'conf' ? 1 : 0;
@@ -76,34 +94,67 @@ function entryRecord(e: Entry): Uint8Array {
 
 type WalRecord = { readonly kind: 'hard'; readonly hs: HardState } | { readonly kind: 'entry'; readonly entry: Entry };
 
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+const isCount = (n: unknown, max = Number.MAX_SAFE_INTEGER): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
 
+/** A record's values, bounded as the wire bounds them (limits.ts); null when any is out of range. */
 function decodeRecord(payload: Uint8Array): WalRecord | null {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (payload[0] === 0 && payload.length === 21) {
-    return { kind: 'hard', hs: { term: getU64(view, 1), vote: view.getUint32(9), commit: getU64(view, 13) } };
+  if ((payload[0] === kindHard || payload[0] === kindAppendStart) && payload.length === 21) {
+    const hs = { term: getU64(view, 1), vote: view.getUint32(9), commit: getU64(view, 13) };
+    const ok = isCount(hs.term, termMax) && isCount(hs.commit, indexMax) && (hs.vote === 0 || validNodeId(hs.vote));
+    return ok ? { kind: 'hard', hs } : null;
   }
-  if (payload[0] !== 1 || payload.length < 18 || payload[17]! > 1) return null;
+  if (payload[0] !== kindEntry || payload.length < 18 || payload[17]! > 1) return null;
   const entry: Entry = { index: getU64(view, 1), term: getU64(view, 9), type: payload[17] === 1 ? 'conf' : 'normal', data: payload.slice(18) };
-  return isCount(entry.index) && entry.index > 0 && isCount(entry.term) ? { kind: 'entry', entry } : null;
+  if (!isCount(entry.index, indexMax) || entry.index === 0 || !isCount(entry.term, termMax)) return null;
+  if (entry.type === 'conf' && decodeConf(entry.data) === null) return null;
+  return { kind: 'entry', entry };
 }
 
-/** Splits a segment into records; `goodBytes` is where the first bad one starts (or the end). */
-function parseSegment(bytes: Uint8Array): { records: WalRecord[]; goodBytes: number } {
+interface Parsed {
+  readonly records: WalRecord[];
+  /** Where the first bad record starts (or the end). */
+  readonly goodBytes: number;
+  /** A whole record (good CRC) whose values are out of range: never a torn write. */
+  readonly badValues: boolean;
+}
+
+/** The record framed at `at`, if its length fits and its CRC matches. */
+function framedAt(bytes: Uint8Array, view: DataView, at: number): Uint8Array | null {
+  const length = view.getUint32(at);
+  if (length > recordBytesMax || at + headerBytes + length > bytes.length) return null;
+  const payload = bytes.subarray(at + headerBytes, at + headerBytes + length);
+  return crc32(payload) === view.getUint32(at + 4) ? payload : null;
+}
+
+/** Splits a segment into records up to the first bad one. */
+function parseSegment(bytes: Uint8Array): Parsed {
   const records: WalRecord[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   while (at + headerBytes <= bytes.length) {
-    const length = view.getUint32(at);
-    if (length > recordBytesMax || at + headerBytes + length > bytes.length) break;
-    const payload = bytes.subarray(at + headerBytes, at + headerBytes + length);
-    if (crc32(payload) !== view.getUint32(at + 4)) break;
+    const payload = framedAt(bytes, view, at);
+    if (payload === null) break;
     const record = decodeRecord(payload);
-    if (record === null) break;
+    if (record === null) return { records, goodBytes: at, badValues: true };
     records.push(record);
-    at += headerBytes + length;
+    at += headerBytes + payload.length;
   }
-  return { records, goodBytes: at };
+  return { records, goodBytes: at, badValues: false };
+}
+
+/**
+ * Where a later append starts after a bad record at `from` (a kind-2 record with a good CRC), or -1. A torn write
+ * damages only the last append, so finding one means the damage is in the middle of acknowledged state.
+ */
+function laterAppendStart(bytes: Uint8Array, from: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = from + 1; at + headerBytes + 21 <= bytes.length; at++) {
+    if (bytes[at + headerBytes] !== kindAppendStart || view.getUint32(at) !== 21) continue;
+    const payload = framedAt(bytes, view, at);
+    if (payload !== null && decodeRecord(payload) !== null) return at;
+  }
+  return -1;
 }
 
 function encodeSnapshot(s: Snapshot, resetSeq: number): Uint8Array {
@@ -121,10 +172,10 @@ function decodeSnapshot(bytes: Uint8Array): { snapshot: Snapshot; resetSeq: numb
   const decoded = decodeLimited<unknown>(body, snapshotBytesMax + 4096);
   if (!decoded.ok || !Array.isArray(decoded.value)) return null;
   const [index, term, voters, learners, resetSeq, data] = decoded.value as unknown[];
-  if (!isCount(index) || !isCount(term) || !isCount(resetSeq) || !(data instanceof Uint8Array)) return null;
+  if (!isCount(index, indexMax) || !isCount(term, termMax) || !isCount(resetSeq) || !(data instanceof Uint8Array)) return null;
   if (!Array.isArray(voters) || !Array.isArray(learners)) return null;
   const conf = { voters: voters as number[], learners: learners as number[] };
-  if (!validConf(conf)) return null;
+  if (!validConf(conf) || conf.voters.length === 0) return null;
   return { snapshot: { meta: { index, term, conf }, data: new Uint8Array(data) }, resetSeq };
 }
 
@@ -142,7 +193,7 @@ export class RaftStorage {
   private constructor(private readonly files: Files, private readonly dir: string) {}
 
   /** Opens (creating) the storage in dir and reads back what a restarting node needs (null: nothing yet). */
-  static open(files: Files, dir: string): Result<{ storage: RaftStorage; stored: Stored | null }, StorageReason> {
+  static open(files: Files, dir: string): { readonly ok: true; readonly value: { storage: RaftStorage; stored: Stored | null } } | StorageFailure {
     files.mkdirp(dir);
     const storage = new RaftStorage(files, dir);
     const loaded = storage.load();
@@ -154,12 +205,12 @@ export class RaftStorage {
     return `${this.dir}/${name}`;
   }
 
-  private load(): Result<Stored | null, StorageReason> {
+  private load(): { readonly ok: true; readonly value: Stored | null } | StorageFailure {
     let snapshot: Snapshot | null = null;
     const snapshotBytes = this.files.read(this.path('snapshot'));
     if (snapshotBytes !== null) {
       const decoded = decodeSnapshot(snapshotBytes);
-      if (decoded === null) return fail('snapshot-corrupt');
+      if (decoded === null) return refuse('snapshot-corrupt', `${this.path('snapshot')}: bad checksum or values out of range`);
       snapshot = decoded.snapshot;
       this.resetSeq = decoded.resetSeq;
       this.snapshotIndex = snapshot.meta.index;
@@ -185,14 +236,19 @@ export class RaftStorage {
     this.segments = this.segments.filter((s) => s.seq >= this.resetSeq);
   }
 
-  private replaySegment(name: string, last: boolean, entries: Entry[]): Result<void, StorageReason> {
+  private replaySegment(name: string, last: boolean, entries: Entry[]): { readonly ok: true; readonly value: undefined } | StorageFailure {
     const seq = segmentSeq(name) as number;
-    const bytes = this.files.read(this.path(name)) ?? new Uint8Array(0);
-    const { records, goodBytes } = parseSegment(bytes);
+    const path = this.path(name);
+    const bytes = this.files.read(path) ?? new Uint8Array(0);
+    const { records, goodBytes, badValues } = parseSegment(bytes);
     if (goodBytes < bytes.length) {
-      if (!last) return fail('wal-corrupt');
+      const where = `${path}: bad record at byte ${goodBytes} of ${bytes.length}`;
+      if (badValues) return refuse('wal-corrupt', `${where} (checksum good, values out of range)`);
+      if (!last) return refuse('wal-corrupt', `${where} (not the last segment)`);
+      const later = laterAppendStart(bytes, goodBytes);
+      if (later >= 0) return refuse('wal-corrupt', `${where}, followed by a later append at byte ${later}: damage inside acknowledged state, not a torn write`);
       // A torn tail (power lost mid-append): keep the records that made it, drop the rest.
-      this.files.writeAtomic(this.path(name), bytes.subarray(0, goodBytes));
+      this.files.writeAtomic(path, bytes.subarray(0, goodBytes));
       this.counters.add('wal-torn-tail');
     }
     const segment: Segment = { seq, bytes: goodBytes, maxIndex: 0 };
@@ -207,10 +263,10 @@ export class RaftStorage {
       segment.maxIndex = Math.max(segment.maxIndex, entry.index);
       if (seq < this.resetSeq || entry.index <= this.snapshotIndex) continue;
       const expected = (entries[0]?.index ?? this.snapshotIndex + 1) + entries.length;
-      if (entry.index > expected) return fail('wal-gap');
+      if (entry.index > expected) return refuse('wal-gap', `${path}: entry ${entry.index} follows ${expected - 1}`);
       entries.length -= Math.max(0, expected - entry.index);
       const prevTerm = entries[entries.length - 1]?.term ?? 0;
-      if (entry.term < prevTerm) return fail('wal-corrupt');
+      if (entry.term < prevTerm) return refuse('wal-corrupt', `${path}: entry ${entry.index} has term ${entry.term} after term ${prevTerm}`);
       entries.push(entry);
     }
     return ok(undefined);
@@ -221,7 +277,7 @@ export class RaftStorage {
    * with an atomic write, which also fsyncs the directory: append alone would not make the new name durable.
    */
   private startSegment(seq: number, records: readonly Uint8Array[]): void {
-    const bytes = concatBytes(records.length > 0 ? records : [hardStateRecord(this.hardState)]);
+    const bytes = concatBytes(records.length > 0 ? records : [hardStateRecord(this.hardState, kindAppendStart)]);
     this.files.writeAtomic(this.path(segmentName(seq)), bytes);
     this.segments.push({ seq, bytes: bytes.length, maxIndex: 0 });
     this.durableHard = this.hardState;
@@ -257,7 +313,7 @@ export class RaftStorage {
     }
     // Term and vote go first (no entry without the term that wrote it); a new commit index goes last (no commit
     // without the entries it covers): a torn append keeps a prefix of these records (simulator seed 243).
-    const records: Uint8Array[] = [hardStateRecord({ ...this.hardState, commit: this.durableHard.commit })];
+    const records: Uint8Array[] = [hardStateRecord({ ...this.hardState, commit: this.durableHard.commit }, kindAppendStart)];
     for (const entry of rd.entries) records.push(entryRecord(entry));
     if (this.hardState.commit !== this.durableHard.commit) records.push(hardStateRecord(this.hardState));
     const lastEntry = rd.entries[rd.entries.length - 1];

@@ -2,12 +2,12 @@
 // existing tooling (yanic, meshviewer) maps onto it: read from /proc through platform.files and from
 // batman-adv's tables (src/batman: direct neighbours and their TQ, via batctl); or, for the demo and tests, simulated from a
 // seed. Missing sources are reported as counters, never as a failure of the uplink.
-import { agentVersion } from '../agent/version.js';
+import { agentVersion } from '../version.js';
 import { BatctlReader } from '../batman/batctl.js';
 import { Counters } from '../core/result.js';
 import { neighboursMax } from '../core/telemetry/limits.js';
 import type { Platform } from '../platform/types.js';
-import { Rng } from '../sim/rng.js';
+import { Rng } from '../core/rng.js';
 
 export interface Neighbour {
   readonly mac: string;

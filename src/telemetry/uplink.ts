@@ -9,7 +9,8 @@ import type { Certificate } from '../core/identity/cert.js';
 import { createMqttConnection } from '../mqtt/connection.js';
 import type { Version } from '../mqtt/codec.js';
 import type { Platform } from '../platform/types.js';
-import { agentVersion } from '../agent/version.js';
+import { agentVersion } from '../version.js';
+import { describeBrokerFailure } from './broker.js';
 import type { MetricsSource } from './metrics.js';
 
 export interface UplinkOptions {
@@ -28,6 +29,10 @@ export interface UplinkOptions {
   readonly password?: string;
   readonly persistPath?: string;
   readonly keepAliveS?: number;
+  /** Checked before each telemetry message: true ends the run (orderly, as when count is reached). The agent's stop. */
+  readonly shouldStop?: () => boolean;
+  /** Told after each telemetry message is queued, and on each connection change. */
+  readonly onProgress?: (progress: { readonly sent: number; readonly connected: boolean }) => void;
 }
 
 export interface UplinkResult {
@@ -35,6 +40,8 @@ export interface UplinkResult {
   readonly telemetrySent: number;
   readonly commands: Record<string, number>;
   readonly mqtt: Record<string, number>;
+  /** Why the last connection attempt failed or the last connection was lost (null: never). */
+  readonly lastFailure: string | null;
 }
 
 export async function runUplink(platform: Platform, options: UplinkOptions): Promise<UplinkResult> {
@@ -53,8 +60,17 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   arm();
   // The first online goes out ahead of everything queued; after a lost connection, again on reconnecting.
   let reconnected = false;
+  let lastFailure: string | null = null;
+  const broker = `${options.host}:${options.port}`;
   connection.onEvent((event) => {
+    if (event.kind === 'connected') platform.logger.log('info', `uplink: connected to the broker ${broker}`, { mqtt: options.version === 5 ? '5' : '3.1.1' });
     if (event.kind === 'connected' && reconnected) connection.publish(online.topic, online.payload, 1, true);
+    // Every failed attempt is logged (the backoff bounds them: at most one a backoffMaxMs once it is reached).
+    if (event.kind === 'retry') {
+      const failure = describeBrokerFailure(event.reason, options.host, options.version);
+      lastFailure = `${failure.what} (${event.reason})`;
+      platform.logger.log('warn', `uplink: broker ${broker}: ${lastFailure}; retrying in ${(event.delayMs / 1000).toFixed(1)} s`, { attempt: event.attempt, hint: failure.hint });
+    }
     if (event.kind === 'disconnected') { online = status('online'); arm(); reconnected = true; }
   });
   let sent = 0;
@@ -63,6 +79,7 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
     const message = signer.sign('telemetry', { ...metrics }, platform.wallClockMs(), sent % chainEveryMessages === 0);
     connection.publish(message.topic, message.payload, 1, false);
     sent++;
+    options.onProgress?.({ sent, connected: connection.client.state === 'connected' });
   };
   const event = (data: Record<string, unknown>) => {
     const message = signer.sign('events', data, platform.wallClockMs(), false);
@@ -82,7 +99,7 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
 
   await new Promise<void>((resolve) => {
     const step = () => {
-      if (options.count !== null && sent >= options.count) return resolve();
+      if ((options.count !== null && sent >= options.count) || options.shouldStop?.() === true) return resolve();
       void publishTelemetry().then(() => platform.setTimer(options.intervalMs, step));
     };
     step();
@@ -93,5 +110,5 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   connection.publish(offline.topic, offline.payload, 1, true);
   flushed = (await connection.flush(5_000)) && flushed;
   connection.stop();
-  return { ok: flushed, telemetrySent: sent, commands: guard.counters.snapshot(), mqtt: connection.client.counters.snapshot() };
+  return { ok: flushed, telemetrySent: sent, commands: guard.counters.snapshot(), mqtt: connection.client.counters.snapshot(), lastFailure };
 }

@@ -36,8 +36,16 @@ export interface CallResult {
 
 type Waiter = (result: Result<Reply, string>) => void;
 
+/** What an owner of the connection hears about: the link going up and down, and each registration's outcome. */
+export type ConnectionEvent =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'lost'; readonly reason: string }
+  | { readonly kind: 'registered'; readonly registration: number }
+  | { readonly kind: 'registration-failed'; readonly registration: number; readonly reason: string };
+
 export class UbusConnection {
   readonly client: UbusClient;
+  private listener: ((event: ConnectionEvent) => void) | null = null;
   private stream: ByteStream | null = null;
   private connecting = false;
   private stopped = false;
@@ -52,6 +60,11 @@ export class UbusConnection {
   constructor(private readonly platform: Platform, private readonly options: ConnectionOptions = {}) {
     this.path = options.path ?? defaultSocketPath;
     this.client = new UbusClient({ nowMs: () => platform.monotonicMs(), ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }) });
+  }
+
+  /** One listener (the agent's ubus component): connection state and registration outcomes. */
+  onEvent(listener: (event: ConnectionEvent) => void): void {
+    this.listener = listener;
   }
 
   get ready(): boolean {
@@ -166,6 +179,7 @@ export class UbusConnection {
         onClose: (reason) => {
           if (this.stream !== stream) return;
           this.stream = null;
+          this.listener?.({ kind: 'lost', reason: reason ?? 'closed' });
           this.client.disconnected(reason);
           this.pump();
           this.scheduleReconnect();
@@ -209,6 +223,7 @@ export class UbusConnection {
 
   private resetStream(reason: string): void {
     this.client.counters.add(reason);
+    this.listener?.({ kind: 'lost', reason });
     const stream = this.stream;
     this.stream = null;
     this.client.disconnected(reason);
@@ -219,6 +234,7 @@ export class UbusConnection {
   private dispatch(event: ClientEvent): void {
     switch (event.kind) {
       case 'ready':
+        this.listener?.({ kind: 'ready' });
         for (const waiter of this.readyWaiters.splice(0)) waiter(ok(event.localId));
         return;
       case 'reply': {
@@ -233,6 +249,7 @@ export class UbusConnection {
         return this.eventCallbacks.get(event.registration)?.(name, event.data);
       }
       case 'reset': {
+        this.listener?.({ kind: 'lost', reason: event.reason });
         // The stream cannot be framed any more: close it; requests already failed in the client.
         const stream = this.stream;
         this.stream = null;
@@ -240,8 +257,11 @@ export class UbusConnection {
         return this.scheduleReconnect();
       }
       case 'registration-failed':
+        if (this.listener !== null) return this.listener({ kind: 'registration-failed', registration: event.registration, reason: event.reason });
         this.platform.logger.log('warn', 'ubus registration failed', { registration: event.registration, reason: event.reason });
         return;
+      case 'registered':
+        return this.listener?.({ kind: 'registered', registration: event.registration });
       default:
         return;
     }

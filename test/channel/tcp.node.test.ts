@@ -11,8 +11,8 @@ import * as net from 'node:net';
 import { freePort, root, run, runtimePath, type RunResult } from '../lib/processes.js';
 import { enrol, must, tempDir } from '../identity/cli-lib.js';
 import { encodeInit } from '../../src/core/channel/messages.js';
-import { openChannelNode, type ChannelNode } from '../../src/identity/channel-node.js';
-import { TcpTransport } from '../../src/identity/tcp-transport.js';
+import { openChannelNode, type ChannelNode } from '../../src/channel/node.js';
+import { TcpTransport } from '../../src/channel/tcp-transport.js';
 import { channelLimits } from '../../src/core/channel/limits.js';
 import { createNodePlatform } from '../../src/platform/node/index.js';
 

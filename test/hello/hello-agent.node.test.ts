@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as dgram from 'node:dgram';
-import { runHelloAgent } from '../../src/agent/hello-agent.js';
+import { runHelloAgent } from '../../src/hello/agent.js';
 import { createNodePlatform } from '../../src/platform/node/index.js';
 
 const quiet = () => createNodePlatform({ argv: [] });

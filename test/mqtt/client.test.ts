@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { createMqttClient, type ClientEvent, type ClientOptions, type MqttClient } from '../../src/mqtt/client.js';
 import { CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, PacketReader, propSessionExpiryInterval, type Packet, type Version } from '../../src/mqtt/codec.js';
 import { decodeAnyPacket, encodeAnyPacket } from '../../src/mqtt/codec-broker.js';
-import { Rng } from '../../src/sim/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { props } from './packets.js';
 
 function harness(options: Partial<ClientOptions> = {}, seed = 1) {

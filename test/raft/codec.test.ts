@@ -6,7 +6,7 @@ import { decodeMessage, encodeMessage } from '../../src/core/raft/codec.js';
 import { encodeConf } from '../../src/core/raft/conf.js';
 import type { Message } from '../../src/core/raft/types.js';
 import { decodePacket, encodeRaftPacket, encodeReply, encodeRequest } from '../../src/raft/protocol.js';
-import { Rng } from '../../src/sim/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { ByteReader, ByteWriter, optStrBytes, strBytes } from '../../src/core/raft/bytes.js';
 import { decodeRequest as decodeCommand, encodeRequest as encodeCommand, type KvCommand } from '../../src/core/raft/kv.js';
 

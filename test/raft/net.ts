@@ -4,7 +4,8 @@
 import { Raft } from '../../src/core/raft/raft.js';
 import { defaultConfig, type RaftConfig } from '../../src/core/raft/config.js';
 import type { ConfState, Entry, Message, NodeId, Ready, ReadState, Stored } from '../../src/core/raft/types.js';
-import { Rng } from '../../src/sim/rng.js';
+import { Rng } from '../../src/core/rng.js';
+import { decodeMessage, encodeMessage } from '../../src/core/raft/codec.js';
 import { SimDisk } from '../sim/disk.js';
 import type { Invariants } from '../sim/invariants.js';
 
@@ -26,6 +27,9 @@ export class TestNet {
   drop: Filter = () => false;
   /** When set, Raft's safety properties are checked after every step (as in the simulator). */
   invariants: Invariants | null = null;
+  /** When true, every delivered message goes through the real codec; what does not decode is dropped and counted. */
+  wire = false;
+  undecodable = 0;
   private readonly rng = new Rng(7);
 
   constructor(voters: readonly NodeId[], tweak: (c: RaftConfig) => RaftConfig = (c) => c, learners: readonly NodeId[] = []) {
@@ -74,7 +78,12 @@ export class TestNet {
       steps++;
       const to = this.nodes.get(m.to);
       if (to === undefined || this.drop(m)) continue;
-      to.raft.step(m);
+      const decoded = this.wire ? decodeMessage(encodeMessage(m)) : { ok: true as const, value: m };
+      if (!decoded.ok) {
+        this.undecodable++;
+        continue;
+      }
+      to.raft.step(decoded.value);
       this.invariants?.afterStep(to.raft);
       this.flush();
     }

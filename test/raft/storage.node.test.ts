@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFiles } from '../../src/platform/node/index.js';
 import { RaftStorage } from '../../src/raft/storage.js';
+import { crc32 } from '../../src/raft/crc32.js';
 import type { Entry, HardState, Ready, Snapshot } from '../../src/core/raft/types.js';
 import { encodeConf } from '../../src/core/raft/conf.js';
 
@@ -96,7 +97,48 @@ test('a flipped bit in a closed segment is corruption: refused, not silently dro
   const bytes = readFileSync(first);
   bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0x40;
   writeFileSync(first, bytes);
-  assert.equal(RaftStorage.open(nodeFiles, dir), { ok: false, reason: 'wal-corrupt' });
+  const opened = RaftStorage.open(nodeFiles, dir);
+  assert.is(opened.ok ? 'opened' : opened.reason, 'wal-corrupt');
+  assert.match(opened.ok ? '' : opened.detail, /wal-00000001\.log: bad record at byte \d+ of \d+ \(not the last segment\)/);
+});
+
+test('a damaged record in the middle of the last segment is corruption: refused with a named error, not cut as a torn tail', () => {
+  const dir = fresh();
+  const { storage } = open(dir);
+  storage.save(ready({ term: 1, vote: 0, commit: 1 }, [entry(1, 1), entry(2, 1)]));
+  const file = join(dir, segments(dir)[0] as string);
+  const middle = statSync(file).size - 4; // inside entry 2's data
+  storage.save(ready({ term: 2, vote: 3, commit: 2 }, [entry(3, 2)])); // later appends: acknowledged state
+  storage.save(ready(null, [entry(4, 2)]));
+  const bytes = readFileSync(file);
+  bytes[middle] = (bytes[middle] as number) ^ 0x01;
+  writeFileSync(file, bytes);
+  const opened = RaftStorage.open(nodeFiles, dir);
+  assert.is(opened.ok, false, 'the node must not start on a log with a hole in it');
+  assert.is(opened.ok ? '' : opened.reason, 'wal-corrupt');
+  assert.match(opened.ok ? '' : opened.detail, /wal-00000001\.log: bad record at byte \d+ of \d+, followed by a later append/);
+  assert.equal(readFileSync(file), bytes, 'nothing was cut: the damaged file is left for the operator');
+});
+
+test('a record with a good checksum but a term or index out of range is refused, never loaded', () => {
+  for (const [name, payload] of [
+    ['term past termMax', (() => { const p = new Uint8Array(21); new DataView(p.buffer).setUint32(1, 0x0020_0000); return p; })()],
+    ['vote not a node id', (() => { const p = new Uint8Array(21); new DataView(p.buffer).setUint32(9, 0x1_0000); return p; })()],
+    ['conf entry that does not decode', (() => { const p = new Uint8Array(19); p[0] = 1; p[8] = 2; p[16] = 1; p[17] = 1; p[18] = 0xff; return p; })()],
+  ] as const) {
+    const dir = fresh();
+    const { storage } = open(dir);
+    storage.save(ready({ term: 1, vote: 0, commit: 1 }, [entry(1, 1)]));
+    const framed = new Uint8Array(8 + payload.length);
+    new DataView(framed.buffer).setUint32(0, payload.length);
+    new DataView(framed.buffer).setUint32(4, crc32(payload));
+    framed.set(payload, 8);
+    const file = join(dir, segments(dir)[0] as string);
+    const good = readFileSync(file);
+    writeFileSync(file, Buffer.concat([good, framed, good.subarray(0, 29)])); // followed by a later append
+    const opened = RaftStorage.open(nodeFiles, dir);
+    assert.is(opened.ok ? 'opened' : opened.reason, 'wal-corrupt', name);
+  }
 });
 
 test('a snapshot compacts the log: covered segments are removed, the tail survives', () => {
@@ -138,7 +180,9 @@ test('a corrupt snapshot file refuses to start', () => {
   const bytes = readFileSync(file);
   bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
   writeFileSync(file, bytes);
-  assert.equal(RaftStorage.open(nodeFiles, dir), { ok: false, reason: 'snapshot-corrupt' });
+  const opened = RaftStorage.open(nodeFiles, dir);
+  assert.is(opened.ok ? 'opened' : opened.reason, 'snapshot-corrupt');
+  assert.match(opened.ok ? '' : opened.detail, /snapshot: bad checksum/);
 });
 
 test.run();

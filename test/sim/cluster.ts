@@ -2,7 +2,7 @@
 // process, a network and disks under a fault mix, clients that retry, all in virtual time from one seed.
 // Invariants are checked after every step; at the end the client history is checked for linearizability and
 // liveness (after the faults heal, every pending request is answered within a bound). Engine-neutral.
-import { Rng } from '../../src/sim/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { Scheduler, type SimTimer } from '../../src/sim/scheduler.js';
 import { checkLinearizable, kvModel, type KvInput, type KvOutput, type Operation } from '../../src/sim/linearizability.js';
 import { Raft } from '../../src/core/raft/raft.js';

@@ -5,7 +5,7 @@ import { decodeLimited, encodeCbor } from '../wire/cbor.js';
 import { fail, ok, type Result } from '../result.js';
 import { decodeConf } from './conf.js';
 import { validConf, validNodeId } from './config.js';
-import { appendBytesMax, appendEntriesMax, entryBytesMax, snapshotBytesMax } from './limits.js';
+import { appendBytesMax, appendEntriesMax, counterMax, entryBytesMax, indexMax, snapshotBytesMax, termMax } from './limits.js';
 import type { Entry, Message, MessageType, SnapshotMeta } from './types.js';
 
 export type CodecReason = 'raft-msg-malformed' | 'raft-msg-too-large' | 'raft-msg-bad-field' | 'raft-msg-bad-entries' | 'raft-msg-unknown-type';
@@ -56,15 +56,22 @@ export function encodeMessage(m: Message): Uint8Array {
   return encodeCbor(messageFields(m));
 }
 
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+const isCount = (n: unknown, max: number): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
 const isBool = (b: unknown): b is boolean => typeof b === 'boolean';
 
 class BadField extends Error {}
 
-function count(v: unknown): number {
-  if (!isCount(v)) throw new BadField();
+// Every number is bounded by what the protocol allows for its kind (limits.ts): terms, log indexes, counters
+// (read ids, heartbeat contexts) and byte offsets into a snapshot.
+function bounded(v: unknown, max: number): number {
+  if (!isCount(v, max)) throw new BadField();
   return v;
 }
+
+const term = (v: unknown): number => bounded(v, termMax);
+const index = (v: unknown): number => bounded(v, indexMax);
+const counter = (v: unknown): number => bounded(v, counterMax);
+const offset = (v: unknown): number => bounded(v, snapshotBytesMax);
 
 function bool(v: unknown): boolean {
   if (!isBool(v)) throw new BadField();
@@ -85,12 +92,12 @@ export function decodeMessage(data: Uint8Array): Result<Message, CodecReason> {
 /** Validates a decoded field array (also what the simulator's codec round trip goes through). */
 export function fromFields(value: unknown): Result<Message, CodecReason> {
   if (!Array.isArray(value) || value.length < 4 || value.length > 12) return fail('raft-msg-malformed');
-  const [code, term, from, to] = value as unknown[];
+  const [code, msgTerm, from, to] = value as unknown[];
   const type = typeof code === 'number' ? codes[code - 1] : undefined;
   if (type === undefined) return fail('raft-msg-unknown-type');
-  if (!isCount(term) || !validNodeId(from) || !validNodeId(to)) return fail('raft-msg-bad-field');
+  if (!isCount(msgTerm, termMax) || !validNodeId(from) || !validNodeId(to)) return fail('raft-msg-bad-field');
   try {
-    const m = build(type, { term, from, to }, value.slice(4) as unknown[]);
+    const m = build(type, { term: msgTerm, from, to }, value.slice(4) as unknown[]);
     if (m === null) return fail('raft-msg-bad-entries');
     return ok(m);
   } catch (error) {
@@ -103,46 +110,46 @@ function build(type: MessageType, h: { term: number; from: number; to: number },
   switch (type) {
     case 'prevote':
     case 'vote':
-      return { type, ...h, lastIndex: count(f[0]), lastTerm: count(f[1]), transfer: bool(f[2]) };
+      return { type, ...h, lastIndex: index(f[0]), lastTerm: term(f[1]), transfer: bool(f[2]) };
     case 'prevote-resp':
     case 'vote-resp':
       return { type, ...h, reject: bool(f[0]) };
     case 'app':
       return buildAppend(h, f);
     case 'app-resp':
-      return { type, ...h, index: count(f[0]), reject: bool(f[1]), hintIndex: count(f[2]), hintTerm: count(f[3]) };
+      return { type, ...h, index: index(f[0]), reject: bool(f[1]), hintIndex: index(f[2]), hintTerm: term(f[3]) };
     case 'heartbeat':
-      return { type, ...h, commit: count(f[0]), ctx: count(f[1]) };
+      return { type, ...h, commit: index(f[0]), ctx: counter(f[1]) };
     case 'heartbeat-resp':
-      return { type, ...h, ctx: count(f[0]) };
+      return { type, ...h, ctx: counter(f[0]) };
     case 'snap':
       return buildSnap(h, f);
     case 'snap-resp':
-      return { type, ...h, index: count(f[0]), offset: count(f[1]), reject: bool(f[2]) };
+      return { type, ...h, index: index(f[0]), offset: offset(f[1]), reject: bool(f[2]) };
     case 'timeout-now':
       return { type, ...h };
     case 'read-index':
-      return { type, ...h, id: count(f[0]) };
+      return { type, ...h, id: counter(f[0]) };
     case 'read-index-resp':
-      return { type, ...h, id: count(f[0]), index: count(f[1]), reject: bool(f[2]) };
+      return { type, ...h, id: counter(f[0]), index: index(f[1]), reject: bool(f[2]) };
   }
 }
 
 function buildAppend(h: { term: number; from: number; to: number }, f: unknown[]): Message | null {
-  const prevIndex = count(f[0]);
-  const prevTerm = count(f[1]);
-  const commit = count(f[2]);
+  const prevIndex = index(f[0]);
+  const prevTerm = term(f[1]);
+  const commit = index(f[2]);
   const raw = f[3];
   if (!Array.isArray(raw) || raw.length > appendEntriesMax) return null;
   const entries: Entry[] = [];
   let lastTerm = prevTerm;
   for (const item of raw as unknown[]) {
     if (!Array.isArray(item) || item.length !== 4) return null;
-    const [index, term, kind, data] = item as unknown[];
+    const [entryIndex, entryTerm, kind, data] = item as unknown[];
     // Entries follow prevIndex one by one, with terms that never go back and never pass the sender's term.
-    if (count(index) !== prevIndex + entries.length + 1 || count(term) < lastTerm || (term as number) > h.term) return null;
+    if (index(entryIndex) !== prevIndex + entries.length + 1 || term(entryTerm) < lastTerm || (entryTerm as number) > h.term) return null;
     if (kind !== 0 && kind !== 1) return null;
-    const entry: Entry = { index: index as number, term: term as number, type: kind === 1 ? 'conf' : 'normal', data: bytes(data, entryBytesMax) };
+    const entry: Entry = { index: entryIndex as number, term: entryTerm as number, type: kind === 1 ? 'conf' : 'normal', data: bytes(data, entryBytesMax) };
     if (entry.type === 'conf' && decodeConf(entry.data) === null) return null;
     entries.push(entry);
     lastTerm = entry.term;
@@ -152,14 +159,15 @@ function buildAppend(h: { term: number; from: number; to: number }, f: unknown[]
 }
 
 function buildSnap(h: { term: number; from: number; to: number }, f: unknown[]): Message | null {
-  const [index, term, voters, learners] = f;
+  const [metaIndex, metaTerm, voters, learners] = f;
   if (!Array.isArray(voters) || !Array.isArray(learners)) return null;
   const conf = { voters: voters as number[], learners: learners as number[] };
-  if (!validConf(conf)) return null;
-  const meta: SnapshotMeta = { index: count(index), term: count(term), conf };
-  const offset = count(f[4]);
-  const total = count(f[5]);
+  // A snapshot's configuration always has a voter (the leader that sent it was one).
+  if (!validConf(conf) || conf.voters.length === 0) return null;
+  const meta: SnapshotMeta = { index: index(metaIndex), term: term(metaTerm), conf };
+  const at = offset(f[4]);
+  const total = offset(f[5]);
   const chunk = bytes(f[6], appendBytesMax);
-  if (meta.index === 0 || meta.term > h.term || total > snapshotBytesMax || offset + chunk.length > total) return null;
-  return { type: 'snap', ...h, meta, offset, total, chunk };
+  if (meta.index === 0 || meta.term > h.term || at + chunk.length > total) return null;
+  return { type: 'snap', ...h, meta, offset: at, total, chunk };
 }

@@ -31,6 +31,22 @@ export const membersMax = 64;
 /** Node ids are small positive integers. */
 export const nodeIdMax = 0xffff;
 
+/**
+ * Terms and log indexes on the wire and on disk, at most 2^52 - 1 (a term per election, an index per entry: a
+ * router never comes near either). The gap to 2^53 keeps `term + 1` and `index + n` exact in a double. A node
+ * whose term or log reaches these stops campaigning and proposing (counted) instead of overflowing.
+ */
+export const termMax = 2 ** 52 - 1;
+export const indexMax = 2 ** 52 - 1;
+/**
+ * A message whose term is more than this above ours is dropped ('msg-term-jump'): 2^32 elections never happen
+ * while a node is away, so only a forged or corrupted message jumps that far, and one datagram cannot push a
+ * node's durable term near termMax (it would then have 2^20 such jumps to go).
+ */
+export const termJumpMax = 2 ** 32;
+/** ReadIndex request ids and heartbeat contexts (counters a node keeps): same bound as indexes. */
+export const counterMax = 2 ** 52 - 1;
+
 /** Replicated KV: one key, one value, keys in the store, results of one prefix list. */
 export const kvKeyBytesMax = 256;
 export const kvValueBytesMax = 8 * 1024;

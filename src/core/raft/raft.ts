@@ -4,7 +4,7 @@
 import { assertThat, Counters, fail, ok, type Result } from '../result.js';
 import { applyConfChange, encodeConf, isMember, isVoter, quorumIndex, tally, type ConfChange, type ConfChangeReason } from './conf.js';
 import { validateConfig, type RaftConfig } from './config.js';
-import { entryBytesMax, pendingReadsMax, snapshotChunksInflightMax } from './limits.js';
+import { entryBytesMax, indexMax, pendingReadsMax, snapshotChunksInflightMax, termJumpMax, termMax } from './limits.js';
 import { entryBytes, RaftLog } from './log.js';
 import { Progress } from './progress.js';
 import { ReadOnlyQueue, type PendingRead } from './read-only.js';
@@ -14,7 +14,7 @@ import {
   type Ready, type Role, type Snapshot, type SoftState, type Stored,
 } from './types.js';
 
-export type ProposeReason = 'not-leader' | 'transfer-in-progress' | 'entry-too-large' | 'proposal-overload';
+export type ProposeReason = 'not-leader' | 'transfer-in-progress' | 'entry-too-large' | 'proposal-overload' | 'log-full';
 export type ConfProposeReason = ProposeReason | ConfChangeReason | 'conf-pending' | 'conf-leader-not-ready' | 'conf-remove-leader' | 'conf-learner-behind';
 export type TransferReason = 'not-leader' | 'transfer-to-self' | 'transfer-not-voter';
 export type ReadReason = 'no-leader' | 'read-not-ready' | 'read-overload';
@@ -177,6 +177,11 @@ export class Raft {
       this.counters.add('campaign-not-voter');
       return;
     }
+    // At the top of the term or index range a node stops campaigning rather than overflow (limits.ts).
+    if (this.term >= termMax || this.log.lastIndex() >= indexMax) {
+      this.counters.add('campaign-range-exhausted');
+      return;
+    }
     if (kind === 'pre') this.becomePreCandidate();
     else this.becomeCandidate();
     const voteTerm = kind === 'pre' ? this.term + 1 : this.term;
@@ -249,6 +254,11 @@ export class Raft {
   step(m: Message): void {
     if (m.to !== this.id) {
       this.counters.add('msg-wrong-recipient');
+      return;
+    }
+    if (m.term > this.term + termJumpMax) {
+      // Only a forged or corrupted message jumps this far; adopting it would make its term durable (limits.ts).
+      this.counters.add('msg-term-jump');
       return;
     }
     if (m.term > this.term && !this.stepHigherTerm(m)) return;
@@ -420,6 +430,11 @@ export class Raft {
   }
 
   private handleAppendResponse(m: Extract<Message, { type: 'app-resp' }>, pr: Progress): void {
+    if (m.index > this.log.lastIndex()) {
+      // Nobody can hold (or reject) entries past our log in our term: a forged or corrupted answer.
+      this.counters.add('msg-index-past-log');
+      return;
+    }
     if (m.reject) {
       const probe = m.hintTerm > 0 ? this.log.findConflictByTerm(m.hintIndex, m.hintTerm) : m.hintIndex;
       if (!pr.maybeDecrTo(m.index, probe)) return;
@@ -445,7 +460,8 @@ export class Raft {
     } else if (pr.match < this.log.lastIndex()) {
       this.sendAppend(m.from, pr, false);
     }
-    if (m.ctx > 0) for (const read of this.reads.ack(m.from, m.ctx, this.log.conf())) this.answerRead(read, read.index);
+    if (m.ctx > this.reads.issuedCtx) this.counters.add('msg-ctx-unknown'); // confirms no round we started
+    else if (m.ctx > 0) for (const read of this.reads.ack(m.from, m.ctx, this.log.conf())) this.answerRead(read, read.index);
   }
 
   private handleSnapshotResponse(m: Extract<Message, { type: 'snap-resp' }>, pr: Progress): void {
@@ -559,6 +575,7 @@ export class Raft {
     if (this.role !== 'leader') reason = 'not-leader';
     else if (this.leadTransferee !== 0) reason = 'transfer-in-progress';
     else if (bytes > entryBytesMax) reason = 'entry-too-large';
+    else if (this.log.lastIndex() >= indexMax) reason = 'log-full';
     else if (this.uncommittedBytes + bytes > this.config.uncommittedBytesMax) reason = 'proposal-overload';
     if (reason !== null) this.counters.add(`propose-${reason}`);
     return reason;

@@ -24,6 +24,11 @@ export class ReadOnlyQueue {
     return this.reads.length;
   }
 
+  /** The last context handed out: an ack for a later one answers no round this leader started. */
+  get issuedCtx(): number {
+    return this.lastCtx;
+  }
+
   get latestCtx(): number {
     return this.reads.length === 0 ? 0 : this.lastCtx;
   }

@@ -81,7 +81,7 @@ export interface SignerIdentity {
  * The node's side: builds and signs each message, numbering them per kind. The uplink's hot path: the CBOR
  * envelope's constant head ({v, kind, mesh, node, boot, and the key "seq"}) is encoded once per kind and the
  * rest straight into the COSE signer's buffer (Sign1Signer). The bytes are exactly encodeValue(envelope)
- * (test/mqtt/cose.test.ts checks it).
+ * (test/telemetry/cose.test.ts checks it).
  */
 export class TelemetrySigner {
   readonly mesh: string;

@@ -43,6 +43,7 @@ export function createNodePlatform(options: NodePlatformOptions = {}): Platform 
     stdout: (text) => { process.stdout.write(text); },
     stderr,
     exit: (code) => process.exit(code),
+    onSignal: (signal, handler) => { process.on(signal, handler); },
   };
 }
 

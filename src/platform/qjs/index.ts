@@ -49,6 +49,11 @@ export function createQjsPlatform(options: QjsPlatformOptions = {}): Platform {
     env: (name) => std.getenv(name) ?? undefined,
     stdout,
     stderr,
+    onSignal(signal, handler) {
+      // qjs:os has no SIGHUP constant; it is 1 on every Linux architecture (MIPS included).
+      const number = signal === 'SIGHUP' ? 1 : signal === 'SIGTERM' ? os.SIGTERM : os.SIGINT;
+      os.signal(number, handler);
+    },
     exit(code: number): never {
       std.out.flush();
       std.err.flush();

@@ -2,9 +2,9 @@
 // memory), with other nodes' deltas arriving at a steady rate and its own writes now and then: how many
 // flash writes and bytes that costs, and whether a restart gets the state back. Used by
 // persist-flash.node.test.ts (the bound) and bench/crdt.bench.ts (the figures).
-import { Gossip } from '../../src/core/crdt/gossip.js';
-import { addToCounter, setNeighbour, setStatus } from '../../src/core/crdt/local.js';
-import { encodeSnapshot, FlushPolicy } from '../../src/core/crdt/persist.js';
+import { Gossip } from '../../src/core/gossip/gossip.js';
+import { addToCounter, setNeighbour, setStatus } from '../../src/core/gossip/local.js';
+import { encodeSnapshot, FlushPolicy } from '../../src/core/gossip/persist.js';
 import { restoreInto, StateStore } from '../../src/gossip/store.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 import { engine, syncedWallMs, Wire } from './harness.js';

@@ -7,7 +7,7 @@ import type { TrustBundle } from '../core/identity/chain.js';
 import { Registrar } from '../core/identity/registrar.js';
 import { RenewalClient, RenewalMessage, RenewalService } from '../core/identity/renewal.js';
 import { toHex } from '../core/wire/hex.js';
-import { caFiles, loadBundle, loadIssuer, loadNodeIdentity, loadRevocations, nodeFiles, saveNodeIdentity } from './store.js';
+import { caFiles, loadBundle, loadIssuer, loadNodeIdentity, loadRevocations, nodeFiles, saveNodeIdentity } from '../identity/store.js';
 import { openTcpTransport } from './tcp-transport.js';
 import { addressOf, openUdpTransport, type ChannelTransport, type TransportEvents, type TransportName } from './transport.js';
 
@@ -92,7 +92,8 @@ export async function openChannelNode(platform: Platform, options: Omit<ChannelN
 
   const handle = (out: Output): void => {
     for (const s of out.send) {
-      const error = transport?.send(s.to, s.bytes) ?? 'no-transport';
+      // send() returns null on success: `transport?.send(...) ?? 'no-transport'` reported every success as a failure.
+      const error = transport === null ? 'no-transport' : transport.send(s.to, s.bytes);
       if (error !== null) platform.stderr(`channel: send to ${s.to} failed: ${error}\n`);
     }
     for (const e of out.events) {

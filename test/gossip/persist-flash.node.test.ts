@@ -1,9 +1,9 @@
-// Flash wear over one simulated hour (Node only: ~40,000 deltas). The bound from core/crdt/persist.ts:
+// Flash wear over one simulated hour (Node only: ~40,000 deltas). The bound from core/gossip/persist.ts:
 // appends <= 3600 s / persistFlushMs, snapshots <= 3600 s / snapshotIntervalMs + 1 (the start), and each
 // append carries at most persistBufferBytesMax of other nodes' deltas plus our own.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { limits } from '../../src/core/crdt/limits.js';
+import { limits } from '../../src/core/gossip/limits.js';
 import { flashHour } from './flash.js';
 
 for (const [nodes, everyS] of [[20, 8]] as const) {

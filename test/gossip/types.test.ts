@@ -3,12 +3,12 @@
 // tombstone growth, and the signed-document register (an invalid signature never merges). Engine-neutral.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CausalContext } from '../../src/core/crdt/causal.js';
-import { compareHlc, HlcClock, hlcAcceptLimitMs, type Hlc } from '../../src/core/crdt/hlc.js';
-import { limits } from '../../src/core/crdt/limits.js';
-import { AWORMap, AWORSet } from '../../src/core/crdt/or.js';
-import { natCodec } from '../../src/core/crdt/codec.js';
-import { SignedDocRegister, signatureCheck } from '../../src/core/crdt/signed-doc.js';
+import { CausalContext } from '../../src/core/gossip/causal.js';
+import { compareHlc, HlcClock, hlcAcceptLimitMs, type Hlc } from '../../src/core/gossip/hlc.js';
+import { limits } from '../../src/core/gossip/limits.js';
+import { AWORMap, AWORSet } from '../../src/core/gossip/or.js';
+import { natCodec } from '../../src/core/gossip/codec.js';
+import { SignedDocRegister, signatureCheck } from '../../src/core/gossip/signed-doc.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 import { authority, docPool, signDoc, verify } from './kinds.js';
 

@@ -8,7 +8,7 @@ import { decodeSign1, signSign1, verifySign1 } from '../../src/core/telemetry/co
 import { encodeValue } from '../../src/core/telemetry/cbor.js';
 import { fromHex, toHex, utf8 } from '../../src/core/wire/hex.js';
 import { root, run } from '../lib/processes.js';
-import { crypto } from './lib.js';
+import { crypto } from '../mqtt/lib.js';
 
 const script = `${root}test/mqtt/fixtures/cose-cross.rb`;
 const keys = crypto.signKeyPairFromSeed(new Uint8Array(32).fill(7));

@@ -7,7 +7,7 @@ import * as dgram from 'node:dgram';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeMessage } from '../../src/core/crdt/messages.js';
+import { encodeMessage } from '../../src/core/gossip/messages.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 import { must } from '../identity/cli-lib.js';
 import { bundlePath, freePort, root, run, runtimePath, type RunResult } from '../lib/processes.js';

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { bundlePath, freePort, root, run, runtimePath } from '../lib/processes.js';
-import { Mosquitto, testDir } from './lib.js';
+import { Mosquitto, testDir } from '../mqtt/lib.js';
 
 test.before(() => {
   assert.ok(existsSync(runtimePath) && existsSync(bundlePath), 'build/x0-runtime and dist/x0tta6bl4.js are needed (bash scripts/setup.sh)');

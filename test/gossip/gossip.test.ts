@@ -4,11 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { Gossip } from '../../src/core/crdt/gossip.js';
-import { limits } from '../../src/core/crdt/limits.js';
-import { addToCounter, setNeighbour, setStatus, setVersion } from '../../src/core/crdt/local.js';
-import { MeshDoc } from '../../src/core/crdt/mesh-doc.js';
-import { encodeSnapshot, handOver, readSnapshotHeader, restoreSnapshot } from '../../src/core/crdt/persist.js';
+import { Gossip } from '../../src/core/gossip/gossip.js';
+import { limits } from '../../src/core/gossip/limits.js';
+import { addToCounter, setNeighbour, setStatus, setVersion } from '../../src/core/gossip/local.js';
+import { MeshDoc } from '../../src/core/gossip/mesh-doc.js';
+import { encodeSnapshot, handOver, readSnapshotHeader, restoreSnapshot } from '../../src/core/gossip/persist.js';
 import { decodeLimited } from '../../src/core/wire/cbor.js';
 import { engine, syncedWallMs, Wire, type Sent } from './harness.js';
 import { revocationCheck, revocationDoc } from './kinds.js';

@@ -3,11 +3,11 @@
 // incarnation. Engine-neutral; the one-hour flash-wear figure is in persist-flash.node.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Gossip } from '../../src/core/crdt/gossip.js';
-import { addToCounter, setNeighbour, setStatus, setVersion } from '../../src/core/crdt/local.js';
-import { decodeLog, encodeRecord, encodeSnapshot, FlushPolicy, readSnapshotHeader, restoreSnapshot, type LogRecord } from '../../src/core/crdt/persist.js';
-import { limits } from '../../src/core/crdt/limits.js';
-import { concatBytes } from '../../src/core/crdt/codec.js';
+import { Gossip } from '../../src/core/gossip/gossip.js';
+import { addToCounter, setNeighbour, setStatus, setVersion } from '../../src/core/gossip/local.js';
+import { decodeLog, encodeRecord, encodeSnapshot, FlushPolicy, readSnapshotHeader, restoreSnapshot, type LogRecord } from '../../src/core/gossip/persist.js';
+import { limits } from '../../src/core/gossip/limits.js';
+import { concatBytes } from '../../src/core/gossip/codec.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 import { bytesEqual } from '../../src/core/wire/hex.js';
 import { restoreInto, StateStore } from '../../src/gossip/store.js';

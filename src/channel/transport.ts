@@ -1,5 +1,5 @@
 // How channel messages reach a peer: UDP datagrams (one message per datagram) or TCP streams (one frame per
-// message, src/identity/tcp-transport.ts). The channel endpoint is the same for both; it names peers by an
+// message, src/channel/tcp-transport.ts). The channel endpoint is the same for both; it names peers by an
 // opaque address, which a transport maps to a socket address ("host:port") or a connection.
 import type { HostPort, Platform, UdpSocket } from '../platform/types.js';
 import { Counters } from '../core/identity/result.js';

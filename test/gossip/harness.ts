@@ -1,9 +1,9 @@
 // A few gossip engines on an in-memory network, for the engine tests: every datagram is checked against the
 // datagram bound and delivered in order (or dropped by a filter), ticks advance a shared virtual clock.
-import { Gossip, type Outgoing } from '../../src/core/crdt/gossip.js';
-import { limits } from '../../src/core/crdt/limits.js';
-import { MeshDoc } from '../../src/core/crdt/mesh-doc.js';
-import type { LogRecord } from '../../src/core/crdt/persist.js';
+import { Gossip, type Outgoing } from '../../src/core/gossip/gossip.js';
+import { limits } from '../../src/core/gossip/limits.js';
+import { MeshDoc } from '../../src/core/gossip/mesh-doc.js';
+import type { LogRecord } from '../../src/core/gossip/persist.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 import { bytesEqual } from '../../src/core/wire/hex.js';
 import { revocationCheck } from './kinds.js';

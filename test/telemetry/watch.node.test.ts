@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { connect as mqttConnect } from 'mqtt';
 import { bundlePath, freePort, run, runtimePath } from '../lib/processes.js';
-import { Mosquitto, makeMesh, start, testDir, waitFor, x0Node, x0Runtime, sleep } from './lib.js';
+import { Mosquitto, makeMesh, start, testDir, waitFor, x0Node, x0Runtime, sleep } from '../mqtt/lib.js';
 
 test.before(() => {
   assert.ok(existsSync(runtimePath) && existsSync(bundlePath), 'build/x0-runtime and dist/x0tta6bl4.js are needed (bash scripts/setup.sh)');

@@ -4,11 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { Gossip } from '../../src/core/crdt/gossip.js';
-import { limits } from '../../src/core/crdt/limits.js';
-import { setStatus } from '../../src/core/crdt/local.js';
-import { encodeMessage } from '../../src/core/crdt/messages.js';
-import { signedDocToWire, type SignedDoc } from '../../src/core/crdt/signed-doc.js';
+import { Gossip } from '../../src/core/gossip/gossip.js';
+import { limits } from '../../src/core/gossip/limits.js';
+import { setStatus } from '../../src/core/gossip/local.js';
+import { encodeMessage } from '../../src/core/gossip/messages.js';
+import { signedDocToWire, type SignedDoc } from '../../src/core/gossip/signed-doc.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 import { bytesEqual } from '../../src/core/wire/hex.js';
 import { engine, syncedWallMs } from './harness.js';

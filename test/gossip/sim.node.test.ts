@@ -10,7 +10,7 @@ const firstSeed = Number(process.env.SIM_SEED ?? 1);
 const seedCount = Number(process.env.SIM_SEEDS ?? 1);
 
 function reproduce(seed: number, name: string): string {
-  return `SIM_SEED=${seed} SIM_SEEDS=1 node --import tsx node_modules/uvu/bin.js test/crdt 'sim\\.node\\.test\\.ts$'   # test: ${name}`;
+  return `SIM_SEED=${seed} SIM_SEEDS=1 node --import tsx node_modules/uvu/bin.js test/gossip 'sim\\.node\\.test\\.ts$'   # test: ${name}`;
 }
 
 function withSeed(seed: number, name: string, body: () => void): void {

@@ -3,13 +3,13 @@
 // a datagram network with latency, loss, duplication and reordering, partitions that heal, node restarts
 // from their last snapshot (losing what they wrote since: the new incarnation replaces it mesh-wide), random
 // local updates. Engine-neutral: a small one runs inside QuickJS-ng too.
-import { Rng } from '../../src/sim/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { Scheduler } from '../../src/sim/scheduler.js';
-import { Gossip } from '../../src/core/crdt/gossip.js';
-import { MeshDoc } from '../../src/core/crdt/mesh-doc.js';
-import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion } from '../../src/core/crdt/local.js';
-import { limits } from '../../src/core/crdt/limits.js';
-import { encodeSnapshot, readSnapshotHeader, restoreSnapshot } from '../../src/core/crdt/persist.js';
+import { Gossip } from '../../src/core/gossip/gossip.js';
+import { MeshDoc } from '../../src/core/gossip/mesh-doc.js';
+import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion } from '../../src/core/gossip/local.js';
+import { limits } from '../../src/core/gossip/limits.js';
+import { encodeSnapshot, readSnapshotHeader, restoreSnapshot } from '../../src/core/gossip/persist.js';
 import { revocationCheck } from './kinds.js';
 
 export interface SimOptions {

@@ -1,15 +1,15 @@
 // Test descriptions of every CRDT type: how to make one, apply a random operation (returning its delta),
 // join, clone and compare. Shared by the law tests and the convergence tests.
 import fc from 'fast-check';
-import { HlcClock } from '../../src/core/crdt/hlc.js';
-import { LwwMap, LwwRegister } from '../../src/core/crdt/lww.js';
-import { AWORMap, AWORSet } from '../../src/core/crdt/or.js';
-import { PnCounter } from '../../src/core/crdt/pn-counter.js';
-import { encodeRevokedIds, listRevocations, SignedDocRegister, signatureCheck, signedDocMessage, type SignedDoc } from '../../src/core/crdt/signed-doc.js';
-import { MeshDoc, rebaseSection } from '../../src/core/crdt/mesh-doc.js';
-import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion, type Writer } from '../../src/core/crdt/local.js';
-import { streamId } from '../../src/core/crdt/stream.js';
-import { natCodec, textCodec } from '../../src/core/crdt/codec.js';
+import { HlcClock } from '../../src/core/gossip/hlc.js';
+import { LwwMap, LwwRegister } from '../../src/core/gossip/lww.js';
+import { AWORMap, AWORSet } from '../../src/core/gossip/or.js';
+import { PnCounter } from '../../src/core/gossip/pn-counter.js';
+import { encodeRevokedIds, listRevocations, SignedDocRegister, signatureCheck, signedDocMessage, type SignedDoc } from '../../src/core/gossip/signed-doc.js';
+import { MeshDoc, rebaseSection } from '../../src/core/gossip/mesh-doc.js';
+import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion, type Writer } from '../../src/core/gossip/local.js';
+import { streamId } from '../../src/core/gossip/stream.js';
+import { natCodec, textCodec } from '../../src/core/gossip/codec.js';
 import { createTweetnaclCrypto } from '../../src/crypto/tweetnacl.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 
