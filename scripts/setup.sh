@@ -56,6 +56,9 @@ if [ -f bpf/Makefile ]; then
   make -s -C bpf -j"$(nproc)"
 fi
 
+step "OpenWrt's ubusd, ubus and uci (from ../shared/vendor/openwrt, for the main job and the tests)"
+bash scripts/openwrt-tools.sh libubox ubus uci
+
 step "bundle"
 npm run -s build
 

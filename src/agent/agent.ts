@@ -1,78 +1,208 @@
-// The long-running agent (what procd starts on the router): registers the `x0tta6bl4` ubus object so LuCI
-// and `ubus call x0tta6bl4 ...` reach it, and keeps it registered across ubusd restarts. Later components
-// (identity, gossip, Raft, MAPE-K, telemetry) are composed here.
-import { BatctlReader } from '../batman/batctl.js';
+// The agent: one process per router that runs the whole node from its UCI file (what procd starts). This is the
+// composition root, the only place that knows every component: it reads and validates the configuration, builds
+// the components in order (identity, batman-adv, gossip, Raft on anchors, XDP, uplink, ubus), and runs them under
+// the supervisor: a component that fails is restarted with backoff and reported, never taking the agent down; an
+// optional part that is missing is reported as degraded with its reason. SIGHUP and ubus `reload` re-read the file
+// and apply what changed (restarting only the components concerned); SIGTERM stops it.
 import type { Platform } from '../platform/types.js';
-import { registerAgentObject, type AgentProvider } from '../ubus/agent-object.js';
 import type { JsTable } from '../ubus/values.js';
-import { UbusConnection } from '../ubus/connection.js';
-import { agentVersion } from '../version.js';
+import type { Component } from './component.js';
+import { reasonOf } from './component.js';
+import { BatmanComponent } from './components/batman.js';
+import { GossipComponent } from './components/gossip.js';
+import { IdentityComponent } from './components/identity.js';
+import { RaftComponent } from './components/raft.js';
+import { UbusComponent } from './components/ubus.js';
+import { UplinkComponent } from './components/uplink.js';
+import { XdpComponent } from './components/xdp.js';
+import { describeChanges, loadConfigText, type AgentConfig, type ConfigResult } from './config.js';
+import { effectiveAnchors, type AgentContext } from './context.js';
+import { Journal } from './events.js';
+import { agentProvider } from './provider.js';
+import { Supervisor, type Transition } from './supervisor.js';
+
+export const defaultConfigPath = '/etc/config/x0tta6bl4';
+/** How often the supervisor looks at due starts and component health. */
+export const superviseEveryMs = 250;
 
 export interface AgentOptions {
-  readonly name: string;
-  readonly ubusSocket: string;
-  /** batman-adv mesh interface whose neighbours are the agent's peers (default bat0). */
-  readonly meshif?: string;
-  /** batctl binary (default: batctl on PATH). */
-  readonly batctl?: string;
-  /** Stop after this long (tests, demos); null runs until the process is stopped. */
+  readonly configPath: string;
+  readonly hostname: string;
+  /** Stop after this long (tests, demos); null runs until SIGTERM. */
   readonly runForMs: number | null;
+  /** How to run x0-xdp (tests: a prefix such as nsenter ... x0-xdp). */
+  readonly xdpHelper?: readonly string[];
 }
 
-export interface ProviderOptions {
-  readonly name: string;
-  readonly startedAtMs: number;
-  readonly meshif?: string;
-  readonly batctl?: string;
-}
-
-// Peers are batman-adv's direct neighbours, read when asked (ubus calls are rare: LuCI polls every few
-// seconds), so there is no cache to go stale. A neighbour is "up" while batman-adv has its TQ.
-export function agentProvider(platform: Platform, options: ProviderOptions): AgentProvider {
-  const reader = new BatctlReader(platform, options.batctl ?? 'batctl');
-  const meshif = options.meshif ?? 'bat0';
-  const readPeers = async () => {
-    const view = await reader.meshView(meshif);
-    if (!view.ok) return { peers: [], up: 0, error: view.reason };
-    const peers = view.value.neighbours.map((n) => ({
-      id: n.neighbour, address: n.neighbour, iface: n.iface, state: n.tq === null ? 'seen' : 'up', tq: n.tq ?? 0, last_seen_ms: n.lastSeenMs,
-    }));
-    return { peers, up: peers.filter((p) => p.state === 'up').length, error: null };
-  };
-  return {
-    status: async () => {
-      const peers = await readPeers();
-      return {
-        node_id: options.name,
-        state: 'running',
-        uptime_s: Math.floor((platform.monotonicMs() - options.startedAtMs) / 1000),
-        peers_total: peers.peers.length,
-        peers_up: peers.up,
-        mesh: peers.error === null ? meshif : `${meshif}: ${peers.error}`,
-      };
-    },
-    peers: async (): Promise<JsTable> => {
-      const peers = await readPeers();
-      return peers.error === null ? { peers: peers.peers } : { peers: [], error: peers.error };
-    },
-    version: () => ({ version: agentVersion, engine: platform.name, crypto: platform.crypto.backend }),
-  };
-}
-
-export async function runAgent(platform: Platform, options: AgentOptions): Promise<number> {
-  const log = platform.logger;
-  const connection = new UbusConnection(platform, { path: options.ubusSocket, reconnect: true });
-  const registered = registerAgentObject(connection, agentProvider(platform, { name: options.name, startedAtMs: platform.monotonicMs(), ...(options.meshif === undefined ? {} : { meshif: options.meshif }), ...(options.batctl === undefined ? {} : { batctl: options.batctl }) }));
-  if (!registered.ok) {
-    log.log('error', 'cannot define the ubus object', { reason: registered.reason });
-    return 1;
+/** Reads and validates the configuration file; a file that cannot be read is one error line. */
+export function readConfig(platform: Platform, path: string, hostname: string): ConfigResult {
+  const text = platform.files.readText(path);
+  if (text === null) {
+    const message = `${path}: cannot read the configuration file; create it (every option: docs/config.md) or pass --config PATH`;
+    return { ok: false, errors: [{ reason: 'missing-section', path, line: 0, section: null, option: null, value: null, allowed: null, message }] };
   }
-  const started = await connection.start();
-  // ubusd may not be up yet (early boot) or may restart: the connection keeps trying, the agent keeps running.
-  if (started.ok) log.log('info', 'ubus object registered', { object: 'x0tta6bl4', socket: options.ubusSocket });
-  else log.log('warn', 'ubus not reachable yet; retrying in the background', { socket: options.ubusSocket, reason: started.reason });
-  if (options.runForMs === null) return new Promise<number>(() => {});
-  await new Promise<void>((resolve) => platform.setTimer(options.runForMs as number, resolve));
-  connection.close();
-  return 0;
+  return loadConfigText(text, path, hostname);
+}
+
+export class Agent {
+  readonly ctx: AgentContext;
+  readonly supervisor = new Supervisor();
+  private readonly components = new Map<string, Component>();
+  private timer: ReturnType<Platform['setTimer']> | null = null;
+  private stopped = false;
+  private readyLogged = false;
+
+  constructor(platform: Platform, config: AgentConfig, private readonly options: AgentOptions) {
+    const journal = new Journal((line) => platform.stderr(line), () => platform.wallClockMs(), config.logLevel);
+    this.ctx = { platform, config, journal, startedAtMs: platform.monotonicMs(), identity: null, gossip: null, raft: null, mesh: null, uplink: { sent: 0, lastSentMs: null, connected: false } };
+  }
+
+  /** Builds every component (or records why it does not run here) and starts supervising. */
+  start(): void {
+    const { config, journal } = this.ctx;
+    journal.record('info', 'agent', 'starting', { node: config.nodeName, role: config.role, config: config.path, state_dir: config.stateDir });
+    const now = this.ctx.platform.monotonicMs();
+    for (const [name, build, disabledReason] of this.plan()) {
+      if (disabledReason !== null) {
+        this.supervisor.disable(name, disabledReason, now);
+        journal.record('info', name, 'disabled', { reason: disabledReason });
+        continue;
+      }
+      this.components.set(name, build());
+      this.supervisor.add(name, now);
+    }
+    this.supervise();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== null) this.ctx.platform.clearTimer(this.timer);
+    // Reverse order: ubus goes first (no more answers about parts being torn down), identity last.
+    for (const component of [...this.components.values()].reverse()) component.stop();
+    this.ctx.journal.record('info', 'agent', 'stopped', {});
+  }
+
+  /** Re-reads the configuration and applies what changed; what needs a restart of the agent is only reported. */
+  reload(): JsTable {
+    const { platform, journal } = this.ctx;
+    const loaded = readConfig(platform, this.options.configPath, this.options.hostname);
+    if (!loaded.ok) {
+      for (const e of loaded.errors) journal.record('error', 'agent', 'reload-refused', { reason: e.reason, error: e.message });
+      return { ok: false, errors: loaded.errors.map((e) => e.message) };
+    }
+    const changes = describeChanges(this.ctx.config, loaded.value);
+    const before = this.ctx.config;
+    this.ctx.config = { ...loaded.value, ...this.keptForRestart(before, loaded.value) };
+    this.ctx.journal.level = this.ctx.config.logLevel;
+    const restart = new Set<string>(['identity']);
+    if (changes.applied.some((c) => c.startsWith('uplink.'))) restart.add('uplink');
+    if (changes.applied.some((c) => c.startsWith('xdp.'))) restart.add('xdp');
+    if (changes.applied.includes('agent.static_peer')) restart.add('gossip');
+    for (const name of restart) if (this.components.has(name)) this.restart(name, 'reload');
+    journal.record('info', 'agent', 'reloaded', { applied: changes.applied.join(',') || 'none', needs_restart: changes.needsRestart.join(',') || 'none' });
+    return { ok: true, applied: changes.applied, needs_restart: changes.needsRestart };
+  }
+
+  /** Stops one component and lets the supervisor start it again at once (ubus `restart`, reload, tests). */
+  restart(name: string, why = 'requested'): JsTable {
+    const component = this.components.get(name);
+    if (component === undefined) return { ok: false, reason: this.supervisor.health(name) === undefined ? 'unknown-component' : 'component-disabled' };
+    component.stop();
+    const transition = this.supervisor.failed(name, `restart-${why}`, this.ctx.platform.monotonicMs());
+    this.log(transition);
+    return { ok: true, reason: null };
+  }
+
+  provider() {
+    return agentProvider(this.ctx, this.supervisor, { reload: () => this.reload(), restart: (name) => this.restart(name) });
+  }
+
+  /** Each component in start order, with the reason it does not run in this configuration (null: it runs). */
+  private plan(): Array<readonly [string, () => Component, string | null]> {
+    const { config } = this.ctx;
+    const isAnchor = config.role === 'anchor' && effectiveAnchors(config).some((a) => a.name === config.nodeName);
+    const agentMetrics = () => this.metrics();
+    return [
+      ['identity', () => new IdentityComponent(this.ctx), null],
+      ['batman', () => new BatmanComponent(this.ctx), config.meshInterface === null ? 'no mesh_interface configured (peers come from static_peer)' : null],
+      ['gossip', () => new GossipComponent(this.ctx), null],
+      ['raft', () => new RaftComponent(this.ctx), isAnchor ? null : 'role node: follows the anchors through gossip'],
+      ['xdp', () => new XdpComponent(this.ctx, this.options.xdpHelper), config.xdp.enabled ? null : 'xdp disabled in the configuration'],
+      ['uplink', () => new UplinkComponent(this.ctx, agentMetrics), !config.uplink.enabled ? 'uplink disabled in the configuration' : config.uplink.broker === null ? 'no broker configured' : null],
+      ['ubus', () => new UbusComponent(this.ctx, this.provider()), null],
+    ];
+  }
+
+  /** Per-component health and metrics for telemetry (`statistics.x0`). */
+  metrics(): Record<string, unknown> {
+    const out: Record<string, unknown> = { state: this.supervisor.overall() };
+    for (const [name, h] of Object.entries(this.supervisor.snapshot())) {
+      out[name] = { state: h.state, restarts: h.restarts, ...(this.components.get(name)?.metrics?.() ?? {}) };
+    }
+    return out;
+  }
+
+  private supervise(): void {
+    if (this.stopped) return;
+    const now = this.ctx.platform.monotonicMs();
+    for (const name of this.supervisor.running()) this.log(this.supervisor.observed(name, (this.components.get(name) as Component).health(), now));
+    for (const name of this.supervisor.due(now)) void this.startOne(name);
+    if (!this.readyLogged && this.supervisor.overall() !== 'starting') {
+      this.readyLogged = true;
+      this.ctx.journal.record('info', 'agent', 'ready', { state: this.supervisor.overall(), ready_ms: Math.round(now - this.ctx.startedAtMs) });
+    }
+    this.timer = this.ctx.platform.setTimer(superviseEveryMs, () => this.supervise());
+  }
+
+  private async startOne(name: string): Promise<void> {
+    const component = this.components.get(name) as Component;
+    let transition: Transition | null;
+    try {
+      const health = await component.start();
+      transition = this.supervisor.started(name, health, this.ctx.platform.monotonicMs());
+      if (health.state === 'down') component.stop();
+    } catch (error) {
+      component.stop();
+      transition = this.supervisor.failed(name, reasonOf(error), this.ctx.platform.monotonicMs());
+    }
+    this.log(transition);
+  }
+
+  private log(t: Transition | null): void {
+    if (t === null) return;
+    const level = t.to === 'down' ? 'warn' : t.to === 'degraded' ? 'warn' : 'info';
+    const fields: Record<string, unknown> = { from: t.from, to: t.to };
+    if (t.reason !== null) fields.reason = t.reason;
+    if (t.retryInMs !== undefined) fields.retry_in_ms = t.retryInMs;
+    this.ctx.journal.record(level, t.component, t.to === 'down' ? 'failed' : t.to, fields);
+  }
+
+  // Options a running agent cannot change (they name its sockets and state): kept until the agent restarts.
+  private keptForRestart(before: AgentConfig, _after: AgentConfig): Partial<AgentConfig> {
+    return { nodeName: before.nodeName, role: before.role, stateDir: before.stateDir, trustDomain: before.trustDomain, listen: before.listen, anchors: before.anchors, ubusSocket: before.ubusSocket, meshInterface: before.meshInterface, batctl: before.batctl };
+  }
+}
+
+/** `x0 agent`: validate the file (exit 2 with one line per error), run until SIGTERM (exit 0) or --run-for-ms. */
+export async function runAgent(platform: Platform, options: AgentOptions): Promise<number> {
+  const loaded = readConfig(platform, options.configPath, options.hostname);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) platform.stderr(`x0 agent: ${e.message}\n`);
+    platform.stderr(`x0 agent: ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'} in ${options.configPath}; not starting (every option: docs/config.md)\n`);
+    return 2;
+  }
+  if (!loaded.value.enabled) {
+    platform.stderr(`x0 agent: disabled in ${options.configPath} (option enabled '0'); not starting\n`);
+    return 0;
+  }
+  const agent = new Agent(platform, loaded.value, options);
+  return new Promise<number>((resolve) => {
+    const finish = (code: number) => { agent.stop(); resolve(code); };
+    platform.onSignal?.('SIGHUP', () => void agent.reload());
+    platform.onSignal?.('SIGTERM', () => finish(0));
+    platform.onSignal?.('SIGINT', () => finish(0));
+    agent.start();
+    if (options.runForMs !== null) platform.setTimer(options.runForMs, () => finish(0));
+  });
 }

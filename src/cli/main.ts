@@ -1,7 +1,6 @@
 // `x0` / `x0tta6bl4`: one binary, subcommands. Each subcommand has --help and returns an exit code.
-import { runAgent } from '../agent/agent.js';
+import { defaultConfigPath, readConfig, runAgent } from '../agent/agent.js';
 import { runHelloAgent } from '../hello/agent.js';
-import { defaultSocketPath } from '../ubus/connection.js';
 import { agentVersion } from '../version.js';
 import type { Platform } from '../platform/types.js';
 import { parseArgs, parseHostPort } from './args.js';
@@ -48,14 +47,16 @@ async function helloCommand(platform: Platform, args: readonly string[]): Promis
   return result.ok ? 0 : 1;
 }
 
-const agentHelp = `usage: x0 agent [--name NAME] [--ubus-socket PATH] [--meshif IF] [--batctl PATH] [--run-for-ms N]
+const agentHelp = `usage: x0 agent [--config PATH] [--check] [--run-for-ms N]
 
-Runs the agent: registers the x0tta6bl4 ubus object (methods status, peers, version) on ubusd and keeps it
-registered across ubusd restarts. Runs until stopped (procd), or for --run-for-ms.
-  --name NAME         node name reported by status (default: the hostname from /proc, else 'x0')
-  --ubus-socket PATH  ubusd's socket (default ${defaultSocketPath})
-  --meshif IF         batman-adv interface whose neighbours are the peers (default bat0)
-  --batctl PATH       the batctl binary (default: batctl on PATH)
+Runs this router's mesh node from its UCI file: identity, batman-adv reader, gossip (mesh document), Raft on
+anchors, XDP, the MQTT uplink and the x0tta6bl4 ubus object, each supervised (a failed part is restarted with
+backoff; a missing optional part is reported as degraded). Logs one line per event on stderr (procd -> logd).
+SIGHUP or 'ubus call x0tta6bl4 reload' re-reads the file; SIGTERM stops. Every option: docs/config.md.
+  --config PATH     the UCI file (default ${defaultConfigPath})
+  --check           validate the file, print what is wrong (one line per error) and exit
+  --run-for-ms N    stop after N ms (tests, demos)
+Exit codes: 0 stopped (or --check passed, or disabled in the file), 2 bad arguments or an invalid file.
 `;
 
 function hostname(platform: Platform): string {
@@ -63,21 +64,27 @@ function hostname(platform: Platform): string {
 }
 
 async function agentCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { name: 'string', 'ubus-socket': 'string', meshif: 'string', batctl: 'string', 'run-for-ms': 'string', help: 'boolean' });
+  const parsed = parseArgs(args, { config: 'string', check: 'boolean', 'run-for-ms': 'string', help: 'boolean' });
   if (!parsed.ok) return usageError(platform, parsed.error, agentHelp);
   if (parsed.flags.help === true) return printHelp(platform, agentHelp);
+  if (parsed.positionals.length > 0) return usageError(platform, `unexpected argument '${parsed.positionals[0]}'`, agentHelp);
   const runFor = parsed.flags['run-for-ms'];
   const runForMs = runFor === undefined ? null : Number(runFor);
-  if (runForMs !== null && !(runForMs > 0)) return usageError(platform, '--run-for-ms must be a positive number', agentHelp);
-  const name = typeof parsed.flags.name === 'string' ? parsed.flags.name : hostname(platform);
-  const ubusSocket = typeof parsed.flags['ubus-socket'] === 'string' ? parsed.flags['ubus-socket'] : defaultSocketPath;
-  const meshif = typeof parsed.flags.meshif === 'string' ? { meshif: parsed.flags.meshif } : {};
-  const batctl = typeof parsed.flags.batctl === 'string' ? { batctl: parsed.flags.batctl } : {};
-  return runAgent(platform, { name, ubusSocket, runForMs, ...meshif, ...batctl });
+  if (runForMs !== null && !(Number.isSafeInteger(runForMs) && runForMs > 0)) return usageError(platform, '--run-for-ms must be a positive whole number of milliseconds', agentHelp);
+  const configPath = typeof parsed.flags.config === 'string' ? parsed.flags.config : defaultConfigPath;
+  if (parsed.flags.check === true) {
+    const loaded = readConfig(platform, configPath, hostname(platform));
+    if (loaded.ok) { platform.stdout(`${configPath}: valid (node ${loaded.value.nodeName}, role ${loaded.value.role})\n`); return 0; }
+    for (const e of loaded.errors) platform.stderr(`${e.message}\n`);
+    return 2;
+  }
+  const code = await runAgent(platform, { configPath, hostname: hostname(platform), runForMs });
+  // Timers of stopped parts (an uplink's last flush) must not keep the process: the agent has stopped.
+  return platform.exit(code);
 }
 
 const commands = new Map<string, CommandEntry>([
-  ['agent', { summary: 'run the agent (ubus object x0tta6bl4; more components to come)', run: agentCommand }],
+  ['agent', { summary: 'run this router\'s mesh node from its UCI file (the daemon procd starts)', run: agentCommand }],
   ['ca', { summary: 'mesh CA: init, issue-token, sign, revoke (operator side)', run: caCommand }],
   ['cert', { summary: 'show a certificate (--json), request one with a join token', run: certCommand }],
   ['channel', { summary: 'sealed node-to-node channel over UDP or TCP (mutual certificates, renewal)', run: channelCommand }],

@@ -2,7 +2,7 @@
 // PacketLink (UDP), ticks from platform timers. The loop follows the core's contract: take a Ready, persist it
 // (one fsync), then send its messages, apply committed entries, answer reads, advance. Inputs that arrive
 // together are handled in one Ready, which is what batches writes under load.
-import { Counters, fail, ok, type Result } from '../core/result.js';
+import { Counters, ok } from '../core/result.js';
 import { defaultConfig, validateConfig, type RaftConfig } from '../core/raft/config.js';
 import { Raft } from '../core/raft/raft.js';
 import { KvStore } from '../core/raft/kv.js';
@@ -94,7 +94,7 @@ export class RaftServer {
     const io = operating(() => RaftStorage.open(platform.files, options.dataDir), (errno) => `cannot open raft data directory ${options.dataDir}: ${errno}`);
     const opened = io.ok ? io.value : { ok: false as const, reason: 'storage-failed' as const, detail: io.detail };
     if (!opened.ok) {
-      platform.logger.log('error', 'raft storage cannot be opened', { reason: opened.reason, detail: opened.detail, dir: options.dataDir });
+      // The caller reports it (one line from the CLI): logging here too would say it twice.
       const detail = io.ok ? `raft data in ${options.dataDir} refused (${opened.reason}): ${opened.detail}` : opened.detail;
       return { ok: false, reason: 'storage-failed', detail };
     }
@@ -119,6 +119,18 @@ export class RaftServer {
       applied: this.raft.log.applied, lastIndex: this.raft.log.lastIndex(), voters: conf.voters, learners: conf.learners, keys: this.kv.size,
       bytesWritten: this.storage.bytesWritten, appends: this.storage.appends,
     };
+  }
+
+  /** On the leader: each follower's match index (how far its log is known to agree); empty elsewhere. */
+  progress(): Map<NodeId, number> {
+    const out = new Map<NodeId, number>();
+    if (this.raft.role !== 'leader') return out;
+    const conf = this.raft.conf();
+    for (const id of [...conf.voters, ...conf.learners]) {
+      const pr = id === this.raft.id ? { match: this.raft.log.lastIndex() } : this.raft.progressOf(id);
+      if (pr !== undefined) out.set(id, pr.match);
+    }
+    return out;
   }
 
   get store(): KvStore {

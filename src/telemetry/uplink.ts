@@ -76,7 +76,9 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   let sent = 0;
   const publishTelemetry = async () => {
     const metrics = await options.metrics.collect();
-    const message = signer.sign('telemetry', { ...metrics }, platform.wallClockMs(), sent % chainEveryMessages === 0);
+    // The uplink's own health rides along: what waits in the offline queue and what it had to drop.
+    const uplink = { queued: connection.client.queuedMessages, dropped: connection.client.counters.snapshot()['queue-dropped'] ?? 0 };
+    const message = signer.sign('telemetry', { ...metrics, uplink }, platform.wallClockMs(), sent % chainEveryMessages === 0);
     connection.publish(message.topic, message.payload, 1, false);
     sent++;
     options.onProgress?.({ sent, connected: connection.client.state === 'connected' });

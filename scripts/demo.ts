@@ -1,0 +1,219 @@
+// The main job's mesh (run by scripts/start.sh after set-up): five routers' agents on x0-runtime on loopback, each
+// configured only by its own UCI file, each with its own real ubusd (OpenWrt's, built from the pinned sources):
+// a mesh CA enrols them with join tokens, the three anchors elect a Raft leader, gossip converges the mesh
+// document, every node publishes signed telemetry that `x0 watch` verifies; then the leader is killed and the
+// mesh notices: a new leader, the dead node marked down, its Last Will shown by x0 watch. Prints what each step
+// proves and how long it took. Exit 0 when every step held, 1 when one did not (the step says which).
+// Usage: node --import tsx scripts/demo.ts [--dir DIR] [--base-port N] [--mqtt-port N] [--keep]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../test/lib/processes.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback;
+};
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 7).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.exit(0);
+}
+const dir = join(root, flag('--dir', 'build/demo'));
+const basePort = Number(flag('--base-port', '7410'));
+const mqttPort = Number(flag('--mqtt-port', '7403'));
+const trustDomain = 'demo.x0';
+const runtime = join(root, 'build/x0-runtime');
+const bytecode = join(root, 'build/x0tta6bl4.jsbc');
+const prefix = join(root, 'build/openwrt/prefix');
+// OpenWrt's ubus and ubusd link against the libubox built next to them.
+process.env.LD_LIBRARY_PATH = join(prefix, 'lib');
+const ubusEnv = process.env;
+
+interface Node { readonly name: string; readonly role: 'anchor' | 'node'; readonly port: number; readonly dir: string; agent: ChildProcess | null; ubusd: ChildProcess | null }
+const nodes: Node[] = ['alpha', 'bravo', 'charlie', 'delta', 'echo'].map((name, i) => ({
+  name, role: i < 3 ? 'anchor' : 'node', port: basePort + 10 * i, dir: join(dir, name), agent: null, ubusd: null,
+}));
+const anchors = nodes.filter((n) => n.role === 'anchor');
+const children: ChildProcess[] = [];
+const t0 = Date.now();
+const at = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s`;
+const say = (text: string) => process.stdout.write(`demo ${at()}  ${text}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface WatchLine { readonly ok: boolean; readonly node?: string; readonly kind?: string; readonly data?: { state?: string }; readonly reason?: string; readonly benign?: boolean }
+/** What x0 watch --json printed so far: one JSON object per message (other lines are its log). */
+function watchLines(path: string): WatchLine[] {
+  const out: WatchLine[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try { out.push(JSON.parse(line) as WatchLine); } catch { /* a line being written */ }
+  }
+  return out;
+}
+
+function fail(step: string, detail: string): never {
+  process.stderr.write(`demo: FAILED at '${step}': ${detail}\n  agent logs: ${dir}/<node>/agent.log; ubus: ${prefix}/bin/ubus -s ${dir}/<node>/ubus.sock call x0tta6bl4 status\n`);
+  stopAll();
+  process.exit(1);
+}
+
+function stopAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+}
+
+async function x0(...argv: string[]): Promise<string> {
+  const r = await run([runtime, bytecode, ...argv], 30_000);
+  if (r.code !== 0) fail(`x0 ${argv.slice(0, 2).join(' ')}`, r.stderr.trim() || `exit ${r.code}`);
+  return r.stdout.trim();
+}
+
+async function ubus(node: Node, method: string): Promise<Record<string, unknown> | null> {
+  const r = await run([join(prefix, 'bin/ubus'), '-s', join(node.dir, 'ubus.sock'), '-t', '2', 'call', 'x0tta6bl4', method], 5_000);
+  if (r.code !== 0) return null;
+  try { return JSON.parse(r.stdout) as Record<string, unknown>; } catch { return null; }
+}
+
+/** Polls until check() returns a value (not null), or fails the step after timeoutMs. */
+async function until<T>(step: string, timeoutMs: number, check: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== null) return value;
+    if (Date.now() > deadline) fail(step, `not reached within ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
+}
+
+function uci(node: Node): string {
+  const list = (name: string, peers: readonly Node[]) => peers.map((p) => `\tlist ${name} '${p.name}@127.0.0.1:${p.port}'\n`).join('');
+  return `# ${node.name}: written by scripts/demo.ts (every option: docs/config.md)
+config agent 'main'
+\toption node_name '${node.name}'
+\toption role '${node.role}'
+\toption state_dir '${node.dir}/state'
+\toption trust_domain '${trustDomain}'
+\toption listen '127.0.0.1:${node.port}'
+\toption ubus_socket '${node.dir}/ubus.sock'
+${list('anchor', anchors)}${list('static_peer', nodes.filter((p) => p.role === 'node' && p !== node))}\toption log_level 'info'
+
+config uplink 'uplink'
+\toption enabled '1'
+\toption broker '127.0.0.1:${mqttPort}'
+\toption interval '2s'
+\toption protocol '3.1.1'
+`;
+}
+
+function startAgent(node: Node): void {
+  const log = join(node.dir, 'agent.log');
+  const child = spawn('sh', ['-c', `exec "$0" "$1" agent --config "$2" >>"$3" 2>&1`, runtime, bytecode, join(node.dir, 'x0tta6bl4.uci'), log], { stdio: 'ignore' });
+  node.agent = child;
+  children.push(child);
+}
+
+async function main(): Promise<void> {
+  for (const path of [runtime, bytecode, join(prefix, 'sbin/ubusd'), join(prefix, 'bin/ubus')]) {
+    if (!existsSync(path)) fail('prerequisites', `${path} is missing: run bash scripts/setup.sh`);
+  }
+  process.on('SIGINT', () => { stopAll(); process.exit(130); });
+  rmSync(dir, { recursive: true, force: true });
+  for (const n of nodes) mkdirSync(n.dir, { recursive: true });
+
+  say(`1/6 enrolment: a mesh CA (trust domain ${trustDomain}) issues a one-time join token per node; each node makes its own keys and a join request, the CA signs it (x0 ca / x0 cert on x0-runtime)`);
+  await x0('ca', 'init', '--trust-domain', trustDomain, '--dir', join(dir, 'ca'));
+  for (const n of nodes) {
+    const token = await x0('ca', 'issue-token', '--node', n.name, '--dir', join(dir, 'ca'));
+    await x0('cert', 'request', '--token', token, '--dir', join(n.dir, 'state'));
+    await x0('ca', 'sign', '--request', join(n.dir, 'state/join-request.cbor'), '--out', join(n.dir, 'state/node.chain'), '--bundle-out', join(n.dir, 'state/bundle.cbor'), '--dir', join(dir, 'ca'));
+    writeFileSync(join(n.dir, 'x0tta6bl4.uci'), uci(n));
+  }
+  say(`     5 certificates signed; UCI files in ${dir}/<node>/x0tta6bl4.uci (anchors: ${anchors.map((a) => a.name).join(', ')})`);
+
+  say(`2/6 telemetry consumer: x0 watch with an embedded MQTT broker on 127.0.0.1:${mqttPort}, verifying against the mesh CA's trust bundle`);
+  const watchLog = join(dir, 'watch.log');
+  const watch = spawn('sh', ['-c', `exec node --import tsx "$0" watch --embedded-broker --json --broker "$1" --mqtt 3.1.1 --bundle "$2" --duration-ms 120000 >"$3" 2>&1`,
+    join(root, 'src/entry/node.ts'), `127.0.0.1:${mqttPort}`, join(dir, 'ca/bundle.cbor'), watchLog], { stdio: 'ignore' });
+  children.push(watch);
+  await until('x0 watch subscribed', 30_000, async () => (existsSync(watchLog) && /subscribed/.test(readFileSync(watchLog, 'utf8')) ? true : null));
+
+  say('3/6 five routers: per node a real ubusd (OpenWrt\'s, built from the pinned sources) and `x0 agent --config FILE` on x0-runtime (bytecode)');
+  for (const n of nodes) {
+    const ubusd = spawn(join(prefix, 'sbin/ubusd'), ['-s', join(n.dir, 'ubus.sock')], { stdio: 'ignore', env: ubusEnv });
+    n.ubusd = ubusd;
+    children.push(ubusd);
+  }
+  await sleep(200);
+  const started = Date.now();
+  for (const n of nodes) startAgent(n);
+  const ready = await until('every agent answers ubus status with all components up', 20_000, async () => {
+    const all = await Promise.all(nodes.map((n) => ubus(n, 'status')));
+    return all.every((s) => s !== null && s.state === 'running') ? all : null;
+  });
+  say(`     all 5 agents running in ${((Date.now() - started) / 1000).toFixed(1)} s: identity, gossip, uplink and ubus up on every node, Raft up on the anchors (ubus call x0tta6bl4 status)`);
+  void ready;
+
+  say('4/6 consensus and mesh state: the anchors agree on one Raft leader; every node\'s mesh document holds all 5 nodes, up');
+  const leader = await until('one Raft leader agreed by every anchor', 15_000, async () => {
+    const views = await Promise.all(anchors.map((n) => ubus(n, 'raft')));
+    const leaders = new Set(views.map((v) => v?.leader ?? null));
+    return leaders.size === 1 && !leaders.has(null) ? (views[0]?.leader as string) : null;
+  });
+  say(`     leader: ${leader} (term ${String((await ubus(anchors[0] as Node, 'raft'))?.term)}), agreed by ${anchors.map((a) => a.name).join(', ')}; the nodes learn it through gossip`);
+  const converged = Date.now();
+  await until('every node sees every node', 20_000, async () => {
+    const views = await Promise.all(nodes.map((n) => ubus(n, 'mesh')));
+    const full = views.every((v) => Array.isArray(v?.nodes) && (v?.nodes as Array<{ state: string }>).filter((x) => x.state === 'up').length === nodes.length);
+    return full ? true : null;
+  });
+  say(`     every node sees all 5 nodes up in its mesh document (${((Date.now() - started) / 1000).toFixed(1)} s after start; ${((Date.now() - converged) / 1000).toFixed(1)} s after the leader)`);
+
+  say('5/6 telemetry: every node publishes signed telemetry (COSE_Sign1, Ed25519) that x0 watch verifies against the mesh CA');
+  const verified = await until('verified telemetry from all 5 nodes', 20_000, async () => {
+    const from = new Set(watchLines(watchLog).filter((l) => l.ok && l.kind === 'telemetry').map((l) => l.node as string));
+    return nodes.every((n) => from.has(n.name)) ? from : null;
+  });
+  const rejected = watchLines(watchLog).filter((l) => !l.ok && l.benign !== true).length;
+  say(`     verified telemetry from ${[...verified].sort().join(', ')}; ${rejected} rejected`);
+
+  const victim = nodes.find((n) => n.name === leader) as Node;
+  const survivors = nodes.filter((n) => n !== victim);
+  say(`6/6 failure: kill -9 the leader's agent (${victim.name}); the mesh notices`);
+  const killed = Date.now();
+  victim.agent?.kill('SIGKILL');
+  const since = () => `${((Date.now() - killed) / 1000).toFixed(1)} s`;
+  // The three signs of the failure are watched at once, each timed from the kill.
+  const [newLeader, downAfter, willAfter] = await Promise.all([
+    until('a new Raft leader among the surviving anchors', 15_000, async () => {
+      const views = await Promise.all(anchors.filter((a) => a !== victim).map((n) => ubus(n, 'raft')));
+      const leaders = new Set(views.map((v) => v?.leader ?? null));
+      return leaders.size === 1 && !leaders.has(null) && !leaders.has(victim.name) ? { name: views[0]?.leader as string, after: since() } : null;
+    }),
+    until(`every surviving node marks ${victim.name} down`, 20_000, async () => {
+      const views = await Promise.all(survivors.map((n) => ubus(n, 'mesh')));
+      return views.every((v) => (v?.nodes as Array<{ id: string; state: string }> | undefined)?.find((x) => x.id === victim.name)?.state === 'down') ? since() : null;
+    }),
+    until(`x0 watch shows ${victim.name} offline (its MQTT Last Will)`, 20_000, async () =>
+      (watchLines(watchLog).some((l) => l.ok && l.kind === 'status' && l.node === victim.name && l.data?.state === 'offline') ? since() : null)),
+  ]);
+  say(`     new leader ${newLeader.name} ${newLeader.after} after the kill (Raft: election timeout, PreVote, a quorum of 2 of 3 anchors)`);
+  say(`     x0 watch verified ${victim.name}'s signed 'offline' status ${willAfter} after the kill (its MQTT Last Will, published by the broker)`);
+  say(`     every surviving node marks ${victim.name} down ${downAfter} after the kill (its mesh-document section stopped changing)`);
+  await summary(survivors);
+  stopAll();
+  say(`done: 5 agents formed one mesh, elected a leader, converged, published verified telemetry and healed the loss of the leader (logs in ${dir})`);
+}
+
+/** One line per node from its own ubus status: what a router's LuCI page would show. */
+async function summary(of: readonly Node[]): Promise<void> {
+  process.stdout.write('     node     role    state     raft       mesh (up/all)  components\n');
+  for (const n of of) {
+    const [status, raft, mesh] = await Promise.all([ubus(n, 'status'), ubus(n, 'raft'), ubus(n, 'mesh')]);
+    const meshNodes = (mesh?.nodes as Array<{ state: string }> | undefined) ?? [];
+    const components = Object.entries((status?.components as Record<string, { state: string }> | undefined) ?? {}).filter(([, c]) => c.state !== 'disabled').map(([k, c]) => `${k}:${c.state}`).join(' ');
+    process.stdout.write(`     ${n.name.padEnd(8)} ${String(status?.role).padEnd(7)} ${String(status?.state).padEnd(9)} ${String(raft?.role).padEnd(10)} ${`${meshNodes.filter((m) => m.state === 'up').length}/${meshNodes.length}`.padEnd(14)} ${components}\n`);
+  }
+}
+
+main().catch((error: unknown) => fail('demo', String((error as Error)?.stack ?? error)));

@@ -1,0 +1,54 @@
+// What the agent's components share, owned by the composition root: the platform, the current configuration,
+// the journal, and each running component's handle (null while it is not running). Components read each other
+// only through this object, never by importing one another.
+import type { KeyFile } from '../identity/store.js';
+import type { Certificate } from '../core/identity/cert.js';
+import type { TrustBundle } from '../core/identity/chain.js';
+import type { MeshView } from '../batman/batctl.js';
+import type { GossipNode } from '../gossip/node.js';
+import type { RaftServer } from '../raft/server.js';
+import type { Platform } from '../platform/types.js';
+import type { AgentConfig } from './config.js';
+import type { Journal } from './events.js';
+
+export interface NodeIdentity {
+  readonly keys: KeyFile;
+  readonly chain: readonly Certificate[];
+  readonly bundle: TrustBundle;
+}
+
+export interface AgentContext {
+  readonly platform: Platform;
+  config: AgentConfig;
+  readonly journal: Journal;
+  readonly startedAtMs: number;
+  identity: NodeIdentity | null;
+  gossip: GossipNode | null;
+  raft: RaftServer | null;
+  /** batman-adv's last view of the mesh (neighbours with TQ, originators); null without batman-adv. */
+  mesh: MeshView | null;
+  /** Telemetry messages sent and when the last one went (wall clock), for status and peers. */
+  uplink: { sent: number; lastSentMs: number | null; connected: boolean };
+}
+
+/** Every node named in the configuration (anchors and static peers), this one excluded, without duplicates. */
+export function configuredPeers(config: AgentConfig): { name: string; address: { host: string; port: number } }[] {
+  const seen = new Set<string>([config.nodeName]);
+  const out: { name: string; address: { host: string; port: number } }[] = [];
+  for (const p of [...config.anchors, ...config.staticPeers]) {
+    if (seen.has(p.name)) continue;
+    seen.add(p.name);
+    out.push({ name: p.name, address: { host: p.address.host, port: p.address.port } });
+  }
+  return out;
+}
+
+/** Ports a node uses, from its one configured port: gossip on PORT, Raft on PORT+1 (anchors only). */
+export const gossipPort = (port: number): number => port;
+export const raftPort = (port: number): number => port + 1;
+
+/** The Raft voters: the configured anchors, or this node alone when it is an anchor and names none. */
+export function effectiveAnchors(config: AgentConfig): readonly { name: string; address: { host: string; port: number } }[] {
+  if (config.anchors.length > 0) return config.anchors;
+  return config.role === 'anchor' ? [{ name: config.nodeName, address: config.listen }] : [];
+}
