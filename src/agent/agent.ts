@@ -109,8 +109,7 @@ export class Agent {
     const component = this.components.get(name);
     if (component === undefined) return { ok: false, reason: this.supervisor.health(name) === undefined ? 'unknown-component' : 'component-disabled' };
     component.stop();
-    const transition = this.supervisor.failed(name, `restart-${why}`, this.ctx.platform.monotonicMs());
-    this.log(transition);
+    this.log(this.supervisor.restart(name, `restart-${why}`, this.ctx.platform.monotonicMs()));
     return { ok: true, reason: null };
   }
 
@@ -171,7 +170,7 @@ export class Agent {
 
   private log(t: Transition | null): void {
     if (t === null) return;
-    const level = t.to === 'down' ? 'warn' : t.to === 'degraded' ? 'warn' : 'info';
+    const level = t.to === 'down' || t.to === 'degraded' ? 'warn' : 'info';
     const fields: Record<string, unknown> = { from: t.from, to: t.to };
     if (t.reason !== null) fields.reason = t.reason;
     if (t.retryInMs !== undefined) fields.retry_in_ms = t.retryInMs;

@@ -48,6 +48,8 @@ interface Entry {
   nextStartMs: number;
   starting: boolean;
   everStarted: boolean;
+  /** Its first start has ended (up, degraded or failed): until then the agent as a whole is starting. */
+  settled: boolean;
 }
 
 export function backoffMs(failures: number): number {
@@ -63,13 +65,13 @@ export class Supervisor {
   add(name: string, nowMs: number): void {
     assertThat(!this.entries.has(name), `component ${name} added twice`);
     assertThat(this.entries.size < supervisorLimits.componentsMax, 'too many components');
-    this.entries.set(name, { state: 'starting', reason: null, restarts: 0, failures: 0, sinceMs: nowMs, nextStartMs: nowMs, starting: false, everStarted: false });
+    this.entries.set(name, { state: 'starting', reason: null, restarts: 0, failures: 0, sinceMs: nowMs, nextStartMs: nowMs, starting: false, everStarted: false, settled: false });
   }
 
   /** A component that does not run in this configuration (and why); never started. */
   disable(name: string, reason: string, nowMs: number): void {
     assertThat(!this.entries.has(name), `component ${name} added twice`);
-    this.entries.set(name, { state: 'disabled', reason, restarts: 0, failures: 0, sinceMs: nowMs, nextStartMs: Infinity, starting: false, everStarted: false });
+    this.entries.set(name, { state: 'disabled', reason, restarts: 0, failures: 0, sinceMs: nowMs, nextStartMs: Infinity, starting: false, everStarted: false, settled: true });
   }
 
   /** Components whose start is due now; each is marked as starting until started() or failed() says how it went. */
@@ -90,6 +92,7 @@ export class Supervisor {
     const e = this.entry(name);
     assertThat(e.starting, `component ${name} reported started without a start`);
     e.starting = false;
+    e.settled = true;
     e.nextStartMs = Infinity;
     if (health.state === 'down') return this.fail(name, e, health.reason ?? 'start-failed', nowMs);
     return this.set(name, e, health.state, health.reason, nowMs);
@@ -98,7 +101,21 @@ export class Supervisor {
   failed(name: string, reason: string, nowMs: number): Transition | null {
     const e = this.entry(name);
     e.starting = false;
+    e.settled = true;
     return this.fail(name, e, reason, nowMs);
+  }
+
+  /** An operator's (or a reload's) restart of a stopped component: due at once, counted, not a failure. */
+  restart(name: string, reason: string, nowMs: number): Transition {
+    const e = this.entry(name);
+    assertThat(e.state !== 'disabled', `component ${name} is disabled`);
+    const from = e.state;
+    e.starting = false;
+    e.state = 'starting';
+    e.reason = reason;
+    e.sinceMs = nowMs;
+    e.nextStartMs = nowMs;
+    return { component: name, from, to: 'starting', reason };
   }
 
   /** The periodic health check of a running component; a component that reports down is restarted after its backoff. */
@@ -129,7 +146,7 @@ export class Supervisor {
   /** The agent as a whole: starting until every component has started once; degraded while any is not up. */
   overall(): 'starting' | 'running' | 'degraded' {
     const states = [...this.entries.values()];
-    if (states.some((e) => e.state === 'starting')) return 'starting';
+    if (states.some((e) => !e.settled)) return 'starting';
     return states.every((e) => e.state === 'up' || e.state === 'disabled') ? 'running' : 'degraded';
   }
 

@@ -8,7 +8,10 @@ import { bundlePath, runtimePath } from '../lib/processes.js';
 // 256 KiB held the foundation, identity, channel and ubus. Raised to 320 KiB when Raft (~37 KB), the CRDT
 // engine and gossip (~45 KB) and the MQTT client (~15 KB, its own budget in test/mqtt) landed together: the
 // bundle is ~300 KB minified, ~97 KB gzip; OpenWrt stores it in a squashfs (xz) and an ipk (gzip).
-const bundleBytesMax = 320 * 1024;
+// Raised to 400 KiB with the agent (issue 14): its composition root, supervisor, components and ubus provider
+// (~25 KB) and the UCI parser and config validation (~17 KB) made the bundle ~360 KB (~115 KB gzip). Where the
+// bytes go: `node scripts/bundle-sizes.mjs`.
+const bundleBytesMax = 400 * 1024;
 const runtimeBytesMax = 1024 * 1024;
 
 test('the minified bundle stays within its budget', () => {

@@ -3,6 +3,7 @@
 // the Raft leader, so every node sees every node.
 import { GossipNode } from '../../gossip/node.js';
 import { identityRevocations, noRevocationAuthority } from '../../gossip/identity-revocations.js';
+import { limits } from '../../core/gossip/limits.js';
 import { agentVersion } from '../../version.js';
 import { degraded, down, up, type Component } from '../component.js';
 import { configuredPeers, effectiveAnchors, gossipPort, type AgentContext } from '../context.js';
@@ -24,7 +25,12 @@ export class GossipComponent implements Component {
 
   async start(): Promise<Health> {
     const { platform, config } = this.ctx;
-    const peers = configuredPeers(config).map((p) => ({ name: p.name, address: { host: p.address.host, port: gossipPort(p.address.port) } }));
+    // The engine gossips with at most limits.peersMax of them (the first it is given) and accepts datagrams from
+    // all: anchors first, the rest in an order of this node's own, so that the nodes' gossip graph is connected.
+    const all = configuredPeers(config).map((p) => ({ name: p.name, address: { host: p.address.host, port: gossipPort(p.address.port) } }));
+    const anchorNames = new Set(effectiveAnchors(config).map((a) => a.name));
+    const peers = [...all.filter((p) => anchorNames.has(p.name)), ...shuffled(all.filter((p) => !anchorNames.has(p.name)), () => platform.randomBytes(1)[0] as number)];
+    if (peers.length > limits.peersMax) this.ctx.journal.record('info', this.name, 'peers-capped', { configured: peers.length, gossip_with: limits.peersMax });
     const bundle = this.ctx.identity?.bundle;
     this.node = await GossipNode.open(platform, {
       nodeId: config.nodeName,
@@ -96,4 +102,14 @@ export class GossipComponent implements Component {
     }
     this.timer = platform.setTimer(publishEveryMs, () => this.publish());
   }
+}
+
+/** Fisher-Yates with a byte source (bounded: one pass over the list). */
+function shuffled<T>(items: readonly T[], byte: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = ((byte() << 8) | byte()) % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }
