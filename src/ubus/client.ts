@@ -87,6 +87,8 @@ export class UbusClient {
   private readonly pending: Pending[] = [];
   private readonly registrations = new Map<number, Registration>();
   private readonly incoming = new Map<number, IncomingInvoke>();
+  /** Invokes past pendingInvokesMax wait here (in arrival order, up to queuedInvokesMax) for a handler slot. */
+  private queued: Array<{ readonly token: number; readonly invoke: IncomingInvoke; readonly event: ClientEvent }> = [];
   private output: Uint8Array[] = [];
   private events: ClientEvent[] = [];
 
@@ -144,11 +146,26 @@ export class UbusClient {
       this.sendStatus(invoke, Status.timeout);
       this.incoming.delete(token);
     }
+    for (const waiting of this.queued.filter((q) => now >= q.invoke.deadlineMs)) {
+      this.counters.add('handler-timeout');
+      this.sendStatus(waiting.invoke, Status.timeout);
+    }
+    this.queued = this.queued.filter((q) => now < q.invoke.deadlineMs);
+    this.promote();
+  }
+
+  /** Hands queued invokes to handlers while there are free slots. */
+  private promote(): void {
+    while (this.queued.length > 0 && this.incoming.size < limits.pendingInvokesMax) {
+      const next = this.queued.shift() as (typeof this.queued)[number];
+      this.incoming.set(next.token, next.invoke);
+      this.events.push(next.event);
+    }
   }
 
   /** The earliest time tick() has something to do, or null. */
   nextDeadlineMs(): number | null {
-    const times = [...this.pending.map((p) => p.deadlineMs), ...[...this.incoming.values()].map((i) => i.deadlineMs)];
+    const times = [...this.pending.map((p) => p.deadlineMs), ...[...this.incoming.values()].map((i) => i.deadlineMs), ...this.queued.map((q) => q.invoke.deadlineMs)];
     if (this.state === 'awaiting-hello') times.push(this.helloDeadlineMs);
     return times.length === 0 ? null : Math.min(...times);
   }
@@ -256,6 +273,7 @@ export class UbusClient {
       return false;
     }
     this.incoming.delete(token);
+    this.promote();
     if (data !== undefined) {
       const nodes = toBlobmsg(data);
       if (!nodes.ok) {
@@ -449,13 +467,20 @@ export class UbusClient {
       this.counters.add(args.reason);
       return this.sendStatus(invoke, Status.invalidArgument, fields.noReply);
     }
-    if (this.incoming.size >= limits.pendingInvokesMax) {
-      this.counters.add('too-many-invokes');
-      return this.sendStatus(invoke, Status.unknownError, fields.noReply);
-    }
     const token = this.nextKey++;
+    const event: ClientEvent = { kind: 'invoke', token, object: definition.name, method, args: args.value, user: fields.user ?? null, group: fields.group ?? null };
+    if (this.incoming.size >= limits.pendingInvokesMax) {
+      // Every handler slot is busy: wait in line (bounded) rather than fail the caller.
+      if (fields.noReply === 1 || this.queued.length >= limits.queuedInvokesMax) {
+        this.counters.add('too-many-invokes');
+        return this.sendStatus(invoke, Status.unknownError, fields.noReply);
+      }
+      this.counters.add('invoke-queued');
+      this.queued.push({ token, invoke, event });
+      return;
+    }
     if (fields.noReply !== 1) this.incoming.set(token, invoke);
-    this.events.push({ kind: 'invoke', token, object: definition.name, method, args: args.value, user: fields.user ?? null, group: fields.group ?? null });
+    this.events.push(event);
   }
 
   private handleSubscriberChange(fields: Fields): void {
@@ -491,6 +516,7 @@ export class UbusClient {
     this.localIdValue = 0;
     this.output = [];
     this.incoming.clear();
+    this.queued = [];
     for (const entry of this.registrations.values()) entry.objectId = 0;
     // A reset's own reason is counted and reported in its 'reset' event; requests see the consequence.
     for (const request of [...this.pending]) this.finish(request, fail(reason === 'connection-lost' ? reason : 'connection-reset'));

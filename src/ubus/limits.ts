@@ -21,6 +21,8 @@ export const requestTimeoutMsDefault = 30_000;
 export const helloTimeoutMs = 5_000;
 /** Incoming INVOKEs on our objects whose handler has not answered yet. */
 export const pendingInvokesMax = 32;
+/** Incoming INVOKEs past pendingInvokesMax that wait for a free handler slot; past this they are refused. */
+export const queuedInvokesMax = 128;
 /** A handler that has not answered after this long is answered with UBUS_STATUS_TIMEOUT. */
 export const handlerTimeoutMs = 10_000;
 

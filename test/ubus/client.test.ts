@@ -148,16 +148,25 @@ test('incoming calls with bad input are answered with a status, never dispatched
   assert.is(client.counters.get('too-deep'), 1);
 });
 
-test('a handler that never answers is answered with status 7 after handlerTimeoutMs; pending calls are bounded', () => {
+test('calls past the handler slots wait in line (bounded) and get a slot as one is answered; all time out with status 7', () => {
   const { client, objectId } = withObject();
-  for (let i = 0; i < limits.pendingInvokesMax; i++) client.receive(invoke(objectId, 'status'));
-  client.takeOutput();
+  for (let i = 0; i < limits.pendingInvokesMax + limits.queuedInvokesMax; i++) client.receive(invoke(objectId, 'status'));
+  assert.equal(client.takeOutput(), [], 'nobody is refused while the line has room');
+  const events = client.takeEvents().filter((e) => e.kind === 'invoke');
+  assert.is(events.length, limits.pendingInvokesMax, 'only as many handlers run as there are slots');
+  assert.is(client.counters.get('invoke-queued'), limits.queuedInvokesMax);
   client.receive(invoke(objectId, 'status'));
-  assert.is(statusOf(client.takeOutput()[0]!), Status.unknownError);
+  assert.is(statusOf(client.takeOutput()[0]!), Status.unknownError, 'past the line: refused at once');
+  assert.is(client.counters.get('too-many-invokes'), 1);
+  const first = events[0];
+  assert.ok(first !== undefined && first.kind === 'invoke');
+  assert.ok(client.reply(first.token, 0));
+  client.takeOutput();
+  assert.is(client.takeEvents().filter((e) => e.kind === 'invoke').length, 1, 'an answer frees a slot for the next in line');
   now = limits.handlerTimeoutMs;
   client.tick();
   const out = client.takeOutput();
-  assert.is(out.length, limits.pendingInvokesMax);
+  assert.is(out.length, limits.pendingInvokesMax + limits.queuedInvokesMax - 1);
   assert.ok(out.every((m) => statusOf(m) === Status.timeout));
   assert.is(client.nextDeadlineMs(), null);
 });
