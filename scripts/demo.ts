@@ -86,7 +86,7 @@ async function until<T>(step: string, timeoutMs: number, check: () => Promise<T 
   }
 }
 
-function uci(node: Node): string {
+function uci(node: Node, joinToken: string | null): string {
   const list = (name: string, peers: readonly Node[]) => peers.map((p) => `\tlist ${name} '${p.name}@127.0.0.1:${p.port}'\n`).join('');
   return `# ${node.name}: written by scripts/demo.ts (every option: docs/config.md)
 config agent 'main'
@@ -94,7 +94,7 @@ config agent 'main'
 \toption role '${node.role}'
 \toption state_dir '${node.dir}/state'
 \toption trust_domain '${trustDomain}'
-\toption listen '127.0.0.1:${node.port}'
+${joinToken === null ? '' : `\toption join_token '${joinToken}'\n`}\toption listen '127.0.0.1:${node.port}'
 \toption ubus_socket '${node.dir}/ubus.sock'
 ${list('anchor', anchors)}${list('static_peer', nodes.filter((p) => p.role === 'node' && p !== node))}\toption log_level 'info'
 
@@ -121,15 +121,18 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   for (const n of nodes) mkdirSync(n.dir, { recursive: true });
 
-  say(`1/6 enrolment: a mesh CA (trust domain ${trustDomain}) issues a one-time join token per node; each node makes its own keys and a join request, the CA signs it (x0 ca / x0 cert on x0-runtime)`);
+  say(`1/6 enrolment: the operator's mesh CA (trust domain ${trustDomain}) enrols the anchors and gives each an issuing key; the nodes get only a one-time join token in their UCI file (x0 ca / x0 cert on x0-runtime)`);
   await x0('ca', 'init', '--trust-domain', trustDomain, '--dir', join(dir, 'ca'));
   for (const n of nodes) {
     const token = await x0('ca', 'issue-token', '--node', n.name, '--dir', join(dir, 'ca'));
-    await x0('cert', 'request', '--token', token, '--dir', join(n.dir, 'state'));
-    await x0('ca', 'sign', '--request', join(n.dir, 'state/join-request.cbor'), '--out', join(n.dir, 'state/node.chain'), '--bundle-out', join(n.dir, 'state/bundle.cbor'), '--dir', join(dir, 'ca'));
-    writeFileSync(join(n.dir, 'x0tta6bl4.uci'), uci(n));
+    if (n.role === 'anchor') {
+      await x0('cert', 'request', '--token', token, '--dir', join(n.dir, 'state'));
+      await x0('ca', 'sign', '--request', join(n.dir, 'state/join-request.cbor'), '--out', join(n.dir, 'state/node.chain'), '--bundle-out', join(n.dir, 'state/bundle.cbor'), '--dir', join(dir, 'ca'));
+      await x0('ca', 'intermediate', '--name', `anchor-${n.name}`, '--out', join(n.dir, 'state/issuer'), '--dir', join(dir, 'ca'));
+    }
+    writeFileSync(join(n.dir, 'x0tta6bl4.uci'), uci(n, n.role === 'node' ? token : null));
   }
-  say(`     5 certificates signed; UCI files in ${dir}/<node>/x0tta6bl4.uci (anchors: ${anchors.map((a) => a.name).join(', ')})`);
+  say(`     anchors ${anchors.map((a) => a.name).join(', ')} enrolled with intermediates; ${nodes.filter((n) => n.role === 'node').map((n) => n.name).join(', ')} hold only a join token; UCI files in ${dir}/<node>/x0tta6bl4.uci`);
 
   say(`2/6 telemetry consumer: x0 watch with an embedded MQTT broker on 127.0.0.1:${mqttPort}, verifying against the mesh CA's trust bundle`);
   const watchLog = join(dir, 'watch.log');
@@ -151,8 +154,9 @@ async function main(): Promise<void> {
     const all = await Promise.all(nodes.map((n) => ubus(n, 'status')));
     return all.every((s) => s !== null && s.state === 'running') ? all : null;
   });
-  say(`     all 5 agents running in ${((Date.now() - started) / 1000).toFixed(1)} s: identity, gossip, uplink and ubus up on every node, Raft up on the anchors (ubus call x0tta6bl4 status)`);
   void ready;
+  const enrolledAt = (await Promise.all(nodes.filter((n) => n.role === 'node').map(async (n) => (readFileSync(join(n.dir, 'agent.log'), 'utf8').match(/ info identity enrolled anchor=(\w+)/) ?? [])[1] ?? '?'))).join(', ');
+  say(`     all 5 agents running in ${((Date.now() - started) / 1000).toFixed(1)} s (ubus call x0tta6bl4 status): identity, gossip, uplink and ubus up on every node, Raft and enrolment on the anchors; delta and echo enrolled over the network with their join token at ${enrolledAt}`);
 
   say('4/6 consensus and mesh state: the anchors agree on one Raft leader; every node\'s mesh document holds all 5 nodes, up');
   const leader = await until('one Raft leader agreed by every anchor', 15_000, async () => {

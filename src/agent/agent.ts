@@ -12,6 +12,7 @@ import { BatmanComponent } from './components/batman.js';
 import { GossipComponent } from './components/gossip.js';
 import { IdentityComponent } from './components/identity.js';
 import { RaftComponent } from './components/raft.js';
+import { issuerDir, RegistrarComponent } from './components/registrar.js';
 import { UbusComponent } from './components/ubus.js';
 import { UplinkComponent } from './components/uplink.js';
 import { XdpComponent } from './components/xdp.js';
@@ -123,14 +124,24 @@ export class Agent {
     const isAnchor = config.role === 'anchor' && effectiveAnchors(config).some((a) => a.name === config.nodeName);
     const agentMetrics = () => this.metrics();
     return [
-      ['identity', () => new IdentityComponent(this.ctx), null],
+      ['identity', () => new IdentityComponent(this.ctx, () => this.enrolled()), null],
       ['batman', () => new BatmanComponent(this.ctx), config.meshInterface === null ? 'no mesh_interface configured (peers come from static_peer)' : null],
       ['gossip', () => new GossipComponent(this.ctx), null],
       ['raft', () => new RaftComponent(this.ctx), isAnchor ? null : 'role node: follows the anchors through gossip'],
       ['xdp', () => new XdpComponent(this.ctx, this.options.xdpHelper), config.xdp.enabled ? null : 'xdp disabled in the configuration'],
       ['uplink', () => new UplinkComponent(this.ctx, agentMetrics), !config.uplink.enabled ? 'uplink disabled in the configuration' : config.uplink.broker === null ? 'no broker configured' : null],
+      ['registrar', () => new RegistrarComponent(this.ctx), !isAnchor ? 'role node: anchors enrol new nodes' : !this.ctx.platform.files.exists(`${issuerDir(config.stateDir)}/ca.key`) ? `no issuing key in ${issuerDir(config.stateDir)} (x0 ca intermediate --name NAME --out DIR): this anchor does not enrol nodes` : null],
       ['ubus', () => new UbusComponent(this.ctx, this.provider()), null],
     ];
+  }
+
+  /** A certificate obtained over the network: gossip restarts to check revocations against the new trust bundle, and
+   * an uplink waiting for a certificate starts now rather than at its next backoff. */
+  private enrolled(): void {
+    for (const name of ['gossip', 'uplink']) {
+      const state = this.supervisor.health(name)?.state;
+      if (this.components.has(name) && state !== undefined && state !== 'starting' && state !== 'disabled') this.restart(name, 'enrolled');
+    }
   }
 
   /** Per-component health and metrics for telemetry (`statistics.x0`). */

@@ -46,6 +46,8 @@ export function configuredPeers(config: AgentConfig): { name: string; address: {
 /** Ports a node uses, from its one configured port: gossip on PORT, Raft on PORT+1 (anchors only). */
 export const gossipPort = (port: number): number => port;
 export const raftPort = (port: number): number => port + 1;
+/** Anchors serve enrolment (TCP) on PORT+2. */
+export const enrolPort = (port: number): number => port + 2;
 
 /** The Raft voters: the configured anchors, or this node alone when it is an anchor and names none. */
 export function effectiveAnchors(config: AgentConfig): readonly { name: string; address: { host: string; port: number } }[] {

@@ -4,7 +4,7 @@ import type { Platform } from '../platform/types.js';
 import { parseArgs, parseDuration, parseHostPort, refused, usage } from './args.js';
 import { toHex } from '../core/identity/canonical.js';
 import { describeCertificate, isKnownRole, type Certificate } from '../core/identity/cert.js';
-import { createRoot } from '../core/identity/ca.js';
+import { createRoot, issueIntermediate } from '../core/identity/ca.js';
 import { createTrustBundle, validateChain } from '../core/identity/chain.js';
 import { limits } from '../core/identity/limits.js';
 import { Registrar } from '../core/identity/registrar.js';
@@ -17,11 +17,15 @@ const caHelp = `usage: x0 ca init --trust-domain DOMAIN [--name NAME] [--ttl DUR
        x0 ca issue-token --node NAME [--ttl DURATION] [--roles member,gateway,anchor] [--cert-ttl DURATION] [--dir DIR]
        x0 ca sign --request FILE --out FILE [--renew] [--bundle-out FILE] [--dir DIR]
        x0 ca revoke (--serial HEX | --node NAME) [--dir DIR]
+       x0 ca intermediate --name NAME --out DIR [--ttl DURATION] [--dir DIR]
 
 The mesh certificate authority. 'init' creates a root key (0600) and a self-signed certificate in DIR
 (default /etc/x0/ca) and refuses to overwrite an existing CA unless --force. 'issue-token' prints a
 one-time join token for one node name. 'sign' redeems a join request (or, with --renew, a renewal
 request) and writes the node's certificate chain. 'revoke' signs a new revocation list (version + 1).
+'intermediate' makes an anchor's issuing key: a new key (0600) and an intermediate CA certificate signed by this
+CA, with the trust bundle, in DIR (put it in the anchor's STATE_DIR/issuer): the anchor then enrols nodes over
+the network with it while the root key stays offline.
 Durations: 90s, 30m, 24h, 7d. Exit 0 ok, 1 refused, 2 bad arguments.
 `;
 
@@ -31,6 +35,7 @@ const certHelp = `usage: x0 cert show [FILE] [--dir DIR] [--json]
 'show' prints a certificate or chain file (default DIR/node.chain, DIR default /etc/x0/identity), human
 readable or as JSON. 'request' generates this node's keys locally (DIR/node.key, 0600) and writes a
 join request (DIR/join-request.cbor) proving possession of the token and of the new key.
+Exit 0 ok, 1 refused (the message names the file or the reason), 2 bad arguments.
 `;
 
 async function caInit(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
@@ -117,14 +122,38 @@ async function caRevoke(platform: Platform, flags: Record<string, string | boole
   return 0;
 }
 
+async function caIntermediate(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
+  const name = flags.name;
+  if (typeof name !== 'string' || !isName(name)) return usage(platform, '--name needs a valid name (the anchor\'s issuing CA, e.g. anchor-alpha)', caHelp);
+  if (typeof flags.out !== 'string') return usage(platform, '--out DIR is required (the anchor\'s STATE_DIR/issuer)', caHelp);
+  const ttlMs = typeof flags.ttl === 'string' ? parseDuration(flags.ttl) : limits.intermediateCertTtlMsDefault;
+  if (ttlMs === null) return usage(platform, '--ttl needs a duration (90s, 30m, 24h, 7d)', caHelp);
+  const issuer = loadIssuer(platform, dir);
+  if (typeof issuer === 'string') return refused(platform, 'ca intermediate', issuer);
+  if (issuer.cert.kind !== 'root') return refused(platform, 'ca intermediate', `${dir} holds an intermediate; make intermediates with the root CA`);
+  const bundle = loadBundle(platform, caFiles(dir).bundle);
+  if (!bundle.ok) return refused(platform, 'ca intermediate', `cannot load ${caFiles(dir).bundle}: ${bundle.reason}`);
+  const out = caFiles(flags.out);
+  if (platform.files.exists(out.key) && flags.force !== true) return refused(platform, 'ca intermediate', `${out.key} exists (--force replaces it)`);
+  const keys = { sign: platform.crypto.signKeyPair(), box: platform.crypto.boxKeyPair() };
+  const cert = issueIntermediate(platform.crypto, issuer, { name, signPublicKey: keys.sign.publicKey, boxPublicKey: keys.box.publicKey, nowMs: platform.wallClockMs(), ttlMs });
+  platform.files.mkdirp(flags.out);
+  writeSecret(platform, out.key, encodeKeyFile(keys));
+  writePublic(platform, out.cert, cert.bytes);
+  saveBundle(platform, out.bundle, bundle.value);
+  platform.stdout(`issued intermediate ${cert.subject} serial ${toHex(cert.serial)} until ${new Date(cert.notAfterMs).toISOString()} in ${flags.out}\n`);
+  return 0;
+}
+
 function hexBytes(hex: string): Uint8Array {
   return Uint8Array.from({ length: hex.length / 2 }, (_, i) => Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16));
 }
 
 export async function caCommand(platform: Platform, args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === undefined) return usage(platform, 'a ca command is needed (init, issue-token, sign, revoke, intermediate)', caHelp);
   const parsed = parseArgs(rest, { 'trust-domain': 'string', name: 'string', ttl: 'string', dir: 'string', force: 'boolean', node: 'string', roles: 'string', 'cert-ttl': 'string', request: 'string', out: 'string', renew: 'boolean', 'bundle-out': 'string', serial: 'string', help: 'boolean' });
-  if (sub === undefined || sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
+  if (sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
     platform.stdout(caHelp);
     return 0;
   }
@@ -135,6 +164,7 @@ export async function caCommand(platform: Platform, args: readonly string[]): Pr
     case 'issue-token': return caIssueToken(platform, parsed.flags, dir);
     case 'sign': return caSign(platform, parsed.flags, dir);
     case 'revoke': return caRevoke(platform, parsed.flags, dir);
+    case 'intermediate': return caIntermediate(platform, parsed.flags, dir);
     default: return usage(platform, `unknown ca command '${sub}'`, caHelp);
   }
 }
@@ -185,8 +215,9 @@ async function certRequest(platform: Platform, flags: Record<string, string | bo
 
 export async function certCommand(platform: Platform, args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === undefined) return usage(platform, 'a cert command is needed (show, request)', certHelp);
   const parsed = parseArgs(rest, { dir: 'string', json: 'boolean', token: 'string', address: 'string', help: 'boolean' });
-  if (sub === undefined || sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
+  if (sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
     platform.stdout(certHelp);
     return 0;
   }

@@ -35,11 +35,12 @@ export class RaftClient {
 
   private constructor(private readonly platform: Platform, private readonly servers: ReadonlyMap<NodeId, HostPort>, private readonly socket: UdpSocket, readonly clientId: number, private readonly options: ClientOptions) {}
 
-  static async open(platform: Platform, servers: ReadonlyMap<NodeId, HostPort>, options: ClientOptions = clientDefaults): Promise<RaftClient> {
+  /** bindHost: the local address to send from (loopback by default; an anchor uses its own listen address). */
+  static async open(platform: Platform, servers: ReadonlyMap<NodeId, HostPort>, options: ClientOptions = clientDefaults, bindHost = '127.0.0.1'): Promise<RaftClient> {
     const bytes = platform.randomBytes(6);
     const clientId = bytes.reduce((n, b) => n * 256 + b, 0) + 1;
     let client: RaftClient | null = null;
-    const socket = await platform.net.udpBind({ host: '127.0.0.1', port: 0 }, {
+    const socket = await platform.net.udpBind({ host: bindHost, port: 0 }, {
       onMessage(data) {
         const packet = decodePacket(data);
         if (packet.ok && packet.value.kind === 'reply') client?.settle(packet.value.id, packet.value.reply);

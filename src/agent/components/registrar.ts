@@ -1,0 +1,92 @@
+// Enrolment on an anchor (docs/protocol/identity.md, "Enrolment over the network"): new nodes that hold only a join
+// token connect to an anchor on its listen port + 2 and get their certificate from the anchor's issuing key
+// (an intermediate made by `x0 ca intermediate`, in STATE_DIR/issuer; the root key stays offline with the
+// operator). A token is good once mesh-wide: before an answer leaves, the anchor records the token id in Raft with a
+// compare-and-set from absent, so of two anchors redeeming the same token at the same moment exactly one succeeds.
+import { decodeEnrolRequest, encodeEnrolAnswer } from '../../core/identity/enrol.js';
+import { Registrar } from '../../core/identity/registrar.js';
+import { decodeJoinRequest } from '../../core/identity/token.js';
+import { toHex } from '../../core/wire/hex.js';
+import { serveEnrolment, type EnrolService } from '../../identity/enrol.js';
+import { caFiles, loadBundle, loadIssuer } from '../../identity/store.js';
+import { RaftClient } from '../../raft/client.js';
+import type { Issuer } from '../../core/identity/ca.js';
+import type { TrustBundle } from '../../core/identity/chain.js';
+import { degraded, down, up, type Component } from '../component.js';
+import { effectiveAnchors, enrolPort, raftPort, type AgentContext } from '../context.js';
+import type { Health } from '../supervisor.js';
+
+export const issuerDir = (stateDir: string): string => `${stateDir}/issuer`;
+/** The Raft key that marks a token id as redeemed (its value: the node it enrolled). */
+export const usedTokenKey = (tokenIdHex: string): string => `enrol/token/${tokenIdHex}`;
+
+export class RegistrarComponent implements Component {
+  readonly name = 'registrar';
+  private service: EnrolService | null = null;
+  private raft: RaftClient | null = null;
+  private issuer: Issuer | null = null;
+  private bundle: TrustBundle | null = null;
+  private issued = 0;
+  private refused = 0;
+
+  constructor(private readonly ctx: AgentContext) {}
+
+  async start(): Promise<Health> {
+    const { platform, config, journal } = this.ctx;
+    const dir = issuerDir(config.stateDir);
+    const issuer = loadIssuer(platform, dir);
+    if (typeof issuer === 'string') return degraded(`no-issuer: ${issuer}`);
+    const bundle = loadBundle(platform, caFiles(dir).bundle);
+    if (!bundle.ok) return degraded(`no-issuer: ${caFiles(dir).bundle}: ${bundle.reason}`);
+    this.issuer = issuer;
+    this.bundle = bundle.value;
+    const servers = new Map(effectiveAnchors(config).map((a, i) => [i + 1, { host: a.address.host, port: raftPort(a.address.port) }] as const));
+    this.raft = await RaftClient.open(platform, servers, { attemptTimeoutMs: 500, attempts: 8 }, config.listen.host);
+    const listen = { host: config.listen.host, port: enrolPort(config.listen.port) };
+    this.service = await serveEnrolment(platform, listen, (request, peer) => this.redeem(request, `${peer.host}:${peer.port}`));
+    journal.record('info', this.name, 'started', { listen: `${listen.host}:${listen.port}`, issuer: issuer.cert.subject });
+    return up;
+  }
+
+  stop(): void {
+    this.service?.close();
+    this.raft?.close();
+    this.service = null;
+    this.raft = null;
+  }
+
+  health(): Health {
+    return this.service === null ? down('not-running') : up;
+  }
+
+  metrics(): Record<string, number> {
+    return { issued: this.issued, refused: this.refused };
+  }
+
+  private async redeem(bytes: Uint8Array, from: string): Promise<Uint8Array> {
+    const { platform, journal } = this.ctx;
+    const refuse = (reason: string): Uint8Array => {
+      this.refused++;
+      journal.record('warn', this.name, 'refused', { reason, from });
+      return encodeEnrolAnswer({ ok: false, reason });
+    };
+    const request = decodeEnrolRequest(bytes);
+    if (!request.ok) return refuse(request.reason);
+    const join = decodeJoinRequest(request.value);
+    if (!join.ok) return refuse(join.reason);
+    // A fresh registrar per request: the mesh-wide used-token set is in Raft, not in this anchor's memory.
+    const registrar = new Registrar(platform.crypto, this.issuer as Issuer, this.bundle as TrustBundle);
+    const issued = registrar.redeem(request.value, platform.wallClockMs());
+    if (!issued.ok) return refuse(issued.reason);
+    const node = issued.value.certificate.name;
+    // The value names the node and its new key: the same node retrying with the same key (its first answer was
+    // lost) is answered again; any other redemption of the token is refused.
+    const value = `${node} ${toHex(join.value.signPublicKey)}`;
+    const marked = await (this.raft as RaftClient).write({ op: 'cas', key: usedTokenKey(toHex(join.value.token.tokenId)), expected: null, value });
+    if (!marked.ok) return refuse('no-quorum');
+    if (!marked.value.ok && marked.value.prev !== value) return refuse('token-used');
+    this.issued++;
+    journal.record('info', this.name, 'enrolled', { node, serial: toHex(issued.value.certificate.serial), from });
+    return encodeEnrolAnswer({ ok: true, chain: issued.value.chain, bundle: this.bundle as TrustBundle });
+  }
+}
