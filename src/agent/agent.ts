@@ -115,7 +115,14 @@ export class Agent {
   }
 
   provider() {
-    return agentProvider(this.ctx, this.supervisor, { reload: () => this.reload(), restart: (name) => this.restart(name) });
+    return agentProvider(this.ctx, this.supervisor, {
+      reload: () => this.reload(),
+      restart: (name) => this.restart(name),
+      token: (node, ttlS) => {
+        const registrar = this.components.get('registrar') as RegistrarComponent | undefined;
+        return registrar === undefined ? { ok: false, reason: 'not-an-enrolling-anchor' } : registrar.token(node, ttlS);
+      },
+    });
   }
 
   /** Each component in start order, with the reason it does not run in this configuration (null: it runs). */

@@ -15,6 +15,7 @@ export const nodeSilentMs = 10_000;
 export interface ProviderHooks {
   readonly reload: () => JsTable;
   readonly restart: (component: string) => JsTable;
+  readonly token: (node: string, ttlS: number | null) => JsTable;
 }
 
 const seconds = (ms: number): number => Math.max(0, Math.round(ms / 1000));
@@ -133,5 +134,8 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
     events: (limit: number): JsTable => ({ events: ctx.journal.last(limit) as unknown as JsTable[] }),
     reload: () => hooks.reload(),
     restart: (component: string) => hooks.restart(component),
+    token: (node: string, ttlS: number | null) => hooks.token(node, ttlS),
+    // Revocation lists are signed by the operator's root CA, which no router holds (anchors have intermediates).
+    revoke: (node: string): JsTable => ({ ok: false, reason: 'revoke-needs-the-root-ca', hint: `on the CA's machine: x0 ca revoke --node ${node}; the list then reaches the mesh` }),
   };
 }

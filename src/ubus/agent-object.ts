@@ -29,19 +29,23 @@ export interface AgentProvider {
   reload?(): Answer;
   /** Restarts one component: { ok, reason }. */
   restart?(component: string): Answer;
+  /** On an anchor with an issuing key: a join token for a new node: { ok, reason, token, expires_at }. */
+  token?(node: string, ttlS: number | null): Answer;
+  /** Revokes a node: { ok, reason }. */
+  revoke?(node: string): Answer;
 }
 
 /** Methods that only read state: the ACL's read-only group. */
 export const agentReadMethods = ['status', 'peers', 'version', 'raft', 'mesh', 'events'] as const;
 /** Methods that change state: only the ACL's admin group has them. */
-export const agentWriteMethods: readonly string[] = ['reload', 'restart'];
+export const agentWriteMethods: readonly string[] = ['reload', 'restart', 'token', 'revoke'];
 
 /** The events method returns at most this many events per call. */
 export const eventsPerCallMax = 256;
 
 export const agentObjectDefinition: ObjectDefinition = {
   name: agentObjectName,
-  methods: { status: {}, peers: {}, version: {}, raft: {}, mesh: {}, events: { limit: 'int32' }, reload: {}, restart: { component: 'string' } },
+  methods: { status: {}, peers: {}, version: {}, raft: {}, mesh: {}, events: { limit: 'int32' }, reload: {}, restart: { component: 'string' }, token: { node: 'string', ttl_s: 'int32' }, revoke: { node: 'string' } },
 };
 
 const missing = { data: { error: 'not-available' } };
@@ -61,6 +65,15 @@ export function agentObjectHandlers(provider: AgentProvider): Record<string, Met
     restart: async (args) => {
       if (typeof args.component !== 'string') return { status: 2, data: { ok: false, reason: 'component-missing' } };
       return provider.restart === undefined ? missing : { data: await provider.restart(args.component) };
+    },
+    token: async (args) => {
+      if (typeof args.node !== 'string') return { status: 2, data: { ok: false, reason: 'node-missing' } };
+      const ttlS = typeof args.ttl_s === 'number' ? args.ttl_s : null;
+      return provider.token === undefined ? missing : { data: await provider.token(args.node, ttlS) };
+    },
+    revoke: async (args) => {
+      if (typeof args.node !== 'string') return { status: 2, data: { ok: false, reason: 'node-missing' } };
+      return provider.revoke === undefined ? missing : { data: await provider.revoke(args.node) };
     },
   };
 }

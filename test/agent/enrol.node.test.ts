@@ -28,6 +28,7 @@ test.before(async () => {
     ports[name] = 20_000 + Math.floor(Math.random() * 20_000);
   }
   const list = anchors.map((a) => `\tlist anchor '${a}@127.0.0.1:${ports[a]}'\n`).join('');
+  running.push(startUbusd(join(dir, 'a1.sock')));
   for (const name of anchors) {
     running.push(startAgent(writeUci(join(dir, `${name}.uci`), `config agent 'main'
 	option node_name '${name}'
@@ -75,8 +76,16 @@ test('one token redeemed at two anchors at the same moment with two keys: exactl
   assert.equal(decodeEnrolAnswer(platform.crypto, loser.value), { ok: true, value: { ok: false, reason: 'token-used' } });
 });
 
-test('a node with only a join token in its UCI file enrols over the network and runs; its token is then spent', async () => {
-  const token = await x0('ca', 'issue-token', '--node', 'newbie', '--dir', join(dir, 'ca'));
+test('an anchor issues a join token over ubus; a node with only that token in its UCI file enrols and runs; the token is then spent', async () => {
+  const issued = await until('a1 answers token', 20_000, async () => {
+    const answer = await ubusCall(join(dir, 'a1.sock'), 'token', { node: 'newbie', ttl_s: 600 });
+    return answer?.ok === true ? answer : null;
+  });
+  const token = String(issued.token);
+  assert.match(token, /^x0jt1\./);
+  assert.ok(Math.abs(Number(issued.expires_at) - (Date.now() / 1000 + 600)) < 30);
+  assert.equal(await ubusCall(join(dir, 'a1.sock'), 'token', { node: 'bad name!' }), { ok: false, reason: 'bad-node-name' });
+  assert.equal((await ubusCall(join(dir, 'a1.sock'), 'revoke', { node: 'newbie' }))?.reason, 'revoke-needs-the-root-ca');
   const socket = join(dir, 'newbie.sock');
   const ubusd = startUbusd(socket);
   running.push(ubusd);
@@ -97,7 +106,7 @@ ${anchors.map((a) => `\tlist anchor '${a}@127.0.0.1:${ports[a]}'\n`).join('')}`;
     return (s?.components as Record<string, { state: string }> | undefined)?.identity?.state === 'up' ? s : null;
   });
   assert.is(status.spiffe_id, 'spiffe://enrol.x0/node/newbie');
-  assert.match(node.output(), / info identity enrolled anchor=a\d /);
+  assert.match(node.output(), / info identity enrolled anchor=a1 /, 'a token of a1\'s intermediate is redeemed at a1');
   node.child.kill('SIGTERM');
   await node.exited;
   // A second router configured with the same (spent) token is told so, with what to do.

@@ -85,7 +85,7 @@ test('peers and version answer too; list -v shows the object and its methods', a
   assert.equal(JSON.parse((await cli(socket, 'call', 'x0tta6bl4', 'version')).out), await provider.version());
   const listed = await cli(socket, 'list', '-v');
   assert.is(listed.code, 0);
-  assert.match(listed.out, /^'x0tta6bl4' @[0-9a-f]{8}\n\t"status":\{\}\n\t"peers":\{\}\n\t"version":\{\}\n\t"raft":\{\}\n\t"mesh":\{\}\n\t"events":\{"limit":"Integer"\}\n\t"reload":\{\}\n\t"restart":\{"component":"String"\}\n$/);
+  assert.match(listed.out, /^'x0tta6bl4' @[0-9a-f]{8}\n\t"status":\{\}\n\t"peers":\{\}\n\t"version":\{\}\n\t"raft":\{\}\n\t"mesh":\{\}\n\t"events":\{"limit":"Integer"\}\n\t"reload":\{\}\n\t"restart":\{"component":"String"\}\n\t"token":\{"node":"String","ttl_s":"Integer"\}\n\t"revoke":\{"node":"String"\}\n$/);
   assert.is((await cli(socket, 'list')).out, 'x0tta6bl4\n');
 });
 

@@ -5,7 +5,9 @@
 // compare-and-set from absent, so of two anchors redeeming the same token at the same moment exactly one succeeds.
 import { decodeEnrolRequest, encodeEnrolAnswer } from '../../core/identity/enrol.js';
 import { Registrar } from '../../core/identity/registrar.js';
-import { decodeJoinRequest } from '../../core/identity/token.js';
+import { decodeJoinRequest, issueJoinToken } from '../../core/identity/token.js';
+import { limits } from '../../core/identity/limits.js';
+import { isName } from '../../core/identity/spiffe.js';
 import { toHex } from '../../core/wire/hex.js';
 import { serveEnrolment, type EnrolService } from '../../identity/enrol.js';
 import { caFiles, loadBundle, loadIssuer } from '../../identity/store.js';
@@ -61,6 +63,19 @@ export class RegistrarComponent implements Component {
 
   metrics(): Record<string, number> {
     return { issued: this.issued, refused: this.refused };
+  }
+
+  /** A one-time join token for a new node, signed by this anchor's issuing key (redeemable at this anchor). */
+  token(node: string, ttlS: number | null): { ok: boolean; reason: string | null; token?: string; expires_at?: number } {
+    const { platform, journal } = this.ctx;
+    if (this.issuer === null) return { ok: false, reason: 'no-issuer' };
+    if (!isName(node)) return { ok: false, reason: 'bad-node-name' };
+    const ttlMs = ttlS === null ? limits.tokenTtlMsDefault : ttlS * 1000;
+    if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0 || ttlMs > limits.tokenTtlMsMax) return { ok: false, reason: 'bad-ttl' };
+    const nowMs = platform.wallClockMs();
+    const issued = issueJoinToken(platform.crypto, this.issuer, { name: node, nowMs, ttlMs, roles: ['member'], redeemer: this.issuer.cert.subject });
+    journal.record('info', this.name, 'token-issued', { node, ttl_s: Math.round(ttlMs / 1000) });
+    return { ok: true, reason: null, token: issued.text, expires_at: Math.floor((nowMs + ttlMs) / 1000) };
   }
 
   private async redeem(bytes: Uint8Array, from: string): Promise<Uint8Array> {
