@@ -1,7 +1,7 @@
 // `x0 ca ...` and `x0 cert ...`: the operator's side of the mesh identity. Runs on Node and on the router
 // through the Platform. Exit codes: 0 ok, 1 refused (the reason is printed), 2 bad arguments.
 import type { Platform } from '../platform/types.js';
-import { parseArgs, parseDuration, parseHostPort, refused, usage } from './args.js';
+import { parseArgs, parseDuration, refused, usage } from './args.js';
 import { toHex } from '../core/identity/canonical.js';
 import { describeCertificate, isKnownRole, type Certificate } from '../core/identity/cert.js';
 import { createRoot, issueIntermediate } from '../core/identity/ca.js';

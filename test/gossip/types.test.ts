@@ -8,6 +8,7 @@ import { compareHlc, HlcClock, hlcAcceptLimitMs, type Hlc } from '../../src/core
 import { limits } from '../../src/core/gossip/limits.js';
 import { AWORMap, AWORSet } from '../../src/core/gossip/or.js';
 import { natCodec } from '../../src/core/gossip/codec.js';
+import { PnCounter } from '../../src/core/gossip/pn-counter.js';
 import { SignedDocRegister, signatureCheck } from '../../src/core/gossip/signed-doc.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 import { authority, docPool, signDoc, verify } from './kinds.js';
@@ -88,6 +89,14 @@ test('signed document register: an invalid signature is never merged; the highes
   other.doc = forged;
   assert.equal(register.merge(other), { ok: false, reason: 'signature-invalid' }, 'merging a register checks its document too');
   assert.is(register.version, 2);
+});
+
+test('a PN counter whose entries from the network sum past 2^53 folds by saturating, never by an assertion', () => {
+  const big = Number.MAX_SAFE_INTEGER;
+  const counter = PnCounter.fromWire([['a~1', big, 1], ['b~1', big, big]]);
+  assert.ok(counter !== null, 'each entry alone is a valid safe integer');
+  const folded = counter.folded('a~2');
+  assert.equal(folded.toWire(), [['a~2', big, big]]);
 });
 
 test.run();

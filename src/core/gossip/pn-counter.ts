@@ -17,10 +17,13 @@ export class PnCounter {
     assert(Number.isSafeInteger(amount), 'counter amounts are integers');
     const mine = this.counts.get(replica) ?? { p: 0, n: 0 };
     const next = amount >= 0 ? { p: mine.p + amount, n: mine.n } : { p: mine.p, n: mine.n - amount };
-    assert(Number.isSafeInteger(next.p) && Number.isSafeInteger(next.n), 'counter stays a safe integer');
+    assert(Number.isSafeInteger(next.p), 'counter increments stay a safe integer');
+    assert(Number.isSafeInteger(next.n), 'counter decrements stay a safe integer');
     const delta = new PnCounter();
     delta.counts.set(replica, next);
     this.merge(delta);
+    assert(this.counts.get(replica)?.p === next.p, 'the replica holds its new increments');
+    assert(this.counts.get(replica)?.n === next.n, 'the replica holds its new decrements');
     return delta;
   }
 
@@ -39,11 +42,14 @@ export class PnCounter {
   folded(replica: string): PnCounter {
     let p = 0;
     let n = 0;
+    // Each entry is a safe integer (checked at decode), but their sum need not be: saturate rather than assert,
+    // since the entries may have come from the network.
     for (const e of this.counts.values()) {
-      p += e.p;
-      n += e.n;
+      p = Math.min(Number.MAX_SAFE_INTEGER, p + e.p);
+      n = Math.min(Number.MAX_SAFE_INTEGER, n + e.n);
     }
-    assert(Number.isSafeInteger(p) && Number.isSafeInteger(n), 'folded counter stays a safe integer');
+    assert(Number.isSafeInteger(p), 'folded increments stay a safe integer');
+    assert(Number.isSafeInteger(n), 'folded decrements stay a safe integer');
     const out = new PnCounter();
     out.counts.set(replica, { p, n });
     return out;
