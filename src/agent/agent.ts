@@ -11,6 +11,7 @@ import { reasonOf } from './component.js';
 import { BatmanComponent } from './components/batman.js';
 import { GossipComponent } from './components/gossip.js';
 import { IdentityComponent } from './components/identity.js';
+import { LinkComponent } from './components/link.js';
 import { RaftComponent } from './components/raft.js';
 import { issuerDir, RegistrarComponent } from './components/registrar.js';
 import { UbusComponent } from './components/ubus.js';
@@ -55,7 +56,7 @@ export class Agent {
 
   constructor(platform: Platform, config: AgentConfig, private readonly options: AgentOptions) {
     const journal = new Journal((line) => platform.stderr(line), () => platform.wallClockMs(), config.logLevel);
-    this.ctx = { platform, config, journal, startedAtMs: platform.monotonicMs(), identity: null, gossip: null, raft: null, mesh: null, uplink: { sent: 0, lastSentMs: null, connected: false } };
+    this.ctx = { platform, config, journal, startedAtMs: platform.monotonicMs(), identity: null, gossip: null, raft: null, link: null, mesh: null, uplink: { sent: 0, lastSentMs: null, connected: false } };
   }
 
   /** Builds every component (or records why it does not run here) and starts supervising. */
@@ -99,7 +100,7 @@ export class Agent {
     const restart = new Set<string>(['identity']);
     if (changes.applied.some((c) => c.startsWith('uplink.'))) restart.add('uplink');
     if (changes.applied.some((c) => c.startsWith('xdp.'))) restart.add('xdp');
-    if (changes.applied.includes('agent.static_peer')) restart.add('gossip');
+    if (changes.applied.includes('agent.static_peer')) restart.add('link');
     for (const name of restart) if (this.components.has(name)) this.restart(name, 'reload');
     journal.record('info', 'agent', 'reloaded', { applied: changes.applied.join(',') || 'none', needs_restart: changes.needsRestart.join(',') || 'none' });
     return { ok: true, applied: changes.applied, needs_restart: changes.needsRestart };
@@ -133,6 +134,7 @@ export class Agent {
     return [
       ['identity', () => new IdentityComponent(this.ctx, () => this.enrolled()), null],
       ['batman', () => new BatmanComponent(this.ctx), config.meshInterface === null ? 'no mesh_interface configured (peers come from static_peer)' : null],
+      ['link', () => new LinkComponent(this.ctx), null],
       ['gossip', () => new GossipComponent(this.ctx), null],
       ['raft', () => new RaftComponent(this.ctx), isAnchor ? null : 'role node: follows the anchors through gossip'],
       ['xdp', () => new XdpComponent(this.ctx, this.options.xdpHelper), config.xdp.enabled ? null : 'xdp disabled in the configuration'],
@@ -142,10 +144,10 @@ export class Agent {
     ];
   }
 
-  /** A certificate obtained over the network: gossip restarts to check revocations against the new trust bundle, and
-   * an uplink waiting for a certificate starts now rather than at its next backoff. */
+  /** A certificate obtained over the network: the link and the uplink, waiting for one, start now rather than at
+   * their next backoff (gossip and Raft follow the link). */
   private enrolled(): void {
-    for (const name of ['gossip', 'uplink']) {
+    for (const name of ['link', 'uplink']) {
       const state = this.supervisor.health(name)?.state;
       if (this.components.has(name) && state !== undefined && state !== 'starting' && state !== 'disabled') this.restart(name, 'enrolled');
     }
@@ -188,6 +190,12 @@ export class Agent {
 
   private log(t: Transition | null): void {
     if (t === null) return;
+    // Gossip and Raft wait for the link: once it is up, the ones waiting start now, not at their next backoff.
+    if (t.component === 'link' && t.to === 'up') {
+      for (const name of ['gossip', 'raft']) {
+        if (this.components.has(name) && this.supervisor.health(name)?.state === 'down') this.supervisor.restart(name, 'link-up', this.ctx.platform.monotonicMs());
+      }
+    }
     const level = t.to === 'down' || t.to === 'degraded' ? 'warn' : 'info';
     const fields: Record<string, unknown> = { from: t.from, to: t.to };
     if (t.reason !== null) fields.reason = t.reason;

@@ -7,6 +7,7 @@ import type { TrustBundle } from '../core/identity/chain.js';
 import type { MeshView } from '../batman/batctl.js';
 import type { GossipNode } from '../gossip/node.js';
 import type { RaftServer } from '../raft/server.js';
+import type { SealedLink } from '../channel/link.js';
 import type { Platform } from '../platform/types.js';
 import type { AgentConfig } from './config.js';
 import type { Journal } from './events.js';
@@ -25,6 +26,8 @@ export interface AgentContext {
   identity: NodeIdentity | null;
   gossip: GossipNode | null;
   raft: RaftServer | null;
+  /** The sealed link every node-to-node message goes through; null before enrolment. */
+  link: SealedLink | null;
   /** batman-adv's last view of the mesh (neighbours with TQ, originators); null without batman-adv. */
   mesh: MeshView | null;
   /** Telemetry messages sent and when the last one went (wall clock), for status and peers. */
@@ -43,7 +46,10 @@ export function configuredPeers(config: AgentConfig): { name: string; address: {
   return out;
 }
 
-/** Ports a node uses, from its one configured port: gossip on PORT, Raft on PORT+1 (anchors only). */
+/**
+ * Ports a node uses, from its one configured port: the sealed link (UDP) on PORT carries gossip and Raft; their
+ * addresses below are only the names each service's socket gives a peer (nothing binds them). Enrolment: TCP PORT+2.
+ */
 export const gossipPort = (port: number): number => port;
 export const raftPort = (port: number): number => port + 1;
 /** Anchors serve enrolment (TCP) on PORT+2. */

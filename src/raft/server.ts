@@ -6,12 +6,12 @@ import { Counters, ok } from '../core/result.js';
 import { defaultConfig, validateConfig, type RaftConfig } from '../core/raft/config.js';
 import { Raft } from '../core/raft/raft.js';
 import { KvStore } from '../core/raft/kv.js';
-import { KvService } from '../core/raft/kv-service.js';
+import { KvService, type ClientOp } from '../core/raft/kv-service.js';
 import { sendBeforePersist, type NodeId, type Ready, type Stored } from '../core/raft/types.js';
 import type { HostPort, Platform, TimerHandle } from '../platform/types.js';
 import { RaftStorage } from './storage.js';
 import { RaftTransport, udpLink, type PacketLink } from './transport.js';
-import { encodeReply, type AdminAction, type NodeStatus, type Packet, type Reply, type Request } from './protocol.js';
+import { encodeReply, encodeRequest, type AdminAction, type NodeStatus, type Packet, type Reply, type Request } from './protocol.js';
 import { compactEveryEntries } from './limits.js';
 import { RemoteWatchers } from './watchers.js';
 
@@ -66,6 +66,9 @@ export class RaftServer {
   private tickTimer: TimerHandle | null = null;
   private flushTimer: TimerHandle | null = null;
   private stopped = false;
+  /** Requests this node forwarded to the leader for a local caller (submitLocal), by request id. */
+  private readonly forwarded = new Map<number, (reply: Reply | null) => void>();
+  private nextForwardId = 1;
   private readonly watchers = new RemoteWatchers((to, id, event) => this.link?.send(to, encodeReply(id, { ok: true, event })));
   committedEntries = 0;
 
@@ -121,6 +124,26 @@ export class RaftServer {
     };
   }
 
+  /**
+   * A request from inside this process (the agent's registrar): served here on the leader, else forwarded to the
+   * leader over this node's link and its reply routed back; null when there is no leader or no answer in time.
+   */
+  submitLocal(request: ClientOp, timeoutMs = 2_000): Promise<Reply | null> {
+    if (this.stopped) return Promise.resolve(null);
+    if (this.raft.role === 'leader') {
+      return new Promise((resolve) => this.service.submit(request, (r) => { resolve(r); this.soon(); }));
+    }
+    const to = this.options.peers.get(this.raft.lead);
+    if (this.raft.lead === 0 || to === undefined || this.link === null) return Promise.resolve(null);
+    const id = this.nextForwardId;
+    this.nextForwardId = (this.nextForwardId % 0x3fffffff) + 1;
+    return new Promise((resolve) => {
+      const timer = this.platform.setTimer(timeoutMs, () => { this.forwarded.delete(id); resolve(null); });
+      this.forwarded.set(id, (reply) => { this.platform.clearTimer(timer); resolve(reply); });
+      this.link?.send(to, encodeRequest(id, request));
+    });
+  }
+
   /** On the leader: each follower's match index (how far its log is known to agree); empty elsewhere. */
   progress(): Map<NodeId, number> {
     const out = new Map<NodeId, number>();
@@ -168,7 +191,12 @@ export class RaftServer {
     if (this.stopped) return;
     if (packet.kind === 'raft') this.raft.step(packet.message);
     else if (packet.kind === 'request') this.onRequest(packet.id, packet.request, from);
-    else this.counters.add('unexpected-reply');
+    else {
+      const waiting = this.forwarded.get(packet.id);
+      this.forwarded.delete(packet.id);
+      if (waiting === undefined) this.counters.add('unexpected-reply');
+      else waiting(packet.reply);
+    }
     this.soon();
   }
 

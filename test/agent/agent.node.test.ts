@@ -71,8 +71,9 @@ test('a lone anchor reports its components, Raft leadership, batman-adv neighbou
     assert.is(status.spiffe_id, 'spiffe://test.x0/node/solo');
     assert.type(status.cert_expires_at, 'number');
     const components = status.components as Record<string, { state: string; reason: string | null; restarts: number }>;
-    assert.equal(Object.keys(components), ['identity', 'batman', 'gossip', 'raft', 'xdp', 'uplink', 'ubus']);
-    for (const name of ['identity', 'batman', 'gossip', 'raft', 'ubus']) assert.is(components[name]?.state, 'up', name);
+    assert.equal(Object.keys(components), ['identity', 'batman', 'link', 'gossip', 'raft', 'xdp', 'uplink', 'registrar', 'ubus']);
+    for (const name of ['identity', 'batman', 'link', 'gossip', 'raft', 'ubus']) assert.is(components[name]?.state, 'up', name);
+    assert.match(components.registrar?.reason ?? '', /^no issuing key in .*\/solo\/state\/issuer \(x0 ca intermediate/);
     assert.equal(components.xdp, { state: 'disabled', reason: 'xdp disabled in the configuration', restarts: 0 });
     assert.equal(components.uplink, { state: 'disabled', reason: 'uplink disabled in the configuration', restarts: 0 });
     assert.is(status.mesh, 'bat0');
@@ -99,7 +100,7 @@ test('a lone anchor reports its components, Raft leadership, batman-adv neighbou
   assert.match(agent.output(), / info agent stopped\n/);
 });
 
-test('a component that fails (its port taken) is restarted with backoff and reported, while the others keep running', async () => {
+test('a component that fails (the link\'s port taken) is restarted with backoff and reported; what needs it waits, the rest keeps running', async () => {
   const socket = join(dir, 'solo.sock');
   const ubusd = keep(startUbusd(socket));
   const port = await freePort();
@@ -107,23 +108,27 @@ test('a component that fails (its port taken) is restarted with backoff and repo
   await new Promise<void>((resolve) => blocker.bind(port, '127.0.0.1', resolve));
   const agent = keep(startAgent(writeUci(join(dir, 'solo.uci'), soloConfig(port))));
   try {
-    const status = await until('gossip restarted twice', 15_000, async () => {
+    const status = await until('the link restarted twice', 15_000, async () => {
       const s = await ubusCall(socket, 'status');
-      const gossip = (s?.components as Record<string, { state: string; restarts: number }> | undefined)?.gossip;
-      return gossip !== undefined && gossip.restarts >= 2 ? s : null;
+      const link = (s?.components as Record<string, { state: string; restarts: number }> | undefined)?.link;
+      return link !== undefined && link.restarts >= 2 ? s : null;
     });
     const components = status.components as Record<string, { state: string; reason: string }>;
-    assert.is(components.gossip?.state, 'down');
-    assert.match(components.gossip?.reason ?? '', /EADDRINUSE/);
-    assert.is(components.raft?.state, 'up', 'Raft keeps running');
+    assert.is(components.link?.state, 'down');
+    assert.match(components.link?.reason ?? '', /EADDRINUSE/);
+    assert.equal([components.gossip?.state, components.gossip?.reason], ['down', 'no-link'], 'gossip waits for the link');
+    assert.equal([components.raft?.state, components.raft?.reason], ['down', 'no-link'], 'Raft waits for the link');
+    assert.is(components.identity?.state, 'up', 'identity keeps running');
+    assert.is(components.batman?.state, 'up', 'the batman-adv reader keeps running');
     assert.is(components.ubus?.state, 'up', 'ubus keeps answering');
     assert.is(status.state, 'degraded');
-    assert.match(agent.output(), /warn gossip failed from=starting to=down reason=.*EADDRINUSE.* retry_in_ms=500\n/);
-    assert.match(agent.output(), /warn gossip failed from=down to=down reason=.* retry_in_ms=1000\n/);
+    assert.match(agent.output(), /warn link failed from=starting to=down reason=.*EADDRINUSE.* retry_in_ms=500\n/);
+    assert.match(agent.output(), /warn link failed from=down to=down reason=.* retry_in_ms=1000\n/);
     blocker.close();
-    await until('gossip up once its port is free', 15_000, async () => {
+    await until('link, gossip and Raft up once the port is free', 20_000, async () => {
       const s = await ubusCall(socket, 'status');
-      return (s?.components as Record<string, { state: string }> | undefined)?.gossip?.state === 'up' ? s : null;
+      const c = s?.components as Record<string, { state: string }> | undefined;
+      return c?.link?.state === 'up' && c.gossip?.state === 'up' && c.raft?.state === 'up' ? s : null;
     });
     // An operator's restart: stopped, started again at once, counted.
     const before = ((await ubusCall(socket, 'status'))?.components as Record<string, { restarts: number }>).raft?.restarts ?? -1;
@@ -214,12 +219,14 @@ config uplink 'uplink'
   try {
     const status = await until('degraded, every component started once', 15_000, async () => {
       const s = await ubusCall(socket, 'status');
-      return s?.state === 'degraded' && (s.components as Record<string, { state: string }>).gossip?.state !== 'starting' ? s : null;
+      return s?.state === 'degraded' && (s.components as Record<string, { state: string }>).link?.state === 'down' ? s : null;
     });
     const components = status.components as Record<string, { state: string; reason: string }>;
     assert.equal([components.identity?.state, components.identity?.reason], ['degraded', 'not-enrolled']);
     assert.equal([components.uplink?.state, components.uplink?.reason], ['down', 'not-enrolled']);
-    assert.is(components.gossip?.state, 'up');
+    assert.equal([components.link?.state, components.link?.reason], ['down', 'not-enrolled'], 'no sealed link without a certificate');
+    assert.equal([components.gossip?.state, components.gossip?.reason], ['down', 'no-link'], 'so no gossip either: nothing unauthenticated');
+    assert.is(components.ubus?.state, 'up');
     assert.match(agent.output(), /warn identity not-enrolled reason=file-missing .* next="not enrolled: .*x0 cert request --token TOKEN/);
   } finally {
     agent.child.kill('SIGTERM');

@@ -1,7 +1,9 @@
 // The mesh document over gossip: every node runs it. Peers are the configured anchors and static peers; this
 // node's own section carries its status, its batman-adv neighbours (TQ), component versions and, on anchors,
 // the Raft leader, so every node sees every node.
+import type { SealedLink } from '../../channel/link.js';
 import { GossipNode } from '../../gossip/node.js';
+import { overLink } from './link.js';
 import { identityRevocations, noRevocationAuthority } from '../../gossip/identity-revocations.js';
 import { limits } from '../../core/gossip/limits.js';
 import { agentVersion } from '../../version.js';
@@ -18,6 +20,7 @@ const tickMs = 100;
 export class GossipComponent implements Component {
   readonly name = 'gossip';
   private node: GossipNode | null = null;
+  private link: SealedLink | null = null;
   private timer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
   private published = new Map<string, string>();
 
@@ -25,6 +28,9 @@ export class GossipComponent implements Component {
 
   async start(): Promise<Health> {
     const { platform, config } = this.ctx;
+    const link = this.ctx.link;
+    if (link === null) return down('no-link');
+    this.link = link;
     // The engine gossips with at most limits.peersMax of them (the first it is given) and accepts datagrams from
     // all: anchors first, the rest in an order of this node's own, so that the nodes' gossip graph is connected.
     const all = configuredPeers(config).map((p) => ({ name: p.name, address: { host: p.address.host, port: gossipPort(p.address.port) } }));
@@ -32,7 +38,7 @@ export class GossipComponent implements Component {
     const peers = [...all.filter((p) => anchorNames.has(p.name)), ...shuffled(all.filter((p) => !anchorNames.has(p.name)), () => platform.randomBytes(1)[0] as number)];
     if (peers.length > limits.peersMax) this.ctx.journal.record('info', this.name, 'peers-capped', { configured: peers.length, gossip_with: limits.peersMax });
     const bundle = this.ctx.identity?.bundle;
-    this.node = await GossipNode.open(platform, {
+    this.node = await GossipNode.open(overLink(platform, link, 'gossip'), {
       nodeId: config.nodeName,
       listen: { host: config.listen.host, port: gossipPort(config.listen.port) },
       peers,
@@ -60,6 +66,7 @@ export class GossipComponent implements Component {
   health(): Health {
     const node = this.node;
     if (node === null) return down('not-running');
+    if (this.ctx.link !== this.link) return down('link-restarted');
     const peers = configuredPeers(this.ctx.config);
     if (peers.length === 0) return up;
     const now = this.ctx.platform.monotonicMs();

@@ -1,7 +1,9 @@
 // Raft on the anchors: they are the voters (ids 1..N in the order of the configured `anchor` list, the same on
 // every node) and hold the authoritative state in the replicated KV store. Other nodes do not run Raft; they learn
 // the leader through gossip (the anchors write it into their own sections).
+import type { SealedLink } from '../../channel/link.js';
 import { RaftServer } from '../../raft/server.js';
+import { overLink } from './link.js';
 import { degraded, down, up, type Component } from '../component.js';
 import { effectiveAnchors, raftPort, type AgentContext } from '../context.js';
 import type { Health } from '../supervisor.js';
@@ -17,16 +19,20 @@ export function raftIdOf(ctx: AgentContext): number {
 export class RaftComponent implements Component {
   readonly name = 'raft';
   private server: RaftServer | null = null;
+  private link: SealedLink | null = null;
   private leaderChanges = 0;
 
   constructor(private readonly ctx: AgentContext) {}
 
   async start(): Promise<Health> {
     const { platform, config, journal } = this.ctx;
+    const link = this.ctx.link;
+    if (link === null) return down('no-link');
+    this.link = link;
     const id = raftIdOf(this.ctx);
     const anchors = effectiveAnchors(config);
     const peers = new Map(anchors.map((a, i) => [i + 1, { host: a.address.host, port: raftPort(a.address.port) }] as const));
-    const started = await RaftServer.start(platform, {
+    const started = await RaftServer.start(overLink(platform, link, 'raft'), {
       id, peers, dataDir: `${config.stateDir}/raft`, tickMs, electionTicks, heartbeatTicks: 1,
       onRole: (status) => {
         this.leaderChanges++;
@@ -51,6 +57,7 @@ export class RaftComponent implements Component {
 
   health(): Health {
     if (this.server === null) return down('not-running');
+    if (this.ctx.link !== this.link) return down('link-restarted');
     return this.server.status().lead === 0 ? degraded('no-leader') : up;
   }
 

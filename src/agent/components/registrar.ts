@@ -11,11 +11,10 @@ import { isName } from '../../core/identity/spiffe.js';
 import { toHex } from '../../core/wire/hex.js';
 import { serveEnrolment, type EnrolService } from '../../identity/enrol.js';
 import { caFiles, loadBundle, loadIssuer } from '../../identity/store.js';
-import { RaftClient } from '../../raft/client.js';
 import type { Issuer } from '../../core/identity/ca.js';
 import type { TrustBundle } from '../../core/identity/chain.js';
 import { degraded, down, up, type Component } from '../component.js';
-import { effectiveAnchors, enrolPort, raftPort, type AgentContext } from '../context.js';
+import { enrolPort, type AgentContext } from '../context.js';
 import type { Health } from '../supervisor.js';
 
 export const issuerDir = (stateDir: string): string => `${stateDir}/issuer`;
@@ -25,13 +24,18 @@ export const usedTokenKey = (tokenIdHex: string): string => `enrol/token/${token
 export class RegistrarComponent implements Component {
   readonly name = 'registrar';
   private service: EnrolService | null = null;
-  private raft: RaftClient | null = null;
+  /** This anchor's client identity for its Raft writes (idempotent per sequence number). */
+  private readonly clientId: number;
+  private seq = 0;
   private issuer: Issuer | null = null;
   private bundle: TrustBundle | null = null;
   private issued = 0;
   private refused = 0;
 
-  constructor(private readonly ctx: AgentContext) {}
+  constructor(private readonly ctx: AgentContext) {
+    const b = ctx.platform.randomBytes(6);
+    this.clientId = b.reduce((n, x) => n * 256 + x, 0) + 1;
+  }
 
   async start(): Promise<Health> {
     const { platform, config, journal } = this.ctx;
@@ -42,8 +46,6 @@ export class RegistrarComponent implements Component {
     if (!bundle.ok) return degraded(`no-issuer: ${caFiles(dir).bundle}: ${bundle.reason}`);
     this.issuer = issuer;
     this.bundle = bundle.value;
-    const servers = new Map(effectiveAnchors(config).map((a, i) => [i + 1, { host: a.address.host, port: raftPort(a.address.port) }] as const));
-    this.raft = await RaftClient.open(platform, servers, { attemptTimeoutMs: 500, attempts: 8 }, config.listen.host);
     const listen = { host: config.listen.host, port: enrolPort(config.listen.port) };
     this.service = await serveEnrolment(platform, listen, (request, peer) => this.redeem(request, `${peer.host}:${peer.port}`));
     journal.record('info', this.name, 'started', { listen: `${listen.host}:${listen.port}`, issuer: issuer.cert.subject });
@@ -52,9 +54,7 @@ export class RegistrarComponent implements Component {
 
   stop(): void {
     this.service?.close();
-    this.raft?.close();
     this.service = null;
-    this.raft = null;
   }
 
   health(): Health {
@@ -63,6 +63,19 @@ export class RegistrarComponent implements Component {
 
   metrics(): Record<string, number> {
     return { issued: this.issued, refused: this.refused };
+  }
+
+  /** Compare-and-set from absent in Raft, through this anchor's own server (which forwards to the leader); a few
+   * tries while there is no leader (an election takes about a second), within the node's 5 s request timeout. */
+  private async markUsed(key: string, value: string): Promise<{ ok: boolean; prev: string | null } | null> {
+    const seq = ++this.seq;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const server = this.ctx.raft;
+      const reply = server === null ? null : await server.submitLocal({ op: 'write', client: this.clientId, seq, command: { op: 'cas', key, expected: null, value } }, 600);
+      if (reply !== null && 'write' in reply) return reply.write;
+      await new Promise<void>((resolve) => { this.ctx.platform.setTimer(150, resolve); });
+    }
+    return null;
   }
 
   /** A one-time join token for a new node, signed by this anchor's issuing key (redeemable at this anchor). */
@@ -97,9 +110,9 @@ export class RegistrarComponent implements Component {
     // The value names the node and its new key: the same node retrying with the same key (its first answer was
     // lost) is answered again; any other redemption of the token is refused.
     const value = `${node} ${toHex(join.value.signPublicKey)}`;
-    const marked = await (this.raft as RaftClient).write({ op: 'cas', key: usedTokenKey(toHex(join.value.token.tokenId)), expected: null, value });
-    if (!marked.ok) return refuse('no-quorum');
-    if (!marked.value.ok && marked.value.prev !== value) return refuse('token-used');
+    const marked = await this.markUsed(usedTokenKey(toHex(join.value.token.tokenId)), value);
+    if (marked === null) return refuse('no-quorum');
+    if (!marked.ok && marked.prev !== value) return refuse('token-used');
     this.issued++;
     journal.record('info', this.name, 'enrolled', { node, serial: toHex(issued.value.certificate.serial), from });
     return encodeEnrolAnswer({ ok: true, chain: issued.value.chain, bundle: this.bundle as TrustBundle });
