@@ -116,7 +116,9 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
     mesh: (): JsTable => {
       const doc = ctx.gossip?.doc;
       const anchors = anchorNames();
-      const nodes = [...(doc?.sections.keys() ?? [])].sort().map((id): JsTable => {
+      // A revoked node's section is dropped from the document; it is still listed, as revoked.
+      const ids = new Set([...(doc?.sections.keys() ?? []), ...(doc?.revoked ?? [])]);
+      const nodes = [...ids].sort().map((id): JsTable => {
         const seen = lastSeenS(id);
         const status = doc?.status(id);
         return {

@@ -100,6 +100,11 @@ export class SealedLink {
     return this.endpoint.counters.snapshot();
   }
 
+  /** A new revocation list: handshakes refuse revoked certificates, and live sessions with a revoked peer end now. */
+  setRevocations(view: RevocationView): void {
+    this.handle(this.endpoint.setRevocations(view, this.now()));
+  }
+
   /** Peers with an established session, by name. */
   established(): string[] {
     return this.endpoint.peers().map((p) => nameOf(p.peerId)).filter((n): n is string => n !== null);

@@ -4,7 +4,10 @@
 import type { SealedLink } from '../../channel/link.js';
 import { GossipNode } from '../../gossip/node.js';
 import { overLink } from './link.js';
-import { identityRevocations, noRevocationAuthority } from '../../gossip/identity-revocations.js';
+import { encodeIdentityList, identityRevocations, noRevocationAuthority, signedDocFromIdentityList } from '../../gossip/identity-revocations.js';
+import { RevocationStore } from '../../core/identity/revocation.js';
+import { bytesEqual as sameBytes } from '../../core/wire/hex.js';
+import { nodeFiles, writePublic } from '../../identity/store.js';
 import { limits } from '../../core/gossip/limits.js';
 import { agentVersion } from '../../version.js';
 import { degraded, down, up, type Component } from '../component.js';
@@ -20,6 +23,9 @@ const tickMs = 100;
 export class GossipComponent implements Component {
   readonly name = 'gossip';
   private node: GossipNode | null = null;
+  private unsubscribe: (() => void) | null = null;
+  /** The version of the operator's list file last offered to the mesh document. */
+  private offeredVersion = 0;
   private link: SealedLink | null = null;
   private timer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
   private published = new Map<string, string>();
@@ -49,6 +55,8 @@ export class GossipComponent implements Component {
     });
     this.ctx.gossip = this.node;
     this.published.clear();
+    this.unsubscribe = this.node.doc.subscribe((change) => { if (change.field === 'revocations') this.revocationsChanged(); });
+    this.revocationsChanged();
     this.node.setVersion('agent', agentVersion);
     this.publish();
     this.ctx.journal.record('info', this.name, 'started', { listen: `${config.listen.host}:${gossipPort(config.listen.port)}`, peers: peers.map((p) => p.name).join(',') || 'none' });
@@ -56,6 +64,8 @@ export class GossipComponent implements Component {
   }
 
   stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     if (this.timer !== null) this.ctx.platform.clearTimer(this.timer);
     this.timer = null;
     this.node?.close();
@@ -80,11 +90,57 @@ export class GossipComponent implements Component {
     return { sections: this.node?.doc.sections.size ?? 0, refused, flash_bytes: c['flash-bytes'] ?? 0 };
   }
 
+  /**
+   * Revocation everywhere: a newer list the operator dropped into STATE_DIR/revocations.cbor (from `x0 ca revoke`,
+   * on any one node) is offered to the mesh document, which gossip spreads; a newer list from the document is
+   * stored there (the link reads it at start) and given to the link, which ends every session with a revoked node.
+   */
+  private revocationsChanged(): void {
+    const { platform, config, journal } = this.ctx;
+    const node = this.node;
+    const bundle = this.ctx.identity?.bundle;
+    if (node === null || bundle === undefined) return;
+    const path = nodeFiles(config.stateDir).revocations;
+    const held = node.doc.revocations.doc;
+    if (held !== null && held.version > this.offeredVersion) {
+      this.offeredVersion = held.version;
+      const bytes = encodeIdentityList(held);
+      const store = new RevocationStore();
+      const offered = store.offerBytes(platform.crypto, bytes, bundle);
+      if (!offered.ok) return journal.record('error', this.name, 'revocations-refused', { reason: offered.reason, version: held.version });
+      const onDisk = platform.files.read(path);
+      if (onDisk === null || !sameBytes(onDisk, bytes)) writePublic(platform, path, bytes);
+      this.ctx.link?.setRevocations(store);
+      journal.record('warn', this.name, 'revocations', { version: held.version, revoked: [...node.doc.revoked].sort().join(',') || 'none' });
+    }
+  }
+
+  /** The operator's list file, if newer than the document's: offered to the mesh (checked against the bundle). */
+  private offerFromFile(): void {
+    const { platform, config, journal } = this.ctx;
+    const node = this.node;
+    const bundle = this.ctx.identity?.bundle;
+    if (node === null || bundle === undefined) return;
+    const bytes = platform.files.read(nodeFiles(config.stateDir).revocations);
+    if (bytes === null) return;
+    const doc = signedDocFromIdentityList(platform.crypto, bytes, bundle);
+    if (!doc.ok) {
+      if (this.published.get('revocations-file') !== doc.reason) journal.record('error', this.name, 'revocations-file-refused', { reason: doc.reason, path: nodeFiles(config.stateDir).revocations });
+      this.published.set('revocations-file', doc.reason);
+      return;
+    }
+    if (doc.value.version <= node.doc.revocations.version) return;
+    const refused = node.offerRevocations(doc.value);
+    if (refused !== null) journal.record('error', this.name, 'revocations-file-refused', { reason: refused });
+    else journal.record('info', this.name, 'revocations-offered', { version: doc.value.version });
+  }
+
   /** Writes what changed in this node's own section, then again every publishEveryMs. */
   private publish(): void {
     const node = this.node;
     if (node === null) return;
     const { platform } = this.ctx;
+    this.offerFromFile();
     node.setStatus({ online: true, uptimeS: Math.floor((platform.monotonicMs() - this.ctx.startedAtMs) / 1000), loadMilli: 0 });
     const neighbours = this.ctx.mesh?.neighbours ?? [];
     const kept = new Set<string>();
