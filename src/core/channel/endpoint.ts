@@ -106,10 +106,13 @@ export class ChannelEndpoint {
   }
 
   private startHandshake(address: string, now: Now, expectedPeerId: string | null, out: Output): void {
+    assert(!this.initiators.has(address), 'endpoint: one handshake per address at a time');
     const state = startInitiator(this.ctx, this.freshIndex());
     this.initiators.set(address, { state, address, expectedPeerId, retries: 0, nextRetryMs: now.monoMs + this.limits.handshakeRetryMs });
     this.initiatorIndex.set(state.index, address);
     out.send.push({ to: address, bytes: state.m1 });
+    assert(this.initiatorIndex.get(state.index) === address, 'endpoint: the handshake is found by its index');
+    assert(this.initiatorIndex.size === this.initiators.size, 'endpoint: every pending handshake has one index');
   }
 
   receive(address: string, bytes: Uint8Array, now: Now): Output {
@@ -143,6 +146,7 @@ export class ChannelEndpoint {
     if (mine !== undefined) this.dropInitiator(address);
     this.responders.set(state.value.index, { state: state.value, address, createdMs: now.monoMs });
     out.send.push({ to: address, bytes: state.value.m2 });
+    assert(this.responders.size <= this.limits.handshakesPendingMax, 'endpoint: half-open handshakes are bounded');
     return out;
   }
 
@@ -151,6 +155,8 @@ export class ChannelEndpoint {
     if (pending === undefined) return;
     this.initiators.delete(address);
     this.initiatorIndex.delete(pending.state.index);
+    assert(!this.initiators.has(address), 'endpoint: the handshake is dropped');
+    assert(this.initiatorIndex.size === this.initiators.size, 'endpoint: every pending handshake has one index');
   }
 
   private onResponse(address: string, bytes: Uint8Array, now: Now, out: Output): Output {
@@ -205,6 +211,7 @@ export class ChannelEndpoint {
 
   /** The new session sends from now on; the one it replaces still receives for a grace period. */
   private install(session: Session, now: Now): void {
+    assert(!this.sessions.has(session.localIndex), 'endpoint: a new session has a fresh index');
     const old = this.current.get(session.peerAddress);
     if (old !== undefined) {
       old.supersededUntilMs = now.monoMs + this.limits.supersededGraceMs;
@@ -212,6 +219,8 @@ export class ChannelEndpoint {
     }
     this.sessions.set(session.localIndex, session);
     this.current.set(session.peerAddress, session);
+    assert(this.current.get(session.peerAddress) === session, 'endpoint: the new session sends from now on');
+    assert(old === undefined || old.supersededUntilMs !== null, 'endpoint: the replaced session only receives');
   }
 
   private onData(address: string, bytes: Uint8Array, now: Now, out: Output): Output {
@@ -249,6 +258,8 @@ export class ChannelEndpoint {
       out.events.push({ type: 'closed', address: session.peerAddress, peerId: session.peer.id, reason });
     }
     this.counters.add(`closed-${reason}`);
+    assert(!this.sessions.has(session.localIndex), 'endpoint: a torn-down session is gone');
+    assert(this.current.get(session.peerAddress) !== session, 'endpoint: a torn-down session sends no more');
   }
 
   close(address: string, now: Now, reason = 'local-close'): Output {
@@ -360,7 +371,7 @@ export class ChannelEndpoint {
       out.send.push({ to: session.peerAddress, bytes: finishing.m3 });
     }
     // The initiator renews the session (fresh ephemeral keys) before its lifetime ends.
-    if (session.role === 'initiator' && age >= (this.limits.sessionLifetimeMs * 9) / 10 && !this.initiators.has(session.peerAddress)) {
+    if (session.role === 'initiator' && age >= (this.limits.sessionLifetimeMs * this.limits.sessionRenewAtPermille) / 1000 && !this.initiators.has(session.peerAddress)) {
       this.startHandshake(session.peerAddress, now, session.peer.id, out);
     }
   }

@@ -18,8 +18,10 @@ export const channelLimits = {
   previousKeyGraceMs: 10_000,
   /** Epochs are 16-bit on the wire: a session that would wrap is closed and re-handshaken. */
   epochsMax: 0xffff,
-  /** A session lives at most this long; the initiator starts a fresh handshake at 90 % of it. */
+  /** A session lives at most this long; the initiator starts a fresh handshake at sessionRenewAtPermille of it. */
   sessionLifetimeMs: 3600_000,
+  /** The initiator's fresh handshake starts at this fraction of the session lifetime (numerator / 1000). */
+  sessionRenewAtPermille: 900,
   /** A superseded session still accepts records this long (in flight while both sides switch). */
   supersededGraceMs: 10_000,
   /** Initiator: resend M1 / M3 this often, this many times, then give up. */
@@ -52,6 +54,16 @@ export const channelLimits = {
 
 export type ChannelLimits = { -readonly [K in keyof typeof channelLimits]: number };
 
+// Fixed by the wire format (docs/protocol/channel.md), so no endpoint may override them.
+/** M1 is padded to this size so that a spoofed M1 cannot make us reflect much more than it costs (M2 ~ 2×). */
+export const initPaddedBytes = 512;
+/** A data record's header: type 1 + receiver index 4 + epoch 2 + counter 8. */
+export const dataHeaderBytes = 15;
+/** Poly1305 tag of a sealed record. */
+export const sealTagBytes = 16;
+/** The record kind byte inside the seal. */
+export const recordKindBytes = 1;
+
 export function validateChannelLimits(l: ChannelLimits): void {
   assert(l.payloadBytesMax + l.recordOverheadBytes <= l.datagramBytesMax, 'channel: a full record fits a datagram');
   assert(l.handshakeBytesMax <= l.datagramBytesMax, 'channel: a handshake message fits a datagram');
@@ -65,4 +77,8 @@ export function validateChannelLimits(l: ChannelLimits): void {
   assert(l.datagramBytesMax <= 0xffff, 'channel: a message fits a 2-byte stream frame length');
   assert(l.streamQueuedBytesMax >= 2 + l.datagramBytesMax, 'channel: a stream queue holds at least one frame');
   assert(l.streamHandshakeMs >= l.handshakeRetryMs, 'channel: a stream lives through at least one handshake retry');
+  assert(l.sessionRenewAtPermille > 0, 'channel: a session is renewed after it starts');
+  assert(l.sessionRenewAtPermille < 1000, 'channel: a session is renewed before its lifetime ends');
+  assert(dataHeaderBytes + sealTagBytes + recordKindBytes === l.recordOverheadBytes, 'channel: record overhead is header, tag and kind');
+  assert(initPaddedBytes <= l.handshakeBytesMax, 'channel: a padded M1 is a handshake message');
 }

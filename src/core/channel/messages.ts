@@ -4,7 +4,7 @@
 import { asNat, decodeBounded, encodeCanonical, isBytes, isText, copyBytes } from '../identity/canonical.js';
 import { limits } from '../identity/limits.js';
 import { fail, ok, type Result } from '../identity/result.js';
-import { channelLimits } from './limits.js';
+import { channelLimits, dataHeaderBytes, initPaddedBytes, recordKindBytes, sealTagBytes } from './limits.js';
 
 export const protocolVersion = 1;
 export enum MessageType { Init = 1, Response = 2, Finish = 3, Data = 4 }
@@ -25,8 +25,6 @@ const withType = (type: MessageType, body: Uint8Array): Uint8Array => {
   return out;
 };
 
-/** M1 is padded to this size so that a spoofed M1 cannot make us reflect much more than it costs (M2 ~ 2×). */
-export const initPaddedBytes = 512;
 
 export function encodeInit(m: Init): Uint8Array {
   const unpadded = encodeCanonical([protocolVersion, m.senderIndex, m.ephemeral, m.trustDomain, new Uint8Array(0)]).length + 1;
@@ -92,7 +90,6 @@ export function decodeProof(bytes: Uint8Array): Result<{ chain: unknown; chainBy
   return ok({ chain, chainBytes: encodeCanonical(chain as Uint8Array[]), signature: copyBytes(signature) });
 }
 
-export const dataHeaderBytes = 15;
 
 export function encodeDataHeader(h: DataHeader): Uint8Array {
   const out = new Uint8Array(dataHeaderBytes);
@@ -106,7 +103,7 @@ export function encodeDataHeader(h: DataHeader): Uint8Array {
 }
 
 export function decodeDataHeader(bytes: Uint8Array): Result<DataHeader, MessageReason> {
-  if (bytes.length < dataHeaderBytes + 16 + 1) return fail('record-malformed');
+  if (bytes.length < dataHeaderBytes + sealTagBytes + recordKindBytes) return fail('record-malformed');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const high = view.getUint32(7);
   if (high > 0x1fffff) return fail('record-malformed'); // beyond 2^53: never sent by us

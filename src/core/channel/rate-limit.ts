@@ -1,10 +1,16 @@
 // Per-address token bucket for handshakes: a responder does an X25519 and a signature for every M1, so
 // each address gets `burst` handshakes and one more per `refillMs`. The table is bounded; the address
 // touched longest ago is forgotten first (a Map keeps insertion order; we re-insert on use).
+import { assert } from '../identity/result.js';
+
 export class HandshakeRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; updatedMs: number }>();
 
-  constructor(private readonly burst: number, private readonly refillMs: number, private readonly addressesMax: number) {}
+  constructor(private readonly burst: number, private readonly refillMs: number, private readonly addressesMax: number) {
+    assert(burst >= 1, 'rate limit: at least one handshake per address');
+    assert(refillMs > 0, 'rate limit: tokens come back after a positive period');
+    assert(addressesMax >= 1, 'rate limit: at least one address is remembered');
+  }
 
   take(address: string, nowMs: number): boolean {
     const bucket = this.buckets.get(address) ?? { tokens: this.burst, updatedMs: nowMs };
@@ -19,6 +25,8 @@ export class HandshakeRateLimiter {
       if (oldest !== undefined) this.buckets.delete(oldest);
     }
     this.buckets.set(address, bucket);
+    assert(this.buckets.size <= this.addressesMax, 'rate limit: the address table is bounded');
+    assert(bucket.tokens <= this.burst, 'rate limit: a bucket holds at most its burst');
     if (bucket.tokens < 1) return false;
     bucket.tokens--;
     return true;

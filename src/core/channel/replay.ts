@@ -11,7 +11,8 @@ export class ReplayWindow {
   private highest = -1;
 
   constructor(private readonly size: number) {
-    assert(size > 0 && size % 8 === 0, 'replay window size is a positive multiple of 8');
+    assert(size > 0, 'replay window size is positive');
+    assert(size % 8 === 0, 'replay window size is a multiple of 8');
     this.bits = new Uint8Array(size / 8);
   }
 
@@ -41,5 +42,7 @@ export class ReplayWindow {
       this.highest = counter;
     }
     this.setBit(counter, true);
+    assert(this.highest >= counter, 'replay: the window covers a marked counter');
+    assert(this.check(counter) === 'replay', 'replay: a marked counter is refused from now on');
   }
 }

@@ -5,8 +5,8 @@ import type { Crypto } from '../../platform/types.js';
 import { assert, fail, ok, type Result } from '../identity/result.js';
 import type { ValidatedPeer } from '../identity/chain.js';
 import { hkdf } from './kdf.js';
-import type { ChannelLimits } from './limits.js';
-import { dataHeaderBytes, decodeDataHeader, encodeDataHeader, recordNonce, RecordKind, type DataHeader } from './messages.js';
+import { dataHeaderBytes, sealTagBytes, recordKindBytes, type ChannelLimits } from './limits.js';
+import { decodeDataHeader, encodeDataHeader, recordNonce, RecordKind, type DataHeader } from './messages.js';
 import { ReplayWindow, type ReplayReason } from './replay.js';
 
 export type RecordReason = ReplayReason | 'record-malformed' | 'record-bad-seal' | 'epoch-unknown' | 'record-bad-kind';
@@ -68,6 +68,8 @@ export class Session {
     this.sendKey = init.sendKey;
     this.sendEpochStartMs = init.nowMs;
     this.current = { epoch: 0, key: init.receiveKey, window: new ReplayWindow(limits.replayWindowMessages), expiresAtMs: Infinity };
+    assert(init.sendKey.length === 32, 'session: the send key is 32 bytes');
+    assert(init.receiveKey.length === 32, 'session: the receive key is 32 bytes');
   }
 
   get epoch(): number {
@@ -86,6 +88,7 @@ export class Session {
     this.sendEpoch++;
     this.sendCounter = 0;
     this.sendEpochStartMs = nowMs;
+    assert(this.sendEpoch <= this.limits.epochsMax, 'session: the epoch stays within its 16 bits');
   }
 
   seal(kind: RecordKind, payload: Uint8Array, nowMs: number): Uint8Array {
@@ -101,6 +104,8 @@ export class Session {
     const out = new Uint8Array(dataHeaderBytes + box.length);
     out.set(header);
     out.set(box, dataHeaderBytes);
+    assert(out.length === dataHeaderBytes + sealTagBytes + recordKindBytes + payload.length, 'seal: a record is header, tag, kind and payload');
+    assert(out.length <= this.limits.datagramBytesMax, 'seal: a record fits a datagram');
     return out;
   }
 
@@ -130,6 +135,7 @@ export class Session {
   }
 
   private accept(slot: ReceiveKey | 'next', key: Uint8Array, header: DataHeader, nowMs: number): void {
+    assert(header.epoch === (slot === 'next' ? this.current.epoch + 1 : slot.epoch), 'session: the record was opened with its epoch\'s key');
     if (slot === 'next') {
       this.current.expiresAtMs = nowMs + this.limits.previousKeyGraceMs;
       this.previous = this.current;
@@ -139,11 +145,14 @@ export class Session {
     slot.window.mark(header.counter);
     this.lastReceiveMs = nowMs;
     if (this.role === 'initiator') this.confirmed = true;
+    assert(this.current.epoch >= header.epoch, 'session: the current receive key is the newest');
+    assert(this.previous === null || this.previous.epoch < this.current.epoch, 'session: the previous receive key is older');
   }
 
   /** Drops the previous epoch's key once its grace period is over (forward secrecy across epochs). */
   forgetOldKeys(nowMs: number): void {
     if (this.previous !== null && nowMs >= this.previous.expiresAtMs) this.previous = null;
+    assert(this.previous === null || nowMs < this.previous.expiresAtMs, 'session: no expired key is kept');
   }
 
   get sendCounterValue(): number {

@@ -29,22 +29,25 @@ export class CausalContext {
   next(replica: string): Dot {
     const counter = (this.vv.get(replica) ?? 0) + 1;
     assert(!this.cloudMap?.get(replica)?.has(counter), 'compaction keeps the cloud above vv + 1');
+    assert(!this.has([replica, counter]), 'the next dot is one not seen yet');
     return [replica, counter];
   }
 
   add(dot: Dot): void {
     const [replica, counter] = dot;
     assert(counter > 0, 'dot counters start at 1');
+    assert(Number.isSafeInteger(counter), 'dot counters are integers');
     const max = this.vv.get(replica) ?? 0;
     if (counter <= max) return;
     if (counter === max + 1) {
       this.vv.set(replica, counter);
       this.compact(replica);
-      return;
+    } else {
+      let set = this.cloud.get(replica);
+      if (set === undefined) this.cloud.set(replica, (set = new Set()));
+      set.add(counter);
     }
-    let set = this.cloud.get(replica);
-    if (set === undefined) this.cloud.set(replica, (set = new Set()));
-    set.add(counter);
+    assert(this.has(dot), 'an added dot is seen');
   }
 
   merge(other: CausalContext): void {
@@ -53,6 +56,7 @@ export class CausalContext {
         this.vv.set(replica, max);
         this.compact(replica);
       }
+      assert((this.vv.get(replica) ?? 0) >= max, 'the join covers the other version vector');
     }
     for (const [replica, set] of other.cloudMap ?? []) for (const counter of set) this.add([replica, counter]);
   }
@@ -104,12 +108,15 @@ export class CausalContext {
   private compact(replica: string): void {
     const set = this.cloudMap?.get(replica);
     if (set === undefined) return;
-    let max = this.vv.get(replica) ?? 0;
+    const before = this.vv.get(replica) ?? 0;
+    let max = before;
     // Bounded by the cloud's size: each pass removes one dot.
     for (const counter of [...set]) if (counter <= max) set.delete(counter);
     while (set.delete(max + 1)) max += 1;
     this.vv.set(replica, max);
     if (set.size === 0) this.cloud.delete(replica);
+    assert(max >= before, 'compaction never lowers the version vector');
+    assert(!set.has(max + 1), 'compaction leaves no contiguous dot in the cloud');
   }
 }
 

@@ -3,6 +3,7 @@
 // collection); past retainedDeltasMax the oldest go even unconfirmed, and a peer that still needs one gets
 // the section's full state instead (gossip.ts, stateItems).
 import { assert } from './assert.js';
+import { limits } from './limits.js';
 import type { Item } from './messages.js';
 
 export interface Entry {
@@ -29,13 +30,16 @@ export class DeltaLog {
   }
 
   retain(stream: string, seq: number, items: readonly Item[], knownBy: readonly string[]): void {
+    assert(seq > 0, 'sequence numbers start at 1');
     let entries = this.byStream.get(stream);
     if (entries === undefined) this.byStream.set(stream, (entries = new Map()));
     if (!entries.has(seq)) this.count += 1;
     const entry: Entry = { stream, seq, items, index: this.nextIndex++, known: [...knownBy] };
     entries.set(seq, entry);
     // Fresh entries wait for the next tick's push; a burst beyond the log's own bound is left to anti-entropy.
-    if (this.fresh.length < 1024) this.fresh.push(entry);
+    if (this.fresh.length < limits.freshDeltasMax) this.fresh.push(entry);
+    assert(this.get(stream, seq) === entry, 'a retained delta can be found');
+    assert(this.fresh.length <= limits.freshDeltasMax, 'fresh deltas are bounded');
   }
 
   get(stream: string, seq: number): Entry | undefined {
@@ -49,6 +53,7 @@ export class DeltaLog {
     this.count -= entries.size;
     this.byStream.delete(stream);
     this.fresh = this.fresh.filter((e) => e.stream !== stream);
+    assert(this.count >= 0, 'retained count stays consistent');
   }
 
   takeFresh(): Entry[] {
@@ -78,6 +83,7 @@ export class DeltaLog {
 
   /** Drops entries every peer has; past `max`, unconfirmed ones too. Returns how many unconfirmed went. */
   collect(peers: readonly string[], max: number): number {
+    assert(max >= 0, 'the retention bound is not negative');
     let over = this.count - max;
     let evicted = 0;
     for (const [stream, entries] of this.byStream) {
@@ -93,6 +99,7 @@ export class DeltaLog {
     }
     for (const peer of this.syncedIndex.keys()) if (!peers.includes(peer)) this.syncedIndex.delete(peer);
     assert(this.count >= 0, 'retained count stays consistent');
+    assert(this.count <= max, 'collection brings the log within its bound');
     return evicted;
   }
 }

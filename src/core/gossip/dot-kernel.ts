@@ -2,6 +2,7 @@
 // dots but keeps them in the context, which compresses to a version vector: removals leave no tombstones.
 // An add-wins OR set is a kernel with null values; an OR map is a kernel whose values carry an HLC.
 import { CausalContext, sameDot, type CausalWire, type Dot } from './causal.js';
+import { assert } from './assert.js';
 import { compareStrings, isArray, isId, isKey, isPositive } from './check.js';
 import type { Codec } from './codec.js';
 import { limits } from './limits.js';
@@ -28,6 +29,8 @@ export class DotKernel<V> {
     delta.entries.set(key, [{ dot, value }]);
     delta.cc.add(dot);
     this.merge(delta);
+    assert(this.entries.get(key)?.length === 1, 'a write replaces every dot of the key it observed');
+    assert(this.cc.has(dot), 'the written dot is in the causal context');
     return delta;
   }
 
@@ -36,6 +39,7 @@ export class DotKernel<V> {
     const delta = new DotKernel<V>();
     for (const slot of this.entries.get(key) ?? []) delta.cc.add(slot.dot);
     this.merge(delta);
+    assert(!this.entries.has(key), 'a removed key holds no dot');
     return delta;
   }
 
@@ -49,6 +53,9 @@ export class DotKernel<V> {
     for (const key of this.entries.keys()) if (!other.entries.has(key) && this.mergeKey(key, other)) changed.push(key);
     for (const key of other.entries.keys()) if (this.mergeKey(key, other)) changed.push(key);
     this.cc.merge(other.cc);
+    for (const key of changed) {
+      for (const slot of this.entries.get(key) ?? []) assert(this.cc.has(slot.dot), 'every live dot is in the causal context');
+    }
     return changed;
   }
 

@@ -94,8 +94,12 @@ export class Gossip {
 
   constructor(private readonly options: GossipOptions) {
     validateLimits();
-    assert(isId(options.nodeId) && options.nodeId.length <= limits.nodeIdCharsMax && !options.nodeId.includes('~'), 'node ids are short and have no ~');
-    assert(Number.isSafeInteger(options.incarnation) && options.incarnation > 0 && options.incarnation <= limits.incarnationMax, 'incarnations are positive 32-bit integers');
+    assert(isId(options.nodeId), 'node ids are ids');
+    assert(options.nodeId.length <= limits.nodeIdCharsMax, 'node ids are short enough for a stream id');
+    assert(!options.nodeId.includes('~'), 'node ids have no ~');
+    assert(Number.isSafeInteger(options.incarnation), 'incarnations are integers');
+    assert(options.incarnation > 0, 'incarnations start at 1');
+    assert(options.incarnation <= limits.incarnationMax, 'incarnations fit 32 bits');
     this.doc = options.doc;
     this.incarnation = options.incarnation;
     this.stream = streamId(options.nodeId, options.incarnation);
@@ -149,6 +153,8 @@ export class Gossip {
     this.vv.add(this.stream, 1);
     this.log.retain(this.stream, 1, chunkState(this.stream, 1, bytes), []);
     this.options.onRecord?.({ kind: 'state', stream: this.stream, seq: 1, bytes }, true);
+    assert(this.vv.max(this.stream) === 1, 'the rebased section is our stream\'s first entry');
+    assert(this.doc.incarnation(this.nodeId) === this.incarnation, 'our section carries this incarnation');
   }
 
   /** This node is on the revocation list: it writes nothing more (peers would refuse it anyway). */
@@ -160,17 +166,20 @@ export class Gossip {
   commit(delta: Section): void {
     assert(this.started, 'start() before commit()');
     assert(!this.revoked, 'a revoked node does not commit (local.ts refuses first)');
+    assert(this.vv.max(this.stream) === this.seq, 'our stream holds every delta we committed, and no other');
     this.seq += 1;
     const item: Item = { stream: this.stream, seq: this.seq, wire: sectionToWire(delta), part: 0, parts: 0 };
     const bytes = itemBytes(item);
     // Limits on entries and string lengths keep every local delta within one datagram.
     assert(bytes <= limits.deltaBytesMax, `local delta of ${bytes} bytes exceeds deltaBytesMax`);
     const outcome = this.doc.apply(this.nodeId, this.incarnation, delta, this.seq === 1 ? 'state' : 'delta');
-    assert(outcome !== 'stale' && outcome !== 'ahead', 'our own delta joins our section');
+    assert(outcome !== 'stale', 'our own delta is not stale');
+    assert(outcome !== 'ahead', 'our own delta is not ahead of our section');
     if (this.seq === 1) this.track(this.nodeId, this.stream);
     this.vv.add(this.stream, this.seq);
     this.log.retain(this.stream, this.seq, [item], []);
     this.options.onRecord?.({ kind: 'delta', stream: this.stream, seq: this.seq, wire: item.wire }, true);
+    assert(this.vv.max(this.stream) === this.seq, 'the committed delta is the tip of our stream');
   }
 
   /** Offers a revocation list from outside the mesh (the operator's CLI, the CA); it then spreads. */

@@ -1,7 +1,7 @@
 // Hybrid logical clock (Kulkarni et al., 2014): timestamps close to wall time that still order causally
 // related events when clocks drift. Routers start at 1970 until NTP runs, so "far in the future" is judged
 // against the wall clock only once it is plausible (>= wallClockFloorMs); before that, a fixed horizon.
-import { fail, ok, type Result } from './assert.js';
+import { assert, fail, ok, type Result } from './assert.js';
 import { isId, isNat } from './check.js';
 import { limits } from './limits.js';
 
@@ -36,13 +36,17 @@ export class HlcClock {
 
   /** A timestamp for a local event; strictly greater than every timestamp issued or observed before. */
   now(wallMs: number): Hlc {
+    const before = this.last;
     if (wallMs > this.l) {
       this.l = wallMs;
       this.c = 0;
     } else {
       this.tickCounter();
     }
-    return [this.l, this.c, this.replica];
+    const issued = this.last;
+    assert(compareHlc(issued, before) > 0, 'a local timestamp is greater than every earlier one');
+    assert(issued[1] <= limits.hlcCounterMax, 'the logical counter stays within its bound');
+    return issued;
   }
 
   /** Checks a remote timestamp against the wall clock, then moves past it. */
@@ -52,6 +56,7 @@ export class HlcClock {
       this.l = remote[0];
       this.c = remote[1];
     }
+    assert(this.l >= remote[0], 'the clock has moved past an accepted timestamp');
     return ok(null);
   }
 

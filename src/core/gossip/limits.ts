@@ -40,6 +40,8 @@ export const limits = {
   neighboursMax: 16,
   versionsMax: 16,
   countersMax: 16,
+  /** One local counter step (either sign): far below 2^53, so a counter stays exact for years of steps. */
+  counterStepMax: 2 ** 40,
 
   // --- hybrid logical clock ---
   /** Wall clock below this (2024-01-01T00:00:00Z) means "not yet set by NTP". */
@@ -72,6 +74,8 @@ export const limits = {
   gcRounds: 5,
   /** Retained deltas for peers that have not confirmed them; oldest dropped past this. */
   retainedDeltasMax: 4096,
+  /** Deltas waiting for the next tick's eager push; a burst beyond this is left to anti-entropy. */
+  freshDeltasMax: 1024,
   /** Section states and signed documents being reassembled at once. */
   pendingStatesMax: 64,
   pendingDocsMax: 4,
@@ -109,4 +113,6 @@ export function validateLimits(l: Limits = limits): void {
   assert(l.sectionBytesMax <= l.logRecordBytesMax, 'a section state fits one log record');
   assert(l.signedDocBytesMax <= l.logRecordBytesMax, 'a signed document fits one log record');
   assert(l.snapshotIntervalMs >= l.persistFlushMs, 'snapshots are rarer than log flushes');
+  assert(l.freshDeltasMax <= l.retainedDeltasMax, 'a fresh delta is also retained');
+  assert(l.counterStepMax < Number.MAX_SAFE_INTEGER, 'a counter step is a safe integer');
 }

@@ -231,7 +231,8 @@ export function sectionToWire(s: Section): Record<string, unknown> {
   if (s.status !== undefined) out.s = s.status.toWire();
   if (s.neighbours !== undefined) out.n = s.neighbours.toWire();
   if (s.versions !== undefined) out.v = s.versions.toWire();
-  if (s.counters !== undefined) out.c = [...s.counters.keys()].sort().map((k) => [k, (s.counters?.get(k) as PnCounter).toWire()]);
+  const counters = s.counters;
+  if (counters !== undefined) out.c = [...counters.keys()].sort().map((k) => [k, (counters.get(k) as PnCounter).toWire()]);
   return out;
 }
 

@@ -60,16 +60,18 @@ export class StreamClock {
   /** Records seq; the caller has checked the stream limit and the gap bound. */
   add(stream: string, seq: number): void {
     assert(seq > 0, 'sequence numbers start at 1');
+    assert(Number.isSafeInteger(seq), 'sequence numbers are integers');
     const e = this.entry(stream);
     if (seq <= e.max) return;
     if (seq > e.max + 1) {
       (e.gaps ??= new Set()).add(seq);
-      return;
+    } else {
+      let max = seq;
+      while (e.gaps?.delete(max + 1)) max += 1;
+      if (e.gaps?.size === 0) delete e.gaps;
+      this.setMax(e, max);
     }
-    let max = seq;
-    while (e.gaps?.delete(max + 1)) max += 1;
-    if (e.gaps?.size === 0) delete e.gaps;
-    this.setMax(e, max);
+    assert(this.has(stream, seq), 'an added sequence number is held');
   }
 
   /** Raises the contiguous part to `seq` (a state transfer covered everything up to it). */
@@ -81,6 +83,8 @@ export class StreamClock {
     while (e.gaps?.delete(max + 1)) max += 1;
     if (e.gaps?.size === 0) delete e.gaps;
     this.setMax(e, max);
+    assert(this.max(stream) >= seq, 'raising covers the sequence number');
+    assert(!(e.gaps?.has(e.max + 1) ?? false), 'no gap is contiguous with the maximum');
   }
 
   /** Forgets a stream (an older incarnation, or a revoked node): its digest contribution goes with it. */
@@ -90,6 +94,7 @@ export class StreamClock {
     this.setMax(e, 0);
     this.streams.delete(stream);
     this.byBucket[e.bucket]?.delete(stream);
+    assert(!this.known(stream), 'a retired stream is forgotten');
   }
 
   /** Out-of-order sequence numbers held for a stream, sorted (persisted with the snapshot). */

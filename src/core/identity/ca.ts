@@ -57,13 +57,17 @@ export function issueNodeCert(crypto: Crypto, issuer: Issuer, options: IssueOpti
   assert(isName(options.name), 'issueNodeCert: name is valid');
   assert(issuer.cert.kind !== 'node', 'issueNodeCert: issuer is a CA');
   const ttlMs = options.ttlMs ?? limits.nodeCertTtlMsDefault;
-  assert(ttlMs > 0 && ttlMs <= limits.nodeCertTtlMsMax, 'issueNodeCert: ttl within limits');
-  return signCertificate(crypto, {
+  assert(ttlMs > 0, 'issueNodeCert: ttl is positive');
+  assert(ttlMs <= limits.nodeCertTtlMsMax, 'issueNodeCert: ttl within nodeCertTtlMsMax');
+  const cert = signCertificate(crypto, {
     kind: 'node', serial: crypto.randomBytes(limits.serialBytes), subject: nodeId(issuer.cert.trustDomain, options.name), issuer: issuer.cert.subject,
     issuerKeyId: keyId(crypto, issuer.cert.signPublicKey), signPublicKey: options.signPublicKey, boxPublicKey: options.boxPublicKey,
     roles: sortRoles(options.roles ?? ['member']), notBeforeMs: options.nowMs - limits.issueBackdateMs, notAfterMs: notAfter(issuer, options.nowMs, ttlMs),
     addresses: options.addresses ?? [], pathLenMax: 0,
   }, issuer.signSecretKey);
+  assert(cert.notAfterMs <= issuer.cert.notAfterMs, 'issueNodeCert: never outlives its issuer');
+  assert(cert.issuer === issuer.cert.subject, 'issueNodeCert: names its issuer');
+  return cert;
 }
 
 /** An intermediate CA for an anchor router; pathLenMax 0: it signs nodes only. */

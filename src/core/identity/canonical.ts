@@ -4,11 +4,11 @@
 // and a decoded structure is accepted only if re-encoding it gives back the exact bytes that were signed.
 import { concatBytes } from '../wire/hex.js';
 import { decodeLimited } from '../wire/cbor.js';
+import { limits } from './limits.js';
 import { assert, fail, ok, type Result } from './result.js';
 
 export type Canon = number | string | Uint8Array | readonly Canon[];
 
-const depthMax = 4;
 const textEncoder = new TextEncoder();
 
 class Writer {
@@ -57,7 +57,7 @@ class Writer {
 }
 
 function write(w: Writer, value: Canon, depth: number): void {
-  assert(depth <= depthMax, 'canonical: nesting within depthMax');
+  assert(depth <= limits.canonicalDepthMax, 'canonical: nesting within canonicalDepthMax');
   if (typeof value === 'number') return w.head(0, value);
   if (typeof value === 'string') {
     const text = textEncoder.encode(value);

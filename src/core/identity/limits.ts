@@ -1,4 +1,5 @@
-// Every bound of the identity capability, with its unit. Relationships are asserted once in validateLimits().
+// Every bound of the identity capability, with its unit. Relationships are asserted once in validateLimits(),
+// when this module loads (every identity and channel module imports it).
 import { assert } from './result.js';
 
 export const limits = {
@@ -43,6 +44,8 @@ export const limits = {
   tokenTtlMsMax: 30 * 24 * 3600 * 1000,
   /** Redeemed token ids remembered until their expiry; when full of live ids we refuse (fail closed). */
   usedTokensMax: 4096,
+  /** The persisted used-token set: usedTokensMax entries of at most 40 bytes, plus the envelope. */
+  usedTokensBytesMax: 4096 * 40 + 16,
   /** A join or renew request older (or further ahead) than this is refused as stale. */
   requestSkewMsMax: 10 * 60 * 1000,
 
@@ -57,6 +60,12 @@ export const limits = {
   /** A renewal request without an answer is sent again after this, doubling up to renewRetryMsMax. */
   renewRetryMs: 15_000,
   renewRetryMsMax: 10 * 60 * 1000,
+  /** A renewed certificate lives at least this long, however short the one it replaces. */
+  renewedCertTtlMsMin: 60 * 1000,
+
+  // --- canonical CBOR ---
+  /** Array nesting in a signed structure (a chain of certificates of arrays of roles). */
+  canonicalDepthMax: 4,
 
   // --- sizes of fixed fields ---
   serialBytes: 16,
@@ -74,4 +83,9 @@ export function validateLimits(): void {
   assert(limits.issueBackdateMs < limits.nodeCertTtlMsDefault / 2, 'backdate is small');
   assert(limits.renewRetryMs <= limits.renewRetryMsMax, 'renewal backoff starts below its cap');
   assert(limits.renewRetryMsMax < limits.nodeCertTtlMsDefault / 2, 'several renewal attempts fit half a lifetime');
+  assert(limits.renewedCertTtlMsMin <= limits.nodeCertTtlMsMax, 'the shortest renewed certificate is allowed');
+  // An entry: array head 1 + byte string head 1 + token id + expiry as a uint64 (1 + 8).
+  assert(limits.usedTokensBytesMax >= limits.usedTokensMax * (1 + 1 + limits.tokenIdBytes + 9) + 16, 'a full used-token set fits its bound');
 }
+
+validateLimits();

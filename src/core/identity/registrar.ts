@@ -7,7 +7,7 @@ import { keyId, type Certificate } from './cert.js';
 import { issueNodeCert, presentedChain, type Issuer } from './ca.js';
 import { noRevocations, validateChain, type RevocationView, type TrustBundle } from './chain.js';
 import { limits } from './limits.js';
-import { Counters, fail, ok, type Result } from './result.js';
+import { assert, Counters, fail, ok, type Result } from './result.js';
 import { decodeRenewRequest, verifyRenewProofs, type RenewReason } from './rotation.js';
 import { parseSubject } from './spiffe.js';
 import { decodeJoinRequest, tokenSignatureValid, verifyJoinProofs, type JoinReason, type JoinRequest } from './token.js';
@@ -63,7 +63,10 @@ export class Registrar {
     if (!proofs.ok) return this.refuse(proofs.reason);
     this.prune(nowMs);
     if (this.used.size >= limits.usedTokensMax) return this.refuse('token-store-full');
-    this.used.set(toHex(request.value.token.tokenId), request.value.token.notAfterMs);
+    const tokenId = toHex(request.value.token.tokenId);
+    assert(!this.used.has(tokenId), 'redeem: checkToken refused a used token');
+    this.used.set(tokenId, request.value.token.notAfterMs);
+    assert(this.used.size <= limits.usedTokensMax, 'redeem: the used-token set is bounded');
     const subject = parseSubject(request.value.token.subject);
     const certificate = issueNodeCert(this.crypto, this.issuer, {
       name: subject.ok ? subject.value.name : '', signPublicKey: request.value.signPublicKey, boxPublicKey: request.value.boxPublicKey,
@@ -86,13 +89,14 @@ export class Registrar {
     const ttlMs = Math.min(leaf.notAfterMs - leaf.notBeforeMs - limits.issueBackdateMs, limits.nodeCertTtlMsMax);
     const certificate = issueNodeCert(this.crypto, this.issuer, {
       name: leaf.name, signPublicKey: request.value.signPublicKey, boxPublicKey: request.value.boxPublicKey, nowMs,
-      ttlMs: Math.max(ttlMs, 60_000), roles: leaf.roles, addresses: leaf.addresses,
+      ttlMs: Math.max(ttlMs, limits.renewedCertTtlMsMin), roles: leaf.roles, addresses: leaf.addresses,
     });
     return ok({ certificate, chain: presentedChain(certificate, this.issuer) });
   }
 
   private prune(nowMs: number): void {
     for (const [id, notAfterMs] of this.used) if (notAfterMs <= nowMs) this.used.delete(id);
+    for (const notAfterMs of this.used.values()) assert(notAfterMs > nowMs, 'prune: only live token ids stay');
   }
 
   get usedCount(): number {
@@ -106,7 +110,7 @@ export class Registrar {
   }
 
   importUsed(bytes: Uint8Array): Result<number, 'used-tokens-malformed'> {
-    const decoded = decodeBounded(bytes, limits.usedTokensMax * 40 + 16);
+    const decoded = decodeBounded(bytes, limits.usedTokensBytesMax);
     if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 2 || decoded.value[0] !== 1) return fail('used-tokens-malformed');
     const isEntry = (e: unknown): e is [Uint8Array, unknown] => Array.isArray(e) && e.length === 2 && isBytes(e[0], limits.tokenIdBytes) && asNat(e[1]) !== null;
     if (!isArrayOf(decoded.value[1], limits.usedTokensMax, isEntry)) return fail('used-tokens-malformed');

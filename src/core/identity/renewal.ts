@@ -10,7 +10,7 @@ import type { Certificate } from './cert.js';
 import { decodeChain, encodeChain, maxChainBytes, validateChain, type ChainReason, type RevocationView, type TrustBundle } from './chain.js';
 import { limits } from './limits.js';
 import type { Registrar } from './registrar.js';
-import { Counters, fail, ok, type Result } from './result.js';
+import { assert, Counters, fail, ok, type Result } from './result.js';
 import { createRenewRequest, decodeRenewRequest, renewalDueAtMs } from './rotation.js';
 
 export enum RenewalMessage { Request = 1, Issued = 2, Refused = 3 }
@@ -40,7 +40,9 @@ export class RenewalClient {
   private nextAttemptMs = 0;
   private attempts = 0;
 
-  constructor(private readonly crypto: Crypto, private current: Identity) {}
+  constructor(private readonly crypto: Crypto, private current: Identity) {
+    assert(current.chain.length > 0, 'renewal: the identity has a certificate');
+  }
 
   get identity(): Identity {
     return this.current;
@@ -60,6 +62,8 @@ export class RenewalClient {
     this.attempts++;
     this.nextAttemptMs = nowMs + Math.min(limits.renewRetryMsMax, limits.renewRetryMs * 2 ** Math.min(this.attempts - 1, 16));
     this.counters.add('renewal-requested');
+    assert(this.nextAttemptMs > nowMs, 'renewal: the next attempt is later');
+    assert(this.nextAttemptMs - nowMs <= limits.renewRetryMsMax, 'renewal: the backoff is capped');
     return request;
   }
 
@@ -68,10 +72,13 @@ export class RenewalClient {
     const result = this.check(message, bundle, nowMs);
     this.counters.add(result.ok ? 'renewed' : result.reason);
     if (!result.ok) return result;
+    const subject = (this.current.chain[0] as Certificate).subject;
     this.current = result.value;
     this.pending = null;
     this.attempts = 0;
     this.nextAttemptMs = 0;
+    assert(this.current.chain.length > 0, 'renewal: the renewed identity has a certificate');
+    assert((this.current.chain[0] as Certificate).subject === subject, 'renewal: the renewed identity names the same node');
     return result;
   }
 

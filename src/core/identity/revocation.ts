@@ -53,7 +53,8 @@ const payloadOf = (c: RevocationContent): Uint8Array => encodeCanonical([1, c.tr
 
 export function signRevocationList(crypto: Crypto, signer: { readonly cert: Certificate; readonly signSecretKey: Uint8Array }, version: number, content: Omit<RevocationContent, 'signerKeyId' | 'trustDomain'>): RevocationList {
   assert(signer.cert.kind === 'root', 'signRevocationList: signed by a root');
-  assert(Number.isSafeInteger(version) && version > 0, 'signRevocationList: version is positive');
+  assert(Number.isSafeInteger(version), 'signRevocationList: version is an integer');
+  assert(version > 0, 'signRevocationList: version is positive');
   assert(content.serials.length <= limits.revokedSerialsMax, 'signRevocationList: serials within limit');
   assert(content.nodeIds.length <= limits.revokedNodesMax, 'signRevocationList: node ids within limit');
   const serials = [...content.serials].sort(compareBytes).filter((s, i, a) => i === 0 || compareBytes(a[i - 1] as Uint8Array, s) !== 0);
@@ -92,7 +93,7 @@ export function decodeRevocationList(crypto: Crypto, bytes: Uint8Array, bundle: 
   if (typeof content === 'string') return fail(content);
   if (!bytesEqual(encodeCanonical([version, payload, signature]), bytes)) return fail('revocation-not-canonical');
   if (content.trustDomain !== bundle.trustDomain) return fail('revocation-wrong-trust-domain');
-  const root = bundle.roots.find((r, i) => bytesEqual(bundle.rootKeyIds[i] as Uint8Array, content.signerKeyId));
+  const root = bundle.roots.find((_root, i) => bytesEqual(bundle.rootKeyIds[i] as Uint8Array, content.signerKeyId));
   if (root === undefined) return fail('revocation-unknown-signer');
   if (!crypto.verify(revocationSignedMessage(version, payload), signature, root.signPublicKey)) return fail('revocation-bad-signature');
   return ok({ ...content, version, payload: copyBytes(payload), signature: copyBytes(signature) });

@@ -53,7 +53,8 @@ export interface IssueTokenOptions {
 export function issueJoinToken(crypto: Crypto, issuer: Issuer, options: IssueTokenOptions): { readonly token: JoinToken; readonly text: string } {
   assert(isName(options.name), 'issueJoinToken: name is valid');
   const ttlMs = options.ttlMs ?? limits.tokenTtlMsDefault;
-  assert(ttlMs > 0 && ttlMs <= limits.tokenTtlMsMax, 'issueJoinToken: ttl within limits');
+  assert(ttlMs > 0, 'issueJoinToken: ttl is positive');
+  assert(ttlMs <= limits.tokenTtlMsMax, 'issueJoinToken: ttl within tokenTtlMsMax');
   const roles = sortRoles(options.roles ?? ['member']);
   assert(roles.every((r) => knownRoles.includes(r)), 'issueJoinToken: roles are known');
   const tokenKeys = crypto.signKeyPairFromSeed(crypto.randomBytes(32));
