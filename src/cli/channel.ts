@@ -11,7 +11,8 @@ Runs this node's sealed channel over UDP datagrams (default) or TCP streams (one
 per message) with the identity in DIR (node.key, node.chain, bundle.cbor, optional revocations.cbor):
 connects to each --peer, sends TEXT to each once the channel is up, and prints events, received
 messages, refusal counters and the half-open state left. Exit 0 when every peer is connected and N
-messages arrived (or, with no peer and no --expect, after --timeout-ms); 1 on timeout.
+messages arrived (or, with no peer and no --expect, after --timeout-ms); 1 on timeout or when the identity
+cannot be loaded (the message names the file); 2 bad arguments.
   --renew-from HOST:PORT  renew this node's certificate automatically at half its lifetime from the
                           registrar at that peer (over the sealed channel); the new key (0600) and
                           chain replace DIR/node.key and DIR/node.chain, and every session re-handshakes

@@ -220,8 +220,9 @@ function show(platform: Platform, flags: Flags): number {
 
 export async function gossipCommand(platform: Platform, args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === undefined) return usage(platform, 'a gossip command is needed (run, show)');
   const parsed = parseArgs(rest, spec);
-  if (sub === undefined || sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
+  if (sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
     platform.stdout(help);
     return 0;
   }

@@ -83,6 +83,18 @@ async function agentCommand(platform: Platform, args: readonly string[]): Promis
   return platform.exit(code);
 }
 
+const versionHelp = `usage: x0 version   (or x0 --version)
+
+Prints the agent version, the engine and the crypto backend. Exit 0 ok, 2 bad arguments.
+`;
+
+async function versionCommand(platform: Platform, args: readonly string[]): Promise<number> {
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) return printHelp(platform, versionHelp);
+  if (args.length > 0) return usageError(platform, `x0 version takes no arguments (got '${args[0]}')`, versionHelp);
+  platform.stdout(`x0tta6bl4 ${agentVersion} (${platform.name}, ${platform.crypto.backend} crypto)\n`);
+  return 0;
+}
+
 const commands = new Map<string, CommandEntry>([
   ['agent', { summary: 'run this router\'s mesh node from its UCI file (the daemon procd starts)', run: agentCommand }],
   ['ca', { summary: 'mesh CA: init, issue-token, sign, revoke (operator side)', run: caCommand }],
@@ -95,7 +107,7 @@ const commands = new Map<string, CommandEntry>([
   ['ubus', { summary: 'call ubus objects and list them (like the ubus CLI)', run: (platform, args) => ubusCommand(platform, [...args]) }],
   ['uplink', { summary: 'publish signed telemetry over MQTT (status, telemetry, events; operator commands)', run: uplinkCommand }],
   ['xdp', { summary: 'the XDP data plane helper x0-xdp: attach, block, limit, stats, status', run: xdpCommand }],
-  ['version', { summary: 'print the agent version', run: async (platform) => { platform.stdout(`x0tta6bl4 ${agentVersion} (${platform.name}, ${platform.crypto.backend} crypto)\n`); return 0; } }],
+  ['version', { summary: 'print the agent version (also x0 --version)', run: versionCommand }],
 ]);
 
 /** Later components add their subcommands (ubus, ca, cert, ...) here, in the composition root. */
@@ -105,7 +117,7 @@ export function registerCommand(name: string, summary: string, run: Command): vo
 
 function mainHelp(): string {
   const lines = [...commands].map(([name, entry]) => `  ${name.padEnd(10)} ${entry.summary}`);
-  return `usage: x0 COMMAND [ARGS...]   (x0 COMMAND --help for each)\n\nx0tta6bl4 ${agentVersion}: self-healing, zero-trust mesh agent.\n\ncommands:\n${lines.join('\n')}\n`;
+  return `usage: x0 COMMAND [ARGS...]   (x0 COMMAND --help for each; x0 --version)\n\nx0tta6bl4 ${agentVersion}: self-healing, zero-trust mesh agent.\n\ncommands:\n${lines.join('\n')}\n\nExit codes (every command): 0 success, 1 failure (the message says why and what to do), 2 bad arguments;\nothers are listed in the command's --help. 70: an internal error (a bug: please report it).\n`;
 }
 
 function printHelp(platform: Platform, text: string): number {
@@ -120,7 +132,9 @@ export function usageError(platform: Platform, message: string, help: string): n
 
 export async function runCli(platform: Platform, argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return printHelp(platform, mainHelp());
+  // Alone, x0 is a usage error (exit 2), as git and ip do; asked for help, it is not.
+  if (name === undefined) return usageError(platform, 'a command is needed', mainHelp());
+  if (name === '--help' || name === '-h' || name === 'help') return printHelp(platform, mainHelp());
   if (name === '--version') return commands.get('version')!.run(platform, []);
   const entry = commands.get(name);
   if (entry === undefined) return usageError(platform, `unknown command '${name}'`, mainHelp());

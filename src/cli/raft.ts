@@ -4,7 +4,7 @@ import type { Platform } from '../platform/types.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { KvCommand } from '../core/raft/kv.js';
 import { tickMsDefault } from '../core/raft/limits.js';
-import { RaftServer } from '../raft/server.js';
+import { RaftServer, type ServerReason } from '../raft/server.js';
 import { RaftClient } from '../raft/client.js';
 import type { AdminAction, NodeStatus } from '../raft/protocol.js';
 import { writeLoad } from '../raft/load.js';
@@ -33,7 +33,9 @@ A replicated key-value store on Raft (PreVote, CheckQuorum, ReadIndex reads, sna
   remove ID                 remove a voter or learner (not the leader: transfer first); one change at a time
   bench                     --writes puts from --clients concurrent clients: commits/s, p50/p99 latency (JSON)
 Defaults suit a wireless mesh: --tick-ms ${tickMsDefault}, election after 10-20 ticks, heartbeat every tick.
-Exit 0 on success, 1 when the cluster cannot be reached or refuses, 2 on bad usage.
+Exit 0 on success, 1 when the cluster cannot be reached or refuses, or serve cannot start (its --data directory
+cannot be opened or holds a damaged log, its address cannot be bound: one line naming the path or address and
+the errno or reason), 2 on bad usage.
 `;
 
 function usage(platform: Platform, message: string): number {
@@ -95,7 +97,8 @@ async function serve(platform: Platform, peers: Map<NodeId, { host: string; port
   const onRole = (s: NodeStatus): void => platform.stdout(s.role === 'leader' ? `raft: node ${s.id} is leader of term ${s.term}\n` : `raft: node ${s.id} is ${s.role} in term ${s.term} (leader ${s.lead || 'unknown'})\n`);
   const started = await RaftServer.start(platform, { id, peers, ...(voters ? { voters } : {}), dataDir: data, tickMs, electionTicks, heartbeatTicks, onRole });
   if (!started.ok) {
-    platform.stderr(`x0 raft serve: cannot start: ${started.reason}${started.reason === 'server-bad-config' ? ' (--election-ticks must be >= 2 x --heartbeat-ticks)' : ''}\n`);
+    // One line: what failed, where, the errno name or reason, and what to do next. No stack: not a bug.
+    platform.stderr(`x0 raft serve: ${started.detail}${startHints[started.reason](id, data, started.detail)}\n`);
     return started.reason === 'server-bad-config' ? 2 : 1;
   }
   const s = started.value.status();
@@ -106,6 +109,15 @@ async function serve(platform: Platform, peers: Map<NodeId, { host: string; port
   started.value.stop();
   return 0;
 }
+
+const startHints: Record<ServerReason, (id: NodeId, data: string, detail: string) => string> = {
+  'server-bad-config': () => ' (--election-ticks must be >= 2 x --heartbeat-ticks)',
+  'server-no-address': () => ' (--id must be one of the --peers ids)',
+  'server-bind-failed': () => ' (another process on that port, or an address this host does not have? check --peers)',
+  'storage-failed': (id, data, detail) => (detail.includes(' refused (')
+    ? `. A damaged log is not repaired in place: move ${data} aside, remove node ${id} (x0 raft remove ${id}), start it empty and add it back (add-learner, promote)`
+    : ' (--data must be a directory this user can create and write)'),
+};
 
 function command(sub: string, rest: readonly string[]): KvCommand | 'bad' | null {
   const [a, b, c] = rest;

@@ -11,15 +11,20 @@ import { signCommand, type Verified } from '../core/telemetry/messages.js';
 import { loadBundle, nodeFiles } from '../identity/store.js';
 import type { TrustBundle } from '../core/identity/chain.js';
 import { Watcher } from '../telemetry/watcher.js';
+import { RevocationFollower } from '../telemetry/revocations.js';
 import { renderMetrics } from '../telemetry/prometheus.js';
 import { parseArgs, parseHostPort } from './args.js';
 
 const common = `  --broker HOST:PORT   the MQTT broker (default 127.0.0.1:1883)
   --bundle FILE        the mesh CA trust bundle (or --dir DIR: DIR/bundle.cbor)
   --mesh NAME          only this mesh (default: the bundle's trust domain; '+' for every mesh)
-  --mqtt 3.1.1|5       protocol version (default 3.1.1, which every broker speaks)`;
+  --mqtt 3.1.1|5       protocol version (default 3.1.1, which every broker speaks)
+  --revocations FILE   the mesh's signed revocation list (the CA's revocations.cbor, or a copy), read again
+                       every second: telemetry from a revoked node is rejected as cert-revoked and the node
+                       is shown as revoked. A missing file is an empty list until it appears.
+Operator commands (x0 cmd) on x0/<mesh>/<node>/cmd/+ are counted as seen, never as rejected.`;
 
-const watchHelp = `usage: x0 watch (--bundle FILE | --dir DIR) [--broker HOST:PORT] [--mesh NAME] [--json]
+const watchHelp = `usage: x0 watch (--bundle FILE | --dir DIR) [--broker HOST:PORT] [--mesh NAME] [--json] [--revocations FILE]
                 [--duration-ms N] [--expect-nodes N [--until-offline]] [--once] [--embedded-broker]
 
 Subscribes to x0/<mesh>/#, verifies every payload (COSE_Sign1 signature, certificate chain against the
@@ -34,14 +39,21 @@ ${common}
   --once               print the table once the retained messages are in (2 s), then exit
   --embedded-broker    no broker to use: start one (aedes, MQTT 3.1.1) inside this process on --broker's
                        address, for a local demo; it stops with the watch
+Exit 0 ok (interrupted, duration over, or --expect-nodes met), 1 the broker cannot be reached or the
+expected nodes did not show up in time, 2 bad arguments (a missing or unreadable trust bundle included).
 `;
 
 const exporterHelp = `usage: x0 exporter (--bundle FILE | --dir DIR) [--broker HOST:PORT] [--listen HOST:PORT] [--duration-ms N]
+                   [--revocations FILE]
 
 Serves the verified telemetry as Prometheus text on http://HOST:PORT/metrics (default 127.0.0.1:9108):
-x0_node_up, x0_node_last_seen_seconds, uptime, load, memory, clients, traffic, x0_node_neighbour_tq, and
-x0_messages_verified_total / x0_messages_rejected_total{reason}. Only verified messages become metrics.
+x0_node_up, x0_node_revoked, x0_node_last_seen_seconds, uptime, load, memory, clients, traffic,
+x0_node_neighbour_tq, x0_messages_verified_total / x0_messages_rejected_total{reason},
+x0_operator_commands_seen_total, x0_revocation_list_version, x0_revocation_list_refused_total{reason}.
+Only verified messages become metrics (docs/telemetry.md lists every family).
 ${common}
+Exit 0 after SIGINT/SIGTERM or --duration-ms, 1 the broker cannot be reached or --listen is taken,
+2 bad arguments (a missing or unreadable trust bundle included).
 `;
 
 const cmdHelp = `usage: x0 cmd keygen --out FILE
@@ -50,6 +62,7 @@ const cmdHelp = `usage: x0 cmd keygen --out FILE
 'keygen' writes an operator Ed25519 key (64 hex digits of seed, mode 0600) to FILE and prints its public
 key: give that to 'x0 uplink --operator-key'. 'send' publishes a command signed with the key to
 x0/<mesh>/<node>/cmd/<name> (QoS 1). Nodes answer on .../events. Commands: ping, publish-now.
+Exit 0 sent, 1 the key file is not an operator key or the broker cannot be reached, 2 bad arguments.
 `;
 
 type Flags = Readonly<Record<string, string | boolean>>;
@@ -69,6 +82,15 @@ function bundleFrom(platform: Platform, flags: Flags): TrustBundle | string {
   if (path === null) return 'give --bundle FILE or --dir DIR';
   const bundle = loadBundle(platform, path);
   return bundle.ok ? bundle.value : `cannot load the trust bundle ${path}: ${bundle.reason}`;
+}
+
+/** A Watcher for the bundle, following --revocations FILE if given (stop the follower when done). */
+function watcherFor(platform: Platform, flags: Flags, bundle: TrustBundle): { watcher: Watcher; follower: RevocationFollower | null } {
+  const watcher = new Watcher(platform.crypto, bundle, () => platform.wallClockMs());
+  if (typeof flags.revocations !== 'string') return { watcher, follower: null };
+  const follower = new RevocationFollower(platform, flags.revocations, bundle, watcher.revocations, watcher.revocationRefusals);
+  follower.start();
+  return { watcher, follower };
 }
 
 /** Subscribes a Watcher to the broker; resolves with the client once subscribed. */
@@ -119,7 +141,7 @@ async function startEmbeddedBroker(host: string, port: number): Promise<Embedded
 }
 
 export async function watchCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', json: 'boolean', 'duration-ms': 'string', 'expect-nodes': 'string', 'until-offline': 'boolean', once: 'boolean', 'embedded-broker': 'boolean', help: 'boolean' });
+  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', json: 'boolean', 'duration-ms': 'string', 'expect-nodes': 'string', 'until-offline': 'boolean', once: 'boolean', 'embedded-broker': 'boolean', revocations: 'string', help: 'boolean' });
   if (!parsed.ok) return usage(platform, parsed.error, watchHelp);
   const f = parsed.flags;
   if (f.help === true) { platform.stdout(watchHelp); return 0; }
@@ -149,7 +171,15 @@ export async function watchCommand(platform: Platform, args: readonly string[]):
 }
 
 async function watchWith(platform: Platform, f: Flags, bundle: TrustBundle, durationMs: number | null, expectNodes: number | null, embedded: EmbeddedBroker | null): Promise<number> {
-  const watcher = new Watcher(platform.crypto, bundle, () => platform.wallClockMs());
+  const { watcher, follower } = watcherFor(platform, f, bundle);
+  try {
+    return await watchLoop(platform, f, watcher, bundle, durationMs, expectNodes, embedded);
+  } finally {
+    follower?.stop();
+  }
+}
+
+async function watchLoop(platform: Platform, f: Flags, watcher: Watcher, bundle: TrustBundle, durationMs: number | null, expectNodes: number | null, embedded: EmbeddedBroker | null): Promise<number> {
   const live = process.stdout.isTTY === true && f.json !== true && f.once !== true;
   const withTelemetry = () => [...watcher.nodes.values()].filter((n) => n.telemetry !== null).length;
   // --until-offline: nodes whose verified 'offline' status came after their telemetry (their uplink ended).
@@ -191,14 +221,16 @@ async function watchWith(platform: Platform, f: Flags, bundle: TrustBundle, dura
   const lingering = () => embedded !== null && f['until-offline'] === true && code === 0 && embedded.clients() > 1;
   for (let i = 0; lingering() && i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 50));
   await client.endAsync();
-  if (f.json === true) platform.stdout(`${JSON.stringify({ summary: true, verified: watcher.verified, rejected: watcher.rejected.snapshot(), nodes: [...watcher.nodes.values()].map((n) => ({ node: n.node, mesh: n.mesh, state: n.state, messages: n.messages })) })}\n`);
+  if (f.json === true) platform.stdout(`${JSON.stringify({ summary: true, verified: watcher.verified, rejected: watcher.rejected.snapshot(), commands: watcher.commands, revocationListVersion: watcher.revocations.version,
+    nodes: [...watcher.nodes.values()].map((n) => ({ node: n.node, mesh: n.mesh, state: watcher.nodeRevoked(n) ? 'revoked' : n.state, messages: n.messages }))
+      .concat(watcher.revokedUnseen().map((n) => ({ ...n, state: 'revoked', messages: 0 }))) })}\n`);
   else platform.stdout(watcher.table());
   if (code !== 0) platform.stderr(`x0: watch: expected ${expectNodes} nodes with verified telemetry${f['until-offline'] === true ? ' that then ended' : ''}, saw ${withTelemetry()}${f['until-offline'] === true ? ` (${ended.size} ended)` : ''}\n`);
   return code;
 }
 
 export async function exporterCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', listen: 'string', 'duration-ms': 'string', help: 'boolean' });
+  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', listen: 'string', 'duration-ms': 'string', revocations: 'string', help: 'boolean' });
   if (!parsed.ok) return usage(platform, parsed.error, exporterHelp);
   const f = parsed.flags;
   if (f.help === true) { platform.stdout(exporterHelp); return 0; }
@@ -208,7 +240,15 @@ export async function exporterCommand(platform: Platform, args: readonly string[
   if (durationMs !== null && !(durationMs > 0)) return usage(platform, '--duration-ms needs a positive number', exporterHelp);
   const bundle = bundleFrom(platform, f);
   if (typeof bundle === 'string') return usage(platform, bundle, exporterHelp);
-  const watcher = new Watcher(platform.crypto, bundle, () => platform.wallClockMs());
+  const { watcher, follower } = watcherFor(platform, f, bundle);
+  try {
+    return await exportWith(platform, f, watcher, bundle, listen, durationMs);
+  } finally {
+    follower?.stop();
+  }
+}
+
+async function exportWith(platform: Platform, f: Flags, watcher: Watcher, bundle: TrustBundle, listen: { host: string; port: number }, durationMs: number | null): Promise<number> {
   let client: MqttClient;
   try {
     client = await subscribeWatcher(platform, f, bundle, watcher, () => {});
@@ -235,11 +275,14 @@ export async function exporterCommand(platform: Platform, args: readonly string[
   }
   const address = server.address();
   platform.stdout(`exporter: http://${listen.host}:${typeof address === 'object' && address !== null ? address.port : listen.port}/metrics\n`);
+  let durationTimer: ReturnType<typeof setTimeout> | undefined;
   await new Promise<void>((resolve) => {
-    if (durationMs !== null) setTimeout(resolve, durationMs);
+    if (durationMs !== null) durationTimer = setTimeout(resolve, durationMs);
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  // A pending --duration-ms timer would keep the process alive after SIGTERM until it fired.
+  clearTimeout(durationTimer);
   // Scrapers keep connections alive: close them, or close() would wait for them.
   server.closeAllConnections();
   server.close();
@@ -250,7 +293,8 @@ export async function exporterCommand(platform: Platform, args: readonly string[
 export async function cmdCommand(platform: Platform, args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
   const parsed = parseArgs(rest, { out: 'string', key: 'string', mesh: 'string', node: 'string', name: 'string', args: 'string', broker: 'string', mqtt: 'string', help: 'boolean' });
-  if (sub === undefined || sub === '--help' || (parsed.ok && parsed.flags.help === true)) { platform.stdout(cmdHelp); return 0; }
+  if (sub === undefined) return usage(platform, 'a cmd command is needed (keygen, send)', cmdHelp);
+  if (sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) { platform.stdout(cmdHelp); return 0; }
   if (!parsed.ok) return usage(platform, parsed.error, cmdHelp);
   const f = parsed.flags;
   if (sub === 'keygen') {

@@ -11,7 +11,7 @@ import { parseArgs, parseHostPort } from './args.js';
 
 const uplinkHelp = `usage: x0 uplink --dir DIR [--broker HOST:PORT] [--interval-ms N] [--count N] [--format cbor|json]
                  [--mqtt 3.1.1|5] [--operator-key HEX]... [--simulate SEED] [--persist FILE]
-                 [--username U --password P]
+                 [--username U --password P] [--keepalive-s N]
 
 Publishes this node's signed telemetry over MQTT (docs/telemetry.md): retained status online/offline
 (offline is also the Last Will), respondd-style telemetry every --interval-ms (default 10000), events,
@@ -24,6 +24,8 @@ and runs operator commands from x0/<mesh>/<node>/cmd/+ signed by an --operator-k
   --count N      stop after N telemetry messages, all acknowledged (default: run until killed)
   --simulate S   report simulated metrics from seed S instead of /proc and batctl (demo, tests)
   --persist FILE keep the offline queue on flash across restarts (written at most once a minute)
+  --keepalive-s N  MQTT keep-alive (default 30): the broker publishes this node's Last Will (offline)
+                 about 1.5 N s after it stops answering, so consumers see a dead node that soon
 Each failed connection attempt is logged with what failed (connection refused, name not resolved,
 timeout, ...) and retried with jittered exponential backoff from 0.5 s up to 60 s.
 Exit 0 ok, 1 not all messages acknowledged (or the broker's name cannot be resolved), 2 bad arguments.
@@ -33,7 +35,7 @@ export async function uplinkCommand(platform: Platform, args: readonly string[])
   const keyTexts = args.flatMap((a, i) => (a === '--operator-key' && args[i + 1] !== undefined ? [args[i + 1] as string] : []));
   const parsed = parseArgs(args, {
     dir: 'string', broker: 'string', 'interval-ms': 'string', count: 'string', format: 'string', mqtt: 'string', 'operator-key': 'string',
-    simulate: 'string', persist: 'string', username: 'string', password: 'string', help: 'boolean',
+    simulate: 'string', persist: 'string', username: 'string', password: 'string', 'keepalive-s': 'string', help: 'boolean',
   });
   const usage = (message: string) => { platform.stderr(`x0: ${message}\n\n${uplinkHelp}`); return 2; };
   if (!parsed.ok) return usage(parsed.error);
@@ -49,6 +51,8 @@ export async function uplinkCommand(platform: Platform, args: readonly string[])
   if (broker === null || broker.port === 0) return usage('--broker needs HOST:PORT');
   if (!(intervalMs >= 1) || (count !== null && !(Number.isInteger(count) && count > 0))) return usage('--interval-ms needs a number >= 1 and --count a positive integer');
   if (format !== 'cbor' && format !== 'json') return usage('--format is cbor or json');
+  const keepAliveS = Number(f['keepalive-s'] ?? 30);
+  if (!(Number.isInteger(keepAliveS) && keepAliveS >= 1 && keepAliveS <= 65_535)) return usage('--keepalive-s needs whole seconds, 1 to 65535');
   if (mqtt !== '5' && mqtt !== '3.1.1') return usage('--mqtt is 5 or 3.1.1');
   if (keyTexts.length > operatorKeysMax || !keyTexts.every((k) => /^[0-9a-f]{64}$/i.test(k))) return usage(`--operator-key needs 64 hex digits (at most ${operatorKeysMax} keys)`);
   const host = resolveBrokerHost(platform, broker.host);
@@ -61,7 +65,7 @@ export async function uplinkCommand(platform: Platform, args: readonly string[])
   const metrics = seed === null ? new ProcMetrics(platform, leaf.name, leaf.trustDomain) : new SimulatedMetrics(platform, leaf.name, leaf.trustDomain, seed);
   const result = await runUplink(platform, {
     host: host.value, port: broker.port, signSecretKey: identity.value.keys.sign.secretKey, chain: identity.value.chain, metrics, intervalMs, count,
-    format, version: mqtt === '5' ? 5 : 4, operatorKeys: keyTexts.map(fromHex),
+    format, version: mqtt === '5' ? 5 : 4, operatorKeys: keyTexts.map(fromHex), keepAliveS,
     ...(typeof f.persist === 'string' ? { persistPath: f.persist } : {}),
     ...(typeof f.username === 'string' ? { username: f.username } : {}), ...(typeof f.password === 'string' ? { password: f.password } : {}),
   });

@@ -10,6 +10,7 @@ exit code through. Examples:
   x0 xdp attach wlan0              x0 xdp block 02:00:5e:10:00:01 --ttl 600 --reason revoked
   x0 xdp stats --json              x0 xdp limit set --ethertype 0x4305 --rate 500
 The helper's own help follows when it can be run (x0 xdp --help).
+Exit codes: the helper's own (bpf/x0-xdp.c lists them); 1 when it cannot be run or times out; 2 bad arguments.
 `;
 
 function helperArgs(platform: Platform, args: readonly string[]): { helper: string; rest: readonly string[] } | string {

@@ -9,7 +9,8 @@ import { decodeRequest as decodeCommand, encodeRequest as encodeCommand, type Kv
 import { ByteReader, ByteWriter, optStrBytes } from '../core/raft/bytes.js';
 import type { ClientOp, ClientReply } from '../core/raft/kv-service.js';
 import type { Message, NodeId } from '../core/raft/types.js';
-import { kvListMax, kvValueBytesMax } from '../core/raft/limits.js';
+import { indexMax, kvListMax, kvValueBytesMax, termMax } from '../core/raft/limits.js';
+import { validNodeId } from '../core/raft/config.js';
 import { datagramBytesMax } from './limits.js';
 
 export const tagRaft = 0x01;
@@ -129,8 +130,22 @@ function parseRequest(op: unknown, a: unknown, b: unknown): Request | null {
   if (op === 'list') return isStr(a) && isId(b) ? { op: 'list', prefix: a, limit: Math.min(b, kvListMax) } : null;
   if (op === 'status') return { op: 'status' };
   if (op === 'watch') return isStr(a) ? { op: 'watch', prefix: a } : null;
-  if (op === 'admin') return adminActions.includes(a as AdminAction) && isId(b) && b > 0 ? { op: 'admin', action: a as AdminAction, node: b } : null;
+  if (op === 'admin') return adminActions.includes(a as AdminAction) && validNodeId(b) ? { op: 'admin', action: a as AdminAction, node: b } : null;
   return null;
+}
+
+const inRange = (n: unknown, max: number): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
+const nodeOrNone = (n: unknown): boolean => n === 0 || validNodeId(n);
+const nodeList = (v: unknown): boolean => Array.isArray(v) && v.length <= 64 && v.every(validNodeId);
+
+/** The numbers a client acts on (leader hints, a node's status, list indexes) are bounded like the wire's. */
+function boundedReply(v: Record<string, unknown>): boolean {
+  if ('leader' in v && !nodeOrNone(v.leader)) return false;
+  if ('index' in v && !inRange(v.index, indexMax)) return false;
+  const s = v.status as Record<string, unknown> | undefined;
+  if (s === undefined) return true;
+  if (typeof s !== 'object' || s === null || !validNodeId(s.id) || !nodeOrNone(s.lead) || !inRange(s.term, termMax)) return false;
+  return ['commit', 'applied', 'lastIndex'].every((k) => inRange(s[k], indexMax)) && nodeList(s.voters) && nodeList(s.learners);
 }
 
 function decodeReplyPacket(body: Uint8Array): Result<Packet, PacketReason> {
@@ -145,11 +160,11 @@ function decodeReplyPacket(body: Uint8Array): Result<Packet, PacketReason> {
     reply = { ok: true, write: reason === undefined ? { ok: okFlag === 1, prev } : { ok: okFlag === 1, prev, reason } };
   } else if (form === formValue) {
     const index = r.u64();
-    reply = { ok: true, index, value: r.optStr() };
+    reply = index <= indexMax ? { ok: true, index, value: r.optStr() } : null;
   } else if (form === formCbor) {
     const decoded = decodeLimited<unknown>(r.rest(), datagramBytesMax);
     const value = decoded.ok ? decoded.value : null;
-    if (typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean') reply = value as Reply;
+    if (typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean' && boundedReply(value as Record<string, unknown>)) reply = value as Reply;
   }
   if (reply === null || !r.ok || !r.done) return fail('reply-malformed');
   return ok({ kind: 'reply', id, reply });

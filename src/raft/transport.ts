@@ -1,7 +1,7 @@
 // Moving Raft messages between nodes: the core hands out Message values; this encodes each into one datagram
 // and sends it over a PacketLink. The link is an interface (UDP today), so the sealed channel of
 // src/core/channel can carry the same packets later without Raft knowing.
-import { Counters } from '../core/result.js';
+import type { Counters } from '../core/result.js';
 import type { Message, NodeId } from '../core/raft/types.js';
 import type { HostPort, Platform, UdpSocket } from '../platform/types.js';
 import { datagramBytesMax } from './limits.js';

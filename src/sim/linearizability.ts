@@ -23,7 +23,7 @@ export interface Model<S, I, O> {
 
 export type CheckOutcome<I, O> =
   | { readonly result: 'ok' }
-  | { readonly result: 'unknown'; readonly partition: string }
+  | { readonly result: 'unknown'; readonly partition: string; readonly partitions: readonly string[]; readonly operations: number }
   | { readonly result: 'violation'; readonly partition: string; readonly operations: readonly Operation<I, O>[] };
 
 interface Event<I, O> {
@@ -36,7 +36,11 @@ interface Event<I, O> {
   readonly operation: Operation<I, O>;
 }
 
-/** Searches at most stepsMax states per partition; past that the answer is 'unknown' (never a false alarm). */
+/**
+ * Searches at most stepsMax states per partition; a partition past that is 'unknown' (never a false alarm). Every
+ * partition is checked: a violation in any wins, and 'unknown' names all that did not finish. 'unknown' is not a
+ * pass: a caller must treat it as a failure to check (the simulator fails the seed).
+ */
 export function checkLinearizable<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[], stepsMax = 1_000_000): CheckOutcome<I, O> {
   const parts = new Map<string, Operation<I, O>[]>();
   for (const op of history) {
@@ -45,11 +49,17 @@ export function checkLinearizable<S, I, O>(model: Model<S, I, O>, history: reado
     list.push(op);
     parts.set(key, list);
   }
+  const unknown: string[] = [];
+  let unknownOps = 0;
   for (const [key, ops] of [...parts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const outcome = checkPart(model, ops, stepsMax);
-    if (outcome === 'unknown') return { result: 'unknown', partition: key };
     if (outcome === 'violation') return { result: 'violation', partition: key, operations: ops };
+    if (outcome === 'unknown') {
+      unknown.push(key);
+      unknownOps += ops.length;
+    }
   }
+  if (unknown.length > 0) return { result: 'unknown', partition: unknown[0] as string, partitions: unknown, operations: unknownOps };
   return { result: 'ok' };
 }
 

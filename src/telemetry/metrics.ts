@@ -115,8 +115,9 @@ export class SimulatedMetrics implements MetricsSource {
   private readonly startMs: number;
   private readonly macs: string[];
   private rx = 0;
+  private rounds = 0;
 
-  constructor(private readonly platform: Platform, private readonly nodeId: string, private readonly mesh: string, seed: number, neighbourCount = 4) {
+  constructor(private readonly platform: Platform, private readonly nodeId: string, private readonly mesh: string, private readonly seed: number, neighbourCount = 4) {
     this.rng = new Rng(seed);
     this.startMs = platform.monotonicMs();
     const hex = (n: number) => n.toString(16).padStart(2, '0');
@@ -132,8 +133,25 @@ export class SimulatedMetrics implements MetricsSource {
       statistics: {
         node_id: this.nodeId, uptime, idletime: uptime / 2, loadavg: (this.rng.nextUint32() % 100) / 100, memory: { total: 60_000, free: 30_000 + (this.rng.nextUint32() % 1000), buffers: 1_000, cached: 8_000, available: 35_000 },
         processes: { running: 1, total: 40 }, clients: { total: this.rng.nextUint32() % 20, wifi: 0 }, traffic: { rx: { bytes: this.rx, packets: Math.floor(this.rx / 500) }, tx: { bytes: this.rx / 2, packets: Math.floor(this.rx / 1000) } },
+        x0: this.agentSection(),
       },
       neighbours: neighboursDocument(this.nodeId, neighbours),
+    };
+  }
+
+  /** `statistics.x0` in the shape `x0 agent` reports it (src/agent/agent.ts metrics()): every component up. */
+  private agentSection(): Record<string, unknown> {
+    const n = ++this.rounds;
+    const component = (extra: Record<string, number>) => ({ state: 'up', restarts: 0, ...extra });
+    return {
+      state: 'running',
+      identity: component({ enrolled: 1 }),
+      batman: component({ neighbours: this.macs.length, originators: this.macs.length }),
+      gossip: component({ sections: 3, refused: 0, flash_bytes: 0 }),
+      // One simulated anchor in three leads (seed 1, 4, ...), so a simulated mesh has one leader.
+      raft: component({ term: 2, commit_index: 10 + n, applied_index: 10 + n, leader_changes: 1, is_leader: this.seed % 3 === 1 ? 1 : 0 }),
+      xdp: component({ packets: 1000 * n, passed: 990 * n, dropped_blocked: 8 * n, dropped_rate: 2 * n, batman_packets: 100 * n, malformed: 0 }),
+      uplink: component({ sent: n, connected: 1 }),
     };
   }
 }

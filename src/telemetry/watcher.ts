@@ -2,9 +2,12 @@
 // table of nodes with what they last said and when, and the rejected messages counted by reason with the
 // last few kept for display. Pure: the MQTT subscription and the clock are the caller's.
 import { Counters } from '../core/result.js';
-import { TelemetryVerifier, type Verified } from '../core/telemetry/messages.js';
+import { TelemetryVerifier, parseTopic, type Verified } from '../core/telemetry/messages.js';
 import { nodesMax } from '../core/telemetry/limits.js';
-import type { RevocationView, TrustBundle } from '../core/identity/chain.js';
+import type { TrustBundle } from '../core/identity/chain.js';
+import { RevocationStore } from '../core/identity/revocation.js';
+import { parseSubject, nodeId } from '../core/identity/spiffe.js';
+import { toHex } from '../core/wire/hex.js';
 import type { Crypto } from '../platform/types.js';
 
 export interface NodeRow {
@@ -20,6 +23,10 @@ export interface NodeRow {
   telemetry: Record<string, unknown> | null;
   lastEvent: Record<string, unknown> | null;
   messages: number;
+  /** Serial (hex) of the certificate its last verified message was signed under: revocation by serial. */
+  serialHex: string | null;
+  /** When the certificate chain it last signed under expires (the earliest notAfter along it). */
+  certExpiresAtMs: number | null;
 }
 
 export interface Rejection {
@@ -30,6 +37,11 @@ export interface Rejection {
 
 /** Reasons that are normal MQTT behaviour (QoS 1 redelivery), not a forged or broken message. */
 const benign = new Set(['duplicate']);
+/**
+ * Operator commands (x0/<mesh>/<node>/cmd/<name>, sent with `x0 cmd`) share the node's topic tree but are not
+ * telemetry: signed by an operator key the consumer does not hold, checked by the node. Seen, never rejected.
+ */
+export const operatorCommand = 'operator-command';
 const recentRejectionsMax = 20;
 
 export type Outcome = { readonly ok: true; readonly message: Verified } | { readonly ok: false; readonly reason: string; readonly benign: boolean };
@@ -40,9 +52,36 @@ export class Watcher {
   readonly rejected = new Counters();
   readonly recent: Rejection[] = [];
   verified = 0;
+  /** Operator commands seen on the watched topics (not telemetry, not rejections). */
+  commands = 0;
+  /** Revocation lists refused by reason (filled by the RevocationFollower that feeds `revocations`). */
+  readonly revocationRefusals = new Counters();
 
-  constructor(crypto: Crypto, bundle: TrustBundle, private readonly wallClockMs: () => number, revocations?: RevocationView) {
+  /**
+   * revocations: the mesh's list, shared with whoever follows its file (RevocationFollower); a newer list
+   * offered to it applies to the next message and to what nodeRevoked() says.
+   */
+  constructor(crypto: Crypto, private readonly bundle: TrustBundle, private readonly wallClockMs: () => number, readonly revocations: RevocationStore = new RevocationStore()) {
     this.verifier = new TelemetryVerifier(crypto, bundle, wallClockMs, revocations);
+  }
+
+  /** Revoked by node ID or by the serial of the certificate it last signed with. */
+  nodeRevoked(row: Pick<NodeRow, 'mesh' | 'node' | 'serialHex'>): boolean {
+    const list = this.revocations.list;
+    if (list === null) return false;
+    if (list.nodeIds.includes(nodeId(row.mesh, row.node))) return true;
+    return row.serialHex !== null && list.serials.some((serial) => toHex(serial) === row.serialHex);
+  }
+
+  /** Nodes of this mesh the list revokes by ID that never sent anything here: shown as revoked too. */
+  revokedUnseen(): { readonly mesh: string; readonly node: string }[] {
+    const out: { mesh: string; node: string }[] = [];
+    for (const id of this.revocations.list?.nodeIds ?? []) {
+      const subject = parseSubject(id);
+      if (!subject.ok || subject.value.kind !== 'node' || subject.value.trustDomain !== this.bundle.trustDomain) continue;
+      if (!this.nodes.has(`${subject.value.trustDomain}/${subject.value.name}`)) out.push({ mesh: subject.value.trustDomain, node: subject.value.name });
+    }
+    return out;
   }
 
   get rejectedTotal(): number {
@@ -50,6 +89,10 @@ export class Watcher {
   }
 
   offer(topic: string, payload: Uint8Array): Outcome {
+    if (parseTopic(topic)?.kind === 'cmd') {
+      this.commands++;
+      return { ok: false, reason: operatorCommand, benign: true };
+    }
     const result = this.verifier.verify(topic, payload);
     if (!result.ok) {
       const isBenign = benign.has(result.reason);
@@ -69,11 +112,13 @@ export class Watcher {
     const key = `${m.mesh}/${m.node}`;
     let row = this.nodes.get(key);
     if (row === undefined) {
-      row = { mesh: m.mesh, node: m.node, state: 'unknown', version: null, uptimeS: null, lastSeenMs: 0, lastAtMs: 0, telemetry: null, lastEvent: null, messages: 0 };
+      row = { mesh: m.mesh, node: m.node, state: 'unknown', version: null, uptimeS: null, lastSeenMs: 0, lastAtMs: 0, telemetry: null, lastEvent: null, messages: 0, serialHex: null, certExpiresAtMs: null };
       this.nodes.set(key, row);
       if (this.nodes.size > nodesMax) this.nodes.delete(this.nodes.keys().next().value as string);
     }
     row.messages++;
+    row.serialHex = toHex(m.peer.serial);
+    row.certExpiresAtMs = m.peer.expiresAtMs;
     row.lastSeenMs = this.wallClockMs();
     row.lastAtMs = Math.max(row.lastAtMs, m.at);
     const d = m.data;
@@ -94,10 +139,13 @@ export class Watcher {
     const lines = [`${'node'.padEnd(24)} ${'state'.padEnd(8)} ${'version'.padEnd(8)} ${'uptime'.padStart(8)} ${'fresh'.padStart(7)} ${'msgs'.padStart(6)} neighbours (tq)`];
     for (const row of [...this.nodes.values()].sort((a, b) => (a.node < b.node ? -1 : 1))) {
       const neighbours = neighbourList(row.telemetry).map((n) => `${n.mac.slice(-5)}(${n.tq})`).join(' ');
-      lines.push(`${`${row.node}@${row.mesh}`.padEnd(24)} ${row.state.padEnd(8)} ${(row.version ?? '-').padEnd(8)} ${(row.uptimeS === null ? '-' : `${row.uptimeS}s`).padStart(8)} ${`${((now - row.lastSeenMs) / 1000).toFixed(1)}s`.padStart(7)} ${String(row.messages).padStart(6)} ${neighbours}`);
+      const state = this.nodeRevoked(row) ? 'REVOKED' : row.state;
+      lines.push(`${`${row.node}@${row.mesh}`.padEnd(24)} ${state.padEnd(8)} ${(row.version ?? '-').padEnd(8)} ${(row.uptimeS === null ? '-' : `${row.uptimeS}s`).padStart(8)} ${`${((now - row.lastSeenMs) / 1000).toFixed(1)}s`.padStart(7)} ${String(row.messages).padStart(6)} ${neighbours}`);
     }
+    for (const unseen of this.revokedUnseen()) lines.push(`${`${unseen.node}@${unseen.mesh}`.padEnd(24)} REVOKED`);
     const reasons = Object.entries(this.rejected.snapshot()).map(([r, n]) => `${r}=${n}`).join(' ');
-    lines.push(`verified ${this.verified}, REJECTED ${this.rejectedTotal}${reasons ? ` (${reasons})` : ''}`);
+    const listVersion = this.revocations.version;
+    lines.push(`verified ${this.verified}, REJECTED ${this.rejectedTotal}${reasons ? ` (${reasons})` : ''}${this.commands > 0 ? `, operator commands ${this.commands}` : ''}${listVersion > 0 ? `, revocation list v${listVersion}` : ''}`);
     for (const r of this.recent.slice(-5)) lines.push(`  ! rejected ${r.topic}: ${r.reason}`);
     return `${lines.join('\n')}\n`;
   }

@@ -7,11 +7,10 @@ import fc from 'fast-check';
 import { Gossip } from '../../src/core/gossip/gossip.js';
 import { limits } from '../../src/core/gossip/limits.js';
 import { addToCounter, setNeighbour, setStatus, setVersion } from '../../src/core/gossip/local.js';
-import { MeshDoc } from '../../src/core/gossip/mesh-doc.js';
 import { encodeSnapshot, handOver, readSnapshotHeader, restoreSnapshot } from '../../src/core/gossip/persist.js';
 import { decodeLimited } from '../../src/core/wire/cbor.js';
 import { engine, syncedWallMs, Wire, type Sent } from './harness.js';
-import { revocationCheck, revocationDoc } from './kinds.js';
+import { revocationDoc } from './kinds.js';
 import { defaultSim, MeshSim } from './sim.js';
 
 const typeOf = (s: Sent) => ((decodeLimited<unknown[]>(s.bytes, 2000) as { value: unknown[] }).value[0] as number);

@@ -115,7 +115,7 @@ test('an overdue PUBACK drops the link; after the backoff the same ids are resen
   const first = h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
   h.kinds();
   h.advance(5000);
-  assert.equal(h.kinds(), ['close', 'disconnected']);
+  assert.equal(h.kinds(), ['close', 'disconnected', 'retry']);
   assert.is(h.client.counters.get('ack-timeout'), 1);
   h.advance(1000);
   assert.equal(h.kinds(), ['open']);
@@ -182,7 +182,7 @@ test('keep-alive: PINGREQ when idle, and a missing PINGRESP closes the connectio
   assert.is(h.take(PINGREQ).length, 1);
   h.kinds();
   h.advance(10_000);
-  assert.equal(h.kinds(), ['close', 'disconnected']);
+  assert.equal(h.kinds(), ['close', 'disconnected', 'retry']);
   assert.is(h.client.counters.get('ping-timeout'), 1);
 });
 
@@ -244,7 +244,7 @@ for (const version of [5, 4] as Version[]) {
       h.client.receive(input instanceof Uint8Array ? input : encodeAnyPacket(input, version));
       h.collect();
       assert.is(h.client.counters.get(reason), 2, `${what}: counted`);
-      assert.equal(h.kinds(), ['close', 'disconnected'], what);
+      assert.equal(h.kinds(), ['close', 'disconnected', 'retry'], what);
       const sent = h.take();
       assert.equal(sent, version === 5 ? [{ type: DISCONNECT, reasonCode: code }] : [], `${what}: DISCONNECT`);
       assert.is(h.client.state, 'idle');

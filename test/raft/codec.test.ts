@@ -74,6 +74,37 @@ test('client requests and replies round-trip; bad ones are refused', () => {
   assert.equal(decodePacket(new Uint8Array([9, 1])), { ok: false, reason: 'packet-unknown-tag' });
 });
 
+test('every number in a Raft message is bounded by its kind, at decode', () => {
+  const edge = 2 ** 52 - 1;
+  const past = 2 ** 52;
+  assert.ok(decodeMessage(encodeMessage({ ...h, term: edge, type: 'heartbeat', commit: edge, ctx: edge })).ok, 'the top of each range decodes');
+  for (const m of [
+    { ...h, term: past, type: 'timeout-now' },
+    { ...h, type: 'heartbeat', commit: past, ctx: 0 },
+    { ...h, type: 'heartbeat-resp', ctx: past },
+    { ...h, type: 'app-resp', index: 1, reject: true, hintIndex: past, hintTerm: 0 },
+    { ...h, type: 'vote', lastIndex: 1, lastTerm: past, transfer: false },
+    { ...h, type: 'read-index', id: past },
+    { ...h, type: 'snap-resp', index: 1, offset: 16 * 1024 * 1024 + 1, reject: false },
+    { ...h, to: 65_536, type: 'timeout-now' },
+  ] as Message[]) {
+    assert.equal(decodeMessage(encodeMessage(m)), { ok: false, reason: 'raft-msg-bad-field' }, JSON.stringify(m));
+  }
+  const noVoter = { ...samples[8], meta: { index: 40, term: 6, conf: { voters: [], learners: [4] } } } as Message;
+  assert.equal(decodeMessage(encodeMessage(noVoter)), { ok: false, reason: 'raft-msg-bad-entries' });
+});
+
+test('client packets bound their numbers too: node ids, indexes, leader hints', () => {
+  assert.equal(decodePacket(encodeRequest(1, { op: 'admin', action: 'add-learner', node: 70_000 })), { ok: false, reason: 'request-malformed' });
+  assert.ok(decodePacket(encodeRequest(1, { op: 'admin', action: 'add-learner', node: 65_535 })).ok);
+  assert.equal(decodePacket(encodeReply(1, { ok: true, value: 'v', index: 2 ** 53 - 1 })), { ok: false, reason: 'reply-malformed' });
+  assert.equal(decodePacket(encodeReply(1, { ok: false, reason: 'not-leader', leader: 2 ** 40 })), { ok: false, reason: 'reply-malformed' });
+  assert.ok(decodePacket(encodeReply(1, { ok: false, reason: 'not-leader', leader: 3 })).ok);
+  const status = { id: 1, role: 'leader', term: 2 ** 60, lead: 1, commit: 1, applied: 1, lastIndex: 1, voters: [1], learners: [], keys: 0, bytesWritten: 0, appends: 0 };
+  assert.equal(decodePacket(encodeReply(1, { ok: true, status })), { ok: false, reason: 'reply-malformed' });
+  assert.ok(decodePacket(encodeReply(1, { ok: true, status: { ...status, term: 5 } })).ok);
+});
+
 test('the binary layouts round-trip any string, and refuse bad UTF-8 and overruns', () => {
   const strings = ['', 'ascii', 'ключ', '鍵', 'emoji 🛰️ mesh', 'lone \ud800 surrogate'];
   for (const text of strings) {

@@ -31,7 +31,17 @@ export interface SimOptions {
   readonly staleReads?: boolean;
   /** Prints what happens (crashes, restarts, Readys, deliveries) for debugging one seed (`--trace`). */
   readonly trace?: (line: string) => void;
+  /** States the linearizability checker may search per key; a key it cannot finish fails the seed. */
+  readonly linStepsMax?: number;
 }
+
+/** Default search budget of the checker per key (the CI seeds finish far below it). */
+export const linStepsMaxDefault = 2_000_000;
+/**
+ * Events at one virtual instant before the watchdog fails the seed: time that stops advancing is a livelock
+ * (something rescheduling itself at once), not a busy moment (a busy instant runs a few thousand events).
+ */
+export const sameInstantEventsMax = 200_000;
 
 export const simDefaults: Omit<SimOptions, 'seed'> = { nodes: 5, mix: 'chaos', faultsUntilMs: 12_000, settleMs: 12_000, clients: 3, keys: 3, tickMs: 100 };
 
@@ -99,6 +109,7 @@ export class Cluster {
   crashes = 0;
   private snapshotsInstalled = 0;
   private leadersElected = 0;
+  private readonly keys: number;
 
   constructor(readonly options: SimOptions) {
     const mix = faultMixes[options.mix];
@@ -108,7 +119,8 @@ export class Cluster {
     this.healedAtMs = options.faultsUntilMs;
     const spares = mix.membershipEveryMs === null ? 0 : 2;
     for (let id = 1; id <= options.nodes + spares; id++) this.nodes.set(id, new SimNode(id, id <= options.nodes));
-    for (let i = 0; i < options.clients; i++) this.clients.push(new SimClient(clientIdBase + i + 1));
+    for (let i = 0; i < (mix.clients ?? options.clients); i++) this.clients.push(new SimClient(clientIdBase + i + 1));
+    this.keys = mix.keys ?? options.keys;
   }
 
   // ---- running
@@ -120,17 +132,28 @@ export class Cluster {
     this.scheduler.at(this.options.faultsUntilMs, () => this.heal());
     const endMs = this.options.faultsUntilMs + this.options.settleMs;
     this.guard(() => {
+      let instantMs = -1;
+      let atInstant = 0;
       while (this.failure === null && this.scheduler.step()) {
         if (this.scheduler.now > endMs) break;
+        if (this.scheduler.now !== instantMs) {
+          instantMs = this.scheduler.now;
+          atInstant = 0;
+        } else if (++atInstant > sameInstantEventsMax) {
+          throw new Violation('watchdog', `virtual time stopped advancing at ${instantMs} ms (${sameInstantEventsMax} events at that instant)`);
+        }
       }
     });
     if (this.failure === null) this.guard(() => this.checkLiveness());
     let linearizability: SimReport['linearizability'] = 'not-checked';
     if (this.failure === null) {
       this.closeHistory();
-      const outcome = checkLinearizable(kvModel, this.history, 200_000);
+      const stepsMax = this.options.linStepsMax ?? linStepsMaxDefault;
+      const outcome = checkLinearizable(kvModel, this.history, stepsMax);
       linearizability = outcome.result;
       if (outcome.result === 'violation') this.failure = new Violation('linearizability', `history of key '${outcome.partition}' (${outcome.operations.length} operations) has no linearization`);
+      // Not checked is not passed: the seed fails and says how to check it.
+      if (outcome.result === 'unknown') this.failure = new Violation('linearizability', `check did not finish for key(s) ${outcome.partitions.map((k) => `'${k}'`).join(', ')} (${outcome.operations} operations) within ${stepsMax} search steps per key: not a pass; rerun with a larger --lin-steps or fewer --clients`);
     }
     return {
       ok: this.failure === null,
@@ -173,7 +196,12 @@ export class Cluster {
   private start(node: SimNode): void {
     const random = this.rng.fork();
     const bootstrap = node.founding ? { voters: [...this.nodes.values()].filter((n) => n.founding).map((n) => n.id), learners: [] } : null;
-    const config = { ...defaultConfig(node.id, () => random.next(), bootstrap), ...(this.options.unsafe ? { unsafe: this.options.unsafe } : {}) };
+    const config = {
+      ...defaultConfig(node.id, () => random.next(), bootstrap),
+      ...(this.options.unsafe ? { unsafe: this.options.unsafe } : {}),
+      ...(this.faults.appendEntriesMax !== undefined ? { appendEntriesMax: this.faults.appendEntriesMax } : {}),
+      ...(this.faults.plainElections === true ? { preVote: false, checkQuorum: false } : {}),
+    };
     const stored = node.disk.load();
     this.trace(`start ${node.id} stored term ${stored?.hardState.term ?? 0} vote ${stored?.hardState.vote ?? 0} commit ${stored?.hardState.commit ?? 0} entries ${stored?.entries.map((e) => `${e.index}:${e.term}`).join(',') ?? ''}`);
     node.raft = new Raft(config, stored);
@@ -185,7 +213,8 @@ export class Cluster {
     const gen = node.generation;
     const tick = (): void => {
       if (node.generation !== gen || node.raft === null) return;
-      node.raft.tick();
+      const raft = node.raft;
+      this.invariants.around(raft, null, () => raft.tick());
       node.service?.tick(2 * 10);
       this.stepped(node);
       node.tickTimer = this.scheduler.after(this.options.tickMs, tick);
@@ -238,6 +267,15 @@ export class Cluster {
     this.trace(`ready ${node.id} ${raft.role} t${raft.term} hs ${rd.hardState ? JSON.stringify(rd.hardState) : '-'} entries ${rd.entries.map((e) => `${e.index}:${e.term}`).join(',')} apply ${rd.committedEntries.map((e) => `${e.index}:${e.term}`).join(',')} msgs ${rd.messages.map((m) => `${m.type}>${m.to}${m.type === 'app' ? `(${m.prevIndex}:${m.prevTerm}+${m.entries.length},c${m.commit})` : m.type === 'app-resp' ? `(${m.index}${m.reject ? 'R' : ''})` : ''}`).join(' ')}`);
     this.invariants.entriesAppended(raft, rd.entries);
     for (const m of rd.messages) if (sendBeforePersist(m)) this.send(m.from, m.to, { kind: 'raft', message: m });
+    if (this.crashesOnVote(rd)) {
+      // What left early is out; the write (and the vote in it) is lost with the crash.
+      this.trace(`crash ${node.id} granting a vote, before the fsync`);
+      this.crash(node);
+      this.scheduler.after(this.rng.range(this.faults.downMs[0], this.faults.downMs[1]), () => {
+        if (node.raft === null) this.start(node);
+      });
+      return;
+    }
     node.busy = true;
     node.pendingReady = rd;
     const gen = node.generation;
@@ -249,11 +287,26 @@ export class Cluster {
     });
   }
 
+  private crashesOnVote(rd: Ready): boolean {
+    const rate = this.faults.crashOnVoteRate;
+    if (rate === undefined || !this.faultsOn || !rd.messages.some((m) => m.type === 'vote-resp' && !m.reject)) return false;
+    return this.rng.chance(rate);
+  }
+
   private completeReady(node: SimNode, rd: Ready): void {
     const raft = node.raft as Raft;
     const service = node.service as KvService;
     node.disk.persist(rd);
     node.pendingReady = null;
+    if (this.faultsOn && this.faults.crashAfterPersistRate !== undefined && this.rng.chance(this.faults.crashAfterPersistRate)) {
+      // Durable, but the votes and acknowledgements that waited for the fsync never leave.
+      this.trace(`crash ${node.id} after persist, before send`);
+      this.crash(node);
+      this.scheduler.after(this.rng.range(this.faults.downMs[0], this.faults.downMs[1]), () => {
+        if (node.raft === null) this.start(node);
+      });
+      return;
+    }
     for (const m of rd.messages) if (!sendBeforePersist(m)) this.send(m.from, m.to, { kind: 'raft', message: m });
     if (rd.snapshot !== null) {
       this.invariants.snapshotRestored(node.id, rd.snapshot);
@@ -304,7 +357,8 @@ export class Cluster {
     if (packet.kind === 'raft') {
       const m = packet.message;
       if (m.type !== 'heartbeat' && m.type !== 'heartbeat-resp') this.trace(`deliver ${m.type} ${m.from}>${m.to} t${m.term}${m.type === 'app' ? ` (${m.prevIndex}:${m.prevTerm}+${m.entries.map((e) => `${e.index}:${e.term}`).join(',')},c${m.commit})` : m.type === 'app-resp' ? ` (${m.index}${m.reject ? 'R' : ''})` : ''}`);
-      raft.step(this.throughWire(m));
+      const decoded = this.throughWire(m);
+      this.invariants.around(raft, decoded, () => raft.step(decoded));
     }
     else if (packet.kind === 'request') this.nodeRequest(node, packet);
     this.stepped(node);
@@ -334,14 +388,14 @@ export class Cluster {
 
   private nextOp(client: SimClient): void {
     if (!this.faultsOn || this.failure !== null) return;
-    const key = `k${this.rng.int(this.options.keys)}`;
+    const key = `k${this.rng.int(this.keys)}`;
     const roll = this.rng.int(100);
     client.seq++;
     const value = `v${client.id}.${client.seq}`;
     let input: KvInput;
     if (roll < 40) input = { op: 'get', key };
     else if (roll < 75) input = { op: 'put', key, value };
-    else if (roll < 90) input = { op: 'cas', key, expected: this.rng.chance(0.5) ? null : `v${clientIdBase + 1 + this.rng.int(this.options.clients)}.${this.rng.range(1, client.seq)}`, value };
+    else if (roll < 90) input = { op: 'cas', key, expected: this.rng.chance(0.5) ? null : `v${clientIdBase + 1 + this.rng.int(this.clients.length)}.${this.rng.range(1, client.seq)}`, value };
     else input = { op: 'del', key };
     client.pending = { input, callMs: this.scheduler.now, seq: client.seq, attempt: 0, timer: null };
     this.attempt(client);
@@ -427,7 +481,8 @@ export class Cluster {
   }
 
   private crashSomeone(): void {
-    const node = this.rng.pick([...this.nodes.values()]);
+    const writing = this.faults.crashTargetsWrites === true ? [...this.nodes.values()].filter((n) => n.pendingReady !== null) : [];
+    const node = this.rng.pick(writing.length > 0 ? writing : [...this.nodes.values()]);
     if (node.raft === null) return;
     this.crash(node);
     this.scheduler.after(this.rng.range(this.faults.downMs[0], this.faults.downMs[1]), () => {
@@ -509,5 +564,6 @@ export function reproduceCommand(options: SimOptions): string {
   if (options.settleMs !== simDefaults.settleMs) extra.push(`--settle-ms ${options.settleMs}`);
   if (options.clients !== simDefaults.clients) extra.push(`--clients ${options.clients}`);
   if (options.keys !== simDefaults.keys) extra.push(`--keys ${options.keys}`);
+  if (options.linStepsMax !== undefined && options.linStepsMax !== linStepsMaxDefault) extra.push(`--lin-steps ${options.linStepsMax}`);
   return `npm run sim -- --seed ${options.seed} --nodes ${options.nodes} --mix ${options.mix}${extra.length ? ' ' + extra.join(' ') : ''}`;
 }

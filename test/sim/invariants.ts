@@ -1,7 +1,8 @@
 // Raft's safety properties (Figure 3 of the paper), checked by the simulator after every step of every node.
 // A violation throws: the simulation stops at the first broken property with what broke and where.
 import type { Raft } from '../../src/core/raft/raft.js';
-import type { Entry, NodeId, Snapshot } from '../../src/core/raft/types.js';
+import type { Entry, Message, NodeId, Snapshot } from '../../src/core/raft/types.js';
+import { termJumpMax } from '../../src/core/raft/limits.js';
 
 export class Violation extends Error {
   override readonly name = 'Violation';
@@ -32,6 +33,26 @@ export class Invariants {
   committedIndex = 0;
   private committedTerm = 0;
   checks = 0;
+
+  /**
+   * Around one input to a node (a message, or a tick when m is null), the rules about terms:
+   * - §5.1: a node that sees a later term adopts it (except where PreVote and CheckQuorum's lease say to ignore
+   *   it: a (pre-)vote request, or a granted pre-vote answer, which carries the term a pre-candidate would use);
+   * - §9.6: becoming a pre-candidate changes neither term nor vote.
+   */
+  around(raft: Raft, m: Message | null, input: () => void): void {
+    const term = raft.term;
+    const vote = raft.vote;
+    const role = raft.role;
+    input();
+    if (m !== null && m.term > term && m.term <= term + termJumpMax && raft.term < m.term) {
+      const exempt = m.type === 'prevote' || m.type === 'vote' || (m.type === 'prevote-resp' && !m.reject);
+      if (!exempt) throw new Violation('term adoption', `node ${raft.id} (${role}, term ${term}) stepped a ${m.type} of term ${m.term} from ${m.from} and stayed at term ${raft.term}`);
+    }
+    if (raft.role === 'pre-candidate' && (raft.term !== term || (role !== 'pre-candidate' && raft.vote !== vote))) {
+      throw new Violation('prevote', `node ${raft.id} became a pre-candidate and moved from term ${term} vote ${vote} to term ${raft.term} vote ${raft.vote}`);
+    }
+  }
 
   /** After every input to a node: election safety, leader completeness, commit knowledge. */
   afterStep(raft: Raft): void {

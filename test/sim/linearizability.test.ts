@@ -55,10 +55,25 @@ test('keys are checked independently, and a wrong cas answer is caught', () => {
   assert.equal(checkLinearizable(kvModel, history), { result: 'violation', partition: 'b', operations: history.filter((o) => o.input.key === 'b') });
 });
 
-test('a search past its budget answers unknown, never a false alarm', () => {
-  const history = Array.from({ length: 14 }, (_, i) => op(i, 0, 100, put('a', String(i)), null));
-  history.push(op(99, 200, 201, get('a'), { value: 'nope' }));
-  assert.equal(checkLinearizable(kvModel, history, 50), { result: 'unknown', partition: 'a' });
+const overBudget = (key: string): Operation<KvInput, KvOutput>[] => [
+  ...Array.from({ length: 14 }, (_, i) => op(i, 0, 100, put(key, String(i)), null)),
+  op(99, 200, 201, get(key), { value: 'nope' }),
+];
+
+test('a search past its budget answers unknown (never a false alarm), naming every key it could not finish', () => {
+  const outcome = checkLinearizable(kvModel, [...overBudget('a'), ...overBudget('c')], 50);
+  assert.is(outcome.result, 'unknown');
+  assert.equal(outcome.result === 'unknown' ? outcome.partitions : [], ['a', 'c']);
+});
+
+test('a key over its budget does not hide a violation in a later key', () => {
+  const stale = [
+    op(1, 0, 1, put('b', '1'), { ok: true, prev: null }),
+    op(2, 2, 3, get('b'), { value: null }),
+  ];
+  const outcome = checkLinearizable(kvModel, [...overBudget('a'), ...stale], 50);
+  assert.is(outcome.result, 'violation');
+  assert.is(outcome.result === 'violation' ? outcome.partition : '', 'b');
 });
 
 test.run();

@@ -14,12 +14,6 @@ export interface RaftConfig {
   readonly preVote: boolean;
   /** A leader steps down when it has not heard from a quorum for an election timeout. */
   readonly checkQuorum: boolean;
-  /**
-   * 'safe': ReadIndex confirms leadership with a heartbeat round. 'lease': the leader answers from its lease
-   * without a round; correct only if clocks on all nodes advance at the same rate within the election timeout,
-   * so it needs checkQuorum and is off by default.
-   */
-  readonly readMode: 'safe' | 'lease';
   readonly appendBytesMax: number;
   readonly appendEntriesMax: number;
   readonly inflightMessagesMax: number;
@@ -50,7 +44,6 @@ export type ConfigReason =
   | 'config-bad-apply-bytes'
   | 'config-bad-uncommitted-bytes'
   | 'config-bad-chunk'
-  | 'config-lease-needs-check-quorum'
   | 'config-bad-bootstrap';
 
 export function defaultConfig(id: NodeId, random: () => number, bootstrap: ConfState | null): RaftConfig {
@@ -60,7 +53,6 @@ export function defaultConfig(id: NodeId, random: () => number, bootstrap: ConfS
     heartbeatTicks: limits.heartbeatTicksDefault,
     preVote: true,
     checkQuorum: true,
-    readMode: 'safe',
     appendBytesMax: limits.appendBytesMax,
     appendEntriesMax: limits.appendEntriesMax,
     inflightMessagesMax: limits.inflightMessagesMax,
@@ -96,7 +88,6 @@ export function validateConfig(config: RaftConfig): Result<RaftConfig, ConfigRea
   if (!positiveInt(config.applyBytesMax) || config.applyBytesMax < limits.entryBytesMax) return fail('config-bad-apply-bytes');
   if (!positiveInt(config.uncommittedBytesMax) || config.uncommittedBytesMax < limits.entryBytesMax) return fail('config-bad-uncommitted-bytes');
   if (!positiveInt(config.snapshotChunkBytes) || config.snapshotChunkBytes > limits.appendBytesMax) return fail('config-bad-chunk');
-  if (config.readMode === 'lease' && !config.checkQuorum) return fail('config-lease-needs-check-quorum');
   if (config.bootstrap !== null && (!validConf(config.bootstrap) || config.bootstrap.voters.length === 0)) return fail('config-bad-bootstrap');
   return ok(config);
 }

@@ -638,7 +638,8 @@ export class Raft {
     // Until the leader commits in its term it does not know the latest commit index (thesis §6.4 step 1).
     if (this.log.term(this.log.committed) !== this.term) return this.refuseRead(id, from, 'read-not-ready');
     const index = this.log.committed;
-    if (this.log.conf().voters.length === 1 || this.config.readMode === 'lease') {
+    // Reads always confirm leadership with a heartbeat round (lease reads were removed: docs/protocol/raft.md).
+    if (this.log.conf().voters.length === 1) {
       this.answerRead({ id, from, index, ctx: 0, acks: new Set() }, index);
       return null;
     }
