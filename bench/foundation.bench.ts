@@ -26,7 +26,11 @@ async function bundle(input: string, file: string): Promise<void> {
 }
 
 function runQjs(): { native: Measurement[]; tweetnacl: Measurement[]; cbor: Measurement[] } {
-  const run = spawnSync(runtime, [`${root}build/bench-foundation.js`], { encoding: 'utf8', env: { ...process.env, X0_BENCH_BUDGET_MS: String(budgetMs) }, timeout: 300_000 });
+  const run = spawnSync(runtime, [`${root}build/bench-foundation.js`], {
+    encoding: 'utf8',
+    env: { ...process.env, X0_BENCH_BUDGET_MS: String(budgetMs) },
+    timeout: 300_000,
+  });
   if (run.status !== 0) fail(`x0-runtime bench failed (${run.status}): ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}');
 }
@@ -44,7 +48,8 @@ function startupMs(argv: string[], runs: number): number {
   return times[Math.floor(times.length / 2)] as number;
 }
 
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 1 ? n.toFixed(1) : n.toPrecision(2));
+const fmt = (n: number) =>
+  n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 1 ? n.toFixed(1) : n.toPrecision(2);
 const ratio = (a: number, b: number) => `${fmt(a / b)}×`;
 
 async function main(): Promise<void> {
@@ -54,22 +59,33 @@ async function main(): Promise<void> {
   await bundle(`${root}bench/qjs/foundation.ts`, `${root}build/bench-foundation.js`);
   console.log(`measuring (${budgetMs} ms per operation and engine)...`);
   const qjs = runQjs();
-  const node = { crypto: cryptoSuite(createNodeCrypto(), () => performance.now(), budgetMs), cbor: cborSuite(() => performance.now(), budgetMs) };
+  const node = {
+    crypto: cryptoSuite(createNodeCrypto(), () => performance.now(), budgetMs),
+    cbor: cborSuite(() => performance.now(), budgetMs),
+  };
 
   const rows: string[] = [];
-  rows.push('| operation | tweetnacl on QuickJS-ng (ops/s) | native on QuickJS-ng (ops/s) | Node (ops/s) | native ÷ tweetnacl (QuickJS-ng) | Node ÷ native |');
+  rows.push(
+    '| operation | tweetnacl on QuickJS-ng (ops/s) | native on QuickJS-ng (ops/s) | Node (ops/s) | native ÷ tweetnacl (QuickJS-ng) | Node ÷ native |',
+  );
   rows.push('|---|---:|---:|---:|---:|---:|');
   qjs.native.forEach((nat, i) => {
     const nacl = qjs.tweetnacl[i] as Measurement;
     const nd = node.crypto[i] as Measurement;
-    rows.push(`| ${nat.name} | ${fmt(nacl.opsPerSec)} | ${fmt(nat.opsPerSec)} | ${fmt(nd.opsPerSec)} | ${ratio(nat.opsPerSec, nacl.opsPerSec)} | ${ratio(nd.opsPerSec, nat.opsPerSec)} |`);
+    rows.push(
+      `| ${nat.name} | ${fmt(nacl.opsPerSec)} | ${fmt(nat.opsPerSec)} | ${fmt(nd.opsPerSec)} | ${ratio(nat.opsPerSec, nacl.opsPerSec)} | ${ratio(nd.opsPerSec, nat.opsPerSec)} |`,
+    );
   });
   qjs.cbor.forEach((q, i) => {
     const nd = node.cbor[i] as Measurement;
-    rows.push(`| ${q.name} (cbor-x) | ${fmt(q.opsPerSec)} | (same JS) | ${fmt(nd.opsPerSec)} | – | ${ratio(nd.opsPerSec, q.opsPerSec)} |`);
+    rows.push(
+      `| ${q.name} (cbor-x) | ${fmt(q.opsPerSec)} | (same JS) | ${fmt(nd.opsPerSec)} | – | ${ratio(nd.opsPerSec, q.opsPerSec)} |`,
+    );
   });
 
-  const compiled = spawnSync(runtime, ['--compile', `${root}dist/x0tta6bl4.js`, '-o', `${root}build/x0tta6bl4.jsbc`], { encoding: 'utf8' });
+  const compiled = spawnSync(runtime, ['--compile', `${root}dist/x0tta6bl4.js`, '-o', `${root}build/x0tta6bl4.jsbc`], {
+    encoding: 'utf8',
+  });
   if (compiled.status !== 0) fail(`--compile failed: ${compiled.stderr}`);
   const runs = 15;
   const fromSource = startupMs([runtime, `${root}dist/x0tta6bl4.js`, 'version'], runs);

@@ -17,10 +17,19 @@ const base = 40_000 + Math.floor(Math.random() * 10_000);
 async function qjs(): Promise<LinkFigure[] | null> {
   if (!existsSync(runtimePath)) return null;
   const file = `${root}build/bench-link.js`;
-  const b = await rollup({ input: `${root}bench/qjs/link.ts`, plugins: plugins({ minify: false }), onwarn, logLevel: 'silent' });
+  const b = await rollup({
+    input: `${root}bench/qjs/link.ts`,
+    plugins: plugins({ minify: false }),
+    onwarn,
+    logLevel: 'silent',
+  });
   await b.write({ file, format: 'es' });
   await b.close();
-  const run = spawnSync(runtimePath, [file], { encoding: 'utf8', env: { ...process.env, X0_BENCH_PORT: String(base + 100), X0_BENCH_MESSAGES: String(messages) }, timeout: 300_000 });
+  const run = spawnSync(runtimePath, [file], {
+    encoding: 'utf8',
+    env: { ...process.env, X0_BENCH_PORT: String(base + 100), X0_BENCH_MESSAGES: String(messages) },
+    timeout: 300_000,
+  });
   if (run.status !== 0) throw new Error(`x0-runtime link benchmark failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop() ?? '[]') as LinkFigure[];
 }
@@ -28,8 +37,16 @@ async function qjs(): Promise<LinkFigure[] | null> {
 const node = await linkSuite(createNodePlatform({ argv: [] }), base, messages);
 const onQjs = await qjs();
 console.log(`sealed link vs plain UDP, ${messages} messages each, window 32, loopback`);
-console.log('| engine | message bytes | plain msgs/s | sealed msgs/s | sealed / plain | wire bytes plain | wire bytes sealed |');
+console.log(
+  '| engine | message bytes | plain msgs/s | sealed msgs/s | sealed / plain | wire bytes plain | wire bytes sealed |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|');
-for (const [engine, figures] of [['node', node], ['x0-runtime', onQjs]] as const) {
-  for (const f of figures ?? []) console.log(`| ${engine} | ${f.bytes} | ${f.plainPerSec.toFixed(0)} | ${f.sealedPerSec.toFixed(0)} | ${f.ratio.toFixed(2)} | ${f.wireBytesPlain} | ${f.wireBytesSealed} |`);
+for (const [engine, figures] of [
+  ['node', node],
+  ['x0-runtime', onQjs],
+] as const) {
+  for (const f of figures ?? [])
+    console.log(
+      `| ${engine} | ${f.bytes} | ${f.plainPerSec.toFixed(0)} | ${f.sealedPerSec.toFixed(0)} | ${f.ratio.toFixed(2)} | ${f.wireBytesPlain} | ${f.wireBytesSealed} |`,
+    );
 }

@@ -21,7 +21,12 @@ const writeDocs = process.argv.includes('--write-docs');
 
 async function bundle(input: string, file: string, minify: boolean): Promise<number> {
   // The engine-neutral bench code for x0-runtime, built with the main build's plugins.
-  const b = await rollup({ input, plugins: plugins({ minify }).filter((p: { name: string }) => p.name !== 'x0-report-size'), onwarn, logLevel: 'silent' });
+  const b = await rollup({
+    input,
+    plugins: plugins({ minify }).filter((p: { name: string }) => p.name !== 'x0-report-size'),
+    onwarn,
+    logLevel: 'silent',
+  });
   const { output } = await b.write({ file, format: 'es' });
   await b.close();
   return Buffer.byteLength(output[0].code);
@@ -81,7 +86,8 @@ message → one per event-loop turn.
   the bottleneck and are unchanged (an -O2 build of x0-runtime instead of -Os measured no clear gain here).
 `;
 
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 1 ? n.toFixed(2) : n.toPrecision(2));
+const fmt = (n: number) =>
+  n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 1 ? n.toFixed(2) : n.toPrecision(2);
 
 async function main(): Promise<void> {
   if (!existsSync(runtime)) throw new Error(`${runtime} is missing; run 'bash scripts/setup.sh'`);
@@ -94,7 +100,11 @@ async function main(): Promise<void> {
   try {
     console.log(`measuring ${messages} messages per figure against mosquitto on 127.0.0.1:${broker.port}...`);
     const loadBefore = loadavg()[0] as number;
-    const run = spawnSync(runtime, [`${root}build/bench-mqtt.js`], { encoding: 'utf8', env: { ...process.env, X0_BENCH_PORT: String(broker.port), X0_BENCH_MESSAGES: String(messages) }, timeout: 300_000 });
+    const run = spawnSync(runtime, [`${root}build/bench-mqtt.js`], {
+      encoding: 'utf8',
+      env: { ...process.env, X0_BENCH_PORT: String(broker.port), X0_BENCH_MESSAGES: String(messages) },
+      timeout: 300_000,
+    });
     if (run.status !== 0) throw new Error(`x0-runtime bench failed (${run.status}): ${run.stderr}`);
     const qjs = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as MqttFigures;
     const nodePlatform = createNodePlatform();
@@ -137,7 +147,12 @@ async function main(): Promise<void> {
       const docs = `${root}docs/benchmarks.md`;
       const section = `<!-- mqtt:start -->\n## MQTT telemetry uplink\n\nCommand: \`node --import tsx bench/mqtt.bench.ts --write-docs\` (part of \`npm run bench\`), ${messages} messages per figure, mosquitto 2.0 on loopback, ${new Date().toISOString().slice(0, 10)}. Each message is a fresh telemetry envelope signed as COSE_Sign1 (Ed25519) before publishing; rates end when a QoS 1 barrier after the burst is acknowledged.\n\n${text}\n${notes}\n<!-- mqtt:end -->`;
       const current = readFileSync(docs, 'utf8');
-      writeFileSync(docs, /<!-- mqtt:start -->[\s\S]*<!-- mqtt:end -->/.test(current) ? current.replace(/<!-- mqtt:start -->[\s\S]*<!-- mqtt:end -->/, section) : `${current.trimEnd()}\n\n${section}\n`);
+      writeFileSync(
+        docs,
+        /<!-- mqtt:start -->[\s\S]*<!-- mqtt:end -->/.test(current)
+          ? current.replace(/<!-- mqtt:start -->[\s\S]*<!-- mqtt:end -->/, section)
+          : `${current.trimEnd()}\n\n${section}\n`,
+      );
       console.log(`updated ${docs}`);
     }
   } finally {

@@ -66,7 +66,14 @@ async function measureEngine(engine: Engine): Promise<EngineFigures> {
     const fsyncs = (after[follower]?.appends ?? 0) - (before[follower]?.appends ?? 0);
     const electionMs: number[] = [];
     for (let i = 0; i < elections; i++) electionMs.push(await electionAfterKill(cluster, client));
-    return { engine, loads, bytesPerEntryLeader: perEntry(leader.id - 1), bytesPerEntryFollower: perEntry(follower), entriesPerFsync: entries / fsyncs, electionMs };
+    return {
+      engine,
+      loads,
+      bytesPerEntryLeader: perEntry(leader.id - 1),
+      bytesPerEntryFollower: perEntry(follower),
+      entriesPerFsync: entries / fsyncs,
+      electionMs,
+    };
   } finally {
     client.close();
     await cluster.stop();
@@ -89,10 +96,19 @@ async function microCosts(): Promise<{ node: Measurement[]; qjs: Measurement[] |
   const node = raftMicroSuite(() => performance.now(), 300);
   if (!existsSync(runtimePath)) return { node, qjs: null };
   const file = `${root}build/bench-raft.js`;
-  const b = await rollup({ input: `${root}bench/qjs/raft.ts`, plugins: plugins({ minify: false }), onwarn, logLevel: 'silent' });
+  const b = await rollup({
+    input: `${root}bench/qjs/raft.ts`,
+    plugins: plugins({ minify: false }),
+    onwarn,
+    logLevel: 'silent',
+  });
   await b.write({ file, format: 'es' });
   await b.close();
-  const run = spawnSync(runtimePath, [file], { encoding: 'utf8', env: { ...process.env, X0_BENCH_BUDGET_MS: '300' }, timeout: 120_000 });
+  const run = spawnSync(runtimePath, [file], {
+    encoding: 'utf8',
+    env: { ...process.env, X0_BENCH_BUDGET_MS: '300' },
+    timeout: 120_000,
+  });
   if (run.status !== 0) throw new Error(`x0-runtime micro-benchmark failed: ${run.stderr}`);
   return { node, qjs: JSON.parse(run.stdout.trim().split('\n').pop() ?? '[]') as Measurement[] };
 }
@@ -109,16 +125,27 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   rows.push('| engine | clients | commits/s | p50 ms | p99 ms | failed |');
   rows.push('|---|---:|---:|---:|---:|---:|');
-  for (const f of figures) for (const l of f.loads) rows.push(`| ${f.engine} | ${l.clients} | ${fmt(l.commitsPerSec)} | ${fmt(l.p50Ms, 1)} | ${fmt(l.p99Ms, 1)} | ${l.failed} |`);
+  for (const f of figures)
+    for (const l of f.loads)
+      rows.push(
+        `| ${f.engine} | ${l.clients} | ${fmt(l.commitsPerSec)} | ${fmt(l.p50Ms, 1)} | ${fmt(l.p99Ms, 1)} | ${l.failed} |`,
+      );
   rows.push('');
-  rows.push('| engine | bytes/entry leader | bytes/entry follower | entries/fsync | new leader after kill: min / median / max ms |');
+  rows.push(
+    '| engine | bytes/entry leader | bytes/entry follower | entries/fsync | new leader after kill: min / median / max ms |',
+  );
   rows.push('|---|---:|---:|---:|---|');
-  for (const f of figures) rows.push(`| ${f.engine} | ${fmt(f.bytesPerEntryLeader)} | ${fmt(f.bytesPerEntryFollower)} | ${fmt(f.entriesPerFsync, 1)} | ${fmt(Math.min(...f.electionMs))} / ${fmt(median(f.electionMs))} / ${fmt(Math.max(...f.electionMs))} |`);
+  for (const f of figures)
+    rows.push(
+      `| ${f.engine} | ${fmt(f.bytesPerEntryLeader)} | ${fmt(f.bytesPerEntryFollower)} | ${fmt(f.entriesPerFsync, 1)} | ${fmt(Math.min(...f.electionMs))} / ${fmt(median(f.electionMs))} / ${fmt(Math.max(...f.electionMs))} |`,
+    );
   const node = figures.find((f) => f.engine === 'node');
   const qjs = figures.find((f) => f.engine === 'qjs');
   if (node && qjs) {
     rows.push('');
-    rows.push(`x0-runtime / Node commits/s: ${qjs.loads.map((l, i) => `${l.clients} clients ${fmt(l.commitsPerSec / (node.loads[i]?.commitsPerSec ?? NaN), 2)}x`).join(', ')}`);
+    rows.push(
+      `x0-runtime / Node commits/s: ${qjs.loads.map((l, i) => `${l.clients} clients ${fmt(l.commitsPerSec / (node.loads[i]?.commitsPerSec ?? NaN), 2)}x`).join(', ')}`,
+    );
   }
   rows.push('');
   rows.push('| per-write CPU cost (leader side) | x0-runtime µs | Node µs | ratio |');
@@ -129,8 +156,12 @@ async function main(): Promise<void> {
     rows.push(`| ${n.name} | ${fmt(us(q), 1)} | ${fmt(us(n), 1)} | ${fmt(us(q) / us(n), 1)}x |`);
   });
   rows.push('');
-  rows.push(`simulator: ${fmt(sim.nodeSecondsPerSecond)} simulated node-seconds per wall second (Node, ${sim.seeds} seeds, ${simDefaults.nodes} nodes, all fault mixes)`);
-  rows.push(`goals: >= 2000 commits/s on x0-runtime (128 clients: ${qjs ? fmt(qjs.loads[1]?.commitsPerSec ?? NaN) : 'not run'}), new leader within 2000 ms (worst: ${fmt(Math.max(...figures.flatMap((f) => f.electionMs)))})`);
+  rows.push(
+    `simulator: ${fmt(sim.nodeSecondsPerSecond)} simulated node-seconds per wall second (Node, ${sim.seeds} seeds, ${simDefaults.nodes} nodes, all fault mixes)`,
+  );
+  rows.push(
+    `goals: >= 2000 commits/s on x0-runtime (128 clients: ${qjs ? fmt(qjs.loads[1]?.commitsPerSec ?? NaN) : 'not run'}), new leader within 2000 ms (worst: ${fmt(Math.max(...figures.flatMap((f) => f.electionMs)))})`,
+  );
   process.stdout.write(`${rows.join('\n')}\n`);
 }
 

@@ -17,7 +17,9 @@ export function bundleGuard() {
     resolveId(source, importer) {
       if (runtimeModule.test(source)) return { id: source, external: true };
       if (nodeBuiltins.has(source) || source.startsWith('node:')) {
-        this.error(`bundle imports the Node built-in '${source}' (from ${importer ?? 'the entry'}); the router bundle may import only qjs:* and x0:* modules`);
+        this.error(
+          `bundle imports the Node built-in '${source}' (from ${importer ?? 'the entry'}); the router bundle may import only qjs:* and x0:* modules`,
+        );
       }
       return null;
     },
@@ -25,7 +27,8 @@ export function bundleGuard() {
       for (const chunk of Object.values(bundle)) {
         if (chunk.type !== 'chunk') continue;
         const bad = chunk.imports.filter((id) => !runtimeModule.test(id));
-        if (bad.length > 0) this.error(`bundle ${chunk.fileName} imports ${bad.join(', ')}; only qjs:* and x0:* are allowed`);
+        if (bad.length > 0)
+          this.error(`bundle ${chunk.fileName} imports ${bad.join(', ')}; only qjs:* and x0:* are allowed`);
       }
     },
   };
@@ -52,7 +55,9 @@ export function reportSize() {
       for (const chunk of Object.values(bundle)) {
         if (chunk.type !== 'chunk') continue;
         const bytes = Buffer.byteLength(chunk.code);
-        console.log(`bundle ${options.dir ?? ''}${options.file ?? chunk.fileName}: ${bytes} bytes (${(bytes / 1024).toFixed(1)} KiB)`);
+        console.log(
+          `bundle ${options.dir ?? ''}${options.file ?? chunk.fileName}: ${bytes} bytes (${(bytes / 1024).toFixed(1)} KiB)`,
+        );
       }
     },
   };
@@ -64,7 +69,14 @@ export function plugins({ minify }) {
     nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ['import', 'default'] }),
     tweetnaclWithoutRequire(),
     commonjs(),
-    typescript({ tsconfig: './tsconfig.json', noEmit: false, outDir: undefined, declaration: false, sourceMap: true, include: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'types/**/*.d.ts'] }),
+    typescript({
+      tsconfig: './tsconfig.json',
+      noEmit: false,
+      outDir: undefined,
+      declaration: false,
+      sourceMap: true,
+      include: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'types/**/*.d.ts'],
+    }),
     ...(minify ? [terser({ ecma: 2020, module: true, compress: { passes: 2 }, format: { comments: false } })] : []),
     reportSize(),
   ];

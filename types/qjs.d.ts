@@ -65,8 +65,18 @@ declare module 'qjs:os' {
   /** [names (with . and ..), errno]. */
   export function readdir(path: string): [string[], number];
   export interface Stat {
-    dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number;
-    rdev: number; size: number; blocks: number; atime: number; mtime: number; ctime: number;
+    dev: number;
+    ino: number;
+    mode: number;
+    nlink: number;
+    uid: number;
+    gid: number;
+    rdev: number;
+    size: number;
+    blocks: number;
+    atime: number;
+    mtime: number;
+    ctime: number;
   }
   export function stat(path: string): [Stat, number];
   export function lstat(path: string): [Stat, number];

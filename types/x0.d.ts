@@ -10,7 +10,14 @@ declare module 'x0:net' {
   /** A numeric IPv4/IPv6 address (no DNS) and a port, or a Unix socket path. */
   export type SockAddr = { readonly host: string; readonly port: number } | { readonly path: string };
   export type Bytes = Uint8Array | ArrayBuffer;
-  export type SocketOption = 'SO_REUSEADDR' | 'SO_BROADCAST' | 'SO_KEEPALIVE' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'TCP_NODELAY' | 'IPV6_V6ONLY';
+  export type SocketOption =
+    | 'SO_REUSEADDR'
+    | 'SO_BROADCAST'
+    | 'SO_KEEPALIVE'
+    | 'SO_RCVBUF'
+    | 'SO_SNDBUF'
+    | 'TCP_NODELAY'
+    | 'IPV6_V6ONLY';
 
   /** A non-blocking, close-on-exec socket. */
   export function socket(family: 'inet' | 'inet6' | 'unix', type: 'stream' | 'dgram'): number | X0Error;
@@ -23,7 +30,13 @@ declare module 'x0:net' {
   export function connect(fd: number, address: SockAddr): X0Error | null;
   /** Bytes handed to the kernel (may be fewer than asked on a stream). Never raises SIGPIPE: EPIPE instead. */
   export function send(fd: number, data: Bytes, offset?: number, length?: number): number | X0Error;
-  export function sendto(fd: number, data: Bytes, address: SockAddr, offset?: number, length?: number): number | X0Error;
+  export function sendto(
+    fd: number,
+    data: Bytes,
+    address: SockAddr,
+    offset?: number,
+    length?: number,
+  ): number | X0Error;
   /** maxBytes in [1, RECV_BYTES_MAX]; an empty array means the peer closed the stream. */
   export function recv(fd: number, maxBytes: number): Uint8Array | X0Error;
   export function recvfrom(fd: number, maxBytes: number): { data: Uint8Array; from: SockAddr } | X0Error;

@@ -14,13 +14,25 @@ export function identitySuite(crypto: Crypto, nowMs: () => number, budgetMs: num
   const node = (name: string) => {
     const sign = crypto.signKeyPair();
     const box = crypto.boxKeyPair();
-    const cert = issueNodeCert(crypto, root, { name, signPublicKey: sign.publicKey, boxPublicKey: box.publicKey, nowMs: wallMs });
+    const cert = issueNodeCert(crypto, root, {
+      name,
+      signPublicKey: sign.publicKey,
+      boxPublicKey: box.publicKey,
+      nowMs: wallMs,
+    });
     return { chain: [cert], signSecretKey: sign.secretKey };
   };
   const ia = node('a');
   const ib = node('b');
   const now = (): Now => ({ monoMs: nowMs(), wallMs });
-  const make = (identity: ReturnType<typeof node>) => new ChannelEndpoint({ crypto, identity, bundle: bundle.value, revocations: noRevocations, limits: { handshakeBurst: 1e9, handshakeRefillMs: 1 } });
+  const make = (identity: ReturnType<typeof node>) =>
+    new ChannelEndpoint({
+      crypto,
+      identity,
+      bundle: bundle.value,
+      revocations: noRevocations,
+      limits: { handshakeBurst: 1e9, handshakeRefillMs: 1 },
+    });
   const pump = (a: ChannelEndpoint, b: ChannelEndpoint, first: Output): number => {
     let queue = first.send.map((s) => ({ to: 'B', bytes: s.bytes }));
     let delivered = 0;
@@ -45,11 +57,17 @@ export function identitySuite(crypto: Crypto, nowMs: () => number, budgetMs: num
   const b = make(ib);
   pump(a, b, a.connect('B', now()));
   const payload = new Uint8Array(1400).fill(7);
-  const record = measure('seal+open 1400 B record', nowMs, budgetMs, () => {
-    const sent = a.send('B', payload, now());
-    if (!sent.ok) throw new Error(sent.reason);
-    const out = b.receive('A', sent.value.send[0]!.bytes, now());
-    if (out.delivered.length !== 1) throw new Error('open failed');
-  }, 10);
+  const record = measure(
+    'seal+open 1400 B record',
+    nowMs,
+    budgetMs,
+    () => {
+      const sent = a.send('B', payload, now());
+      if (!sent.ok) throw new Error(sent.reason);
+      const out = b.receive('A', sent.value.send[0]!.bytes, now());
+      if (out.delivered.length !== 1) throw new Error('open failed');
+    },
+    10,
+  );
   return [handshake, record];
 }

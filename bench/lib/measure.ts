@@ -31,7 +31,12 @@ export function typicalMessage(): unknown {
     seq: 48213,
     at: 1_763_850_000_123,
     uptime: 864_000,
-    neighbours: Array.from({ length: 8 }, (_, i) => ({ mac: `02:00:00:00:00:${(10 + i).toString(16)}`, tq: 255 - i * 13, lastSeenMs: 120 * i, iface: 'mesh0' })),
+    neighbours: Array.from({ length: 8 }, (_, i) => ({
+      mac: `02:00:00:00:00:${(10 + i).toString(16)}`,
+      tq: 255 - i * 13,
+      lastSeenMs: 120 * i,
+      iface: 'mesh0',
+    })),
     load: [0.12, 0.08, 0.05],
     memFreeKiB: 31_240,
     sig: new Uint8Array(64).fill(0xab),
@@ -50,10 +55,14 @@ export function cryptoSuite(crypto: Crypto, nowMs: () => number, budgetMs: numbe
   const sealed = crypto.secretbox(payload, nonce, key);
   return [
     measure('ed25519-sign', nowMs, budgetMs, () => crypto.sign(message, signer.secretKey)),
-    measure('ed25519-verify', nowMs, budgetMs, () => { if (!crypto.verify(message, signature, signer.publicKey)) throw new Error('verify failed'); }),
+    measure('ed25519-verify', nowMs, budgetMs, () => {
+      if (!crypto.verify(message, signature, signer.publicKey)) throw new Error('verify failed');
+    }),
     measure('x25519', nowMs, budgetMs, () => crypto.scalarMult(alice.secretKey, bob.publicKey)),
     measure('secretbox-1400B', nowMs, budgetMs, () => crypto.secretbox(payload, nonce, key)),
-    measure('secretbox-open-1400B', nowMs, budgetMs, () => { if (crypto.secretboxOpen(sealed, nonce, key) === null) throw new Error('open failed'); }),
+    measure('secretbox-open-1400B', nowMs, budgetMs, () => {
+      if (crypto.secretboxOpen(sealed, nonce, key) === null) throw new Error('open failed');
+    }),
   ];
 }
 
@@ -62,6 +71,8 @@ export function cborSuite(nowMs: () => number, budgetMs: number): Measurement[] 
   const bytes = encodeCbor(value);
   return [
     measure(`cbor-encode-${bytes.length}B`, nowMs, budgetMs, () => encodeCbor(value)),
-    measure(`cbor-decode-${bytes.length}B`, nowMs, budgetMs, () => { if (!decodeLimited(bytes, 4096).ok) throw new Error('decode failed'); }),
+    measure(`cbor-decode-${bytes.length}B`, nowMs, budgetMs, () => {
+      if (!decodeLimited(bytes, 4096).ok) throw new Error('decode failed');
+    }),
   ];
 }

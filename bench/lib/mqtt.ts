@@ -32,7 +32,12 @@ function benchIdentity(platform: Platform): SignerIdentity {
   const nowMs = platform.wallClockMs();
   const root = createRoot(platform.crypto, { trustDomain: 'bench.test', nowMs });
   const sign = platform.crypto.signKeyPair();
-  const cert = issueNodeCert(platform.crypto, root.issuer, { name: 'bench', signPublicKey: sign.publicKey, boxPublicKey: platform.crypto.boxKeyPair().publicKey, nowMs });
+  const cert = issueNodeCert(platform.crypto, root.issuer, {
+    name: 'bench',
+    signPublicKey: sign.publicKey,
+    boxPublicKey: platform.crypto.boxKeyPair().publicKey,
+    nowMs,
+  });
   return { signSecretKey: sign.secretKey, chain: [cert] };
 }
 
@@ -84,18 +89,35 @@ function stages(platform: Platform): Omit<Breakdown, 'writesPer1000'> {
 /** The platform with its TCP streams' writes counted. */
 function countingWrites(platform: Platform): { platform: Platform; writes: () => number } {
   let writes = 0;
-  const net = { ...platform.net, connect: (target: Parameters<Platform['net']['connect']>[0], handlers: Parameters<Platform['net']['connect']>[1]) => platform.net.connect(target, handlers).then((stream) => ({
-    write: (bytes: Uint8Array) => { writes++; stream.write(bytes); },
-    close: () => stream.close(),
-    get queuedBytes() { return stream.queuedBytes; },
-  })) };
+  const net = {
+    ...platform.net,
+    connect: (target: Parameters<Platform['net']['connect']>[0], handlers: Parameters<Platform['net']['connect']>[1]) =>
+      platform.net.connect(target, handlers).then((stream) => ({
+        write: (bytes: Uint8Array) => {
+          writes++;
+          stream.write(bytes);
+        },
+        close: () => stream.close(),
+        get queuedBytes() {
+          return stream.queuedBytes;
+        },
+      })),
+  };
   return { platform: { ...platform, net }, writes: () => writes };
 }
 
 export async function mqttSuite(platform: Platform, port: number, messages: number): Promise<MqttFigures> {
   const signer = benchSigner(platform);
   const counted = countingWrites(platform);
-  const c = createMqttConnection(counted.platform, { host: '127.0.0.1', port, clientId: `bench-${platform.name}`, cleanStart: true, inflightMax: 64, queueMessagesMax: messages + 10, queueBytesMax: 64 * 1024 * 1024 });
+  const c = createMqttConnection(counted.platform, {
+    host: '127.0.0.1',
+    port,
+    clientId: `bench-${platform.name}`,
+    cleanStart: true,
+    inflightMax: 64,
+    queueMessagesMax: messages + 10,
+    queueBytesMax: 64 * 1024 * 1024,
+  });
   c.start();
   if (!(await c.waitConnected(5000))) throw new Error('bench: cannot connect');
   let writesQos0 = 0;
@@ -128,7 +150,12 @@ export async function mqttSuite(platform: Platform, port: number, messages: numb
   latencies.sort((a, b) => a - b);
   c.stop();
   // 1,000 messages queued while the broker is unreachable: the payload bytes the client holds.
-  const offline = createMqttConnection(platform, { host: '127.0.0.1', port: 1, clientId: 'offline', backoffMinMs: 60_000 });
+  const offline = createMqttConnection(platform, {
+    host: '127.0.0.1',
+    port: 1,
+    clientId: 'offline',
+    backoffMinMs: 60_000,
+  });
   offline.start();
   let signedBytes = 0;
   for (let i = 0; i < 1000; i++) {
@@ -139,5 +166,12 @@ export async function mqttSuite(platform: Platform, port: number, messages: numb
   const queuedBytes1000 = offline.client.queuedBytes;
   offline.stop();
   const breakdown = { ...stages(platform), writesPer1000: (writesQos0 * 1000) / messages };
-  return { qos0PerSec, qos1PerSec, qos1LatencyMsMedian: latencies[100] as number, queuedBytes1000, signedBytes, breakdown };
+  return {
+    qos0PerSec,
+    qos1PerSec,
+    qos1LatencyMsMedian: latencies[100] as number,
+    queuedBytes1000,
+    signedBytes,
+    breakdown,
+  };
 }

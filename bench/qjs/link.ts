@@ -5,6 +5,10 @@ import { createQjsPlatform } from '../../src/platform/qjs/index.js';
 import { linkSuite } from '../lib/link.js';
 
 const platform = createQjsPlatform();
-const figures = await linkSuite(platform, Number(std.getenv('X0_BENCH_PORT')), Number(std.getenv('X0_BENCH_MESSAGES') ?? '3000'));
+const figures = await linkSuite(
+  platform,
+  Number(std.getenv('X0_BENCH_PORT')),
+  Number(std.getenv('X0_BENCH_MESSAGES') ?? '3000'),
+);
 std.out.puts(`${JSON.stringify(figures)}\n`);
 std.exit(0);

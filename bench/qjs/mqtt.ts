@@ -5,6 +5,10 @@ import { createQjsPlatform } from '../../src/platform/qjs/index.js';
 import { mqttSuite } from '../lib/mqtt.js';
 
 const platform = createQjsPlatform();
-const figures = await mqttSuite(platform, Number(std.getenv('X0_BENCH_PORT')), Number(std.getenv('X0_BENCH_MESSAGES') ?? '5000'));
+const figures = await mqttSuite(
+  platform,
+  Number(std.getenv('X0_BENCH_PORT')),
+  Number(std.getenv('X0_BENCH_MESSAGES') ?? '5000'),
+);
 std.out.puts(`${JSON.stringify(figures)}\n`);
 std.exit(0);

@@ -41,7 +41,12 @@ export function readConfig(platform: Platform, path: string, hostname: string): 
   const text = platform.files.readText(path);
   if (text === null) {
     const message = `${path}: cannot read the configuration file; create it (every option: docs/config.md) or pass --config PATH`;
-    return { ok: false, errors: [{ reason: 'missing-section', path, line: 0, section: null, option: null, value: null, allowed: null, message }] };
+    return {
+      ok: false,
+      errors: [
+        { reason: 'missing-section', path, line: 0, section: null, option: null, value: null, allowed: null, message },
+      ],
+    };
   }
   return loadConfigText(text, path, hostname);
 }
@@ -54,15 +59,39 @@ export class Agent {
   private stopped = false;
   private readyLogged = false;
 
-  constructor(platform: Platform, config: AgentConfig, private readonly options: AgentOptions) {
-    const journal = new Journal((line) => platform.stderr(line), () => platform.wallClockMs(), config.logLevel);
-    this.ctx = { platform, config, journal, startedAtMs: platform.monotonicMs(), identity: null, gossip: null, raft: null, link: null, mesh: null, uplink: { sent: 0, lastSentMs: null, connected: false } };
+  constructor(
+    platform: Platform,
+    config: AgentConfig,
+    private readonly options: AgentOptions,
+  ) {
+    const journal = new Journal(
+      (line) => platform.stderr(line),
+      () => platform.wallClockMs(),
+      config.logLevel,
+    );
+    this.ctx = {
+      platform,
+      config,
+      journal,
+      startedAtMs: platform.monotonicMs(),
+      identity: null,
+      gossip: null,
+      raft: null,
+      link: null,
+      mesh: null,
+      uplink: { sent: 0, lastSentMs: null, connected: false },
+    };
   }
 
   /** Builds every component (or records why it does not run here) and starts supervising. */
   start(): void {
     const { config, journal } = this.ctx;
-    journal.record('info', 'agent', 'starting', { node: config.nodeName, role: config.role, config: config.path, state_dir: config.stateDir });
+    journal.record('info', 'agent', 'starting', {
+      node: config.nodeName,
+      role: config.role,
+      config: config.path,
+      state_dir: config.stateDir,
+    });
     const now = this.ctx.platform.monotonicMs();
     for (const [name, build, disabledReason] of this.plan()) {
       if (disabledReason !== null) {
@@ -90,7 +119,8 @@ export class Agent {
     const { platform, journal } = this.ctx;
     const loaded = readConfig(platform, this.options.configPath, this.options.hostname);
     if (!loaded.ok) {
-      for (const e of loaded.errors) journal.record('error', 'agent', 'reload-refused', { reason: e.reason, error: e.message });
+      for (const e of loaded.errors)
+        journal.record('error', 'agent', 'reload-refused', { reason: e.reason, error: e.message });
       return { ok: false, errors: loaded.errors.map((e) => e.message) };
     }
     const changes = describeChanges(this.ctx.config, loaded.value);
@@ -102,14 +132,21 @@ export class Agent {
     if (changes.applied.some((c) => c.startsWith('xdp.'))) restart.add('xdp');
     if (changes.applied.includes('agent.static_peer')) restart.add('link');
     for (const name of restart) if (this.components.has(name)) this.restart(name, 'reload');
-    journal.record('info', 'agent', 'reloaded', { applied: changes.applied.join(',') || 'none', needs_restart: changes.needsRestart.join(',') || 'none' });
+    journal.record('info', 'agent', 'reloaded', {
+      applied: changes.applied.join(',') || 'none',
+      needs_restart: changes.needsRestart.join(',') || 'none',
+    });
     return { ok: true, applied: changes.applied, needs_restart: changes.needsRestart };
   }
 
   /** Stops one component and lets the supervisor start it again at once (ubus `restart`, reload, tests). */
   restart(name: string, why = 'requested'): JsTable {
     const component = this.components.get(name);
-    if (component === undefined) return { ok: false, reason: this.supervisor.health(name) === undefined ? 'unknown-component' : 'component-disabled' };
+    if (component === undefined)
+      return {
+        ok: false,
+        reason: this.supervisor.health(name) === undefined ? 'unknown-component' : 'component-disabled',
+      };
     component.stop();
     this.log(this.supervisor.restart(name, `restart-${why}`, this.ctx.platform.monotonicMs()));
     return { ok: true, reason: null };
@@ -133,13 +170,37 @@ export class Agent {
     const agentMetrics = () => this.metrics();
     return [
       ['identity', () => new IdentityComponent(this.ctx, () => this.enrolled()), null],
-      ['batman', () => new BatmanComponent(this.ctx), config.meshInterface === null ? 'no mesh_interface configured (peers come from static_peer)' : null],
+      [
+        'batman',
+        () => new BatmanComponent(this.ctx),
+        config.meshInterface === null ? 'no mesh_interface configured (peers come from static_peer)' : null,
+      ],
       ['link', () => new LinkComponent(this.ctx), null],
       ['gossip', () => new GossipComponent(this.ctx), null],
       ['raft', () => new RaftComponent(this.ctx), isAnchor ? null : 'role node: follows the anchors through gossip'],
-      ['xdp', () => new XdpComponent(this.ctx, this.options.xdpHelper), config.xdp.enabled ? null : 'xdp disabled in the configuration'],
-      ['uplink', () => new UplinkComponent(this.ctx, agentMetrics), !config.uplink.enabled ? 'uplink disabled in the configuration' : config.uplink.broker === null ? 'no broker configured' : null],
-      ['registrar', () => new RegistrarComponent(this.ctx), !isAnchor ? 'role node: anchors enrol new nodes' : !this.ctx.platform.files.exists(`${issuerDir(config.stateDir)}/ca.key`) ? `no issuing key in ${issuerDir(config.stateDir)} (x0 ca intermediate --name NAME --out DIR): this anchor does not enrol nodes` : null],
+      [
+        'xdp',
+        () => new XdpComponent(this.ctx, this.options.xdpHelper),
+        config.xdp.enabled ? null : 'xdp disabled in the configuration',
+      ],
+      [
+        'uplink',
+        () => new UplinkComponent(this.ctx, agentMetrics),
+        !config.uplink.enabled
+          ? 'uplink disabled in the configuration'
+          : config.uplink.broker === null
+            ? 'no broker configured'
+            : null,
+      ],
+      [
+        'registrar',
+        () => new RegistrarComponent(this.ctx),
+        !isAnchor
+          ? 'role node: anchors enrol new nodes'
+          : !this.ctx.platform.files.exists(`${issuerDir(config.stateDir)}/ca.key`)
+            ? `no issuing key in ${issuerDir(config.stateDir)} (x0 ca intermediate --name NAME --out DIR): this anchor does not enrol nodes`
+            : null,
+      ],
       ['ubus', () => new UbusComponent(this.ctx, this.provider()), null],
     ];
   }
@@ -149,7 +210,8 @@ export class Agent {
   private enrolled(): void {
     for (const name of ['link', 'uplink']) {
       const state = this.supervisor.health(name)?.state;
-      if (this.components.has(name) && state !== undefined && state !== 'starting' && state !== 'disabled') this.restart(name, 'enrolled');
+      if (this.components.has(name) && state !== undefined && state !== 'starting' && state !== 'disabled')
+        this.restart(name, 'enrolled');
     }
   }
 
@@ -165,11 +227,15 @@ export class Agent {
   private supervise(): void {
     if (this.stopped) return;
     const now = this.ctx.platform.monotonicMs();
-    for (const name of this.supervisor.running()) this.log(this.supervisor.observed(name, (this.components.get(name) as Component).health(), now));
+    for (const name of this.supervisor.running())
+      this.log(this.supervisor.observed(name, (this.components.get(name) as Component).health(), now));
     for (const name of this.supervisor.due(now)) void this.startOne(name);
     if (!this.readyLogged && this.supervisor.overall() !== 'starting') {
       this.readyLogged = true;
-      this.ctx.journal.record('info', 'agent', 'ready', { state: this.supervisor.overall(), ready_ms: Math.round(now - this.ctx.startedAtMs) });
+      this.ctx.journal.record('info', 'agent', 'ready', {
+        state: this.supervisor.overall(),
+        ready_ms: Math.round(now - this.ctx.startedAtMs),
+      });
     }
     this.timer = this.ctx.platform.setTimer(superviseEveryMs, () => this.supervise());
   }
@@ -193,7 +259,8 @@ export class Agent {
     // Gossip and Raft wait for the link: once it is up, the ones waiting start now, not at their next backoff.
     if (t.component === 'link' && t.to === 'up') {
       for (const name of ['gossip', 'raft']) {
-        if (this.components.has(name) && this.supervisor.health(name)?.state === 'down') this.supervisor.restart(name, 'link-up', this.ctx.platform.monotonicMs());
+        if (this.components.has(name) && this.supervisor.health(name)?.state === 'down')
+          this.supervisor.restart(name, 'link-up', this.ctx.platform.monotonicMs());
       }
     }
     const level = t.to === 'down' || t.to === 'degraded' ? 'warn' : 'info';
@@ -205,7 +272,17 @@ export class Agent {
 
   // Options a running agent cannot change (they name its sockets and state): kept until the agent restarts.
   private keptForRestart(before: AgentConfig, _after: AgentConfig): Partial<AgentConfig> {
-    return { nodeName: before.nodeName, role: before.role, stateDir: before.stateDir, trustDomain: before.trustDomain, listen: before.listen, anchors: before.anchors, ubusSocket: before.ubusSocket, meshInterface: before.meshInterface, batctl: before.batctl };
+    return {
+      nodeName: before.nodeName,
+      role: before.role,
+      stateDir: before.stateDir,
+      trustDomain: before.trustDomain,
+      listen: before.listen,
+      anchors: before.anchors,
+      ubusSocket: before.ubusSocket,
+      meshInterface: before.meshInterface,
+      batctl: before.batctl,
+    };
   }
 }
 
@@ -214,7 +291,9 @@ export async function runAgent(platform: Platform, options: AgentOptions): Promi
   const loaded = readConfig(platform, options.configPath, options.hostname);
   if (!loaded.ok) {
     for (const e of loaded.errors) platform.stderr(`x0 agent: ${e.message}\n`);
-    platform.stderr(`x0 agent: ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'} in ${options.configPath}; not starting (every option: docs/config.md)\n`);
+    platform.stderr(
+      `x0 agent: ${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'} in ${options.configPath}; not starting (every option: docs/config.md)\n`,
+    );
     return 2;
   }
   if (!loaded.value.enabled) {
@@ -223,7 +302,10 @@ export async function runAgent(platform: Platform, options: AgentOptions): Promi
   }
   const agent = new Agent(platform, loaded.value, options);
   return new Promise<number>((resolve) => {
-    const finish = (code: number) => { agent.stop(); resolve(code); };
+    const finish = (code: number) => {
+      agent.stop();
+      resolve(code);
+    };
     platform.onSignal?.('SIGHUP', () => void agent.reload());
     platform.onSignal?.('SIGTERM', () => finish(0));
     platform.onSignal?.('SIGINT', () => finish(0));

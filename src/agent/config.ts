@@ -87,7 +87,9 @@ export interface ConfigError {
   readonly message: string;
 }
 
-export type ConfigResult = { readonly ok: true; readonly value: AgentConfig } | { readonly ok: false; readonly errors: readonly ConfigError[] };
+export type ConfigResult =
+  | { readonly ok: true; readonly value: AgentConfig }
+  | { readonly ok: false; readonly errors: readonly ConfigError[] };
 
 /** Bounds on what the file may ask for, each with its unit. */
 export const configLimits = {
@@ -123,27 +125,50 @@ export const defaults = {
 
 // ---- value parsers: text -> value, or what is allowed ----
 
-type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: ConfigErrorReason; readonly allowed: string; readonly problem: string };
+type Parsed<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: ConfigErrorReason; readonly allowed: string; readonly problem: string };
 
 const good = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const notAllowed = (allowed: string, reason: ConfigErrorReason = 'bad-value', problem = 'is not allowed'): Parsed<never> => ({ ok: false, reason, allowed, problem });
+const notAllowed = (
+  allowed: string,
+  reason: ConfigErrorReason = 'bad-value',
+  problem = 'is not allowed',
+): Parsed<never> => ({ ok: false, reason, allowed, problem });
 
 const choice =
   <T extends string>(values: readonly T[]) =>
   (text: string): Parsed<T> =>
     (values as readonly string[]).includes(text) ? good(text as T) : notAllowed(values.join(' | '));
 
-const booleanTexts: Record<string, boolean> = { '1': true, yes: true, on: true, true: true, enabled: true, '0': false, no: false, off: false, false: false, disabled: false };
+const booleanTexts: Record<string, boolean> = {
+  '1': true,
+  yes: true,
+  on: true,
+  true: true,
+  enabled: true,
+  '0': false,
+  no: false,
+  off: false,
+  false: false,
+  disabled: false,
+};
 const parseBoolean = (text: string): Parsed<boolean> => {
   const value = booleanTexts[text];
   return value === undefined ? notAllowed('0 | 1 | no | yes | off | on | false | true') : good(value);
 };
 
 const parseNodeName = (text: string): Parsed<string> =>
-  isName(text) ? good(text) : notAllowed(`letters, digits, '.', '_', '-', starting with a letter or digit, at most ${identityLimits.nameCharsMax} characters`);
+  isName(text)
+    ? good(text)
+    : notAllowed(
+        `letters, digits, '.', '_', '-', starting with a letter or digit, at most ${identityLimits.nameCharsMax} characters`,
+      );
 
 const parseTrustDomain = (text: string): Parsed<string> =>
-  isTrustDomain(text) ? good(text) : notAllowed(`lowercase letters, digits, '.', '_', '-', at most ${identityLimits.trustDomainCharsMax} characters`);
+  isTrustDomain(text)
+    ? good(text)
+    : notAllowed(`lowercase letters, digits, '.', '_', '-', at most ${identityLimits.trustDomainCharsMax} characters`);
 
 const parseAbsolutePath = (text: string): Parsed<string> =>
   text.startsWith('/') && text.length <= configLimits.pathCharsMax && !/[\s\0]/.test(text)
@@ -152,24 +177,33 @@ const parseAbsolutePath = (text: string): Parsed<string> =>
 
 /** A program name looked up in PATH, or an absolute path. */
 const parseCommand = (text: string): Parsed<string> =>
-  text.length <= configLimits.pathCharsMax && (/^[A-Za-z0-9._+-]+$/.test(text) || (text.startsWith('/') && !/[\s\0]/.test(text)))
+  text.length <= configLimits.pathCharsMax &&
+  (/^[A-Za-z0-9._+-]+$/.test(text) || (text.startsWith('/') && !/[\s\0]/.test(text)))
     ? good(text)
     : notAllowed('a program name or an absolute path, without spaces');
 
 const parseInterface = (text: string): Parsed<string> =>
   text.length <= configLimits.interfaceCharsMax && /^[A-Za-z0-9_.@:-]+$/.test(text) && text !== '.' && text !== '..'
     ? good(text)
-    : notAllowed(`a network interface name (letters, digits, '.', '_', '-', ':', '@'), at most ${configLimits.interfaceCharsMax} characters`);
+    : notAllowed(
+        `a network interface name (letters, digits, '.', '_', '-', ':', '@'), at most ${configLimits.interfaceCharsMax} characters`,
+      );
 
 const parseJoinToken = (text: string): Parsed<string> =>
-  text.startsWith(tokenPrefix) && text.length <= configLimits.tokenCharsMax && /^[A-Za-z0-9_-]+$/.test(text.slice(tokenPrefix.length))
+  text.startsWith(tokenPrefix) &&
+  text.length <= configLimits.tokenCharsMax &&
+  /^[A-Za-z0-9_-]+$/.test(text.slice(tokenPrefix.length))
     ? good(text)
-    : notAllowed(`a join token from 'x0 ca issue-token' (${tokenPrefix}..., at most ${configLimits.tokenCharsMax} characters)`);
+    : notAllowed(
+        `a join token from 'x0 ca issue-token' (${tokenPrefix}..., at most ${configLimits.tokenCharsMax} characters)`,
+      );
 
 const parseTopicPrefix = (text: string): Parsed<string> =>
   text.length <= configLimits.topicPrefixCharsMax && /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(text)
     ? good(text)
-    : notAllowed(`MQTT topic levels of letters, digits, '.', '_', '-' separated by '/', no wildcards, at most ${configLimits.topicPrefixCharsMax} characters`);
+    : notAllowed(
+        `MQTT topic levels of letters, digits, '.', '_', '-' separated by '/', no wildcards, at most ${configLimits.topicPrefixCharsMax} characters`,
+      );
 
 const durationUnitsMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000 };
 const parseInterval = (text: string): Parsed<number> => {
@@ -177,11 +211,13 @@ const parseInterval = (text: string): Parsed<number> => {
   const range = `${configLimits.intervalMsMin / 1000}s..${configLimits.intervalMsMax / 3600_000}h`;
   if (match === null) return notAllowed(`a duration: 500ms | 10s | 5m | 1h, a bare number is seconds, within ${range}`);
   const ms = Number(match[1]) * (durationUnitsMs[match[2] ?? 's'] ?? 1000);
-  if (ms < configLimits.intervalMsMin || ms > configLimits.intervalMsMax) return notAllowed(range, 'out-of-range', 'is out of range');
+  if (ms < configLimits.intervalMsMin || ms > configLimits.intervalMsMax)
+    return notAllowed(range, 'out-of-range', 'is out of range');
   return good(ms);
 };
 
-const parseQos = (text: string): Parsed<0 | 1> => (text === '0' ? good(0) : text === '1' ? good(1) : notAllowed('0 | 1'));
+const parseQos = (text: string): Parsed<0 | 1> =>
+  text === '0' ? good(0) : text === '1' ? good(1) : notAllowed('0 | 1');
 const parseProtocol = (text: string): Parsed<4 | 5> =>
   text === '3.1.1' || text === '4' ? good(4) : text === '5' ? good(5) : notAllowed('3.1.1 | 5');
 
@@ -241,7 +277,21 @@ export type SectionType = 'agent' | 'uplink' | 'xdp';
 
 /** Every section type and its options, in documentation order (docs/config.md has a table row for each). */
 export const configOptions: Readonly<Record<SectionType, readonly string[]>> = {
-  agent: ['enabled', 'node_name', 'role', 'state_dir', 'trust_domain', 'join_token', 'mesh_interface', 'batctl', 'ubus_socket', 'listen', 'anchor', 'static_peer', 'log_level'],
+  agent: [
+    'enabled',
+    'node_name',
+    'role',
+    'state_dir',
+    'trust_domain',
+    'join_token',
+    'mesh_interface',
+    'batctl',
+    'ubus_socket',
+    'listen',
+    'anchor',
+    'static_peer',
+    'log_level',
+  ],
   uplink: ['enabled', 'broker', 'topic_prefix', 'interval', 'qos', 'protocol'],
   xdp: ['enabled', 'interface'],
 };
@@ -257,7 +307,10 @@ interface Context {
 }
 
 function report(context: Context, error: Omit<ConfigError, 'path' | 'message'>, problem: string): void {
-  const where = [error.section === null ? '' : `section '${error.section}'`, error.option === null ? '' : `option '${error.option}'`]
+  const where = [
+    error.section === null ? '' : `section '${error.section}'`,
+    error.option === null ? '' : `option '${error.option}'`,
+  ]
     .filter((part) => part !== '')
     .join(' ');
   const prefix = `${context.path}:${error.line}: ${where === '' ? '' : `${where}: `}`;
@@ -283,25 +336,53 @@ class SectionReader {
     const known = configOptions[this.type];
     if (!known.includes(entry.name)) {
       const allowed = known.join(' | ');
-      this.fail(entry.line, entry.name, null, { reason: 'unknown-option', allowed }, `unknown in a section of type '${this.type}'`);
+      this.fail(
+        entry.line,
+        entry.name,
+        null,
+        { reason: 'unknown-option', allowed },
+        `unknown in a section of type '${this.type}'`,
+      );
       return;
     }
     if (entry.kind === 'list' && !listOptions.has(entry.name)) {
-      this.fail(entry.line, entry.name, entry.value, { reason: 'not-a-list', allowed: null }, `is given with 'list', but '${entry.name}' takes one value: write option ${entry.name} '...'`);
+      this.fail(
+        entry.line,
+        entry.name,
+        entry.value,
+        { reason: 'not-a-list', allowed: null },
+        `is given with 'list', but '${entry.name}' takes one value: write option ${entry.name} '...'`,
+      );
       return;
     }
     const prior = this.byName.get(entry.name);
     if (prior !== undefined && !listOptions.has(entry.name)) {
       const first = prior[0] as UciEntry;
-      this.fail(entry.line, entry.name, entry.value, { reason: 'duplicate-option', allowed: null }, `sets it a second time (first on line ${first.line}); keep one`);
+      this.fail(
+        entry.line,
+        entry.name,
+        entry.value,
+        { reason: 'duplicate-option', allowed: null },
+        `sets it a second time (first on line ${first.line}); keep one`,
+      );
       return;
     }
     if (prior === undefined) this.byName.set(entry.name, [entry]);
     else prior.push(entry);
   }
 
-  fail(line: number, option: string | null, value: string | null, what: { reason: ConfigErrorReason; allowed: string | null }, problem: string): void {
-    report(this.context, { reason: what.reason, line, section: this.label, option, value, allowed: what.allowed }, problem);
+  fail(
+    line: number,
+    option: string | null,
+    value: string | null,
+    what: { reason: ConfigErrorReason; allowed: string | null },
+    problem: string,
+  ): void {
+    report(
+      this.context,
+      { reason: what.reason, line, section: this.label, option, value, allowed: what.allowed },
+      problem,
+    );
   }
 
   /** Whether any statement gives the option a non-empty value (valid or not). */
@@ -330,7 +411,13 @@ class SectionReader {
     for (const entry of this.byName.get(name) ?? []) {
       if (entry.value === '') continue;
       if (out.length >= itemsMax) {
-        this.fail(entry.line, name, entry.value, { reason: 'too-many-items', allowed: `at most ${itemsMax}` }, `is one item too many`);
+        this.fail(
+          entry.line,
+          name,
+          entry.value,
+          { reason: 'too-many-items', allowed: `at most ${itemsMax}` },
+          `is one item too many`,
+        );
         break;
       }
       const parsed = parse(entry.value);
@@ -341,7 +428,13 @@ class SectionReader {
       const id = key(parsed.value);
       const firstLine = seen.get(id);
       if (firstLine !== undefined) {
-        this.fail(entry.line, name, entry.value, { reason: 'duplicate-name', allowed: null }, `repeats '${id}' (already on line ${firstLine}); names are unique`);
+        this.fail(
+          entry.line,
+          name,
+          entry.value,
+          { reason: 'duplicate-name', allowed: null },
+          `repeats '${id}' (already on line ${firstLine}); names are unique`,
+        );
         continue;
       }
       seen.set(id, entry.line);
@@ -362,15 +455,29 @@ function findSections(file: UciFile, context: Context): Map<SectionType, { secti
     counts.set(section.type, index + 1);
     const label = section.name ?? `@${section.type}[${index}]`;
     if (!(sectionTypes as readonly string[]).includes(section.type)) {
-      report(context, { reason: 'unknown-section-type', line: section.line, section: label, option: null, value: section.type, allowed: sectionTypes.join(' | ') }, 'is not a section type of x0tta6bl4');
+      report(
+        context,
+        {
+          reason: 'unknown-section-type',
+          line: section.line,
+          section: label,
+          option: null,
+          value: section.type,
+          allowed: sectionTypes.join(' | '),
+        },
+        'is not a section type of x0tta6bl4',
+      );
       continue;
     }
     const firstLine = section.name === null ? undefined : names.get(section.name);
     const prior = found.get(section.type as SectionType);
     if (firstLine !== undefined || prior !== undefined) {
       const line = firstLine ?? prior?.section.line ?? 0;
-      report(context, { reason: 'duplicate-section', line: section.line, section: label, option: null, value: null, allowed: null },
-        `is a second section of type '${section.type}' (first on line ${line}); keep one`);
+      report(
+        context,
+        { reason: 'duplicate-section', line: section.line, section: label, option: null, value: null, allowed: null },
+        `is a second section of type '${section.type}' (first on line ${line}); keep one`,
+      );
       continue;
     }
     if (section.name !== null) names.set(section.name, section.line);
@@ -391,7 +498,13 @@ function readUplink(reader: SectionReader, checkMissing: boolean): UplinkConfig 
     protocol: reader.scalar('protocol', parseProtocol, defaults.uplink.protocol),
   };
   if (checkMissing && enabled && !reader.hasValue('broker')) {
-    reader.fail(reader.entry('broker')?.line ?? reader.line, 'broker', null, { reason: 'missing-option', allowed: 'HOST:PORT' }, 'required when the uplink is enabled');
+    reader.fail(
+      reader.entry('broker')?.line ?? reader.line,
+      'broker',
+      null,
+      { reason: 'missing-option', allowed: 'HOST:PORT' },
+      'required when the uplink is enabled',
+    );
   }
   return uplink;
 }
@@ -400,7 +513,13 @@ function readXdp(reader: SectionReader, checkMissing: boolean): XdpConfig {
   const enabled = reader.scalar('enabled', parseBoolean, defaults.xdp.enabled);
   const interfaces = reader.list('interface', parseInterface, configLimits.xdpInterfacesMax, (name) => name);
   if (checkMissing && enabled && !reader.hasValue('interface')) {
-    reader.fail(reader.line, 'interface', null, { reason: 'missing-option', allowed: "list interface 'IFNAME'" }, 'required when XDP is enabled');
+    reader.fail(
+      reader.line,
+      'interface',
+      null,
+      { reason: 'missing-option', allowed: "list interface 'IFNAME'" },
+      'required when XDP is enabled',
+    );
   }
   return { enabled, interfaces };
 }
@@ -427,7 +546,11 @@ export interface ValidateOptions {
 export function validateConfig(parsed: UciFile, options: ValidateOptions): ConfigResult {
   const context: Context = { path: options.path, errors: [] };
   for (const error of parsed.errors) {
-    report(context, { reason: 'syntax', line: error.line, section: null, option: null, value: null, allowed: null }, error.message);
+    report(
+      context,
+      { reason: 'syntax', line: error.line, section: null, option: null, value: null, allowed: null },
+      error.message,
+    );
   }
   // After a syntax error, a missing option may only be the error's echo (an open quote ate it): not reported.
   const checkMissing = parsed.errors.length === 0;
@@ -442,20 +565,39 @@ export function validateConfig(parsed: UciFile, options: ValidateOptions): Confi
     return new SectionReader(context, type, found?.label ?? type, found?.section.line ?? 1, found?.section ?? null);
   };
   const agent = reader('agent');
-  const config = readAgent(agent, options, checkMissing, { uplink: readUplink(reader('uplink'), checkMissing), xdp: readXdp(reader('xdp'), checkMissing) });
+  const config = readAgent(agent, options, checkMissing, {
+    uplink: readUplink(reader('uplink'), checkMissing),
+    xdp: readXdp(reader('xdp'), checkMissing),
+  });
   if (context.errors.length === 0) return { ok: true, value: config };
   return { ok: false, errors: [...context.errors].sort((a, b) => a.line - b.line) };
 }
 
-function readAgent(agent: SectionReader, options: ValidateOptions, checkMissing: boolean, rest: { uplink: UplinkConfig; xdp: XdpConfig }): AgentConfig {
+function readAgent(
+  agent: SectionReader,
+  options: ValidateOptions,
+  checkMissing: boolean,
+  rest: { uplink: UplinkConfig; xdp: XdpConfig },
+): AgentConfig {
   const nodeName = agent.scalar('node_name', parseNodeName, options.hostname);
   if ((agent.entry('node_name')?.value ?? '') === '' && !isName(options.hostname)) {
-    agent.fail(agent.entry('node_name')?.line ?? agent.line, 'node_name', null, { reason: 'missing-option', allowed: null },
-      `required: the hostname '${options.hostname}' is not a valid node name (letters, digits, '.', '_', '-')`);
+    agent.fail(
+      agent.entry('node_name')?.line ?? agent.line,
+      'node_name',
+      null,
+      { reason: 'missing-option', allowed: null },
+      `required: the hostname '${options.hostname}' is not a valid node name (letters, digits, '.', '_', '-')`,
+    );
   }
   const roleEntry = agent.entry('role');
   if (checkMissing && (roleEntry === undefined || roleEntry.value === '')) {
-    agent.fail(roleEntry?.line ?? agent.line, 'role', null, { reason: 'missing-option', allowed: 'anchor | node' }, 'required');
+    agent.fail(
+      roleEntry?.line ?? agent.line,
+      'role',
+      null,
+      { reason: 'missing-option', allowed: 'anchor | node' },
+      'required',
+    );
   }
   const role = agent.scalar<Role>('role', choice<Role>(['anchor', 'node']), 'node');
   const peerKey = (peer: PeerRef): string => peer.name;
@@ -474,13 +616,22 @@ function readAgent(agent: SectionReader, options: ValidateOptions, checkMissing:
     listen: agent.scalar('listen', parseHostPort, defaults.listen),
     anchors,
     staticPeers: agent.list('static_peer', parsePeerRef, configLimits.staticPeersMax, peerKey),
-    logLevel: agent.scalar<LogLevel>('log_level', choice<LogLevel>(['debug', 'info', 'warn', 'error']), defaults.logLevel),
+    logLevel: agent.scalar<LogLevel>(
+      'log_level',
+      choice<LogLevel>(['debug', 'info', 'warn', 'error']),
+      defaults.logLevel,
+    ),
     ...rest,
   };
   if (role === 'anchor' && anchors.length > 0 && !anchors.some((anchor) => anchor.name === nodeName)) {
     const line = agent.entry('anchor')?.line ?? agent.line;
-    agent.fail(line, 'anchor', null, { reason: 'inconsistent', allowed: null },
-      `does not name this node '${nodeName}', whose role is anchor: add list anchor '${nodeName}@HOST:PORT' or set option role 'node'`);
+    agent.fail(
+      line,
+      'anchor',
+      null,
+      { reason: 'inconsistent', allowed: null },
+      `does not name this node '${nodeName}', whose role is anchor: add list anchor '${nodeName}@HOST:PORT' or set option role 'node'`,
+    );
   }
   return config;
 }
@@ -521,13 +672,17 @@ const uplinkFields: ReadonlyArray<readonly [keyof UplinkConfig, string]> = [
 ];
 
 /** What changed between two configs, as UCI `type.option` names: applied on reload, or needing a restart. */
-export function describeChanges(before: AgentConfig, after: AgentConfig): { applied: string[]; needsRestart: string[] } {
+export function describeChanges(
+  before: AgentConfig,
+  after: AgentConfig,
+): { applied: string[]; needsRestart: string[] } {
   const applied: string[] = [];
   const needsRestart: string[] = [];
   for (const [field, name, reloadable] of changeTable) {
     if (!sameJson(before[field], after[field])) (reloadable ? applied : needsRestart).push(name);
   }
-  for (const [field, name] of uplinkFields) if (!sameJson(before.uplink[field], after.uplink[field])) applied.push(name);
+  for (const [field, name] of uplinkFields)
+    if (!sameJson(before.uplink[field], after.uplink[field])) applied.push(name);
   if (before.xdp.enabled !== after.xdp.enabled) applied.push('xdp.enabled');
   if (!sameJson(before.xdp.interfaces, after.xdp.interfaces)) applied.push('xdp.interface');
   return { applied, needsRestart };

@@ -56,7 +56,9 @@ export const raftPort = (port: number): number => port + 1;
 export const enrolPort = (port: number): number => port + 2;
 
 /** The Raft voters: the configured anchors, or this node alone when it is an anchor and names none. */
-export function effectiveAnchors(config: AgentConfig): readonly { name: string; address: { host: string; port: number } }[] {
+export function effectiveAnchors(
+  config: AgentConfig,
+): readonly { name: string; address: { host: string; port: number } }[] {
   if (config.anchors.length > 0) return config.anchors;
   return config.role === 'anchor' ? [{ name: config.nodeName, address: config.listen }] : [];
 }

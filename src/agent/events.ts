@@ -23,7 +23,11 @@ export class Journal {
   private readonly ring: AgentEvent[] = [];
   level: LogLevel;
 
-  constructor(private readonly write: (line: string) => void, private readonly wallClockMs: () => number, level: LogLevel = 'info') {
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly wallClockMs: () => number,
+    level: LogLevel = 'info',
+  ) {
     this.level = level;
   }
 
@@ -33,7 +37,8 @@ export class Journal {
     const reason = typeof fields.reason === 'string' ? fields.reason : null;
     const traceId = typeof fields.trace_id === 'string' ? fields.trace_id : null;
     const timeMs = this.wallClockMs();
-    if (rank[level] >= rank[this.level]) this.write(formatLogLine(timeMs, level, `${component} ${event}`, Object.fromEntries(entries)));
+    if (rank[level] >= rank[this.level])
+      this.write(formatLogLine(timeMs, level, `${component} ${event}`, Object.fromEntries(entries)));
     if (rank[level] < rank.info) return;
     this.ring.push({ time_ms: timeMs, level, component, event, reason, trace_id: traceId, fields: kept });
     if (this.ring.length > eventsMax) this.ring.shift();

@@ -46,7 +46,8 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
 
   const components = (): JsTable => {
     const out: Record<string, JsTable> = {};
-    for (const [name, h] of Object.entries(supervisor.snapshot())) out[name] = { state: h.state, reason: h.reason, restarts: h.restarts };
+    for (const [name, h] of Object.entries(supervisor.snapshot()))
+      out[name] = { state: h.state, reason: h.reason, restarts: h.restarts };
     return out;
   };
 
@@ -64,18 +65,39 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
       const heard = gossip?.lastHeardMs(p.name) ?? null;
       const link = (ctx.mesh?.neighbours ?? []).find((n) => byMac.get(n.neighbour) === p.name);
       return {
-        id: p.name, spiffe_id: nodeId(ctx.config.trustDomain, p.name), address: `${p.address.host}:${p.address.port}`,
-        mac: link?.neighbour ?? null, iface: link?.iface ?? null, tq: link?.tq ?? null,
+        id: p.name,
+        spiffe_id: nodeId(ctx.config.trustDomain, p.name),
+        address: `${p.address.host}:${p.address.port}`,
+        mac: link?.neighbour ?? null,
+        iface: link?.iface ?? null,
+        tq: link?.tq ?? null,
         state: revoked.has(p.name) ? 'revoked' : heard !== null && now - heard < peerSilentMs ? 'up' : 'down',
-        channel: 'none', role: anchors.has(p.name) ? 'anchor' : 'node', revoked: revoked.has(p.name),
-        last_heard_s: heard === null ? null : seconds(now - heard), last_seen_s: lastSeenS(p.name),
+        channel: 'none',
+        role: anchors.has(p.name) ? 'anchor' : 'node',
+        revoked: revoked.has(p.name),
+        last_heard_s: heard === null ? null : seconds(now - heard),
+        last_seen_s: lastSeenS(p.name),
       };
     });
     const named = new Set(configured.map((p) => p.mac).filter((m) => m !== null));
-    const unnamed = (ctx.mesh?.neighbours ?? []).filter((n) => !named.has(n.neighbour)).map((n): JsTable => {
-      const id = byMac.get(n.neighbour) ?? n.neighbour;
-      return { id, spiffe_id: byMac.has(n.neighbour) ? nodeId(ctx.config.trustDomain, id) : null, address: n.neighbour, mac: n.neighbour, iface: n.iface, tq: n.tq ?? 0, state: n.tq === null ? 'seen' : 'up', channel: 'none', role: anchors.has(id) ? 'anchor' : 'node', revoked: revoked.has(id), last_seen_ms: n.lastSeenMs };
-    });
+    const unnamed = (ctx.mesh?.neighbours ?? [])
+      .filter((n) => !named.has(n.neighbour))
+      .map((n): JsTable => {
+        const id = byMac.get(n.neighbour) ?? n.neighbour;
+        return {
+          id,
+          spiffe_id: byMac.has(n.neighbour) ? nodeId(ctx.config.trustDomain, id) : null,
+          address: n.neighbour,
+          mac: n.neighbour,
+          iface: n.iface,
+          tq: n.tq ?? 0,
+          state: n.tq === null ? 'seen' : 'up',
+          channel: 'none',
+          role: anchors.has(id) ? 'anchor' : 'node',
+          revoked: revoked.has(id),
+          last_seen_ms: n.lastSeenMs,
+        };
+      });
     return [...configured, ...unnamed];
   };
 
@@ -84,13 +106,22 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
       const leaf = ctx.identity?.chain[0];
       const all = peers();
       return {
-        node_id: ctx.config.nodeName, role: ctx.config.role, state: supervisor.overall(),
-        uptime_s: seconds(platform.monotonicMs() - ctx.startedAtMs), version: agentVersion,
+        node_id: ctx.config.nodeName,
+        role: ctx.config.role,
+        state: supervisor.overall(),
+        uptime_s: seconds(platform.monotonicMs() - ctx.startedAtMs),
+        version: agentVersion,
         spiffe_id: nodeId(ctx.config.trustDomain, ctx.config.nodeName),
         cert_expires_at: leaf === undefined ? null : Math.floor(leaf.notAfterMs / 1000),
         components: components(),
-        peers_total: all.length, peers_up: all.filter((p) => p.state === 'up').length,
-        mesh: ctx.config.meshInterface === null ? 'none' : supervisor.health('batman')?.state === 'up' ? ctx.config.meshInterface : `${ctx.config.meshInterface}: ${supervisor.health('batman')?.reason ?? 'unknown'}`,
+        peers_total: all.length,
+        peers_up: all.filter((p) => p.state === 'up').length,
+        mesh:
+          ctx.config.meshInterface === null
+            ? 'none'
+            : supervisor.health('batman')?.state === 'up'
+              ? ctx.config.meshInterface
+              : `${ctx.config.meshInterface}: ${supervisor.health('batman')?.reason ?? 'unknown'}`,
       };
     },
     peers: (): JsTable => ({ peers: peers() }),
@@ -101,15 +132,31 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
       const server = ctx.raft;
       if (server === null) {
         const announced = announcedLeader(ctx);
-        return { role: 'none', term: announced?.term ?? 0, leader: announced?.leader ?? null, commit_index: null, applied_index: null, members: anchors.map((a) => ({ id: a.name, voter: true, match_index: null, lag: null })) };
+        return {
+          role: 'none',
+          term: announced?.term ?? 0,
+          leader: announced?.leader ?? null,
+          commit_index: null,
+          applied_index: null,
+          members: anchors.map((a) => ({ id: a.name, voter: true, match_index: null, lag: null })),
+        };
       }
       const s = server.status();
       const progress = server.progress();
       return {
-        role: s.role, term: s.term, leader: name(s.lead), commit_index: s.commit, applied_index: s.applied,
+        role: s.role,
+        term: s.term,
+        leader: name(s.lead),
+        commit_index: s.commit,
+        applied_index: s.applied,
         members: anchors.map((a, i) => {
           const match = progress.get(i + 1);
-          return { id: a.name, voter: s.voters.includes(i + 1), match_index: match ?? null, lag: match === undefined ? null : Math.max(0, s.lastIndex - match) };
+          return {
+            id: a.name,
+            voter: s.voters.includes(i + 1),
+            match_index: match ?? null,
+            lag: match === undefined ? null : Math.max(0, s.lastIndex - match),
+          };
         }),
       };
     },
@@ -122,15 +169,26 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
         const seen = lastSeenS(id);
         const status = doc?.status(id);
         return {
-          id, role: anchors.has(id) ? 'anchor' : 'node', revoked: doc?.revoked.has(id) ?? false,
-          state: doc?.revoked.has(id) === true ? 'revoked' : status?.online === true && seen !== null && seen * 1000 < nodeSilentMs ? 'up' : 'down',
-          last_seen_s: seen, uptime_s: status?.uptimeS ?? null,
+          id,
+          role: anchors.has(id) ? 'anchor' : 'node',
+          revoked: doc?.revoked.has(id) ?? false,
+          state:
+            doc?.revoked.has(id) === true
+              ? 'revoked'
+              : status?.online === true && seen !== null && seen * 1000 < nodeSilentMs
+                ? 'up'
+                : 'down',
+          last_seen_s: seen,
+          uptime_s: status?.uptimeS ?? null,
           links: [...(doc?.neighbours(id) ?? new Map())].map(([to, link]) => ({ to, tq: link.tq })),
         };
       });
       return {
-        nodes, sections: nodes.length, revocations: [...(doc?.revoked ?? [])].sort().map((id) => ({ id })),
-        synced: ctx.gossip?.isSynced() ?? false, leader: announcedLeader(ctx)?.leader ?? null,
+        nodes,
+        sections: nodes.length,
+        revocations: [...(doc?.revoked ?? [])].sort().map((id) => ({ id })),
+        synced: ctx.gossip?.isSynced() ?? false,
+        leader: announcedLeader(ctx)?.leader ?? null,
       };
     },
     events: (limit: number): JsTable => ({ events: ctx.journal.last(limit) as unknown as JsTable[] }),
@@ -138,6 +196,10 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
     restart: (component: string) => hooks.restart(component),
     token: (node: string, ttlS: number | null) => hooks.token(node, ttlS),
     // Revocation lists are signed by the operator's root CA, which no router holds (anchors have intermediates).
-    revoke: (node: string): JsTable => ({ ok: false, reason: 'revoke-needs-the-root-ca', hint: `on the CA's machine: x0 ca revoke --node ${node}; the list then reaches the mesh` }),
+    revoke: (node: string): JsTable => ({
+      ok: false,
+      reason: 'revoke-needs-the-root-ca',
+      hint: `on the CA's machine: x0 ca revoke --node ${node}; the list then reaches the mesh`,
+    }),
   };
 }

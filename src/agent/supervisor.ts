@@ -65,13 +65,33 @@ export class Supervisor {
   add(name: string, nowMs: number): void {
     assertThat(!this.entries.has(name), `component ${name} added twice`);
     assertThat(this.entries.size < supervisorLimits.componentsMax, 'too many components');
-    this.entries.set(name, { state: 'starting', reason: null, restarts: 0, failures: 0, sinceMs: nowMs, nextStartMs: nowMs, starting: false, everStarted: false, settled: false });
+    this.entries.set(name, {
+      state: 'starting',
+      reason: null,
+      restarts: 0,
+      failures: 0,
+      sinceMs: nowMs,
+      nextStartMs: nowMs,
+      starting: false,
+      everStarted: false,
+      settled: false,
+    });
   }
 
   /** A component that does not run in this configuration (and why); never started. */
   disable(name: string, reason: string, nowMs: number): void {
     assertThat(!this.entries.has(name), `component ${name} added twice`);
-    this.entries.set(name, { state: 'disabled', reason, restarts: 0, failures: 0, sinceMs: nowMs, nextStartMs: Infinity, starting: false, everStarted: false, settled: true });
+    this.entries.set(name, {
+      state: 'disabled',
+      reason,
+      restarts: 0,
+      failures: 0,
+      sinceMs: nowMs,
+      nextStartMs: Infinity,
+      starting: false,
+      everStarted: false,
+      settled: true,
+    });
   }
 
   /** Components whose start is due now; each is marked as starting until started() or failed() says how it went. */
@@ -129,7 +149,9 @@ export class Supervisor {
 
   /** Names of the components that run now (started and not down), for the health poll. */
   running(): string[] {
-    return [...this.entries].filter(([, e]) => !e.starting && (e.state === 'up' || e.state === 'degraded')).map(([n]) => n);
+    return [...this.entries]
+      .filter(([, e]) => !e.starting && (e.state === 'up' || e.state === 'degraded'))
+      .map(([n]) => n);
   }
 
   health(name: string): ComponentHealth | undefined {
@@ -162,7 +184,13 @@ export class Supervisor {
     return { component: name, from, to: 'down', reason, retryInMs };
   }
 
-  private set(name: string, e: Entry, state: 'up' | 'degraded', reason: string | null, nowMs: number): Transition | null {
+  private set(
+    name: string,
+    e: Entry,
+    state: 'up' | 'degraded',
+    reason: string | null,
+    nowMs: number,
+  ): Transition | null {
     if (e.state === state && e.reason === reason) return null;
     const from = e.state;
     e.state = state;

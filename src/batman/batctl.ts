@@ -5,7 +5,14 @@ import { Counters, fail, ok, type Result } from '../core/result.js';
 import { fromUtf8 } from '../core/wire/hex.js';
 import type { ExecResult, Platform } from '../platform/types.js';
 import { batctlOutputBytesMax, batctlTimeoutMs, batmanRowsMax } from './limits.js';
-import { neighbourLinks, parseNeighbours, parseOriginators, parsePrimaryMac, type NeighbourLink, type Originator } from './tables.js';
+import {
+  neighbourLinks,
+  parseNeighbours,
+  parseOriginators,
+  parsePrimaryMac,
+  type NeighbourLink,
+  type Originator,
+} from './tables.js';
 
 export type BatmanReason = 'meshif-invalid' | 'batctl-missing' | 'batctl-timeout' | 'meshif-absent' | 'batctl-failed';
 
@@ -27,7 +34,10 @@ const absentPattern = /not present or not a batman-adv interface|batman-adv modu
 export class BatctlReader {
   readonly counters = new Counters();
 
-  constructor(private readonly platform: Platform, readonly batctlPath = 'batctl') {}
+  constructor(
+    private readonly platform: Platform,
+    readonly batctlPath = 'batctl',
+  ) {}
 
   async meshView(meshif = 'bat0'): Promise<Result<MeshView, BatmanReason>> {
     if (!meshifPattern.test(meshif)) return this.refuse('meshif-invalid');
@@ -37,7 +47,11 @@ export class BatctlReader {
     if (!originators.ok) return originators;
     const neighbourRows = parseNeighbours(neighbours.value.text, batmanRowsMax + 1);
     const originatorRows = parseOriginators(originators.value.text, batmanRowsMax + 1);
-    const truncated = neighbours.value.truncated || originators.value.truncated || neighbourRows.length > batmanRowsMax || originatorRows.length > batmanRowsMax;
+    const truncated =
+      neighbours.value.truncated ||
+      originators.value.truncated ||
+      neighbourRows.length > batmanRowsMax ||
+      originatorRows.length > batmanRowsMax;
     if (truncated) this.counters.add('table-truncated');
     const kept = originatorRows.slice(0, batmanRowsMax);
     return ok({
@@ -49,9 +63,15 @@ export class BatctlReader {
     });
   }
 
-  private async table(meshif: string, name: 'neighbors' | 'originators'): Promise<Result<{ text: string; header: string; truncated: boolean }, BatmanReason>> {
+  private async table(
+    meshif: string,
+    name: 'neighbors' | 'originators',
+  ): Promise<Result<{ text: string; header: string; truncated: boolean }, BatmanReason>> {
     // The header (-H off) carries the primary MAC for originators; the neighbour table is read without it.
-    const argv = name === 'neighbors' ? [this.batctlPath, 'meshif', meshif, name, '-H'] : [this.batctlPath, 'meshif', meshif, name];
+    const argv =
+      name === 'neighbors'
+        ? [this.batctlPath, 'meshif', meshif, name, '-H']
+        : [this.batctlPath, 'meshif', meshif, name];
     let result: ExecResult;
     try {
       result = await this.platform.exec(argv, { timeoutMs: batctlTimeoutMs, maxOutputBytes: batctlOutputBytesMax });

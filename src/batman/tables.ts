@@ -21,15 +21,21 @@ const mac = '([0-9a-f]{2}(?::[0-9a-f]{2}){5})';
 
 /** `batctl o -H`: " * 52:54:00:02:01:01    0.470s   (251) 52:54:00:02:01:01 [      eth1]" */
 export function parseOriginators(text: string, rowsMax = Number.MAX_SAFE_INTEGER): Originator[] {
-  const re = new RegExp(`^\\s*(\\*)?\\s*${mac}\\s+([\\d.]+)s\\s+\\(\\s*(\\d+)\\)\\s+${mac}\\s+\\[\\s*([^\\]\\s]+)\\s*\\]`);
+  const re = new RegExp(
+    `^\\s*(\\*)?\\s*${mac}\\s+([\\d.]+)s\\s+\\(\\s*(\\d+)\\)\\s+${mac}\\s+\\[\\s*([^\\]\\s]+)\\s*\\]`,
+  );
   const out: Originator[] = [];
   for (const line of text.split('\n')) {
     if (out.length >= rowsMax) break;
     const m = re.exec(line);
     if (m === null) continue;
     out.push({
-      best: m[1] === '*', originator: m[2]!, lastSeenMs: Math.round(Number(m[3]) * 1000),
-      tq: Number(m[4]), nextHop: m[5]!, outgoingIf: m[6]!,
+      best: m[1] === '*',
+      originator: m[2]!,
+      lastSeenMs: Math.round(Number(m[3]) * 1000),
+      tq: Number(m[4]),
+      nextHop: m[5]!,
+      outgoingIf: m[6]!,
     });
   }
   return out;
@@ -69,7 +75,9 @@ export interface NeighbourLink extends Neighbour {
 /** Joins the neighbour table with the originator table: a neighbour's TQ is its own row via itself. */
 export function neighbourLinks(neighbours: readonly Neighbour[], originators: readonly Originator[]): NeighbourLink[] {
   return neighbours.map((n) => {
-    const row = originators.find((o) => o.originator === n.neighbour && o.nextHop === n.neighbour && o.outgoingIf === n.iface);
+    const row = originators.find(
+      (o) => o.originator === n.neighbour && o.nextHop === n.neighbour && o.outgoingIf === n.iface,
+    );
     return { ...n, tq: row?.tq ?? null, best: row?.best ?? false };
   });
 }

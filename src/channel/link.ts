@@ -15,7 +15,10 @@ import { addressOf, openUdpTransport, type ChannelTransport } from './transport.
 
 export type LinkService = 'gossip' | 'raft';
 const serviceCode: Record<LinkService, number> = { gossip: 1, raft: 2 };
-const serviceOf = new Map<number, LinkService>([[1, 'gossip'], [2, 'raft']]);
+const serviceOf = new Map<number, LinkService>([
+  [1, 'gossip'],
+  [2, 'raft'],
+]);
 
 export const linkLimits = {
   /** Fragment header: service 1, message id 2, index 1, count 1. */
@@ -71,11 +74,20 @@ export class SealedLink {
   private nextMessageId = 0;
   private closed = false;
 
-  private constructor(private readonly platform: Platform, private readonly options: LinkOptions) {
-    this.endpoint = new ChannelEndpoint({ crypto: platform.crypto, identity: { chain: options.chain, signSecretKey: options.signSecretKey }, bundle: options.bundle, revocations: options.revocations });
+  private constructor(
+    private readonly platform: Platform,
+    private readonly options: LinkOptions,
+  ) {
+    this.endpoint = new ChannelEndpoint({
+      crypto: platform.crypto,
+      identity: { chain: options.chain, signSecretKey: options.signSecretKey },
+      bundle: options.bundle,
+      revocations: options.revocations,
+    });
     for (const p of options.peers) {
       this.byName.set(p.name, p);
-      for (const service of Object.keys(serviceCode) as LinkService[]) this.byServiceAddress.set(`${service}/${addressOf(p.services[service])}`, p);
+      for (const service of Object.keys(serviceCode) as LinkService[])
+        this.byServiceAddress.set(`${service}/${addressOf(p.services[service])}`, p);
     }
   }
 
@@ -107,7 +119,10 @@ export class SealedLink {
 
   /** Peers with an established session, by name. */
   established(): string[] {
-    return this.endpoint.peers().map((p) => nameOf(p.peerId)).filter((n): n is string => n !== null);
+    return this.endpoint
+      .peers()
+      .map((p) => nameOf(p.peerId))
+      .filter((n): n is string => n !== null);
   }
 
   /** A datagram socket of one service over the link: what platform.net.udpBind would give, sealed. */
@@ -117,7 +132,9 @@ export class SealedLink {
     return {
       local,
       send: (data, to) => this.send(service, data, to),
-      close: () => { this.handlers.delete(service); },
+      close: () => {
+        this.handlers.delete(service);
+      },
     };
   }
 
@@ -220,9 +237,11 @@ export class SealedLink {
     const id = ((data[1] as number) << 8) | (data[2] as number);
     const index = data[3] as number;
     const count = data[4] as number;
-    if (count === 0 || count > linkLimits.fragmentsMax || index >= count) return this.counters.add('fragment-malformed');
+    if (count === 0 || count > linkLimits.fragmentsMax || index >= count)
+      return this.counters.add('fragment-malformed');
     const body = data.subarray(linkLimits.fragmentHeaderBytes);
-    const message = count === 1 ? body : this.reassemble(`${peer.name}/${service}/${id}/${count}`, peer.name, index, count, body);
+    const message =
+      count === 1 ? body : this.reassemble(`${peer.name}/${service}/${id}/${count}`, peer.name, index, count, body);
     if (message === null) return;
     this.handlers.get(service)?.onMessage(message, peer.services[service]);
   }

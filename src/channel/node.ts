@@ -7,9 +7,23 @@ import type { TrustBundle } from '../core/identity/chain.js';
 import { Registrar } from '../core/identity/registrar.js';
 import { RenewalClient, RenewalMessage, RenewalService } from '../core/identity/renewal.js';
 import { toHex } from '../core/wire/hex.js';
-import { caFiles, loadBundle, loadIssuer, loadNodeIdentity, loadRevocations, nodeFiles, saveNodeIdentity } from '../identity/store.js';
+import {
+  caFiles,
+  loadBundle,
+  loadIssuer,
+  loadNodeIdentity,
+  loadRevocations,
+  nodeFiles,
+  saveNodeIdentity,
+} from '../identity/store.js';
 import { openTcpTransport } from './tcp-transport.js';
-import { addressOf, openUdpTransport, type ChannelTransport, type TransportEvents, type TransportName } from './transport.js';
+import {
+  addressOf,
+  openUdpTransport,
+  type ChannelTransport,
+  type TransportEvents,
+  type TransportName,
+} from './transport.js';
 
 export interface ChannelNodeOptions {
   readonly dir: string;
@@ -57,13 +71,21 @@ interface Loaded {
   readonly service: RenewalService | null;
 }
 
-function load(platform: Platform, options: Pick<ChannelNodeOptions, 'dir' | 'renewFrom' | 'registrarDir'>): Loaded | string {
+function load(
+  platform: Platform,
+  options: Pick<ChannelNodeOptions, 'dir' | 'renewFrom' | 'registrarDir'>,
+): Loaded | string {
   const identity = loadNodeIdentity(platform, options.dir);
   if (!identity.ok) return `cannot load the identity in ${options.dir}: ${identity.reason}`;
   const { keys, chain, bundle } = identity.value;
   const revocations = loadRevocations(platform, nodeFiles(options.dir).revocations, bundle);
   if (typeof revocations === 'string') return revocations;
-  const endpoint = new ChannelEndpoint({ crypto: platform.crypto, identity: { chain, signSecretKey: keys.sign.secretKey }, bundle, revocations });
+  const endpoint = new ChannelEndpoint({
+    crypto: platform.crypto,
+    identity: { chain, signSecretKey: keys.sign.secretKey },
+    bundle,
+    revocations,
+  });
   const client = options.renewFrom ? new RenewalClient(platform.crypto, { keys, chain }) : null;
   if (!options.registrarDir) return { endpoint, bundle, client, service: null };
   const files = caFiles(options.registrarDir);
@@ -73,14 +95,22 @@ function load(platform: Platform, options: Pick<ChannelNodeOptions, 'dir' | 'ren
   if (!caBundle.ok) return `cannot load ${files.bundle}: ${caBundle.reason}`;
   const caRevocations = loadRevocations(platform, files.revocations, caBundle.value);
   if (typeof caRevocations === 'string') return caRevocations;
-  return { endpoint, bundle, client, service: new RenewalService(new Registrar(platform.crypto, issuer, caBundle.value, caRevocations)) };
+  return {
+    endpoint,
+    bundle,
+    client,
+    service: new RenewalService(new Registrar(platform.crypto, issuer, caBundle.value, caRevocations)),
+  };
 }
 
 /** Payloads of `x0 channel` start with a service byte: 0 text, else a renewal message (renewal.ts). */
 const textService = 0;
 
 /** Loads the identity in `dir`, opens the transport, and dials every peer. */
-export async function openChannelNode(platform: Platform, options: Omit<ChannelNodeOptions, 'expect' | 'timeoutMs' | 'tickMs' | 'lingerMs'>): Promise<ChannelNode | string> {
+export async function openChannelNode(
+  platform: Platform,
+  options: Omit<ChannelNodeOptions, 'expect' | 'timeoutMs' | 'tickMs' | 'lingerMs'>,
+): Promise<ChannelNode | string> {
   const loaded = load(platform, options);
   if (typeof loaded === 'string') return loaded;
   const { endpoint, client, service } = loaded;
@@ -97,12 +127,15 @@ export async function openChannelNode(platform: Platform, options: Omit<ChannelN
       if (error !== null) platform.stderr(`channel: send to ${s.to} failed: ${error}\n`);
     }
     for (const e of out.events) {
-      platform.stdout(`${e.type} ${e.address} ${'peerId' in e ? e.peerId : ''} ${'reason' in e ? e.reason : 'role' in e ? e.role : ''}\n`);
+      platform.stdout(
+        `${e.type} ${e.address} ${'peerId' in e ? e.peerId : ''} ${'reason' in e ? e.reason : 'role' in e ? e.role : ''}\n`,
+      );
       // Over a stream, a failed handshake or an ended session leaves nothing worth keeping open.
       if (e.type !== 'established') transport?.hangUp(e.address);
       if (e.type !== 'established') continue;
       established.push(e.peerId);
-      for (const text of options.messages) send(e.address, Uint8Array.from([textService, ...new TextEncoder().encode(text)]));
+      for (const text of options.messages)
+        send(e.address, Uint8Array.from([textService, ...new TextEncoder().encode(text)]));
     }
     for (const d of out.delivered) deliver(d.from, d.peerId, d.data);
   };
@@ -128,7 +161,9 @@ export async function openChannelNode(platform: Platform, options: Omit<ChannelN
     const leaf = result.value.chain[0]!;
     saveNodeIdentity(platform, options.dir, result.value.keys, result.value.chain);
     endpoint.setTrust({ identity: { chain: result.value.chain, signSecretKey: result.value.keys.sign.secretKey } });
-    platform.stdout(`renewed ${leaf.subject} serial ${toHex(leaf.serial)} until ${new Date(leaf.notAfterMs).toISOString()}\n`);
+    platform.stdout(
+      `renewed ${leaf.subject} serial ${toHex(leaf.serial)} until ${new Date(leaf.notAfterMs).toISOString()}\n`,
+    );
     handle(endpoint.refresh(now()));
   };
   const renewTick = (): void => {
@@ -141,13 +176,20 @@ export async function openChannelNode(platform: Platform, options: Omit<ChannelN
   const events: TransportEvents = {
     onMessage: (address, bytes) => handle(endpoint.receive(address, bytes, now())),
     onConnected: (address) => handle(endpoint.connect(address, now())),
-    onDisconnected: (address, reason) => handle(endpoint.disconnected(address, now(), reason === 'stream-closed' ? 'stream-closed' : 'stream-broken')),
+    onDisconnected: (address, reason) =>
+      handle(endpoint.disconnected(address, now(), reason === 'stream-closed' ? 'stream-closed' : 'stream-broken')),
   };
-  transport = options.transport === 'tcp' ? await openTcpTransport(platform, options.listen, events) : await openUdpTransport(platform, options.listen, events);
+  transport =
+    options.transport === 'tcp'
+      ? await openTcpTransport(platform, options.listen, events)
+      : await openUdpTransport(platform, options.listen, events);
   for (const peer of options.peers) transport.dial(peer);
   const live = transport;
   return {
-    endpoint, transport: live, established, received,
+    endpoint,
+    transport: live,
+    established,
+    received,
     tick: () => {
       handle(endpoint.tick(now()));
       renewTick();
@@ -158,11 +200,15 @@ export async function openChannelNode(platform: Platform, options: Omit<ChannelN
   };
 }
 
-export async function runChannelNode(platform: Platform, options: ChannelNodeOptions): Promise<ChannelNodeResult | string> {
+export async function runChannelNode(
+  platform: Platform,
+  options: ChannelNodeOptions,
+): Promise<ChannelNodeResult | string> {
   const node = await openChannelNode(platform, options);
   if (typeof node === 'string') return node;
   const goalSet = options.peers.length > 0 || options.expect > 0;
-  const goal = () => goalSet && node.established.length >= options.peers.length && node.received.length >= options.expect;
+  const goal = () =>
+    goalSet && node.established.length >= options.peers.length && node.received.length >= options.expect;
   const started = platform.monotonicMs();
   let goalAt: number | null = null;
   await new Promise<void>((resolve) => {
@@ -176,6 +222,16 @@ export async function runChannelNode(platform: Platform, options: ChannelNodeOpt
     platform.setTimer(options.tickMs, tick);
   });
   node.close();
-  const counters = { ...node.endpoint.counters.snapshot(), ...node.transport.counters.snapshot(), ...node.renewalCounters() };
-  return { ok: goalSet ? goalAt !== null : true, established: node.established, received: node.received, counters, pending: node.endpoint.pendingCounts() };
+  const counters = {
+    ...node.endpoint.counters.snapshot(),
+    ...node.transport.counters.snapshot(),
+    ...node.renewalCounters(),
+  };
+  return {
+    ok: goalSet ? goalAt !== null : true,
+    established: node.established,
+    received: node.received,
+    counters,
+    pending: node.endpoint.pendingCounts(),
+  };
 }

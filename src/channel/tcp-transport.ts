@@ -27,7 +27,10 @@ interface Dial {
   inFlight: boolean;
 }
 
-type StreamLimits = Pick<ChannelLimits, 'datagramBytesMax' | 'streamsMax' | 'streamQueuedBytesMax' | 'streamHandshakeMs'>;
+type StreamLimits = Pick<
+  ChannelLimits,
+  'datagramBytesMax' | 'streamsMax' | 'streamQueuedBytesMax' | 'streamHandshakeMs'
+>;
 
 export class TcpTransport implements ChannelTransport {
   readonly counters = new Counters();
@@ -36,7 +39,11 @@ export class TcpTransport implements ChannelTransport {
   private listener: StreamListener | null = null;
   private closed = false;
 
-  constructor(private readonly platform: Platform, private readonly events: TransportEvents, private readonly limits: StreamLimits = channelLimits) {}
+  constructor(
+    private readonly platform: Platform,
+    private readonly events: TransportEvents,
+    private readonly limits: StreamLimits = channelLimits,
+  ) {}
 
   get local(): HostPort {
     return this.listener?.local ?? { host: '', port: 0 };
@@ -47,7 +54,10 @@ export class TcpTransport implements ChannelTransport {
   }
 
   async listen(local: HostPort): Promise<void> {
-    this.listener = await this.platform.net.listen({ kind: 'tcp', host: local.host, port: local.port }, (stream, peer) => this.accept(stream, addressOf(peer)));
+    this.listener = await this.platform.net.listen(
+      { kind: 'tcp', host: local.host, port: local.port },
+      (stream, peer) => this.accept(stream, addressOf(peer)),
+    );
   }
 
   private accept(stream: ByteStream, address: string) {
@@ -61,7 +71,11 @@ export class TcpTransport implements ChannelTransport {
 
   /** Registers a connected stream and returns its handlers. */
   private adopt(stream: ByteStream, address: string) {
-    const conn: Conn = { stream, framer: new StreamFramer(this.limits.datagramBytesMax), openedMs: this.platform.monotonicMs() };
+    const conn: Conn = {
+      stream,
+      framer: new StreamFramer(this.limits.datagramBytesMax),
+      openedMs: this.platform.monotonicMs(),
+    };
     this.conns.set(address, conn);
     return {
       onData: (chunk: Uint8Array) => this.onData(conn, address, chunk),
@@ -110,22 +124,30 @@ export class TcpTransport implements ChannelTransport {
       dial.attempts++;
       dial.inFlight = true;
       let handlers: ReturnType<TcpTransport['adopt']> | null = null;
-      this.platform.net.connect({ kind: 'tcp', host: dial.peer.host, port: dial.peer.port }, {
-        onData: (chunk) => handlers?.onData(chunk),
-        onClose: (reason) => handlers?.onClose(reason),
-      }).then((stream) => {
-        dial.inFlight = false;
-        if (this.closed || this.conns.size >= this.limits.streamsMax) {
-          this.counters.add('stream-limit');
-          return stream.close();
-        }
-        this.dials.delete(address);
-        handlers = this.adopt(stream, address);
-        this.events.onConnected(address);
-      }, () => {
-        dial.inFlight = false;
-        dial.nextAttemptMs = this.platform.monotonicMs() + dialRetryMs;
-      });
+      this.platform.net
+        .connect(
+          { kind: 'tcp', host: dial.peer.host, port: dial.peer.port },
+          {
+            onData: (chunk) => handlers?.onData(chunk),
+            onClose: (reason) => handlers?.onClose(reason),
+          },
+        )
+        .then(
+          (stream) => {
+            dial.inFlight = false;
+            if (this.closed || this.conns.size >= this.limits.streamsMax) {
+              this.counters.add('stream-limit');
+              return stream.close();
+            }
+            this.dials.delete(address);
+            handlers = this.adopt(stream, address);
+            this.events.onConnected(address);
+          },
+          () => {
+            dial.inFlight = false;
+            dial.nextAttemptMs = this.platform.monotonicMs() + dialRetryMs;
+          },
+        );
     }
   }
 
@@ -153,7 +175,8 @@ export class TcpTransport implements ChannelTransport {
   tick(nowMs: number, established: (address: string) => boolean): void {
     this.tryDials(nowMs);
     for (const [address, conn] of [...this.conns]) {
-      if (nowMs - conn.openedMs >= this.limits.streamHandshakeMs && !established(address)) this.drop(address, 'stream-no-session');
+      if (nowMs - conn.openedMs >= this.limits.streamHandshakeMs && !established(address))
+        this.drop(address, 'stream-no-session');
     }
   }
 
@@ -165,7 +188,12 @@ export class TcpTransport implements ChannelTransport {
   }
 }
 
-export async function openTcpTransport(platform: Platform, listen: HostPort, events: TransportEvents, limits?: StreamLimits): Promise<TcpTransport> {
+export async function openTcpTransport(
+  platform: Platform,
+  listen: HostPort,
+  events: TransportEvents,
+  limits?: StreamLimits,
+): Promise<TcpTransport> {
   const transport = new TcpTransport(platform, events, limits);
   await transport.listen(listen);
   return transport;

@@ -33,7 +33,11 @@ export const addressOf = (p: HostPort): string => `${p.host}:${p.port}`;
 /** Source addresses a UDP transport remembers (spoofed sources must not grow it without bound). */
 export const udpAddressesMax = 4096;
 
-export async function openUdpTransport(platform: Platform, listen: HostPort, events: TransportEvents): Promise<ChannelTransport> {
+export async function openUdpTransport(
+  platform: Platform,
+  listen: HostPort,
+  events: TransportEvents,
+): Promise<ChannelTransport> {
   const counters = new Counters();
   const addresses = new Map<string, HostPort>();
   const socket: UdpSocket = await platform.net.udpBind(listen, {

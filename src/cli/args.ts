@@ -5,7 +5,11 @@ export interface FlagSpec {
 }
 
 export type ParsedArgs =
-  | { readonly ok: true; readonly flags: Readonly<Record<string, string | boolean>>; readonly positionals: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly flags: Readonly<Record<string, string | boolean>>;
+      readonly positionals: readonly string[];
+    }
   | { readonly ok: false; readonly error: string };
 
 export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {

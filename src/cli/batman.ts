@@ -19,7 +19,8 @@ const advice: Record<BatmanReason, string> = {
   'meshif-invalid': 'the interface name is not a valid Linux interface name',
   'batctl-missing': 'batctl is not installed: opkg install batctl-default (Debian: apt-get install batctl)',
   'batctl-timeout': 'batctl did not answer within its time limit; is the kernel busy or batman-adv stuck?',
-  'meshif-absent': 'no such batman-adv interface: load batman-adv (modprobe batman-adv), add an interface (batctl meshif bat0 interface add IF), or pass --meshif',
+  'meshif-absent':
+    'no such batman-adv interface: load batman-adv (modprobe batman-adv), add an interface (batctl meshif bat0 interface add IF), or pass --meshif',
   'batctl-failed': 'batctl failed; run it by hand to see why',
 };
 
@@ -27,14 +28,22 @@ export function viewJson(view: MeshView): Record<string, unknown> {
   return {
     meshif: view.meshif,
     primary_mac: view.primaryMac,
-    neighbours: view.neighbours.map((n) => ({ iface: n.iface, mac: n.neighbour, last_seen_ms: n.lastSeenMs, tq: n.tq, best: n.best })),
+    neighbours: view.neighbours.map((n) => ({
+      iface: n.iface,
+      mac: n.neighbour,
+      last_seen_ms: n.lastSeenMs,
+      tq: n.tq,
+      best: n.best,
+    })),
     originators_total: new Set(view.originators.map((o) => o.originator)).size,
     truncated: view.truncated,
   };
 }
 
 function viewText(view: MeshView): string {
-  const lines = [`${view.meshif}: originator ${view.primaryMac ?? '(unknown)'}, ${view.neighbours.length} neighbour(s)${view.truncated ? ' (table cut at the limit)' : ''}`];
+  const lines = [
+    `${view.meshif}: originator ${view.primaryMac ?? '(unknown)'}, ${view.neighbours.length} neighbour(s)${view.truncated ? ' (table cut at the limit)' : ''}`,
+  ];
   if (view.neighbours.length > 0) lines.push('  IFACE        NEIGHBOUR          LAST-SEEN   TQ');
   for (const n of view.neighbours) {
     const tq = n.tq === null ? '  -' : String(n.tq).padStart(3);

@@ -22,29 +22,62 @@ cannot be loaded (the message names the file); 2 bad arguments.
 
 export async function channelCommand(platform: Platform, args: readonly string[]): Promise<number> {
   // --peer may repeat: collect its values before the generic parser (which keeps the last).
-  const peerTexts = args.flatMap((a, i) => (a === '--peer' && args[i + 1] !== undefined ? [args[i + 1] as string] : []));
-  const parsed = parseArgs(args, { dir: 'string', listen: 'string', transport: 'string', peer: 'string', send: 'string', expect: 'string', 'timeout-ms': 'string', 'linger-ms': 'string', 'renew-from': 'string', registrar: 'string', help: 'boolean' });
+  const peerTexts = args.flatMap((a, i) =>
+    a === '--peer' && args[i + 1] !== undefined ? [args[i + 1] as string] : [],
+  );
+  const parsed = parseArgs(args, {
+    dir: 'string',
+    listen: 'string',
+    transport: 'string',
+    peer: 'string',
+    send: 'string',
+    expect: 'string',
+    'timeout-ms': 'string',
+    'linger-ms': 'string',
+    'renew-from': 'string',
+    registrar: 'string',
+    help: 'boolean',
+  });
   if (!parsed.ok) return usage(platform, parsed.error, channelHelp);
-  if (parsed.flags.help === true) { platform.stdout(channelHelp); return 0; }
+  if (parsed.flags.help === true) {
+    platform.stdout(channelHelp);
+    return 0;
+  }
   const listen = parseHostPort(String(parsed.flags.listen ?? ''));
   const peers = peerTexts.map(parseHostPort);
   const expect = Number(parsed.flags.expect ?? 0);
   const timeoutMs = Number(parsed.flags['timeout-ms'] ?? 10_000);
   const lingerMs = Number(parsed.flags['linger-ms'] ?? 300);
-  if (typeof parsed.flags.dir !== 'string' || listen === null || peers.some((p) => p === null)) return usage(platform, '--dir and --listen are required; --peer needs HOST:PORT', channelHelp);
-  if (!Number.isInteger(expect) || expect < 0 || !(timeoutMs > 0) || !(lingerMs >= 0)) return usage(platform, '--expect, --timeout-ms, --linger-ms need numbers', channelHelp);
+  if (typeof parsed.flags.dir !== 'string' || listen === null || peers.some((p) => p === null))
+    return usage(platform, '--dir and --listen are required; --peer needs HOST:PORT', channelHelp);
+  if (!Number.isInteger(expect) || expect < 0 || !(timeoutMs > 0) || !(lingerMs >= 0))
+    return usage(platform, '--expect, --timeout-ms, --linger-ms need numbers', channelHelp);
   const transport = parsed.flags.transport ?? 'udp';
   if (transport !== 'udp' && transport !== 'tcp') return usage(platform, '--transport is udp or tcp', channelHelp);
   const renewFrom = typeof parsed.flags['renew-from'] === 'string' ? parseHostPort(parsed.flags['renew-from']) : null;
-  if (parsed.flags['renew-from'] !== undefined && renewFrom === null) return usage(platform, '--renew-from needs HOST:PORT', channelHelp);
+  if (parsed.flags['renew-from'] !== undefined && renewFrom === null)
+    return usage(platform, '--renew-from needs HOST:PORT', channelHelp);
   const registrarDir = typeof parsed.flags.registrar === 'string' ? parsed.flags.registrar : null;
   const result = await runChannelNode(platform, {
-    dir: parsed.flags.dir, transport, listen, peers: peers as { host: string; port: number }[], messages: typeof parsed.flags.send === 'string' ? [parsed.flags.send] : [],
-    expect, timeoutMs, tickMs: 20, lingerMs, renewFrom, registrarDir,
+    dir: parsed.flags.dir,
+    transport,
+    listen,
+    peers: peers as { host: string; port: number }[],
+    messages: typeof parsed.flags.send === 'string' ? [parsed.flags.send] : [],
+    expect,
+    timeoutMs,
+    tickMs: 20,
+    lingerMs,
+    renewFrom,
+    registrarDir,
   });
   if (typeof result === 'string') return refused(platform, 'channel', result);
-  const counters = Object.entries(result.counters).map(([k, v]) => `${k}=${v}`).join(' ');
+  const counters = Object.entries(result.counters)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   const { initiators, responders, sessions } = result.pending;
-  platform.stdout(`done ok=${result.ok} established=${result.established.length} received=${result.received.length} pending initiators=${initiators} responders=${responders} sessions=${sessions}${counters ? ` refused ${counters}` : ''}\n`);
+  platform.stdout(
+    `done ok=${result.ok} established=${result.established.length} received=${result.received.length} pending initiators=${initiators} responders=${responders} sessions=${sessions}${counters ? ` refused ${counters}` : ''}\n`,
+  );
   return result.ok ? 0 : 1;
 }

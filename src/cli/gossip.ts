@@ -7,7 +7,11 @@ import { Gossip } from '../core/gossip/gossip.js';
 import { MeshDoc } from '../core/gossip/mesh-doc.js';
 import { loadBundle } from '../identity/store.js';
 import { describeDoc, docDigest } from '../gossip/describe.js';
-import { identityRevocations, noRevocationAuthority, signedDocFromIdentityList } from '../gossip/identity-revocations.js';
+import {
+  identityRevocations,
+  noRevocationAuthority,
+  signedDocFromIdentityList,
+} from '../gossip/identity-revocations.js';
 import { GossipNode, type PeerAddress } from '../gossip/node.js';
 import { restoreInto, StateStore } from '../gossip/store.js';
 import type { Platform } from '../platform/types.js';
@@ -38,9 +42,25 @@ Exit 0 ok, 1 not converged before --timeout-ms (default 30000) or refused, 2 bad
 `;
 
 const spec = {
-  name: 'string', listen: 'string', peer: 'string', 'state-dir': 'string', members: 'string', 'tick-ms': 'string',
-  status: 'string', versions: 'string', counters: 'string', neighbours: 'string', 'trust-bundle': 'string', revocations: 'string',
-  'until-converged': 'boolean', expect: 'string', 'linger-ms': 'string', 'timeout-ms': 'string', 'run-for-ms': 'string', json: 'boolean', help: 'boolean',
+  name: 'string',
+  listen: 'string',
+  peer: 'string',
+  'state-dir': 'string',
+  members: 'string',
+  'tick-ms': 'string',
+  status: 'string',
+  versions: 'string',
+  counters: 'string',
+  neighbours: 'string',
+  'trust-bundle': 'string',
+  revocations: 'string',
+  'until-converged': 'boolean',
+  expect: 'string',
+  'linger-ms': 'string',
+  'timeout-ms': 'string',
+  'run-for-ms': 'string',
+  json: 'boolean',
+  help: 'boolean',
 } as const;
 
 type Flags = Readonly<Record<string, string | boolean>>;
@@ -54,7 +74,12 @@ function usage(platform: Platform, message: string): number {
 }
 
 function list(flag: string | boolean | undefined): string[] {
-  return typeof flag === 'string' ? flag.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
+  return typeof flag === 'string'
+    ? flag
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    : [];
 }
 
 function parsePeers(flag: string | boolean | undefined): PeerAddress[] | string {
@@ -63,7 +88,8 @@ function parsePeers(flag: string | boolean | undefined): PeerAddress[] | string 
     const at = entry.indexOf('@');
     const name = entry.slice(0, at);
     const address = at > 0 ? parseHostPort(entry.slice(at + 1)) : null;
-    if (at <= 0 || !isNodeName(name) || address === null || address.port === 0) return `--peer '${entry}' is not NAME@[HOST:]PORT`;
+    if (at <= 0 || !isNodeName(name) || address === null || address.port === 0)
+      return `--peer '${entry}' is not NAME@[HOST:]PORT`;
     peers.push({ name, address });
   }
   if (peers.length > limits.peersMax) return `at most ${limits.peersMax} peers`;
@@ -88,9 +114,15 @@ function positiveMs(flags: Flags, name: string, fallback: number): number | null
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-function revocationSetup(platform: Platform, flags: Flags): { check: RevocationCheck; offer: Parameters<GossipNode['offerRevocations']>[0] | null } | string {
+function revocationSetup(
+  platform: Platform,
+  flags: Flags,
+): { check: RevocationCheck; offer: Parameters<GossipNode['offerRevocations']>[0] | null } | string {
   const bundlePath = flags['trust-bundle'];
-  if (typeof bundlePath !== 'string') return flags.revocations === undefined ? { check: noRevocationAuthority, offer: null } : '--revocations needs --trust-bundle';
+  if (typeof bundlePath !== 'string')
+    return flags.revocations === undefined
+      ? { check: noRevocationAuthority, offer: null }
+      : '--revocations needs --trust-bundle';
   const bundle = loadBundle(platform, bundlePath);
   if (!bundle.ok) return `cannot load ${bundlePath}: ${bundle.reason}`;
   const check = identityRevocations(platform.crypto, bundle.value);
@@ -110,7 +142,13 @@ interface RunPlan {
   readonly expect: readonly string[];
 }
 
-function writeInitial(node: GossipNode, flags: Flags, versions: Array<[string, string]>, counters: Array<[string, string]>, neighbours: Array<[string, string]>): string | null {
+function writeInitial(
+  node: GossipNode,
+  flags: Flags,
+  versions: Array<[string, string]>,
+  counters: Array<[string, string]>,
+  neighbours: Array<[string, string]>,
+): string | null {
   const results = [
     node.setStatus({ online: flags.status !== 'offline', uptimeS: 0, loadMilli: 0 }),
     ...versions.map(([c, v]) => node.setVersion(c, v)),
@@ -122,7 +160,9 @@ function writeInitial(node: GossipNode, flags: Flags, versions: Array<[string, s
 }
 
 function sleep(platform: Platform, ms: number): Promise<void> {
-  return new Promise((resolve) => { platform.setTimer(ms, resolve); });
+  return new Promise((resolve) => {
+    platform.setTimer(ms, resolve);
+  });
 }
 
 /** Polls until converged (then lingers), the timeout, or --run-for-ms; true when the wait succeeded. */
@@ -145,14 +185,20 @@ async function waitFor(platform: Platform, node: GossipNode, plan: RunPlan, unti
 }
 
 function report(platform: Platform, node: GossipNode, name: string, outcome: string, json: boolean): void {
-  const refused = Object.entries(node.allCounters()).filter(([k]) => k.startsWith('refused:')).map(([k, v]) => `${k.slice(8)}=${v}`);
-  platform.stdout(`[${name}] ${outcome}: ${node.doc.sections.size} sections, incarnation ${node.engine.incarnation}, root ${node.engine.vv.root().toString(16)}, doc ${docDigest(platform.crypto, node.doc)}${refused.length > 0 ? `, refused ${refused.join(' ')}` : ''}\n`);
-  if (json) platform.stdout(`${JSON.stringify({ node: name, doc: describeDoc(node.doc), counters: node.allCounters() })}\n`);
+  const refused = Object.entries(node.allCounters())
+    .filter(([k]) => k.startsWith('refused:'))
+    .map(([k, v]) => `${k.slice(8)}=${v}`);
+  platform.stdout(
+    `[${name}] ${outcome}: ${node.doc.sections.size} sections, incarnation ${node.engine.incarnation}, root ${node.engine.vv.root().toString(16)}, doc ${docDigest(platform.crypto, node.doc)}${refused.length > 0 ? `, refused ${refused.join(' ')}` : ''}\n`,
+  );
+  if (json)
+    platform.stdout(`${JSON.stringify({ node: name, doc: describeDoc(node.doc), counters: node.allCounters() })}\n`);
 }
 
 async function run(platform: Platform, flags: Flags): Promise<number> {
   const name = flags.name;
-  if (typeof name !== 'string' || !isNodeName(name)) return usage(platform, `--name needs a node name (letters, digits, . _ -; up to ${limits.nodeIdCharsMax})`);
+  if (typeof name !== 'string' || !isNodeName(name))
+    return usage(platform, `--name needs a node name (letters, digits, . _ -; up to ${limits.nodeIdCharsMax})`);
   const listen = typeof flags.listen === 'string' ? parseHostPort(flags.listen) : null;
   if (listen === null) return usage(platform, '--listen needs [HOST:]PORT');
   const peers = parsePeers(flags.peer);
@@ -165,23 +211,36 @@ async function run(platform: Platform, flags: Flags): Promise<number> {
   const neighbours = pairs(flags.neighbours, (v) => /^\d{1,3}$/.test(v) && Number(v) <= 255);
   if (typeof versions === 'string') return usage(platform, `--versions entry '${versions}' is not COMPONENT=VERSION`);
   if (typeof counters === 'string') return usage(platform, `--counters entry '${counters}' is not NAME=INTEGER`);
-  if (typeof neighbours === 'string') return usage(platform, `--neighbours entry '${neighbours}' is not NAME=TQ (0-255)`);
-  if (flags.status !== undefined && flags.status !== 'online' && flags.status !== 'offline') return usage(platform, '--status is online or offline');
+  if (typeof neighbours === 'string')
+    return usage(platform, `--neighbours entry '${neighbours}' is not NAME=TQ (0-255)`);
+  if (flags.status !== undefined && flags.status !== 'online' && flags.status !== 'offline')
+    return usage(platform, '--status is online or offline');
   const tickMs = positiveMs(flags, 'tick-ms', 100);
   const timeoutMs = positiveMs(flags, 'timeout-ms', 30_000);
   const runFor = flags['run-for-ms'] === undefined ? null : positiveMs(flags, 'run-for-ms', 0);
   if (tickMs === null || tickMs < 10 || tickMs > 10_000) return usage(platform, '--tick-ms is 10 to 10000');
   const lingerMs = positiveMs(flags, 'linger-ms', 3 * limits.roundTicks * tickMs);
-  if (timeoutMs === null || lingerMs === null || (flags['run-for-ms'] !== undefined && runFor === null)) return usage(platform, '--timeout-ms, --linger-ms and --run-for-ms take a positive number of milliseconds');
+  if (timeoutMs === null || lingerMs === null || (flags['run-for-ms'] !== undefined && runFor === null))
+    return usage(platform, '--timeout-ms, --linger-ms and --run-for-ms take a positive number of milliseconds');
   const revocations = revocationSetup(platform, flags);
   if (typeof revocations === 'string') return usage(platform, revocations);
   const expect = list(flags.expect).length > 0 ? list(flags.expect) : [name, ...peers.map((p) => p.name)];
   const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null;
   let node: GossipNode;
   try {
-    node = await GossipNode.open(platform, { nodeId: name, listen, peers, members: members.length > 0 ? members : undefined, stateDir, revocationCheck: revocations.check, tickMs });
+    node = await GossipNode.open(platform, {
+      nodeId: name,
+      listen,
+      peers,
+      members: members.length > 0 ? members : undefined,
+      stateDir,
+      revocationCheck: revocations.check,
+      tickMs,
+    });
   } catch (error) {
-    platform.stderr(`x0 gossip: cannot start (listening on ${listen.host}:${listen.port}${stateDir === null ? '' : `, state in ${stateDir}`}): ${(error as Error).message}\n`);
+    platform.stderr(
+      `x0 gossip: cannot start (listening on ${listen.host}:${listen.port}${stateDir === null ? '' : `, state in ${stateDir}`}): ${(error as Error).message}\n`,
+    );
     return 1;
   }
   const refused = writeInitial(node, flags, versions, counters, neighbours);
@@ -194,8 +253,22 @@ async function run(platform: Platform, flags: Flags): Promise<number> {
   const plan: RunPlan = { tickMs, timeoutMs, lingerMs, runForMs: runFor, expect };
   const done = await waitFor(platform, node, plan, flags['until-converged'] === true);
   node.close();
-  report(platform, node, name, done ? (flags['until-converged'] === true ? 'converged' : 'stopped') : 'not converged', flags.json === true);
-  if (!done) platform.stderr(`x0 gossip: ${name} did not converge within ${timeoutMs} ms (missing sections: ${expect.filter((id) => !node.doc.sections.has(id)).join(', ') || 'none'}; peers not in sync: ${peers.filter((p) => !node.engine.isSyncedWith(p.name)).map((p) => p.name).join(', ') || 'none'})\n`);
+  report(
+    platform,
+    node,
+    name,
+    done ? (flags['until-converged'] === true ? 'converged' : 'stopped') : 'not converged',
+    flags.json === true,
+  );
+  if (!done)
+    platform.stderr(
+      `x0 gossip: ${name} did not converge within ${timeoutMs} ms (missing sections: ${expect.filter((id) => !node.doc.sections.has(id)).join(', ') || 'none'}; peers not in sync: ${
+        peers
+          .filter((p) => !node.engine.isSyncedWith(p.name))
+          .map((p) => p.name)
+          .join(', ') || 'none'
+      })\n`,
+    );
   return done ? 0 : 1;
 }
 
@@ -207,14 +280,28 @@ function show(platform: Platform, flags: Flags): number {
   if (typeof revocations === 'string') return usage(platform, revocations);
   const loaded = new StateStore(platform.files, dir).load();
   if (loaded.header === null) {
-    platform.stderr(`x0 gossip: no snapshot in ${dir}${loaded.problems.length > 0 ? ` (${loaded.problems.join(', ')})` : ''}\n`);
+    platform.stderr(
+      `x0 gossip: no snapshot in ${dir}${loaded.problems.length > 0 ? ` (${loaded.problems.join(', ')})` : ''}\n`,
+    );
     return 1;
   }
-  const engine = new Gossip({ nodeId: loaded.header.nodeId, incarnation: loaded.header.incarnation + 1, doc: new MeshDoc(revocations.check), membership: () => 'member', random: () => 0 });
+  const engine = new Gossip({
+    nodeId: loaded.header.nodeId,
+    incarnation: loaded.header.incarnation + 1,
+    doc: new MeshDoc(revocations.check),
+    membership: () => 'member',
+    random: () => 0,
+  });
   const problems = restoreInto(engine, loaded);
   const view = describeDoc(engine.doc);
-  if (flags.json === true) platform.stdout(`${JSON.stringify({ node: loaded.header.nodeId, incarnation: loaded.header.incarnation, records: loaded.records.length, problems, doc: view })}\n`);
-  else platform.stdout(`${loaded.header.nodeId} (incarnation ${loaded.header.incarnation}): ${engine.doc.sections.size} sections, ${loaded.records.length} log records${problems.length > 0 ? `, ${problems.join(', ')}` : ''}, doc ${docDigest(platform.crypto, engine.doc)}\n`);
+  if (flags.json === true)
+    platform.stdout(
+      `${JSON.stringify({ node: loaded.header.nodeId, incarnation: loaded.header.incarnation, records: loaded.records.length, problems, doc: view })}\n`,
+    );
+  else
+    platform.stdout(
+      `${loaded.header.nodeId} (incarnation ${loaded.header.incarnation}): ${engine.doc.sections.size} sections, ${loaded.records.length} log records${problems.length > 0 ? `, ${problems.join(', ')}` : ''}, doc ${docDigest(platform.crypto, engine.doc)}\n`,
+    );
   return 0;
 }
 
@@ -229,8 +316,11 @@ export async function gossipCommand(platform: Platform, args: readonly string[])
   if (!parsed.ok) return usage(platform, parsed.error);
   if (parsed.positionals.length > 0) return usage(platform, `unexpected argument '${parsed.positionals[0]}'`);
   switch (sub) {
-    case 'run': return run(platform, parsed.flags);
-    case 'show': return show(platform, parsed.flags);
-    default: return usage(platform, `unknown subcommand '${sub}' (run, show)`);
+    case 'run':
+      return run(platform, parsed.flags);
+    case 'show':
+      return show(platform, parsed.flags);
+    default:
+      return usage(platform, `unknown subcommand '${sub}' (run, show)`);
   }
 }

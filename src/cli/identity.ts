@@ -11,7 +11,20 @@ import { Registrar } from '../core/identity/registrar.js';
 import { encodeRevocationList, signRevocationList } from '../core/identity/revocation.js';
 import { isName, isTrustDomain, nodeId } from '../core/identity/spiffe.js';
 import { createJoinRequest, issueJoinToken, parseJoinToken } from '../core/identity/token.js';
-import { caFiles, encodeKeyFile, loadBundle, loadCertificate, loadChain, loadIssuer, loadRevocations, nodeFiles, saveBundle, saveChain, writePublic, writeSecret } from '../identity/store.js';
+import {
+  caFiles,
+  encodeKeyFile,
+  loadBundle,
+  loadCertificate,
+  loadChain,
+  loadIssuer,
+  loadRevocations,
+  nodeFiles,
+  saveBundle,
+  saveChain,
+  writePublic,
+  writeSecret,
+} from '../identity/store.js';
 
 const caHelp = `usage: x0 ca init --trust-domain DOMAIN [--name NAME] [--ttl DURATION] [--dir DIR] [--force]
        x0 ca issue-token --node NAME [--ttl DURATION] [--roles member,gateway,anchor] [--cert-ttl DURATION] [--dir DIR]
@@ -40,13 +53,19 @@ Exit 0 ok, 1 refused (the message names the file or the reason), 2 bad arguments
 
 async function caInit(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
   const trustDomain = flags['trust-domain'];
-  if (typeof trustDomain !== 'string' || !isTrustDomain(trustDomain)) return usage(platform, '--trust-domain needs a valid SPIFFE trust domain (lowercase letters, digits, . - _)', caHelp);
+  if (typeof trustDomain !== 'string' || !isTrustDomain(trustDomain))
+    return usage(
+      platform,
+      '--trust-domain needs a valid SPIFFE trust domain (lowercase letters, digits, . - _)',
+      caHelp,
+    );
   const name = typeof flags.name === 'string' ? flags.name : 'root';
   if (!isName(name)) return usage(platform, '--name is not a valid name', caHelp);
   const ttlMs = typeof flags.ttl === 'string' ? parseDuration(flags.ttl) : limits.rootCertTtlMsDefault;
   if (ttlMs === null) return usage(platform, '--ttl needs a duration like 3650d', caHelp);
   const files = caFiles(dir);
-  if (platform.files.exists(files.key) && flags.force !== true) return refused(platform, 'ca init', `a CA already exists in ${dir} (use --force to replace it)`);
+  if (platform.files.exists(files.key) && flags.force !== true)
+    return refused(platform, 'ca init', `a CA already exists in ${dir} (use --force to replace it)`);
   platform.files.mkdirp(dir);
   const root = createRoot(platform.crypto, { trustDomain, name, nowMs: platform.wallClockMs(), ttlMs });
   const bundle = createTrustBundle(platform.crypto, trustDomain, [root.issuer.cert]);
@@ -63,20 +82,31 @@ async function caIssueToken(platform: Platform, flags: Record<string, string | b
   const name = flags.node;
   if (typeof name !== 'string' || !isName(name)) return usage(platform, '--node needs a valid node name', caHelp);
   const ttlMs = typeof flags.ttl === 'string' ? parseDuration(flags.ttl) : limits.tokenTtlMsDefault;
-  const certTtlMs = typeof flags['cert-ttl'] === 'string' ? parseDuration(flags['cert-ttl']) : limits.nodeCertTtlMsDefault;
-  if (ttlMs === null || ttlMs > limits.tokenTtlMsMax) return usage(platform, '--ttl needs a duration up to 30d', caHelp);
-  if (certTtlMs === null || certTtlMs > limits.nodeCertTtlMsMax) return usage(platform, '--cert-ttl needs a duration up to 90d', caHelp);
+  const certTtlMs =
+    typeof flags['cert-ttl'] === 'string' ? parseDuration(flags['cert-ttl']) : limits.nodeCertTtlMsDefault;
+  if (ttlMs === null || ttlMs > limits.tokenTtlMsMax)
+    return usage(platform, '--ttl needs a duration up to 30d', caHelp);
+  if (certTtlMs === null || certTtlMs > limits.nodeCertTtlMsMax)
+    return usage(platform, '--cert-ttl needs a duration up to 90d', caHelp);
   const roles = typeof flags.roles === 'string' ? flags.roles.split(',').filter((r) => r !== '') : ['member'];
-  if (roles.length === 0 || !roles.every(isKnownRole)) return usage(platform, '--roles takes anchor, gateway, member', caHelp);
+  if (roles.length === 0 || !roles.every(isKnownRole))
+    return usage(platform, '--roles takes anchor, gateway, member', caHelp);
   const issuer = loadIssuer(platform, dir);
   if (typeof issuer === 'string') return refused(platform, 'ca issue-token', issuer);
-  const { text } = issueJoinToken(platform.crypto, issuer, { name, nowMs: platform.wallClockMs(), ttlMs, roles, certTtlMs });
+  const { text } = issueJoinToken(platform.crypto, issuer, {
+    name,
+    nowMs: platform.wallClockMs(),
+    ttlMs,
+    roles,
+    certTtlMs,
+  });
   platform.stdout(`${text}\n`);
   return 0;
 }
 
 async function caSign(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
-  if (typeof flags.request !== 'string' || typeof flags.out !== 'string') return usage(platform, '--request and --out are required', caHelp);
+  if (typeof flags.request !== 'string' || typeof flags.out !== 'string')
+    return usage(platform, '--request and --out are required', caHelp);
   const issuer = loadIssuer(platform, dir);
   if (typeof issuer === 'string') return refused(platform, 'ca sign', issuer);
   const files = caFiles(dir);
@@ -88,7 +118,8 @@ async function caSign(platform: Platform, flags: Record<string, string | boolean
   if (typeof revocations === 'string') return refused(platform, 'ca sign', revocations);
   const registrar = new Registrar(platform.crypto, issuer, bundle.value, revocations);
   const used = platform.files.read(files.used);
-  if (used !== null && !registrar.importUsed(used).ok) return refused(platform, 'ca sign', `${files.used}: used-tokens-malformed`);
+  if (used !== null && !registrar.importUsed(used).ok)
+    return refused(platform, 'ca sign', `${files.used}: used-tokens-malformed`);
   const nowMs = platform.wallClockMs();
   const issued = flags.renew === true ? registrar.renew(request, nowMs) : registrar.redeem(request, nowMs);
   if (!issued.ok) return refused(platform, 'ca sign', issued.reason);
@@ -96,7 +127,9 @@ async function caSign(platform: Platform, flags: Record<string, string | boolean
   writeSecret(platform, files.used, registrar.exportUsed());
   saveChain(platform, flags.out, issued.value.chain);
   if (typeof flags['bundle-out'] === 'string') saveBundle(platform, flags['bundle-out'], bundle.value);
-  platform.stdout(`issued ${issued.value.certificate.subject} serial ${toHex(issued.value.certificate.serial)} until ${new Date(issued.value.certificate.notAfterMs).toISOString()}\n`);
+  platform.stdout(
+    `issued ${issued.value.certificate.subject} serial ${toHex(issued.value.certificate.serial)} until ${new Date(issued.value.certificate.notAfterMs).toISOString()}\n`,
+  );
   return 0;
 }
 
@@ -104,7 +137,8 @@ async function caRevoke(platform: Platform, flags: Record<string, string | boole
   const serial = typeof flags.serial === 'string' ? flags.serial : null;
   const node = typeof flags.node === 'string' ? flags.node : null;
   if ((serial === null) === (node === null)) return usage(platform, 'give one of --serial HEX or --node NAME', caHelp);
-  if (serial !== null && !new RegExp(`^[0-9a-f]{${limits.serialBytes * 2}}$`).test(serial)) return usage(platform, '--serial needs 32 hex digits', caHelp);
+  if (serial !== null && !new RegExp(`^[0-9a-f]{${limits.serialBytes * 2}}$`).test(serial))
+    return usage(platform, '--serial needs 32 hex digits', caHelp);
   if (node !== null && !isName(node)) return usage(platform, '--node needs a valid node name', caHelp);
   const issuer = loadIssuer(platform, dir);
   if (typeof issuer === 'string') return refused(platform, 'ca revoke', issuer);
@@ -112,36 +146,63 @@ async function caRevoke(platform: Platform, flags: Record<string, string | boole
   const bundle = loadBundle(platform, files.bundle);
   if (!bundle.ok) return refused(platform, 'ca revoke', bundle.reason);
   const store = loadRevocations(platform, files.revocations, bundle.value);
-  if (typeof store === 'string') return refused(platform, 'ca revoke', `${store} (restore it or move it away; a new list would drop every earlier revocation)`);
+  if (typeof store === 'string')
+    return refused(
+      platform,
+      'ca revoke',
+      `${store} (restore it or move it away; a new list would drop every earlier revocation)`,
+    );
   const current = store.list;
   const serials = [...(current?.serials ?? []), ...(serial !== null ? [hexBytes(serial)] : [])];
   const nodeIds = [...(current?.nodeIds ?? []), ...(node !== null ? [nodeId(issuer.cert.trustDomain, node)] : [])];
-  const list = signRevocationList(platform.crypto, issuer, (current?.version ?? 0) + 1, { issuedAtMs: platform.wallClockMs(), serials, nodeIds });
+  const list = signRevocationList(platform.crypto, issuer, (current?.version ?? 0) + 1, {
+    issuedAtMs: platform.wallClockMs(),
+    serials,
+    nodeIds,
+  });
   writePublic(platform, files.revocations, encodeRevocationList(list));
-  platform.stdout(`revocation list version ${list.version}: ${list.serials.length} serials, ${list.nodeIds.length} nodes (${files.revocations})\n`);
+  platform.stdout(
+    `revocation list version ${list.version}: ${list.serials.length} serials, ${list.nodeIds.length} nodes (${files.revocations})\n`,
+  );
   return 0;
 }
 
-async function caIntermediate(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
+async function caIntermediate(
+  platform: Platform,
+  flags: Record<string, string | boolean>,
+  dir: string,
+): Promise<number> {
   const name = flags.name;
-  if (typeof name !== 'string' || !isName(name)) return usage(platform, '--name needs a valid name (the anchor\'s issuing CA, e.g. anchor-alpha)', caHelp);
-  if (typeof flags.out !== 'string') return usage(platform, '--out DIR is required (the anchor\'s STATE_DIR/issuer)', caHelp);
+  if (typeof name !== 'string' || !isName(name))
+    return usage(platform, "--name needs a valid name (the anchor's issuing CA, e.g. anchor-alpha)", caHelp);
+  if (typeof flags.out !== 'string')
+    return usage(platform, "--out DIR is required (the anchor's STATE_DIR/issuer)", caHelp);
   const ttlMs = typeof flags.ttl === 'string' ? parseDuration(flags.ttl) : limits.intermediateCertTtlMsDefault;
   if (ttlMs === null) return usage(platform, '--ttl needs a duration (90s, 30m, 24h, 7d)', caHelp);
   const issuer = loadIssuer(platform, dir);
   if (typeof issuer === 'string') return refused(platform, 'ca intermediate', issuer);
-  if (issuer.cert.kind !== 'root') return refused(platform, 'ca intermediate', `${dir} holds an intermediate; make intermediates with the root CA`);
+  if (issuer.cert.kind !== 'root')
+    return refused(platform, 'ca intermediate', `${dir} holds an intermediate; make intermediates with the root CA`);
   const bundle = loadBundle(platform, caFiles(dir).bundle);
   if (!bundle.ok) return refused(platform, 'ca intermediate', `cannot load ${caFiles(dir).bundle}: ${bundle.reason}`);
   const out = caFiles(flags.out);
-  if (platform.files.exists(out.key) && flags.force !== true) return refused(platform, 'ca intermediate', `${out.key} exists (--force replaces it)`);
+  if (platform.files.exists(out.key) && flags.force !== true)
+    return refused(platform, 'ca intermediate', `${out.key} exists (--force replaces it)`);
   const keys = { sign: platform.crypto.signKeyPair(), box: platform.crypto.boxKeyPair() };
-  const cert = issueIntermediate(platform.crypto, issuer, { name, signPublicKey: keys.sign.publicKey, boxPublicKey: keys.box.publicKey, nowMs: platform.wallClockMs(), ttlMs });
+  const cert = issueIntermediate(platform.crypto, issuer, {
+    name,
+    signPublicKey: keys.sign.publicKey,
+    boxPublicKey: keys.box.publicKey,
+    nowMs: platform.wallClockMs(),
+    ttlMs,
+  });
   platform.files.mkdirp(flags.out);
   writeSecret(platform, out.key, encodeKeyFile(keys));
   writePublic(platform, out.cert, cert.bytes);
   saveBundle(platform, out.bundle, bundle.value);
-  platform.stdout(`issued intermediate ${cert.subject} serial ${toHex(cert.serial)} until ${new Date(cert.notAfterMs).toISOString()} in ${flags.out}\n`);
+  platform.stdout(
+    `issued intermediate ${cert.subject} serial ${toHex(cert.serial)} until ${new Date(cert.notAfterMs).toISOString()} in ${flags.out}\n`,
+  );
   return 0;
 }
 
@@ -151,8 +212,24 @@ function hexBytes(hex: string): Uint8Array {
 
 export async function caCommand(platform: Platform, args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === undefined) return usage(platform, 'a ca command is needed (init, issue-token, sign, revoke, intermediate)', caHelp);
-  const parsed = parseArgs(rest, { 'trust-domain': 'string', name: 'string', ttl: 'string', dir: 'string', force: 'boolean', node: 'string', roles: 'string', 'cert-ttl': 'string', request: 'string', out: 'string', renew: 'boolean', 'bundle-out': 'string', serial: 'string', help: 'boolean' });
+  if (sub === undefined)
+    return usage(platform, 'a ca command is needed (init, issue-token, sign, revoke, intermediate)', caHelp);
+  const parsed = parseArgs(rest, {
+    'trust-domain': 'string',
+    name: 'string',
+    ttl: 'string',
+    dir: 'string',
+    force: 'boolean',
+    node: 'string',
+    roles: 'string',
+    'cert-ttl': 'string',
+    request: 'string',
+    out: 'string',
+    renew: 'boolean',
+    'bundle-out': 'string',
+    serial: 'string',
+    help: 'boolean',
+  });
   if (sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
     platform.stdout(caHelp);
     return 0;
@@ -160,12 +237,18 @@ export async function caCommand(platform: Platform, args: readonly string[]): Pr
   if (!parsed.ok) return usage(platform, parsed.error, caHelp);
   const dir = typeof parsed.flags.dir === 'string' ? parsed.flags.dir : '/etc/x0/ca';
   switch (sub) {
-    case 'init': return caInit(platform, parsed.flags, dir);
-    case 'issue-token': return caIssueToken(platform, parsed.flags, dir);
-    case 'sign': return caSign(platform, parsed.flags, dir);
-    case 'revoke': return caRevoke(platform, parsed.flags, dir);
-    case 'intermediate': return caIntermediate(platform, parsed.flags, dir);
-    default: return usage(platform, `unknown ca command '${sub}'`, caHelp);
+    case 'init':
+      return caInit(platform, parsed.flags, dir);
+    case 'issue-token':
+      return caIssueToken(platform, parsed.flags, dir);
+    case 'sign':
+      return caSign(platform, parsed.flags, dir);
+    case 'revoke':
+      return caRevoke(platform, parsed.flags, dir);
+    case 'intermediate':
+      return caIntermediate(platform, parsed.flags, dir);
+    default:
+      return usage(platform, `unknown ca command '${sub}'`, caHelp);
   }
 }
 
@@ -183,16 +266,31 @@ function showCertificate(cert: Certificate): string {
   ].join('\n');
 }
 
-async function certShow(platform: Platform, flags: Record<string, string | boolean>, positionals: readonly string[], dir: string): Promise<number> {
+async function certShow(
+  platform: Platform,
+  flags: Record<string, string | boolean>,
+  positionals: readonly string[],
+  dir: string,
+): Promise<number> {
   const path = positionals[0] ?? nodeFiles(dir).chain;
   const chain = loadChain(platform, path);
-  const certs = chain.ok ? chain.value : (() => { const one = loadCertificate(platform, path); return one.ok ? [one.value] : null; })();
+  const certs = chain.ok
+    ? chain.value
+    : (() => {
+        const one = loadCertificate(platform, path);
+        return one.ok ? [one.value] : null;
+      })();
   if (certs === null) return refused(platform, 'cert show', `${path}: ${chain.ok ? '' : chain.reason}`);
   const bundle = loadBundle(platform, nodeFiles(dir).bundle);
-  const status = bundle.ok && certs[0]?.kind === 'node' ? validateChain(platform.crypto, certs, bundle.value, platform.wallClockMs()) : null;
+  const status =
+    bundle.ok && certs[0]?.kind === 'node'
+      ? validateChain(platform.crypto, certs, bundle.value, platform.wallClockMs())
+      : null;
   const verdict = status === null ? 'not checked (no trust bundle)' : status.ok ? 'valid' : status.reason;
   if (flags.json === true) {
-    platform.stdout(`${JSON.stringify({ chain: certs.map((c) => describeCertificate(c, toHex)), status: verdict }, null, 2)}\n`);
+    platform.stdout(
+      `${JSON.stringify({ chain: certs.map((c) => describeCertificate(c, toHex)), status: verdict }, null, 2)}\n`,
+    );
   } else {
     platform.stdout(`${certs.map(showCertificate).join('\n')}\nchain: ${verdict}\n`);
   }
@@ -208,7 +306,11 @@ async function certRequest(platform: Platform, flags: Record<string, string | bo
   const keys = { sign: platform.crypto.signKeyPair(), box: platform.crypto.boxKeyPair() };
   writeSecret(platform, files.key, encodeKeyFile(keys));
   const addresses = typeof flags.address === 'string' ? [flags.address] : [];
-  writePublic(platform, files.request, createJoinRequest(platform.crypto, token.value, keys, platform.wallClockMs(), addresses));
+  writePublic(
+    platform,
+    files.request,
+    createJoinRequest(platform.crypto, token.value, keys, platform.wallClockMs(), addresses),
+  );
   platform.stdout(`keys in ${files.key}; join request for ${token.value.body.subject} in ${files.request}\n`);
   return 0;
 }
@@ -216,7 +318,13 @@ async function certRequest(platform: Platform, flags: Record<string, string | bo
 export async function certCommand(platform: Platform, args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined) return usage(platform, 'a cert command is needed (show, request)', certHelp);
-  const parsed = parseArgs(rest, { dir: 'string', json: 'boolean', token: 'string', address: 'string', help: 'boolean' });
+  const parsed = parseArgs(rest, {
+    dir: 'string',
+    json: 'boolean',
+    token: 'string',
+    address: 'string',
+    help: 'boolean',
+  });
   if (sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
     platform.stdout(certHelp);
     return 0;
@@ -224,8 +332,11 @@ export async function certCommand(platform: Platform, args: readonly string[]): 
   if (!parsed.ok) return usage(platform, parsed.error, certHelp);
   const dir = typeof parsed.flags.dir === 'string' ? parsed.flags.dir : '/etc/x0/identity';
   switch (sub) {
-    case 'show': return certShow(platform, parsed.flags, parsed.positionals, dir);
-    case 'request': return certRequest(platform, parsed.flags, dir);
-    default: return usage(platform, `unknown cert command '${sub}'`, certHelp);
+    case 'show':
+      return certShow(platform, parsed.flags, parsed.positionals, dir);
+    case 'request':
+      return certRequest(platform, parsed.flags, dir);
+    default:
+      return usage(platform, `unknown cert command '${sub}'`, certHelp);
   }
 }

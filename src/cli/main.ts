@@ -28,7 +28,15 @@ other's hello; prints what it received. Exit 0 on success, 1 on timeout, 2 on ba
 `;
 
 async function helloCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { name: 'string', listen: 'string', peer: 'string', transport: 'string', 'interval-ms': 'string', 'timeout-ms': 'string', help: 'boolean' });
+  const parsed = parseArgs(args, {
+    name: 'string',
+    listen: 'string',
+    peer: 'string',
+    transport: 'string',
+    'interval-ms': 'string',
+    'timeout-ms': 'string',
+    help: 'boolean',
+  });
   if (!parsed.ok) return usageError(platform, parsed.error, helloHelp);
   if (parsed.flags.help === true) return printHelp(platform, helloHelp);
   const listen = parseHostPort(String(parsed.flags.listen ?? ''));
@@ -40,10 +48,15 @@ async function helloCommand(platform: Platform, args: readonly string[]): Promis
   const transport = parsed.flags.transport ?? 'udp';
   if (transport !== 'udp' && transport !== 'tcp') return usageError(platform, '--transport is udp or tcp', helloHelp);
   if (listen === null || peer === null) return usageError(platform, '--listen and --peer need [HOST:]PORT', helloHelp);
-  if (!(intervalMs >= 10) || !(timeoutMs >= intervalMs)) return usageError(platform, '--interval-ms must be >= 10 and --timeout-ms >= it', helloHelp);
+  if (!(intervalMs >= 10) || !(timeoutMs >= intervalMs))
+    return usageError(platform, '--interval-ms must be >= 10 and --timeout-ms >= it', helloHelp);
   const result = await runHelloAgent(platform, { name, transport, listen, peer, intervalMs, timeoutMs });
-  const rejected = Object.entries(result.rejected).map(([reason, count]) => `${reason}=${count}`).join(' ');
-  platform.stdout(`[${name}] ${result.ok ? 'done' : 'failed'}: sent ${result.sent}, verified ${result.received.length}${rejected ? `, rejected ${rejected}` : ''}\n`);
+  const rejected = Object.entries(result.rejected)
+    .map(([reason, count]) => `${reason}=${count}`)
+    .join(' ');
+  platform.stdout(
+    `[${name}] ${result.ok ? 'done' : 'failed'}: sent ${result.sent}, verified ${result.received.length}${rejected ? `, rejected ${rejected}` : ''}\n`,
+  );
   return result.ok ? 0 : 1;
 }
 
@@ -67,14 +80,19 @@ async function agentCommand(platform: Platform, args: readonly string[]): Promis
   const parsed = parseArgs(args, { config: 'string', check: 'boolean', 'run-for-ms': 'string', help: 'boolean' });
   if (!parsed.ok) return usageError(platform, parsed.error, agentHelp);
   if (parsed.flags.help === true) return printHelp(platform, agentHelp);
-  if (parsed.positionals.length > 0) return usageError(platform, `unexpected argument '${parsed.positionals[0]}'`, agentHelp);
+  if (parsed.positionals.length > 0)
+    return usageError(platform, `unexpected argument '${parsed.positionals[0]}'`, agentHelp);
   const runFor = parsed.flags['run-for-ms'];
   const runForMs = runFor === undefined ? null : Number(runFor);
-  if (runForMs !== null && !(Number.isSafeInteger(runForMs) && runForMs > 0)) return usageError(platform, '--run-for-ms must be a positive whole number of milliseconds', agentHelp);
+  if (runForMs !== null && !(Number.isSafeInteger(runForMs) && runForMs > 0))
+    return usageError(platform, '--run-for-ms must be a positive whole number of milliseconds', agentHelp);
   const configPath = typeof parsed.flags.config === 'string' ? parsed.flags.config : defaultConfigPath;
   if (parsed.flags.check === true) {
     const loaded = readConfig(platform, configPath, hostname(platform));
-    if (loaded.ok) { platform.stdout(`${configPath}: valid (node ${loaded.value.nodeName}, role ${loaded.value.role})\n`); return 0; }
+    if (loaded.ok) {
+      platform.stdout(`${configPath}: valid (node ${loaded.value.nodeName}, role ${loaded.value.role})\n`);
+      return 0;
+    }
     for (const e of loaded.errors) platform.stderr(`${e.message}\n`);
     return 2;
   }
@@ -96,16 +114,37 @@ async function versionCommand(platform: Platform, args: readonly string[]): Prom
 }
 
 const commands = new Map<string, CommandEntry>([
-  ['agent', { summary: 'run this router\'s mesh node from its UCI file (the daemon procd starts)', run: agentCommand }],
+  ['agent', { summary: "run this router's mesh node from its UCI file (the daemon procd starts)", run: agentCommand }],
   ['ca', { summary: 'mesh CA: init, issue-token, sign, revoke (operator side)', run: caCommand }],
   ['cert', { summary: 'show a certificate (--json), request one with a join token', run: certCommand }],
-  ['channel', { summary: 'sealed node-to-node channel over UDP or TCP (mutual certificates, renewal)', run: channelCommand }],
-  ['gossip', { summary: 'mesh-wide state: delta CRDTs gossiped over UDP (run a node, show its document)', run: gossipCommand }],
+  [
+    'channel',
+    { summary: 'sealed node-to-node channel over UDP or TCP (mutual certificates, renewal)', run: channelCommand },
+  ],
+  [
+    'gossip',
+    { summary: 'mesh-wide state: delta CRDTs gossiped over UDP (run a node, show its document)', run: gossipCommand },
+  ],
   ['hello', { summary: 'exchange signed hellos with a peer agent over UDP or TCP', run: helloCommand }],
   ['neighbours', { summary: "this node's batman-adv neighbours with TQ (via batctl)", run: neighboursCommand }],
-  ['raft', { summary: 'replicated key-value store on Raft: serve a node, put/get/cas/list, status, bench', run: raftCommand }],
-  ['ubus', { summary: 'call ubus objects and list them (like the ubus CLI)', run: (platform, args) => ubusCommand(platform, [...args]) }],
-  ['uplink', { summary: 'publish signed telemetry over MQTT (status, telemetry, events; operator commands)', run: uplinkCommand }],
+  [
+    'raft',
+    { summary: 'replicated key-value store on Raft: serve a node, put/get/cas/list, status, bench', run: raftCommand },
+  ],
+  [
+    'ubus',
+    {
+      summary: 'call ubus objects and list them (like the ubus CLI)',
+      run: (platform, args) => ubusCommand(platform, [...args]),
+    },
+  ],
+  [
+    'uplink',
+    {
+      summary: 'publish signed telemetry over MQTT (status, telemetry, events; operator commands)',
+      run: uplinkCommand,
+    },
+  ],
   ['xdp', { summary: 'the XDP data plane helper x0-xdp: attach, block, limit, stats, status', run: xdpCommand }],
   ['version', { summary: 'print the agent version (also x0 --version)', run: versionCommand }],
 ]);

@@ -78,37 +78,70 @@ function brokerUrl(flags: Flags): string | null {
 }
 
 function bundleFrom(platform: Platform, flags: Flags): TrustBundle | string {
-  const path = typeof flags.bundle === 'string' ? flags.bundle : typeof flags.dir === 'string' ? nodeFiles(flags.dir).bundle : null;
+  const path =
+    typeof flags.bundle === 'string'
+      ? flags.bundle
+      : typeof flags.dir === 'string'
+        ? nodeFiles(flags.dir).bundle
+        : null;
   if (path === null) return 'give --bundle FILE or --dir DIR';
   const bundle = loadBundle(platform, path);
   return bundle.ok ? bundle.value : `cannot load the trust bundle ${path}: ${bundle.reason}`;
 }
 
 /** A Watcher for the bundle, following --revocations FILE if given (stop the follower when done). */
-function watcherFor(platform: Platform, flags: Flags, bundle: TrustBundle): { watcher: Watcher; follower: RevocationFollower | null } {
+function watcherFor(
+  platform: Platform,
+  flags: Flags,
+  bundle: TrustBundle,
+): { watcher: Watcher; follower: RevocationFollower | null } {
   const watcher = new Watcher(platform.crypto, bundle, () => platform.wallClockMs());
   if (typeof flags.revocations !== 'string') return { watcher, follower: null };
-  const follower = new RevocationFollower(platform, flags.revocations, bundle, watcher.revocations, watcher.revocationRefusals);
+  const follower = new RevocationFollower(
+    platform,
+    flags.revocations,
+    bundle,
+    watcher.revocations,
+    watcher.revocationRefusals,
+  );
   follower.start();
   return { watcher, follower };
 }
 
 /** Subscribes a Watcher to the broker; resolves with the client once subscribed. */
-function subscribeWatcher(platform: Platform, flags: Flags, bundle: TrustBundle, watcher: Watcher, onMessage: (topic: string, outcome: ReturnType<Watcher['offer']>) => void): Promise<MqttClient> {
+function subscribeWatcher(
+  platform: Platform,
+  flags: Flags,
+  bundle: TrustBundle,
+  watcher: Watcher,
+  onMessage: (topic: string, outcome: ReturnType<Watcher['offer']>) => void,
+): Promise<MqttClient> {
   const url = brokerUrl(flags) as string;
   const mesh = typeof flags.mesh === 'string' ? flags.mesh : bundle.trustDomain;
-  const options: IClientOptions = { protocolVersion: flags.mqtt === '5' ? 5 : 4, clientId: `x0-watch-${toHex(platform.randomBytes(4))}`, reconnectPeriod: 1000, connectTimeout: 5000 };
+  const options: IClientOptions = {
+    protocolVersion: flags.mqtt === '5' ? 5 : 4,
+    clientId: `x0-watch-${toHex(platform.randomBytes(4))}`,
+    reconnectPeriod: 1000,
+    connectTimeout: 5000,
+  };
   const client = connect(url, options);
-  client.on('message', (topic, payload) => onMessage(topic, watcher.offer(topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength))));
+  client.on('message', (topic, payload) =>
+    onMessage(topic, watcher.offer(topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength))),
+  );
   return new Promise((resolve, reject) => {
-    client.once('connect', () => client.subscribe(`x0/${mesh}/#`, { qos: 1 }, (error) => {
-      if (error) return reject(error);
-      // On stderr, so that --json output stays one JSON object per line; tests wait for it.
-      platform.stderr(`subscribed to x0/${mesh}/# at ${url}\n`);
-      resolve(client);
-    }));
+    client.once('connect', () =>
+      client.subscribe(`x0/${mesh}/#`, { qos: 1 }, (error) => {
+        if (error) return reject(error);
+        // On stderr, so that --json output stays one JSON object per line; tests wait for it.
+        platform.stderr(`subscribed to x0/${mesh}/# at ${url}\n`);
+        resolve(client);
+      }),
+    );
     // Without this the client would keep reconnecting, and the process would not end.
-    client.once('error', (error) => { client.end(true); reject(error); });
+    client.once('error', (error) => {
+      client.end(true);
+      reject(error);
+    });
   });
 }
 
@@ -132,7 +165,11 @@ async function startEmbeddedBroker(host: string, port: number): Promise<Embedded
     server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'EIO'));
     server.listen(port, host, () => resolve(null));
   });
-  const close = () => new Promise<void>((resolve) => { server.close(); broker.close(() => resolve()); });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close();
+      broker.close(() => resolve());
+    });
   if (failed !== null) {
     await close();
     return `the embedded broker cannot listen on ${host}:${port}: ${failed} (another broker there? use --broker HOST:PORT without --embedded-broker, or another port)`;
@@ -141,25 +178,51 @@ async function startEmbeddedBroker(host: string, port: number): Promise<Embedded
 }
 
 export async function watchCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', json: 'boolean', 'duration-ms': 'string', 'expect-nodes': 'string', 'until-offline': 'boolean', once: 'boolean', 'embedded-broker': 'boolean', revocations: 'string', help: 'boolean' });
+  const parsed = parseArgs(args, {
+    broker: 'string',
+    bundle: 'string',
+    dir: 'string',
+    mesh: 'string',
+    mqtt: 'string',
+    json: 'boolean',
+    'duration-ms': 'string',
+    'expect-nodes': 'string',
+    'until-offline': 'boolean',
+    once: 'boolean',
+    'embedded-broker': 'boolean',
+    revocations: 'string',
+    help: 'boolean',
+  });
   if (!parsed.ok) return usage(platform, parsed.error, watchHelp);
   const f = parsed.flags;
-  if (f.help === true) { platform.stdout(watchHelp); return 0; }
+  if (f.help === true) {
+    platform.stdout(watchHelp);
+    return 0;
+  }
   const durationMs = f['duration-ms'] === undefined ? (f.once === true ? 2000 : null) : Number(f['duration-ms']);
   const expectNodes = f['expect-nodes'] === undefined ? null : Number(f['expect-nodes']);
   const address = parseHostPort(String(f.broker ?? '127.0.0.1:1883'));
   if (brokerUrl(f) === null || address === null) return usage(platform, '--broker needs HOST:PORT', watchHelp);
-  if ((durationMs !== null && !(durationMs > 0)) || (expectNodes !== null && !(Number.isInteger(expectNodes) && expectNodes > 0))) return usage(platform, '--duration-ms and --expect-nodes need positive numbers', watchHelp);
-  if (f['until-offline'] === true && expectNodes === null) return usage(platform, '--until-offline needs --expect-nodes N', watchHelp);
+  if (
+    (durationMs !== null && !(durationMs > 0)) ||
+    (expectNodes !== null && !(Number.isInteger(expectNodes) && expectNodes > 0))
+  )
+    return usage(platform, '--duration-ms and --expect-nodes need positive numbers', watchHelp);
+  if (f['until-offline'] === true && expectNodes === null)
+    return usage(platform, '--until-offline needs --expect-nodes N', watchHelp);
   // aedes speaks MQTT 3.1.1 only.
-  if (f['embedded-broker'] === true && f.mqtt === '5') return usage(platform, '--embedded-broker speaks MQTT 3.1.1: drop --mqtt 5', watchHelp);
+  if (f['embedded-broker'] === true && f.mqtt === '5')
+    return usage(platform, '--embedded-broker speaks MQTT 3.1.1: drop --mqtt 5', watchHelp);
   const flags = f['embedded-broker'] === true ? { ...f, mqtt: '3.1.1' } : f;
   const bundle = bundleFrom(platform, f);
   if (typeof bundle === 'string') return usage(platform, bundle, watchHelp);
   let embedded: EmbeddedBroker | null = null;
   if (f['embedded-broker'] === true) {
     const started = await startEmbeddedBroker(address.host, address.port);
-    if (typeof started === 'string') { platform.stderr(`x0: watch: ${started}\n`); return 1; }
+    if (typeof started === 'string') {
+      platform.stderr(`x0: watch: ${started}\n`);
+      return 1;
+    }
     embedded = started;
     platform.stderr(`embedded MQTT broker (aedes, MQTT 3.1.1) on ${address.host}:${address.port}\n`);
   }
@@ -170,7 +233,14 @@ export async function watchCommand(platform: Platform, args: readonly string[]):
   }
 }
 
-async function watchWith(platform: Platform, f: Flags, bundle: TrustBundle, durationMs: number | null, expectNodes: number | null, embedded: EmbeddedBroker | null): Promise<number> {
+async function watchWith(
+  platform: Platform,
+  f: Flags,
+  bundle: TrustBundle,
+  durationMs: number | null,
+  expectNodes: number | null,
+  embedded: EmbeddedBroker | null,
+): Promise<number> {
   const { watcher, follower } = watcherFor(platform, f, bundle);
   try {
     return await watchLoop(platform, f, watcher, bundle, durationMs, expectNodes, embedded);
@@ -179,7 +249,15 @@ async function watchWith(platform: Platform, f: Flags, bundle: TrustBundle, dura
   }
 }
 
-async function watchLoop(platform: Platform, f: Flags, watcher: Watcher, bundle: TrustBundle, durationMs: number | null, expectNodes: number | null, embedded: EmbeddedBroker | null): Promise<number> {
+async function watchLoop(
+  platform: Platform,
+  f: Flags,
+  watcher: Watcher,
+  bundle: TrustBundle,
+  durationMs: number | null,
+  expectNodes: number | null,
+  embedded: EmbeddedBroker | null,
+): Promise<number> {
   const live = process.stdout.isTTY === true && f.json !== true && f.once !== true;
   const withTelemetry = () => [...watcher.nodes.values()].filter((n) => n.telemetry !== null).length;
   // --until-offline: nodes whose verified 'offline' status came after their telemetry (their uplink ended).
@@ -190,14 +268,29 @@ async function watchLoop(platform: Platform, f: Flags, watcher: Watcher, bundle:
   };
   const expected = () => (f['until-offline'] === true ? ended.size : withTelemetry()) >= (expectNodes as number);
   let finish: (code: number) => void = () => {};
-  const done = new Promise<number>((resolve) => { finish = resolve; });
+  const done = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
   const line = (topic: string, outcome: ReturnType<Watcher['offer']>): string => {
     if (f.json === true) {
-      return JSON.stringify(outcome.ok
-        ? { topic, ok: true, node: outcome.message.node, mesh: outcome.message.mesh, kind: outcome.message.kind, seq: outcome.message.seq, at: outcome.message.at, data: outcome.message.data }
-        : { topic, ok: false, reason: outcome.reason, benign: outcome.benign });
+      return JSON.stringify(
+        outcome.ok
+          ? {
+              topic,
+              ok: true,
+              node: outcome.message.node,
+              mesh: outcome.message.mesh,
+              kind: outcome.message.kind,
+              seq: outcome.message.seq,
+              at: outcome.message.at,
+              data: outcome.message.data,
+            }
+          : { topic, ok: false, reason: outcome.reason, benign: outcome.benign },
+      );
     }
-    return outcome.ok ? `verified ${outcome.message.kind} from ${outcome.message.node}@${outcome.message.mesh} seq ${outcome.message.seq}` : `${outcome.benign ? 'ignored' : 'REJECTED'} ${topic}: ${outcome.reason}`;
+    return outcome.ok
+      ? `verified ${outcome.message.kind} from ${outcome.message.node}@${outcome.message.mesh} seq ${outcome.message.seq}`
+      : `${outcome.benign ? 'ignored' : 'REJECTED'} ${topic}: ${outcome.reason}`;
   };
   let client: MqttClient;
   try {
@@ -221,23 +314,56 @@ async function watchLoop(platform: Platform, f: Flags, watcher: Watcher, bundle:
   const lingering = () => embedded !== null && f['until-offline'] === true && code === 0 && embedded.clients() > 1;
   for (let i = 0; lingering() && i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 50));
   await client.endAsync();
-  if (f.json === true) platform.stdout(`${JSON.stringify({ summary: true, verified: watcher.verified, rejected: watcher.rejected.snapshot(), commands: watcher.commands, revocationListVersion: watcher.revocations.version,
-    nodes: [...watcher.nodes.values()].map((n) => ({ node: n.node, mesh: n.mesh, state: watcher.nodeRevoked(n) ? 'revoked' : n.state, messages: n.messages }))
-      .concat(watcher.revokedUnseen().map((n) => ({ ...n, state: 'revoked', messages: 0 }))) })}\n`);
+  if (f.json === true)
+    platform.stdout(
+      `${JSON.stringify({
+        summary: true,
+        verified: watcher.verified,
+        rejected: watcher.rejected.snapshot(),
+        commands: watcher.commands,
+        revocationListVersion: watcher.revocations.version,
+        nodes: [...watcher.nodes.values()]
+          .map((n) => ({
+            node: n.node,
+            mesh: n.mesh,
+            state: watcher.nodeRevoked(n) ? 'revoked' : n.state,
+            messages: n.messages,
+          }))
+          .concat(watcher.revokedUnseen().map((n) => ({ ...n, state: 'revoked', messages: 0 }))),
+      })}\n`,
+    );
   else platform.stdout(watcher.table());
-  if (code !== 0) platform.stderr(`x0: watch: expected ${expectNodes} nodes with verified telemetry${f['until-offline'] === true ? ' that then ended' : ''}, saw ${withTelemetry()}${f['until-offline'] === true ? ` (${ended.size} ended)` : ''}\n`);
+  if (code !== 0)
+    platform.stderr(
+      `x0: watch: expected ${expectNodes} nodes with verified telemetry${f['until-offline'] === true ? ' that then ended' : ''}, saw ${withTelemetry()}${f['until-offline'] === true ? ` (${ended.size} ended)` : ''}\n`,
+    );
   return code;
 }
 
 export async function exporterCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { broker: 'string', bundle: 'string', dir: 'string', mesh: 'string', mqtt: 'string', listen: 'string', 'duration-ms': 'string', revocations: 'string', help: 'boolean' });
+  const parsed = parseArgs(args, {
+    broker: 'string',
+    bundle: 'string',
+    dir: 'string',
+    mesh: 'string',
+    mqtt: 'string',
+    listen: 'string',
+    'duration-ms': 'string',
+    revocations: 'string',
+    help: 'boolean',
+  });
   if (!parsed.ok) return usage(platform, parsed.error, exporterHelp);
   const f = parsed.flags;
-  if (f.help === true) { platform.stdout(exporterHelp); return 0; }
+  if (f.help === true) {
+    platform.stdout(exporterHelp);
+    return 0;
+  }
   const listen = parseHostPort(String(f.listen ?? '127.0.0.1:9108'));
   const durationMs = f['duration-ms'] === undefined ? null : Number(f['duration-ms']);
-  if (listen === null || brokerUrl(f) === null) return usage(platform, '--listen and --broker need HOST:PORT', exporterHelp);
-  if (durationMs !== null && !(durationMs > 0)) return usage(platform, '--duration-ms needs a positive number', exporterHelp);
+  if (listen === null || brokerUrl(f) === null)
+    return usage(platform, '--listen and --broker need HOST:PORT', exporterHelp);
+  if (durationMs !== null && !(durationMs > 0))
+    return usage(platform, '--duration-ms needs a positive number', exporterHelp);
   const bundle = bundleFrom(platform, f);
   if (typeof bundle === 'string') return usage(platform, bundle, exporterHelp);
   const { watcher, follower } = watcherFor(platform, f, bundle);
@@ -248,7 +374,14 @@ export async function exporterCommand(platform: Platform, args: readonly string[
   }
 }
 
-async function exportWith(platform: Platform, f: Flags, watcher: Watcher, bundle: TrustBundle, listen: { host: string; port: number }, durationMs: number | null): Promise<number> {
+async function exportWith(
+  platform: Platform,
+  f: Flags,
+  watcher: Watcher,
+  bundle: TrustBundle,
+  listen: { host: string; port: number },
+  durationMs: number | null,
+): Promise<number> {
   let client: MqttClient;
   try {
     client = await subscribeWatcher(platform, f, bundle, watcher, () => {});
@@ -261,8 +394,11 @@ async function exportWith(platform: Platform, f: Flags, watcher: Watcher, bundle
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
       return;
     }
-    if (request.url === '/') return void response.writeHead(200, { 'content-type': 'text/plain' }).end('x0 exporter: metrics at /metrics\n');
-    response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(watcher, platform.wallClockMs()));
+    if (request.url === '/')
+      return void response.writeHead(200, { 'content-type': 'text/plain' }).end('x0 exporter: metrics at /metrics\n');
+    response
+      .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+      .end(renderMetrics(watcher, platform.wallClockMs()));
   });
   const bound = await new Promise<string | null>((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'EIO'));
@@ -274,7 +410,9 @@ async function exportWith(platform: Platform, f: Flags, watcher: Watcher, bundle
     return 1;
   }
   const address = server.address();
-  platform.stdout(`exporter: http://${listen.host}:${typeof address === 'object' && address !== null ? address.port : listen.port}/metrics\n`);
+  platform.stdout(
+    `exporter: http://${listen.host}:${typeof address === 'object' && address !== null ? address.port : listen.port}/metrics\n`,
+  );
   let durationTimer: ReturnType<typeof setTimeout> | undefined;
   await new Promise<void>((resolve) => {
     if (durationMs !== null) durationTimer = setTimeout(resolve, durationMs);
@@ -292,9 +430,22 @@ async function exportWith(platform: Platform, f: Flags, watcher: Watcher, bundle
 
 export async function cmdCommand(platform: Platform, args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const parsed = parseArgs(rest, { out: 'string', key: 'string', mesh: 'string', node: 'string', name: 'string', args: 'string', broker: 'string', mqtt: 'string', help: 'boolean' });
+  const parsed = parseArgs(rest, {
+    out: 'string',
+    key: 'string',
+    mesh: 'string',
+    node: 'string',
+    name: 'string',
+    args: 'string',
+    broker: 'string',
+    mqtt: 'string',
+    help: 'boolean',
+  });
   if (sub === undefined) return usage(platform, 'a cmd command is needed (keygen, send)', cmdHelp);
-  if (sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) { platform.stdout(cmdHelp); return 0; }
+  if (sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
+    platform.stdout(cmdHelp);
+    return 0;
+  }
   if (!parsed.ok) return usage(platform, parsed.error, cmdHelp);
   const f = parsed.flags;
   if (sub === 'keygen') {
@@ -305,22 +456,41 @@ export async function cmdCommand(platform: Platform, args: readonly string[]): P
     return 0;
   }
   if (sub !== 'send') return usage(platform, `unknown cmd command '${sub}'`, cmdHelp);
-  if (typeof f.key !== 'string' || typeof f.mesh !== 'string' || typeof f.node !== 'string' || typeof f.name !== 'string') return usage(platform, '--key, --mesh, --node and --name are required', cmdHelp);
+  if (
+    typeof f.key !== 'string' ||
+    typeof f.mesh !== 'string' ||
+    typeof f.node !== 'string' ||
+    typeof f.name !== 'string'
+  )
+    return usage(platform, '--key, --mesh, --node and --name are required', cmdHelp);
   const seedText = platform.files.readText(f.key)?.trim() ?? '';
-  if (!/^[0-9a-f]{64}$/i.test(seedText)) { platform.stderr(`x0: cmd: ${f.key} does not hold an operator key (64 hex digits; see 'x0 cmd keygen')\n`); return 1; }
+  if (!/^[0-9a-f]{64}$/i.test(seedText)) {
+    platform.stderr(`x0: cmd: ${f.key} does not hold an operator key (64 hex digits; see 'x0 cmd keygen')\n`);
+    return 1;
+  }
   let commandArgs: Record<string, unknown> = {};
   try {
-    commandArgs = f.args === undefined ? {} : JSON.parse(String(f.args)) as Record<string, unknown>;
+    commandArgs = f.args === undefined ? {} : (JSON.parse(String(f.args)) as Record<string, unknown>);
   } catch {
     return usage(platform, '--args needs a JSON object', cmdHelp);
   }
   const url = brokerUrl(f);
   if (url === null) return usage(platform, '--broker needs HOST:PORT', cmdHelp);
   const keys = platform.crypto.signKeyPairFromSeed(fromHex(seedText));
-  const signed = signCommand(platform.crypto, keys.secretKey, { mesh: f.mesh, node: f.node, name: f.name, id: toHex(platform.randomBytes(16)), at: platform.wallClockMs(), args: commandArgs });
+  const signed = signCommand(platform.crypto, keys.secretKey, {
+    mesh: f.mesh,
+    node: f.node,
+    name: f.name,
+    id: toHex(platform.randomBytes(16)),
+    at: platform.wallClockMs(),
+    args: commandArgs,
+  });
   const client = connect(url, { protocolVersion: f.mqtt === '5' ? 5 : 4, reconnectPeriod: 0, connectTimeout: 5000 });
   try {
-    await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
     await client.publishAsync(signed.topic, Buffer.from(signed.payload), { qos: 1 });
   } catch (error) {
     client.end(true);

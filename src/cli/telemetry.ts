@@ -32,16 +32,36 @@ Exit 0 ok, 1 not all messages acknowledged (or the broker's name cannot be resol
 `;
 
 export async function uplinkCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const keyTexts = args.flatMap((a, i) => (a === '--operator-key' && args[i + 1] !== undefined ? [args[i + 1] as string] : []));
+  const keyTexts = args.flatMap((a, i) =>
+    a === '--operator-key' && args[i + 1] !== undefined ? [args[i + 1] as string] : [],
+  );
   const parsed = parseArgs(args, {
-    dir: 'string', broker: 'string', 'interval-ms': 'string', count: 'string', format: 'string', mqtt: 'string', 'operator-key': 'string',
-    simulate: 'string', persist: 'string', username: 'string', password: 'string', 'keepalive-s': 'string', help: 'boolean',
+    dir: 'string',
+    broker: 'string',
+    'interval-ms': 'string',
+    count: 'string',
+    format: 'string',
+    mqtt: 'string',
+    'operator-key': 'string',
+    simulate: 'string',
+    persist: 'string',
+    username: 'string',
+    password: 'string',
+    'keepalive-s': 'string',
+    help: 'boolean',
   });
-  const usage = (message: string) => { platform.stderr(`x0: ${message}\n\n${uplinkHelp}`); return 2; };
+  const usage = (message: string) => {
+    platform.stderr(`x0: ${message}\n\n${uplinkHelp}`);
+    return 2;
+  };
   if (!parsed.ok) return usage(parsed.error);
   const f = parsed.flags;
-  if (f.help === true) { platform.stdout(uplinkHelp); return 0; }
-  if (typeof f.dir !== 'string') return usage('--dir is required (the node identity: node.key, node.chain, bundle.cbor)');
+  if (f.help === true) {
+    platform.stdout(uplinkHelp);
+    return 0;
+  }
+  if (typeof f.dir !== 'string')
+    return usage('--dir is required (the node identity: node.key, node.chain, bundle.cbor)');
   const broker = parseHostPort(String(f.broker ?? '127.0.0.1:1883'));
   const intervalMs = Number(f['interval-ms'] ?? 10_000);
   const count = f.count === undefined ? null : Number(f.count);
@@ -49,28 +69,57 @@ export async function uplinkCommand(platform: Platform, args: readonly string[])
   // 3.1.1 by default: every broker speaks it; the uplink needs nothing only v5 has (docs/telemetry.md).
   const mqtt = f.mqtt ?? '3.1.1';
   if (broker === null || broker.port === 0) return usage('--broker needs HOST:PORT');
-  if (!(intervalMs >= 1) || (count !== null && !(Number.isInteger(count) && count > 0))) return usage('--interval-ms needs a number >= 1 and --count a positive integer');
+  if (!(intervalMs >= 1) || (count !== null && !(Number.isInteger(count) && count > 0)))
+    return usage('--interval-ms needs a number >= 1 and --count a positive integer');
   if (format !== 'cbor' && format !== 'json') return usage('--format is cbor or json');
   const keepAliveS = Number(f['keepalive-s'] ?? 30);
-  if (!(Number.isInteger(keepAliveS) && keepAliveS >= 1 && keepAliveS <= 65_535)) return usage('--keepalive-s needs whole seconds, 1 to 65535');
+  if (!(Number.isInteger(keepAliveS) && keepAliveS >= 1 && keepAliveS <= 65_535))
+    return usage('--keepalive-s needs whole seconds, 1 to 65535');
   if (mqtt !== '5' && mqtt !== '3.1.1') return usage('--mqtt is 5 or 3.1.1');
-  if (keyTexts.length > operatorKeysMax || !keyTexts.every((k) => /^[0-9a-f]{64}$/i.test(k))) return usage(`--operator-key needs 64 hex digits (at most ${operatorKeysMax} keys)`);
+  if (keyTexts.length > operatorKeysMax || !keyTexts.every((k) => /^[0-9a-f]{64}$/i.test(k)))
+    return usage(`--operator-key needs 64 hex digits (at most ${operatorKeysMax} keys)`);
   const host = resolveBrokerHost(platform, broker.host);
-  if (!host.ok) { platform.stderr(`x0: uplink: ${host.reason}\n`); return 1; }
+  if (!host.ok) {
+    platform.stderr(`x0: uplink: ${host.reason}\n`);
+    return 1;
+  }
   const identity = loadNodeIdentity(platform, f.dir);
-  if (!identity.ok) { platform.stderr(`x0: uplink: cannot load the identity in ${f.dir}: ${identity.reason} (see 'x0 cert request')\n`); return 1; }
+  if (!identity.ok) {
+    platform.stderr(`x0: uplink: cannot load the identity in ${f.dir}: ${identity.reason} (see 'x0 cert request')\n`);
+    return 1;
+  }
   const leaf = identity.value.chain[0]!;
   const seed = f.simulate === undefined ? null : Number(f.simulate);
   if (seed !== null && !Number.isInteger(seed)) return usage('--simulate needs an integer seed');
-  const metrics = seed === null ? new ProcMetrics(platform, leaf.name, leaf.trustDomain) : new SimulatedMetrics(platform, leaf.name, leaf.trustDomain, seed);
+  const metrics =
+    seed === null
+      ? new ProcMetrics(platform, leaf.name, leaf.trustDomain)
+      : new SimulatedMetrics(platform, leaf.name, leaf.trustDomain, seed);
   const result = await runUplink(platform, {
-    host: host.value, port: broker.port, signSecretKey: identity.value.keys.sign.secretKey, chain: identity.value.chain, metrics, intervalMs, count,
-    format, version: mqtt === '5' ? 5 : 4, operatorKeys: keyTexts.map(fromHex), keepAliveS,
+    host: host.value,
+    port: broker.port,
+    signSecretKey: identity.value.keys.sign.secretKey,
+    chain: identity.value.chain,
+    metrics,
+    intervalMs,
+    count,
+    format,
+    version: mqtt === '5' ? 5 : 4,
+    operatorKeys: keyTexts.map(fromHex),
+    keepAliveS,
     ...(typeof f.persist === 'string' ? { persistPath: f.persist } : {}),
-    ...(typeof f.username === 'string' ? { username: f.username } : {}), ...(typeof f.password === 'string' ? { password: f.password } : {}),
+    ...(typeof f.username === 'string' ? { username: f.username } : {}),
+    ...(typeof f.password === 'string' ? { password: f.password } : {}),
   });
-  const counters = Object.entries({ ...result.mqtt, ...result.commands }).map(([k, v]) => `${k}=${v}`).join(' ');
-  const why = result.ok || result.lastFailure === null ? '' : ` (not all acknowledged; last broker failure: ${result.lastFailure})`;
-  platform.stdout(`uplink ${leaf.name}: ${result.ok ? 'done' : 'FAILED'}: ${result.telemetrySent} telemetry messages${why}${counters ? `; ${counters}` : ''}\n`);
+  const counters = Object.entries({ ...result.mqtt, ...result.commands })
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const why =
+    result.ok || result.lastFailure === null
+      ? ''
+      : ` (not all acknowledged; last broker failure: ${result.lastFailure})`;
+  platform.stdout(
+    `uplink ${leaf.name}: ${result.ok ? 'done' : 'FAILED'}: ${result.telemetrySent} telemetry messages${why}${counters ? `; ${counters}` : ''}\n`,
+  );
   return result.ok ? 0 : 1;
 }

@@ -15,7 +15,16 @@ Exit 0 on success, the ubus status code on a failed request (3 method not found,
 10 connection failed), 2 on bad arguments.
 `;
 
-const typeNames: Record<number, string> = { 1: 'Array', 2: 'Table', 3: 'String', 4: 'Integer', 5: 'Integer', 6: 'Integer', 7: 'Boolean', 8: 'Number' };
+const typeNames: Record<number, string> = {
+  1: 'Array',
+  2: 'Table',
+  3: 'String',
+  4: 'Integer',
+  5: 'Integer',
+  6: 'Integer',
+  7: 'Boolean',
+  8: 'Number',
+};
 
 function reasonStatus(reason: string): number {
   const match = /^status-(\d+)$/.exec(reason);
@@ -37,7 +46,11 @@ function usage(platform: Platform, message: string): number {
 }
 
 function json(value: JsValue): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? Number(v) : v instanceof Uint8Array ? null : v), '\t');
+  return JSON.stringify(
+    value,
+    (_key, v: unknown) => (typeof v === 'bigint' ? Number(v) : v instanceof Uint8Array ? null : v),
+    '\t',
+  );
 }
 
 interface Options {
@@ -71,7 +84,9 @@ async function list(platform: Platform, connection: UbusConnection, args: string
     }
     platform.stdout(`'${object.path}' @${object.id.toString(16).padStart(8, '0')}\n`);
     for (const [method, policy] of Object.entries(object.signature)) {
-      const argsText = Object.entries(policy).map(([name, type]) => `"${name}":"${typeNames[type] ?? '(unknown)'}"`).join(',');
+      const argsText = Object.entries(policy)
+        .map(([name, type]) => `"${name}":"${typeNames[type] ?? '(unknown)'}"`)
+        .join(',');
       platform.stdout(`\t"${method}":{${argsText}}\n`);
     }
   }
@@ -80,7 +95,8 @@ async function list(platform: Platform, connection: UbusConnection, args: string
 
 async function call(platform: Platform, connection: UbusConnection, args: string[]): Promise<number> {
   const [object, method, text] = args;
-  if (object === undefined || method === undefined || args.length > 3) return usage(platform, 'call needs OBJECT METHOD [JSON]');
+  if (object === undefined || method === undefined || args.length > 3)
+    return usage(platform, 'call needs OBJECT METHOD [JSON]');
   let params: JsTable = {};
   if (text !== undefined) {
     try {
@@ -88,7 +104,8 @@ async function call(platform: Platform, connection: UbusConnection, args: string
     } catch {
       return usage(platform, 'Failed to parse message data: not JSON');
     }
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) return usage(platform, 'Failed to parse message data: not a JSON object');
+    if (typeof params !== 'object' || params === null || Array.isArray(params))
+      return usage(platform, 'Failed to parse message data: not a JSON object');
   }
   const result = await connection.call(object, method, params);
   if (!result.ok) return failed(platform, result.reason);

@@ -32,7 +32,10 @@ export async function xdpCommand(platform: Platform, args: readonly string[]): P
   const { helper, rest } = parsed;
   const help = rest.length === 0 || (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h'));
   if (help) platform.stdout(`${xdpHelp}\n`);
-  const result = await platform.exec([helper, ...(help ? ['--help'] : rest)], { timeoutMs: helperTimeoutMs, maxOutputBytes: helperOutputBytesMax });
+  const result = await platform.exec([helper, ...(help ? ['--help'] : rest)], {
+    timeoutMs: helperTimeoutMs,
+    maxOutputBytes: helperOutputBytesMax,
+  });
   const stdout = new TextDecoder().decode(result.stdout);
   platform.stdout(stdout);
   platform.stderr(new TextDecoder().decode(result.stderr));

@@ -10,10 +10,15 @@ export function assertThat(condition: unknown, message: string): asserts conditi
   if (!condition) throw new AssertionError(message);
 }
 
-export type Result<T, R extends string = string> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: R };
+export type Result<T, R extends string = string> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: R };
 
 export const ok = <T>(value: T): { readonly ok: true; readonly value: T } => ({ ok: true, value });
-export const fail = <R extends string>(reason: R): { readonly ok: false; readonly reason: R } => ({ ok: false, reason });
+export const fail = <R extends string>(reason: R): { readonly ok: false; readonly reason: R } => ({
+  ok: false,
+  reason,
+});
 
 /** Rejections and failures counted by reason code. */
 export class Counters {

@@ -1,5 +1,10 @@
 // RFC 2104 HMAC over any hash, for backends whose library has none (tweetnacl).
-export function hmac(hash: (data: Uint8Array) => Uint8Array, blockBytes: number, key: Uint8Array, data: Uint8Array): Uint8Array {
+export function hmac(
+  hash: (data: Uint8Array) => Uint8Array,
+  blockBytes: number,
+  key: Uint8Array,
+  data: Uint8Array,
+): Uint8Array {
   const block = new Uint8Array(blockBytes);
   block.set(key.length > blockBytes ? hash(key) : key);
   const inner = new Uint8Array(blockBytes + data.length);

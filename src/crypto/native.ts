@@ -19,9 +19,14 @@ export function createNativeCrypto(): Crypto {
     sign: (message, secretKey) => sodium.sign(message, secretKey),
     // A signature or key of the wrong size is a forgery to reject (false), not a reason to throw.
     verify: (message, signature, publicKey) =>
-      signature.length === signatureBytes && publicKey.length === publicKeyBytes && sodium.verify(message, signature, publicKey),
+      signature.length === signatureBytes &&
+      publicKey.length === publicKeyBytes &&
+      sodium.verify(message, signature, publicKey),
     boxKeyPair: () => keyPair(sodium.boxKeypair()),
-    boxKeyPairFromSecretKey: (secretKey) => ({ publicKey: sodium.scalarmultBase(secretKey), secretKey: Uint8Array.from(secretKey) }),
+    boxKeyPairFromSecretKey: (secretKey) => ({
+      publicKey: sodium.scalarmultBase(secretKey),
+      secretKey: Uint8Array.from(secretKey),
+    }),
     // libsodium refuses a low-order public key; tweetnacl returns the all-zero point. We return what tweetnacl
     // does so the backends stay interchangeable; the channel layer rejects an all-zero shared secret itself.
     scalarMult: (secretKey, publicKey) => sodium.scalarmult(secretKey, publicKey) ?? new Uint8Array(sharedPointBytes),

@@ -5,9 +5,13 @@ import type { Crypto, KeyPair } from '../platform/types.js';
 import { createTweetnaclCrypto } from './tweetnacl.js';
 
 // DER prefixes that wrap a raw 32-byte key as PKCS#8 (private) or SPKI (public), RFC 8410.
-const ed25519Pkcs8Prefix = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const ed25519Pkcs8Prefix = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
 const ed25519SpkiPrefix = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
-const x25519Pkcs8Prefix = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]);
+const x25519Pkcs8Prefix = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+]);
 const x25519SpkiPrefix = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
 
 const concat = (a: Uint8Array, b: Uint8Array) => {
@@ -32,7 +36,10 @@ function cachedKey(kind: 'private' | 'public', prefix: Uint8Array, raw32: Uint8A
   const id = `${kind}:${der.toString('base64')}`;
   let key = keyCache.get(id);
   if (key === undefined) {
-    key = kind === 'private' ? nodeCrypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) : nodeCrypto.createPublicKey({ key: der, format: 'der', type: 'spki' });
+    key =
+      kind === 'private'
+        ? nodeCrypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+        : nodeCrypto.createPublicKey({ key: der, format: 'der', type: 'spki' });
     if (keyCache.size >= keyCacheEntriesMax) keyCache.delete(keyCache.keys().next().value as string);
     keyCache.set(id, key);
   }
@@ -82,7 +89,10 @@ export function createNodeCrypto(): Crypto {
     scalarMult(secretKey, pk) {
       checkLength('X25519 secret key', secretKey, 32);
       checkLength('X25519 public key', pk, 32);
-      const shared = nodeCrypto.diffieHellman({ privateKey: privateKey(x25519Pkcs8Prefix, secretKey), publicKey: publicKey(x25519SpkiPrefix, pk) });
+      const shared = nodeCrypto.diffieHellman({
+        privateKey: privateKey(x25519Pkcs8Prefix, secretKey),
+        publicKey: publicKey(x25519SpkiPrefix, pk),
+      });
       return bytes(shared);
     },
     box: nacl.box,

@@ -28,7 +28,9 @@ export function createTweetnaclCrypto(randomBytes?: (length: number) => Uint8Arr
     sign: (message, secretKey) => nacl.sign.detached(message, secretKey),
     // A signature or key of the wrong size is a forgery to reject, not a reason to throw.
     verify: (message, signature, publicKey) =>
-      signature.length === nacl.sign.signatureLength && publicKey.length === nacl.sign.publicKeyLength && nacl.sign.detached.verify(message, signature, publicKey),
+      signature.length === nacl.sign.signatureLength &&
+      publicKey.length === nacl.sign.publicKeyLength &&
+      nacl.sign.detached.verify(message, signature, publicKey),
     boxKeyPair: () => nacl.box.keyPair(),
     boxKeyPairFromSecretKey: (secretKey) => nacl.box.keyPair.fromSecretKey(secretKey),
     scalarMult: (secretKey, publicKey) => nacl.scalarMult(secretKey, publicKey),

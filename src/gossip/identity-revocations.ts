@@ -17,7 +17,8 @@ export function revokedNames(list: RevocationList, trustDomain: string): Set<str
   const names = new Set<string>();
   for (const id of list.nodeIds) {
     const subject = parseSubject(id);
-    if (subject.ok && subject.value.kind === 'node' && subject.value.trustDomain === trustDomain) names.add(subject.value.name);
+    if (subject.ok && subject.value.kind === 'node' && subject.value.trustDomain === trustDomain)
+      names.add(subject.value.name);
   }
   return names;
 }
@@ -37,7 +38,11 @@ export function identityRevocations(crypto: Crypto, bundle: TrustBundle): Revoca
 }
 
 /** A list file written by `x0 ca revoke` as a SignedDoc, checked against the bundle; or the reason. */
-export function signedDocFromIdentityList(crypto: Crypto, bytes: Uint8Array, bundle: TrustBundle): { ok: true; value: SignedDoc } | { ok: false; reason: string } {
+export function signedDocFromIdentityList(
+  crypto: Crypto,
+  bytes: Uint8Array,
+  bundle: TrustBundle,
+): { ok: true; value: SignedDoc } | { ok: false; reason: string } {
   const decoded = decodeRevocationList(crypto, bytes, bundle);
   if (!decoded.ok) return decoded;
   const { version, payload, signature } = decoded.value;

@@ -3,7 +3,14 @@
 // are queued on arrival (bounded) and handled on the next tick, at the node's own pace. The transport vouches
 // for a sender by its address: a datagram from an address that is not a configured peer is refused.
 import { Gossip, type Outgoing } from '../core/gossip/gossip.js';
-import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion, type LocalRefusal } from '../core/gossip/local.js';
+import {
+  addToCounter,
+  removeNeighbour,
+  setNeighbour,
+  setStatus,
+  setVersion,
+  type LocalRefusal,
+} from '../core/gossip/local.js';
 import { limits } from '../core/gossip/limits.js';
 import { MeshDoc, type Link, type NodeStatus, type RevocationCheck } from '../core/gossip/mesh-doc.js';
 import { encodeSnapshot, FlushPolicy, handOver, type LogRecord } from '../core/gossip/persist.js';
@@ -53,7 +60,12 @@ export class GossipNode {
   private loading = true;
   private closed = false;
 
-  private constructor(private readonly platform: Platform, private readonly options: GossipNodeOptions, incarnation: number, store: StateStore | null) {
+  private constructor(
+    private readonly platform: Platform,
+    private readonly options: GossipNodeOptions,
+    incarnation: number,
+    store: StateStore | null,
+  ) {
     this.store = store;
     for (const p of options.peers) {
       this.byAddress.set(key(p.address), p.name);
@@ -144,7 +156,8 @@ export class GossipNode {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== null) this.platform.clearTimer(this.timer);
-    if (this.policy !== null && this.policy.buffered > 0) this.store?.append(this.policy.takeAppend(this.platform.monotonicMs()), this.generation);
+    if (this.policy !== null && this.policy.buffered > 0)
+      this.store?.append(this.policy.takeAppend(this.platform.monotonicMs()), this.generation);
     this.socket?.close();
   }
 
@@ -154,7 +167,10 @@ export class GossipNode {
       return (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
     };
     const engine = new Gossip({
-      nodeId: this.options.nodeId, incarnation, doc, random,
+      nodeId: this.options.nodeId,
+      incarnation,
+      doc,
+      random,
       membership: (id) => (this.members.has(id) ? 'member' : 'unknown'),
       onRecord: (record, own) => this.record(record, own),
     });

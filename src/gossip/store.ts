@@ -3,7 +3,13 @@
 // snapshot starts a new generation; older logs are then removed. A crash at any point leaves either the old
 // snapshot with its log or the new snapshot with an empty one. What to write and when: core/gossip/persist.ts.
 import type { Gossip } from '../core/gossip/gossip.js';
-import { decodeLog, readSnapshotHeader, restoreSnapshot, type LogRecord, type SnapshotHeader } from '../core/gossip/persist.js';
+import {
+  decodeLog,
+  readSnapshotHeader,
+  restoreSnapshot,
+  type LogRecord,
+  type SnapshotHeader,
+} from '../core/gossip/persist.js';
 import type { Files } from '../platform/types.js';
 
 export interface LoadedState {
@@ -18,7 +24,10 @@ export class StateStore {
   readonly bytesWritten = { snapshot: 0, log: 0 };
   readonly writes = { snapshot: 0, log: 0 };
 
-  constructor(private readonly files: Files, readonly dir: string) {}
+  constructor(
+    private readonly files: Files,
+    readonly dir: string,
+  ) {}
 
   private get snapshotPath(): string {
     return `${this.dir}/snapshot.cbor`;

@@ -18,30 +18,46 @@ interface HelloTransport {
 type OnMessage = (data: Uint8Array, from: HostPort) => void;
 type OnReject = (reason: string, from: HostPort) => void;
 
-async function openUdp(platform: Platform, listen: HostPort, peer: HostPort, onMessage: OnMessage): Promise<HelloTransport> {
+async function openUdp(
+  platform: Platform,
+  listen: HostPort,
+  peer: HostPort,
+  onMessage: OnMessage,
+): Promise<HelloTransport> {
   const socket: UdpSocket = await platform.net.udpBind(listen, { onMessage });
   return { local: socket.local, send: (data) => socket.send(data, peer), close: () => socket.close() };
 }
 
 // TCP: each agent listens for the peer's stream and writes its own hellos on an outbound stream that it
 // (re)connects lazily, so start-up order does not matter.
-async function openTcp(platform: Platform, listen: HostPort, peer: HostPort, onMessage: OnMessage, onReject: OnReject): Promise<HelloTransport> {
+async function openTcp(
+  platform: Platform,
+  listen: HostPort,
+  peer: HostPort,
+  onMessage: OnMessage,
+  onReject: OnReject,
+): Promise<HelloTransport> {
   const inbound = new Set<ByteStream>();
-  const listener: StreamListener = await platform.net.listen({ kind: 'tcp', host: listen.host, port: listen.port }, (stream, from) => {
-    inbound.add(stream);
-    const decoder = new FrameDecoder(maxHelloBytes);
-    return {
-      onData(chunk) {
-        const result = decoder.push(chunk);
-        for (const frame of result.frames) onMessage(frame, from);
-        if (result.error !== null) {
-          onReject(result.error, from);
-          stream.close();
-        }
-      },
-      onClose: () => { inbound.delete(stream); },
-    };
-  });
+  const listener: StreamListener = await platform.net.listen(
+    { kind: 'tcp', host: listen.host, port: listen.port },
+    (stream, from) => {
+      inbound.add(stream);
+      const decoder = new FrameDecoder(maxHelloBytes);
+      return {
+        onData(chunk) {
+          const result = decoder.push(chunk);
+          for (const frame of result.frames) onMessage(frame, from);
+          if (result.error !== null) {
+            onReject(result.error, from);
+            stream.close();
+          }
+        },
+        onClose: () => {
+          inbound.delete(stream);
+        },
+      };
+    },
+  );
   let outbound: ByteStream | null = null;
   let connecting = false;
   return {
@@ -53,10 +69,25 @@ async function openTcp(platform: Platform, listen: HostPort, peer: HostPort, onM
       }
       if (!connecting) {
         connecting = true;
-        platform.net.connect({ kind: 'tcp', host: peer.host, port: peer.port }, { onData: () => {}, onClose: () => { outbound = null; } }).then(
-          (stream) => { outbound = stream; connecting = false; },
-          () => { connecting = false; },
-        );
+        platform.net
+          .connect(
+            { kind: 'tcp', host: peer.host, port: peer.port },
+            {
+              onData: () => {},
+              onClose: () => {
+                outbound = null;
+              },
+            },
+          )
+          .then(
+            (stream) => {
+              outbound = stream;
+              connecting = false;
+            },
+            () => {
+              connecting = false;
+            },
+          );
       }
       return 'not-connected';
     },
@@ -107,7 +138,10 @@ export function runHelloAgent(platform: Platform, options: HelloAgentOptions): P
       platform.clearTimer(deadline);
       if (timer !== null) platform.clearTimer(timer);
       socket?.close();
-      if (!ok) say(`timed out after ${options.timeoutMs} ms without a verified hello from ${options.peer.host}:${options.peer.port}`);
+      if (!ok)
+        say(
+          `timed out after ${options.timeoutMs} ms without a verified hello from ${options.peer.host}:${options.peer.port}`,
+        );
       resolve({ ok, received, rejected, sent: seq });
     }
 
@@ -124,7 +158,9 @@ export function runHelloAgent(platform: Platform, options: HelloAgentOptions): P
       }
       const hello = opened.hello;
       if (!heardPeer) {
-        say(`verified hello from ${hello.node} seq=${hello.seq} "${hello.text}" key=${toHex(hello.publicKey).slice(0, 16)}… (Ed25519, ${crypto.backend} crypto, ${data.length} bytes over ${options.transport})`);
+        say(
+          `verified hello from ${hello.node} seq=${hello.seq} "${hello.text}" key=${toHex(hello.publicKey).slice(0, 16)}… (Ed25519, ${crypto.backend} crypto, ${data.length} bytes over ${options.transport})`,
+        );
       }
       received.push(hello);
       heardPeer = true;
@@ -132,7 +168,14 @@ export function runHelloAgent(platform: Platform, options: HelloAgentOptions): P
     }
 
     function tick(): void {
-      const hello: Hello = { node: options.name, publicKey: keys.publicKey, sentAtMs: Math.max(0, Math.floor(platform.wallClockMs())), seq: seq++, heard: heardPeer, text: `hello from ${options.name} on ${platform.name}` };
+      const hello: Hello = {
+        node: options.name,
+        publicKey: keys.publicKey,
+        sentAtMs: Math.max(0, Math.floor(platform.wallClockMs())),
+        seq: seq++,
+        heard: heardPeer,
+        text: `hello from ${options.name} on ${platform.name}`,
+      };
       const error = socket?.send(sealHello(hello, crypto, keys.secretKey)) ?? null;
       if (error !== null && error !== 'not-connected' && error !== 'ECONNREFUSED') say(`send failed: ${error}`);
       if (heardPeer && peerHeardUs && ++lingering >= lingerRounds) {
@@ -142,11 +185,16 @@ export function runHelloAgent(platform: Platform, options: HelloAgentOptions): P
       timer = platform.setTimer(options.intervalMs, tick);
     }
 
-    const opening = options.transport === 'udp' ? openUdp(platform, options.listen, options.peer, onMessage) : openTcp(platform, options.listen, options.peer, onMessage, reject);
+    const opening =
+      options.transport === 'udp'
+        ? openUdp(platform, options.listen, options.peer, onMessage)
+        : openTcp(platform, options.listen, options.peer, onMessage, reject);
     opening.then(
       (bound) => {
         socket = bound;
-        say(`listening on ${options.transport} ${bound.local.host}:${bound.local.port}, sending to ${options.peer.host}:${options.peer.port}`);
+        say(
+          `listening on ${options.transport} ${bound.local.host}:${bound.local.port}, sending to ${options.peer.host}:${options.peer.port}`,
+        );
         tick();
       },
       (error: Error) => {

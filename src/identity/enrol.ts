@@ -19,50 +19,67 @@ export interface EnrolService {
   close(): void;
 }
 
-export async function serveEnrolment(platform: Platform, listen: HostPort, handle: EnrolHandler): Promise<EnrolService> {
+export async function serveEnrolment(
+  platform: Platform,
+  listen: HostPort,
+  handle: EnrolHandler,
+): Promise<EnrolService> {
   const counters = new Counters();
   let open = 0;
-  const listener: StreamListener = await platform.net.listen({ kind: 'tcp', host: listen.host, port: listen.port }, (stream, peer) => {
-    if (open >= enrolConnectionsMax) {
-      counters.add('enrol-busy');
-      stream.close();
-      return { onData: () => {}, onClose: () => {} };
-    }
-    open++;
-    let closed = false;
-    let requested = false;
-    const decoder = new FrameDecoder(enrolMessageBytesMax);
-    const finish = (reason: string | null) => {
-      if (closed) return;
-      closed = true;
-      open--;
-      platform.clearTimer(timer);
-      if (reason !== null) counters.add(reason);
-      stream.close();
-    };
-    const timer = platform.setTimer(enrolTimeoutMs, () => finish('enrol-timeout'));
-    return {
-      onData(chunk) {
-        if (closed || requested) return; // one request per connection: later bytes are ignored
-        const frames = decoder.push(chunk);
-        if (frames.error !== null) return finish(frames.error);
-        const request = frames.frames[0];
-        if (request === undefined) return;
-        requested = true;
-        handle(request, peer).then((answer) => {
-          if (closed) return;
-          stream.write(encodeFrame(answer));
+  const listener: StreamListener = await platform.net.listen(
+    { kind: 'tcp', host: listen.host, port: listen.port },
+    (stream, peer) => {
+      if (open >= enrolConnectionsMax) {
+        counters.add('enrol-busy');
+        stream.close();
+        return { onData: () => {}, onClose: () => {} };
+      }
+      open++;
+      let closed = false;
+      let requested = false;
+      const decoder = new FrameDecoder(enrolMessageBytesMax);
+      const finish = (reason: string | null) => {
+        if (closed) return;
+        closed = true;
+        open--;
+        platform.clearTimer(timer);
+        if (reason !== null) counters.add(reason);
+        stream.close();
+      };
+      const timer = platform.setTimer(enrolTimeoutMs, () => finish('enrol-timeout'));
+      return {
+        onData(chunk) {
+          if (closed || requested) return; // one request per connection: later bytes are ignored
+          const frames = decoder.push(chunk);
+          if (frames.error !== null) return finish(frames.error);
+          const request = frames.frames[0];
+          if (request === undefined) return;
+          requested = true;
+          handle(request, peer).then(
+            (answer) => {
+              if (closed) return;
+              stream.write(encodeFrame(answer));
+              finish(null);
+            },
+            () => finish('enrol-handler-failed'),
+          );
+        },
+        onClose() {
           finish(null);
-        }, () => finish('enrol-handler-failed'));
-      },
-      onClose() { finish(null); },
-    };
-  });
+        },
+      };
+    },
+  );
   return { local: listener.local, counters, close: () => listener.close() };
 }
 
 /** Sends one enrolment request to an anchor and waits for its answer frame. */
-export async function requestEnrolment(platform: Platform, anchor: HostPort, request: Uint8Array, timeoutMs = enrolTimeoutMs): Promise<Result<Uint8Array, string>> {
+export async function requestEnrolment(
+  platform: Platform,
+  anchor: HostPort,
+  request: Uint8Array,
+  timeoutMs = enrolTimeoutMs,
+): Promise<Result<Uint8Array, string>> {
   return new Promise((resolve) => {
     let settled = false;
     let stream: ByteStream | null = null;
@@ -75,18 +92,28 @@ export async function requestEnrolment(platform: Platform, anchor: HostPort, req
       resolve(result);
     };
     const timer = platform.setTimer(timeoutMs, () => settle(fail('enrol-timeout')));
-    platform.net.connect({ kind: 'tcp', host: anchor.host, port: anchor.port }, {
-      onData(chunk) {
-        const frames = decoder.push(chunk);
-        if (frames.error !== null) return settle(fail(frames.error));
-        const answer = frames.frames[0];
-        if (answer !== undefined) settle(ok(answer));
-      },
-      onClose(reason) { settle(fail(reason ?? 'enrol-closed')); },
-    }).then((s) => {
-      stream = s;
-      if (settled) return s.close();
-      s.write(encodeFrame(request));
-    }, (error: unknown) => settle(fail((error as Error).message || 'connect-failed')));
+    platform.net
+      .connect(
+        { kind: 'tcp', host: anchor.host, port: anchor.port },
+        {
+          onData(chunk) {
+            const frames = decoder.push(chunk);
+            if (frames.error !== null) return settle(fail(frames.error));
+            const answer = frames.frames[0];
+            if (answer !== undefined) settle(ok(answer));
+          },
+          onClose(reason) {
+            settle(fail(reason ?? 'enrol-closed'));
+          },
+        },
+      )
+      .then(
+        (s) => {
+          stream = s;
+          if (settled) return s.close();
+          s.write(encodeFrame(request));
+        },
+        (error: unknown) => settle(fail((error as Error).message || 'connect-failed')),
+      );
   });
 }

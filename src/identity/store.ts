@@ -4,7 +4,13 @@
 import type { Crypto, KeyPair, Platform } from '../platform/types.js';
 import { asNat, bytesEqual, decodeBounded, encodeCanonical, isBytes } from '../core/identity/canonical.js';
 import { decodeCertificate, type Certificate } from '../core/identity/cert.js';
-import { decodeChain, decodeTrustBundle, encodeChain, encodeTrustBundle, type TrustBundle } from '../core/identity/chain.js';
+import {
+  decodeChain,
+  decodeTrustBundle,
+  encodeChain,
+  encodeTrustBundle,
+  type TrustBundle,
+} from '../core/identity/chain.js';
 import { fail, ok, type Result } from '../core/identity/result.js';
 import type { Issuer } from '../core/identity/ca.js';
 import { RevocationStore } from '../core/identity/revocation.js';
@@ -18,11 +24,20 @@ export interface KeyFile {
 }
 
 export const caFiles = (dir: string) => ({
-  key: `${dir}/ca.key`, cert: `${dir}/ca.cert`, bundle: `${dir}/bundle.cbor`, used: `${dir}/used-tokens.cbor`, revocations: `${dir}/revocations.cbor`,
+  key: `${dir}/ca.key`,
+  cert: `${dir}/ca.cert`,
+  bundle: `${dir}/bundle.cbor`,
+  used: `${dir}/used-tokens.cbor`,
+  revocations: `${dir}/revocations.cbor`,
 });
 
 export const nodeFiles = (dir: string) => ({
-  key: `${dir}/node.key`, nextKey: `${dir}/node.key.next`, chain: `${dir}/node.chain`, bundle: `${dir}/bundle.cbor`, request: `${dir}/join-request.cbor`, revocations: `${dir}/revocations.cbor`,
+  key: `${dir}/node.key`,
+  nextKey: `${dir}/node.key.next`,
+  chain: `${dir}/node.chain`,
+  bundle: `${dir}/bundle.cbor`,
+  request: `${dir}/join-request.cbor`,
+  revocations: `${dir}/revocations.cbor`,
 });
 
 export function encodeKeyFile(keys: KeyFile): Uint8Array {
@@ -34,7 +49,10 @@ export function decodeKeyFile(crypto: Crypto, bytes: Uint8Array): Result<KeyFile
   if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 3) return fail('key-file-malformed');
   const [format, signSeed, boxSecret] = decoded.value as unknown[];
   if (format !== 1 || !isBytes(signSeed, 32) || !isBytes(boxSecret, 32)) return fail('key-file-malformed');
-  return ok({ sign: crypto.signKeyPairFromSeed(new Uint8Array(signSeed)), box: crypto.boxKeyPairFromSecretKey(new Uint8Array(boxSecret)) });
+  return ok({
+    sign: crypto.signKeyPairFromSeed(new Uint8Array(signSeed)),
+    box: crypto.boxKeyPairFromSecretKey(new Uint8Array(boxSecret)),
+  });
 }
 
 export function writeSecret(platform: Platform, path: string, data: Uint8Array): void {
@@ -82,7 +100,10 @@ export function saveBundle(platform: Platform, path: string, bundle: TrustBundle
 }
 
 /** A node's identity: keys, chain and bundle from one directory, checked to belong together. */
-export function loadNodeIdentity(platform: Platform, dir: string): Result<{ keys: KeyFile; chain: Certificate[]; bundle: TrustBundle }, LoadReason> {
+export function loadNodeIdentity(
+  platform: Platform,
+  dir: string,
+): Result<{ keys: KeyFile; chain: Certificate[]; bundle: TrustBundle }, LoadReason> {
   const files = nodeFiles(dir);
   const keys = loadKeys(platform, files.key);
   if (!keys.ok) return keys;
@@ -91,7 +112,8 @@ export function loadNodeIdentity(platform: Platform, dir: string): Result<{ keys
   const bundle = loadBundle(platform, files.bundle);
   if (!bundle.ok) return bundle;
   const leafKey = (chain.value[0] as Certificate).signPublicKey;
-  if (bytesEqual(leafKey, keys.value.sign.publicKey)) return ok({ keys: keys.value, chain: chain.value, bundle: bundle.value });
+  if (bytesEqual(leafKey, keys.value.sign.publicKey))
+    return ok({ keys: keys.value, chain: chain.value, bundle: bundle.value });
   // A renewal stopped between writing the new chain and the new key: the key waits in node.key.next.
   const next = loadKeys(platform, files.nextKey);
   if (!next.ok || !bytesEqual(leafKey, next.value.sign.publicKey)) return fail('key-mismatch');
@@ -119,7 +141,8 @@ export function loadIssuer(platform: Platform, dir: string): Issuer | string {
   if (!keys.ok) return `cannot load ${files.key}: ${keys.reason}`;
   const cert = loadCertificate(platform, files.cert);
   if (!cert.ok) return `cannot load ${files.cert}: ${cert.reason}`;
-  if (!bytesEqual(cert.value.signPublicKey, keys.value.sign.publicKey)) return `${files.key} does not match ${files.cert}`;
+  if (!bytesEqual(cert.value.signPublicKey, keys.value.sign.publicKey))
+    return `${files.key} does not match ${files.cert}`;
   return { cert: cert.value, parents: [], signSecretKey: keys.value.sign.secretKey };
 }
 

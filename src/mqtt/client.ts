@@ -7,8 +7,31 @@
 // (the client's bundle has a size budget, test/mqtt/size.node.test.ts).
 import { Counters, assertThat, fail, ok, type Result } from '../core/result.js';
 import {
-  CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, PacketReader, Writer, decodePacket, isValidFilter, isValidTopic,
-  propMaximumPacketSize, propReceiveMaximum, propServerKeepAlive, propSessionExpiryInterval, propTopicAlias, writePacket, type Packet, type QoS, type Version, type Will,
+  CONNACK,
+  CONNECT,
+  DISCONNECT,
+  PINGREQ,
+  PINGRESP,
+  PUBACK,
+  PUBLISH,
+  SUBACK,
+  SUBSCRIBE,
+  UNSUBACK,
+  PacketReader,
+  Writer,
+  decodePacket,
+  isValidFilter,
+  isValidTopic,
+  propMaximumPacketSize,
+  propReceiveMaximum,
+  propServerKeepAlive,
+  propSessionExpiryInterval,
+  propTopicAlias,
+  writePacket,
+  type Packet,
+  type QoS,
+  type Version,
+  type Will,
 } from './codec.js';
 import * as limits from './limits.js';
 import { decodeQueue, encodeQueue, type Message } from './queue.js';
@@ -44,7 +67,13 @@ export type ClientEvent =
   | { readonly kind: 'disconnected'; readonly reason: string }
   /** A connection attempt failed or a connection was lost: why, which attempt (1, 2, ...), and when the next one starts. */
   | { readonly kind: 'retry'; readonly reason: string; readonly attempt: number; readonly delayMs: number }
-  | { readonly kind: 'message'; readonly topic: string; readonly payload: Uint8Array; readonly qos: QoS; readonly retain: boolean };
+  | {
+      readonly kind: 'message';
+      readonly topic: string;
+      readonly payload: Uint8Array;
+      readonly qos: QoS;
+      readonly retain: boolean;
+    };
 
 export type PublishReason = 'topic-invalid' | 'qos-unsupported' | 'packet-too-large' | 'stopped';
 export type State = 'stopped' | 'idle' | 'opening' | 'connecting' | 'connected';
@@ -89,11 +118,20 @@ export interface MqttClient {
 }
 
 // Numbers inside (compared on every call), names outside.
-const STOPPED = 0, IDLE = 1, OPENING = 2, CONNECTING = 3, CONNECTED = 4;
+const STOPPED = 0,
+  IDLE = 1,
+  OPENING = 2,
+  CONNECTING = 3,
+  CONNECTED = 4;
 const stateNames: readonly State[] = ['stopped', 'idle', 'opening', 'connecting', 'connected'];
 
 // v5 reason codes we send in DISCONNECT when the server breaks the protocol (§3.14.2.1); 0x81 otherwise.
-const disconnectCodes: Record<string, number> = { 'packet-too-large': 0x95, 'packet-unexpected': 0x82, 'qos-not-granted': 0x9b, 'topic-alias-invalid': 0x94 };
+const disconnectCodes: Record<string, number> = {
+  'packet-too-large': 0x95,
+  'packet-unexpected': 0x82,
+  'qos-not-granted': 0x9b,
+  'topic-alias-invalid': 0x94,
+};
 
 const done = ok(null);
 
@@ -154,7 +192,14 @@ export function createMqttClient(options: ClientOptions): MqttClient {
   };
 
   const sendPublish = (m: Message, id: number, dup: boolean): void => {
-    const packet: Packet = { type: PUBLISH, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup: dup && m.qos > 0 };
+    const packet: Packet = {
+      type: PUBLISH,
+      topic: m.topic,
+      payload: m.payload,
+      qos: m.qos,
+      retain: m.retain,
+      dup: dup && m.qos > 0,
+    };
     if (m.qos > 0) packet.messageId = id;
     send(packet);
   };
@@ -171,10 +216,15 @@ export function createMqttClient(options: ClientOptions): MqttClient {
   const sendSubscribe = (filters: string[]): void => {
     const id = allocateId();
     pendingSubscribes.set(id, filters);
-    send({ type: SUBSCRIBE, messageId: id, subscriptions: filters.map((topic) => ({ topic, qos: subscriptions.get(topic)?.qos ?? 1 })) });
+    send({
+      type: SUBSCRIBE,
+      messageId: id,
+      subscriptions: filters.map((topic) => ({ topic, qos: subscriptions.get(topic)?.qos ?? 1 })),
+    });
   };
 
-  const oldestInflight = (): { readonly sentAtMs: number } | undefined => (inflight.size > 0 ? inflight.values().next().value : undefined);
+  const oldestInflight = (): { readonly sentAtMs: number } | undefined =>
+    inflight.size > 0 ? inflight.values().next().value : undefined;
 
   /** Sends queued messages while connected and the QoS 1 window has room, in order. */
   const drain = (): void => {
@@ -183,7 +233,7 @@ export function createMqttClient(options: ClientOptions): MqttClient {
       if (next === undefined || (next.qos === 1 && inflight.size >= window)) return;
       dequeue();
       let id = 0;
-      if (next.qos === 1) inflight.set(id = allocateId(), { message: next, sentAtMs: now() });
+      if (next.qos === 1) inflight.set((id = allocateId()), { message: next, sentAtMs: now() });
       else persistVersion++;
       sendPublish(next, id, false);
     }
@@ -200,7 +250,10 @@ export function createMqttClient(options: ClientOptions): MqttClient {
     if (state === CONNECTED) events.push({ kind: 'disconnected', reason });
     state = IDLE;
     // Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out.
-    const step = Math.min(options.backoffMaxMs ?? limits.backoffMaxMsDefault, (options.backoffMinMs ?? limits.backoffMinMsDefault) * 2 ** Math.min(attempt++, 30));
+    const step = Math.min(
+      options.backoffMaxMs ?? limits.backoffMaxMsDefault,
+      (options.backoffMinMs ?? limits.backoffMinMsDefault) * 2 ** Math.min(attempt++, 30),
+    );
     const delayMs = Math.round(step / 2 + options.random() * (step / 2));
     deadlineMs = now() + delayMs;
     events.push({ kind: 'retry', reason, attempt, delayMs });
@@ -215,7 +268,13 @@ export function createMqttClient(options: ClientOptions): MqttClient {
 
   const connectPacket = (): Packet => {
     const clean = options.cleanStart ?? false;
-    const packet: Packet = { type: CONNECT, protocolVersion: version, clientId: options.clientId, clean, keepalive: keepAliveMs / 1000 };
+    const packet: Packet = {
+      type: CONNECT,
+      protocolVersion: version,
+      clientId: options.clientId,
+      clean,
+      keepalive: keepAliveMs / 1000,
+    };
     if (options.username !== undefined) packet.username = options.username;
     if (options.password !== undefined) packet.password = options.password;
     if (client.will !== undefined) packet.will = client.will;
@@ -228,7 +287,8 @@ export function createMqttClient(options: ClientOptions): MqttClient {
 
   const onConnack = (p: Extract<Packet, { type: typeof CONNACK }>): void => {
     // v5 0x84 Unsupported Protocol Version: one name for it, as for a 3.1.1 broker's answer (receive()).
-    if (p.reasonCode !== 0) return lost(p.reasonCode === 0x84 ? 'protocol-version-refused' : `connack-refused-${p.reasonCode}`, true);
+    if (p.reasonCode !== 0)
+      return lost(p.reasonCode === 0x84 ? 'protocol-version-refused' : `connack-refused-${p.reasonCode}`, true);
     const props = p.properties ?? {};
     state = CONNECTED;
     attempt = 0;
@@ -294,12 +354,24 @@ export function createMqttClient(options: ClientOptions): MqttClient {
     counters,
     version,
     will: options.will,
-    get state() { return stateNames[state] as State; },
-    get queuedMessages() { return queue.length; },
-    get queuedBytes() { return queueBytes; },
-    get inflightCount() { return inflight.size; },
-    get outputBytes() { return output.n; },
-    get persistVersion() { return persistVersion; },
+    get state() {
+      return stateNames[state] as State;
+    },
+    get queuedMessages() {
+      return queue.length;
+    },
+    get queuedBytes() {
+      return queueBytes;
+    },
+    get inflightCount() {
+      return inflight.size;
+    },
+    get outputBytes() {
+      return output.n;
+    },
+    get persistVersion() {
+      return persistVersion;
+    },
 
     start() {
       if (state !== STOPPED) return;
@@ -330,7 +402,8 @@ export function createMqttClient(options: ClientOptions): MqttClient {
         // A 3.1.1-only broker (aedes) answers a v5 CONNECT with its own 2-byte CONNACK, return code 1
         // "unacceptable protocol version" (3.1.1 §3.2.2.3), which is not a valid v5 CONNACK: name it.
         const f = frame.value;
-        if (state === CONNECTING && version === 5 && f.length === 4 && f[0] === 0x20 && f[3] === 1) return lost('protocol-version-refused', true);
+        if (state === CONNECTING && version === 5 && f.length === 4 && f[0] === 0x20 && f[3] === 1)
+          return lost('protocol-version-refused', true);
         const packet = decodePacket(frame.value, version);
         if (!packet.ok) return protocolError(packet.reason);
         handle(packet.value);
@@ -383,7 +456,8 @@ export function createMqttClient(options: ClientOptions): MqttClient {
       }
       if (qos !== 0 && qos !== 1) return fail('qos-unsupported');
       // Fixed header (5) + topic (2 + UTF-8, ≤ 3 bytes a char) + id (2) + properties (1): the worst case.
-      if (10 + 3 * topic.length + payload.length > Math.min(packetBytesMax, serverPacketBytesMax)) return fail('packet-too-large');
+      if (10 + 3 * topic.length + payload.length > Math.min(packetBytesMax, serverPacketBytesMax))
+        return fail('packet-too-large');
       enqueue({ topic, payload, qos, retain });
       persistVersion++;
       drain();
@@ -392,7 +466,8 @@ export function createMqttClient(options: ClientOptions): MqttClient {
 
     subscribe(filter, qos = 1) {
       if (!isValidFilter(filter)) return fail('filter-invalid');
-      if (!subscriptions.has(filter) && subscriptions.size >= limits.subscriptionsMax) return fail('too-many-subscriptions');
+      if (!subscriptions.has(filter) && subscriptions.size >= limits.subscriptionsMax)
+        return fail('too-many-subscriptions');
       subscriptions.set(filter, { qos, acked: false });
       if (state === CONNECTED) sendSubscribe([filter]);
       return done;

@@ -4,25 +4,85 @@
 // tests, the interoperability checks, broker stand-ins and debugging use them.
 import type { Result } from '../core/result.js';
 import {
-  CONNACK, CONNECT, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, W, bad, decodePacket, encodePacket, isValidFilter, isValidTopic, packetId, qosOf, readProperties, writeProperties,
-  type DecodeReason, type Packet, type Reader, type Subscription, type Version, type Writer,
+  CONNACK,
+  CONNECT,
+  SUBACK,
+  SUBSCRIBE,
+  UNSUBACK,
+  UNSUBSCRIBE,
+  W,
+  bad,
+  decodePacket,
+  encodePacket,
+  isValidFilter,
+  isValidTopic,
+  packetId,
+  qosOf,
+  readProperties,
+  writeProperties,
+  type DecodeReason,
+  type Packet,
+  type Reader,
+  type Subscription,
+  type Version,
+  type Writer,
 } from './codec.js';
 
 /** Packet type names (§2.1.2), index = type number, as mqtt-packet names them. */
-export const packetNames: readonly string[] = ['reserved', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp', 'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'];
+export const packetNames: readonly string[] = [
+  'reserved',
+  'connect',
+  'connack',
+  'publish',
+  'puback',
+  'pubrec',
+  'pubrel',
+  'pubcomp',
+  'subscribe',
+  'suback',
+  'unsubscribe',
+  'unsuback',
+  'pingreq',
+  'pingresp',
+  'disconnect',
+  'auth',
+];
 
 /** v5 property names by id (§2.2.2.2), as mqtt-packet names them. */
 export const propertyNames: Readonly<Record<number, string>> = {
-  0x01: 'payloadFormatIndicator', 0x02: 'messageExpiryInterval', 0x03: 'contentType', 0x08: 'responseTopic', 0x09: 'correlationData',
-  0x0b: 'subscriptionIdentifier', 0x11: 'sessionExpiryInterval', 0x12: 'assignedClientIdentifier', 0x13: 'serverKeepAlive',
-  0x15: 'authenticationMethod', 0x16: 'authenticationData', 0x17: 'requestProblemInformation', 0x18: 'willDelayInterval',
-  0x19: 'requestResponseInformation', 0x1a: 'responseInformation', 0x1c: 'serverReference', 0x1f: 'reasonString', 0x21: 'receiveMaximum',
-  0x22: 'topicAliasMaximum', 0x23: 'topicAlias', 0x24: 'maximumQoS', 0x25: 'retainAvailable', 0x26: 'userProperties', 0x27: 'maximumPacketSize',
-  0x28: 'wildcardSubscriptionAvailable', 0x29: 'subscriptionIdentifiersAvailable', 0x2a: 'sharedSubscriptionAvailable',
+  0x01: 'payloadFormatIndicator',
+  0x02: 'messageExpiryInterval',
+  0x03: 'contentType',
+  0x08: 'responseTopic',
+  0x09: 'correlationData',
+  0x0b: 'subscriptionIdentifier',
+  0x11: 'sessionExpiryInterval',
+  0x12: 'assignedClientIdentifier',
+  0x13: 'serverKeepAlive',
+  0x15: 'authenticationMethod',
+  0x16: 'authenticationData',
+  0x17: 'requestProblemInformation',
+  0x18: 'willDelayInterval',
+  0x19: 'requestResponseInformation',
+  0x1a: 'responseInformation',
+  0x1c: 'serverReference',
+  0x1f: 'reasonString',
+  0x21: 'receiveMaximum',
+  0x22: 'topicAliasMaximum',
+  0x23: 'topicAlias',
+  0x24: 'maximumQoS',
+  0x25: 'retainAvailable',
+  0x26: 'userProperties',
+  0x27: 'maximumPacketSize',
+  0x28: 'wildcardSubscriptionAvailable',
+  0x29: 'subscriptionIdentifiersAvailable',
+  0x2a: 'sharedSubscriptionAvailable',
 };
 
 /** Property id by name: the inverse of propertyNames. */
-export const propertyIds: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(propertyNames).map(([id, name]) => [name, Number(id)]));
+export const propertyIds: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(propertyNames).map(([id, name]) => [name, Number(id)]),
+);
 
 function decodeConnect(r: Reader): Packet {
   if (r.str() !== 'MQTT') bad('protocol-unsupported');
@@ -34,7 +94,13 @@ function decodeConnect(r: Reader): Packet {
   const willQos = qosOf((flags >> 3) & 3);
   if ((flags & 1) !== 0 || (!hasWill && (flags & 0x38) !== 0)) bad('connect-flags-invalid');
   if (!v5 && (flags & 0x40) !== 0 && (flags & 0x80) === 0) bad('connect-flags-invalid');
-  const p: Packet = { type: CONNECT, protocolVersion: level as Version, clean: (flags & 2) !== 0, keepalive: r.u16(), clientId: '' };
+  const p: Packet = {
+    type: CONNECT,
+    protocolVersion: level as Version,
+    clean: (flags & 2) !== 0,
+    keepalive: r.u16(),
+    clientId: '',
+  };
   const props = v5 ? readProperties(r, 1 << CONNECT) : undefined;
   if (props) p.properties = props;
   p.clientId = r.str();
@@ -60,7 +126,11 @@ function decodeSubscribe(r: Reader, v5: boolean): Packet {
     const options = r.u8();
     if ((options & (v5 ? 0xc0 : 0xfc)) !== 0 || ((options >> 4) & 3) === 3) bad('options-invalid');
     const s: Subscription = { topic, qos: qosOf(options & 3) };
-    if (v5) { s.nl = (options & 4) !== 0; s.rap = (options & 8) !== 0; s.rh = (options >> 4) & 3; }
+    if (v5) {
+      s.nl = (options & 4) !== 0;
+      s.rap = (options & 8) !== 0;
+      s.rh = (options >> 4) & 3;
+    }
     p.subscriptions.push(s);
   }
   if (p.subscriptions.length === 0) bad('list-empty');

@@ -10,24 +10,75 @@ export type Version = 4 | 5;
 export type QoS = 0 | 1 | 2;
 
 // Packet types (§2.1.2): the high nibble of the fixed header. AUTH (15) is not spoken by this client.
-export const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, PUBREC = 5, PUBREL = 6, PUBCOMP = 7, SUBSCRIBE = 8;
-export const SUBACK = 9, UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14;
+export const CONNECT = 1,
+  CONNACK = 2,
+  PUBLISH = 3,
+  PUBACK = 4,
+  PUBREC = 5,
+  PUBREL = 6,
+  PUBCOMP = 7,
+  SUBSCRIBE = 8;
+export const SUBACK = 9,
+  UNSUBSCRIBE = 10,
+  UNSUBACK = 11,
+  PINGREQ = 12,
+  PINGRESP = 13,
+  DISCONNECT = 14;
 
 // v5 property ids (§2.2.2.2) the client itself reads or writes; every id is in propertySpec below.
-export const propTopicAlias = 0x23, propSessionExpiryInterval = 0x11, propServerKeepAlive = 0x13;
-export const propReceiveMaximum = 0x21, propMaximumPacketSize = 0x27;
+export const propTopicAlias = 0x23,
+  propSessionExpiryInterval = 0x11,
+  propServerKeepAlive = 0x13;
+export const propReceiveMaximum = 0x21,
+  propMaximumPacketSize = 0x27;
 
 /** v5 properties by id. Byte-sized ones are 0/1 flags; 0x0b (subscription ids) is a list; 0x26 is [key, value] pairs. */
 export type Properties = Record<number, number | string | Uint8Array | number[] | [string, string][]>;
 
-export interface Will { topic: string; payload: Uint8Array; qos: QoS; retain: boolean; properties?: Properties }
-export interface Subscription { topic: string; qos: QoS; nl?: boolean; rap?: boolean; rh?: number }
+export interface Will {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  properties?: Properties;
+}
+export interface Subscription {
+  topic: string;
+  qos: QoS;
+  nl?: boolean;
+  rap?: boolean;
+  rh?: number;
+}
 
 export type Packet =
-  | { type: typeof CONNECT; protocolVersion: Version; clientId: string; clean: boolean; keepalive: number; username?: string; password?: Uint8Array; will?: Will; properties?: Properties }
+  | {
+      type: typeof CONNECT;
+      protocolVersion: Version;
+      clientId: string;
+      clean: boolean;
+      keepalive: number;
+      username?: string;
+      password?: Uint8Array;
+      will?: Will;
+      properties?: Properties;
+    }
   | { type: typeof CONNACK; sessionPresent: boolean; reasonCode: number; properties?: Properties }
-  | { type: typeof PUBLISH; topic: string; payload: Uint8Array; qos: QoS; retain: boolean; dup: boolean; messageId?: number; properties?: Properties }
-  | { type: typeof PUBACK | typeof PUBREC | typeof PUBREL | typeof PUBCOMP; messageId: number; reasonCode?: number; properties?: Properties }
+  | {
+      type: typeof PUBLISH;
+      topic: string;
+      payload: Uint8Array;
+      qos: QoS;
+      retain: boolean;
+      dup: boolean;
+      messageId?: number;
+      properties?: Properties;
+    }
+  | {
+      type: typeof PUBACK | typeof PUBREC | typeof PUBREL | typeof PUBCOMP;
+      messageId: number;
+      reasonCode?: number;
+      properties?: Properties;
+    }
   | { type: typeof SUBSCRIBE; messageId: number; subscriptions: Subscription[]; properties?: Properties }
   | { type: typeof SUBACK; messageId: number; granted: number[]; properties?: Properties }
   | { type: typeof UNSUBSCRIBE; messageId: number; unsubscriptions: string[]; properties?: Properties }
@@ -36,25 +87,76 @@ export type Packet =
   | { type: typeof DISCONNECT; reasonCode?: number; properties?: Properties };
 
 export type DecodeReason =
-  | 'remaining-length-malformed' | 'packet-too-large' | 'packet-type-reserved' | 'packet-unsupported' | 'packet-unexpected' | 'flags-invalid'
-  | 'truncated' | 'trailing-bytes' | 'utf8-invalid' | 'topic-invalid' | 'filter-invalid' | 'qos-invalid'
-  | 'packet-id-zero' | 'property-unknown' | 'property-duplicate' | 'property-not-allowed' | 'property-invalid'
-  | 'protocol-unsupported' | 'connect-flags-invalid' | 'options-invalid' | 'list-empty' | 'reason-code-invalid';
+  | 'remaining-length-malformed'
+  | 'packet-too-large'
+  | 'packet-type-reserved'
+  | 'packet-unsupported'
+  | 'packet-unexpected'
+  | 'flags-invalid'
+  | 'truncated'
+  | 'trailing-bytes'
+  | 'utf8-invalid'
+  | 'topic-invalid'
+  | 'filter-invalid'
+  | 'qos-invalid'
+  | 'packet-id-zero'
+  | 'property-unknown'
+  | 'property-duplicate'
+  | 'property-not-allowed'
+  | 'property-invalid'
+  | 'protocol-unsupported'
+  | 'connect-flags-invalid'
+  | 'options-invalid'
+  | 'list-empty'
+  | 'reason-code-invalid';
 
 // Which packets may carry a property: bit n = packet type n, bit 0 = the Will's properties.
 export const W = 1;
-const ACKS = 0xf0, ALL = 0xffff, cP = 1 << CONNECT, aP = 1 << CONNACK, pP = 1 << PUBLISH, dP = 1 << DISCONNECT;
+const ACKS = 0xf0,
+  ALL = 0xffff,
+  cP = 1 << CONNECT,
+  aP = 1 << CONNACK,
+  pP = 1 << PUBLISH,
+  dP = 1 << DISCONNECT;
 
 // Wire kinds of property values.
-const FLAG = 1, U16 = 2, U32 = 4, VARINTS = 5, UTF8 = 6, BINARY = 7, PAIRS = 8;
+const FLAG = 1,
+  U16 = 2,
+  U32 = 4,
+  VARINTS = 5,
+  UTF8 = 6,
+  BINARY = 7,
+  PAIRS = 8;
 
 /** id → kind | packets allowed << 4. FLAG is a 0/1 byte; VARINTS and PAIRS repeat the id per list item. */
 export const propertySpec: Readonly<Record<number, number>> = {
-  0x01: FLAG | (pP | W) << 4, 0x02: U32 | (pP | W) << 4, 0x03: UTF8 | (pP | W) << 4, 0x08: UTF8 | (pP | W) << 4, 0x09: BINARY | (pP | W) << 4,
-  0x0b: VARINTS | (pP | 1 << SUBSCRIBE) << 4, 0x11: U32 | (cP | aP | dP) << 4, 0x12: UTF8 | aP << 4, 0x13: U16 | aP << 4, 0x15: UTF8 | (cP | aP) << 4,
-  0x16: BINARY | (cP | aP) << 4, 0x17: FLAG | cP << 4, 0x18: U32 | W << 4, 0x19: FLAG | cP << 4, 0x1a: UTF8 | aP << 4, 0x1c: UTF8 | (aP | dP) << 4,
-  0x1f: UTF8 | (aP | ACKS | 1 << SUBACK | 1 << UNSUBACK | dP) << 4, 0x21: U16 | (cP | aP) << 4, 0x22: U16 | (cP | aP) << 4, 0x23: U16 | pP << 4,
-  0x24: FLAG | aP << 4, 0x25: FLAG | aP << 4, 0x26: PAIRS | ALL << 4, 0x27: U32 | (cP | aP) << 4, 0x28: FLAG | aP << 4, 0x29: FLAG | aP << 4, 0x2a: FLAG | aP << 4,
+  0x01: FLAG | ((pP | W) << 4),
+  0x02: U32 | ((pP | W) << 4),
+  0x03: UTF8 | ((pP | W) << 4),
+  0x08: UTF8 | ((pP | W) << 4),
+  0x09: BINARY | ((pP | W) << 4),
+  0x0b: VARINTS | ((pP | (1 << SUBSCRIBE)) << 4),
+  0x11: U32 | ((cP | aP | dP) << 4),
+  0x12: UTF8 | (aP << 4),
+  0x13: U16 | (aP << 4),
+  0x15: UTF8 | ((cP | aP) << 4),
+  0x16: BINARY | ((cP | aP) << 4),
+  0x17: FLAG | (cP << 4),
+  0x18: U32 | (W << 4),
+  0x19: FLAG | (cP << 4),
+  0x1a: UTF8 | (aP << 4),
+  0x1c: UTF8 | ((aP | dP) << 4),
+  0x1f: UTF8 | ((aP | ACKS | (1 << SUBACK) | (1 << UNSUBACK) | dP) << 4),
+  0x21: U16 | ((cP | aP) << 4),
+  0x22: U16 | ((cP | aP) << 4),
+  0x23: U16 | (pP << 4),
+  0x24: FLAG | (aP << 4),
+  0x25: FLAG | (aP << 4),
+  0x26: PAIRS | (ALL << 4),
+  0x27: U32 | ((cP | aP) << 4),
+  0x28: FLAG | (aP << 4),
+  0x29: FLAG | (aP << 4),
+  0x2a: FLAG | (aP << 4),
 };
 
 const textEncoder = new TextEncoder();
@@ -74,21 +176,42 @@ export class Writer {
     this.buf = next;
   }
 
-  u8(v: number): void { this.need(1); this.buf[this.n++] = v; }
-  u16(v: number): void { this.u8(v >> 8); this.u8(v & 255); }
-  u32(v: number): void { this.u16(Math.floor(v / 65_536)); this.u16(v & 65_535); }
+  u8(v: number): void {
+    this.need(1);
+    this.buf[this.n++] = v;
+  }
+  u16(v: number): void {
+    this.u8(v >> 8);
+    this.u8(v & 255);
+  }
+  u32(v: number): void {
+    this.u16(Math.floor(v / 65_536));
+    this.u16(v & 65_535);
+  }
 
   varint(v: number): void {
     assertThat(v >= 0 && v <= remainingLengthMax, 'mqtt: varint in range');
-    do this.u8((v > 127 ? 128 : 0) | (v & 127)); while ((v = Math.floor(v / 128)) > 0);
+    do this.u8((v > 127 ? 128 : 0) | (v & 127));
+    while ((v = Math.floor(v / 128)) > 0);
   }
 
-  raw(bytes: Uint8Array): void { this.need(bytes.length); this.buf.set(bytes, this.n); this.n += bytes.length; }
-  bin(bytes: Uint8Array): void { assertThat(bytes.length < 65_536, 'mqtt: field fits 65535 bytes'); this.u16(bytes.length); this.raw(bytes); }
+  raw(bytes: Uint8Array): void {
+    this.need(bytes.length);
+    this.buf.set(bytes, this.n);
+    this.n += bytes.length;
+  }
+  bin(bytes: Uint8Array): void {
+    assertThat(bytes.length < 65_536, 'mqtt: field fits 65535 bytes');
+    this.u16(bytes.length);
+    this.raw(bytes);
+  }
 
   /** UTF-8 with a 2-byte length. Topics repeat, so the last string's bytes are kept (QuickJS-ng has no native encoder). */
   str(text: string): void {
-    if (text !== lastText) { lastText = text; lastBytes = textEncoder.encode(text); }
+    if (text !== lastText) {
+      lastText = text;
+      lastBytes = textEncoder.encode(text);
+    }
     this.bin(lastBytes);
   }
 
@@ -112,7 +235,7 @@ export function writeProperties(w: Writer, props: Properties | undefined): void 
     const id = Number(key);
     const value = props[id] as never;
     const kind = (propertySpec[id] as number) & 15;
-    for (const item of kind === VARINTS || kind === PAIRS ? value as never[] : [value]) {
+    for (const item of kind === VARINTS || kind === PAIRS ? (value as never[]) : [value]) {
       p.u8(id);
       if (kind === FLAG) p.u8(item);
       else if (kind === U16) p.u16(item);
@@ -120,7 +243,10 @@ export function writeProperties(w: Writer, props: Properties | undefined): void 
       else if (kind === VARINTS) p.varint(item);
       else if (kind === UTF8) p.str(item);
       else if (kind === BINARY) p.bin(item);
-      else { p.str((item as string[])[0] as string); p.str((item as string[])[1] as string); }
+      else {
+        p.str((item as string[])[0] as string);
+        p.str((item as string[])[1] as string);
+      }
     }
   }
   w.varint(p.n);
@@ -138,7 +264,14 @@ function writeBody(w: Writer, p: Packet, v5: boolean, extra: BodyWriter | null):
       const will = p.will;
       w.str('MQTT');
       w.u8(p.protocolVersion);
-      w.u8((p.username !== undefined ? 128 : 0) | (p.password !== undefined ? 64 : 0) | (will?.retain === true ? 32 : 0) | ((will?.qos ?? 0) << 3) | (will ? 4 : 0) | (p.clean ? 2 : 0));
+      w.u8(
+        (p.username !== undefined ? 128 : 0) |
+          (p.password !== undefined ? 64 : 0) |
+          (will?.retain === true ? 32 : 0) |
+          ((will?.qos ?? 0) << 3) |
+          (will ? 4 : 0) |
+          (p.clean ? 2 : 0),
+      );
       w.u16(p.keepalive);
       if (v5) writeProperties(w, p.properties);
       w.str(p.clientId);
@@ -160,9 +293,16 @@ function writeBody(w: Writer, p: Packet, v5: boolean, extra: BodyWriter | null):
     case SUBSCRIBE:
       w.u16(p.messageId);
       if (v5) writeProperties(w, p.properties);
-      for (const s of p.subscriptions) { w.str(s.topic); w.u8(s.qos | (v5 ? (s.nl ? 4 : 0) | (s.rap ? 8 : 0) | ((s.rh ?? 0) << 4) : 0)); }
+      for (const s of p.subscriptions) {
+        w.str(s.topic);
+        w.u8(s.qos | (v5 ? (s.nl ? 4 : 0) | (s.rap ? 8 : 0) | ((s.rh ?? 0) << 4) : 0));
+      }
       return 2;
-    case PUBACK: case PUBREC: case PUBREL: case PUBCOMP: case DISCONNECT:
+    case PUBACK:
+    case PUBREC:
+    case PUBREL:
+    case PUBCOMP:
+    case DISCONNECT:
       if (p.type !== DISCONNECT) w.u16(p.messageId);
       // v5 §3.4.2.1: reason 0 without properties is sent short.
       if (v5 && ((p.reasonCode ?? 0) !== 0 || p.properties !== undefined)) {
@@ -170,7 +310,8 @@ function writeBody(w: Writer, p: Packet, v5: boolean, extra: BodyWriter | null):
         if (p.properties !== undefined) writeProperties(w, p.properties);
       }
       return fixedFlags(p.type);
-    case PINGREQ: case PINGRESP:
+    case PINGREQ:
+    case PINGRESP:
       return 0;
     default:
       assertThat(extra !== null, `mqtt: packet type ${p.type} is a broker's (codec-broker.ts)`);
@@ -204,14 +345,28 @@ export function encodePacket(p: Packet, version: Version, extra: BodyWriter | nu
 // ---- decoding ----
 
 /** Refuses outside bytes: thrown as the bare reason, caught by readGuarded (it never escapes the codec). */
-export const bad = (reason: DecodeReason): never => { throw reason; };
+export const bad = (reason: DecodeReason): never => {
+  throw reason;
+};
 
 export class Reader {
-  constructor(readonly b: Uint8Array, public i: number, readonly end: number) {}
-  get left(): number { return this.end - this.i; }
-  u8(): number { return this.i < this.end ? this.b[this.i++] as number : bad('truncated'); }
-  u16(): number { return (this.u8() << 8) | this.u8(); }
-  u32(): number { return this.u16() * 65_536 + this.u16(); }
+  constructor(
+    readonly b: Uint8Array,
+    public i: number,
+    readonly end: number,
+  ) {}
+  get left(): number {
+    return this.end - this.i;
+  }
+  u8(): number {
+    return this.i < this.end ? (this.b[this.i++] as number) : bad('truncated');
+  }
+  u16(): number {
+    return (this.u8() << 8) | this.u8();
+  }
+  u32(): number {
+    return this.u16() * 65_536 + this.u16();
+  }
   varint(): number {
     for (let k = 0, mul = 1, value = 0; k < 4; k++, mul *= 128) {
       const byte = this.u8();
@@ -220,12 +375,21 @@ export class Reader {
     }
     return bad('remaining-length-malformed');
   }
-  raw(n: number): Uint8Array { if (n > this.left) bad('truncated'); return this.b.subarray(this.i, this.i += n); }
-  bin(): Uint8Array { return this.raw(this.u16()); }
+  raw(n: number): Uint8Array {
+    if (n > this.left) bad('truncated');
+    return this.b.subarray(this.i, (this.i += n));
+  }
+  bin(): Uint8Array {
+    return this.raw(this.u16());
+  }
   str(): string {
     const bytes = this.bin();
     let text = '';
-    try { text = textDecoder.decode(bytes); } catch { bad('utf8-invalid'); }
+    try {
+      text = textDecoder.decode(bytes);
+    } catch {
+      bad('utf8-invalid');
+    }
     // MQTT §1.5.4: a UTF-8 string must not contain U+0000.
     return text.includes('\u0000') ? bad('utf8-invalid') : text;
   }
@@ -236,7 +400,7 @@ export function readProperties(r: Reader, mask: number): Properties | undefined 
   const length = r.varint();
   if (length === 0) return undefined;
   if (length > r.left) bad('truncated');
-  const sub = new Reader(r.b, r.i, r.i += length);
+  const sub = new Reader(r.b, r.i, (r.i += length));
   const out: Properties = {};
   for (let count = 0; sub.left > 0; count++) {
     if (count >= propertiesMax) bad('property-invalid');
@@ -251,24 +415,39 @@ export function readProperties(r: Reader, mask: number): Properties | undefined 
       continue;
     }
     if (out[id] !== undefined) bad('property-duplicate');
-    const value = kind === FLAG ? sub.u8() : kind === U16 ? sub.u16() : kind === U32 ? sub.u32() : kind === UTF8 ? sub.str() : sub.bin();
+    const value =
+      kind === FLAG
+        ? sub.u8()
+        : kind === U16
+          ? sub.u16()
+          : kind === U32
+            ? sub.u32()
+            : kind === UTF8
+              ? sub.str()
+              : sub.bin();
     // §3.1.2.11, §3.2.2.3: flags are 0 or 1; Receive Maximum, Maximum Packet Size and Topic Alias are never 0.
-    if ((kind === FLAG && (value as number) > 1) || (value === 0 && (id === propReceiveMaximum || id === propMaximumPacketSize || id === propTopicAlias))) bad('property-invalid');
+    if (
+      (kind === FLAG && (value as number) > 1) ||
+      (value === 0 && (id === propReceiveMaximum || id === propMaximumPacketSize || id === propTopicAlias))
+    )
+      bad('property-invalid');
     out[id] = value;
   }
   return out;
 }
 
-const bounded = (topic: string): boolean => topic.length > 0 && topic.length <= topicBytesMax && topic.split('/').length <= topicLevelsMax;
+const bounded = (topic: string): boolean =>
+  topic.length > 0 && topic.length <= topicBytesMax && topic.split('/').length <= topicLevelsMax;
 
 /** Topic name rules (§4.7): non-empty, no wildcards, no U+0000 (checked by str()), bounded. */
 export const isValidTopic = (topic: string): boolean => bounded(topic) && !/[+#]/.test(topic);
 
 /** Topic filter rules (§4.7.1): '+' alone in its level, '#' alone in the last level. */
-export const isValidFilter = (filter: string): boolean => bounded(filter) && /^(([^+#/]*|\+)\/)*([^+#/]*|[+#])$/.test(filter);
+export const isValidFilter = (filter: string): boolean =>
+  bounded(filter) && /^(([^+#/]*|\+)\/)*([^+#/]*|[+#])$/.test(filter);
 
 export const packetId = (r: Reader): number => r.u16() || bad('packet-id-zero');
-export const qosOf = (bits: number): QoS => (bits > 2 ? bad('qos-invalid') : bits as QoS);
+export const qosOf = (bits: number): QoS => (bits > 2 ? bad('qos-invalid') : (bits as QoS));
 
 /** Adds decoded properties to a packet (absent when there are none: one representation for one meaning). */
 function withProperties<P extends Packet>(p: P, props: Properties | undefined): P {
@@ -304,7 +483,11 @@ function decodeBody(type: number, flags: number, r: Reader, v5: boolean, extra: 
     }
     case PUBLISH:
       return decodePublish(r, flags, v5);
-    case PUBACK: case PUBREC: case PUBREL: case PUBCOMP: case DISCONNECT: {
+    case PUBACK:
+    case PUBREC:
+    case PUBREL:
+    case PUBCOMP:
+    case DISCONNECT: {
       // v5 may shorten these to drop the reason code and the properties (§3.4.2.1).
       const p = (type === DISCONNECT ? { type } : { type, messageId: packetId(r) }) as Packet & { reasonCode?: number };
       if (v5 && r.left > 0) {
@@ -315,7 +498,8 @@ function decodeBody(type: number, flags: number, r: Reader, v5: boolean, extra: 
       }
       return p;
     }
-    case SUBACK: case UNSUBACK: {
+    case SUBACK:
+    case UNSUBACK: {
       const messageId = packetId(r);
       const props = v5 ? readProperties(r, mask) : undefined;
       const granted: number[] = [];
@@ -326,7 +510,8 @@ function decodeBody(type: number, flags: number, r: Reader, v5: boolean, extra: 
       // A 3.1.1 UNSUBACK has no payload.
       return withProperties((suback || v5 ? { type, messageId, granted } : { type, messageId }) as Packet, props);
     }
-    case PINGREQ: case PINGRESP:
+    case PINGREQ:
+    case PINGRESP:
       return { type };
     case 0:
       return bad('packet-type-reserved');
@@ -349,7 +534,11 @@ export function readGuarded<T>(read: () => T): Result<T, DecodeReason> {
 }
 
 /** Decodes one whole packet (fixed header included), as PacketReader hands it out. */
-export function decodePacket(bytes: Uint8Array, version: Version, extra: BodyReader | null = null): Result<Packet, DecodeReason> {
+export function decodePacket(
+  bytes: Uint8Array,
+  version: Version,
+  extra: BodyReader | null = null,
+): Result<Packet, DecodeReason> {
   return readGuarded(() => {
     const head = new Reader(bytes, 0, bytes.length);
     const first = head.u8();
@@ -400,6 +589,6 @@ export class PacketReader {
     const total = i - this.offset + length;
     if (total > this.maxPacketBytes) return fail('packet-too-large');
     if (b.length - this.offset < total) return ok(null);
-    return ok(b.subarray(this.offset, this.offset += total));
+    return ok(b.subarray(this.offset, (this.offset += total)));
   }
 }

@@ -3,7 +3,13 @@
 // the client's (client.ts); this file only moves bytes, time and files. A closure, like the client, for size.
 import type { ByteStream, Platform, TimerHandle } from '../platform/types.js';
 import type { Result } from '../core/result.js';
-import { createMqttClient, type ClientEvent, type ClientOptions, type MqttClient, type PublishReason } from './client.js';
+import {
+  createMqttClient,
+  type ClientEvent,
+  type ClientOptions,
+  type MqttClient,
+  type PublishReason,
+} from './client.js';
 import type { QoS } from './codec.js';
 import * as limits from './limits.js';
 
@@ -38,7 +44,8 @@ export interface MqttConnection {
 
 export function createMqttConnection(platform: Platform, options: ConnectionOptions): MqttConnection {
   const client = createMqttClient({
-    ...options, nowMs: () => platform.monotonicMs(),
+    ...options,
+    nowMs: () => platform.monotonicMs(),
     random: () => platform.randomBytes(4).reduce((sum, byte) => sum * 256 + byte, 0) / 2 ** 32,
   });
   const path = options.persistPath;
@@ -57,47 +64,58 @@ export function createMqttConnection(platform: Platform, options: ConnectionOpti
   const connected = (): boolean => client.state === 'connected';
   const empty = (): boolean => client.queuedMessages + client.inflightCount === 0;
 
-  const waitFor = (condition: () => boolean, timeoutMs: number): Promise<boolean> => new Promise((resolve) => {
-    const end = (): void => {
-      platform.clearTimer(giveUp);
-      waiters = waiters.filter((w) => w !== check);
-      resolve(condition());
-    };
-    const check = (): void => { if (condition() || client.state === 'stopped') end(); };
-    const giveUp = platform.setTimer(timeoutMs, end);
-    waiters.push(check);
-    check();
-  });
+  const waitFor = (condition: () => boolean, timeoutMs: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const end = (): void => {
+        platform.clearTimer(giveUp);
+        waiters = waiters.filter((w) => w !== check);
+        resolve(condition());
+      };
+      const check = (): void => {
+        if (condition() || client.state === 'stopped') end();
+      };
+      const giveUp = platform.setTimer(timeoutMs, end);
+      waiters.push(check);
+      check();
+    });
 
   const open = (): void => {
     const attempt = ++generation;
     let opened: ByteStream | null = null;
     // Events of a stream that is no longer ours (closed by us, or replaced) are ignored.
     const current = (): boolean => opened !== null && stream === opened;
-    platform.net.connect({ kind: 'tcp', host: options.host, port: options.port }, {
-      onData: (chunk) => {
-        if (!current()) return;
-        client.receive(chunk);
-        pump();
-      },
-      onClose: (reason) => {
-        if (!current()) return;
-        stream = null;
-        client.transportDown(reason);
-        pump();
-      },
-    }).then((s) => {
-      opened = s;
-      // The client gave up on this attempt (timeout, stop) while the kernel was still connecting.
-      if (attempt !== generation || client.state !== 'opening') return s.close();
-      stream = s;
-      client.transportUp();
-      pump();
-    }, (error: unknown) => {
-      if (attempt !== generation || client.state !== 'opening') return;
-      client.transportDown(`connect-${(error as Error).message}`);
-      pump();
-    });
+    platform.net
+      .connect(
+        { kind: 'tcp', host: options.host, port: options.port },
+        {
+          onData: (chunk) => {
+            if (!current()) return;
+            client.receive(chunk);
+            pump();
+          },
+          onClose: (reason) => {
+            if (!current()) return;
+            stream = null;
+            client.transportDown(reason);
+            pump();
+          },
+        },
+      )
+      .then(
+        (s) => {
+          opened = s;
+          // The client gave up on this attempt (timeout, stop) while the kernel was still connecting.
+          if (attempt !== generation || client.state !== 'opening') return s.close();
+          stream = s;
+          client.transportUp();
+          pump();
+        },
+        (error: unknown) => {
+          if (attempt !== generation || client.state !== 'opening') return;
+          client.transportDown(`connect-${(error as Error).message}`);
+          pump();
+        },
+      );
   };
 
   /** Closes our stream, after writing what the client produced for it (a DISCONNECT, say). */
@@ -123,8 +141,10 @@ export function createMqttConnection(platform: Platform, options: ConnectionOpti
   };
 
   /** When the queue may go to flash next: it changed, and the last write is an interval old. Infinity: unchanged. */
-  const persistDueMs = (): number => (path === undefined || client.persistVersion === writtenVersion ? Infinity
-    : writtenAtMs + (options.persistIntervalMs ?? limits.persistIntervalMsDefault));
+  const persistDueMs = (): number =>
+    path === undefined || client.persistVersion === writtenVersion
+      ? Infinity
+      : writtenAtMs + (options.persistIntervalMs ?? limits.persistIntervalMsDefault);
 
   /** Bounded flash writes: only a changed queue, at most once per interval (and once more at stop). */
   const persist = (final: boolean): void => {
@@ -163,13 +183,18 @@ export function createMqttConnection(platform: Platform, options: ConnectionOpti
   const dispatch = (event: ClientEvent): void => {
     if (event.kind === 'open') return open();
     if (event.kind === 'close') return dropStream();
-    if (event.kind === 'message') for (const handler of messageHandlers) handler(event.topic, event.payload, event.qos, event.retain);
+    if (event.kind === 'message')
+      for (const handler of messageHandlers) handler(event.topic, event.payload, event.qos, event.retain);
     for (const handler of eventHandlers) handler(event);
   };
 
   /** Acts on the client's events, keeps flash and the timer up to date, and schedules the write. */
   const pump = (): void => {
-    for (let round = 0, events = client.takeEvents(); events.length > 0 && round < 16; round++, events = client.takeEvents()) {
+    for (
+      let round = 0, events = client.takeEvents();
+      events.length > 0 && round < 16;
+      round++, events = client.takeEvents()
+    ) {
       for (const event of events) dispatch(event);
     }
     // Bytes go out once per turn of the event loop, as one write: a burst of publishes is one syscall, not one each.
@@ -184,16 +209,25 @@ export function createMqttConnection(platform: Platform, options: ConnectionOpti
 
   return {
     client,
-    get connected() { return connected(); },
-    get persistWrites() { return persistWrites; },
-    onMessage: (handler) => { messageHandlers.push(handler); },
-    onEvent: (handler) => { eventHandlers.push(handler); },
+    get connected() {
+      return connected();
+    },
+    get persistWrites() {
+      return persistWrites;
+    },
+    onMessage: (handler) => {
+      messageHandlers.push(handler);
+    },
+    onEvent: (handler) => {
+      eventHandlers.push(handler);
+    },
 
     start() {
       const saved = path === undefined ? null : platform.files.read(path);
       if (saved !== null) {
         const restored = client.restore(saved);
-        if (!restored.ok) platform.logger.log('warn', 'mqtt: persisted queue refused', { path, reason: restored.reason });
+        if (!restored.ok)
+          platform.logger.log('warn', 'mqtt: persisted queue refused', { path, reason: restored.reason });
         writtenEmpty = false;
       }
       client.start();

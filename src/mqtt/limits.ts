@@ -40,10 +40,12 @@ export const persistBytesMax = queueBytesMaxDefault + 64 * 1024;
 export const outputQueueBytesMax = 1024 * 1024;
 
 export function validateLimits(): void {
-  if (!(packetBytesMaxDefault <= remainingLengthMax)) throw new Error('mqtt limits: packet ceiling within the protocol');
+  if (!(packetBytesMaxDefault <= remainingLengthMax))
+    throw new Error('mqtt limits: packet ceiling within the protocol');
   if (!(topicBytesMax < 65_536)) throw new Error('mqtt limits: topics fit a 2-byte length');
   if (!(inflightMaxDefault < 65_535)) throw new Error('mqtt limits: packet ids for the window');
-  if (!(backoffMinMsDefault > 0 && backoffMinMsDefault < backoffMaxMsDefault)) throw new Error('mqtt limits: backoff range');
+  if (!(backoffMinMsDefault > 0 && backoffMinMsDefault < backoffMaxMsDefault))
+    throw new Error('mqtt limits: backoff range');
   if (!(persistBytesMax > queueBytesMaxDefault)) throw new Error('mqtt limits: a full queue can be read back');
 }
 validateLimits();

@@ -38,7 +38,11 @@ export function encodeQueue(messages: readonly Message[]): Uint8Array {
 export type QueueFileReason = 'queue-file-too-large' | 'queue-file-malformed' | 'queue-file-checksum';
 
 /** Reads a persisted queue back; anything but exactly what encodeQueue writes is refused by reason. */
-export function decodeQueue(bytes: Uint8Array, bytesMax: number, messagesMax: number): Result<Message[], QueueFileReason> {
+export function decodeQueue(
+  bytes: Uint8Array,
+  bytesMax: number,
+  messagesMax: number,
+): Result<Message[], QueueFileReason> {
   const end = bytes.length - 4;
   if (bytes.length > bytesMax) return fail('queue-file-too-large');
   if (end < 8 || magic.some((b, i) => bytes[i] !== b)) return fail('queue-file-malformed');

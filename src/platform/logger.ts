@@ -14,7 +14,12 @@ function formatValue(value: unknown): string {
   }
 }
 
-export function formatLogLine(timeMs: number, level: LogLevel, message: string, fields?: Record<string, unknown>): string {
+export function formatLogLine(
+  timeMs: number,
+  level: LogLevel,
+  message: string,
+  fields?: Record<string, unknown>,
+): string {
   let line = `${new Date(timeMs).toISOString()} ${level} ${message}`;
   if (fields !== undefined) {
     for (const [key, value] of Object.entries(fields)) line += ` ${key}=${formatValue(value)}`;
@@ -22,7 +27,11 @@ export function formatLogLine(timeMs: number, level: LogLevel, message: string, 
   return `${line}\n`;
 }
 
-export function createConsoleLogger(write: (text: string) => void, wallClockMs: () => number, minLevel: LogLevel = 'info'): Logger {
+export function createConsoleLogger(
+  write: (text: string) => void,
+  wallClockMs: () => number,
+  minLevel: LogLevel = 'info',
+): Logger {
   return {
     log(level, message, fields) {
       if (levelRank[level] < levelRank[minLevel]) return;

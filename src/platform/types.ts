@@ -76,13 +76,18 @@ export interface StreamListener {
   close(): void;
 }
 
-export type StreamTarget = { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'unix'; readonly path: string };
+export type StreamTarget =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string };
 
 export interface Net {
   udpBind(local: HostPort, handlers: UdpHandlers): Promise<UdpSocket>;
   /** Resolves once connected; rejects with an Error whose message is an errno name (ECONNREFUSED, ...). */
   connect(target: StreamTarget, handlers: StreamHandlers): Promise<ByteStream>;
-  listen(target: StreamTarget, onAccept: (stream: ByteStream, peer: HostPort) => StreamHandlers): Promise<StreamListener>;
+  listen(
+    target: StreamTarget,
+    onAccept: (stream: ByteStream, peer: HostPort) => StreamHandlers,
+  ): Promise<StreamListener>;
 }
 
 export interface Files {

@@ -4,7 +4,14 @@ import { fail, ok, type Result } from '../core/result.js';
 import type { KvCommand, KvEvent, KvResult } from '../core/raft/kv.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { HostPort, Platform, TimerHandle, UdpSocket } from '../platform/types.js';
-import { decodePacket, encodeRequest, type AdminAction, type NodeStatus, type Reply, type Request } from './protocol.js';
+import {
+  decodePacket,
+  encodeRequest,
+  type AdminAction,
+  type NodeStatus,
+  type Reply,
+  type Request,
+} from './protocol.js';
 import { clientRetriesMax } from './limits.js';
 
 export type ClientReason = 'client-gave-up' | 'client-closed';
@@ -33,19 +40,33 @@ export class RaftClient {
   private leader: NodeId = 0;
   private closed = false;
 
-  private constructor(private readonly platform: Platform, private readonly servers: ReadonlyMap<NodeId, HostPort>, private readonly socket: UdpSocket, readonly clientId: number, private readonly options: ClientOptions) {}
+  private constructor(
+    private readonly platform: Platform,
+    private readonly servers: ReadonlyMap<NodeId, HostPort>,
+    private readonly socket: UdpSocket,
+    readonly clientId: number,
+    private readonly options: ClientOptions,
+  ) {}
 
   /** bindHost: the local address to send from (loopback by default; an anchor uses its own listen address). */
-  static async open(platform: Platform, servers: ReadonlyMap<NodeId, HostPort>, options: ClientOptions = clientDefaults, bindHost = '127.0.0.1'): Promise<RaftClient> {
+  static async open(
+    platform: Platform,
+    servers: ReadonlyMap<NodeId, HostPort>,
+    options: ClientOptions = clientDefaults,
+    bindHost = '127.0.0.1',
+  ): Promise<RaftClient> {
     const bytes = platform.randomBytes(6);
     const clientId = bytes.reduce((n, b) => n * 256 + b, 0) + 1;
     let client: RaftClient | null = null;
-    const socket = await platform.net.udpBind({ host: bindHost, port: 0 }, {
-      onMessage(data) {
-        const packet = decodePacket(data);
-        if (packet.ok && packet.value.kind === 'reply') client?.settle(packet.value.id, packet.value.reply);
+    const socket = await platform.net.udpBind(
+      { host: bindHost, port: 0 },
+      {
+        onMessage(data) {
+          const packet = decodePacket(data);
+          if (packet.ok && packet.value.kind === 'reply') client?.settle(packet.value.id, packet.value.reply);
+        },
       },
-    });
+    );
     client = new RaftClient(platform, servers, socket, clientId, options);
     return client;
   }
@@ -102,13 +123,17 @@ export class RaftClient {
   }
 
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => { this.platform.setTimer(ms, resolve); });
+    return new Promise((resolve) => {
+      this.platform.setTimer(ms, resolve);
+    });
   }
 
   async write(command: KvCommand): Promise<Result<KvResult, ClientReason | string>> {
     const reply = await this.request({ op: 'write', client: this.clientId, seq: ++this.seq, command });
     if (!reply.ok) return reply;
-    return 'write' in reply.value ? ok(reply.value.write) : fail('reason' in reply.value ? String(reply.value.reason) : 'unexpected-reply');
+    return 'write' in reply.value
+      ? ok(reply.value.write)
+      : fail('reason' in reply.value ? String(reply.value.reason) : 'unexpected-reply');
   }
 
   async get(key: string): Promise<Result<string | null, ClientReason | string>> {
@@ -133,11 +158,17 @@ export class RaftClient {
    * Watches changes under prefix as node `at` applies them (at most once each: UDP). The watch is renewed every
    * renewMs until stop(); the first registration must be accepted.
    */
-  async watch(at: NodeId, prefix: string, onEvent: (event: KvEvent) => void, renewMs = 10_000): Promise<Result<WatchHandle, ClientReason | string>> {
+  async watch(
+    at: NodeId,
+    prefix: string,
+    onEvent: (event: KvEvent) => void,
+    renewMs = 10_000,
+  ): Promise<Result<WatchHandle, ClientReason | string>> {
     if (!this.servers.has(at)) return fail('unknown-node');
     const id = this.nextRequestId++;
     let first: Reply | null = null;
-    for (let attempt = 0; attempt < this.options.attempts && first === null; attempt++) first = await this.once(at, { op: 'watch', prefix }, id);
+    for (let attempt = 0; attempt < this.options.attempts && first === null; attempt++)
+      first = await this.once(at, { op: 'watch', prefix }, id);
     if (first === null) return fail('client-gave-up');
     if (!('done' in first) || !first.done) return fail('reason' in first ? String(first.reason) : 'refused');
     this.watches.set(id, onEvent);
@@ -149,7 +180,12 @@ export class RaftClient {
       });
     };
     renew();
-    return ok({ stop: () => { this.watches.delete(id); this.platform.clearTimer(timer); } });
+    return ok({
+      stop: () => {
+        this.watches.delete(id);
+        this.platform.clearTimer(timer);
+      },
+    });
   }
 
   /** A leadership transfer or membership change, done by the leader: true when it accepted it. */

@@ -5,7 +5,12 @@
 import { decodeLimited, encodeCbor } from '../core/wire/cbor.js';
 import { fail, ok, type Result } from '../core/result.js';
 import { decodeMessage, encodeMessage } from '../core/raft/codec.js';
-import { decodeRequest as decodeCommand, encodeRequest as encodeCommand, type KvEvent, type KvReason } from '../core/raft/kv.js';
+import {
+  decodeRequest as decodeCommand,
+  encodeRequest as encodeCommand,
+  type KvEvent,
+  type KvReason,
+} from '../core/raft/kv.js';
 import { ByteReader, ByteWriter, optStrBytes } from '../core/raft/bytes.js';
 import type { ClientOp, ClientReply } from '../core/raft/kv-service.js';
 import type { Message, NodeId } from '../core/raft/types.js';
@@ -22,7 +27,11 @@ export const tagReply = 0x03;
 export type AdminAction = 'transfer' | 'add-learner' | 'add-voter' | 'remove';
 export const adminActions: readonly AdminAction[] = ['transfer', 'add-learner', 'add-voter', 'remove'];
 
-export type Request = ClientOp | { readonly op: 'status' } | { readonly op: 'admin'; readonly action: AdminAction; readonly node: NodeId } | { readonly op: 'watch'; readonly prefix: string };
+export type Request =
+  | ClientOp
+  | { readonly op: 'status' }
+  | { readonly op: 'admin'; readonly action: AdminAction; readonly node: NodeId }
+  | { readonly op: 'watch'; readonly prefix: string };
 
 export interface NodeStatus {
   readonly id: NodeId;
@@ -41,9 +50,19 @@ export interface NodeStatus {
 }
 
 /** done is false with the core's reason when the leader refused (conf-pending, conf-learner-behind, ...). */
-export type Reply = ClientReply | { readonly ok: true; readonly status: NodeStatus } | { readonly ok: true; readonly done: boolean; readonly reason?: string } | { readonly ok: true; readonly event: KvEvent };
+export type Reply =
+  | ClientReply
+  | { readonly ok: true; readonly status: NodeStatus }
+  | { readonly ok: true; readonly done: boolean; readonly reason?: string }
+  | { readonly ok: true; readonly event: KvEvent };
 
-export type PacketReason = 'packet-empty' | 'packet-too-large' | 'packet-unknown-tag' | 'request-malformed' | 'reply-malformed' | string;
+export type PacketReason =
+  | 'packet-empty'
+  | 'packet-too-large'
+  | 'packet-unknown-tag'
+  | 'request-malformed'
+  | 'reply-malformed'
+  | string;
 
 export type Packet =
   | { readonly kind: 'raft'; readonly message: Message }
@@ -64,7 +83,13 @@ export const encodeRaftPacket = (m: Message): Uint8Array => tagged(tagRaft, enco
 const formCbor = 0;
 const formWrite = 1;
 const formValue = 2;
-const kvReasons: readonly (KvReason | undefined)[] = [undefined, 'kv-cas-mismatch', 'kv-bad-command', 'kv-too-many-keys', 'kv-stale-seq'];
+const kvReasons: readonly (KvReason | undefined)[] = [
+  undefined,
+  'kv-cas-mismatch',
+  'kv-bad-command',
+  'kv-too-many-keys',
+  'kv-stale-seq',
+];
 
 function header(tag: number, id: number, form: number, bodyBytes: number): ByteWriter {
   return new ByteWriter(6 + bodyBytes).u8(tag).u32(id).u8(form);
@@ -76,7 +101,16 @@ export function encodeRequest(id: number, request: Request): Uint8Array {
     const command = request.encoded ?? encodeCommand(request);
     return header(tagRequest, id, formWrite, command.length).raw(command).bytes;
   }
-  const fields = request.op === 'get' ? ['get', request.key] : request.op === 'list' ? ['list', request.prefix, request.limit] : request.op === 'status' ? ['status'] : request.op === 'watch' ? ['watch', request.prefix] : ['admin', request.action, request.node];
+  const fields =
+    request.op === 'get'
+      ? ['get', request.key]
+      : request.op === 'list'
+        ? ['list', request.prefix, request.limit]
+        : request.op === 'status'
+          ? ['status']
+          : request.op === 'watch'
+            ? ['watch', request.prefix]
+            : ['admin', request.action, request.node];
   const body = encodeCbor(fields);
   return header(tagRequest, id, formCbor, body.length).raw(body).bytes;
 }
@@ -84,9 +118,15 @@ export function encodeRequest(id: number, request: Request): Uint8Array {
 export function encodeReply(id: number, reply: Reply): Uint8Array {
   if (reply.ok && 'write' in reply) {
     const w = reply.write;
-    return header(tagReply, id, formWrite, 2 + optStrBytes(w.prev)).u8(w.ok ? 1 : 0).u8(w.reason === undefined ? 0 : kvReasons.indexOf(w.reason)).optStr(w.prev).bytes;
+    return header(tagReply, id, formWrite, 2 + optStrBytes(w.prev))
+      .u8(w.ok ? 1 : 0)
+      .u8(w.reason === undefined ? 0 : kvReasons.indexOf(w.reason))
+      .optStr(w.prev).bytes;
   }
-  if (reply.ok && 'value' in reply) return header(tagReply, id, formValue, 8 + optStrBytes(reply.value)).u64(reply.index).optStr(reply.value).bytes;
+  if (reply.ok && 'value' in reply)
+    return header(tagReply, id, formValue, 8 + optStrBytes(reply.value))
+      .u64(reply.index)
+      .optStr(reply.value).bytes;
   const body = encodeCbor(reply);
   return header(tagReply, id, formCbor, body.length).raw(body).bytes;
 }
@@ -116,7 +156,11 @@ function decodeRequestPacket(body: Uint8Array): Result<Packet, PacketReason> {
     const encoded = r.rest();
     const decoded = decodeCommand(encoded);
     if (decoded === null) return fail('request-malformed');
-    return ok({ kind: 'request', id, request: { op: 'write', client: decoded.client, seq: decoded.seq, command: decoded.command, encoded } });
+    return ok({
+      kind: 'request',
+      id,
+      request: { op: 'write', client: decoded.client, seq: decoded.seq, command: decoded.command, encoded },
+    });
   }
   const decoded = form === formCbor ? decodeLimited<unknown>(r.rest(), datagramBytesMax) : null;
   if (decoded === null || !decoded.ok || !Array.isArray(decoded.value)) return fail('request-malformed');
@@ -130,11 +174,15 @@ function parseRequest(op: unknown, a: unknown, b: unknown): Request | null {
   if (op === 'list') return isStr(a) && isId(b) ? { op: 'list', prefix: a, limit: Math.min(b, kvListMax) } : null;
   if (op === 'status') return { op: 'status' };
   if (op === 'watch') return isStr(a) ? { op: 'watch', prefix: a } : null;
-  if (op === 'admin') return adminActions.includes(a as AdminAction) && validNodeId(b) ? { op: 'admin', action: a as AdminAction, node: b } : null;
+  if (op === 'admin')
+    return adminActions.includes(a as AdminAction) && validNodeId(b)
+      ? { op: 'admin', action: a as AdminAction, node: b }
+      : null;
   return null;
 }
 
-const inRange = (n: unknown, max: number): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
+const inRange = (n: unknown, max: number): boolean =>
+  typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
 const nodeOrNone = (n: unknown): boolean => n === 0 || validNodeId(n);
 const nodeList = (v: unknown): boolean => Array.isArray(v) && v.length <= 64 && v.every(validNodeId);
 
@@ -144,8 +192,13 @@ function boundedReply(v: Record<string, unknown>): boolean {
   if ('index' in v && !inRange(v.index, indexMax)) return false;
   const s = v.status as Record<string, unknown> | undefined;
   if (s === undefined) return true;
-  if (typeof s !== 'object' || s === null || !validNodeId(s.id) || !nodeOrNone(s.lead) || !inRange(s.term, termMax)) return false;
-  return ['commit', 'applied', 'lastIndex'].every((k) => inRange(s[k], indexMax)) && nodeList(s.voters) && nodeList(s.learners);
+  if (typeof s !== 'object' || s === null || !validNodeId(s.id) || !nodeOrNone(s.lead) || !inRange(s.term, termMax))
+    return false;
+  return (
+    ['commit', 'applied', 'lastIndex'].every((k) => inRange(s[k], indexMax)) &&
+    nodeList(s.voters) &&
+    nodeList(s.learners)
+  );
 }
 
 function decodeReplyPacket(body: Uint8Array): Result<Packet, PacketReason> {
@@ -164,7 +217,13 @@ function decodeReplyPacket(body: Uint8Array): Result<Packet, PacketReason> {
   } else if (form === formCbor) {
     const decoded = decodeLimited<unknown>(r.rest(), datagramBytesMax);
     const value = decoded.ok ? decoded.value : null;
-    if (typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean' && boundedReply(value as Record<string, unknown>)) reply = value as Reply;
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { ok?: unknown }).ok === 'boolean' &&
+      boundedReply(value as Record<string, unknown>)
+    )
+      reply = value as Reply;
   }
   if (reply === null || !r.ok || !r.done) return fail('reply-malformed');
   return ok({ kind: 'reply', id, reply });

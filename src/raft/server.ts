@@ -11,7 +11,15 @@ import { sendBeforePersist, type NodeId, type Ready, type Stored } from '../core
 import type { HostPort, Platform, TimerHandle } from '../platform/types.js';
 import { RaftStorage } from './storage.js';
 import { RaftTransport, udpLink, type PacketLink } from './transport.js';
-import { encodeReply, encodeRequest, type AdminAction, type NodeStatus, type Packet, type Reply, type Request } from './protocol.js';
+import {
+  encodeReply,
+  encodeRequest,
+  type AdminAction,
+  type NodeStatus,
+  type Packet,
+  type Reply,
+  type Request,
+} from './protocol.js';
 import { compactEveryEntries } from './limits.js';
 import { RemoteWatchers } from './watchers.js';
 
@@ -32,7 +40,9 @@ export interface ServerOptions {
 export type ServerReason = 'server-bad-config' | 'server-no-address' | 'storage-failed' | 'server-bind-failed';
 
 /** What start() returns: the server, or why not with a one-line detail naming the path or address and errno. */
-export type StartResult = { readonly ok: true; readonly value: RaftServer } | { readonly ok: false; readonly reason: ServerReason; readonly detail: string };
+export type StartResult =
+  | { readonly ok: true; readonly value: RaftServer }
+  | { readonly ok: false; readonly reason: ServerReason; readonly detail: string };
 
 /**
  * The errno name of an operating error (both platforms throw an Error whose `code`, or whose message, is one:
@@ -46,7 +56,10 @@ export function errnoOf(error: unknown): string | null {
   return m === null ? null : (m[1] as string);
 }
 
-function operating<T>(body: () => T, describe: (errno: string) => string): { ok: true; value: T } | { ok: false; detail: string } {
+function operating<T>(
+  body: () => T,
+  describe: (errno: string) => string,
+): { ok: true; value: T } | { ok: false; detail: string } {
   try {
     return { ok: true, value: body() };
   } catch (error) {
@@ -69,10 +82,18 @@ export class RaftServer {
   /** Requests this node forwarded to the leader for a local caller (submitLocal), by request id. */
   private readonly forwarded = new Map<number, (reply: Reply | null) => void>();
   private nextForwardId = 1;
-  private readonly watchers = new RemoteWatchers((to, id, event) => this.link?.send(to, encodeReply(id, { ok: true, event })));
+  private readonly watchers = new RemoteWatchers((to, id, event) =>
+    this.link?.send(to, encodeReply(id, { ok: true, event })),
+  );
   committedEntries = 0;
 
-  private constructor(private readonly platform: Platform, private readonly options: ServerOptions, readonly storage: RaftStorage, config: RaftConfig, stored: Stored | null) {
+  private constructor(
+    private readonly platform: Platform,
+    private readonly options: ServerOptions,
+    readonly storage: RaftStorage,
+    config: RaftConfig,
+    stored: Stored | null,
+  ) {
     this.raft = new Raft(config, stored);
     if (stored?.snapshot) this.kv.restore(stored.snapshot.data);
     this.service = new KvService(this.raft, this.kv);
@@ -81,11 +102,15 @@ export class RaftServer {
 
   static async start(platform: Platform, options: ServerOptions): Promise<StartResult> {
     const listen = options.peers.get(options.id);
-    if (listen === undefined) return { ok: false, reason: 'server-no-address', detail: `node ${options.id} has no address in peers` };
+    if (listen === undefined)
+      return { ok: false, reason: 'server-no-address', detail: `node ${options.id} has no address in peers` };
     const voters = options.voters ?? [...options.peers.keys()];
     const random = (): number => {
       const b = platform.randomBytes(4);
-      return (((b[0] as number) << 24 | (b[1] as number) << 16 | (b[2] as number) << 8 | (b[3] as number)) >>> 0) / 4294967296;
+      return (
+        ((((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0) /
+        4294967296
+      );
     };
     const config: RaftConfig = {
       ...defaultConfig(options.id, random, { voters: [...voters].sort((a, b) => a - b), learners: [] }),
@@ -94,11 +119,16 @@ export class RaftServer {
     };
     const valid = validateConfig(config);
     if (!valid.ok) return { ok: false, reason: 'server-bad-config', detail: valid.reason };
-    const io = operating(() => RaftStorage.open(platform.files, options.dataDir), (errno) => `cannot open raft data directory ${options.dataDir}: ${errno}`);
+    const io = operating(
+      () => RaftStorage.open(platform.files, options.dataDir),
+      (errno) => `cannot open raft data directory ${options.dataDir}: ${errno}`,
+    );
     const opened = io.ok ? io.value : { ok: false as const, reason: 'storage-failed' as const, detail: io.detail };
     if (!opened.ok) {
       // The caller reports it (one line from the CLI): logging here too would say it twice.
-      const detail = io.ok ? `raft data in ${options.dataDir} refused (${opened.reason}): ${opened.detail}` : opened.detail;
+      const detail = io.ok
+        ? `raft data in ${options.dataDir} refused (${opened.reason}): ${opened.detail}`
+        : opened.detail;
       return { ok: false, reason: 'storage-failed', detail };
     }
     const server = new RaftServer(platform, options, opened.value.storage, config, opened.value.stored);
@@ -107,7 +137,11 @@ export class RaftServer {
     } catch (error) {
       const errno = errnoOf(error);
       if (errno === null) throw error;
-      return { ok: false, reason: 'server-bind-failed', detail: `cannot bind udp ${listen.host}:${listen.port}: ${errno}` };
+      return {
+        ok: false,
+        reason: 'server-bind-failed',
+        detail: `cannot bind udp ${listen.host}:${listen.port}: ${errno}`,
+      };
     }
     server.transport = new RaftTransport(server.link, options.peers, server.counters);
     server.scheduleTick();
@@ -118,9 +152,18 @@ export class RaftServer {
   status(): NodeStatus {
     const conf = this.raft.conf();
     return {
-      id: this.raft.id, role: this.raft.role, term: this.raft.term, lead: this.raft.lead, commit: this.raft.log.committed,
-      applied: this.raft.log.applied, lastIndex: this.raft.log.lastIndex(), voters: conf.voters, learners: conf.learners, keys: this.kv.size,
-      bytesWritten: this.storage.bytesWritten, appends: this.storage.appends,
+      id: this.raft.id,
+      role: this.raft.role,
+      term: this.raft.term,
+      lead: this.raft.lead,
+      commit: this.raft.log.committed,
+      applied: this.raft.log.applied,
+      lastIndex: this.raft.log.lastIndex(),
+      voters: conf.voters,
+      learners: conf.learners,
+      keys: this.kv.size,
+      bytesWritten: this.storage.bytesWritten,
+      appends: this.storage.appends,
     };
   }
 
@@ -131,15 +174,26 @@ export class RaftServer {
   submitLocal(request: ClientOp, timeoutMs = 2_000): Promise<Reply | null> {
     if (this.stopped) return Promise.resolve(null);
     if (this.raft.role === 'leader') {
-      return new Promise((resolve) => this.service.submit(request, (r) => { resolve(r); this.soon(); }));
+      return new Promise((resolve) =>
+        this.service.submit(request, (r) => {
+          resolve(r);
+          this.soon();
+        }),
+      );
     }
     const to = this.options.peers.get(this.raft.lead);
     if (this.raft.lead === 0 || to === undefined || this.link === null) return Promise.resolve(null);
     const id = this.nextForwardId;
     this.nextForwardId = (this.nextForwardId % 0x3fffffff) + 1;
     return new Promise((resolve) => {
-      const timer = this.platform.setTimer(timeoutMs, () => { this.forwarded.delete(id); resolve(null); });
-      this.forwarded.set(id, (reply) => { this.platform.clearTimer(timer); resolve(reply); });
+      const timer = this.platform.setTimer(timeoutMs, () => {
+        this.forwarded.delete(id);
+        resolve(null);
+      });
+      this.forwarded.set(id, (reply) => {
+        this.platform.clearTimer(timer);
+        resolve(reply);
+      });
       this.link?.send(to, encodeRequest(id, request));
     });
   }
@@ -204,7 +258,12 @@ export class RaftServer {
     const reply = (r: Reply): void => this.link?.send(from, encodeReply(id, r));
     if (request.op === 'status') return reply({ ok: true, status: this.status() });
     if (request.op === 'admin') return reply(this.admin(request.action, request.node));
-    if (request.op === 'watch') return reply(this.watchers.watch(from, id, request.prefix) ? { ok: true, done: true } : { ok: true, done: false, reason: 'kv-too-many-watchers' });
+    if (request.op === 'watch')
+      return reply(
+        this.watchers.watch(from, id, request.prefix)
+          ? { ok: true, done: true }
+          : { ok: true, done: false, reason: 'kv-too-many-watchers' },
+      );
     this.service.submit(request, (r) => {
       reply(r);
       this.soon();
@@ -212,15 +271,18 @@ export class RaftServer {
   }
 
   private admin(action: AdminAction, node: NodeId): Reply {
-    if (this.raft.role !== 'leader') return { ok: false, reason: this.raft.lead === 0 ? 'no-leader' : 'not-leader', leader: this.raft.lead };
-    const result = action === 'transfer' ? this.raft.transferLeadership(node) : this.raft.proposeConfChange({ op: action, node });
+    if (this.raft.role !== 'leader')
+      return { ok: false, reason: this.raft.lead === 0 ? 'no-leader' : 'not-leader', leader: this.raft.lead };
+    const result =
+      action === 'transfer' ? this.raft.transferLeadership(node) : this.raft.proposeConfChange({ op: action, node });
     this.counters.add(`admin-${action}-${result.ok ? 'ok' : result.reason}`);
     return result.ok ? { ok: true, done: true } : { ok: true, done: false, reason: result.reason };
   }
 
   private process(): void {
     // Bounded: each round consumes the Ready it took; a few rounds drain what applying produced.
-    for (let round = 0; round < 8 && !this.stopped && this.raft.hasReady(); round++) this.handleReady(this.raft.ready());
+    for (let round = 0; round < 8 && !this.stopped && this.raft.hasReady(); round++)
+      this.handleReady(this.raft.ready());
   }
 
   private handleReady(rd: Ready): void {

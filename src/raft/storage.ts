@@ -94,7 +94,8 @@ function entryRecord(e: Entry): Uint8Array {
 
 type WalRecord = { readonly kind: 'hard'; readonly hs: HardState } | { readonly kind: 'entry'; readonly entry: Entry };
 
-const isCount = (n: unknown, max = Number.MAX_SAFE_INTEGER): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
+const isCount = (n: unknown, max = Number.MAX_SAFE_INTEGER): n is number =>
+  typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
 
 /** A record's values, bounded as the wire bounds them (limits.ts); null when any is out of range. */
 function decodeRecord(payload: Uint8Array): WalRecord | null {
@@ -105,7 +106,12 @@ function decodeRecord(payload: Uint8Array): WalRecord | null {
     return ok ? { kind: 'hard', hs } : null;
   }
   if (payload[0] !== kindEntry || payload.length < 18 || payload[17]! > 1) return null;
-  const entry: Entry = { index: getU64(view, 1), term: getU64(view, 9), type: payload[17] === 1 ? 'conf' : 'normal', data: payload.slice(18) };
+  const entry: Entry = {
+    index: getU64(view, 1),
+    term: getU64(view, 9),
+    type: payload[17] === 1 ? 'conf' : 'normal',
+    data: payload.slice(18),
+  };
   if (!isCount(entry.index, indexMax) || entry.index === 0 || !isCount(entry.term, termMax)) return null;
   if (entry.type === 'conf' && decodeConf(entry.data) === null) return null;
   return { kind: 'entry', entry };
@@ -172,7 +178,8 @@ function decodeSnapshot(bytes: Uint8Array): { snapshot: Snapshot; resetSeq: numb
   const decoded = decodeLimited<unknown>(body, snapshotBytesMax + 4096);
   if (!decoded.ok || !Array.isArray(decoded.value)) return null;
   const [index, term, voters, learners, resetSeq, data] = decoded.value as unknown[];
-  if (!isCount(index, indexMax) || !isCount(term, termMax) || !isCount(resetSeq) || !(data instanceof Uint8Array)) return null;
+  if (!isCount(index, indexMax) || !isCount(term, termMax) || !isCount(resetSeq) || !(data instanceof Uint8Array))
+    return null;
   if (!Array.isArray(voters) || !Array.isArray(learners)) return null;
   const conf = { voters: voters as number[], learners: learners as number[] };
   if (!validConf(conf) || conf.voters.length === 0) return null;
@@ -190,10 +197,16 @@ export class RaftStorage {
   private snapshotIndex = 0;
   private resetSeq = 1;
 
-  private constructor(private readonly files: Files, private readonly dir: string) {}
+  private constructor(
+    private readonly files: Files,
+    private readonly dir: string,
+  ) {}
 
   /** Opens (creating) the storage in dir and reads back what a restarting node needs (null: nothing yet). */
-  static open(files: Files, dir: string): { readonly ok: true; readonly value: { storage: RaftStorage; stored: Stored | null } } | StorageFailure {
+  static open(
+    files: Files,
+    dir: string,
+  ): { readonly ok: true; readonly value: { storage: RaftStorage; stored: Stored | null } } | StorageFailure {
     files.mkdirp(dir);
     const storage = new RaftStorage(files, dir);
     const loaded = storage.load();
@@ -210,7 +223,8 @@ export class RaftStorage {
     const snapshotBytes = this.files.read(this.path('snapshot'));
     if (snapshotBytes !== null) {
       const decoded = decodeSnapshot(snapshotBytes);
-      if (decoded === null) return refuse('snapshot-corrupt', `${this.path('snapshot')}: bad checksum or values out of range`);
+      if (decoded === null)
+        return refuse('snapshot-corrupt', `${this.path('snapshot')}: bad checksum or values out of range`);
       snapshot = decoded.snapshot;
       this.resetSeq = decoded.resetSeq;
       this.snapshotIndex = snapshot.meta.index;
@@ -232,11 +246,16 @@ export class RaftStorage {
 
   /** Segments left from before a received snapshot (a crash interrupted their removal). */
   private dropVoidSegments(): void {
-    for (const segment of this.segments.filter((s) => s.seq < this.resetSeq)) this.files.remove(this.path(segmentName(segment.seq)));
+    for (const segment of this.segments.filter((s) => s.seq < this.resetSeq))
+      this.files.remove(this.path(segmentName(segment.seq)));
     this.segments = this.segments.filter((s) => s.seq >= this.resetSeq);
   }
 
-  private replaySegment(name: string, last: boolean, entries: Entry[]): { readonly ok: true; readonly value: undefined } | StorageFailure {
+  private replaySegment(
+    name: string,
+    last: boolean,
+    entries: Entry[],
+  ): { readonly ok: true; readonly value: undefined } | StorageFailure {
     const seq = segmentSeq(name) as number;
     const path = this.path(name);
     const bytes = this.files.read(path) ?? new Uint8Array(0);
@@ -246,7 +265,11 @@ export class RaftStorage {
       if (badValues) return refuse('wal-corrupt', `${where} (checksum good, values out of range)`);
       if (!last) return refuse('wal-corrupt', `${where} (not the last segment)`);
       const later = laterAppendStart(bytes, goodBytes);
-      if (later >= 0) return refuse('wal-corrupt', `${where}, followed by a later append at byte ${later}: damage inside acknowledged state, not a torn write`);
+      if (later >= 0)
+        return refuse(
+          'wal-corrupt',
+          `${where}, followed by a later append at byte ${later}: damage inside acknowledged state, not a torn write`,
+        );
       // A torn tail (power lost mid-append): keep the records that made it, drop the rest.
       this.files.writeAtomic(path, bytes.subarray(0, goodBytes));
       this.counters.add('wal-torn-tail');
@@ -266,7 +289,8 @@ export class RaftStorage {
       if (entry.index > expected) return refuse('wal-gap', `${path}: entry ${entry.index} follows ${expected - 1}`);
       entries.length -= Math.max(0, expected - entry.index);
       const prevTerm = entries[entries.length - 1]?.term ?? 0;
-      if (entry.term < prevTerm) return refuse('wal-corrupt', `${path}: entry ${entry.index} has term ${entry.term} after term ${prevTerm}`);
+      if (entry.term < prevTerm)
+        return refuse('wal-corrupt', `${path}: entry ${entry.index} has term ${entry.term} after term ${prevTerm}`);
       entries.push(entry);
     }
     return ok(undefined);
@@ -313,7 +337,9 @@ export class RaftStorage {
     }
     // Term and vote go first (no entry without the term that wrote it); a new commit index goes last (no commit
     // without the entries it covers): a torn append keeps a prefix of these records (simulator seed 243).
-    const records: Uint8Array[] = [hardStateRecord({ ...this.hardState, commit: this.durableHard.commit }, kindAppendStart)];
+    const records: Uint8Array[] = [
+      hardStateRecord({ ...this.hardState, commit: this.durableHard.commit }, kindAppendStart),
+    ];
     for (const entry of rd.entries) records.push(entryRecord(entry));
     if (this.hardState.commit !== this.durableHard.commit) records.push(hardStateRecord(this.hardState));
     const lastEntry = rd.entries[rd.entries.length - 1];
@@ -336,7 +362,8 @@ export class RaftStorage {
   saveSnapshot(snapshot: Snapshot): void {
     this.writeSnapshot(snapshot, this.resetSeq);
     const keep = this.segments.filter((s, i) => i === this.segments.length - 1 || s.maxIndex > snapshot.meta.index);
-    for (const segment of this.segments) if (!keep.includes(segment)) this.files.remove(this.path(segmentName(segment.seq)));
+    for (const segment of this.segments)
+      if (!keep.includes(segment)) this.files.remove(this.path(segmentName(segment.seq)));
     this.segments = keep;
   }
 

@@ -17,7 +17,12 @@ export interface PacketLink {
 export type PacketHandler = (packet: Packet, from: HostPort) => void;
 
 /** A PacketLink over one UDP socket; malformed packets are counted by reason and dropped. */
-export async function udpLink(platform: Platform, listen: HostPort, onPacket: PacketHandler, counters: Counters): Promise<PacketLink> {
+export async function udpLink(
+  platform: Platform,
+  listen: HostPort,
+  onPacket: PacketHandler,
+  counters: Counters,
+): Promise<PacketLink> {
   const socket: UdpSocket = await platform.net.udpBind(listen, {
     onMessage(data, from) {
       const packet = decodePacket(data);
@@ -43,7 +48,11 @@ export async function udpLink(platform: Platform, listen: HostPort, onPacket: Pa
 }
 
 export class RaftTransport {
-  constructor(private readonly link: PacketLink, private readonly peers: ReadonlyMap<NodeId, HostPort>, private readonly counters: Counters) {}
+  constructor(
+    private readonly link: PacketLink,
+    private readonly peers: ReadonlyMap<NodeId, HostPort>,
+    private readonly counters: Counters,
+  ) {}
 
   send(m: Message): void {
     const to = this.peers.get(m.to);

@@ -23,7 +23,12 @@ export interface Model<S, I, O> {
 
 export type CheckOutcome<I, O> =
   | { readonly result: 'ok' }
-  | { readonly result: 'unknown'; readonly partition: string; readonly partitions: readonly string[]; readonly operations: number }
+  | {
+      readonly result: 'unknown';
+      readonly partition: string;
+      readonly partitions: readonly string[];
+      readonly operations: number;
+    }
   | { readonly result: 'violation'; readonly partition: string; readonly operations: readonly Operation<I, O>[] };
 
 interface Event<I, O> {
@@ -41,7 +46,11 @@ interface Event<I, O> {
  * partition is checked: a violation in any wins, and 'unknown' names all that did not finish. 'unknown' is not a
  * pass: a caller must treat it as a failure to check (the simulator fails the seed).
  */
-export function checkLinearizable<S, I, O>(model: Model<S, I, O>, history: readonly Operation<I, O>[], stepsMax = 1_000_000): CheckOutcome<I, O> {
+export function checkLinearizable<S, I, O>(
+  model: Model<S, I, O>,
+  history: readonly Operation<I, O>[],
+  stepsMax = 1_000_000,
+): CheckOutcome<I, O> {
   const parts = new Map<string, Operation<I, O>[]>();
   for (const op of history) {
     const key = model.partition?.(op.input) ?? '';
@@ -59,21 +68,46 @@ export function checkLinearizable<S, I, O>(model: Model<S, I, O>, history: reado
       unknownOps += ops.length;
     }
   }
-  if (unknown.length > 0) return { result: 'unknown', partition: unknown[0] as string, partitions: unknown, operations: unknownOps };
+  if (unknown.length > 0)
+    return { result: 'unknown', partition: unknown[0] as string, partitions: unknown, operations: unknownOps };
   return { result: 'ok' };
 }
 
 function buildEvents<I, O>(ops: readonly Operation<I, O>[]): Event<I, O> {
   const events: Event<I, O>[] = [];
   ops.forEach((operation, op) => {
-    const call: Event<I, O> = { op, isCall: true, timeMs: operation.callMs, prev: null, next: null, match: null, operation };
-    const ret: Event<I, O> = { op, isCall: false, timeMs: operation.returnMs, prev: null, next: null, match: null, operation };
+    const call: Event<I, O> = {
+      op,
+      isCall: true,
+      timeMs: operation.callMs,
+      prev: null,
+      next: null,
+      match: null,
+      operation,
+    };
+    const ret: Event<I, O> = {
+      op,
+      isCall: false,
+      timeMs: operation.returnMs,
+      prev: null,
+      next: null,
+      match: null,
+      operation,
+    };
     call.match = ret;
     events.push(call, ret);
   });
   // At equal times a return comes first: a reply delivered at t happened before a call made at t.
   events.sort((a, b) => a.timeMs - b.timeMs || (a.isCall === b.isCall ? a.op - b.op : a.isCall ? 1 : -1));
-  const head: Event<I, O> = { op: -1, isCall: false, timeMs: -Infinity, prev: null, next: null, match: null, operation: null as never };
+  const head: Event<I, O> = {
+    op: -1,
+    isCall: false,
+    timeMs: -Infinity,
+    prev: null,
+    next: null,
+    match: null,
+    operation: null as never,
+  };
   let last = head;
   for (const event of events) {
     last.next = event;
@@ -99,7 +133,11 @@ function unlift<I, O>(call: Event<I, O>): void {
   if (call.next !== null) call.next.prev = call;
 }
 
-function checkPart<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], stepsMax: number): 'ok' | 'violation' | 'unknown' {
+function checkPart<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+  stepsMax: number,
+): 'ok' | 'violation' | 'unknown' {
   const head = buildEvents(ops);
   const linearized = new Uint8Array(ops.length);
   const seen = new Set<string>();

@@ -34,7 +34,11 @@ export class Scheduler {
     if (!(atMs >= this.nowMs)) throw new RangeError(`Scheduler.at: ${atMs} is in the past (now ${this.nowMs})`);
     const event: Scheduled = { atMs, seq: this.seq++, run, cancelled: false };
     this.push(event);
-    return { cancel: () => { event.cancelled = true; } };
+    return {
+      cancel: () => {
+        event.cancelled = true;
+      },
+    };
   }
 
   after(delayMs: number, run: () => void): SimTimer {

@@ -33,26 +33,59 @@ export function resolveBrokerHost(platform: Platform, host: string): Result<stri
   const hosts = platform.files.readText(hostsFilePath);
   const address = hosts === null ? null : lookupHostsFile(hosts, host);
   if (address !== null) return ok(address);
-  return fail(`broker host '${host}' not resolved: x0-runtime has no DNS resolver; it connects to numeric addresses, `
-    + `localhost and names listed in ${hostsFilePath}. Give --broker as an IP address (or add the name to ${hostsFilePath})`);
+  return fail(
+    `broker host '${host}' not resolved: x0-runtime has no DNS resolver; it connects to numeric addresses, ` +
+      `localhost and names listed in ${hostsFilePath}. Give --broker as an IP address (or add the name to ${hostsFilePath})`,
+  );
 }
 
 /** What a client reason code ('connect-ECONNREFUSED', 'connack-timeout', ...) means, and what to do next. */
-export function describeBrokerFailure(reason: string, host: string, version: 4 | 5): { readonly what: string; readonly hint: string } {
+export function describeBrokerFailure(
+  reason: string,
+  host: string,
+  version: 4 | 5,
+): { readonly what: string; readonly hint: string } {
   const errno = reason.startsWith('connect-') ? reason.slice('connect-'.length) : '';
-  if (errno === 'ECONNREFUSED') return { what: 'connection refused', hint: 'nothing listens there: is the broker running, is the port right?' };
-  if (errno === 'ENOTFOUND' || errno === 'EAI_AGAIN' || errno === 'EAI_NONAME' || (errno === 'EINVAL' && !isNumericHost(host))) {
+  if (errno === 'ECONNREFUSED')
+    return { what: 'connection refused', hint: 'nothing listens there: is the broker running, is the port right?' };
+  if (
+    errno === 'ENOTFOUND' ||
+    errno === 'EAI_AGAIN' ||
+    errno === 'EAI_NONAME' ||
+    (errno === 'EINVAL' && !isNumericHost(host))
+  ) {
     return { what: 'name not resolved', hint: `check the host name '${host}' (DNS, /etc/hosts) or give an IP address` };
   }
-  if (reason === 'connect-timeout' || errno === 'ETIMEDOUT') return { what: 'timeout', hint: 'no answer from the broker\'s address: a firewall, a wrong address or a host that is down' };
-  if (errno === 'EHOSTUNREACH' || errno === 'ENETUNREACH') return { what: 'host unreachable', hint: 'no route to the broker: check the address and this node\'s network' };
-  if (reason === 'connack-timeout') return { what: 'timeout waiting for CONNACK', hint: 'something listens there but does not answer MQTT: is it an MQTT broker (not TLS-only)?' };
+  if (reason === 'connect-timeout' || errno === 'ETIMEDOUT')
+    return {
+      what: 'timeout',
+      hint: "no answer from the broker's address: a firewall, a wrong address or a host that is down",
+    };
+  if (errno === 'EHOSTUNREACH' || errno === 'ENETUNREACH')
+    return { what: 'host unreachable', hint: "no route to the broker: check the address and this node's network" };
+  if (reason === 'connack-timeout')
+    return {
+      what: 'timeout waiting for CONNACK',
+      hint: 'something listens there but does not answer MQTT: is it an MQTT broker (not TLS-only)?',
+    };
   if (reason === 'protocol-version-refused') {
-    return { what: `broker refused MQTT ${version === 5 ? '5' : '3.1.1'} (unsupported protocol version)`, hint: version === 5 ? 'use --mqtt 3.1.1' : 'the broker speaks neither version we do' };
+    return {
+      what: `broker refused MQTT ${version === 5 ? '5' : '3.1.1'} (unsupported protocol version)`,
+      hint: version === 5 ? 'use --mqtt 3.1.1' : 'the broker speaks neither version we do',
+    };
   }
-  if (reason === 'connack-refused-4' || reason === 'connack-refused-5' || reason === 'connack-refused-134' || reason === 'connack-refused-135') {
-    return { what: 'broker refused the credentials', hint: 'check --username/--password and the broker\'s ACL' };
+  if (
+    reason === 'connack-refused-4' ||
+    reason === 'connack-refused-5' ||
+    reason === 'connack-refused-134' ||
+    reason === 'connack-refused-135'
+  ) {
+    return { what: 'broker refused the credentials', hint: "check --username/--password and the broker's ACL" };
   }
-  if (reason.startsWith('connack-refused-')) return { what: `broker refused the connection (CONNACK code ${reason.slice('connack-refused-'.length)})`, hint: 'see the broker\'s log' };
-  return { what: reason, hint: 'see the broker\'s log' };
+  if (reason.startsWith('connack-refused-'))
+    return {
+      what: `broker refused the connection (CONNACK code ${reason.slice('connack-refused-'.length)})`,
+      hint: "see the broker's log",
+    };
+  return { what: reason, hint: "see the broker's log" };
 }

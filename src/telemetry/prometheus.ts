@@ -5,12 +5,16 @@ import { neighbourList, type Watcher } from './watcher.js';
 /** Components read from one node's statistics.x0 (the agent has seven; outside data is bounded). */
 const componentsMax = 16;
 
-const escape = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const labels = (pairs: Record<string, string>): string => `{${Object.entries(pairs).map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}`;
+const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const labels = (pairs: Record<string, string>): string =>
+  `{${Object.entries(pairs)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',')}}`;
 
 function at(value: unknown, ...path: string[]): number | null {
   let cur = value;
-  for (const key of path) cur = typeof cur === 'object' && cur !== null ? (cur as Record<string, unknown>)[key] : undefined;
+  for (const key of path)
+    cur = typeof cur === 'object' && cur !== null ? (cur as Record<string, unknown>)[key] : undefined;
   return typeof cur === 'number' && Number.isFinite(cur) ? cur : null;
 }
 
@@ -19,21 +23,108 @@ function at(value: unknown, ...path: string[]): number | null {
  * metrics()) and the metric each becomes. Keys not listed here are not exported (a dashboard cannot rot onto
  * them: test/monitoring/dashboards.node.test.ts). extra: a fixed label that tells apart keys of one family.
  */
-export const componentMetrics: readonly { readonly component: string; readonly key: string; readonly name: string; readonly type: 'gauge' | 'counter'; readonly help: string; readonly extra?: Record<string, string> }[] = [
+export const componentMetrics: readonly {
+  readonly component: string;
+  readonly key: string;
+  readonly name: string;
+  readonly type: 'gauge' | 'counter';
+  readonly help: string;
+  readonly extra?: Record<string, string>;
+}[] = [
   { component: 'raft', key: 'term', name: 'x0_raft_term', type: 'gauge', help: 'Raft term this anchor is in.' },
-  { component: 'raft', key: 'commit_index', name: 'x0_raft_commit_index', type: 'gauge', help: 'Raft commit index on this anchor.' },
-  { component: 'raft', key: 'applied_index', name: 'x0_raft_applied_index', type: 'gauge', help: 'Raft index applied to the state machine on this anchor.' },
-  { component: 'raft', key: 'leader_changes', name: 'x0_raft_leader_changes_total', type: 'counter', help: 'Leader changes this anchor has seen since it started.' },
-  { component: 'raft', key: 'is_leader', name: 'x0_raft_is_leader', type: 'gauge', help: '1 when this anchor is the Raft leader.' },
-  { component: 'xdp', key: 'packets', name: 'x0_xdp_packets_total', type: 'counter', help: 'Packets the XDP program saw on the mesh interfaces.' },
-  { component: 'xdp', key: 'passed', name: 'x0_xdp_passed_total', type: 'counter', help: 'Packets the XDP program passed.' },
-  { component: 'xdp', key: 'dropped_blocked', name: 'x0_xdp_dropped_total', type: 'counter', help: 'Packets the XDP program dropped, by reason (blocked MAC, rate limit).', extra: { reason: 'blocked' } },
-  { component: 'xdp', key: 'dropped_rate', name: 'x0_xdp_dropped_total', type: 'counter', help: '', extra: { reason: 'rate-limit' } },
-  { component: 'xdp', key: 'malformed', name: 'x0_xdp_malformed_total', type: 'counter', help: 'Malformed frames the XDP program saw.' },
-  { component: 'gossip', key: 'sections', name: 'x0_gossip_sections', type: 'gauge', help: 'Sections (nodes) in this node\'s copy of the mesh document.' },
-  { component: 'gossip', key: 'refused', name: 'x0_gossip_refused_total', type: 'counter', help: 'Gossip messages this node refused (all reasons).' },
-  { component: 'batman', key: 'neighbours', name: 'x0_batman_neighbours', type: 'gauge', help: 'batman-adv direct neighbours.' },
-  { component: 'batman', key: 'originators', name: 'x0_batman_originators', type: 'gauge', help: 'batman-adv originators (nodes reachable through the mesh).' },
+  {
+    component: 'raft',
+    key: 'commit_index',
+    name: 'x0_raft_commit_index',
+    type: 'gauge',
+    help: 'Raft commit index on this anchor.',
+  },
+  {
+    component: 'raft',
+    key: 'applied_index',
+    name: 'x0_raft_applied_index',
+    type: 'gauge',
+    help: 'Raft index applied to the state machine on this anchor.',
+  },
+  {
+    component: 'raft',
+    key: 'leader_changes',
+    name: 'x0_raft_leader_changes_total',
+    type: 'counter',
+    help: 'Leader changes this anchor has seen since it started.',
+  },
+  {
+    component: 'raft',
+    key: 'is_leader',
+    name: 'x0_raft_is_leader',
+    type: 'gauge',
+    help: '1 when this anchor is the Raft leader.',
+  },
+  {
+    component: 'xdp',
+    key: 'packets',
+    name: 'x0_xdp_packets_total',
+    type: 'counter',
+    help: 'Packets the XDP program saw on the mesh interfaces.',
+  },
+  {
+    component: 'xdp',
+    key: 'passed',
+    name: 'x0_xdp_passed_total',
+    type: 'counter',
+    help: 'Packets the XDP program passed.',
+  },
+  {
+    component: 'xdp',
+    key: 'dropped_blocked',
+    name: 'x0_xdp_dropped_total',
+    type: 'counter',
+    help: 'Packets the XDP program dropped, by reason (blocked MAC, rate limit).',
+    extra: { reason: 'blocked' },
+  },
+  {
+    component: 'xdp',
+    key: 'dropped_rate',
+    name: 'x0_xdp_dropped_total',
+    type: 'counter',
+    help: '',
+    extra: { reason: 'rate-limit' },
+  },
+  {
+    component: 'xdp',
+    key: 'malformed',
+    name: 'x0_xdp_malformed_total',
+    type: 'counter',
+    help: 'Malformed frames the XDP program saw.',
+  },
+  {
+    component: 'gossip',
+    key: 'sections',
+    name: 'x0_gossip_sections',
+    type: 'gauge',
+    help: "Sections (nodes) in this node's copy of the mesh document.",
+  },
+  {
+    component: 'gossip',
+    key: 'refused',
+    name: 'x0_gossip_refused_total',
+    type: 'counter',
+    help: 'Gossip messages this node refused (all reasons).',
+  },
+  {
+    component: 'batman',
+    key: 'neighbours',
+    name: 'x0_batman_neighbours',
+    type: 'gauge',
+    help: 'batman-adv direct neighbours.',
+  },
+  {
+    component: 'batman',
+    key: 'originators',
+    name: 'x0_batman_originators',
+    type: 'gauge',
+    help: 'batman-adv originators (nodes reachable through the mesh).',
+  },
 ];
 
 interface Family {
@@ -45,25 +136,69 @@ interface Family {
 
 export function renderMetrics(watcher: Watcher, nowMs: number): string {
   const family = (name: string, type: Family['type'], help: string): Family => ({ name, help, type, samples: [] });
-  const up = family('x0_node_up', 'gauge', 'Node status from its signed retained status message (1 online, 0 offline or revoked).');
-  const revoked = family('x0_node_revoked', 'gauge', 'Node revoked by the mesh revocation list (by node ID or certificate serial): 1 revoked.');
+  const up = family(
+    'x0_node_up',
+    'gauge',
+    'Node status from its signed retained status message (1 online, 0 offline or revoked).',
+  );
+  const revoked = family(
+    'x0_node_revoked',
+    'gauge',
+    'Node revoked by the mesh revocation list (by node ID or certificate serial): 1 revoked.',
+  );
   const age = family('x0_node_last_seen_seconds', 'gauge', 'Seconds since the last verified message from the node.');
-  const uptime = family('x0_node_uptime_seconds', 'gauge', 'Node uptime from its telemetry (respondd statistics.uptime).');
+  const uptime = family(
+    'x0_node_uptime_seconds',
+    'gauge',
+    'Node uptime from its telemetry (respondd statistics.uptime).',
+  );
   const load = family('x0_node_load', 'gauge', 'One-minute load average (statistics.loadavg).');
   const memFree = family('x0_node_memory_free_kib', 'gauge', 'Free memory in KiB (statistics.memory.free).');
   const memTotal = family('x0_node_memory_total_kib', 'gauge', 'Total memory in KiB (statistics.memory.total).');
   const clients = family('x0_node_clients', 'gauge', 'Clients (statistics.clients.total).');
   const rx = family('x0_node_traffic_rx_bytes_total', 'counter', 'Received bytes (statistics.traffic.rx.bytes).');
   const tx = family('x0_node_traffic_tx_bytes_total', 'counter', 'Sent bytes (statistics.traffic.tx.bytes).');
-  const certExpiry = family('x0_node_cert_expiry_timestamp_seconds', 'gauge', 'When the certificate chain the node last signed under expires (Unix seconds; earliest notAfter along the chain).');
-  const queued = family('x0_node_uplink_queued_messages', 'gauge', 'Messages waiting in the node uplink\'s offline queue (telemetry uplink.queued).');
-  const dropped = family('x0_node_uplink_queue_dropped_total', 'counter', 'Messages the node uplink dropped from its full offline queue since it started (uplink.dropped).');
+  const certExpiry = family(
+    'x0_node_cert_expiry_timestamp_seconds',
+    'gauge',
+    'When the certificate chain the node last signed under expires (Unix seconds; earliest notAfter along the chain).',
+  );
+  const queued = family(
+    'x0_node_uplink_queued_messages',
+    'gauge',
+    "Messages waiting in the node uplink's offline queue (telemetry uplink.queued).",
+  );
+  const dropped = family(
+    'x0_node_uplink_queue_dropped_total',
+    'counter',
+    'Messages the node uplink dropped from its full offline queue since it started (uplink.dropped).',
+  );
   const tq = family('x0_node_neighbour_tq', 'gauge', 'batman-adv transmit quality towards a direct neighbour (0-255).');
-  const verified = family('x0_messages_verified_total', 'counter', 'Messages whose COSE signature and certificate chain verified.');
-  const rejected = family('x0_messages_rejected_total', 'counter', 'Messages refused, by reason (unsigned, forged, replayed, cert-revoked, ...).');
-  const commands = family('x0_operator_commands_seen_total', 'counter', 'Operator commands (x0 cmd) seen on the mesh topics: not telemetry, not rejected.');
-  const listVersion = family('x0_revocation_list_version', 'gauge', 'Version of the mesh revocation list in use (0: none loaded).');
-  const listRefused = family('x0_revocation_list_refused_total', 'counter', 'Revocation list files refused, by reason (bad signature, stale, ...).');
+  const verified = family(
+    'x0_messages_verified_total',
+    'counter',
+    'Messages whose COSE signature and certificate chain verified.',
+  );
+  const rejected = family(
+    'x0_messages_rejected_total',
+    'counter',
+    'Messages refused, by reason (unsigned, forged, replayed, cert-revoked, ...).',
+  );
+  const commands = family(
+    'x0_operator_commands_seen_total',
+    'counter',
+    'Operator commands (x0 cmd) seen on the mesh topics: not telemetry, not rejected.',
+  );
+  const listVersion = family(
+    'x0_revocation_list_version',
+    'gauge',
+    'Version of the mesh revocation list in use (0: none loaded).',
+  );
+  const listRefused = family(
+    'x0_revocation_list_refused_total',
+    'counter',
+    'Revocation list files refused, by reason (bad signature, stale, ...).',
+  );
   for (const row of watcher.nodes.values()) {
     const id = { mesh: row.mesh, node: row.node };
     const l = labels(id);
@@ -73,34 +208,85 @@ export function renderMetrics(watcher: Watcher, nowMs: number): string {
     age.samples.push(`x0_node_last_seen_seconds${l} ${((nowMs - row.lastSeenMs) / 1000).toFixed(3)}`);
     const stats = row.telemetry?.statistics;
     const figures: [Family, number | null][] = [
-      [uptime, at(stats, 'uptime')], [load, at(stats, 'loadavg')], [memFree, at(stats, 'memory', 'free')], [memTotal, at(stats, 'memory', 'total')],
-      [clients, at(stats, 'clients', 'total')], [queued, at(row.telemetry, 'uplink', 'queued')], [dropped, at(row.telemetry, 'uplink', 'dropped')],
-      [certExpiry, row.certExpiresAtMs === null ? null : Math.floor(row.certExpiresAtMs / 1000)], [rx, at(stats, 'traffic', 'rx', 'bytes')], [tx, at(stats, 'traffic', 'tx', 'bytes')],
+      [uptime, at(stats, 'uptime')],
+      [load, at(stats, 'loadavg')],
+      [memFree, at(stats, 'memory', 'free')],
+      [memTotal, at(stats, 'memory', 'total')],
+      [clients, at(stats, 'clients', 'total')],
+      [queued, at(row.telemetry, 'uplink', 'queued')],
+      [dropped, at(row.telemetry, 'uplink', 'dropped')],
+      [certExpiry, row.certExpiresAtMs === null ? null : Math.floor(row.certExpiresAtMs / 1000)],
+      [rx, at(stats, 'traffic', 'rx', 'bytes')],
+      [tx, at(stats, 'traffic', 'tx', 'bytes')],
     ];
     for (const [f, value] of figures) if (value !== null) f.samples.push(`${f.name}${l} ${value}`);
-    for (const n of neighbourList(row.telemetry)) tq.samples.push(`x0_node_neighbour_tq${labels({ ...id, iface: n.iface, neighbour: n.mac })} ${n.tq}`);
+    for (const n of neighbourList(row.telemetry))
+      tq.samples.push(`x0_node_neighbour_tq${labels({ ...id, iface: n.iface, neighbour: n.mac })} ${n.tq}`);
   }
   for (const unseen of watcher.revokedUnseen()) {
     up.samples.push(`x0_node_up${labels(unseen)} 0`);
     revoked.samples.push(`x0_node_revoked${labels(unseen)} 1`);
   }
   verified.samples.push(`x0_messages_verified_total ${watcher.verified}`);
-  for (const [reason, count] of Object.entries(watcher.rejected.snapshot())) rejected.samples.push(`x0_messages_rejected_total${labels({ reason })} ${count}`);
+  for (const [reason, count] of Object.entries(watcher.rejected.snapshot()))
+    rejected.samples.push(`x0_messages_rejected_total${labels({ reason })} ${count}`);
   commands.samples.push(`x0_operator_commands_seen_total ${watcher.commands}`);
   listVersion.samples.push(`x0_revocation_list_version ${watcher.revocations.version}`);
-  for (const [reason, count] of Object.entries(watcher.revocationRefusals.snapshot())) listRefused.samples.push(`x0_revocation_list_refused_total${labels({ reason })} ${count}`);
+  for (const [reason, count] of Object.entries(watcher.revocationRefusals.snapshot()))
+    listRefused.samples.push(`x0_revocation_list_refused_total${labels({ reason })} ${count}`);
   const perComponent = renderComponents(watcher);
-  const families = [up, revoked, age, uptime, load, memFree, memTotal, clients, rx, tx, certExpiry, queued, dropped, tq, verified, rejected, commands, listVersion, listRefused, ...perComponent];
-  return families.map((f) => [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.samples].join('\n')).join('\n') + '\n';
+  const families = [
+    up,
+    revoked,
+    age,
+    uptime,
+    load,
+    memFree,
+    memTotal,
+    clients,
+    rx,
+    tx,
+    certExpiry,
+    queued,
+    dropped,
+    tq,
+    verified,
+    rejected,
+    commands,
+    listVersion,
+    listRefused,
+    ...perComponent,
+  ];
+  return (
+    families
+      .map((f) => [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.samples].join('\n'))
+      .join('\n') + '\n'
+  );
 }
 
 /** The agent's per-component health (x0_component_*) and the metrics of componentMetrics. */
 function renderComponents(watcher: Watcher): Family[] {
-  const up = { name: 'x0_component_up', type: 'gauge' as const, help: 'Agent component state: 1 up, 0 starting, degraded or down (disabled components are absent).', samples: [] as string[] };
-  const degraded = { name: 'x0_component_degraded', type: 'gauge' as const, help: 'Agent component degraded (running without a part it wants, e.g. no broker reachable): 1.', samples: [] as string[] };
-  const restarts = { name: 'x0_component_restarts_total', type: 'counter' as const, help: 'Times the agent\'s supervisor restarted the component (self-healing) since the agent started.', samples: [] as string[] };
+  const up = {
+    name: 'x0_component_up',
+    type: 'gauge' as const,
+    help: 'Agent component state: 1 up, 0 starting, degraded or down (disabled components are absent).',
+    samples: [] as string[],
+  };
+  const degraded = {
+    name: 'x0_component_degraded',
+    type: 'gauge' as const,
+    help: 'Agent component degraded (running without a part it wants, e.g. no broker reachable): 1.',
+    samples: [] as string[],
+  };
+  const restarts = {
+    name: 'x0_component_restarts_total',
+    type: 'counter' as const,
+    help: "Times the agent's supervisor restarted the component (self-healing) since the agent started.",
+    samples: [] as string[],
+  };
   const byName = new Map<string, Family>();
-  for (const m of componentMetrics) if (!byName.has(m.name)) byName.set(m.name, { name: m.name, type: m.type, help: m.help, samples: [] });
+  for (const m of componentMetrics)
+    if (!byName.has(m.name)) byName.set(m.name, { name: m.name, type: m.type, help: m.help, samples: [] });
   for (const row of watcher.nodes.values()) {
     const agent = (row.telemetry?.statistics as { x0?: unknown } | undefined)?.x0;
     if (typeof agent !== 'object' || agent === null) continue;
@@ -117,7 +303,10 @@ function renderComponents(watcher: Watcher): Family[] {
       for (const m of componentMetrics) {
         if (m.component !== component) continue;
         const v = at(c, m.key);
-        if (v !== null) (byName.get(m.name) as Family).samples.push(`${m.name}${labels({ mesh: row.mesh, node: row.node, ...m.extra })} ${v}`);
+        if (v !== null)
+          (byName.get(m.name) as Family).samples.push(
+            `${m.name}${labels({ mesh: row.mesh, node: row.node, ...m.extra })} ${v}`,
+          );
       }
     }
   }

@@ -33,11 +33,17 @@ export class RevocationFollower {
       bytes = this.platform.files.read(this.path);
     } catch (error) {
       this.refusals.add('revocation-unreadable');
-      log.log('warn', `revocations: cannot read ${this.path}; keeping version ${this.store.version}`, { error: String(error) });
+      log.log('warn', `revocations: cannot read ${this.path}; keeping version ${this.store.version}`, {
+        error: String(error),
+      });
       return false;
     }
     if (bytes === null) {
-      if (!this.missingLogged) log.log(this.store.version > 0 ? 'warn' : 'info', `revocations: no list at ${this.path} ${this.store.version > 0 ? `any more; keeping version ${this.store.version}` : 'yet; following it'}`);
+      if (!this.missingLogged)
+        log.log(
+          this.store.version > 0 ? 'warn' : 'info',
+          `revocations: no list at ${this.path} ${this.store.version > 0 ? `any more; keeping version ${this.store.version}` : 'yet; following it'}`,
+        );
       this.missingLogged = true;
       this.lastBytes = null;
       return false;
@@ -48,11 +54,18 @@ export class RevocationFollower {
     const offered = this.store.offerBytes(this.platform.crypto, bytes, this.bundle);
     if (!offered.ok) {
       this.refusals.add(offered.reason);
-      log.log('warn', `revocations: ${this.path} refused: ${offered.reason}; keeping version ${this.store.version}`,
-        { hint: offered.reason === 'revocation-stale' ? 'the file is not newer than the list in use' : 'is it the list of this mesh\'s CA (x0 ca revoke)?' });
+      log.log('warn', `revocations: ${this.path} refused: ${offered.reason}; keeping version ${this.store.version}`, {
+        hint:
+          offered.reason === 'revocation-stale'
+            ? 'the file is not newer than the list in use'
+            : "is it the list of this mesh's CA (x0 ca revoke)?",
+      });
       return false;
     }
-    log.log('info', `revocations: ${this.path} version ${offered.value.version} in use`, { nodes: offered.value.nodeIds.length, serials: offered.value.serials.length });
+    log.log('info', `revocations: ${this.path} version ${offered.value.version} in use`, {
+      nodes: offered.value.nodeIds.length,
+      serials: offered.value.serials.length,
+    });
     return true;
   }
 

@@ -45,40 +45,77 @@ export interface UplinkResult {
 }
 
 export async function runUplink(platform: Platform, options: UplinkOptions): Promise<UplinkResult> {
-  const signer = new TelemetrySigner(platform.crypto, { signSecretKey: options.signSecretKey, chain: options.chain }, toHex(platform.randomBytes(8)), options.format);
+  const signer = new TelemetrySigner(
+    platform.crypto,
+    { signSecretKey: options.signSecretKey, chain: options.chain },
+    toHex(platform.randomBytes(8)),
+    options.format,
+  );
   const guard = new CommandGuard(platform.crypto, options.operatorKeys, signer.mesh, signer.node);
   const startMs = platform.monotonicMs();
-  const status = (state: 'online' | 'offline') => signer.sign('status', { state, version: agentVersion, uptimeS: Math.round((platform.monotonicMs() - startMs) / 1000) }, platform.wallClockMs(), true);
+  const status = (state: 'online' | 'offline') =>
+    signer.sign(
+      'status',
+      { state, version: agentVersion, uptimeS: Math.round((platform.monotonicMs() - startMs) / 1000) },
+      platform.wallClockMs(),
+      true,
+    );
   const connection = createMqttConnection(platform, {
-    host: options.host, port: options.port, clientId: `x0-${signer.mesh}-${signer.node}`.slice(0, 64), version: options.version,
-    ...(options.username === undefined ? {} : { username: options.username }), ...(options.password === undefined ? {} : { password: new TextEncoder().encode(options.password) }),
-    ...(options.persistPath === undefined ? {} : { persistPath: options.persistPath }), keepAliveS: options.keepAliveS ?? 30,
+    host: options.host,
+    port: options.port,
+    clientId: `x0-${signer.mesh}-${signer.node}`.slice(0, 64),
+    version: options.version,
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: new TextEncoder().encode(options.password) }),
+    ...(options.persistPath === undefined ? {} : { persistPath: options.persistPath }),
+    keepAliveS: options.keepAliveS ?? 30,
   });
   // Online is numbered before its Will, so a Will that fires later is never older than the online it follows.
   let online = status('online');
-  const arm = () => { connection.client.will = { ...status('offline'), qos: 1, retain: true }; };
+  const arm = () => {
+    connection.client.will = { ...status('offline'), qos: 1, retain: true };
+  };
   arm();
   // The first online goes out ahead of everything queued; after a lost connection, again on reconnecting.
   let reconnected = false;
   let lastFailure: string | null = null;
   const broker = `${options.host}:${options.port}`;
   connection.onEvent((event) => {
-    if (event.kind === 'connected') platform.logger.log('info', `uplink: connected to the broker ${broker}`, { mqtt: options.version === 5 ? '5' : '3.1.1' });
+    if (event.kind === 'connected')
+      platform.logger.log('info', `uplink: connected to the broker ${broker}`, {
+        mqtt: options.version === 5 ? '5' : '3.1.1',
+      });
     if (event.kind === 'connected' && reconnected) connection.publish(online.topic, online.payload, 1, true);
     // Every failed attempt is logged (the backoff bounds them: at most one a backoffMaxMs once it is reached).
     if (event.kind === 'retry') {
       const failure = describeBrokerFailure(event.reason, options.host, options.version);
       lastFailure = `${failure.what} (${event.reason})`;
-      platform.logger.log('warn', `uplink: broker ${broker}: ${lastFailure}; retrying in ${(event.delayMs / 1000).toFixed(1)} s`, { attempt: event.attempt, hint: failure.hint });
+      platform.logger.log(
+        'warn',
+        `uplink: broker ${broker}: ${lastFailure}; retrying in ${(event.delayMs / 1000).toFixed(1)} s`,
+        { attempt: event.attempt, hint: failure.hint },
+      );
     }
-    if (event.kind === 'disconnected') { online = status('online'); arm(); reconnected = true; }
+    if (event.kind === 'disconnected') {
+      online = status('online');
+      arm();
+      reconnected = true;
+    }
   });
   let sent = 0;
   const publishTelemetry = async () => {
     const metrics = await options.metrics.collect();
     // The uplink's own health rides along: what waits in the offline queue and what it had to drop.
-    const uplink = { queued: connection.client.queuedMessages, dropped: connection.client.counters.snapshot()['queue-dropped'] ?? 0 };
-    const message = signer.sign('telemetry', { ...metrics, uplink }, platform.wallClockMs(), sent % chainEveryMessages === 0);
+    const uplink = {
+      queued: connection.client.queuedMessages,
+      dropped: connection.client.counters.snapshot()['queue-dropped'] ?? 0,
+    };
+    const message = signer.sign(
+      'telemetry',
+      { ...metrics, uplink },
+      platform.wallClockMs(),
+      sent % chainEveryMessages === 0,
+    );
     connection.publish(message.topic, message.payload, 1, false);
     sent++;
     options.onProgress?.({ sent, connected: connection.client.state === 'connected' });
@@ -90,14 +127,20 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   connection.onMessage((topic, payload) => {
     const command = guard.check(topic, payload, platform.wallClockMs());
     if (!command.ok) return event({ type: 'cmd-rejected', reason: command.reason, topic });
-    if (command.value.name === 'ping') return event({ type: 'cmd-result', id: command.value.id, name: 'ping', result: 'pong' });
-    if (command.value.name === 'publish-now') { void publishTelemetry(); return event({ type: 'cmd-result', id: command.value.id, name: 'publish-now', result: 'ok' }); }
+    if (command.value.name === 'ping')
+      return event({ type: 'cmd-result', id: command.value.id, name: 'ping', result: 'pong' });
+    if (command.value.name === 'publish-now') {
+      void publishTelemetry();
+      return event({ type: 'cmd-result', id: command.value.id, name: 'publish-now', result: 'ok' });
+    }
     event({ type: 'cmd-rejected', reason: 'cmd-unknown', id: command.value.id, name: command.value.name });
   });
   connection.subscribe(topicFor(signer.mesh, signer.node, 'cmd', '+'), 1);
   connection.start();
   connection.publish(online.topic, online.payload, 1, true);
-  platform.stdout(`uplink ${signer.node}@${signer.mesh}: ${options.host}:${options.port} mqtt v${options.version === 5 ? '5' : '3.1.1'}, ${options.format}, every ${options.intervalMs} ms\n`);
+  platform.stdout(
+    `uplink ${signer.node}@${signer.mesh}: ${options.host}:${options.port} mqtt v${options.version === 5 ? '5' : '3.1.1'}, ${options.format}, every ${options.intervalMs} ms\n`,
+  );
 
   await new Promise<void>((resolve) => {
     const step = () => {
@@ -112,5 +155,11 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   connection.publish(offline.topic, offline.payload, 1, true);
   flushed = (await connection.flush(5_000)) && flushed;
   connection.stop();
-  return { ok: flushed, telemetrySent: sent, commands: guard.counters.snapshot(), mqtt: connection.client.counters.snapshot(), lastFailure };
+  return {
+    ok: flushed,
+    telemetrySent: sent,
+    commands: guard.counters.snapshot(),
+    mqtt: connection.client.counters.snapshot(),
+    lastFailure,
+  };
 }

@@ -44,7 +44,9 @@ const benign = new Set(['duplicate']);
 export const operatorCommand = 'operator-command';
 const recentRejectionsMax = 20;
 
-export type Outcome = { readonly ok: true; readonly message: Verified } | { readonly ok: false; readonly reason: string; readonly benign: boolean };
+export type Outcome =
+  | { readonly ok: true; readonly message: Verified }
+  | { readonly ok: false; readonly reason: string; readonly benign: boolean };
 
 export class Watcher {
   readonly verifier: TelemetryVerifier;
@@ -61,7 +63,12 @@ export class Watcher {
    * revocations: the mesh's list, shared with whoever follows its file (RevocationFollower); a newer list
    * offered to it applies to the next message and to what nodeRevoked() says.
    */
-  constructor(crypto: Crypto, private readonly bundle: TrustBundle, private readonly wallClockMs: () => number, readonly revocations: RevocationStore = new RevocationStore()) {
+  constructor(
+    crypto: Crypto,
+    private readonly bundle: TrustBundle,
+    private readonly wallClockMs: () => number,
+    readonly revocations: RevocationStore = new RevocationStore(),
+  ) {
     this.verifier = new TelemetryVerifier(crypto, bundle, wallClockMs, revocations);
   }
 
@@ -78,8 +85,10 @@ export class Watcher {
     const out: { mesh: string; node: string }[] = [];
     for (const id of this.revocations.list?.nodeIds ?? []) {
       const subject = parseSubject(id);
-      if (!subject.ok || subject.value.kind !== 'node' || subject.value.trustDomain !== this.bundle.trustDomain) continue;
-      if (!this.nodes.has(`${subject.value.trustDomain}/${subject.value.name}`)) out.push({ mesh: subject.value.trustDomain, node: subject.value.name });
+      if (!subject.ok || subject.value.kind !== 'node' || subject.value.trustDomain !== this.bundle.trustDomain)
+        continue;
+      if (!this.nodes.has(`${subject.value.trustDomain}/${subject.value.name}`))
+        out.push({ mesh: subject.value.trustDomain, node: subject.value.name });
     }
     return out;
   }
@@ -112,7 +121,20 @@ export class Watcher {
     const key = `${m.mesh}/${m.node}`;
     let row = this.nodes.get(key);
     if (row === undefined) {
-      row = { mesh: m.mesh, node: m.node, state: 'unknown', version: null, uptimeS: null, lastSeenMs: 0, lastAtMs: 0, telemetry: null, lastEvent: null, messages: 0, serialHex: null, certExpiresAtMs: null };
+      row = {
+        mesh: m.mesh,
+        node: m.node,
+        state: 'unknown',
+        version: null,
+        uptimeS: null,
+        lastSeenMs: 0,
+        lastAtMs: 0,
+        telemetry: null,
+        lastEvent: null,
+        messages: 0,
+        serialHex: null,
+        certExpiresAtMs: null,
+      };
       this.nodes.set(key, row);
       if (this.nodes.size > nodesMax) this.nodes.delete(this.nodes.keys().next().value as string);
     }
@@ -136,16 +158,26 @@ export class Watcher {
   /** Plain-text table: one line per node, freshness in seconds since its last verified message. */
   table(): string {
     const now = this.wallClockMs();
-    const lines = [`${'node'.padEnd(24)} ${'state'.padEnd(8)} ${'version'.padEnd(8)} ${'uptime'.padStart(8)} ${'fresh'.padStart(7)} ${'msgs'.padStart(6)} neighbours (tq)`];
+    const lines = [
+      `${'node'.padEnd(24)} ${'state'.padEnd(8)} ${'version'.padEnd(8)} ${'uptime'.padStart(8)} ${'fresh'.padStart(7)} ${'msgs'.padStart(6)} neighbours (tq)`,
+    ];
     for (const row of [...this.nodes.values()].sort((a, b) => (a.node < b.node ? -1 : 1))) {
-      const neighbours = neighbourList(row.telemetry).map((n) => `${n.mac.slice(-5)}(${n.tq})`).join(' ');
+      const neighbours = neighbourList(row.telemetry)
+        .map((n) => `${n.mac.slice(-5)}(${n.tq})`)
+        .join(' ');
       const state = this.nodeRevoked(row) ? 'REVOKED' : row.state;
-      lines.push(`${`${row.node}@${row.mesh}`.padEnd(24)} ${state.padEnd(8)} ${(row.version ?? '-').padEnd(8)} ${(row.uptimeS === null ? '-' : `${row.uptimeS}s`).padStart(8)} ${`${((now - row.lastSeenMs) / 1000).toFixed(1)}s`.padStart(7)} ${String(row.messages).padStart(6)} ${neighbours}`);
+      lines.push(
+        `${`${row.node}@${row.mesh}`.padEnd(24)} ${state.padEnd(8)} ${(row.version ?? '-').padEnd(8)} ${(row.uptimeS === null ? '-' : `${row.uptimeS}s`).padStart(8)} ${`${((now - row.lastSeenMs) / 1000).toFixed(1)}s`.padStart(7)} ${String(row.messages).padStart(6)} ${neighbours}`,
+      );
     }
     for (const unseen of this.revokedUnseen()) lines.push(`${`${unseen.node}@${unseen.mesh}`.padEnd(24)} REVOKED`);
-    const reasons = Object.entries(this.rejected.snapshot()).map(([r, n]) => `${r}=${n}`).join(' ');
+    const reasons = Object.entries(this.rejected.snapshot())
+      .map(([r, n]) => `${r}=${n}`)
+      .join(' ');
     const listVersion = this.revocations.version;
-    lines.push(`verified ${this.verified}, REJECTED ${this.rejectedTotal}${reasons ? ` (${reasons})` : ''}${this.commands > 0 ? `, operator commands ${this.commands}` : ''}${listVersion > 0 ? `, revocation list v${listVersion}` : ''}`);
+    lines.push(
+      `verified ${this.verified}, REJECTED ${this.rejectedTotal}${reasons ? ` (${reasons})` : ''}${this.commands > 0 ? `, operator commands ${this.commands}` : ''}${listVersion > 0 ? `, revocation list v${listVersion}` : ''}`,
+    );
     for (const r of this.recent.slice(-5)) lines.push(`  ! rejected ${r.topic}: ${r.reason}`);
     return `${lines.join('\n')}\n`;
   }

@@ -45,7 +45,18 @@ export const eventsPerCallMax = 256;
 
 export const agentObjectDefinition: ObjectDefinition = {
   name: agentObjectName,
-  methods: { status: {}, peers: {}, version: {}, raft: {}, mesh: {}, events: { limit: 'int32' }, reload: {}, restart: { component: 'string' }, token: { node: 'string', ttl_s: 'int32' }, revoke: { node: 'string' } },
+  methods: {
+    status: {},
+    peers: {},
+    version: {},
+    raft: {},
+    mesh: {},
+    events: { limit: 'int32' },
+    reload: {},
+    restart: { component: 'string' },
+    token: { node: 'string', ttl_s: 'int32' },
+    revoke: { node: 'string' },
+  },
 };
 
 const missing = { data: { error: 'not-available' } };
@@ -58,7 +69,10 @@ export function agentObjectHandlers(provider: AgentProvider): Record<string, Met
     raft: async () => (provider.raft === undefined ? missing : { data: await provider.raft() }),
     mesh: async () => (provider.mesh === undefined ? missing : { data: await provider.mesh() }),
     events: async (args) => {
-      const limit = typeof args.limit === 'number' && Number.isInteger(args.limit) ? Math.max(1, Math.min(eventsPerCallMax, args.limit)) : 50;
+      const limit =
+        typeof args.limit === 'number' && Number.isInteger(args.limit)
+          ? Math.max(1, Math.min(eventsPerCallMax, args.limit))
+          : 50;
       return provider.events === undefined ? missing : { data: await provider.events(limit) };
     },
     reload: async () => (provider.reload === undefined ? missing : { data: await provider.reload() }),

@@ -30,7 +30,11 @@ export function readAttrAt(bytes: Uint8Array, offset: number): Result<{ attr: Bl
   const padded = paddedLength(rawLength);
   if (offset + padded > bytes.length) return fail('truncated');
   for (let i = offset + rawLength; i < offset + padded; i++) if (bytes[i] !== 0) return fail('nonzero-padding');
-  const attr = { id: (word >>> 24) & 0x7f, extended: (word & extendedBit) !== 0, payload: bytes.subarray(offset + blobHeaderBytes, offset + rawLength) };
+  const attr = {
+    id: (word >>> 24) & 0x7f,
+    extended: (word & extendedBit) !== 0,
+    payload: bytes.subarray(offset + blobHeaderBytes, offset + rawLength),
+  };
   return ok({ attr, next: offset + padded });
 }
 

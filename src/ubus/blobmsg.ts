@@ -5,9 +5,29 @@ import { ByteWriter, readAttrAt, type BlobReason } from './blob.js';
 import { blobmsgDepthMax, blobmsgNodesMax, nameBytesMax } from './limits.js';
 import { fail, ok, type Result } from './result.js';
 
-export const BlobmsgType = { unspec: 0, array: 1, table: 2, string: 3, int64: 4, int32: 5, int16: 6, int8: 7, double: 8 } as const;
+export const BlobmsgType = {
+  unspec: 0,
+  array: 1,
+  table: 2,
+  string: 3,
+  int64: 4,
+  int32: 5,
+  int16: 6,
+  int8: 7,
+  double: 8,
+} as const;
 export type BlobmsgTypeName = keyof typeof BlobmsgType;
-const typeNames: readonly BlobmsgTypeName[] = ['unspec', 'array', 'table', 'string', 'int64', 'int32', 'int16', 'int8', 'double'];
+const typeNames: readonly BlobmsgTypeName[] = [
+  'unspec',
+  'array',
+  'table',
+  'string',
+  'int64',
+  'int32',
+  'int16',
+  'int8',
+  'double',
+];
 
 export type BlobmsgNode =
   | { readonly type: 'table' | 'array'; readonly name: string; readonly children: BlobmsgNode[] }
@@ -57,12 +77,18 @@ function decodeLeaf(type: BlobmsgTypeName, name: string, data: Uint8Array): Resu
   if (expected !== undefined && data.length !== expected) return fail('bad-value-length');
   const view = new DataView(data.buffer, data.byteOffset, data.length);
   switch (type) {
-    case 'int64': return ok({ type, name, value: view.getBigInt64(0) });
-    case 'int32': return ok({ type, name, value: view.getInt32(0) });
-    case 'int16': return ok({ type, name, value: view.getInt16(0) });
-    case 'int8': return ok({ type, name, value: view.getUint8(0) });
-    case 'double': return ok({ type, name, value: view.getFloat64(0) });
-    case 'unspec': return ok({ type, name, value: data.slice() });
+    case 'int64':
+      return ok({ type, name, value: view.getBigInt64(0) });
+    case 'int32':
+      return ok({ type, name, value: view.getInt32(0) });
+    case 'int16':
+      return ok({ type, name, value: view.getInt16(0) });
+    case 'int8':
+      return ok({ type, name, value: view.getUint8(0) });
+    case 'double':
+      return ok({ type, name, value: view.getFloat64(0) });
+    case 'unspec':
+      return ok({ type, name, value: data.slice() });
     default: {
       // blob_check_type: a string ends with its NUL; an inner NUL or bad UTF-8 would not survive a round trip.
       if (data.length < 1 || data[data.length - 1] !== 0) return fail('bad-string');
@@ -84,7 +110,11 @@ interface Frame {
  * Decodes a blobmsg attribute list (the inside of a table, array, or a ubus DATA/SIGNATURE attribute).
  * depth 1 is the list itself; a table inside it is depth 2.
  */
-export function decodeBlobmsg(bytes: Uint8Array, depthMax = blobmsgDepthMax, nodesMax = blobmsgNodesMax): Result<BlobmsgNode[], BlobmsgReason> {
+export function decodeBlobmsg(
+  bytes: Uint8Array,
+  depthMax = blobmsgDepthMax,
+  nodesMax = blobmsgNodesMax,
+): Result<BlobmsgNode[], BlobmsgReason> {
   const top: BlobmsgNode[] = [];
   const stack: Frame[] = [{ bytes, offset: 0, depth: 1, out: top }];
   let nodes = 0;
@@ -133,13 +163,26 @@ function writeLeaf(writer: ByteWriter, node: BlobmsgNode): void {
       writer.raw(encoder.encode(node.value));
       writer.u8(0);
       break;
-    case 'int64': writer.u64(node.value); break;
-    case 'int32': writer.u32(node.value); break;
-    case 'int16': writer.u16(node.value & 0xffff); break;
-    case 'int8': writer.u8(node.value & 0xff); break;
-    case 'double': writer.f64(node.value); break;
-    case 'unspec': writer.raw(node.value); break;
-    default: break;
+    case 'int64':
+      writer.u64(node.value);
+      break;
+    case 'int32':
+      writer.u32(node.value);
+      break;
+    case 'int16':
+      writer.u16(node.value & 0xffff);
+      break;
+    case 'int8':
+      writer.u8(node.value & 0xff);
+      break;
+    case 'double':
+      writer.f64(node.value);
+      break;
+    case 'unspec':
+      writer.raw(node.value);
+      break;
+    default:
+      break;
   }
 }
 

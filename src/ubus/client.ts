@@ -4,13 +4,40 @@
 // like ubus_refresh_state after ubus_reconnect.
 import { decodeBlobmsg, type BlobmsgNode } from './blobmsg.js';
 import * as limits from './limits.js';
-import { Attr, MessageReader, MessageType, Status, buildMessage, eventObjectId, readFields, type Fields, type UbusMessage } from './message.js';
+import {
+  Attr,
+  MessageReader,
+  MessageType,
+  Status,
+  buildMessage,
+  eventObjectId,
+  readFields,
+  type Fields,
+  type UbusMessage,
+} from './message.js';
 import { Counters, assert, fail, ok, type Result } from './result.js';
-import { argumentsFromBlobmsg, blobmsgTypeOfArg, fromBlobmsg, toBlobmsg, type JsTable, type JsValue, type Policy } from './values.js';
+import {
+  argumentsFromBlobmsg,
+  blobmsgTypeOfArg,
+  fromBlobmsg,
+  toBlobmsg,
+  type JsTable,
+  type JsValue,
+  type Policy,
+} from './values.js';
 
 export type ClientReason =
-  | 'not-connected' | 'connection-lost' | 'timeout' | 'too-many-requests' | 'reply-too-large' | 'bad-reply'
-  | 'too-many-objects' | 'bad-definition' | 'bad-arguments' | `status-${number}` | string;
+  | 'not-connected'
+  | 'connection-lost'
+  | 'timeout'
+  | 'too-many-requests'
+  | 'reply-too-large'
+  | 'bad-reply'
+  | 'too-many-objects'
+  | 'bad-definition'
+  | 'bad-arguments'
+  | `status-${number}`
+  | string;
 
 export interface ObjectDefinition {
   readonly name: string;
@@ -37,7 +64,15 @@ export type ClientEvent =
   | { readonly kind: 'reply'; readonly request: number; readonly result: Result<Reply, ClientReason> }
   | { readonly kind: 'registered'; readonly registration: number; readonly objectId: number }
   | { readonly kind: 'registration-failed'; readonly registration: number; readonly reason: ClientReason }
-  | { readonly kind: 'invoke'; readonly token: number; readonly object: string; readonly method: string; readonly args: JsTable; readonly user: string | null; readonly group: string | null }
+  | {
+      readonly kind: 'invoke';
+      readonly token: number;
+      readonly object: string;
+      readonly method: string;
+      readonly args: JsTable;
+      readonly user: string | null;
+      readonly group: string | null;
+    }
   | { readonly kind: 'event'; readonly registration: number; readonly name: string; readonly data: JsTable }
   | { readonly kind: 'notification'; readonly registration: number; readonly type: string; readonly data: JsTable }
   | { readonly kind: 'subscribers'; readonly registration: number; readonly active: boolean }
@@ -165,7 +200,11 @@ export class UbusClient {
 
   /** The earliest time tick() has something to do, or null. */
   nextDeadlineMs(): number | null {
-    const times = [...this.pending.map((p) => p.deadlineMs), ...[...this.incoming.values()].map((i) => i.deadlineMs), ...this.queued.map((q) => q.invoke.deadlineMs)];
+    const times = [
+      ...this.pending.map((p) => p.deadlineMs),
+      ...[...this.incoming.values()].map((i) => i.deadlineMs),
+      ...this.queued.map((q) => q.invoke.deadlineMs),
+    ];
     if (this.state === 'awaiting-hello') times.push(this.helloDeadlineMs);
     return times.length === 0 ? null : Math.min(...times);
   }
@@ -192,7 +231,13 @@ export class UbusClient {
   }
 
   /** INVOKE by object id; args become UBUS_ATTR_DATA (blobmsg_json rules, or the given policy). */
-  invoke(objectId: number, method: string, args: JsTable = {}, timeoutMs?: number, policy?: Policy): Result<number, ClientReason> {
+  invoke(
+    objectId: number,
+    method: string,
+    args: JsTable = {},
+    timeoutMs?: number,
+    policy?: Policy,
+  ): Result<number, ClientReason> {
     const nodes = toBlobmsg(args, policy);
     if (!nodes.ok) return this.refuse(nodes.reason);
     return this.request('call', MessageType.invoke, objectId, timeoutMs, (w) => {
@@ -209,7 +254,10 @@ export class UbusClient {
     return this.request('call', MessageType.invoke, eventObjectId, timeoutMs, (w) => {
       w.int32(Attr.objid, eventObjectId);
       w.string(Attr.method, 'send');
-      w.blobmsg(Attr.data, [{ type: 'string', name: 'id', value: name }, { type: 'table', name: 'data', children: nodes.value }]);
+      w.blobmsg(Attr.data, [
+        { type: 'string', name: 'id', value: name },
+        { type: 'table', name: 'data', children: nodes.value },
+      ]);
     });
   }
 
@@ -220,12 +268,14 @@ export class UbusClient {
     if (this.state !== 'ready' || entry.objectId === 0) return this.refuse('not-connected');
     const nodes = toBlobmsg(data);
     if (!nodes.ok) return this.refuse(nodes.reason);
-    this.output.push(buildMessage(MessageType.notify, this.nextSeq(), entry.objectId, (w) => {
-      w.int32(Attr.objid, entry.objectId);
-      w.string(Attr.method, type);
-      w.int8(Attr.noReply, 1);
-      w.blobmsg(Attr.data, nodes.value);
-    }));
+    this.output.push(
+      buildMessage(MessageType.notify, this.nextSeq(), entry.objectId, (w) => {
+        w.int32(Attr.objid, entry.objectId);
+        w.string(Attr.method, type);
+        w.int8(Attr.noReply, 1);
+        w.blobmsg(Attr.data, nodes.value);
+      }),
+    );
     return ok(null);
   }
 
@@ -234,7 +284,8 @@ export class UbusClient {
   addObject(definition: ObjectDefinition): Result<number, ClientReason> {
     const checked = checkDefinition(definition);
     if (!checked.ok) return this.refuse(checked.reason);
-    for (const entry of this.registrations.values()) if (entry.kind === 'object' && entry.definition.name === definition.name) return this.refuse('bad-definition');
+    for (const entry of this.registrations.values())
+      if (entry.kind === 'object' && entry.definition.name === definition.name) return this.refuse('bad-definition');
     return this.register({ kind: 'object', definition, objectId: 0 });
   }
 
@@ -256,7 +307,9 @@ export class UbusClient {
     if (entry === undefined) return this.refuse('bad-definition');
     this.registrations.delete(registration);
     if (this.state === 'ready' && entry.objectId !== 0) {
-      this.output.push(buildMessage(MessageType.removeObject, this.nextSeq(), 0, (w) => w.int32(Attr.objid, entry.objectId)));
+      this.output.push(
+        buildMessage(MessageType.removeObject, this.nextSeq(), 0, (w) => w.int32(Attr.objid, entry.objectId)),
+      );
     }
     return ok(null);
   }
@@ -281,10 +334,12 @@ export class UbusClient {
         this.sendStatus(invoke, Status.unknownError);
         return true;
       }
-      this.output.push(buildMessage(MessageType.data, invoke.seq, invoke.peer, (w) => {
-        w.int32(Attr.objid, invoke.objectId);
-        w.blobmsg(Attr.data, nodes.value);
-      }));
+      this.output.push(
+        buildMessage(MessageType.data, invoke.seq, invoke.peer, (w) => {
+          w.int32(Attr.objid, invoke.objectId);
+          w.blobmsg(Attr.data, nodes.value);
+        }),
+      );
     }
     this.sendStatus(invoke, status);
     return true;
@@ -302,7 +357,14 @@ export class UbusClient {
     return this.seq;
   }
 
-  private request(kind: PendingKind, type: number, peer: number, timeoutMs: number | undefined, body: Parameters<typeof buildMessage>[3], key = this.nextKey++): Result<number, ClientReason> {
+  private request(
+    kind: PendingKind,
+    type: number,
+    peer: number,
+    timeoutMs: number | undefined,
+    body: Parameters<typeof buildMessage>[3],
+    key = this.nextKey++,
+  ): Result<number, ClientReason> {
     if (this.state !== 'ready') return this.refuse('not-connected');
     if (this.pending.length >= limits.inflightRequestsMax) return this.refuse('too-many-requests');
     const seq = this.nextSeq();
@@ -322,11 +384,18 @@ export class UbusClient {
 
   /** ADD_OBJECT as ubus_add_object writes it: path and signature for a named object, nothing for anonymous ones. */
   private announce(key: number, entry: Registration): void {
-    const sent = this.request('add', MessageType.addObject, 0, undefined, (w) => {
-      if (entry.kind !== 'object') return;
-      w.string(Attr.objpath, entry.definition.name);
-      w.blobmsg(Attr.signature, signatureNodes(entry.definition));
-    }, key);
+    const sent = this.request(
+      'add',
+      MessageType.addObject,
+      0,
+      undefined,
+      (w) => {
+        if (entry.kind !== 'object') return;
+        w.string(Attr.objpath, entry.definition.name);
+        w.blobmsg(Attr.signature, signatureNodes(entry.definition));
+      },
+      key,
+    );
     if (!sent.ok) this.events.push({ kind: 'registration-failed', registration: key, reason: sent.reason });
   }
 
@@ -336,11 +405,16 @@ export class UbusClient {
     if (!fields.ok) return this.handleMalformed(message, fields.reason);
     switch (message.type) {
       case MessageType.status:
-      case MessageType.data: return this.handleReply(message, fields.value);
-      case MessageType.invoke: return this.handleInvoke(message, fields.value);
-      case MessageType.notify: return this.handleSubscriberChange(fields.value);
-      case MessageType.unsubscribe: return this.handleUnsubscribe(fields.value);
-      default: this.counters.add('unexpected-message-type');
+      case MessageType.data:
+        return this.handleReply(message, fields.value);
+      case MessageType.invoke:
+        return this.handleInvoke(message, fields.value);
+      case MessageType.notify:
+        return this.handleSubscriberChange(fields.value);
+      case MessageType.unsubscribe:
+        return this.handleUnsubscribe(fields.value);
+      default:
+        this.counters.add('unexpected-message-type');
     }
   }
 
@@ -357,7 +431,8 @@ export class UbusClient {
     this.counters.add(reason);
     this.events.push({ kind: 'error', reason });
     const request = this.findPending(message);
-    if (request !== undefined && (message.type === MessageType.status || message.type === MessageType.data)) this.finish(request, fail(reason));
+    if (request !== undefined && (message.type === MessageType.status || message.type === MessageType.data))
+      this.finish(request, fail(reason));
     if (message.type !== MessageType.invoke) return;
     const objid = message.attrs.find((a) => a.id === Attr.objid && a.payload.length === 4);
     if (objid === undefined) return;
@@ -400,23 +475,32 @@ export class UbusClient {
   private finishRegistrationStep(request: Pending, outcome: Result<number, string>): void {
     const entry = this.registrations.get(request.key);
     if (entry === undefined) return;
-    const failed = (reason: string): void => void this.events.push({ kind: 'registration-failed', registration: request.key, reason });
+    const failed = (reason: string): void =>
+      void this.events.push({ kind: 'registration-failed', registration: request.key, reason });
     if (!outcome.ok) return failed(outcome.reason);
     if (outcome.value !== Status.ok) return failed(`status-${outcome.value}`);
     if (request.kind === 'add') {
       const objectId = request.data.find((d) => d.objid !== undefined)?.objid;
       if (objectId === undefined) return failed('bad-reply');
       entry.objectId = objectId;
-      if (entry.kind === 'object') return void this.events.push({ kind: 'registered', registration: request.key, objectId });
+      if (entry.kind === 'object')
+        return void this.events.push({ kind: 'registered', registration: request.key, objectId });
       return this.nextRegistrationStep(request.key, entry);
     }
     if (request.kind === 'subscribe-lookup') {
       const target = request.data.find((d) => d.objid !== undefined)?.objid;
       if (target === undefined) return failed('bad-reply');
-      const sent = this.request('subscribe', MessageType.subscribe, 0, undefined, (w) => {
-        w.int32(Attr.objid, entry.objectId);
-        w.int32(Attr.target, target);
-      }, request.key);
+      const sent = this.request(
+        'subscribe',
+        MessageType.subscribe,
+        0,
+        undefined,
+        (w) => {
+          w.int32(Attr.objid, entry.objectId);
+          w.int32(Attr.target, target);
+        },
+        request.key,
+      );
       if (!sent.ok) failed(sent.reason);
       return;
     }
@@ -424,13 +508,31 @@ export class UbusClient {
   }
 
   private nextRegistrationStep(key: number, entry: Registration): void {
-    const sent = entry.kind === 'listener'
-      ? this.request('listen', MessageType.invoke, eventObjectId, undefined, (w) => {
-        w.int32(Attr.objid, eventObjectId);
-        w.string(Attr.method, 'register');
-        w.blobmsg(Attr.data, [{ type: 'int32', name: 'object', value: entry.objectId | 0 }, { type: 'string', name: 'pattern', value: entry.pattern }]);
-      }, key)
-      : this.request('subscribe-lookup', MessageType.lookup, 0, undefined, (w) => w.string(Attr.objpath, (entry as { target: string }).target), key);
+    const sent =
+      entry.kind === 'listener'
+        ? this.request(
+            'listen',
+            MessageType.invoke,
+            eventObjectId,
+            undefined,
+            (w) => {
+              w.int32(Attr.objid, eventObjectId);
+              w.string(Attr.method, 'register');
+              w.blobmsg(Attr.data, [
+                { type: 'int32', name: 'object', value: entry.objectId | 0 },
+                { type: 'string', name: 'pattern', value: entry.pattern },
+              ]);
+            },
+            key,
+          )
+        : this.request(
+            'subscribe-lookup',
+            MessageType.lookup,
+            0,
+            undefined,
+            (w) => w.string(Attr.objpath, (entry as { target: string }).target),
+            key,
+          );
     if (!sent.ok) this.events.push({ kind: 'registration-failed', registration: key, reason: sent.reason });
   }
 
@@ -440,7 +542,12 @@ export class UbusClient {
   }
 
   private handleInvoke(message: UbusMessage, fields: Fields): void {
-    const invoke: IncomingInvoke = { seq: message.seq, peer: message.peer, objectId: fields.objid ?? 0, deadlineMs: this.options.nowMs() + limits.handlerTimeoutMs };
+    const invoke: IncomingInvoke = {
+      seq: message.seq,
+      peer: message.peer,
+      objectId: fields.objid ?? 0,
+      deadlineMs: this.options.nowMs() + limits.handlerTimeoutMs,
+    };
     const found = this.registrationById(invoke.objectId);
     if (fields.objid === undefined) return this.counters.add('invoke-without-object');
     if (found === undefined) return this.sendStatus(invoke, Status.notFound, fields.noReply);
@@ -468,7 +575,15 @@ export class UbusClient {
       return this.sendStatus(invoke, Status.invalidArgument, fields.noReply);
     }
     const token = this.nextKey++;
-    const event: ClientEvent = { kind: 'invoke', token, object: definition.name, method, args: args.value, user: fields.user ?? null, group: fields.group ?? null };
+    const event: ClientEvent = {
+      kind: 'invoke',
+      token,
+      object: definition.name,
+      method,
+      args: args.value,
+      user: fields.user ?? null,
+      group: fields.group ?? null,
+    };
     if (this.incoming.size >= limits.pendingInvokesMax) {
       // Every handler slot is busy: wait in line (bounded) rather than fail the caller.
       if (fields.noReply === 1 || this.queued.length >= limits.queuedInvokesMax) {
@@ -498,10 +613,12 @@ export class UbusClient {
   /** ubus_complete_deferred_request: STATUS then OBJID, to the caller's peer and seq. */
   private sendStatus(invoke: IncomingInvoke, status: number, noReply?: number): void {
     if (noReply === 1) return;
-    this.output.push(buildMessage(MessageType.status, invoke.seq, invoke.peer, (w) => {
-      w.int32(Attr.status, status);
-      w.int32(Attr.objid, invoke.objectId);
-    }));
+    this.output.push(
+      buildMessage(MessageType.status, invoke.seq, invoke.peer, (w) => {
+        w.int32(Attr.status, status);
+        w.int32(Attr.objid, invoke.objectId);
+      }),
+    );
   }
 
   /** A stream that cannot be framed any more: drop it; the driver closes the transport and reconnects. */
@@ -519,7 +636,8 @@ export class UbusClient {
     this.queued = [];
     for (const entry of this.registrations.values()) entry.objectId = 0;
     // A reset's own reason is counted and reported in its 'reset' event; requests see the consequence.
-    for (const request of [...this.pending]) this.finish(request, fail(reason === 'connection-lost' ? reason : 'connection-reset'));
+    for (const request of [...this.pending])
+      this.finish(request, fail(reason === 'connection-lost' ? reason : 'connection-reset'));
     assert(this.pending.length === 0, 'nothing stays in flight after a drop');
   }
 }
@@ -531,7 +649,9 @@ function replyOf(status: number, data: readonly Fields[]): Reply {
     const signature: Record<string, Record<string, number>> = {};
     for (const method of fields.signature ?? []) {
       if (method.type !== 'table') continue;
-      signature[method.name] = Object.fromEntries(method.children.flatMap((a) => (a.type === 'int32' ? [[a.name, a.value]] : [])));
+      signature[method.name] = Object.fromEntries(
+        method.children.flatMap((a) => (a.type === 'int32' ? [[a.name, a.value]] : [])),
+      );
     }
     objects.push({ path: fields.objpath, id: fields.objid, typeId: fields.objtype, signature });
   }
@@ -552,11 +672,25 @@ function checkDefinition(definition: ObjectDefinition): Result<null, ClientReaso
 
 /** ubus_push_object_type: one table per method, one int32 blobmsg type code per argument. */
 export function signatureNodes(definition: ObjectDefinition): BlobmsgNode[] {
-  const typeCodes = { unspec: 0, array: 1, table: 2, string: 3, int64: 4, int32: 5, int16: 6, int8: 7, double: 8 } as const;
+  const typeCodes = {
+    unspec: 0,
+    array: 1,
+    table: 2,
+    string: 3,
+    int64: 4,
+    int32: 5,
+    int16: 6,
+    int8: 7,
+    double: 8,
+  } as const;
   return Object.entries(definition.methods).map(([name, policy]) => ({
     type: 'table' as const,
     name,
-    children: Object.entries(policy).map(([arg, type]) => ({ type: 'int32' as const, name: arg, value: typeCodes[blobmsgTypeOfArg(type)] })),
+    children: Object.entries(policy).map(([arg, type]) => ({
+      type: 'int32' as const,
+      name: arg,
+      value: typeCodes[blobmsgTypeOfArg(type)],
+    })),
   }));
 }
 

@@ -57,9 +57,15 @@ export class UbusConnection {
   private readonly eventCallbacks = new Map<number, (name: string, data: JsTable) => void>();
   readonly path: string;
 
-  constructor(private readonly platform: Platform, private readonly options: ConnectionOptions = {}) {
+  constructor(
+    private readonly platform: Platform,
+    private readonly options: ConnectionOptions = {},
+  ) {
     this.path = options.path ?? defaultSocketPath;
-    this.client = new UbusClient({ nowMs: () => platform.monotonicMs(), ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }) });
+    this.client = new UbusClient({
+      nowMs: () => platform.monotonicMs(),
+      ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    });
   }
 
   /** One listener (the agent's ubus component): connection state and registration outcomes. */
@@ -111,12 +117,24 @@ export class UbusConnection {
     });
   }
 
-  invoke(objectId: number, method: string, args: JsTable = {}, timeoutMs?: number): Promise<Result<CallResult, string>> {
-    return this.await(this.client.invoke(objectId, method, args, timeoutMs)).then((r) => (r.ok ? ok({ status: r.value.status, data: r.value.data }) : r));
+  invoke(
+    objectId: number,
+    method: string,
+    args: JsTable = {},
+    timeoutMs?: number,
+  ): Promise<Result<CallResult, string>> {
+    return this.await(this.client.invoke(objectId, method, args, timeoutMs)).then((r) =>
+      r.ok ? ok({ status: r.value.status, data: r.value.data }) : r,
+    );
   }
 
   /** `ubus call`: LOOKUP the path, then INVOKE the method on the id found. */
-  async call(path: string, method: string, args: JsTable = {}, timeoutMs?: number): Promise<Result<CallResult, string>> {
+  async call(
+    path: string,
+    method: string,
+    args: JsTable = {},
+    timeoutMs?: number,
+  ): Promise<Result<CallResult, string>> {
     const found = await this.lookup(path, timeoutMs);
     if (!found.ok) return found;
     const object = found.value[0];
@@ -125,7 +143,9 @@ export class UbusConnection {
   }
 
   sendEvent(name: string, data: JsTable = {}): Promise<Result<CallResult, string>> {
-    return this.await(this.client.sendEvent(name, data)).then((r) => (r.ok ? ok({ status: r.value.status, data: r.value.data }) : r));
+    return this.await(this.client.sendEvent(name, data)).then((r) =>
+      r.ok ? ok({ status: r.value.status, data: r.value.data }) : r,
+    );
   }
 
   // ---- registrations (re-announced after every reconnect by the client) ----
@@ -170,21 +190,24 @@ export class UbusConnection {
     if (this.connecting || this.stream !== null || this.stopped) return;
     this.connecting = true;
     try {
-      const stream = await this.platform.net.connect({ kind: 'unix', path: this.path }, {
-        onData: (chunk) => {
-          if (this.stream !== stream) return;
-          this.client.receive(chunk);
-          this.pump();
+      const stream = await this.platform.net.connect(
+        { kind: 'unix', path: this.path },
+        {
+          onData: (chunk) => {
+            if (this.stream !== stream) return;
+            this.client.receive(chunk);
+            this.pump();
+          },
+          onClose: (reason) => {
+            if (this.stream !== stream) return;
+            this.stream = null;
+            this.listener?.({ kind: 'lost', reason: reason ?? 'closed' });
+            this.client.disconnected(reason);
+            this.pump();
+            this.scheduleReconnect();
+          },
         },
-        onClose: (reason) => {
-          if (this.stream !== stream) return;
-          this.stream = null;
-          this.listener?.({ kind: 'lost', reason: reason ?? 'closed' });
-          this.client.disconnected(reason);
-          this.pump();
-          this.scheduleReconnect();
-        },
-      });
+      );
       this.connecting = false;
       if (this.stopped) return stream.close();
       this.stream = stream;
@@ -215,7 +238,8 @@ export class UbusConnection {
       const events = this.client.takeEvents();
       if (output.length === 0 && events.length === 0) break;
       for (const bytes of output) this.stream?.write(bytes);
-      if (this.stream !== null && this.stream.queuedBytes > limits.outputQueueBytesMax) this.resetStream('output-overflow');
+      if (this.stream !== null && this.stream.queuedBytes > limits.outputQueueBytesMax)
+        this.resetStream('output-overflow');
       for (const event of events) this.dispatch(event);
     }
     this.armDeadline();
@@ -242,7 +266,8 @@ export class UbusConnection {
         this.waiters.delete(event.request);
         return waiter?.(event.result);
       }
-      case 'invoke': return void this.runHandler(event);
+      case 'invoke':
+        return void this.runHandler(event);
       case 'event':
       case 'notification': {
         const name = event.kind === 'event' ? event.name : event.type;
@@ -257,8 +282,12 @@ export class UbusConnection {
         return this.scheduleReconnect();
       }
       case 'registration-failed':
-        if (this.listener !== null) return this.listener({ kind: 'registration-failed', registration: event.registration, reason: event.reason });
-        this.platform.logger.log('warn', 'ubus registration failed', { registration: event.registration, reason: event.reason });
+        if (this.listener !== null)
+          return this.listener({ kind: 'registration-failed', registration: event.registration, reason: event.reason });
+        this.platform.logger.log('warn', 'ubus registration failed', {
+          registration: event.registration,
+          reason: event.reason,
+        });
         return;
       case 'registered':
         return this.listener?.({ kind: 'registered', registration: event.registration });
@@ -271,10 +300,17 @@ export class UbusConnection {
     const handler = this.handlerFor(event);
     let result: MethodResult;
     try {
-      result = handler === undefined ? { status: Status.methodNotFound } : await handler(event.args, { user: event.user, group: event.group });
+      result =
+        handler === undefined
+          ? { status: Status.methodNotFound }
+          : await handler(event.args, { user: event.user, group: event.group });
     } catch (error) {
       this.client.counters.add('handler-error');
-      this.platform.logger.log('error', 'ubus method handler threw', { object: event.object, method: event.method, error: String(error) });
+      this.platform.logger.log('error', 'ubus method handler threw', {
+        object: event.object,
+        method: event.method,
+        error: String(error),
+      });
       result = { status: Status.unknownError };
     }
     this.client.reply(event.token, result.status ?? Status.ok, result.data);

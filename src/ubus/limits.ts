@@ -39,7 +39,8 @@ export const reconnectDelayMs = 1_000;
 
 export function validateLimits(): void {
   if (!(receiveBufferBytesMax > maxMessageBytes)) throw new Error('ubus limits: receive buffer must hold one message');
-  if (!(handlerTimeoutMs < requestTimeoutMsDefault)) throw new Error('ubus limits: a handler must time out before its caller');
+  if (!(handlerTimeoutMs < requestTimeoutMsDefault))
+    throw new Error('ubus limits: a handler must time out before its caller');
   if (!(blobmsgDepthMax >= 4)) throw new Error('ubus limits: signatures need depth 3 (signature/method/argument)');
   if (!(nameBytesMax < 65_536)) throw new Error('ubus limits: blobmsg names are at most 65535 bytes');
 }

@@ -6,24 +6,78 @@ import { maxMessageBytes, receiveBufferBytesMax } from './limits.js';
 import { assert, fail, ok, type Result } from './result.js';
 
 export const MessageType = {
-  hello: 0, status: 1, data: 2, ping: 3, lookup: 4, invoke: 5, addObject: 6, removeObject: 7,
-  subscribe: 8, unsubscribe: 9, notify: 10, monitor: 11,
+  hello: 0,
+  status: 1,
+  data: 2,
+  ping: 3,
+  lookup: 4,
+  invoke: 5,
+  addObject: 6,
+  removeObject: 7,
+  subscribe: 8,
+  unsubscribe: 9,
+  notify: 10,
+  monitor: 11,
 } as const;
-export const messageTypeNames = ['hello', 'status', 'data', 'ping', 'lookup', 'invoke', 'add-object', 'remove-object', 'subscribe', 'unsubscribe', 'notify', 'monitor'];
+export const messageTypeNames = [
+  'hello',
+  'status',
+  'data',
+  'ping',
+  'lookup',
+  'invoke',
+  'add-object',
+  'remove-object',
+  'subscribe',
+  'unsubscribe',
+  'notify',
+  'monitor',
+];
 
 export const Attr = {
-  status: 1, objpath: 2, objid: 3, method: 4, objtype: 5, signature: 6, data: 7, target: 8,
-  active: 9, noReply: 10, subscribers: 11, user: 12, group: 13,
+  status: 1,
+  objpath: 2,
+  objid: 3,
+  method: 4,
+  objtype: 5,
+  signature: 6,
+  data: 7,
+  target: 8,
+  active: 9,
+  noReply: 10,
+  subscribers: 11,
+  user: 12,
+  group: 13,
 } as const;
 
 /** enum ubus_msg_status. */
 export const Status = {
-  ok: 0, invalidCommand: 1, invalidArgument: 2, methodNotFound: 3, notFound: 4, noData: 5,
-  permissionDenied: 6, timeout: 7, notSupported: 8, unknownError: 9, connectionFailed: 10,
+  ok: 0,
+  invalidCommand: 1,
+  invalidArgument: 2,
+  methodNotFound: 3,
+  notFound: 4,
+  noData: 5,
+  permissionDenied: 6,
+  timeout: 7,
+  notSupported: 8,
+  unknownError: 9,
+  connectionFailed: 10,
 } as const;
 /** libubus's ubus_strerror texts, which `ubus call` prints. */
-export const statusText = ['Success', 'Invalid command', 'Invalid argument', 'Method not found', 'Not found', 'No response',
-  'Permission denied', 'Request timed out', 'Operation not supported', 'Unknown error', 'Connection failed'];
+export const statusText = [
+  'Success',
+  'Invalid command',
+  'Invalid argument',
+  'Method not found',
+  'Not found',
+  'No response',
+  'Permission denied',
+  'Request timed out',
+  'Operation not supported',
+  'Unknown error',
+  'Connection failed',
+];
 
 /** ubusd's system objects: peer/objid 1 receives event registrations and events. */
 export const eventObjectId = 1;
@@ -39,7 +93,12 @@ export interface UbusMessage {
 export type MessageReason = BlobReason | 'bad-version' | 'bad-container' | 'message-too-large';
 
 /** Encodes a header and the attribute container around body(); the body writes attributes. */
-export function buildMessage(type: number, seq: number, peer: number, body: (writer: MessageWriter) => void): Uint8Array {
+export function buildMessage(
+  type: number,
+  seq: number,
+  peer: number,
+  body: (writer: MessageWriter) => void,
+): Uint8Array {
   const writer = new MessageWriter();
   writer.u8(0);
   writer.u8(type);
@@ -95,7 +154,9 @@ export function encodeMessage(message: UbusMessage): Uint8Array {
 }
 
 /** Header fields and the container length, from the first 12 bytes. */
-function readFrameHeader(bytes: Uint8Array): Result<{ type: number; seq: number; peer: number; bodyBytes: number }, MessageReason> {
+function readFrameHeader(
+  bytes: Uint8Array,
+): Result<{ type: number; seq: number; peer: number; bodyBytes: number }, MessageReason> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, headerBytes + blobHeaderBytes);
   if (view.getUint8(0) !== 0) return fail('bad-version');
   const word = view.getUint32(8);
@@ -112,7 +173,8 @@ export function decodeMessage(bytes: Uint8Array): Result<UbusMessage, MessageRea
   if (bytes.length < headerBytes + blobHeaderBytes) return fail('truncated');
   const header = readFrameHeader(bytes);
   if (!header.ok) return header;
-  if (bytes.length !== headerBytes + header.value.bodyBytes) return fail(bytes.length < headerBytes + header.value.bodyBytes ? 'truncated' : 'bad-length');
+  if (bytes.length !== headerBytes + header.value.bodyBytes)
+    return fail(bytes.length < headerBytes + header.value.bodyBytes ? 'truncated' : 'bad-length');
   const attrs = parseAttrs(bytes.subarray(headerBytes + blobHeaderBytes));
   if (!attrs.ok) return attrs;
   return ok({ type: header.value.type, seq: header.value.seq, peer: header.value.peer, attrs: attrs.value });
@@ -194,8 +256,18 @@ function stringOf(attr: BlobAttr): string | null {
   }
 }
 
-const u32Fields = { [Attr.status]: 'status', [Attr.objid]: 'objid', [Attr.objtype]: 'objtype', [Attr.target]: 'target' } as const;
-const stringFields = { [Attr.objpath]: 'objpath', [Attr.method]: 'method', [Attr.user]: 'user', [Attr.group]: 'group' } as const;
+const u32Fields = {
+  [Attr.status]: 'status',
+  [Attr.objid]: 'objid',
+  [Attr.objtype]: 'objtype',
+  [Attr.target]: 'target',
+} as const;
+const stringFields = {
+  [Attr.objpath]: 'objpath',
+  [Attr.method]: 'method',
+  [Attr.user]: 'user',
+  [Attr.group]: 'group',
+} as const;
 
 /** Reads the known attributes; a known attribute of the wrong shape refuses the message, unknown ids are ignored. */
 export function readFields(message: UbusMessage): Result<Fields, FieldsReason> {

@@ -3,4 +3,5 @@ import { assertThat } from '../core/result.js';
 
 export { AssertionError, Counters, fail, ok, type Result } from '../core/result.js';
 
-export const assert: (condition: unknown, message: string) => asserts condition = (condition, message) => assertThat(condition, `ubus: ${message}`);
+export const assert: (condition: unknown, message: string) => asserts condition = (condition, message) =>
+  assertThat(condition, `ubus: ${message}`);

@@ -5,9 +5,36 @@
 import { Counters } from '../core/result.js';
 import type { ExecResult, Logger, Platform } from '../platform/types.js';
 import { normalizeMac, selectorArgs, validIfname, validRate, validReason, validSelector, validTtl } from './input.js';
-import { helperOutputBytesMax, helperPathDefault, helperTimeoutMs, messageCharsMax, verifierLogCharsMax } from './limits.js';
-import { parseAnswer, readAttach, readBlock, readDetach, readError, readLimits, readProbe, readStats, readStatus, readUnblock } from './parse.js';
-import type { XdpAttachResult, XdpBlockResult, XdpFailure, XdpLimit, XdpMode, XdpReason, XdpRuleSelector, XdpStats, XdpStatus } from './types.js';
+import {
+  helperOutputBytesMax,
+  helperPathDefault,
+  helperTimeoutMs,
+  messageCharsMax,
+  verifierLogCharsMax,
+} from './limits.js';
+import {
+  parseAnswer,
+  readAttach,
+  readBlock,
+  readDetach,
+  readError,
+  readLimits,
+  readProbe,
+  readStats,
+  readStatus,
+  readUnblock,
+} from './parse.js';
+import type {
+  XdpAttachResult,
+  XdpBlockResult,
+  XdpFailure,
+  XdpLimit,
+  XdpMode,
+  XdpReason,
+  XdpRuleSelector,
+  XdpStats,
+  XdpStatus,
+} from './types.js';
 import { helperReasons } from './types.js';
 
 export interface XdpBindingOptions {
@@ -47,7 +74,10 @@ export class XdpBinding {
     options: XdpBindingOptions = {},
   ) {
     this.helperArgv = options.helperArgv ?? [helperPathDefault];
-    this.globalArgs = [...(options.pinDir === undefined ? [] : ['--pin-dir', options.pinDir]), ...(options.mountBpffs === true ? ['--mount'] : [])];
+    this.globalArgs = [
+      ...(options.pinDir === undefined ? [] : ['--pin-dir', options.pinDir]),
+      ...(options.mountBpffs === true ? ['--mount'] : []),
+    ];
     this.timeoutMs = options.timeoutMs ?? helperTimeoutMs;
   }
 
@@ -66,13 +96,16 @@ export class XdpBinding {
 
   /** Loads (once) and attaches the program; attaching where it already is succeeds with already: true. */
   attach(ifname: string, mode: XdpMode = 'auto'): Promise<XdpResult<XdpAttachResult>> {
-    if (!validIfname(ifname)) return this.refuse('attach', 'bad-interface', `not an interface name: ${JSON.stringify(ifname)}`);
-    if (mode !== 'native' && mode !== 'generic' && mode !== 'auto') return this.refuse('attach', 'bad-mode', `mode is native, generic or auto`);
+    if (!validIfname(ifname))
+      return this.refuse('attach', 'bad-interface', `not an interface name: ${JSON.stringify(ifname)}`);
+    if (mode !== 'native' && mode !== 'generic' && mode !== 'auto')
+      return this.refuse('attach', 'bad-mode', `mode is native, generic or auto`);
     return this.run('attach', [ifname, '--mode', mode], readAttach);
   }
 
   detach(ifname: string): Promise<XdpResult<{ ifname: string; detached: boolean }>> {
-    if (!validIfname(ifname)) return this.refuse('detach', 'bad-interface', `not an interface name: ${JSON.stringify(ifname)}`);
+    if (!validIfname(ifname))
+      return this.refuse('detach', 'bad-interface', `not an interface name: ${JSON.stringify(ifname)}`);
     return this.run('detach', [ifname], readDetach);
   }
 
@@ -80,8 +113,10 @@ export class XdpBinding {
   block(mac: string, reason: string, ttlS: number | null = null): Promise<XdpResult<XdpBlockResult>> {
     const normal = normalizeMac(mac);
     if (normal === null) return this.refuse('block', 'bad-mac', `not a MAC address: ${JSON.stringify(mac)}`);
-    if (!validReason(reason)) return this.refuse('block', 'bad-reason', `reason must be 1..15 of a-z 0-9 . _ -: ${JSON.stringify(reason)}`);
-    if (!validTtl(ttlS)) return this.refuse('block', 'bad-ttl', `ttl must be whole seconds 1..31536000 or null: ${String(ttlS)}`);
+    if (!validReason(reason))
+      return this.refuse('block', 'bad-reason', `reason must be 1..15 of a-z 0-9 . _ -: ${JSON.stringify(reason)}`);
+    if (!validTtl(ttlS))
+      return this.refuse('block', 'bad-ttl', `ttl must be whole seconds 1..31536000 or null: ${String(ttlS)}`);
     const ttlArgs = ttlS === null ? [] : ['--ttl', String(ttlS)];
     return this.run('block', [normal, '--reason', reason, ...ttlArgs], readBlock);
   }
@@ -94,14 +129,16 @@ export class XdpBinding {
 
   /** Sets (or replaces) the per-source rate limit for frames the selector matches. */
   setLimit(selector: XdpRuleSelector, ratePps: number, burst?: number): Promise<XdpResult<XdpLimit[]>> {
-    if (!validSelector(selector) || !validRate(ratePps, burst)) return this.refuse('limit', 'bad-rule', 'selector, rate or burst out of range');
+    if (!validSelector(selector) || !validRate(ratePps, burst))
+      return this.refuse('limit', 'bad-rule', 'selector, rate or burst out of range');
     const burstArgs = burst === undefined ? [] : ['--burst', String(burst)];
     return this.run('limit', ['set', ...selectorArgs(selector), '--rate', String(ratePps), ...burstArgs], readLimits);
   }
 
   /** Removes the rule with this selector, or every rule without one. */
   clearLimits(selector?: XdpRuleSelector): Promise<XdpResult<XdpLimit[]>> {
-    if (selector !== undefined && !validSelector(selector)) return this.refuse('limit', 'bad-rule', 'selector out of range');
+    if (selector !== undefined && !validSelector(selector))
+      return this.refuse('limit', 'bad-rule', 'selector out of range');
     return this.run('limit', ['clear', ...(selector === undefined ? [] : selectorArgs(selector))], readLimits);
   }
 
@@ -131,7 +168,11 @@ export class XdpBinding {
   private failure(command: string, failure: XdpFailure): { readonly ok: false } & XdpFailure {
     this.failures.add(failure.reason);
     this.lastFailure = { ...failure, command };
-    this.platform.logger?.log('warn', 'xdp: x0-xdp failed', { command, reason: failure.reason, message: failure.message });
+    this.platform.logger?.log('warn', 'xdp: x0-xdp failed', {
+      command,
+      reason: failure.reason,
+      message: failure.message,
+    });
     return { ok: false, ...failure };
   }
 }
@@ -139,9 +180,15 @@ export class XdpBinding {
 /** What one helper run means: its answer, or the reason it has none. Pure (tests feed recorded runs). */
 export function interpret<T>(command: string, result: ExecResult, read: (root: Json) => T): XdpResult<T> {
   const stderr = clip(new TextDecoder().decode(result.stderr).trim(), messageCharsMax);
-  if (result.timedOut) return { ok: false, reason: 'helper-timeout', message: `x0-xdp ${command} did not finish in time` };
+  if (result.timedOut)
+    return { ok: false, reason: 'helper-timeout', message: `x0-xdp ${command} did not finish in time` };
   if (result.code === null) return { ok: false, reason: 'helper-killed', message: `x0-xdp ${command} was killed` };
-  if (result.truncated) return { ok: false, reason: 'helper-output-truncated', message: `x0-xdp ${command} printed more than the binding keeps` };
+  if (result.truncated)
+    return {
+      ok: false,
+      reason: 'helper-output-truncated',
+      message: `x0-xdp ${command} printed more than the binding keeps`,
+    };
   const stdout = new TextDecoder().decode(result.stdout);
   if (result.code === 0) {
     const parsed = parseAnswer(stdout, command, read);
@@ -149,9 +196,20 @@ export function interpret<T>(command: string, result: ExecResult, read: (root: J
   }
   const error = readError(stdout);
   if (error !== null && knownReasons.has(error.error)) {
-    const failure = { ok: false as const, reason: error.error as XdpReason, message: clip(error.message, messageCharsMax) };
-    return error.verifierLog === undefined ? failure : { ...failure, verifierLog: clip(error.verifierLog, verifierLogCharsMax) };
+    const failure = {
+      ok: false as const,
+      reason: error.error as XdpReason,
+      message: clip(error.message, messageCharsMax),
+    };
+    return error.verifierLog === undefined
+      ? failure
+      : { ...failure, verifierLog: clip(error.verifierLog, verifierLogCharsMax) };
   }
-  if (result.code === 127 && stdout.trim() === '') return { ok: false, reason: 'helper-not-found', message: stderr || 'x0-xdp could not be run' };
-  return { ok: false, reason: helperReasons[result.code] ?? 'failed', message: stderr || `x0-xdp ${command} exited with ${result.code}` };
+  if (result.code === 127 && stdout.trim() === '')
+    return { ok: false, reason: 'helper-not-found', message: stderr || 'x0-xdp could not be run' };
+  return {
+    ok: false,
+    reason: helperReasons[result.code] ?? 'failed',
+    message: stderr || `x0-xdp ${command} exited with ${result.code}`,
+  };
 }

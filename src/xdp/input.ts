@@ -21,11 +21,19 @@ export function validTtl(ttlS: number | null): boolean {
 
 /** Linux interface names: 1..15 characters, no '/', whitespace or ':' (and not '.' or '..'). */
 export function validIfname(ifname: string): boolean {
-  return ifname.length >= 1 && ifname.length <= ifnameCharsMax && !/[\s/:]/.test(ifname) && ifname !== '.' && ifname !== '..' && !ifname.startsWith('-');
+  return (
+    ifname.length >= 1 &&
+    ifname.length <= ifnameCharsMax &&
+    !/[\s/:]/.test(ifname) &&
+    ifname !== '.' &&
+    ifname !== '..' &&
+    !ifname.startsWith('-')
+  );
 }
 
 export function validSelector(selector: XdpRuleSelector): boolean {
-  if (selector.match === 'ethertype') return Number.isInteger(selector.ethertype) && selector.ethertype >= 0x0600 && selector.ethertype <= 0xffff;
+  if (selector.match === 'ethertype')
+    return Number.isInteger(selector.ethertype) && selector.ethertype >= 0x0600 && selector.ethertype <= 0xffff;
   const { portLo, portHi } = selector;
   return Number.isInteger(portLo) && Number.isInteger(portHi) && portLo >= 1 && portLo <= portHi && portHi <= 65_535;
 }
@@ -38,5 +46,8 @@ export function validRate(ratePps: number, burst: number | undefined): boolean {
 /** The helper's selector flags for a rule. */
 export function selectorArgs(selector: XdpRuleSelector): string[] {
   if (selector.match === 'ethertype') return ['--ethertype', `0x${selector.ethertype.toString(16).padStart(4, '0')}`];
-  return ['--udp-ports', selector.portLo === selector.portHi ? String(selector.portLo) : `${selector.portLo}-${selector.portHi}`];
+  return [
+    '--udp-ports',
+    selector.portLo === selector.portHi ? String(selector.portLo) : `${selector.portLo}-${selector.portHi}`,
+  ];
 }

@@ -28,8 +28,11 @@ export const burstMax = 1_000_000;
 export const ifnameCharsMax = 15;
 
 export function validateLimits(): void {
-  if (!(helperTimeoutMs > helperLockWaitMs)) throw new Error('xdp limits: the helper must be allowed to wait out a lock');
-  if (!(helperOutputBytesMax >= blocklistMax * 128)) throw new Error('xdp limits: a full blocklist must fit the output cap');
-  if (!(verifierLogCharsMax < helperOutputBytesMax)) throw new Error('xdp limits: the verifier log is part of the output');
+  if (!(helperTimeoutMs > helperLockWaitMs))
+    throw new Error('xdp limits: the helper must be allowed to wait out a lock');
+  if (!(helperOutputBytesMax >= blocklistMax * 128))
+    throw new Error('xdp limits: a full blocklist must fit the output cap');
+  if (!(verifierLogCharsMax < helperOutputBytesMax))
+    throw new Error('xdp limits: the verifier log is part of the output');
 }
 validateLimits();

@@ -3,8 +3,16 @@
 // becomes 'helper-bad-shape' (with the field's path in the message), never a half-filled object.
 import { blocklistMax, interfacesMax, rulesMax, sourcesMax } from './limits.js';
 import type {
-  XdpAttachResult, XdpBlockEntry, XdpBlockResult, XdpInterface, XdpLimit, XdpMapFill, XdpSourceStats, XdpStats,
-  XdpStatus, XdpTotals,
+  XdpAttachResult,
+  XdpBlockEntry,
+  XdpBlockResult,
+  XdpInterface,
+  XdpLimit,
+  XdpMapFill,
+  XdpSourceStats,
+  XdpStats,
+  XdpStatus,
+  XdpTotals,
 } from './types.js';
 
 class ShapeError extends Error {}
@@ -12,13 +20,15 @@ class ShapeError extends Error {}
 type Json = Record<string, unknown>;
 
 function object(value: unknown, path: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ShapeError(`${path}: not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ShapeError(`${path}: not an object`);
   return value as Json;
 }
 
 function count(o: Json, key: string, path: string): number {
   const value = o[key];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ShapeError(`${path}.${key}: not a count`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new ShapeError(`${path}.${key}: not a count`);
   return value;
 }
 
@@ -61,7 +71,9 @@ function answer(stdout: string, command: string): Json {
   return root;
 }
 
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: 'helper-bad-json' | 'helper-bad-shape'; readonly message: string };
+export type Parsed<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: 'helper-bad-json' | 'helper-bad-shape'; readonly message: string };
 
 /** Runs a reader over the helper's stdout, turning JSON and shape errors into reasons. */
 export function parseAnswer<T>(stdout: string, command: string, read: (root: Json) => T): Parsed<T> {
@@ -85,14 +97,23 @@ export function readError(stdout: string): { error: string; message: string; ver
   try {
     const root = object(JSON.parse(stdout), '$');
     if (root.ok !== false || typeof root.error !== 'string' || typeof root.message !== 'string') return null;
-    return typeof root.verifier_log === 'string' ? { error: root.error, message: root.message, verifierLog: root.verifier_log } : { error: root.error, message: root.message };
+    return typeof root.verifier_log === 'string'
+      ? { error: root.error, message: root.message, verifierLog: root.verifier_log }
+      : { error: root.error, message: root.message };
   } catch {
     return null;
   }
 }
 
 export function readAttach(o: Json): XdpAttachResult {
-  return { ifname: text(o, 'ifname', '$'), ifindex: count(o, 'ifindex', '$'), mode: text(o, 'mode', '$'), progId: count(o, 'prog_id', '$'), linkId: count(o, 'link_id', '$'), already: flag(o, 'already', '$') };
+  return {
+    ifname: text(o, 'ifname', '$'),
+    ifindex: count(o, 'ifindex', '$'),
+    mode: text(o, 'mode', '$'),
+    progId: count(o, 'prog_id', '$'),
+    linkId: count(o, 'link_id', '$'),
+    already: flag(o, 'already', '$'),
+  };
 }
 
 export function readProbe(o: Json): { kernel: string } {
@@ -104,7 +125,12 @@ export function readDetach(o: Json): { ifname: string; detached: boolean } {
 }
 
 export function readBlock(o: Json): XdpBlockResult {
-  return { mac: mac(o, 'mac', '$'), reason: text(o, 'reason', '$'), ttlS: countOrNull(o, 'ttl_s', '$'), already: flag(o, 'already', '$') };
+  return {
+    mac: mac(o, 'mac', '$'),
+    reason: text(o, 'reason', '$'),
+    ttlS: countOrNull(o, 'ttl_s', '$'),
+    already: flag(o, 'already', '$'),
+  };
 }
 
 export function readUnblock(o: Json): { mac: string; wasBlocked: boolean } {
@@ -114,31 +140,52 @@ export function readUnblock(o: Json): { mac: string; wasBlocked: boolean } {
 function readTotals(value: unknown, path: string): XdpTotals {
   const o = object(value, path);
   return {
-    packets: count(o, 'packets', path), bytes: count(o, 'bytes', path), passed: count(o, 'passed', path),
-    droppedBlocked: count(o, 'dropped_blocked', path), droppedRate: count(o, 'dropped_rate', path),
-    batmanPackets: count(o, 'batman_packets', path), malformed: count(o, 'malformed', path),
-    countersFull: count(o, 'counters_full', path), blocksExpired: count(o, 'blocks_expired', path),
+    packets: count(o, 'packets', path),
+    bytes: count(o, 'bytes', path),
+    passed: count(o, 'passed', path),
+    droppedBlocked: count(o, 'dropped_blocked', path),
+    droppedRate: count(o, 'dropped_rate', path),
+    batmanPackets: count(o, 'batman_packets', path),
+    malformed: count(o, 'malformed', path),
+    countersFull: count(o, 'counters_full', path),
+    blocksExpired: count(o, 'blocks_expired', path),
   };
 }
 
 function readSource(value: unknown, path: string): XdpSourceStats {
   const o = object(value, path);
   return {
-    mac: mac(o, 'mac', path), packets: count(o, 'packets', path), bytes: count(o, 'bytes', path), drops: count(o, 'drops', path),
-    droppedBlocked: count(o, 'dropped_blocked', path), droppedRate: count(o, 'dropped_rate', path),
-    batmanPackets: count(o, 'batman_packets', path), idleMs: count(o, 'idle_ms', path),
+    mac: mac(o, 'mac', path),
+    packets: count(o, 'packets', path),
+    bytes: count(o, 'bytes', path),
+    drops: count(o, 'drops', path),
+    droppedBlocked: count(o, 'dropped_blocked', path),
+    droppedRate: count(o, 'dropped_rate', path),
+    batmanPackets: count(o, 'batman_packets', path),
+    idleMs: count(o, 'idle_ms', path),
   };
 }
 
 export function readStats(o: Json): XdpStats {
-  return { totals: readTotals(o.totals, '$.totals'), sources: list(o, 'sources', '$', sourcesMax, readSource), sourcesMax: count(o, 'sources_max', '$') };
+  return {
+    totals: readTotals(o.totals, '$.totals'),
+    sources: list(o, 'sources', '$', sourcesMax, readSource),
+    sourcesMax: count(o, 'sources_max', '$'),
+  };
 }
 
 function readLimit(value: unknown, path: string): XdpLimit {
   const o = object(value, path);
-  const common = { index: count(o, 'index', path), ratePps: count(o, 'rate_pps', path), burst: count(o, 'burst', path), matched: count(o, 'matched', path), dropped: count(o, 'dropped', path) };
+  const common = {
+    index: count(o, 'index', path),
+    ratePps: count(o, 'rate_pps', path),
+    burst: count(o, 'burst', path),
+    matched: count(o, 'matched', path),
+    dropped: count(o, 'dropped', path),
+  };
   const match = text(o, 'match', path);
-  if (match === 'udp-dport') return { match, portLo: count(o, 'port_lo', path), portHi: count(o, 'port_hi', path), ...common };
+  if (match === 'udp-dport')
+    return { match, portLo: count(o, 'port_lo', path), portHi: count(o, 'port_hi', path), ...common };
   if (match !== 'ethertype') throw new ShapeError(`${path}.match: '${match}' is not ethertype or udp-dport`);
   const ethertype = text(o, 'ethertype', path);
   if (!/^0x[0-9a-f]{4}$/.test(ethertype)) throw new ShapeError(`${path}.ethertype: not 0xHHHH`);
@@ -153,12 +200,25 @@ function readInterface(value: unknown, path: string): XdpInterface {
   const o = object(value, path);
   const state = text(o, 'state', path);
   if (state !== 'attached' && state !== 'defunct') throw new ShapeError(`${path}.state: '${state}'`);
-  return { ifname: text(o, 'ifname', path), ifindex: count(o, 'ifindex', path), mode: text(o, 'mode', path), progId: count(o, 'prog_id', path), linkId: count(o, 'link_id', path), state };
+  return {
+    ifname: text(o, 'ifname', path),
+    ifindex: count(o, 'ifindex', path),
+    mode: text(o, 'mode', path),
+    progId: count(o, 'prog_id', path),
+    linkId: count(o, 'link_id', path),
+    state,
+  };
 }
 
 function readBlockEntry(value: unknown, path: string): XdpBlockEntry {
   const o = object(value, path);
-  return { mac: mac(o, 'mac', path), reason: text(o, 'reason', path), drops: count(o, 'drops', path), ageS: count(o, 'age_s', path), ttlS: countOrNull(o, 'ttl_s', path) };
+  return {
+    mac: mac(o, 'mac', path),
+    reason: text(o, 'reason', path),
+    drops: count(o, 'drops', path),
+    ageS: count(o, 'age_s', path),
+    ttlS: countOrNull(o, 'ttl_s', path),
+  };
 }
 
 function readMaps(value: unknown): Record<string, XdpMapFill> {
@@ -176,19 +236,37 @@ function readProgram(value: unknown): XdpStatus['program'] {
   if (value === null) return null;
   const o = object(value, '$.program');
   const path = '$.program';
-  return { id: count(o, 'id', path), name: text(o, 'name', path), tag: text(o, 'tag', path), runCount: count(o, 'run_cnt', path), runTimeNs: count(o, 'run_time_ns', path) };
+  return {
+    id: count(o, 'id', path),
+    name: text(o, 'name', path),
+    tag: text(o, 'tag', path),
+    runCount: count(o, 'run_cnt', path),
+    runTimeNs: count(o, 'run_time_ns', path),
+  };
 }
 
 export function readStatus(o: Json): XdpStatus {
   return {
-    version: text(o, 'version', '$'), pinDir: text(o, 'pin_dir', '$'), loaded: flag(o, 'loaded', '$'), program: readProgram(o.program),
-    interfaces: list(o, 'interfaces', '$', interfacesMax, readInterface), blocklist: list(o, 'blocklist', '$', blocklistMax, readBlockEntry),
-    blocklistExpired: count(o, 'blocklist_expired', '$'), limits: readLimits(o), maps: readMaps(o.maps),
+    version: text(o, 'version', '$'),
+    pinDir: text(o, 'pin_dir', '$'),
+    loaded: flag(o, 'loaded', '$'),
+    program: readProgram(o.program),
+    interfaces: list(o, 'interfaces', '$', interfacesMax, readInterface),
+    blocklist: list(o, 'blocklist', '$', blocklistMax, readBlockEntry),
+    blocklistExpired: count(o, 'blocklist_expired', '$'),
+    limits: readLimits(o),
+    maps: readMaps(o.maps),
   };
 }
 
 /** The reader for each helper command's answer. */
 export const readers: Readonly<Record<string, (root: Json) => unknown>> = {
-  attach: readAttach, detach: readDetach, block: readBlock, unblock: readUnblock, limit: readLimits, stats: readStats,
-  status: readStatus, probe: readProbe,
+  attach: readAttach,
+  detach: readDetach,
+  block: readBlock,
+  unblock: readUnblock,
+  limit: readLimits,
+  stats: readStats,
+  status: readStatus,
+  probe: readProbe,
 };

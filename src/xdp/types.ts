@@ -5,16 +5,46 @@
  * code); the second is the binding's (the helper could not be run or answered something unusable); the
  * third is input the binding refused before running anything. */
 export type XdpReason =
-  | 'failed' | 'usage' | 'not-permitted' | 'bpffs-not-mounted' | 'unknown-interface' | 'verifier-rejected'
-  | 'interface-busy' | 'not-loaded' | 'bpf-unavailable' | 'map-full' | 'mode-unsupported' | 'locked'
-  | 'helper-not-found' | 'helper-timeout' | 'helper-killed' | 'helper-output-truncated' | 'helper-bad-json'
+  | 'failed'
+  | 'usage'
+  | 'not-permitted'
+  | 'bpffs-not-mounted'
+  | 'unknown-interface'
+  | 'verifier-rejected'
+  | 'interface-busy'
+  | 'not-loaded'
+  | 'bpf-unavailable'
+  | 'map-full'
+  | 'mode-unsupported'
+  | 'locked'
+  | 'helper-not-found'
+  | 'helper-timeout'
+  | 'helper-killed'
+  | 'helper-output-truncated'
+  | 'helper-bad-json'
   | 'helper-bad-shape'
-  | 'bad-mac' | 'bad-reason' | 'bad-ttl' | 'bad-interface' | 'bad-mode' | 'bad-rule';
+  | 'bad-mac'
+  | 'bad-reason'
+  | 'bad-ttl'
+  | 'bad-interface'
+  | 'bad-mode'
+  | 'bad-rule';
 
 /** Helper exit code -> reason (bpf/README.md lists the exit codes). */
 export const helperReasons: readonly XdpReason[] = [
-  'failed', 'failed', 'usage', 'not-permitted', 'bpffs-not-mounted', 'unknown-interface', 'verifier-rejected',
-  'interface-busy', 'not-loaded', 'bpf-unavailable', 'map-full', 'mode-unsupported', 'locked',
+  'failed',
+  'failed',
+  'usage',
+  'not-permitted',
+  'bpffs-not-mounted',
+  'unknown-interface',
+  'verifier-rejected',
+  'interface-busy',
+  'not-loaded',
+  'bpf-unavailable',
+  'map-full',
+  'mode-unsupported',
+  'locked',
 ];
 
 export interface XdpFailure {
@@ -74,7 +104,9 @@ export interface XdpStats {
   readonly sourcesMax: number;
 }
 
-export type XdpRuleSelector = { readonly match: 'ethertype'; readonly ethertype: number } | { readonly match: 'udp-dport'; readonly portLo: number; readonly portHi: number };
+export type XdpRuleSelector =
+  | { readonly match: 'ethertype'; readonly ethertype: number }
+  | { readonly match: 'udp-dport'; readonly portLo: number; readonly portHi: number };
 
 export type XdpLimit = XdpRuleSelector & {
   readonly index: number;
@@ -113,7 +145,13 @@ export interface XdpStatus {
   readonly pinDir: string;
   readonly loaded: boolean;
   /** runCount/runTimeNs grow only while BPF run-time statistics are on (kernel.bpf_stats_enabled). */
-  readonly program: { readonly id: number; readonly name: string; readonly tag: string; readonly runCount: number; readonly runTimeNs: number } | null;
+  readonly program: {
+    readonly id: number;
+    readonly name: string;
+    readonly tag: string;
+    readonly runCount: number;
+    readonly runTimeNs: number;
+  } | null;
   readonly interfaces: readonly XdpInterface[];
   readonly blocklist: readonly XdpBlockEntry[];
   readonly blocklistExpired: number;

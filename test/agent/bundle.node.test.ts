@@ -14,8 +14,30 @@ async function pair(program: string, transport: 'udp' | 'tcp') {
   const [portA, portB] = [await freePort(), await freePort()];
   const common = ['--transport', transport, '--interval-ms', '50', '--timeout-ms', '8000'];
   return Promise.all([
-    run([runtimePath, program, 'hello', '--name', 'alpha', '--listen', `127.0.0.1:${portA}`, '--peer', `127.0.0.1:${portB}`, ...common]),
-    run([runtimePath, program, 'hello', '--name', 'bravo', '--listen', `127.0.0.1:${portB}`, '--peer', `127.0.0.1:${portA}`, ...common]),
+    run([
+      runtimePath,
+      program,
+      'hello',
+      '--name',
+      'alpha',
+      '--listen',
+      `127.0.0.1:${portA}`,
+      '--peer',
+      `127.0.0.1:${portB}`,
+      ...common,
+    ]),
+    run([
+      runtimePath,
+      program,
+      'hello',
+      '--name',
+      'bravo',
+      '--listen',
+      `127.0.0.1:${portB}`,
+      '--peer',
+      `127.0.0.1:${portA}`,
+      ...common,
+    ]),
   ]);
 }
 

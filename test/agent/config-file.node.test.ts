@@ -39,17 +39,27 @@ test("the LuCI test's file (test/luci/x0tta6bl4.config) is valid", () => {
 
 test("OpenWrt's uci reads the default file as parseUci does", () => {
   if (!existsSync(join(prefix, 'bin/uci'))) {
-    const built = spawnSync('bash', [join(root, 'scripts/openwrt-tools.sh'), 'uci'], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+    const built = spawnSync('bash', [join(root, 'scripts/openwrt-tools.sh'), 'uci'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
     assert.is(built.status, 0, `bash scripts/openwrt-tools.sh uci failed:\n${built.stderr}`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'x0-config-'));
   try {
     copyFileSync(defaultFile, join(dir, 'x0tta6bl4'));
-    const real = spawnSync(join(prefix, 'bin/uci'), ['-c', dir, 'export', 'x0tta6bl4'], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: join(prefix, 'lib') } });
+    const real = spawnSync(join(prefix, 'bin/uci'), ['-c', dir, 'export', 'x0tta6bl4'], {
+      encoding: 'utf8',
+      env: { ...process.env, LD_LIBRARY_PATH: join(prefix, 'lib') },
+    });
     assert.is(real.status, 0, real.stderr);
     const parsed = parseUci(readFileSync(defaultFile, 'utf8'));
     assert.is(formatUci('x0tta6bl4', resolveUci(parsed)), real.stdout);
-    const show = spawnSync(join(prefix, 'bin/uci'), ['-c', dir, 'get', 'x0tta6bl4.main.role'], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: join(prefix, 'lib') } });
+    const show = spawnSync(join(prefix, 'bin/uci'), ['-c', dir, 'get', 'x0tta6bl4.main.role'], {
+      encoding: 'utf8',
+      env: { ...process.env, LD_LIBRARY_PATH: join(prefix, 'lib') },
+    });
     assert.is(show.stdout.trim(), 'node');
   } finally {
     rmSync(dir, { recursive: true, force: true });

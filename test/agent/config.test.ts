@@ -3,7 +3,14 @@
 // themselves are checked in config-file.node.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { configLimits, describeChanges, loadConfigText, type AgentConfig, type ConfigError, type ConfigErrorReason } from '../../src/agent/config.js';
+import {
+  configLimits,
+  describeChanges,
+  loadConfigText,
+  type AgentConfig,
+  type ConfigError,
+  type ConfigErrorReason,
+} from '../../src/agent/config.js';
 
 const path = '/etc/config/x0tta6bl4';
 
@@ -47,7 +54,10 @@ function errors(text: string, hostname = 'r1'): readonly ConfigError[] {
 /** Exactly one error, with this line, reason and message. */
 function oneError(text: string, line: number, reason: ConfigErrorReason, message: string): ConfigError {
   const found = errors(text);
-  assert.equal(found.map((e) => e.message), [message]);
+  assert.equal(
+    found.map((e) => e.message),
+    [message],
+  );
   assert.is(found[0]?.line, line);
   assert.is(found[0]?.reason, reason);
   return found[0] as ConfigError;
@@ -87,7 +97,14 @@ test('a minimal file: only the role; everything else defaults, no uplink or xdp 
   assert.is(config.role, 'anchor');
   assert.is(config.meshInterface, null);
   assert.equal(config.anchors, []);
-  assert.equal(config.uplink, { enabled: false, broker: null, topicPrefix: 'x0', intervalMs: 10_000, qos: 0, protocol: 4 });
+  assert.equal(config.uplink, {
+    enabled: false,
+    broker: null,
+    topicPrefix: 'x0',
+    intervalMs: 10_000,
+    qos: 0,
+    protocol: 4,
+  });
   assert.equal(config.xdp, { enabled: false, interfaces: [] });
 });
 
@@ -120,112 +137,320 @@ config xdp
   assert.is(config.batctl, '/usr/sbin/batctl');
   assert.equal(config.listen, { host: '::', port: 1 });
   assert.equal(config.anchors, [{ name: 'anchor-1', address: { host: 'mesh-a.lan', port: 65535 } }]);
-  assert.equal(config.uplink, { enabled: true, broker: { host: 'broker.lan', port: 1883 }, topicPrefix: 'x0/site-1', intervalMs: 60_000, qos: 1, protocol: 5 });
+  assert.equal(config.uplink, {
+    enabled: true,
+    broker: { host: 'broker.lan', port: 1883 },
+    topicPrefix: 'x0/site-1',
+    intervalMs: 60_000,
+    qos: 1,
+    protocol: 5,
+  });
   assert.equal(config.xdp, { enabled: true, interfaces: ['eth1', 'lan1.10'] });
   for (const host of ['::', '::1', 'fd00::2', '1:2:3:4:5:6:7:8', '::ffff:10.0.0.1', 'fe80::1:2']) {
-    assert.equal(valid(edit("option listen '0.0.0.0:7400'", `option listen '[${host}]:7400'`)).listen, { host, port: 7400 }, host);
+    assert.equal(
+      valid(edit("option listen '0.0.0.0:7400'", `option listen '[${host}]:7400'`)).listen,
+      { host, port: 7400 },
+      host,
+    );
   }
-  const durations: Array<[string, number]> = [['1s', 1000], ['1500ms', 1500], ['10', 10_000], ['5m', 300_000], ['1h', 3600_000]];
-  for (const [text, ms] of durations) assert.is(valid(edit("option interval '10s'", `option interval '${text}'`)).uplink.intervalMs, ms, text);
+  const durations: Array<[string, number]> = [
+    ['1s', 1000],
+    ['1500ms', 1500],
+    ['10', 10_000],
+    ['5m', 300_000],
+    ['1h', 3600_000],
+  ];
+  for (const [text, ms] of durations)
+    assert.is(valid(edit("option interval '10s'", `option interval '${text}'`)).uplink.intervalMs, ms, text);
 });
 
 test('unknown option: its line, and the options that exist', () => {
-  oneError(edit(null, "\toption colour 'blue'"), 2, 'unknown-option',
-    `${path}:2: section 'main' option 'colour': unknown in a section of type 'agent' (enabled | node_name | role | state_dir | trust_domain | join_token | mesh_interface | batctl | ubus_socket | listen | anchor | static_peer | log_level)`);
+  oneError(
+    edit(null, "\toption colour 'blue'"),
+    2,
+    'unknown-option',
+    `${path}:2: section 'main' option 'colour': unknown in a section of type 'agent' (enabled | node_name | role | state_dir | trust_domain | join_token | mesh_interface | batctl | ubus_socket | listen | anchor | static_peer | log_level)`,
+  );
 });
 
 test('unknown section type', () => {
-  oneError(`${defaultText}config firewall 'fw'\n`, 23, 'unknown-section-type', `${path}:23: section 'fw': 'firewall' is not a section type of x0tta6bl4 (agent | uplink | xdp)`);
+  oneError(
+    `${defaultText}config firewall 'fw'\n`,
+    23,
+    'unknown-section-type',
+    `${path}:23: section 'fw': 'firewall' is not a section type of x0tta6bl4 (agent | uplink | xdp)`,
+  );
 });
 
 test('wrong type: a choice, a boolean, a number, a duration, a list given for one value', () => {
-  oneError(edit("option role 'node'", "option role 'boss'"), 4, 'bad-value', `${path}:4: section 'main' option 'role': 'boss' is not allowed (anchor | node)`);
-  oneError(edit("option enabled '1'", "option enabled 'maybe'"), 2, 'bad-value',
-    `${path}:2: section 'main' option 'enabled': 'maybe' is not allowed (0 | 1 | no | yes | off | on | false | true)`);
-  oneError(edit("option qos '0'", "option qos 'high'"), 18, 'bad-value', `${path}:18: section 'uplink' option 'qos': 'high' is not allowed (0 | 1)`);
-  oneError(edit("option protocol '3.1.1'", "option protocol '3'"), 19, 'bad-value', `${path}:19: section 'uplink' option 'protocol': '3' is not allowed (3.1.1 | 5)`);
-  oneError(edit("option interval '10s'", "option interval 'soon'"), 17, 'bad-value',
-    `${path}:17: section 'uplink' option 'interval': 'soon' is not allowed (a duration: 500ms | 10s | 5m | 1h, a bare number is seconds, within 1s..1h)`);
-  oneError(edit("option log_level 'info'", "list log_level 'info'"), 12, 'not-a-list',
-    `${path}:12: section 'main' option 'log_level': 'info' is given with 'list', but 'log_level' takes one value: write option log_level '...'`);
-  oneError(edit("option state_dir '/etc/x0tta6bl4'", "option state_dir 'x0'"), 5, 'bad-value',
-    `${path}:5: section 'main' option 'state_dir': 'x0' is not allowed (an absolute path without spaces, at most 255 characters)`);
-  oneError(edit("option trust_domain 'mesh.x0'", "option trust_domain 'Mesh'"), 6, 'bad-value',
-    `${path}:6: section 'main' option 'trust_domain': 'Mesh' is not allowed (lowercase letters, digits, '.', '_', '-', at most 255 characters)`);
-  oneError(edit("option node_name ''            # default: hostname", "option node_name 'a/b'"), 3, 'bad-value',
-    `${path}:3: section 'main' option 'node_name': 'a/b' is not allowed (letters, digits, '.', '_', '-', starting with a letter or digit, at most 63 characters)`);
-  oneError(edit("option join_token ''", "option join_token 'secret'"), 7, 'bad-value',
-    `${path}:7: section 'main' option 'join_token': 'secret' is not allowed (a join token from 'x0 ca issue-token' (x0jt1...., at most 1024 characters))`);
-  oneError(edit("list interface 'eth1'", "list interface 'a-very-long-interface'"), 22, 'bad-value',
-    `${path}:22: section 'xdp' option 'interface': 'a-very-long-interface' is not allowed (a network interface name (letters, digits, '.', '_', '-', ':', '@'), at most 15 characters)`);
+  oneError(
+    edit("option role 'node'", "option role 'boss'"),
+    4,
+    'bad-value',
+    `${path}:4: section 'main' option 'role': 'boss' is not allowed (anchor | node)`,
+  );
+  oneError(
+    edit("option enabled '1'", "option enabled 'maybe'"),
+    2,
+    'bad-value',
+    `${path}:2: section 'main' option 'enabled': 'maybe' is not allowed (0 | 1 | no | yes | off | on | false | true)`,
+  );
+  oneError(
+    edit("option qos '0'", "option qos 'high'"),
+    18,
+    'bad-value',
+    `${path}:18: section 'uplink' option 'qos': 'high' is not allowed (0 | 1)`,
+  );
+  oneError(
+    edit("option protocol '3.1.1'", "option protocol '3'"),
+    19,
+    'bad-value',
+    `${path}:19: section 'uplink' option 'protocol': '3' is not allowed (3.1.1 | 5)`,
+  );
+  oneError(
+    edit("option interval '10s'", "option interval 'soon'"),
+    17,
+    'bad-value',
+    `${path}:17: section 'uplink' option 'interval': 'soon' is not allowed (a duration: 500ms | 10s | 5m | 1h, a bare number is seconds, within 1s..1h)`,
+  );
+  oneError(
+    edit("option log_level 'info'", "list log_level 'info'"),
+    12,
+    'not-a-list',
+    `${path}:12: section 'main' option 'log_level': 'info' is given with 'list', but 'log_level' takes one value: write option log_level '...'`,
+  );
+  oneError(
+    edit("option state_dir '/etc/x0tta6bl4'", "option state_dir 'x0'"),
+    5,
+    'bad-value',
+    `${path}:5: section 'main' option 'state_dir': 'x0' is not allowed (an absolute path without spaces, at most 255 characters)`,
+  );
+  oneError(
+    edit("option trust_domain 'mesh.x0'", "option trust_domain 'Mesh'"),
+    6,
+    'bad-value',
+    `${path}:6: section 'main' option 'trust_domain': 'Mesh' is not allowed (lowercase letters, digits, '.', '_', '-', at most 255 characters)`,
+  );
+  oneError(
+    edit("option node_name ''            # default: hostname", "option node_name 'a/b'"),
+    3,
+    'bad-value',
+    `${path}:3: section 'main' option 'node_name': 'a/b' is not allowed (letters, digits, '.', '_', '-', starting with a letter or digit, at most 63 characters)`,
+  );
+  oneError(
+    edit("option join_token ''", "option join_token 'secret'"),
+    7,
+    'bad-value',
+    `${path}:7: section 'main' option 'join_token': 'secret' is not allowed (a join token from 'x0 ca issue-token' (x0jt1...., at most 1024 characters))`,
+  );
+  oneError(
+    edit("list interface 'eth1'", "list interface 'a-very-long-interface'"),
+    22,
+    'bad-value',
+    `${path}:22: section 'xdp' option 'interface': 'a-very-long-interface' is not allowed (a network interface name (letters, digits, '.', '_', '-', ':', '@'), at most 15 characters)`,
+  );
 });
 
 test('out of range: interval and port bounds', () => {
-  oneError(edit("option interval '10s'", "option interval '999ms'"), 17, 'out-of-range', `${path}:17: section 'uplink' option 'interval': '999ms' is out of range (1s..1h)`);
-  oneError(edit("option interval '10s'", "option interval '61m'"), 17, 'out-of-range', `${path}:17: section 'uplink' option 'interval': '61m' is out of range (1s..1h)`);
-  oneError(edit("option listen '0.0.0.0:7400'", "option listen '0.0.0.0:65536'"), 9, 'out-of-range',
-    `${path}:9: section 'main' option 'listen': '0.0.0.0:65536' has a port out of range (a port 1..65535)`);
-  oneError(edit("option listen '0.0.0.0:7400'", "option listen '0.0.0.0:0'"), 9, 'out-of-range', `${path}:9: section 'main' option 'listen': '0.0.0.0:0' has a port out of range (a port 1..65535)`);
+  oneError(
+    edit("option interval '10s'", "option interval '999ms'"),
+    17,
+    'out-of-range',
+    `${path}:17: section 'uplink' option 'interval': '999ms' is out of range (1s..1h)`,
+  );
+  oneError(
+    edit("option interval '10s'", "option interval '61m'"),
+    17,
+    'out-of-range',
+    `${path}:17: section 'uplink' option 'interval': '61m' is out of range (1s..1h)`,
+  );
+  oneError(
+    edit("option listen '0.0.0.0:7400'", "option listen '0.0.0.0:65536'"),
+    9,
+    'out-of-range',
+    `${path}:9: section 'main' option 'listen': '0.0.0.0:65536' has a port out of range (a port 1..65535)`,
+  );
+  oneError(
+    edit("option listen '0.0.0.0:7400'", "option listen '0.0.0.0:0'"),
+    9,
+    'out-of-range',
+    `${path}:9: section 'main' option 'listen': '0.0.0.0:0' has a port out of range (a port 1..65535)`,
+  );
 });
 
 test('bad HOST:PORT: no port, bad host, bad IPv4, unbracketed IPv6, peer without a name', () => {
   const allowed = 'HOST:PORT with an IPv4 address, a host name or [IPv6], and a port 1..65535';
-  for (const bad of ['broker.lan', 'bad_host:1883', '10.0.0.256:1883', 'fd00::1:1883', ':1883', '[zz::1]:1883', '[:::1]:1883', '[1:2:3:4:5:6:7]:1883', '[1::2::3]:1883', '[::ffff:1.2.3]:1883']) {
-    oneError(edit("option broker ''               # HOST:PORT", `option broker '${bad}'`), 15, 'bad-address', `${path}:15: section 'uplink' option 'broker': '${bad}' is not allowed (${allowed})`);
+  for (const bad of [
+    'broker.lan',
+    'bad_host:1883',
+    '10.0.0.256:1883',
+    'fd00::1:1883',
+    ':1883',
+    '[zz::1]:1883',
+    '[:::1]:1883',
+    '[1:2:3:4:5:6:7]:1883',
+    '[1::2::3]:1883',
+    '[::ffff:1.2.3]:1883',
+  ]) {
+    oneError(
+      edit("option broker ''               # HOST:PORT", `option broker '${bad}'`),
+      15,
+      'bad-address',
+      `${path}:15: section 'uplink' option 'broker': '${bad}' is not allowed (${allowed})`,
+    );
   }
   const peerAllowed = `NAME@HOST:PORT (a node name, then ${allowed})`;
-  oneError(edit("list static_peer 'r2@[fd00::2]:7400'", "list static_peer '10.0.0.2:7400'"), 11, 'bad-address',
-    `${path}:11: section 'main' option 'static_peer': '10.0.0.2:7400' is not allowed (${peerAllowed})`);
-  oneError(edit("list static_peer 'r2@[fd00::2]:7400'", "list static_peer '-r2@10.0.0.2:7400'"), 11, 'bad-value',
-    `${path}:11: section 'main' option 'static_peer': '-r2@10.0.0.2:7400' is not allowed (${peerAllowed})`);
+  oneError(
+    edit("list static_peer 'r2@[fd00::2]:7400'", "list static_peer '10.0.0.2:7400'"),
+    11,
+    'bad-address',
+    `${path}:11: section 'main' option 'static_peer': '10.0.0.2:7400' is not allowed (${peerAllowed})`,
+  );
+  oneError(
+    edit("list static_peer 'r2@[fd00::2]:7400'", "list static_peer '-r2@10.0.0.2:7400'"),
+    11,
+    'bad-value',
+    `${path}:11: section 'main' option 'static_peer': '-r2@10.0.0.2:7400' is not allowed (${peerAllowed})`,
+  );
 });
 
 test('missing required option: role; broker when the uplink is on; interfaces when XDP is on; a usable node name', () => {
-  oneError(defaultText.replace("\toption role 'node'             # anchor | node\n", ''), 1, 'missing-option', `${path}:1: section 'main' option 'role': required (anchor | node)`);
-  oneError(edit("option role 'node'", "option role ''"), 4, 'missing-option', `${path}:4: section 'main' option 'role': required (anchor | node)`);
-  oneError(edit("option enabled '0'\n\toption broker", "option enabled '1'\n\toption broker"), 15, 'missing-option',
-    `${path}:15: section 'uplink' option 'broker': required when the uplink is enabled (HOST:PORT)`);
-  oneError(edit("option enabled '0'\n\tlist interface 'eth1'", "option enabled '1'"), 20, 'missing-option',
-    `${path}:20: section 'xdp' option 'interface': required when XDP is enabled (list interface 'IFNAME')`);
-  oneError(edit("option enabled '0'\n\tlist interface 'eth1'", "option enabled '1'\n\tlist interface ''"), 20, 'missing-option',
-    `${path}:20: section 'xdp' option 'interface': required when XDP is enabled (list interface 'IFNAME')`);
+  oneError(
+    defaultText.replace("\toption role 'node'             # anchor | node\n", ''),
+    1,
+    'missing-option',
+    `${path}:1: section 'main' option 'role': required (anchor | node)`,
+  );
+  oneError(
+    edit("option role 'node'", "option role ''"),
+    4,
+    'missing-option',
+    `${path}:4: section 'main' option 'role': required (anchor | node)`,
+  );
+  oneError(
+    edit("option enabled '0'\n\toption broker", "option enabled '1'\n\toption broker"),
+    15,
+    'missing-option',
+    `${path}:15: section 'uplink' option 'broker': required when the uplink is enabled (HOST:PORT)`,
+  );
+  oneError(
+    edit("option enabled '0'\n\tlist interface 'eth1'", "option enabled '1'"),
+    20,
+    'missing-option',
+    `${path}:20: section 'xdp' option 'interface': required when XDP is enabled (list interface 'IFNAME')`,
+  );
+  oneError(
+    edit("option enabled '0'\n\tlist interface 'eth1'", "option enabled '1'\n\tlist interface ''"),
+    20,
+    'missing-option',
+    `${path}:20: section 'xdp' option 'interface': required when XDP is enabled (list interface 'IFNAME')`,
+  );
   const found = errors(defaultText, 'my router');
-  assert.equal(found.map((e) => e.message), [`${path}:3: section 'main' option 'node_name': required: the hostname 'my router' is not a valid node name (letters, digits, '.', '_', '-')`]);
-  oneError('# nothing here\n', 1, 'missing-section', `${path}:1: no 'agent' section; add: config agent 'main' (with at least option role 'anchor' or 'node')`);
+  assert.equal(
+    found.map((e) => e.message),
+    [
+      `${path}:3: section 'main' option 'node_name': required: the hostname 'my router' is not a valid node name (letters, digits, '.', '_', '-')`,
+    ],
+  );
+  oneError(
+    '# nothing here\n',
+    1,
+    'missing-section',
+    `${path}:1: no 'agent' section; add: config agent 'main' (with at least option role 'anchor' or 'node')`,
+  );
 });
 
 test('bad quoting: one syntax error on the line where the quote opens, and no echo of what it swallowed', () => {
-  oneError(edit("option role 'node'", "option role 'node"), 4, 'syntax',
-    `${path}:4: a quote is probably missing on this line: this statement's quoted text runs on to line 22, where a ' quote is never closed`);
-  oneError(edit("list interface 'eth1'", "list interface 'eth1"), 22, 'syntax', `${path}:22: the ' quote opened on this line is never closed (the file ends first)`);
-  oneError(edit("option listen '0.0.0.0:7400'", "option listen 0.0.0.0 7400"), 9, 'syntax',
-    `${path}:9: '7400' is one argument too many for option NAME 'VALUE'; quote a value that contains spaces`);
-  oneError(edit("option log_level 'info'", "option log-level 'info'"), 12, 'syntax', `${path}:12: option name 'log-level' may only contain letters, digits and '_'`);
+  oneError(
+    edit("option role 'node'", "option role 'node"),
+    4,
+    'syntax',
+    `${path}:4: a quote is probably missing on this line: this statement's quoted text runs on to line 22, where a ' quote is never closed`,
+  );
+  oneError(
+    edit("list interface 'eth1'", "list interface 'eth1"),
+    22,
+    'syntax',
+    `${path}:22: the ' quote opened on this line is never closed (the file ends first)`,
+  );
+  oneError(
+    edit("option listen '0.0.0.0:7400'", 'option listen 0.0.0.0 7400'),
+    9,
+    'syntax',
+    `${path}:9: '7400' is one argument too many for option NAME 'VALUE'; quote a value that contains spaces`,
+  );
+  oneError(
+    edit("option log_level 'info'", "option log-level 'info'"),
+    12,
+    'syntax',
+    `${path}:12: option name 'log-level' may only contain letters, digits and '_'`,
+  );
 });
 
 test('duplicates: section, option, peer name, interface', () => {
-  oneError(`${defaultText}config agent 'other'\n\toption role 'node'\n`, 23, 'duplicate-section', `${path}:23: section 'other': is a second section of type 'agent' (first on line 1); keep one`);
-  oneError(`${defaultText}config xdp 'xdp'\n`, 23, 'duplicate-section', `${path}:23: section 'xdp': is a second section of type 'xdp' (first on line 20); keep one`);
-  oneError(edit("option log_level 'info'", "option log_level 'info'\n\toption log_level 'debug'"), 13, 'duplicate-option',
-    `${path}:13: section 'main' option 'log_level': 'debug' sets it a second time (first on line 12); keep one`);
-  oneError(edit("list static_peer 'r2@[fd00::2]:7400'", "list static_peer 'r2@[fd00::2]:7400'\n\tlist static_peer 'r2@10.0.0.9:7400'"), 12, 'duplicate-name',
-    `${path}:12: section 'main' option 'static_peer': 'r2@10.0.0.9:7400' repeats 'r2' (already on line 11); names are unique`);
-  oneError(edit("list interface 'eth1'", "list interface 'eth1'\n\tlist interface 'eth1'"), 23, 'duplicate-name',
-    `${path}:23: section 'xdp' option 'interface': 'eth1' repeats 'eth1' (already on line 22); names are unique`);
+  oneError(
+    `${defaultText}config agent 'other'\n\toption role 'node'\n`,
+    23,
+    'duplicate-section',
+    `${path}:23: section 'other': is a second section of type 'agent' (first on line 1); keep one`,
+  );
+  oneError(
+    `${defaultText}config xdp 'xdp'\n`,
+    23,
+    'duplicate-section',
+    `${path}:23: section 'xdp': is a second section of type 'xdp' (first on line 20); keep one`,
+  );
+  oneError(
+    edit("option log_level 'info'", "option log_level 'info'\n\toption log_level 'debug'"),
+    13,
+    'duplicate-option',
+    `${path}:13: section 'main' option 'log_level': 'debug' sets it a second time (first on line 12); keep one`,
+  );
+  oneError(
+    edit(
+      "list static_peer 'r2@[fd00::2]:7400'",
+      "list static_peer 'r2@[fd00::2]:7400'\n\tlist static_peer 'r2@10.0.0.9:7400'",
+    ),
+    12,
+    'duplicate-name',
+    `${path}:12: section 'main' option 'static_peer': 'r2@10.0.0.9:7400' repeats 'r2' (already on line 11); names are unique`,
+  );
+  oneError(
+    edit("list interface 'eth1'", "list interface 'eth1'\n\tlist interface 'eth1'"),
+    23,
+    'duplicate-name',
+    `${path}:23: section 'xdp' option 'interface': 'eth1' repeats 'eth1' (already on line 22); names are unique`,
+  );
 });
 
 test('an anchor must be among the anchors it lists', () => {
-  oneError(edit("option role 'node'", "option role 'anchor'"), 10, 'inconsistent',
-    `${path}:10: section 'main' option 'anchor': does not name this node 'r1', whose role is anchor: add list anchor 'r1@HOST:PORT' or set option role 'node'`);
+  oneError(
+    edit("option role 'node'", "option role 'anchor'"),
+    10,
+    'inconsistent',
+    `${path}:10: section 'main' option 'anchor': does not name this node 'r1', whose role is anchor: add list anchor 'r1@HOST:PORT' or set option role 'node'`,
+  );
   assert.is(valid(edit("option role 'node'", "option role 'anchor'"), 'anchor-1').role, 'anchor');
 });
 
 test('bounded lists: anchors and static peers', () => {
-  const anchors = Array.from({ length: configLimits.anchorsMax + 1 }, (_, i) => `\tlist anchor 'a${i}@10.0.0.${i + 1}:7400'`).join('\n');
+  const anchors = Array.from(
+    { length: configLimits.anchorsMax + 1 },
+    (_, i) => `\tlist anchor 'a${i}@10.0.0.${i + 1}:7400'`,
+  ).join('\n');
   const found = errors(`config agent 'main'\n\toption role 'node'\n${anchors}\n`);
-  assert.equal(found.map((e) => [e.line, e.reason]), [[configLimits.anchorsMax + 3, 'too-many-items']]);
-  const peers = Array.from({ length: configLimits.staticPeersMax }, (_, i) => `\tlist static_peer 'p${i}@10.0.${i >> 8}.${i & 255}:7400'`).join('\n');
-  assert.is(valid(`config agent 'main'\n\toption role 'node'\n${peers}\n`).staticPeers.length, configLimits.staticPeersMax);
+  assert.equal(
+    found.map((e) => [e.line, e.reason]),
+    [[configLimits.anchorsMax + 3, 'too-many-items']],
+  );
+  const peers = Array.from(
+    { length: configLimits.staticPeersMax },
+    (_, i) => `\tlist static_peer 'p${i}@10.0.${i >> 8}.${i & 255}:7400'`,
+  ).join('\n');
+  assert.is(
+    valid(`config agent 'main'\n\toption role 'node'\n${peers}\n`).staticPeers.length,
+    configLimits.staticPeersMax,
+  );
 });
 
 test('every error is reported at once, sorted by line', () => {
@@ -237,13 +462,19 @@ config uplink
 config xdp
 	option enabled 'sometimes'
 `);
-  assert.equal(found.map((e) => [e.line, e.section, e.option, e.value]), [
-    [2, 'main', 'role', 'boss'],
-    [3, 'main', 'colour', null],
-    [5, '@uplink[0]', 'qos', '2'],
-    [7, '@xdp[0]', 'enabled', 'sometimes'],
-  ]);
-  assert.equal(found.map((e) => e.allowed), ['anchor | node', found[1]?.allowed, '0 | 1', '0 | 1 | no | yes | off | on | false | true']);
+  assert.equal(
+    found.map((e) => [e.line, e.section, e.option, e.value]),
+    [
+      [2, 'main', 'role', 'boss'],
+      [3, 'main', 'colour', null],
+      [5, '@uplink[0]', 'qos', '2'],
+      [7, '@xdp[0]', 'enabled', 'sometimes'],
+    ],
+  );
+  assert.equal(
+    found.map((e) => e.allowed),
+    ['anchor | node', found[1]?.allowed, '0 | 1', '0 | 1 | no | yes | off | on | false | true'],
+  );
 });
 
 test('describeChanges: log level, uplink, xdp and static peers apply on reload; the rest needs a restart', () => {

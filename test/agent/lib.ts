@@ -29,7 +29,18 @@ export async function enrol(dir: string, trustDomain: string, names: readonly st
     const state = join(dir, name, 'state');
     const token = await x0('ca', 'issue-token', '--node', name, '--dir', join(dir, 'ca'));
     await x0('cert', 'request', '--token', token, '--dir', state);
-    await x0('ca', 'sign', '--request', join(state, 'join-request.cbor'), '--out', join(state, 'node.chain'), '--bundle-out', join(state, 'bundle.cbor'), '--dir', join(dir, 'ca'));
+    await x0(
+      'ca',
+      'sign',
+      '--request',
+      join(state, 'join-request.cbor'),
+      '--out',
+      join(state, 'node.chain'),
+      '--bundle-out',
+      join(state, 'bundle.cbor'),
+      '--dir',
+      join(dir, 'ca'),
+    );
   }
 }
 
@@ -48,30 +59,57 @@ export interface Process {
 export function startProcess(argv: readonly string[], withEnv: NodeJS.ProcessEnv = env): Process {
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: withEnv });
   let text = '';
-  child.stdout?.on('data', (c) => { text += c; });
-  child.stderr?.on('data', (c) => { text += c; });
+  child.stdout?.on('data', (c) => {
+    text += c;
+  });
+  child.stderr?.on('data', (c) => {
+    text += c;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, output: () => text, exited };
 }
 
 export const startUbusd = (socket: string): Process => startProcess([ubusdPath, '-s', socket]);
-export const startAgent = (config: string): Process => startProcess([runtimePath, bundlePath, 'agent', '--config', config]);
+export const startAgent = (config: string): Process =>
+  startProcess([runtimePath, bundlePath, 'agent', '--config', config]);
 
 /** `ubus -s SOCKET call x0tta6bl4 METHOD [ARGS]` with OpenWrt's own CLI; null when it failed. */
-export async function ubusCall(socket: string, method: string, args?: Record<string, unknown>): Promise<Record<string, unknown> | null> {
-  const argv = [ubusPath, '-s', socket, '-t', '3', 'call', 'x0tta6bl4', method, ...(args === undefined ? [] : [JSON.stringify(args)])];
+export async function ubusCall(
+  socket: string,
+  method: string,
+  args?: Record<string, unknown>,
+): Promise<Record<string, unknown> | null> {
+  const argv = [
+    ubusPath,
+    '-s',
+    socket,
+    '-t',
+    '3',
+    'call',
+    'x0tta6bl4',
+    method,
+    ...(args === undefined ? [] : [JSON.stringify(args)]),
+  ];
   const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
     const p = startProcess(argv);
     void p.exited.then((code) => resolve({ code, stdout: p.output() }));
   });
   if (r.code !== 0) return null;
-  try { return JSON.parse(r.stdout) as Record<string, unknown>; } catch { return null; }
+  try {
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until check() gives a value, or throws naming what it waited for. */
-export async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | null | undefined | false>): Promise<T> {
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | null | undefined | false>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

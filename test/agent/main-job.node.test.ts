@@ -10,11 +10,32 @@ test('the main job shows five agents forming one mesh and healing the loss of th
   requireTools();
   const base = 20_000 + Math.floor(Math.random() * 20_000);
   const started = Date.now();
-  const result = await run(['bash', `${root}scripts/start.sh`, '--no-setup', '--demo-dir', 'build/test-demo', '--base-port', String(base), '--mqtt-port', String(await freePort())], 120_000);
+  const result = await run(
+    [
+      'bash',
+      `${root}scripts/start.sh`,
+      '--no-setup',
+      '--demo-dir',
+      'build/test-demo',
+      '--base-port',
+      String(base),
+      '--mqtt-port',
+      String(await freePort()),
+    ],
+    120_000,
+  );
   const seconds = (Date.now() - started) / 1000;
   const out = result.stdout + result.stderr;
   assert.is(result.code, 0, out);
-  for (const step of ['1/6 enrolment', '2/6 telemetry consumer', '3/6 five routers', '4/6 consensus and mesh state', '5/6 telemetry', '6/6 failure']) assert.ok(out.includes(step), `${step}\n${out}`);
+  for (const step of [
+    '1/6 enrolment',
+    '2/6 telemetry consumer',
+    '3/6 five routers',
+    '4/6 consensus and mesh state',
+    '5/6 telemetry',
+    '6/6 failure',
+  ])
+    assert.ok(out.includes(step), `${step}\n${out}`);
   assert.match(out, /all 5 agents running in [\d.]+ s/);
   assert.match(out, /leader: (alpha|bravo|charlie) \(term \d+\), agreed by alpha, bravo, charlie/);
   assert.match(out, /every node sees all 5 nodes up in its mesh document/);

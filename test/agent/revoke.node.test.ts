@@ -18,21 +18,39 @@ test.before(async () => {
   requireTools();
   await enrol(dir, 'revoke.x0', names);
   for (const name of names) ports[name] = 20_000 + Math.floor(Math.random() * 20_000);
-  const anchors = names.slice(0, 3).map((a) => `\tlist anchor '${a}@127.0.0.1:${ports[a]}'\n`).join('');
+  const anchors = names
+    .slice(0, 3)
+    .map((a) => `\tlist anchor '${a}@127.0.0.1:${ports[a]}'\n`)
+    .join('');
   for (const name of names) {
     running.push(startUbusd(sock(name)));
-    running.push(startAgent(writeUci(join(dir, `${name}.uci`), `config agent 'main'
+    running.push(
+      startAgent(
+        writeUci(
+          join(dir, `${name}.uci`),
+          `config agent 'main'
 	option node_name '${name}'
 	option role '${name === 'victim' ? 'node' : 'anchor'}'
 	option state_dir '${dir}/${name}/state'
 	option trust_domain 'revoke.x0'
 	option listen '127.0.0.1:${ports[name]}'
 	option ubus_socket '${sock(name)}'
-${anchors}${name === 'victim' ? '' : `\tlist static_peer 'victim@127.0.0.1:${ports.victim}'\n`}`)));
+${anchors}${name === 'victim' ? '' : `\tlist static_peer 'victim@127.0.0.1:${ports.victim}'\n`}`,
+        ),
+      ),
+    );
   }
 });
 test.after(() => {
-  if (process.env.X0_DEBUG) for (const p of running) process.stdout.write(p.output().split('\n').filter((l) => /revoc|gossip|link/.test(l)).join('\n') + '\n----\n');
+  if (process.env.X0_DEBUG)
+    for (const p of running)
+      process.stdout.write(
+        p
+          .output()
+          .split('\n')
+          .filter((l) => /revoc|gossip|link/.test(l))
+          .join('\n') + '\n----\n',
+      );
   for (const p of running) p.child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
@@ -51,19 +69,34 @@ test('a node revoked at the CA is cut off on every node within seconds of its li
   const cutOffMs = await until('r2 and r3 show the victim revoked and have no session with it', 15_000, async () => {
     const views = await Promise.all(['r2', 'r3'].map(meshOf));
     const revoked = views.every((v) => v.find((n) => n.id === 'victim')?.state === 'revoked');
-    const peers = await Promise.all(['r2', 'r3'].map(async (n) => ((await ubusCall(sock(n), 'peers'))?.peers as Array<{ id: string; state: string }> | undefined) ?? []));
-    return revoked && peers.every((p) => p.find((x) => x.id === 'victim')?.state === 'revoked') ? Date.now() - dropped : null;
+    const peers = await Promise.all(
+      ['r2', 'r3'].map(
+        async (n) =>
+          ((await ubusCall(sock(n), 'peers'))?.peers as Array<{ id: string; state: string }> | undefined) ?? [],
+      ),
+    );
+    return revoked && peers.every((p) => p.find((x) => x.id === 'victim')?.state === 'revoked')
+      ? Date.now() - dropped
+      : null;
   });
   assert.ok(cutOffMs < 5_000, `cut off on every other node in ${cutOffMs} ms (goal < 5 s)`);
   const r2 = await ubusCall(sock('r2'), 'mesh');
   assert.equal(r2?.revocations, [{ id: 'victim' }]);
   // Its sessions are closed and refused: nothing from it reaches the others any more.
-  await until('the victim\'s section stops changing on r3 (it is down there)', 20_000, async () => {
+  await until("the victim's section stops changing on r3 (it is down there)", 20_000, async () => {
     const seen = (await meshOf('r3')).find((n) => n.id === 'victim');
     return seen?.state === 'revoked' ? true : null;
   });
-  const events = ((await ubusCall(sock('r3'), 'events', { limit: 200 }))?.events as Array<{ component: string; event: string; fields: Record<string, unknown> }>) ?? [];
-  assert.ok(events.some((e) => e.component === 'gossip' && e.event === 'revocations' && e.fields.revoked === 'victim'), JSON.stringify(events.slice(-5)));
+  const events =
+    ((await ubusCall(sock('r3'), 'events', { limit: 200 }))?.events as Array<{
+      component: string;
+      event: string;
+      fields: Record<string, unknown>;
+    }>) ?? [];
+  assert.ok(
+    events.some((e) => e.component === 'gossip' && e.event === 'revocations' && e.fields.revoked === 'victim'),
+    JSON.stringify(events.slice(-5)),
+  );
   const links = ((await ubusCall(sock('r3'), 'status'))?.components as Record<string, { state: string }>).link;
   assert.is(links?.state, 'up', 'the link to the other anchors stays up');
   process.stdout.write(`  revocation cut the node off on every other node in ${cutOffMs} ms\n`);

@@ -59,7 +59,11 @@ test('a running component that reports down is restarted after its backoff; a st
   assert.is(s.health('gossip')?.restarts, 1);
   // Up for stableAfterMs: the next failure starts again at the base delay.
   s.observed('gossip', up, 600 + supervisorLimits.stableAfterMs);
-  const again = s.observed('gossip', { state: 'down', reason: 'socket-closed' }, 600 + supervisorLimits.stableAfterMs + 1);
+  const again = s.observed(
+    'gossip',
+    { state: 'down', reason: 'socket-closed' },
+    600 + supervisorLimits.stableAfterMs + 1,
+  );
   assert.is(again?.retryInMs, supervisorLimits.backoffBaseMs);
 });
 
@@ -90,14 +94,29 @@ test('misuse is an assertion: a component added twice, a start reported without 
 test('the journal keeps the newest events within its bound and logs only at or above its level', () => {
   const lines: string[] = [];
   let now = 1_000;
-  const journal = new Journal((l) => lines.push(l), () => now++, 'warn');
+  const journal = new Journal(
+    (l) => lines.push(l),
+    () => now++,
+    'warn',
+  );
   journal.record('info', 'gossip', 'started', { listen: '127.0.0.1:7400' });
   journal.record('warn', 'uplink', 'failed', { reason: 'broker-unreachable', trace_id: 'abc' });
   assert.is(lines.length, 1, 'info is below the log level');
-  assert.match(lines[0] as string, /^1970-01-01T00:00:01\.001Z warn uplink failed reason=broker-unreachable trace_id=abc\n$/);
+  assert.match(
+    lines[0] as string,
+    /^1970-01-01T00:00:01\.001Z warn uplink failed reason=broker-unreachable trace_id=abc\n$/,
+  );
   const events = journal.last(10);
   assert.is(events.length, 2, 'the journal keeps info whatever the log level');
-  assert.equal(events[1], { time_ms: 1001, level: 'warn', component: 'uplink', event: 'failed', reason: 'broker-unreachable', trace_id: 'abc', fields: {} });
+  assert.equal(events[1], {
+    time_ms: 1001,
+    level: 'warn',
+    component: 'uplink',
+    event: 'failed',
+    reason: 'broker-unreachable',
+    trace_id: 'abc',
+    fields: {},
+  });
   journal.record('debug', 'gossip', 'tick', {});
   assert.is(journal.last().length, 2, 'debug events are not kept');
   for (let i = 0; i < eventsMax + 10; i++) journal.record('info', 'raft', 'role', { term: i });

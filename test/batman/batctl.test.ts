@@ -10,11 +10,20 @@ import { absentExitCode, absentStderr, neighboursTable, originatorsEmpty, origin
 
 type Answer = { code: number | null; stdout?: string; stderr?: string; timedOut?: boolean; truncated?: boolean };
 
-function replay(answers: Record<string, Answer>, seen: Array<{ argv: readonly string[]; options: ExecOptions | undefined }> = []): Platform {
+function replay(
+  answers: Record<string, Answer>,
+  seen: Array<{ argv: readonly string[]; options: ExecOptions | undefined }> = [],
+): Platform {
   const exec = async (argv: readonly string[], options?: ExecOptions): Promise<ExecResult> => {
     seen.push({ argv, options });
     const a = answers[argv.slice(1).join(' ')] ?? { code: 127, stderr: `${argv[0]}: not found\n` };
-    return { code: a.code, stdout: utf8(a.stdout ?? ''), stderr: utf8(a.stderr ?? ''), timedOut: a.timedOut ?? false, truncated: a.truncated ?? false };
+    return {
+      code: a.code,
+      stdout: utf8(a.stdout ?? ''),
+      stderr: utf8(a.stderr ?? ''),
+      timedOut: a.timedOut ?? false,
+      truncated: a.truncated ?? false,
+    };
   };
   return { exec } as unknown as Platform;
 }
@@ -30,21 +39,33 @@ test('neighbours carry the TQ of their own originator row and the node its prima
   assert.ok(view.ok);
   if (!view.ok) return;
   assert.is(view.value.primaryMac, '52:54:00:01:00:01');
-  assert.equal(view.value.neighbours, [{ iface: 'eth1', neighbour: '52:54:00:02:00:01', lastSeenMs: 972, tq: 55, best: true }]);
+  assert.equal(view.value.neighbours, [
+    { iface: 'eth1', neighbour: '52:54:00:02:00:01', lastSeenMs: 972, tq: 55, best: true },
+  ]);
   assert.is(view.value.originators.length, 2);
   assert.is(view.value.truncated, false);
   // batctl is run directly (no shell), bounded in time and output.
-  assert.equal(seen.map((s) => s.argv), [['batctl', 'meshif', 'bat0', 'neighbors', '-H'], ['batctl', 'meshif', 'bat0', 'originators']]);
+  assert.equal(
+    seen.map((s) => s.argv),
+    [
+      ['batctl', 'meshif', 'bat0', 'neighbors', '-H'],
+      ['batctl', 'meshif', 'bat0', 'originators'],
+    ],
+  );
   for (const s of seen) assert.ok((s.options?.timeoutMs ?? 0) > 0 && (s.options?.maxOutputBytes ?? 0) > 0);
 });
 
 test('a neighbour heard before its first OGM has no TQ yet', async () => {
-  const view = await new BatctlReader(replay({ ...healthy, 'meshif bat0 originators': { code: 0, stdout: originatorsEmpty } })).meshView();
+  const view = await new BatctlReader(
+    replay({ ...healthy, 'meshif bat0 originators': { code: 0, stdout: originatorsEmpty } }),
+  ).meshView();
   assert.ok(view.ok && view.value.neighbours[0]!.tq === null && view.value.neighbours[0]!.best === false);
 });
 
 test('a missing mesh interface, a missing batctl, a hung batctl and other failures are counted reasons', async () => {
-  const absent = new BatctlReader(replay({ 'meshif bat9 neighbors -H': { code: absentExitCode, stderr: absentStderr } }));
+  const absent = new BatctlReader(
+    replay({ 'meshif bat9 neighbors -H': { code: absentExitCode, stderr: absentStderr } }),
+  );
   assert.equal(await absent.meshView('bat9'), { ok: false, reason: 'meshif-absent' });
   assert.is(absent.counters.get('meshif-absent'), 1);
   assert.equal(await new BatctlReader(replay({})).meshView(), { ok: false, reason: 'batctl-missing' });
@@ -52,19 +73,25 @@ test('a missing mesh interface, a missing batctl, a hung batctl and other failur
   assert.equal(await new BatctlReader(replay(hung)).meshView(), { ok: false, reason: 'batctl-timeout' });
   const odd = { 'meshif bat0 neighbors -H': { code: 3, stderr: 'something else\n' } };
   assert.equal(await new BatctlReader(replay(odd)).meshView(), { ok: false, reason: 'batctl-failed' });
-  const throwing = { exec: async () => { throw new Error('ENOENT'); } } as unknown as Platform;
+  const throwing = {
+    exec: async () => {
+      throw new Error('ENOENT');
+    },
+  } as unknown as Platform;
   assert.equal(await new BatctlReader(throwing).meshView(), { ok: false, reason: 'batctl-missing' });
 });
 
 test('an interface name that is not one is refused before batctl runs', async () => {
   const seen: Array<{ argv: readonly string[]; options: ExecOptions | undefined }> = [];
   const reader = new BatctlReader(replay(healthy, seen));
-  for (const name of ['', 'a b', 'bat0;reboot', 'x'.repeat(16), '../bat0']) assert.equal(await reader.meshView(name), { ok: false, reason: 'meshif-invalid' });
+  for (const name of ['', 'a b', 'bat0;reboot', 'x'.repeat(16), '../bat0'])
+    assert.equal(await reader.meshView(name), { ok: false, reason: 'meshif-invalid' });
   assert.is(seen.length, 0);
 });
 
 test('tables longer than the limit are cut and reported', async () => {
-  const row = (i: number) => `  eth1\t  02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}    0.100s`;
+  const row = (i: number) =>
+    `  eth1\t  02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}    0.100s`;
   const many = Array.from({ length: batmanRowsMax + 5 }, (_, i) => row(i)).join('\n');
   const reader = new BatctlReader(replay({ ...healthy, 'meshif bat0 neighbors -H': { code: 0, stdout: many } }));
   const view = await reader.meshView();

@@ -2,7 +2,13 @@
 // from the lab's guests (batctl 2023.0, batman-adv 2022.3 in Debian's 6.1 kernel, BATMAN_IV).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bestRoute, neighbourLinks, parseNeighbours, parseOriginators, parsePrimaryMac } from '../../src/batman/tables.js';
+import {
+  bestRoute,
+  neighbourLinks,
+  parseNeighbours,
+  parseOriginators,
+  parsePrimaryMac,
+} from '../../src/batman/tables.js';
 
 // `batctl meshif bat0 originators` on node 1 of a 3-node ring, 6 s after boot.
 const originators = `[B.A.T.M.A.N. adv 2022.3, MainIF/MAC: eth1/52:54:00:01:00:01 (bat0/ca:a1:05:40:c2:dd BATMAN_IV)]
@@ -20,8 +26,22 @@ const neighbours = '         eth1\t  52:54:00:02:00:01    0.116s\n         eth2\
 test('reads every originator row, the best-route mark, TQ, next hop and interface', () => {
   const rows = parseOriginators(originators);
   assert.is(rows.length, 5);
-  assert.equal(rows[0], { best: true, originator: '52:54:00:03:02:01', lastSeenMs: 344, tq: 45, nextHop: '52:54:00:03:02:01', outgoingIf: 'eth2' });
-  assert.equal(rows[1], { best: false, originator: '52:54:00:02:00:01', lastSeenMs: 8, tq: 8, nextHop: '52:54:00:03:02:01', outgoingIf: 'eth2' });
+  assert.equal(rows[0], {
+    best: true,
+    originator: '52:54:00:03:02:01',
+    lastSeenMs: 344,
+    tq: 45,
+    nextHop: '52:54:00:03:02:01',
+    outgoingIf: 'eth2',
+  });
+  assert.equal(rows[1], {
+    best: false,
+    originator: '52:54:00:02:00:01',
+    lastSeenMs: 8,
+    tq: 8,
+    nextHop: '52:54:00:03:02:01',
+    outgoingIf: 'eth2',
+  });
 });
 
 test('the best route is the starred row, not the first one listed', () => {

@@ -9,7 +9,12 @@ const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url)
 
 async function build(name: string): Promise<{ ok: true; imports: string[] } | { ok: false; message: string }> {
   try {
-    const bundle = await rollup({ input: fixture(name), plugins: plugins({ minify: false }), onwarn, logLevel: 'silent' });
+    const bundle = await rollup({
+      input: fixture(name),
+      plugins: plugins({ minify: false }),
+      onwarn,
+      logLevel: 'silent',
+    });
     const { output } = await bundle.generate({ format: 'es' });
     await bundle.close();
     return { ok: true, imports: output[0].imports };

@@ -60,7 +60,8 @@ function escapesOf(file: string, code: string, guarded: Set<string>): string[] {
   const found: string[] = [];
   for (const match of withoutComments(code).matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
     const target = resolve(dirname(file), (match[1] as string).replace(/\.js$/, '.ts'));
-    if (!guarded.has(target)) found.push(`${relative(root, file)} imports ${relative(root, target)}, which is not in tsconfig.core.json`);
+    if (!guarded.has(target))
+      found.push(`${relative(root, file)} imports ${relative(root, target)}, which is not in tsconfig.core.json`);
   }
   return found;
 }
@@ -69,7 +70,8 @@ test('pure code imports no engine module and uses no ambient clock, timer or ran
   const files = guardedFiles();
   assert.ok(files.includes(join(root, 'src/core/raft/log.ts')), 'tsconfig.core.json covers src/core');
   assert.ok(files.length > 50, `tsconfig.core.json lists only ${files.length} files`);
-  for (const file of files) assert.ok(existsSync(file), `tsconfig.core.json names ${relative(root, file)}, which does not exist`);
+  for (const file of files)
+    assert.ok(existsSync(file), `tsconfig.core.json names ${relative(root, file)}, which does not exist`);
   const found = impurities(files);
   assert.equal(found, [], found.join('\n'));
 });
@@ -84,7 +86,10 @@ test('pure code imports only pure code', () => {
 test('the check itself catches each kind of impurity', () => {
   const sample = join(root, 'build/purity-sample.ts');
   mkdirSync(join(root, 'build'), { recursive: true });
-  writeFileSync(sample, "import * as fs from 'node:fs';\nconst t = Date.now();\nsetTimeout(() => {}, 1);\nconst r = Math.random();\n// Date.now() in a comment is fine\n");
+  writeFileSync(
+    sample,
+    "import * as fs from 'node:fs';\nconst t = Date.now();\nsetTimeout(() => {}, 1);\nconst r = Math.random();\n// Date.now() in a comment is fine\n",
+  );
   const found = impurities([sample]);
   assert.is(found.length, 4, found.join('\n'));
 });
@@ -95,9 +100,17 @@ test('the check catches a planted node:, qjs: or x0: import in every guarded fil
     const code = readFileSync(file, 'utf8');
     for (const module of ['node:fs', 'qjs:os', 'x0:net']) {
       const planted = `import * as planted from '${module}';\n${code}`;
-      assert.equal(impuritiesOf(file, planted), [`${file} imports an engine module`], `${relative(root, file)} with ${module}`);
+      assert.equal(
+        impuritiesOf(file, planted),
+        [`${file} imports an engine module`],
+        `${relative(root, file)} with ${module}`,
+      );
       const dynamic = `${code}\nconst planted = await import('${module}');\n`;
-      assert.equal(impuritiesOf(file, dynamic), [`${file} imports an engine module`], `${relative(root, file)} with import('${module}')`);
+      assert.equal(
+        impuritiesOf(file, dynamic),
+        [`${file} imports an engine module`],
+        `${relative(root, file)} with import('${module}')`,
+      );
     }
   }
 });
@@ -108,13 +121,19 @@ test('the check catches a planted import of impure code in every guarded file', 
   const adapter = join(root, 'src/platform/node/index.ts');
   assert.ok(existsSync(adapter));
   for (const file of files) {
-    const planted = `import { createNodePlatform } from '${relative(dirname(file), adapter).replace(/\.ts$/, '.js').replace(/^(?!\.)/, './')}';\n${readFileSync(file, 'utf8')}`;
+    const planted = `import { createNodePlatform } from '${relative(dirname(file), adapter)
+      .replace(/\.ts$/, '.js')
+      .replace(/^(?!\.)/, './')}';\n${readFileSync(file, 'utf8')}`;
     assert.is(escapesOf(file, planted, guarded).length, 1, relative(root, file));
   }
 });
 
 function tsc(project: string): { status: number | null; output: string } {
-  const run = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', project], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', project], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
@@ -126,8 +145,14 @@ test('pure code type-checks without Node types (tsconfig.core.json, types: [])',
 test('the type check itself rejects an engine module and a Node global in pure code', () => {
   const dir = join(root, 'build/purity-tsc');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'planted.ts'), "import { readFileSync } from 'node:fs';\nexport const bytes = Buffer.from(readFileSync('x'));\n");
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.core.json', include: ['../../types/core/globals.d.ts', 'planted.ts'] }));
+  writeFileSync(
+    join(dir, 'planted.ts'),
+    "import { readFileSync } from 'node:fs';\nexport const bytes = Buffer.from(readFileSync('x'));\n",
+  );
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({ extends: '../../tsconfig.core.json', include: ['../../types/core/globals.d.ts', 'planted.ts'] }),
+  );
   const run = tsc(join(dir, 'tsconfig.json'));
   assert.is.not(run.status, 0, run.output);
   assert.match(run.output, /Cannot find module 'node:fs'/);

@@ -8,7 +8,15 @@ import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import { ChannelEndpoint, type Now } from '../../src/core/channel/endpoint.js';
 import { frameMessage, StreamFramer } from '../../src/core/channel/framing.js';
-import { decodeDataHeader, decodeFinish, decodeInit, decodeProof, decodeResponse, encodeProof, messageType } from '../../src/core/channel/messages.js';
+import {
+  decodeDataHeader,
+  decodeFinish,
+  decodeInit,
+  decodeProof,
+  decodeResponse,
+  encodeProof,
+  messageType,
+} from '../../src/core/channel/messages.js';
 import { decodeBounded } from '../../src/core/identity/canonical.js';
 import { decodeChain, decodeTrustBundle, noRevocations, validateChain } from '../../src/core/identity/chain.js';
 import { fromHex, toHex } from '../../src/core/wire/hex.js';
@@ -32,10 +40,14 @@ function chainOf(hex: string) {
   return chain.value;
 }
 
-const endpoint = (label: string, seed: string, chainHex: string) => new ChannelEndpoint({
-  crypto: seededCrypto(crypto, label), bundle, revocations: noRevocations, limits: { handshakeBurst: 1_000_000 },
-  identity: { chain: chainOf(chainHex), signSecretKey: crypto.signKeyPairFromSeed(fromHex(seed)).secretKey },
-});
+const endpoint = (label: string, seed: string, chainHex: string) =>
+  new ChannelEndpoint({
+    crypto: seededCrypto(crypto, label),
+    bundle,
+    revocations: noRevocations,
+    limits: { handshakeBurst: 1_000_000 },
+    identity: { chain: chainOf(chainHex), signSecretKey: crypto.signKeyPairFromSeed(fromHex(seed)).secretKey },
+  });
 const endpointA = () => endpoint('endpoint a', v.signSecretSeeds.a, v.chainA);
 const endpointB = () => endpoint('endpoint b', v.signSecretSeeds.b, v.chainB);
 
@@ -43,12 +55,18 @@ test('message decoders: random and mutated messages give a type and a body or a 
   fuzz('messageType+decode*', file, fuzzInput(transcript), (bytes) => {
     const type = messageType(bytes);
     assert.ok(isRefusal(type));
-    for (const decode of [decodeInit, decodeResponse, decodeFinish, decodeDataHeader]) assert.ok(isRefusal(decode(bytes)));
+    for (const decode of [decodeInit, decodeResponse, decodeFinish, decodeDataHeader])
+      assert.ok(isRefusal(decode(bytes)));
   });
 });
 
 test('the sealed proof and the chain it carries: mutated proofs never validate as another identity', () => {
-  const proofs = [v.chainA, v.chainB].map((c) => encodeProof(chainOf(c).map((x) => x.bytes), new Uint8Array(64).fill(7)));
+  const proofs = [v.chainA, v.chainB].map((c) =>
+    encodeProof(
+      chainOf(c).map((x) => x.bytes),
+      new Uint8Array(64).fill(7),
+    ),
+  );
   const issued = new Set([...chainOf(v.chainA), ...chainOf(v.chainB)].map((c) => toHex(c.bytes)));
   fuzz('decodeProof+validateChain', file, fuzzInput(proofs), (bytes) => {
     const proof = decodeProof(bytes);
@@ -75,10 +93,16 @@ function fuzzEndpoint(name: string, e: ChannelEndpoint, from: string, seeds: Uin
     const untouched = originals.has(toHex(bytes));
     delivered += out.delivered.length;
     assert.ok(untouched || out.delivered.length === 0, 'a mutated record is never delivered');
-    assert.ok(untouched || out.events.every((ev) => ev.type !== 'established'), 'a mutated message never establishes a session');
+    assert.ok(
+      untouched || out.events.every((ev) => ev.type !== 'established'),
+      'a mutated message never establishes a session',
+    );
   });
   assert.ok(delivered <= 1, 'the untouched record is delivered at most once');
-  e.tick({ monoMs: now.monoMs + e.limits.handshakeTimeoutMs + e.limits.handshakeRetryMs * (e.limits.handshakeRetriesMax + 2), wallMs: now.wallMs });
+  e.tick({
+    monoMs: now.monoMs + e.limits.handshakeTimeoutMs + e.limits.handshakeRetryMs * (e.limits.handshakeRetriesMax + 2),
+    wallMs: now.wallMs,
+  });
   const pending = e.pendingCounts();
   assert.equal([pending.initiators, pending.responders], [0, 0], `${name}: no half-open handshake stays`);
 }
@@ -138,7 +162,10 @@ test('stream framer: random and mutated streams give messages or one named error
     for (let i = 0; i < bytes.length; i += size) {
       const out = framer.push(bytes.subarray(i, i + size));
       for (const m of out.messages) assert.ok(m.length > 0 && m.length <= 1472);
-      if (out.error !== null) { assert.is(error, null); error = out.error; }
+      if (out.error !== null) {
+        assert.is(error, null);
+        error = out.error;
+      }
     }
     const end = framer.end();
     assert.ok(end === null || (end === 'frame-truncated' && error === null));

@@ -20,8 +20,14 @@ function pair(limits = {}) {
 test('two nodes of one CA establish a channel; each knows the other by SPIFFE ID; data flows both ways', () => {
   const { net, a, b } = pair();
   net.connect('A', 'B');
-  assert.equal(a.peers().map((p) => [p.peerId, p.role, p.confirmed]), [['spiffe://mesh.example/node/b', 'initiator', true]]);
-  assert.equal(b.peers().map((p) => [p.peerId, p.role]), [['spiffe://mesh.example/node/a', 'responder']]);
+  assert.equal(
+    a.peers().map((p) => [p.peerId, p.role, p.confirmed]),
+    [['spiffe://mesh.example/node/b', 'initiator', true]],
+  );
+  assert.equal(
+    b.peers().map((p) => [p.peerId, p.role]),
+    [['spiffe://mesh.example/node/a', 'responder']],
+  );
   assert.ok(net.send('A', 'B', 'hello b'));
   assert.ok(net.send('B', 'A', 'hello a'));
   net.pump();
@@ -29,7 +35,10 @@ test('two nodes of one CA establish a channel; each knows the other by SPIFFE ID
   assert.equal(net.texts('A'), ['hello a']);
   assert.equal(net.delivered.find((d) => d.at === 'B')?.peerId, 'spiffe://mesh.example/node/a');
   // Three handshake messages and one key confirmation, nothing more.
-  assert.equal(net.log.slice(0, 4).map((w) => w.bytes[0]), [MessageType.Init, MessageType.Response, MessageType.Finish, MessageType.Data]);
+  assert.equal(
+    net.log.slice(0, 4).map((w) => w.bytes[0]),
+    [MessageType.Init, MessageType.Response, MessageType.Finish, MessageType.Data],
+  );
   assert.equal(a.pendingCounts(), { initiators: 0, responders: 0, sessions: 1 });
 });
 
@@ -38,7 +47,10 @@ test('a peer with a certificate from another CA is refused with unknown-issuer, 
   net.add('A', crypto, world.a, world.bundle);
   const intruder = net.add('X', crypto, otherCa.a, otherCa.bundle);
   net.connect('X', 'A');
-  assert.equal(net.events.filter((e) => e.type === 'handshake-failed'), [{ at: 'X', type: 'handshake-failed', reason: 'unknown-issuer' }]);
+  assert.equal(
+    net.events.filter((e) => e.type === 'handshake-failed'),
+    [{ at: 'X', type: 'handshake-failed', reason: 'unknown-issuer' }],
+  );
   assert.is(intruder.counters.get('unknown-issuer'), 1);
   const a = net.endpoints.get('A')!;
   assert.is(a.peers().length, 0);
@@ -58,7 +70,13 @@ test('a peer from another trust domain is refused at M1 with wrong-trust-domain'
 
 test('an expired peer certificate is refused with cert-expired; a revoked one with cert-revoked', () => {
   const k = nodeKeys(crypto, 150);
-  const shortLived = issueNodeCert(crypto, world.root, { name: 'old', signPublicKey: k.sign.publicKey, boxPublicKey: k.box.publicKey, nowMs: world.a.chain[0]!.notBeforeMs - 2 * hourMs, ttlMs: hourMs });
+  const shortLived = issueNodeCert(crypto, world.root, {
+    name: 'old',
+    signPublicKey: k.sign.publicKey,
+    boxPublicKey: k.box.publicKey,
+    nowMs: world.a.chain[0]!.notBeforeMs - 2 * hourMs,
+    ttlMs: hourMs,
+  });
   const net = new Net();
   const a = net.add('A', crypto, world.a, world.bundle);
   net.add('E', crypto, { ...k, chain: [shortLived] }, world.bundle);
@@ -68,7 +86,13 @@ test('an expired peer certificate is refused with cert-expired; a revoked one wi
   assert.is(a.peers().length, 0);
 
   const store = new RevocationStore();
-  store.offer(signRevocationList(crypto, world.root, 1, { issuedAtMs: 0, serials: [], nodeIds: ['spiffe://mesh.example/node/b'] }));
+  store.offer(
+    signRevocationList(crypto, world.root, 1, {
+      issuedAtMs: 0,
+      serials: [],
+      nodeIds: ['spiffe://mesh.example/node/b'],
+    }),
+  );
   const net2 = new Net();
   const a2 = net2.add('A', crypto, world.a, world.bundle, {}, store);
   net2.add('B', crypto, world.b, world.bundle);
@@ -100,7 +124,10 @@ test('a lost M3 is retransmitted; a duplicated M3 is answered idempotently', () 
   const { net, a, b } = pair({ handshakeRetryMs: 500 });
   let dropped = false;
   net.filter = (w) => {
-    if (!dropped && w.bytes[0] === MessageType.Finish) { dropped = true; return false; }
+    if (!dropped && w.bytes[0] === MessageType.Finish) {
+      dropped = true;
+      return false;
+    }
     return true;
   };
   net.connect('A', 'B');

@@ -27,8 +27,21 @@ export class Net {
     return { monoMs: this.monoMs, wallMs: this.wallMs };
   }
 
-  add(address: string, crypto: Crypto, node: NodeIdentity, bundle: TrustBundle, limits: Partial<ChannelLimits> = {}, revocations: RevocationView = noRevocations): ChannelEndpoint {
-    const endpoint = new ChannelEndpoint({ crypto, identity: { chain: node.chain, signSecretKey: node.sign.secretKey }, bundle, revocations, limits });
+  add(
+    address: string,
+    crypto: Crypto,
+    node: NodeIdentity,
+    bundle: TrustBundle,
+    limits: Partial<ChannelLimits> = {},
+    revocations: RevocationView = noRevocations,
+  ): ChannelEndpoint {
+    const endpoint = new ChannelEndpoint({
+      crypto,
+      identity: { chain: node.chain, signSecretKey: node.sign.secretKey },
+      bundle,
+      revocations,
+      limits,
+    });
     this.endpoints.set(address, endpoint);
     return endpoint;
   }
@@ -36,7 +49,13 @@ export class Net {
   absorb(at: string, out: Output): void {
     for (const s of out.send) this.queue.push({ from: at, to: s.to, bytes: s.bytes });
     for (const d of out.delivered) this.delivered.push({ at, ...d });
-    for (const e of out.events) this.events.push({ at, type: e.type, ...('reason' in e ? { reason: e.reason } : {}), ...('peerId' in e ? { peerId: e.peerId } : {}) });
+    for (const e of out.events)
+      this.events.push({
+        at,
+        type: e.type,
+        ...('reason' in e ? { reason: e.reason } : {}),
+        ...('peerId' in e ? { peerId: e.peerId } : {}),
+      });
   }
 
   /** Delivers queued datagrams until none are left (bounded). */

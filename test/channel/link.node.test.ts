@@ -17,7 +17,15 @@ const platform = createNodePlatform({ argv: [] });
 const crypto = platform.crypto;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Node { name: string; port: number; chain: Certificate[]; sign: KeyPair; link?: SealedLink; sockets: Partial<Record<'gossip' | 'raft', UdpSocket>>; got: { service: string; from: HostPort; data: Uint8Array }[] }
+interface Node {
+  name: string;
+  port: number;
+  chain: Certificate[];
+  sign: KeyPair;
+  link?: SealedLink;
+  sockets: Partial<Record<'gossip' | 'raft', UdpSocket>>;
+  got: { service: string; from: HostPort; data: Uint8Array }[];
+}
 
 function ca(): { issuer: Issuer; bundle: TrustBundle } {
   const root = createRoot(crypto, { trustDomain: 'link.test', nowMs: Date.now() });
@@ -29,65 +37,108 @@ function ca(): { issuer: Issuer; bundle: TrustBundle } {
 function node(issuer: Issuer, name: string, port: number): Node {
   const sign = crypto.signKeyPair();
   const box = crypto.boxKeyPair();
-  const cert = issueNodeCert(crypto, issuer, { name, signPublicKey: sign.publicKey, boxPublicKey: box.publicKey, nowMs: Date.now() });
+  const cert = issueNodeCert(crypto, issuer, {
+    name,
+    signPublicKey: sign.publicKey,
+    boxPublicKey: box.publicKey,
+    nowMs: Date.now(),
+  });
   return { name, port, chain: [cert], sign, sockets: {}, got: [] };
 }
 
-const peerOf = (n: Node): LinkPeer => ({ name: n.name, link: { host: '127.0.0.1', port: n.port }, services: { gossip: { host: '127.0.0.1', port: n.port }, raft: { host: '127.0.0.1', port: n.port + 1 } } });
+const peerOf = (n: Node): LinkPeer => ({
+  name: n.name,
+  link: { host: '127.0.0.1', port: n.port },
+  services: { gossip: { host: '127.0.0.1', port: n.port }, raft: { host: '127.0.0.1', port: n.port + 1 } },
+});
 
 async function open(n: Node, bundle: TrustBundle, all: Node[], anchors: string[]): Promise<SealedLink> {
   const link = await SealedLink.open(platform, {
-    listen: { host: '127.0.0.1', port: n.port }, chain: n.chain, signSecretKey: n.sign.secretKey, bundle, revocations: noRevocations,
+    listen: { host: '127.0.0.1', port: n.port },
+    chain: n.chain,
+    signSecretKey: n.sign.secretKey,
+    bundle,
+    revocations: noRevocations,
     peers: all.filter((p) => p !== n).map(peerOf),
     allow: (service, peer) => (service === 'raft' ? anchors.includes(peer) : all.some((p) => p.name === peer)),
   });
-  for (const service of ['gossip', 'raft'] as const) n.sockets[service] = link.socket(service, { onMessage: (data, from) => n.got.push({ service, from, data }) }, { host: '127.0.0.1', port: n.port });
+  for (const service of ['gossip', 'raft'] as const)
+    n.sockets[service] = link.socket(
+      service,
+      { onMessage: (data, from) => n.got.push({ service, from, data }) },
+      { host: '127.0.0.1', port: n.port },
+    );
   n.link = link;
   return link;
 }
 
 const mesh = ca();
 const ports = await Promise.all([freePort(), freePort(), freePort()]);
-const [a, b, c] = [node(mesh.issuer, 'a', ports[0] as number), node(mesh.issuer, 'b', ports[1] as number), node(mesh.issuer, 'c', ports[2] as number)];
+const [a, b, c] = [
+  node(mesh.issuer, 'a', ports[0] as number),
+  node(mesh.issuer, 'b', ports[1] as number),
+  node(mesh.issuer, 'c', ports[2] as number),
+];
 const all = [a, b, c];
 
-test.after(() => { for (const n of all) n.link?.close(); });
+test.after(() => {
+  for (const n of all) n.link?.close();
+});
 
-test('services reach the right socket, named by the sender\'s certificate; Raft only from anchors; 40 KB in fragments', async () => {
+test("services reach the right socket, named by the sender's certificate; Raft only from anchors; 40 KB in fragments", async () => {
   for (const n of all) await open(n, mesh.bundle, all, ['a', 'b']);
   const gossipA = { host: '127.0.0.1', port: a.port };
   const raftB = { host: '127.0.0.1', port: b.port + 1 };
   // Sockets of the services, as a component uses them: send to the peer's service address.
-  const send = (from: Node, service: 'gossip' | 'raft', to: HostPort, data: Uint8Array) => (from.sockets[service] as UdpSocket).send(data, to);
+  const send = (from: Node, service: 'gossip' | 'raft', to: HostPort, data: Uint8Array) =>
+    (from.sockets[service] as UdpSocket).send(data, to);
   assert.is(send(b, 'gossip', gossipA, new Uint8Array([1, 2, 3])), null);
   const big = Uint8Array.from({ length: 40_000 }, (_, i) => (i * 7) & 0xff);
   assert.is(send(a, 'raft', raftB, big), null);
-  assert.is(send(c, 'raft', { host: '127.0.0.1', port: a.port + 1 }, new Uint8Array([9])), null, 'c sends Raft though it is no anchor');
-  for (let i = 0; i < 100 && (a.got.length < 1 || b.got.length < 1 || (c.link?.established().length ?? 0) < 1); i++) await sleep(50);
+  assert.is(
+    send(c, 'raft', { host: '127.0.0.1', port: a.port + 1 }, new Uint8Array([9])),
+    null,
+    'c sends Raft though it is no anchor',
+  );
+  for (let i = 0; i < 100 && (a.got.length < 1 || b.got.length < 1 || (c.link?.established().length ?? 0) < 1); i++)
+    await sleep(50);
   await sleep(200);
-  assert.equal(a.got.map((g) => [g.service, g.from.port, [...g.data]]), [['gossip', b.port, [1, 2, 3]]], 'a got gossip from b, named by b\'s gossip address');
+  assert.equal(
+    a.got.map((g) => [g.service, g.from.port, [...g.data]]),
+    [['gossip', b.port, [1, 2, 3]]],
+    "a got gossip from b, named by b's gossip address",
+  );
   assert.is(b.got.length, 1);
   assert.equal([b.got[0]?.service, b.got[0]?.from.port], ['raft', a.port + 1]);
   assert.equal(b.got[0]?.data, big, 'the 40 KB Raft message arrived whole');
-  assert.is(a.link?.counters.get('raft-not-allowed'), 1, 'a dropped c\'s Raft message and counted it');
+  assert.is(a.link?.counters.get('raft-not-allowed'), 1, "a dropped c's Raft message and counted it");
   assert.not.ok(a.got.some((g) => g.service === 'raft'));
 });
 
-test('plain, forged and replayed datagrams and another CA\'s node are dropped and counted; the real nodes keep talking', async () => {
+test("plain, forged and replayed datagrams and another CA's node are dropped and counted; the real nodes keep talking", async () => {
   const attacker = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => attacker.bind(0, '127.0.0.1', resolve));
-  const shoot = (bytes: Uint8Array, port: number) => new Promise<void>((resolve) => attacker.send(bytes, port, '127.0.0.1', () => resolve()));
+  const shoot = (bytes: Uint8Array, port: number) =>
+    new Promise<void>((resolve) => attacker.send(bytes, port, '127.0.0.1', () => resolve()));
   const before = a.got.length;
   // Plain gossip-looking bytes, a forged data record (type 4: right header, garbage seal), random junk.
   await shoot(new Uint8Array([1, 0, 1, 0, 1, 42]), a.port);
   await shoot(Uint8Array.from([4, 0, 0, 0, 1, 0, 0, ...new Array(40).fill(7)]), a.port);
-  for (let i = 0; i < 20; i++) await shoot(Uint8Array.from({ length: 60 + i }, (_, j) => (i * 13 + j) & 0xff), a.port);
+  for (let i = 0; i < 20; i++)
+    await shoot(
+      Uint8Array.from({ length: 60 + i }, (_, j) => (i * 13 + j) & 0xff),
+      a.port,
+    );
   // A replay: capture what b sends to a, then send the same bytes again from the attacker.
   const captured: Uint8Array[] = [];
   // The test reads b's outgoing datagrams at its transport (a private field: the only place they exist in clear).
-  const realSend = (b.link as unknown as { transport: { send(to: string, bytes: Uint8Array): string | null } }).transport;
+  const realSend = (b.link as unknown as { transport: { send(to: string, bytes: Uint8Array): string | null } })
+    .transport;
   const original = realSend.send.bind(realSend);
-  realSend.send = (to, bytes) => { captured.push(bytes); return original(to, bytes); };
+  realSend.send = (to, bytes) => {
+    captured.push(bytes);
+    return original(to, bytes);
+  };
   (b.sockets.gossip as UdpSocket).send(new Uint8Array([5, 5]), { host: '127.0.0.1', port: a.port });
   realSend.send = original;
   await sleep(200);
@@ -103,10 +154,21 @@ test('plain, forged and replayed datagrams and another CA\'s node are dropped an
   assert.is(a.got.length, afterFirst, 'nothing from the attacker, the replay or the foreign node was delivered');
   const counted = a.link?.counters.snapshot() ?? {};
   const endpoint = a.link?.channelCounters() ?? {};
-  const refusals = Object.entries(endpoint).filter(([k]) => !k.startsWith('closed')).reduce((n, [, v]) => n + v, 0);
-  assert.ok(refusals >= 22, `the endpoint counted the plain, forged and replayed datagrams: ${JSON.stringify(endpoint)}`);
-  assert.ok(Object.keys(endpoint).some((k) => /replay|duplicate|counter/.test(k)), `a replay reason is counted: ${JSON.stringify(endpoint)}`);
-  assert.ok(!('from-unknown-node' in counted) || (counted['from-unknown-node'] ?? 0) === 0, 'the foreign node never got a session to deliver through');
+  const refusals = Object.entries(endpoint)
+    .filter(([k]) => !k.startsWith('closed'))
+    .reduce((n, [, v]) => n + v, 0);
+  assert.ok(
+    refusals >= 22,
+    `the endpoint counted the plain, forged and replayed datagrams: ${JSON.stringify(endpoint)}`,
+  );
+  assert.ok(
+    Object.keys(endpoint).some((k) => /replay|duplicate|counter/.test(k)),
+    `a replay reason is counted: ${JSON.stringify(endpoint)}`,
+  );
+  assert.ok(
+    !('from-unknown-node' in counted) || (counted['from-unknown-node'] ?? 0) === 0,
+    'the foreign node never got a session to deliver through',
+  );
   // The real nodes still talk.
   (b.sockets.gossip as UdpSocket).send(new Uint8Array([7]), { host: '127.0.0.1', port: a.port });
   await until(() => a.got.some((g) => g.data[0] === 7));

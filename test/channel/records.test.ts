@@ -35,17 +35,24 @@ test('replay window: each counter once; reordering within the window is fine; be
 });
 
 test('replay window matches a set-based model on random sequences', () => {
-  fc.assert(fc.property(fc.array(fc.nat(300), { maxLength: 200 }), (counters) => {
-    const w = new ReplayWindow(64);
-    const seen = new Set<number>();
-    let highest = -1;
-    for (const c of counters) {
-      const expected = c > highest ? null : highest - c >= 64 ? 'replay-too-old' : seen.has(c) ? 'replay' : null;
-      if (w.check(c) !== expected) return false;
-      if (expected === null) { w.mark(c); seen.add(c); highest = Math.max(highest, c); }
-    }
-    return true;
-  }), { numRuns: 200 });
+  fc.assert(
+    fc.property(fc.array(fc.nat(300), { maxLength: 200 }), (counters) => {
+      const w = new ReplayWindow(64);
+      const seen = new Set<number>();
+      let highest = -1;
+      for (const c of counters) {
+        const expected = c > highest ? null : highest - c >= 64 ? 'replay-too-old' : seen.has(c) ? 'replay' : null;
+        if (w.check(c) !== expected) return false;
+        if (expected === null) {
+          w.mark(c);
+          seen.add(c);
+          highest = Math.max(highest, c);
+        }
+      }
+      return true;
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('a replayed data record is refused as replay; a tampered one as record-bad-seal; neither is delivered', () => {
@@ -65,7 +72,11 @@ test('a replayed data record is refused as replay; a tampered one as record-bad-
   // The tampered copy reuses counter 0: the window refuses it before any decryption.
   assert.is(b.counters.get('replay'), 2);
   assert.is(b.counters.get('record-bad-seal'), 1);
-  net.filter = (w) => { const t = new Uint8Array(w.bytes); t[20]! ^= 4; return t; };
+  net.filter = (w) => {
+    const t = new Uint8Array(w.bytes);
+    t[20]! ^= 4;
+    return t;
+  };
   net.send('A', 'B', 'two');
   net.pump();
   assert.is(b.counters.get('record-bad-seal'), 2);
@@ -75,7 +86,13 @@ test('a replayed data record is refused as replay; a tampered one as record-bad-
 test('records reordered within the window are delivered; one older than the window is refused', () => {
   const { net, b } = established({ replayWindowMessages: 16 });
   const held: Uint8Array[] = [];
-  net.filter = (w) => { if (w.bytes[0] === MessageType.Data && held.length < 1) { held.push(w.bytes); return false; } return true; };
+  net.filter = (w) => {
+    if (w.bytes[0] === MessageType.Data && held.length < 1) {
+      held.push(w.bytes);
+      return false;
+    }
+    return true;
+  };
   for (let i = 0; i < 5; i++) net.send('A', 'B', `m${i}`);
   net.pump();
   net.filter = () => true;
@@ -105,7 +122,9 @@ test('keys roll to a new epoch after the message limit and the time limit; traff
 test('revocation tears down a live session on both sides; the revoked peer cannot reconnect', () => {
   const { net, a, b } = established();
   const store = new RevocationStore();
-  store.offer(signRevocationList(crypto, world.root, 1, { issuedAtMs: 0, serials: [world.a.chain[0]!.serial], nodeIds: [] }));
+  store.offer(
+    signRevocationList(crypto, world.root, 1, { issuedAtMs: 0, serials: [world.a.chain[0]!.serial], nodeIds: [] }),
+  );
   net.absorb('B', b.setRevocations(store, net.now()));
   net.pump();
   assert.equal(b.peers(), []);
@@ -149,17 +168,21 @@ test('random and mutated datagrams are refused by reason, never thrown, never le
   fresh.add('A', crypto, world.a, world.bundle);
   fresh.connect('A', 'B'); // records the three handshake messages as mutation seeds
   samples.push(...fresh.log.map((w) => w.bytes));
-  const mutated = fc.tuple(fc.constantFrom(...samples), fc.nat(2000), fc.integer({ min: 1, max: 255 }), fc.nat(2000))
+  const mutated = fc
+    .tuple(fc.constantFrom(...samples), fc.nat(2000), fc.integer({ min: 1, max: 255 }), fc.nat(2000))
     .map(([bytes, at, xor, cut]) => {
       const copy = new Uint8Array(bytes);
       if (copy.length > 0) copy[at % copy.length]! ^= xor;
       return copy.subarray(0, Math.max(1, copy.length - (cut % 8)));
     });
   const sessionsBefore = b.pendingCounts().sessions;
-  fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 1600 }), mutated), (bytes) => {
-    const out = b.receive('Z', bytes, net.now());
-    return out.delivered.length === 0;
-  }), { numRuns: 150 });
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 1600 }), mutated), (bytes) => {
+      const out = b.receive('Z', bytes, net.now());
+      return out.delivered.length === 0;
+    }),
+    { numRuns: 150 },
+  );
   net.advance(b.limits.handshakeTimeoutMs);
   assert.equal(b.pendingCounts(), { initiators: 0, responders: 0, sessions: sessionsBefore });
   assert.ok(Object.keys(b.counters.snapshot()).length >= 3);

@@ -14,10 +14,43 @@ for (const transport of ['udp', 'tcp']) {
     await enrol(dir, 'mesh.test', ['a', 'b']);
     const [pa, pb] = await Promise.all([freePort(), freePort()]);
     const channel = (name: string, listen: number, extra: string[]) =>
-      run([...nodeCmd, 'channel', '--transport', transport, '--dir', `${dir}/${name}`, '--listen', `127.0.0.1:${listen}`, ...extra], 30_000);
-    const a = channel('a', pa, ['--send', 'hello from a', '--expect', '1', '--timeout-ms', '15000', '--linger-ms', '1500']);
+      run(
+        [
+          ...nodeCmd,
+          'channel',
+          '--transport',
+          transport,
+          '--dir',
+          `${dir}/${name}`,
+          '--listen',
+          `127.0.0.1:${listen}`,
+          ...extra,
+        ],
+        30_000,
+      );
+    const a = channel('a', pa, [
+      '--send',
+      'hello from a',
+      '--expect',
+      '1',
+      '--timeout-ms',
+      '15000',
+      '--linger-ms',
+      '1500',
+    ]);
     await new Promise((r) => setTimeout(r, 800));
-    const b = await channel('b', pb, ['--peer', `127.0.0.1:${pa}`, '--send', 'hello from b', '--expect', '1', '--timeout-ms', '15000', '--linger-ms', '500']);
+    const b = await channel('b', pb, [
+      '--peer',
+      `127.0.0.1:${pa}`,
+      '--send',
+      'hello from b',
+      '--expect',
+      '1',
+      '--timeout-ms',
+      '15000',
+      '--linger-ms',
+      '500',
+    ]);
     const ra = await a;
     assert.is(ra.code, 0, ra.stdout + ra.stderr);
     assert.is(b.code, 0, b.stdout + b.stderr);

@@ -38,13 +38,30 @@ test('x0-runtime and Node processes talk over sealed TCP; a revoked and a foreig
   const [pa, pb, pc, px] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const peerA = ['--peer', `127.0.0.1:${pa}`];
   // b dials before a listens: the binding retries a refused connect.
-  const b = channel(nodeCmd, `${dir}/b`, pb, [...peerA, '--send', 'hello from b', '--expect', '1', '--timeout-ms', '12000']);
+  const b = channel(nodeCmd, `${dir}/b`, pb, [
+    ...peerA,
+    '--send',
+    'hello from b',
+    '--expect',
+    '1',
+    '--timeout-ms',
+    '12000',
+  ]);
   await sleep(300);
-  const a = channel(qjsCmd, `${dir}/a`, pa, ['--send', 'hello from a', '--expect', '1', '--timeout-ms', '14000', '--linger-ms', '4000']);
+  const a = channel(qjsCmd, `${dir}/a`, pa, [
+    '--send',
+    'hello from a',
+    '--expect',
+    '1',
+    '--timeout-ms',
+    '14000',
+    '--linger-ms',
+    '4000',
+  ]);
   await sleep(800);
   const c = channel(qjsCmd, `${dir}/c`, pc, [...peerA, '--expect', '1', '--timeout-ms', '4000']);
   const x = channel(nodeCmd, `${dir}/other/x`, px, [...peerA, '--expect', '1', '--timeout-ms', '4000']);
-  const [ra, rb, rc, rx] = await Promise.all([a, b, c, x]) as RunResult[];
+  const [ra, rb, rc, rx] = (await Promise.all([a, b, c, x])) as RunResult[];
   assert.is(rb!.code, 0, rb!.stdout + rb!.stderr);
   assert.match(rb!.stdout, /established 127\.0\.0\.1:\d+ spiffe:\/\/mesh\.test\/node\/a initiator/);
   assert.match(rb!.stdout, /received spiffe:\/\/mesh\.test\/node\/a hello from a/);
@@ -62,7 +79,11 @@ test('x0-runtime and Node processes talk over sealed TCP; a revoked and a foreig
 });
 
 /** Opens a raw TCP connection, writes `bytes`, optionally waits for a reply, then ends it. */
-function rawClient(port: number, bytes: Uint8Array, options: { waitReply?: boolean } = {}): Promise<{ reply: number; closedByServer: boolean }> {
+function rawClient(
+  port: number,
+  bytes: Uint8Array,
+  options: { waitReply?: boolean } = {},
+): Promise<{ reply: number; closedByServer: boolean }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let reply = 0;
@@ -70,13 +91,28 @@ function rawClient(port: number, bytes: Uint8Array, options: { waitReply?: boole
     socket.on('error', () => {});
     socket.on('data', (chunk) => {
       reply += chunk.length;
-      if (options.waitReply === true && !ended) { ended = true; socket.end(); }
+      if (options.waitReply === true && !ended) {
+        ended = true;
+        socket.end();
+      }
     });
-    socket.on('end', () => { if (!ended) { ended = true; resolve({ reply, closedByServer: true }); socket.end(); } });
+    socket.on('end', () => {
+      if (!ended) {
+        ended = true;
+        resolve({ reply, closedByServer: true });
+        socket.end();
+      }
+    });
     socket.on('close', () => resolve({ reply, closedByServer: false }));
     socket.once('connect', () => {
       socket.write(bytes);
-      if (options.waitReply !== true) setTimeout(() => { if (!ended) { ended = true; socket.end(); } }, 300);
+      if (options.waitReply !== true)
+        setTimeout(() => {
+          if (!ended) {
+            ended = true;
+            socket.end();
+          }
+        }, 300);
     });
     setTimeout(() => reject(new Error('raw client: no close within 5 s')), 5000);
   });
@@ -106,7 +142,8 @@ test('x0-runtime: oversized, empty and truncated frames and a hang-up mid-handsh
   await badStreams(port);
   const r = await node;
   assert.is(r.code, 0, r.stdout + r.stderr);
-  for (const reason of ['frame-too-large', 'frame-empty', 'frame-truncated', 'stream-closed-mid-handshake']) assert.match(r.stdout, new RegExp(`${reason}=1`), reason);
+  for (const reason of ['frame-too-large', 'frame-empty', 'frame-truncated', 'stream-closed-mid-handshake'])
+    assert.match(r.stdout, new RegExp(`${reason}=1`), reason);
   assert.match(r.stdout, /pending initiators=0 responders=0 sessions=0/);
 });
 
@@ -114,7 +151,13 @@ test('Node binding in-process: the same bad streams leave no handshake and no st
   const dir = tempDir('tcp-bad-node');
   await enrol(dir, 'mesh.test', ['a']);
   const platform = { ...createNodePlatform({ argv: [] }), stdout: () => {}, stderr: () => {} };
-  const opened = await openChannelNode(platform, { dir: `${dir}/a`, transport: 'tcp', listen: { host: '127.0.0.1', port: 0 }, peers: [], messages: [] });
+  const opened = await openChannelNode(platform, {
+    dir: `${dir}/a`,
+    transport: 'tcp',
+    listen: { host: '127.0.0.1', port: 0 },
+    peers: [],
+    messages: [],
+  });
   if (typeof opened === 'string') throw new Error(opened);
   const node: ChannelNode = opened;
   try {
@@ -124,7 +167,15 @@ test('Node binding in-process: the same bad streams leave no handshake and no st
     assert.equal(node.endpoint.pendingCounts(), { initiators: 0, responders: 0, sessions: 0 });
     assert.is((node.transport as TcpTransport).streamCount, 0);
     const counters = { ...node.transport.counters.snapshot(), ...node.endpoint.counters.snapshot() };
-    assert.equal([counters['frame-too-large'], counters['frame-empty'], counters['frame-truncated'], counters['stream-closed-mid-handshake']], [1, 1, 1, 1]);
+    assert.equal(
+      [
+        counters['frame-too-large'],
+        counters['frame-empty'],
+        counters['frame-truncated'],
+        counters['stream-closed-mid-handshake'],
+      ],
+      [1, 1, 1, 1],
+    );
   } finally {
     node.close();
   }
@@ -133,7 +184,11 @@ test('Node binding in-process: the same bad streams leave no handshake and no st
 test('a stream that never completes a handshake is closed after the limit; streams beyond the limit are refused', async () => {
   const platform = createNodePlatform({ argv: [] });
   const disconnected: string[] = [];
-  const transport = new TcpTransport(platform, { onMessage: () => {}, onConnected: () => {}, onDisconnected: (_, reason) => disconnected.push(reason) }, { ...channelLimits, streamsMax: 2, streamHandshakeMs: 200 });
+  const transport = new TcpTransport(
+    platform,
+    { onMessage: () => {}, onConnected: () => {}, onDisconnected: (_, reason) => disconnected.push(reason) },
+    { ...channelLimits, streamsMax: 2, streamHandshakeMs: 200 },
+  );
   await transport.listen({ host: '127.0.0.1', port: 0 });
   const sockets = [0, 1, 2].map(() => net.connect(transport.local.port, '127.0.0.1').on('error', () => {}));
   try {

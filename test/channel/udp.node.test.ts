@@ -23,11 +23,23 @@ async function world(): Promise<string> {
 const channel = (cmd: string[], dir: string, listen: number, extra: string[]) =>
   run([...cmd, 'channel', '--dir', dir, '--listen', `127.0.0.1:${listen}`, ...extra], 30_000);
 
-async function scenario(cmd: string[], dir: string): Promise<{ a: RunResult; b: RunResult; c: RunResult; e: RunResult; x: RunResult }> {
+async function scenario(
+  cmd: string[],
+  dir: string,
+): Promise<{ a: RunResult; b: RunResult; c: RunResult; e: RunResult; x: RunResult }> {
   const [pa, pb, pc, pe, px] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const peerA = ['--peer', `127.0.0.1:${pa}`];
   await new Promise((r) => setTimeout(r, 1500)); // e's 1 s certificate is now expired
-  const a = channel(cmd, `${dir}/a`, pa, ['--send', 'hello from a', '--expect', '1', '--timeout-ms', '12000', '--linger-ms', '5000']);
+  const a = channel(cmd, `${dir}/a`, pa, [
+    '--send',
+    'hello from a',
+    '--expect',
+    '1',
+    '--timeout-ms',
+    '12000',
+    '--linger-ms',
+    '5000',
+  ]);
   await new Promise((r) => setTimeout(r, 300));
   const others = [
     channel(cmd, `${dir}/b`, pb!, [...peerA, '--send', 'hello from b', '--expect', '1', '--timeout-ms', '8000']),

@@ -20,12 +20,24 @@ registerCommand('cmd', 'operator keys and signed commands to nodes (Node)', cmdC
 async function x0(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const platform = { ...createNodePlatform({ argv: [] }), stdout: (t: string) => { out += t; }, stderr: (t: string) => { err += t; }, exit: (code: number): never => { throw new Error(`exit ${code}`); } };
+  const platform = {
+    ...createNodePlatform({ argv: [] }),
+    stdout: (t: string) => {
+      out += t;
+    },
+    stderr: (t: string) => {
+      err += t;
+    },
+    exit: (code: number): never => {
+      throw new Error(`exit ${code}`);
+    },
+  };
   const code = await runCli(platform, args);
   return { code, out, err };
 }
 
-const commandsOf = (help: string): string[] => [...help.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1] as string).sort();
+const commandsOf = (help: string): string[] =>
+  [...help.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1] as string).sort();
 
 test('x0 alone: help on stderr, exit 2; x0 --help: exit 0; x0 --version and x0 version agree', async () => {
   const alone = await x0();
@@ -77,7 +89,11 @@ const bad: [string[], number, RegExp][] = [
   [['channel'], 2, /--dir and --listen are required/],
   [['neighbours', '--bogus'], 2, /unknown option --bogus/],
   [['agent', '--run-for-ms', 'soon'], 2, /--run-for-ms must be a positive whole number/],
-  [['agent', '--check', '--config', `${dir}/missing.conf`], 2, /missing\.conf: cannot read the configuration file.*--config PATH/],
+  [
+    ['agent', '--check', '--config', `${dir}/missing.conf`],
+    2,
+    /missing\.conf: cannot read the configuration file.*--config PATH/,
+  ],
   [['uplink'], 2, /--dir is required/],
   [['uplink', '--dir', dir, '--bogus'], 2, /unknown option --bogus/],
   [['uplink', '--dir', dir, '--mqtt', '4'], 2, /--mqtt is 5 or 3\.1\.1/],
@@ -90,7 +106,11 @@ const bad: [string[], number, RegExp][] = [
   [['cmd'], 2, /a cmd command is needed \(keygen, send\)/],
   [['cmd', 'frob'], 2, /unknown cmd command 'frob'/],
   [['cmd', 'send', '--mesh', 'm'], 2, /--key, --mesh, --node and --name are required/],
-  [['cmd', 'send', '--key', `${dir}/missing.key`, '--mesh', 'm', '--node', 'n', '--name', 'ping'], 1, /missing\.key does not hold an operator key.*x0 cmd keygen/],
+  [
+    ['cmd', 'send', '--key', `${dir}/missing.key`, '--mesh', 'm', '--node', 'n', '--name', 'ping'],
+    1,
+    /missing\.key does not hold an operator key.*x0 cmd keygen/,
+  ],
   [['version', '--bogus'], 2, /x0 version takes no arguments/],
 ];
 

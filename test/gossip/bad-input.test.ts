@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { Gossip } from '../../src/core/gossip/gossip.js';
+import type { Gossip } from '../../src/core/gossip/gossip.js';
 import { limits } from '../../src/core/gossip/limits.js';
 import { setStatus } from '../../src/core/gossip/local.js';
 import { encodeMessage } from '../../src/core/gossip/messages.js';
@@ -25,20 +25,38 @@ function receiver(wallMs = syncedWallMs): Gossip {
   return a;
 }
 
-const statusWire = (stream: string, atMs: number, writer = stream) => ({ s: [[atMs, 0, writer], [1, 7, 0]] });
+const statusWire = (stream: string, atMs: number, writer = stream) => ({
+  s: [
+    [atMs, 0, writer],
+    [1, 7, 0],
+  ],
+});
 const deltas = (from: string, items: unknown[][]) => encodeCbor([4, from, items]);
 
 function state(g: Gossip): { doc: Uint8Array; root: number; retained: number; revocations: number } {
-  return { doc: encodeCbor(g.doc.toWire()), root: g.vv.root(), retained: g.retainedDeltas, revocations: g.doc.revocations.version };
+  return {
+    doc: encodeCbor(g.doc.toWire()),
+    root: g.vv.root(),
+    retained: g.retainedDeltas,
+    revocations: g.doc.revocations.version,
+  };
 }
 
 /** Delivers `bytes` and checks: the reason counted once, nothing else changed. */
-function refuses(reason: string, bytes: Uint8Array, options: { from?: string; wallMs?: number; g?: Gossip } = {}): Gossip {
+function refuses(
+  reason: string,
+  bytes: Uint8Array,
+  options: { from?: string; wallMs?: number; g?: Gossip } = {},
+): Gossip {
   const g = options.g ?? receiver();
   const before = state(g);
   const counted = g.counters[`refused:${reason}`] ?? 0;
   const out = g.receive(bytes, options.wallMs ?? syncedWallMs, options.from ?? 'b');
-  assert.is(g.counters[`refused:${reason}`] ?? 0, counted + 1, `refused:${reason} counted (counters: ${JSON.stringify(g.counters)})`);
+  assert.is(
+    g.counters[`refused:${reason}`] ?? 0,
+    counted + 1,
+    `refused:${reason} counted (counters: ${JSON.stringify(g.counters)})`,
+  );
   const after = state(g);
   assert.ok(bytesEqual(after.doc, before.doc), 'document unchanged');
   assert.is(after.root, before.root, 'version vector unchanged');
@@ -82,7 +100,21 @@ test('deltas relayed from unknown or revoked origins are refused', () => {
 
 test('malformed deltas are refused: shape, writer, entry counts, stream names, gaps, our own stream', () => {
   refuses('delta-malformed', deltas('b', [['b~1', 2, { q: 1 }]]));
-  refuses('delta-malformed', deltas('b', [['b~1', 2, { s: [[syncedWallMs, 0, 'b~1'], [2, 7, 0]] }]]));
+  refuses(
+    'delta-malformed',
+    deltas('b', [
+      [
+        'b~1',
+        2,
+        {
+          s: [
+            [syncedWallMs, 0, 'b~1'],
+            [2, 7, 0],
+          ],
+        },
+      ],
+    ]),
+  );
   refuses('delta-malformed', deltas('b', [['b~1', 2, { c: [['k', [['b~1', -1, 0]]]] }]]));
   refuses('delta-wrong-writer', deltas('b', [['b~1', 2, statusWire('b~1', syncedWallMs, 'c~1')]]));
   refuses('delta-wrong-writer', deltas('b', [['b~1', 2, { c: [['k', [['b~2', 1, 0]]]] }]]));
@@ -102,7 +134,7 @@ test('timestamps far in the future are refused, with a bounded horizon for clock
   // A router before NTP (wall clock near 0) cannot judge "now": it accepts up to the floor plus a horizon.
   const early = receiver(1_000);
   early.receive(deltas('c', [['c~1', 1, statusWire('c~1', syncedWallMs)]]), 1_000, 'c');
-  assert.is(early.doc.status('c')?.uptimeS, 7, 'a synced peer\'s timestamp is taken before NTP');
+  assert.is(early.doc.status('c')?.uptimeS, 7, "a synced peer's timestamp is taken before NTP");
   const tooFar = limits.wallClockFloorMs + limits.unsyncedHorizonMs + 1;
   refuses('clock-future', deltas('b', [['b~1', 2, statusWire('b~1', tooFar)]]), { g: early, wallMs: 1_000 });
 });
@@ -113,7 +145,10 @@ test('revocation lists with a bad signature or garbage are refused and never mer
   const g = refuses('signature-invalid', chunk(forged));
   assert.is(g.doc.revocations.doc, null);
   refuses('signed-doc-malformed', encodeCbor([6, 'b', 3, 0, 1, new Uint8Array([1, 2, 3])]));
-  refuses('signed-doc-malformed', encodeCbor([6, 'b', 4, 0, 1, encodeCbor(['revocations', 4, 'not bytes', new Uint8Array(64)])]));
+  refuses(
+    'signed-doc-malformed',
+    encodeCbor([6, 'b', 4, 0, 1, encodeCbor(['revocations', 4, 'not bytes', new Uint8Array(64)])]),
+  );
   const good = revocationDoc(2, ['x']);
   refuses('signed-doc-malformed', encodeCbor([6, 'b', 3, 0, 1, encodeCbor(signedDocToWire(good))]), { g });
   assert.is(g.offerDoc({ ...good, kind: 'not-revocations' }), 'signed-doc-kind');
@@ -136,8 +171,20 @@ const samples = (() => {
   return [
     encodeMessage({ type: 1, from: 'b', root: 12345, doc: [1, 7] }),
     encodeMessage({ type: 2, from: 'b', root: 1, doc: [0, 0], hashes: new Array(limits.digestBuckets).fill(3) }),
-    encodeMessage({ type: 3, from: 'b', buckets: [1, 2], entries: [['b~1', 1], ['c~1', 4]], reply: true }),
-    deltas('b', [['b~1', 1, statusWire('b~1', syncedWallMs)], ['c~2', 2, new Uint8Array([0xa0]), 0, 1]]),
+    encodeMessage({
+      type: 3,
+      from: 'b',
+      buckets: [1, 2],
+      entries: [
+        ['b~1', 1],
+        ['c~1', 4],
+      ],
+      reply: true,
+    }),
+    deltas('b', [
+      ['b~1', 1, statusWire('b~1', syncedWallMs)],
+      ['c~2', 2, new Uint8Array([0xa0]), 0, 1],
+    ]),
     encodeCbor([6, 'b', 1, 0, 1, encodeCbor(signedDocToWire(revocationDoc(1, ['x'])))]),
     encodeMessage({ type: 7, from: 'b', sections: [['b', 1, statusWire('b~1', syncedWallMs)]] }),
   ];
@@ -146,22 +193,40 @@ const samples = (() => {
 test('mutated and random datagrams never throw', () => {
   const g = receiver();
   fc.assert(
-    fc.property(fc.nat(samples.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 6 }), (which, flips) => {
-      const bytes = new Uint8Array(samples[which] as Uint8Array);
-      for (const [at, value] of flips) bytes[at % bytes.length] = value;
-      g.receive(bytes, syncedWallMs, 'b');
-    }),
+    fc.property(
+      fc.nat(samples.length - 1),
+      fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 6 }),
+      (which, flips) => {
+        const bytes = new Uint8Array(samples[which] as Uint8Array);
+        for (const [at, value] of flips) bytes[at % bytes.length] = value;
+        g.receive(bytes, syncedWallMs, 'b');
+      },
+    ),
     { numRuns: 400 },
   );
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 1400 }), (bytes) => { g.receive(bytes, syncedWallMs, 'b'); }), { numRuns: 200 });
-  const value = fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null), fc.uint8Array({ maxLength: 8 }), fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 4 })), { maxLength: 4 }));
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 1400 }), (bytes) => {
+      g.receive(bytes, syncedWallMs, 'b');
+    }),
+    { numRuns: 200 },
+  );
+  const value = fc.oneof(
+    fc.integer(),
+    fc.string({ maxLength: 8 }),
+    fc.constant(null),
+    fc.uint8Array({ maxLength: 8 }),
+    fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 4 })), { maxLength: 4 }),
+  );
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 8 }), fc.array(value, { maxLength: 5 }), (type, rest) => {
       g.receive(encodeCbor([type, 'b', ...rest]), syncedWallMs, 'b');
     }),
     { numRuns: 300 },
   );
-  assert.ok(Object.keys(g.counters).some((k) => k.startsWith('refused:')), 'fuzzing was refused somewhere');
+  assert.ok(
+    Object.keys(g.counters).some((k) => k.startsWith('refused:')),
+    'fuzzing was refused somewhere',
+  );
   assert.ok(g.vv.size <= members.length, 'no stream outside the members');
 });
 

@@ -55,10 +55,15 @@ for (const kind of allKinds) {
     fc.assert(
       fc.property(fc.array(eventArb, { maxLength: 60 }), (events) => {
         const replicas = makeReplicas(REPLICAS);
-        const nodes: Node<any>[] = replicas.map(() => ({ state: kind.empty(), log: [], acked: new Array(REPLICAS).fill(0) }));
+        const nodes: Node<any>[] = replicas.map(() => ({
+          state: kind.empty(),
+          log: [],
+          acked: new Array(REPLICAS).fill(0),
+        }));
         const queue: Message<any>[] = [];
         for (const e of events) {
-          if (e.kind === 'op') nodes[e.replica]!.log.push(kind.apply(nodes[e.replica]!.state, replicas[e.replica]!, e.op));
+          if (e.kind === 'op')
+            nodes[e.replica]!.log.push(kind.apply(nodes[e.replica]!.state, replicas[e.replica]!, e.op));
           else if (e.kind === 'send') send(kind, nodes, e.from, e.to, queue);
           else if (queue.length > 0) {
             const [m] = queue.splice(e.pick % queue.length, 1);

@@ -2,7 +2,7 @@
 // memory), with other nodes' deltas arriving at a steady rate and its own writes now and then: how many
 // flash writes and bytes that costs, and whether a restart gets the state back. Used by
 // persist-flash.node.test.ts (the bound) and bench/crdt.bench.ts (the figures).
-import { Gossip } from '../../src/core/gossip/gossip.js';
+import type { Gossip } from '../../src/core/gossip/gossip.js';
 import { addToCounter, setNeighbour, setStatus } from '../../src/core/gossip/local.js';
 import { encodeSnapshot, FlushPolicy } from '../../src/core/gossip/persist.js';
 import { restoreInto, StateStore } from '../../src/gossip/store.js';
@@ -54,7 +54,13 @@ export function flashHour(remoteNodes: number, remoteEveryS: number, ownEveryS =
   }
   if (policy.buffered > 0) store.append(policy.takeAppend(seconds * 1000), generation);
   const restarted = restartFrom(files);
-  const others = (g: Gossip) => encodeCbor([...g.doc.sections.keys()].filter((k) => k !== 'a').sort().map((k) => [k, g.doc.incarnation(k), g.doc.status(k), [...g.doc.neighbours(k)]]));
+  const others = (g: Gossip) =>
+    encodeCbor(
+      [...g.doc.sections.keys()]
+        .filter((k) => k !== 'a')
+        .sort()
+        .map((k) => [k, g.doc.incarnation(k), g.doc.status(k), [...g.doc.neighbours(k)]]),
+    );
   return {
     remoteDeltasPerSecond: remoteNodes / remoteEveryS + remoteNodes / (remoteEveryS * 10),
     appends: store.writes.log,
@@ -62,7 +68,8 @@ export function flashHour(remoteNodes: number, remoteEveryS: number, ownEveryS =
     bytes: store.bytesWritten.log + store.bytesWritten.snapshot,
     droppedRecords: policy.stats.droppedRecords,
     sections: a.doc.sections.size,
-    restoredOthers: others(restarted).every((x, i) => x === others(a)[i]) && others(restarted).length === others(a).length,
+    restoredOthers:
+      others(restarted).every((x, i) => x === others(a)[i]) && others(restarted).length === others(a).length,
     restoredOwnCounter: restarted.doc.counter('a', 'uptime-minutes') === a.doc.counter('a', 'uptime-minutes'),
   };
 }

@@ -18,7 +18,21 @@ const tempDir = (label: string) => mkdtempSync(join(tmpdir(), `x0-gossip-${label
 
 interface Output {
   readonly summary: string;
-  readonly json: { doc: { revocations: { version: number; revoked: string[] }; sections: Record<string, { incarnation: number; versions: Record<string, string>; counters: Record<string, number>; neighbours: Record<string, { tq: number }> }> }; counters: Record<string, number> };
+  readonly json: {
+    doc: {
+      revocations: { version: number; revoked: string[] };
+      sections: Record<
+        string,
+        {
+          incarnation: number;
+          versions: Record<string, string>;
+          counters: Record<string, number>;
+          neighbours: Record<string, { tq: number }>;
+        }
+      >;
+    };
+    counters: Record<string, number>;
+  };
 }
 
 function parse(result: RunResult, label: string): Output {
@@ -52,14 +66,47 @@ async function pair(aArgs: string[], bArgs: string[]): Promise<[Output, Output]>
   const [pa, pb] = [await freePort(), await freePort()];
   const common = ['--until-converged', '--timeout-ms', '40000', '--json', '--tick-ms', '50'];
   const [a, b] = await Promise.all([
-    run(onRuntime('run', '--name', 'alpha', '--listen', `127.0.0.1:${pa}`, '--peer', `bravo@127.0.0.1:${pb}`, '--state-dir', dirs.a, ...aArgs, ...common), 60_000),
-    run(onNode('run', '--name', 'bravo', '--listen', `127.0.0.1:${pb}`, '--peer', `alpha@127.0.0.1:${pa}`, '--state-dir', dirs.b, ...bArgs, ...common), 60_000),
+    run(
+      onRuntime(
+        'run',
+        '--name',
+        'alpha',
+        '--listen',
+        `127.0.0.1:${pa}`,
+        '--peer',
+        `bravo@127.0.0.1:${pb}`,
+        '--state-dir',
+        dirs.a,
+        ...aArgs,
+        ...common,
+      ),
+      60_000,
+    ),
+    run(
+      onNode(
+        'run',
+        '--name',
+        'bravo',
+        '--listen',
+        `127.0.0.1:${pb}`,
+        '--peer',
+        `alpha@127.0.0.1:${pa}`,
+        '--state-dir',
+        dirs.b,
+        ...bArgs,
+        ...common,
+      ),
+      60_000,
+    ),
   ]);
   return [parse(a, 'alpha (x0-runtime)'), parse(b, 'bravo (node)')];
 }
 
 test('x0-runtime and Node gossip over loopback UDP until their documents are identical', async () => {
-  const [a, b] = await pair(['--versions', 'agent=0.1.0', '--counters', 'reboots=2'], ['--versions', 'agent=0.2.0', '--neighbours', 'alpha=230']);
+  const [a, b] = await pair(
+    ['--versions', 'agent=0.1.0', '--counters', 'reboots=2'],
+    ['--versions', 'agent=0.2.0', '--neighbours', 'alpha=230'],
+  );
   assert.ok(digest(a) !== undefined && digest(a) === digest(b), `digests ${digest(a)} / ${digest(b)}`);
   assert.is(b.json.doc.sections.alpha?.versions.agent, '0.1.0');
   assert.is(b.json.doc.sections.alpha?.counters.reboots, 2);
@@ -95,14 +142,50 @@ test('bad datagrams from the network are refused and counted; the node keeps ans
   const fakeBravo = await udpSocket(pb);
   const stranger = await udpSocket(pz);
   let replies = 0;
-  fakeBravo.on('message', () => { replies += 1; });
-  const node = run(onRuntime('run', '--name', 'alpha', '--listen', `127.0.0.1:${pa}`, '--peer', `bravo@127.0.0.1:${pb}`, '--run-for-ms', '2500', '--json', '--tick-ms', '50'), 30_000);
+  fakeBravo.on('message', () => {
+    replies += 1;
+  });
+  const node = run(
+    onRuntime(
+      'run',
+      '--name',
+      'alpha',
+      '--listen',
+      `127.0.0.1:${pa}`,
+      '--peer',
+      `bravo@127.0.0.1:${pb}`,
+      '--run-for-ms',
+      '2500',
+      '--json',
+      '--tick-ms',
+      '50',
+    ),
+    30_000,
+  );
   await new Promise((r) => setTimeout(r, 1000));
   const send = (socket: dgram.Socket, bytes: Uint8Array) => new Promise((r) => socket.send(bytes, pa, '127.0.0.1', r));
   await send(fakeBravo, new Uint8Array([0xff, 0x00, 0x13]));
   await send(fakeBravo, encodeCbor([1, 'bravo', 0, 0, 0, new Uint8Array(1400)]));
   await send(fakeBravo, encodeMessage({ type: 1, from: 'charlie', root: 1, doc: [0, 0] }));
-  await send(fakeBravo, encodeCbor([4, 'bravo', [['bravo~1', 1, { s: [[Date.now() + 3_600_000, 0, 'bravo~1'], [1, 1, 1]] }]]]));
+  await send(
+    fakeBravo,
+    encodeCbor([
+      4,
+      'bravo',
+      [
+        [
+          'bravo~1',
+          1,
+          {
+            s: [
+              [Date.now() + 3_600_000, 0, 'bravo~1'],
+              [1, 1, 1],
+            ],
+          },
+        ],
+      ],
+    ]),
+  );
   await send(stranger, encodeMessage({ type: 1, from: 'bravo', root: 1, doc: [0, 0] }));
   await send(fakeBravo, encodeMessage({ type: 1, from: 'bravo', root: 1, doc: [0, 0] }));
   const out = parse(await node, 'alpha');
@@ -123,16 +206,56 @@ test('a revocation list signed by the identity CA spreads over gossip and names 
   await must('ca', 'init', '--trust-domain', 'mesh.test', '--dir', ca);
   await must('ca', 'revoke', '--node', 'charlie', '--dir', ca);
   const [pa, pb] = [await freePort(), await freePort()];
-  const common = ['--until-converged', '--timeout-ms', '40000', '--json', '--tick-ms', '50', '--trust-bundle', `${ca}/bundle.cbor`, '--members', 'alpha,bravo,charlie'];
+  const common = [
+    '--until-converged',
+    '--timeout-ms',
+    '40000',
+    '--json',
+    '--tick-ms',
+    '50',
+    '--trust-bundle',
+    `${ca}/bundle.cbor`,
+    '--members',
+    'alpha,bravo,charlie',
+  ];
   const [a, b] = await Promise.all([
-    run(onNode('run', '--name', 'alpha', '--listen', `127.0.0.1:${pa}`, '--peer', `bravo@127.0.0.1:${pb}`, '--revocations', `${ca}/revocations.cbor`, ...common), 60_000),
-    run(onRuntime('run', '--name', 'bravo', '--listen', `127.0.0.1:${pb}`, '--peer', `alpha@127.0.0.1:${pa}`, ...common), 60_000),
+    run(
+      onNode(
+        'run',
+        '--name',
+        'alpha',
+        '--listen',
+        `127.0.0.1:${pa}`,
+        '--peer',
+        `bravo@127.0.0.1:${pb}`,
+        '--revocations',
+        `${ca}/revocations.cbor`,
+        ...common,
+      ),
+      60_000,
+    ),
+    run(
+      onRuntime('run', '--name', 'bravo', '--listen', `127.0.0.1:${pb}`, '--peer', `alpha@127.0.0.1:${pa}`, ...common),
+      60_000,
+    ),
   ]);
   const bravo = parse(b, 'bravo (x0-runtime)');
   parse(a, 'alpha (node)');
   assert.is(bravo.json.doc.revocations.version, 1);
   assert.equal(bravo.json.doc.revocations.revoked, ['charlie']);
-  const unsigned = await run(onRuntime('run', '--name', 'bravo', '--listen', ':1', '--peer', 'alpha@:2', '--revocations', `${ca}/revocations.cbor`));
+  const unsigned = await run(
+    onRuntime(
+      'run',
+      '--name',
+      'bravo',
+      '--listen',
+      ':1',
+      '--peer',
+      'alpha@:2',
+      '--revocations',
+      `${ca}/revocations.cbor`,
+    ),
+  );
   assert.is(unsigned.code, 2, 'a list without a trust bundle is a usage error');
 });
 

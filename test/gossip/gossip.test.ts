@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { Gossip } from '../../src/core/gossip/gossip.js';
+import type { Gossip } from '../../src/core/gossip/gossip.js';
 import { limits } from '../../src/core/gossip/limits.js';
 import { addToCounter, setNeighbour, setStatus, setVersion } from '../../src/core/gossip/local.js';
 import { encodeSnapshot, handOver, readSnapshotHeader, restoreSnapshot } from '../../src/core/gossip/persist.js';
@@ -13,8 +13,9 @@ import { engine, syncedWallMs, Wire, type Sent } from './harness.js';
 import { revocationDoc } from './kinds.js';
 import { defaultSim, MeshSim } from './sim.js';
 
-const typeOf = (s: Sent) => ((decodeLimited<unknown[]>(s.bytes, 2000) as { value: unknown[] }).value[0] as number);
-const itemsIn = (s: Sent) => ((decodeLimited<unknown[]>(s.bytes, 2000) as { value: unknown[] }).value[2] as unknown[]).length;
+const typeOf = (s: Sent) => (decodeLimited<unknown[]>(s.bytes, 2000) as { value: unknown[] }).value[0] as number;
+const itemsIn = (s: Sent) =>
+  ((decodeLimited<unknown[]>(s.bytes, 2000) as { value: unknown[] }).value[2] as unknown[]).length;
 
 function trio(): Wire {
   return new Wire(['a', 'b', 'c'].map((id) => engine(id)));
@@ -29,7 +30,10 @@ test('synced nodes exchange only digests: one SYN per peer contacted, no deltas'
   wire.rounds(5);
   const after = wire.sent.slice(mark);
   assert.ok(after.length > 0);
-  assert.ok(after.every((s) => typeOf(s) === 1), 'only SYN digests');
+  assert.ok(
+    after.every((s) => typeOf(s) === 1),
+    'only SYN digests',
+  );
   assert.ok(after.length <= 5 * 3 * limits.gossipFanout, `${after.length} datagrams in 5 rounds`);
   assert.ok(wire.bytesSince(mark) / (5 * 3) < 60, `${wire.bytesSince(mark) / 15} bytes per node per round`);
 });
@@ -57,7 +61,11 @@ test('deltas are batched: 60 updates travel in a few datagrams, each within the 
   wire.tick(1);
   const deltas = wire.sent.slice(mark).filter((s) => s.from === 'a' && typeOf(s) === 4);
   assert.ok(deltas.length >= 2 && deltas.length <= 6, `${deltas.length} datagrams`);
-  assert.is(deltas.reduce((n, s) => n + itemsIn(s), 0), 60, 'every delta once');
+  assert.is(
+    deltas.reduce((n, s) => n + itemsIn(s), 0),
+    60,
+    'every delta once',
+  );
   assert.ok(deltas.every((s) => s.bytes.length <= limits.datagramBytesMax));
   assert.is(b.doc.counterTotal('c0'), 4);
 });
@@ -76,7 +84,10 @@ test('push-pull repairs lost pushes and sends only what the other side lacks', (
   const mark = wire.sent.length;
   assert.ok(wire.untilSynced() > 0);
   assert.is(b.doc.counterTotal('alerts'), 6);
-  const items = wire.sent.slice(mark).filter((s) => typeOf(s) === 4).reduce((n, s) => n + itemsIn(s), 0);
+  const items = wire.sent
+    .slice(mark)
+    .filter((s) => typeOf(s) === 4)
+    .reduce((n, s) => n + itemsIn(s), 0);
   assert.ok(items <= 2, `${items} deltas sent by anti-entropy for 1 missing`);
 });
 
@@ -145,7 +156,10 @@ test('deltas are dropped once every peer has them (garbage collection)', () => {
   const wire = trio();
   for (const g of wire.engines) for (let i = 0; i < 10; i++) addToCounter(g, 'x', 1);
   assert.ok(wire.untilSynced() > 0);
-  assert.ok(wire.engines.every((g) => g.retainedDeltas > 0), 'retained until confirmed');
+  assert.ok(
+    wire.engines.every((g) => g.retainedDeltas > 0),
+    'retained until confirmed',
+  );
   wire.rounds(limits.gcRounds + 1);
   for (const g of wire.engines) assert.is(g.retainedDeltas, 0, `${g.nodeId} retains ${g.retainedDeltas}`);
 });
@@ -214,7 +228,9 @@ test('random interleavings with loss, duplication and reordering converge', () =
     fc.property(fc.array(eventArb, { maxLength: 80 }), (events) => {
       const wire = new Wire(['a', 'b', 'c', 'd'].map((id) => engine(id)));
       const queue: Sent[] = [];
-      const send = (from: string, out: ReturnType<Gossip['tick']>) => { for (const m of out) queue.push({ from, to: m.to, bytes: m.bytes }); };
+      const send = (from: string, out: ReturnType<Gossip['tick']>) => {
+        for (const m of out) queue.push({ from, to: m.to, bytes: m.bytes });
+      };
       for (const e of events) {
         if (e.kind === 'op') {
           const g = wire.engines[e.node] as Gossip;
@@ -234,19 +250,35 @@ test('random interleavings with loss, duplication and reordering converge', () =
       }
       assert.ok(wire.untilSynced(40) > 0, 'converged after healing');
       assert.ok(wire.sameDocs(), 'identical documents');
-      for (const g of wire.engines) assert.equal(Object.keys(g.counters).filter((k) => k.startsWith('refused:')), []);
+      for (const g of wire.engines)
+        assert.equal(
+          Object.keys(g.counters).filter((k) => k.startsWith('refused:')),
+          [],
+        );
     }),
     { numRuns: 25 },
   );
 });
 
 test('a small seeded mesh with a partition and restarts converges (the 1,000-node simulation in miniature)', () => {
-  const sim = new MeshSim({ ...defaultSim, seed: 7, nodes: 16, avgDegree: 5, updatesPerSecond: 8, updatesUntilMs: 4_000, restartsPerSecond: 1, partition: { startMs: 1_000, healMs: 3_000 } });
+  const sim = new MeshSim({
+    ...defaultSim,
+    seed: 7,
+    nodes: 16,
+    avgDegree: 5,
+    updatesPerSecond: 8,
+    updatesUntilMs: 4_000,
+    restartsPerSecond: 1,
+    partition: { startMs: 1_000, healMs: 3_000 },
+  });
   sim.start();
   sim.runUntil(4_000);
   assert.ok(sim.runToConvergence(60_000) >= 0, 'converged');
   const docs = sim.nodes.map((g) => JSON.stringify(g.doc.toWire(), (_k, v) => (v instanceof Uint8Array ? [...v] : v)));
-  assert.ok(docs.every((d) => d === docs[0]), 'identical documents');
+  assert.ok(
+    docs.every((d) => d === docs[0]),
+    'identical documents',
+  );
   assert.ok(sim.restarts >= 2);
 });
 

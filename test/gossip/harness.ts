@@ -23,9 +23,12 @@ export function engine(nodeId: string, options: EngineOptions = {}): Gossip {
   let state = nodeId.length * 7919;
   const members = options.members;
   const g = new Gossip({
-    nodeId, incarnation: options.incarnation ?? 1, doc: options.doc ?? new MeshDoc(revocationCheck),
+    nodeId,
+    incarnation: options.incarnation ?? 1,
+    doc: options.doc ?? new MeshDoc(revocationCheck),
     membership: (id) => (members === undefined || members.includes(id) ? 'member' : 'unknown'),
-    random: () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0), onRecord: options.onRecord,
+    random: () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0),
+    onRecord: options.onRecord,
   });
   if (options.start !== false) g.start(options.wallMs ?? syncedWallMs);
   return g;
@@ -46,7 +49,10 @@ export class Wire {
   /** Return false to drop a datagram. */
   filter: (s: Sent) => boolean = () => true;
 
-  constructor(readonly engines: Gossip[], peers?: Record<string, readonly string[]>) {
+  constructor(
+    readonly engines: Gossip[],
+    peers?: Record<string, readonly string[]>,
+  ) {
     for (const g of engines) this.byId.set(g.nodeId, g);
     for (const g of engines) g.setPeers(peers?.[g.nodeId] ?? engines.map((e) => e.nodeId));
   }
@@ -64,12 +70,14 @@ export class Wire {
     for (let i = 0; i < queue.length; i++) {
       if (i > 200_000) throw new Error('Wire: the network does not go quiet');
       const s = queue[i] as Sent;
-      if (s.bytes.length > limits.datagramBytesMax) throw new Error(`datagram of ${s.bytes.length} bytes from ${s.from}`);
+      if (s.bytes.length > limits.datagramBytesMax)
+        throw new Error(`datagram of ${s.bytes.length} bytes from ${s.from}`);
       this.sent.push(s);
       if (!this.filter(s)) continue;
       const target = this.byId.get(s.to);
       if (target === undefined) continue;
-      for (const m of target.receive(s.bytes, this.wallMs, s.from)) queue.push({ from: s.to, to: m.to, bytes: m.bytes });
+      for (const m of target.receive(s.bytes, this.wallMs, s.from))
+        queue.push({ from: s.to, to: m.to, bytes: m.bytes });
     }
   }
 

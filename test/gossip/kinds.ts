@@ -5,9 +5,23 @@ import { HlcClock } from '../../src/core/gossip/hlc.js';
 import { LwwMap, LwwRegister } from '../../src/core/gossip/lww.js';
 import { AWORMap, AWORSet } from '../../src/core/gossip/or.js';
 import { PnCounter } from '../../src/core/gossip/pn-counter.js';
-import { encodeRevokedIds, listRevocations, SignedDocRegister, signatureCheck, signedDocMessage, type SignedDoc } from '../../src/core/gossip/signed-doc.js';
+import {
+  encodeRevokedIds,
+  listRevocations,
+  SignedDocRegister,
+  signatureCheck,
+  signedDocMessage,
+  type SignedDoc,
+} from '../../src/core/gossip/signed-doc.js';
 import { MeshDoc, rebaseSection } from '../../src/core/gossip/mesh-doc.js';
-import { addToCounter, removeNeighbour, setNeighbour, setStatus, setVersion, type Writer } from '../../src/core/gossip/local.js';
+import {
+  addToCounter,
+  removeNeighbour,
+  setNeighbour,
+  setStatus,
+  setVersion,
+  type Writer,
+} from '../../src/core/gossip/local.js';
 import { streamId } from '../../src/core/gossip/stream.js';
 import { natCodec, textCodec } from '../../src/core/gossip/codec.js';
 import { createTweetnaclCrypto } from '../../src/crypto/tweetnacl.js';
@@ -62,7 +76,8 @@ export const lwwMapKind: Kind<LwwMap<string>> = {
   empty: () => new LwwMap(textCodec),
   clone: (s) => s.clone(),
   merge: (a, b) => void a.merge(b),
-  apply: (s, r, op) => (op.action < 3 ? s.remove(keyOf(op), stamp(r, op)) : s.set(keyOf(op), `v${op.value}`, stamp(r, op))),
+  apply: (s, r, op) =>
+    op.action < 3 ? s.remove(keyOf(op), stamp(r, op)) : s.set(keyOf(op), `v${op.value}`, stamp(r, op)),
   wire: (s) => s.toWire(),
 };
 
@@ -100,12 +115,21 @@ const impostor = crypto.signKeyPairFromSeed(new Uint8Array(32).fill(9));
 
 export function signDoc(version: number, text: string, secretKey = authority.secretKey): SignedDoc {
   const payload = encodeCbor([text]);
-  return { kind: 'revocations', version, payload, signature: crypto.sign(signedDocMessage('revocations', version, payload), secretKey) };
+  return {
+    kind: 'revocations',
+    version,
+    payload,
+    signature: crypto.sign(signedDocMessage('revocations', version, payload), secretKey),
+  };
 }
 
 export const docPool: readonly SignedDoc[] = [
-  signDoc(1, 'a'), signDoc(2, 'b'), signDoc(2, 'c'), signDoc(3, 'd'),
-  signDoc(9, 'forged', impostor.secretKey), signDoc(5, 'forged-too', impostor.secretKey),
+  signDoc(1, 'a'),
+  signDoc(2, 'b'),
+  signDoc(2, 'c'),
+  signDoc(3, 'd'),
+  signDoc(9, 'forged', impostor.secretKey),
+  signDoc(5, 'forged-too', impostor.secretKey),
 ];
 // Memoised: the laws call verify thousands of times on the same six documents.
 const verified = new Map<string, boolean>();
@@ -136,7 +160,12 @@ export const revocationCheck = listRevocations(authority.publicKey, verify);
 
 export function revocationDoc(version: number, revoked: readonly string[], secretKey = authority.secretKey): SignedDoc {
   const payload = encodeRevokedIds(revoked);
-  return { kind: 'revocations', version, payload, signature: crypto.sign(signedDocMessage('revocations', version, payload), secretKey) };
+  return {
+    kind: 'revocations',
+    version,
+    payload,
+    signature: crypto.sign(signedDocMessage('revocations', version, payload), secretKey),
+  };
 }
 
 // The mesh document: sections are (incarnation, state) pairs, each written by its own replica, which may
@@ -150,14 +179,20 @@ function writeSection(s: MeshDoc, r: Replica, op: Op): MeshDoc {
   if (w === undefined || op.action === 0) {
     const inc = (w?.inc ?? 0) + 1;
     writers.set(r, (w = { inc, clock: new HlcClock(streamId(r.id, inc)) }));
-    const base = rebaseSection(s.sections.get(r.id) ?? {}, w.clock.replica, () => (w as { clock: HlcClock }).clock.now(wall()));
+    const base = rebaseSection(s.sections.get(r.id) ?? {}, w.clock.replica, () =>
+      (w as { clock: HlcClock }).clock.now(wall()),
+    );
     s.apply(r.id, inc, base, 'state');
     delta.apply(r.id, inc, base, 'state');
     return delta;
   }
   const inc = w.inc;
   const writer: Writer = {
-    doc: s, nodeId: r.id, stream: w.clock.replica, clock: w.clock, revoked: false,
+    doc: s,
+    nodeId: r.id,
+    stream: w.clock.replica,
+    clock: w.clock,
+    revoked: false,
     commit: (d) => {
       s.apply(r.id, inc, d, 'delta');
       delta.apply(r.id, inc, d, 'state');
@@ -181,7 +216,15 @@ export const meshDocKind: Kind<MeshDoc> = {
   wire: (s) => s.toWire(),
 };
 
-export const allKinds: ReadonlyArray<Kind<any>> = [lwwRegisterKind, lwwMapKind, orSetKind, orMapKind, pnCounterKind, signedDocKind, meshDocKind];
+export const allKinds: ReadonlyArray<Kind<any>> = [
+  lwwRegisterKind,
+  lwwMapKind,
+  orSetKind,
+  orMapKind,
+  pnCounterKind,
+  signedDocKind,
+  meshDocKind,
+];
 
 export function makeReplicas(n: number): Replica[] {
   return Array.from({ length: n }, (_, i) => ({ id: `r${i}`, clock: new HlcClock(`r${i}`), wallMs: 0 }));

@@ -41,7 +41,11 @@ for (const kind of allKinds) {
         const { states } = play(kind, steps);
         const [a, b, c] = states;
         assert.equal(kind.wire(join(kind, a, b)), kind.wire(join(kind, b, a)), 'commutative');
-        assert.equal(kind.wire(join(kind, join(kind, a, b), c)), kind.wire(join(kind, a, join(kind, b, c))), 'associative');
+        assert.equal(
+          kind.wire(join(kind, join(kind, a, b), c)),
+          kind.wire(join(kind, a, join(kind, b, c))),
+          'associative',
+        );
         assert.equal(kind.wire(join(kind, a, a)), kind.wire(a), 'idempotent');
         assert.equal(kind.wire(join(kind, a, kind.empty())), kind.wire(a), 'empty is the identity');
       }),
@@ -56,7 +60,7 @@ for (const kind of allKinds) {
         const full = states.reduce((acc, s) => join(kind, acc, s), kind.empty());
         const delivered = [...deltas, ...deltas.filter((_, i) => i % 3 === 0)];
         const order = shuffle.take(delivered.length);
-        const keyed = delivered.map((d, i) => ({ d, k: order.next().value as number + i * 1e-6 }));
+        const keyed = delivered.map((d, i) => ({ d, k: (order.next().value as number) + i * 1e-6 }));
         keyed.sort((x, y) => x.k - y.k);
         const fromDeltas = kind.empty();
         for (const { d } of keyed) kind.merge(fromDeltas, d);

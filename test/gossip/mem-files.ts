@@ -36,7 +36,10 @@ export class MemFiles implements Files {
 
   list(dir: string): string[] {
     const prefix = `${dir}/`;
-    return [...this.data.keys()].filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/')).map((p) => p.slice(prefix.length)).sort();
+    return [...this.data.keys()]
+      .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes('/'))
+      .map((p) => p.slice(prefix.length))
+      .sort();
   }
 
   remove(path: string): void {

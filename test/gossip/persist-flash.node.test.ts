@@ -9,7 +9,9 @@ import { flashHour } from './flash.js';
 for (const [nodes, everyS] of [[20, 8]] as const) {
   test(`one hour with ${nodes} nodes updating every ${everyS} s: flash writes stay within the bound and a restart recovers`, () => {
     const hour = flashHour(nodes, everyS);
-    console.log(`  flash, 1 h, ${hour.remoteDeltasPerSecond} remote deltas/s + 1 own/min: ${hour.appends} appends, ${hour.snapshots} snapshots, ${(hour.bytes / 1e6).toFixed(2)} MB, ${hour.droppedRecords} remote records not persisted`);
+    console.log(
+      `  flash, 1 h, ${hour.remoteDeltasPerSecond} remote deltas/s + 1 own/min: ${hour.appends} appends, ${hour.snapshots} snapshots, ${(hour.bytes / 1e6).toFixed(2)} MB, ${hour.droppedRecords} remote records not persisted`,
+    );
     assert.ok(hour.appends <= 3_600_000 / limits.persistFlushMs + 1, `${hour.appends} appends`);
     assert.ok(hour.snapshots <= 3_600_000 / limits.snapshotIntervalMs + 1, `${hour.snapshots} snapshots`);
     const bound = (hour.appends + 1) * limits.persistBufferBytesMax + hour.snapshots * 64 * 1024;

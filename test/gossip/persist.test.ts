@@ -3,9 +3,17 @@
 // incarnation. Engine-neutral; the one-hour flash-wear figure is in persist-flash.node.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Gossip } from '../../src/core/gossip/gossip.js';
+import type { Gossip } from '../../src/core/gossip/gossip.js';
 import { addToCounter, setNeighbour, setStatus, setVersion } from '../../src/core/gossip/local.js';
-import { decodeLog, encodeRecord, encodeSnapshot, FlushPolicy, readSnapshotHeader, restoreSnapshot, type LogRecord } from '../../src/core/gossip/persist.js';
+import {
+  decodeLog,
+  encodeRecord,
+  encodeSnapshot,
+  FlushPolicy,
+  readSnapshotHeader,
+  restoreSnapshot,
+  type LogRecord,
+} from '../../src/core/gossip/persist.js';
 import { limits } from '../../src/core/gossip/limits.js';
 import { concatBytes } from '../../src/core/gossip/codec.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
@@ -16,7 +24,17 @@ import { revocationDoc } from './kinds.js';
 import { MemFiles } from './mem-files.js';
 
 const records: LogRecord[] = [
-  { kind: 'delta', stream: 'b~1', seq: 1, wire: { s: [[1, 0, 'b~1'], [1, 2, 3]] } },
+  {
+    kind: 'delta',
+    stream: 'b~1',
+    seq: 1,
+    wire: {
+      s: [
+        [1, 0, 'b~1'],
+        [1, 2, 3],
+      ],
+    },
+  },
   { kind: 'state', stream: 'c~2', seq: 4, bytes: new Uint8Array([0xa0]) },
   { kind: 'doc', wire: ['revocations', 1, new Uint8Array([1]), new Uint8Array(64)] },
 ];
@@ -61,11 +79,18 @@ test('a snapshot restores the document, the version vector and the revocation li
 });
 
 /** A node as GossipNode runs it, over a store: load, restore, start a new incarnation, snapshot. */
-function boot(files: MemFiles, nodeId: string): { g: Gossip; store: StateStore; policy: FlushPolicy; generation: number; problems: string[] } {
+function boot(
+  files: MemFiles,
+  nodeId: string,
+): { g: Gossip; store: StateStore; policy: FlushPolicy; generation: number; problems: string[] } {
   const store = new StateStore(files, '/state');
   const loaded = store.load();
   const sink: { policy: FlushPolicy | null } = { policy: null };
-  const g = engine(nodeId, { incarnation: (loaded.header?.incarnation ?? 0) + 1, start: false, onRecord: (r, own) => sink.policy?.add(r, own) });
+  const g = engine(nodeId, {
+    incarnation: (loaded.header?.incarnation ?? 0) + 1,
+    start: false,
+    onRecord: (r, own) => sink.policy?.add(r, own),
+  });
   const problems = restoreInto(g, loaded);
   g.start(syncedWallMs);
   const generation = (loaded.header?.generation ?? 0) + 1;
@@ -124,11 +149,17 @@ test('the flush policy batches: one append per interval, snapshots only when the
       snapshots += 1;
     }
   }
-  assert.ok(appends + snapshots <= 3_600_000 / limits.persistFlushMs + 1, `${appends} appends + ${snapshots} snapshots`);
+  assert.ok(
+    appends + snapshots <= 3_600_000 / limits.persistFlushMs + 1,
+    `${appends} appends + ${snapshots} snapshots`,
+  );
   assert.ok(snapshots <= 3_600_000 / limits.snapshotIntervalMs, `${snapshots} snapshots`);
   assert.ok(snapshots >= 1, 'the log grew large enough for a snapshot');
-  assert.ok(policy.stats.droppedRecords > 0, 'past the buffer bound, other nodes\' records are dropped');
-  assert.ok(policy.stats.bytesWritten <= (appends * limits.persistBufferBytesMax) + (snapshots + 1) * 50_000, `${policy.stats.bytesWritten} bytes`);
+  assert.ok(policy.stats.droppedRecords > 0, "past the buffer bound, other nodes' records are dropped");
+  assert.ok(
+    policy.stats.bytesWritten <= appends * limits.persistBufferBytesMax + (snapshots + 1) * 50_000,
+    `${policy.stats.bytesWritten} bytes`,
+  );
   const own = new FlushPolicy(0, 0);
   for (let k = 0; k < 2_000; k++) own.add(record, true);
   assert.is(own.stats.droppedRecords, 0, 'our own records are never dropped');

@@ -25,14 +25,22 @@ function withSeed(seed: number, name: string, body: () => void): void {
 function assertIdenticalDocs(sim: MeshSim): void {
   const [first, ...rest] = sim.members();
   const reference = encodeCbor(first!.doc.toWire());
-  for (const g of rest) assert.equal(encodeCbor(g.doc.toWire()), reference, `${g.nodeId} differs from ${first!.nodeId}`);
+  for (const g of rest)
+    assert.equal(encodeCbor(g.doc.toWire()), reference, `${g.nodeId} differs from ${first!.nodeId}`);
 }
 
 for (let seed = firstSeed; seed < firstSeed + seedCount; seed++) {
   const name = `1,000 nodes converge to identical state after a partition heals (seed ${seed})`;
   test(name, () => {
     withSeed(seed, name, () => {
-      const options: SimOptions = { ...defaultSim, seed, updatesPerSecond: 15, updatesUntilMs: 12_000, restartsPerSecond: 1, partition: { startMs: 3_000, healMs: 9_000 } };
+      const options: SimOptions = {
+        ...defaultSim,
+        seed,
+        updatesPerSecond: 15,
+        updatesUntilMs: 12_000,
+        restartsPerSecond: 1,
+        partition: { startMs: 3_000, healMs: 9_000 },
+      };
       const sim = new MeshSim(options);
       assert.ok(sim.meanDegree() >= 4 && sim.meanDegree() <= 8, `mean degree ${sim.meanDegree()}`);
       assert.ok(sim.eccentricity() > 3, 'multi-hop');
@@ -55,7 +63,14 @@ test('routers at 1970 (before NTP) converge too, and a revocation list spreads a
   const seed = firstSeed + 100;
   const name = 'routers at 1970';
   withSeed(seed, name, () => {
-    const options: SimOptions = { ...defaultSim, seed, nodes: 200, wallStartMs: 0, partition: null, updatesUntilMs: 5_000 };
+    const options: SimOptions = {
+      ...defaultSim,
+      seed,
+      nodes: 200,
+      wallStartMs: 0,
+      partition: null,
+      updatesUntilMs: 5_000,
+    };
     const sim = new MeshSim(options);
     sim.start();
     sim.runUntil(options.updatesUntilMs);
@@ -68,8 +83,12 @@ test('routers at 1970 (before NTP) converge too, and a revocation list spreads a
     for (let k = 0; k < 50; k++) sim.writeAt(index);
     assert.ok(sim.runToConvergence(sim.nowMs + 60_000) >= 0, 'converged after the revocation');
     assertIdenticalDocs(sim);
-    for (const g of sim.members()) assert.not.ok(g.doc.sections.has(victim), `${g.nodeId} still holds the revoked node's section`);
-    assert.ok(sim.total('refused:sender-revoked') + sim.total('refused:origin-revoked') > 0, 'the revoked node was refused');
+    for (const g of sim.members())
+      assert.not.ok(g.doc.sections.has(victim), `${g.nodeId} still holds the revoked node's section`);
+    assert.ok(
+      sim.total('refused:sender-revoked') + sim.total('refused:origin-revoked') > 0,
+      'the revoked node was refused',
+    );
     assert.ok(sim.nodes[index]!.revoked, 'the revoked node was told, and went quiet');
   });
 });

@@ -33,12 +33,25 @@ export interface SimOptions {
 }
 
 export const defaultSim: SimOptions = {
-  seed: 1, nodes: 1000, avgDegree: 6, lossRate: 0.05, duplicateRate: 0.02, latencyMs: [2, 30], mode: 'delta',
-  tickMs: 100, updatesPerSecond: 20, updatesUntilMs: 20_000, partition: { startMs: 5_000, healMs: 15_000 },
-  restartsPerSecond: 0, wallStartMs: 1_718_000_000_000,
+  seed: 1,
+  nodes: 1000,
+  avgDegree: 6,
+  lossRate: 0.05,
+  duplicateRate: 0.02,
+  latencyMs: [2, 30],
+  mode: 'delta',
+  tickMs: 100,
+  updatesPerSecond: 20,
+  updatesUntilMs: 20_000,
+  partition: { startMs: 5_000, healMs: 15_000 },
+  restartsPerSecond: 0,
+  wallStartMs: 1_718_000_000_000,
 };
 
-interface Point { readonly x: number; readonly y: number }
+interface Point {
+  readonly x: number;
+  readonly y: number;
+}
 
 export class MeshSim {
   readonly rng: Rng;
@@ -77,8 +90,12 @@ export class MeshSim {
   private makeNode(i: number, incarnation: number, doc: MeshDoc): Gossip {
     const nodeRng = this.nodeRngs[i] as Rng;
     const gossip = new Gossip({
-      nodeId: `n${i}`, incarnation, doc, membership: (id) => (this.ids.has(id) ? 'member' : 'unknown'),
-      random: () => nodeRng.nextUint32(), mode: this.options.mode,
+      nodeId: `n${i}`,
+      incarnation,
+      doc,
+      membership: (id) => (this.ids.has(id) ? 'member' : 'unknown'),
+      random: () => nodeRng.nextUint32(),
+      mode: this.options.mode,
     });
     gossip.setPeers((this.adjacency[i] as number[]).map((j) => `n${j}`));
     return gossip;
@@ -91,13 +108,19 @@ export class MeshSim {
     this.nodes.forEach((_, i) => this.scheduler.at(this.rng.int(o.tickMs), () => this.tick(i)));
     if (o.updatesPerSecond > 0) this.scheduler.at(0, () => this.update());
     if (o.restartsPerSecond > 0) {
-      this.nodes.forEach((g, i) => { this.flash[i] = encodeSnapshot(g, 0); });
+      this.nodes.forEach((g, i) => {
+        this.flash[i] = encodeSnapshot(g, 0);
+      });
       this.scheduler.at(0, () => this.snapshotAll());
       this.scheduler.at(500, () => this.restartSome());
     }
     if (o.partition !== null) {
-      this.scheduler.at(o.partition.startMs, () => { this.partitioned = true; });
-      this.scheduler.at(o.partition.healMs, () => { this.partitioned = false; });
+      this.scheduler.at(o.partition.startMs, () => {
+        this.partitioned = true;
+      });
+      this.scheduler.at(o.partition.healMs, () => {
+        this.partitioned = false;
+      });
     }
   }
 
@@ -108,7 +131,12 @@ export class MeshSim {
     const neighbours = this.adjacency[i] as number[];
     const choice = neighbours.length === 0 ? 0 : this.rng.int(6);
     const peer = neighbours.length === 0 ? 'none' : `n${this.rng.pick(neighbours)}`;
-    if (choice === 0) setStatus(g, { online: this.rng.chance(0.9), uptimeS: Math.floor(this.nowMs / 1000), loadMilli: this.rng.int(4000) }, wall);
+    if (choice === 0)
+      setStatus(
+        g,
+        { online: this.rng.chance(0.9), uptimeS: Math.floor(this.nowMs / 1000), loadMilli: this.rng.int(4000) },
+        wall,
+      );
     else if (choice <= 2) setNeighbour(g, peer, { tq: this.rng.int(256), rttMs: this.rng.range(1, 200) }, wall);
     else if (choice === 3) removeNeighbour(g, peer);
     else if (choice === 4) setVersion(g, this.rng.chance(0.5) ? 'firmware' : 'agent', `1.${this.rng.int(9)}`, wall);
@@ -155,18 +183,23 @@ export class MeshSim {
   converged(): boolean {
     const members = this.members();
     const first = members[0] as Gossip;
-    return members.every((g) => g.vv.root() === first.vv.root() && g.doc.revocations.version === first.doc.revocations.version);
+    return members.every(
+      (g) => g.vv.root() === first.vv.root() && g.doc.revocations.version === first.doc.revocations.version,
+    );
   }
 
   /** Invariants on every round: nobody has a delta its writer has not written; logs stay bounded. */
   checkInvariants(): void {
     const seqOf = new Map(this.nodes.map((g) => [g.stream, g.seq]));
     for (const g of this.nodes) {
-      if (g.retainedDeltas > limits.retainedDeltasMax + limits.batchItemsMax * limits.peersMax) throw new Error(`${g.nodeId} retains ${g.retainedDeltas} deltas`);
-      if (g.vv.size > this.options.nodes) throw new Error(`${g.nodeId} tracks ${g.vv.size} streams for ${this.options.nodes} nodes`);
+      if (g.retainedDeltas > limits.retainedDeltasMax + limits.batchItemsMax * limits.peersMax)
+        throw new Error(`${g.nodeId} retains ${g.retainedDeltas} deltas`);
+      if (g.vv.size > this.options.nodes)
+        throw new Error(`${g.nodeId} tracks ${g.vv.size} streams for ${this.options.nodes} nodes`);
       for (const [stream, max] of g.vv.entries()) {
         const written = seqOf.get(stream);
-        if (written !== undefined && max > written) throw new Error(`${g.nodeId} claims ${stream}@${max}, written only up to ${written}`);
+        if (written !== undefined && max > written)
+          throw new Error(`${g.nodeId} claims ${stream}@${max}, written only up to ${written}`);
       }
     }
   }
@@ -178,7 +211,8 @@ export class MeshSim {
   /** Counters whose name starts with `prefix`, summed over all nodes. */
   totals(prefix: string): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const g of this.nodes) for (const [k, v] of Object.entries(g.counters)) if (k.startsWith(prefix)) out[k] = (out[k] ?? 0) + v;
+    for (const g of this.nodes)
+      for (const [k, v] of Object.entries(g.counters)) if (k.startsWith(prefix)) out[k] = (out[k] ?? 0) + v;
     return out;
   }
 
@@ -196,7 +230,9 @@ export class MeshSim {
 
   private snapshotAll(): void {
     if (this.nowMs >= this.options.updatesUntilMs) return;
-    this.nodes.forEach((g, i) => { if (this.rng.chance(0.2)) this.flash[i] = encodeSnapshot(g, 0); });
+    this.nodes.forEach((g, i) => {
+      if (this.rng.chance(0.2)) this.flash[i] = encodeSnapshot(g, 0);
+    });
     this.scheduler.after(2_000, () => this.snapshotAll());
   }
 
@@ -224,7 +260,7 @@ export class MeshSim {
   }
 
   private cut(a: number, b: number): boolean {
-    return this.partitioned && ((this.points[a] as Point).x < 0.5) !== ((this.points[b] as Point).x < 0.5);
+    return this.partitioned && (this.points[a] as Point).x < 0.5 !== (this.points[b] as Point).x < 0.5;
   }
 
   /** Random geometric graph in the unit square; radius for the wanted mean degree; components bridged. */
@@ -237,25 +273,34 @@ export class MeshSim {
     }
     const cells = Math.max(1, Math.floor(1 / radius));
     const grid = new Map<number, number[]>();
-    const cellOf = (p: Point) => Math.min(cells - 1, Math.floor(p.x * cells)) * cells + Math.min(cells - 1, Math.floor(p.y * cells));
-    this.points.forEach((p, i) => { const c = cellOf(p); (grid.get(c) ?? grid.set(c, []).get(c) as number[]).push(i); });
+    const cellOf = (p: Point) =>
+      Math.min(cells - 1, Math.floor(p.x * cells)) * cells + Math.min(cells - 1, Math.floor(p.y * cells));
+    this.points.forEach((p, i) => {
+      const c = cellOf(p);
+      (grid.get(c) ?? (grid.set(c, []).get(c) as number[])).push(i);
+    });
     for (let i = 0; i < n; i++) {
       const p = this.points[i] as Point;
       const cx = Math.min(cells - 1, Math.floor(p.x * cells));
       const cy = Math.min(cells - 1, Math.floor(p.y * cells));
-      for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) {
-        for (const j of grid.get((cx + dx) * cells + (cy + dy)) ?? []) {
-          if (cx + dx < 0 || cy + dy < 0 || cx + dx >= cells || cy + dy >= cells || j <= i) continue;
-          const q = this.points[j] as Point;
-          if ((p.x - q.x) ** 2 + (p.y - q.y) ** 2 <= radius * radius) this.link(i, j);
+      for (let dx = -1; dx <= 1; dx++)
+        for (let dy = -1; dy <= 1; dy++) {
+          for (const j of grid.get((cx + dx) * cells + (cy + dy)) ?? []) {
+            if (cx + dx < 0 || cy + dy < 0 || cx + dx >= cells || cy + dy >= cells || j <= i) continue;
+            const q = this.points[j] as Point;
+            if ((p.x - q.x) ** 2 + (p.y - q.y) ** 2 <= radius * radius) this.link(i, j);
+          }
         }
-      }
     }
     this.bridgeComponents();
   }
 
   private link(a: number, b: number): void {
-    if ((this.adjacency[a] as number[]).length >= limits.peersMax || (this.adjacency[b] as number[]).length >= limits.peersMax) return;
+    if (
+      (this.adjacency[a] as number[]).length >= limits.peersMax ||
+      (this.adjacency[b] as number[]).length >= limits.peersMax
+    )
+      return;
     (this.adjacency[a] as number[]).push(b);
     (this.adjacency[b] as number[]).push(a);
   }
@@ -269,7 +314,9 @@ export class MeshSim {
       for (let i = 0; i < this.options.nodes; i++) {
         if (component.has(i)) continue;
         for (const j of component) {
-          const d = ((this.points[i] as Point).x - (this.points[j] as Point).x) ** 2 + ((this.points[i] as Point).y - (this.points[j] as Point).y) ** 2;
+          const d =
+            ((this.points[i] as Point).x - (this.points[j] as Point).x) ** 2 +
+            ((this.points[i] as Point).y - (this.points[j] as Point).y) ** 2;
           if (d < best[0] && (this.adjacency[j] as number[]).length < limits.peersMax) best = [d, i, j];
         }
       }
@@ -280,14 +327,20 @@ export class MeshSim {
 
   /** A node whose loss leaves the others connected (so revoking it cuts nobody else off). */
   nonCutNode(from: number): number {
-    for (let i = from; i < this.options.nodes; i++) if (this.componentOf(i === 0 ? 1 : 0, i).size === this.options.nodes - 1) return i;
+    for (let i = from; i < this.options.nodes; i++)
+      if (this.componentOf(i === 0 ? 1 : 0, i).size === this.options.nodes - 1) return i;
     throw new Error('every node is a cut vertex');
   }
 
   componentOf(start: number, without = -1): Set<number> {
     const seen = new Set([start, without]);
     const queue = [start];
-    for (let k = 0; k < queue.length; k++) for (const j of this.adjacency[queue[k] as number] as number[]) if (!seen.has(j)) { seen.add(j); queue.push(j); }
+    for (let k = 0; k < queue.length; k++)
+      for (const j of this.adjacency[queue[k] as number] as number[])
+        if (!seen.has(j)) {
+          seen.add(j);
+          queue.push(j);
+        }
     seen.delete(without);
     return seen;
   }
@@ -298,7 +351,11 @@ export class MeshSim {
     const queue = [start];
     for (let k = 0; k < queue.length; k++) {
       const a = queue[k] as number;
-      for (const j of this.adjacency[a] as number[]) if (!dist.has(j)) { dist.set(j, (dist.get(a) as number) + 1); queue.push(j); }
+      for (const j of this.adjacency[a] as number[])
+        if (!dist.has(j)) {
+          dist.set(j, (dist.get(a) as number) + 1);
+          queue.push(j);
+        }
     }
     return Math.max(...dist.values());
   }

@@ -29,11 +29,18 @@ test('HLC: strictly increasing on a stuck or backward wall clock; the counter ov
 test('HLC: timestamps from the future are refused, against the wall clock once NTP set it, else a bounded horizon', () => {
   const synced = 1_750_000_000_000;
   assert.is(hlcAcceptLimitMs(synced), synced + limits.clockAheadMsMax);
-  assert.is(hlcAcceptLimitMs(0), limits.wallClockFloorMs + limits.unsyncedHorizonMs, 'a router at 1970 cannot judge "now"');
+  assert.is(
+    hlcAcceptLimitMs(0),
+    limits.wallClockFloorMs + limits.unsyncedHorizonMs,
+    'a router at 1970 cannot judge "now"',
+  );
   const clock = new HlcClock('r~1');
   assert.not.ok(clock.observe([synced + limits.clockAheadMsMax + 1, 0, 'q~1'], synced).ok);
   assert.ok(clock.observe([synced + 1000, 3, 'q~1'], synced).ok);
-  assert.ok(compareHlc(clock.now(synced), [synced + 1000, 3, 'q~1']) > 0, 'an observed timestamp orders our next one after it');
+  assert.ok(
+    compareHlc(clock.now(synced), [synced + 1000, 3, 'q~1']) > 0,
+    'an observed timestamp orders our next one after it',
+  );
   assert.not.ok(clock.observe([limits.wallClockFloorMs + limits.unsyncedHorizonMs + 1, 0, 'q~1'], 5).ok);
 });
 
@@ -87,13 +94,20 @@ test('signed document register: an invalid signature is never merged; the highes
   assert.equal(register.offer(signDoc(1, 'a')), { ok: true, value: false }, 'an older version does not win');
   const other = new SignedDocRegister('revocations', () => ({ ok: true, value: null }));
   other.doc = forged;
-  assert.equal(register.merge(other), { ok: false, reason: 'signature-invalid' }, 'merging a register checks its document too');
+  assert.equal(
+    register.merge(other),
+    { ok: false, reason: 'signature-invalid' },
+    'merging a register checks its document too',
+  );
   assert.is(register.version, 2);
 });
 
 test('a PN counter whose entries from the network sum past 2^53 folds by saturating, never by an assertion', () => {
   const big = Number.MAX_SAFE_INTEGER;
-  const counter = PnCounter.fromWire([['a~1', big, 1], ['b~1', big, big]]);
+  const counter = PnCounter.fromWire([
+    ['a~1', big, 1],
+    ['b~1', big, big],
+  ]);
   assert.ok(counter !== null, 'each entry alone is a valid safe integer');
   const folded = counter.folded('a~2');
   assert.equal(folded.toWire(), [['a~2', big, big]]);

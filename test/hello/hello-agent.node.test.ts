@@ -9,10 +9,29 @@ const quiet = () => createNodePlatform({ argv: [] });
 test('two agents on the Node platform exchange verified hellos over loopback UDP', async () => {
   const p = quiet();
   const output: string[] = [];
-  const platform = { ...p, stdout: (text: string) => { output.push(text); } };
+  const platform = {
+    ...p,
+    stdout: (text: string) => {
+      output.push(text);
+    },
+  };
   const [a, b] = await Promise.all([
-    runHelloAgent(platform, { name: 'a', transport: 'udp', listen: { host: '127.0.0.1', port: 0 + 47311 }, peer: { host: '127.0.0.1', port: 47312 }, intervalMs: 20, timeoutMs: 5000 }),
-    runHelloAgent(platform, { name: 'b', transport: 'udp', listen: { host: '127.0.0.1', port: 47312 }, peer: { host: '127.0.0.1', port: 47311 }, intervalMs: 20, timeoutMs: 5000 }),
+    runHelloAgent(platform, {
+      name: 'a',
+      transport: 'udp',
+      listen: { host: '127.0.0.1', port: 0 + 47311 },
+      peer: { host: '127.0.0.1', port: 47312 },
+      intervalMs: 20,
+      timeoutMs: 5000,
+    }),
+    runHelloAgent(platform, {
+      name: 'b',
+      transport: 'udp',
+      listen: { host: '127.0.0.1', port: 47312 },
+      peer: { host: '127.0.0.1', port: 47311 },
+      intervalMs: 20,
+      timeoutMs: 5000,
+    }),
   ]);
   assert.ok(a.ok);
   assert.ok(b.ok);
@@ -23,9 +42,23 @@ test('two agents on the Node platform exchange verified hellos over loopback UDP
 
 test('two agents exchange verified hellos over TCP frames, whichever starts first', async () => {
   const platform = { ...quiet(), stdout: () => {} };
-  const a = runHelloAgent(platform, { name: 'a', transport: 'tcp', listen: { host: '127.0.0.1', port: 47331 }, peer: { host: '127.0.0.1', port: 47332 }, intervalMs: 20, timeoutMs: 5000 });
+  const a = runHelloAgent(platform, {
+    name: 'a',
+    transport: 'tcp',
+    listen: { host: '127.0.0.1', port: 47331 },
+    peer: { host: '127.0.0.1', port: 47332 },
+    intervalMs: 20,
+    timeoutMs: 5000,
+  });
   await new Promise((r) => setTimeout(r, 100));
-  const b = runHelloAgent(platform, { name: 'b', transport: 'tcp', listen: { host: '127.0.0.1', port: 47332 }, peer: { host: '127.0.0.1', port: 47331 }, intervalMs: 20, timeoutMs: 5000 });
+  const b = runHelloAgent(platform, {
+    name: 'b',
+    transport: 'tcp',
+    listen: { host: '127.0.0.1', port: 47332 },
+    peer: { host: '127.0.0.1', port: 47331 },
+    intervalMs: 20,
+    timeoutMs: 5000,
+  });
   const [ra, rb] = await Promise.all([a, b]);
   assert.ok(ra.ok);
   assert.ok(rb.ok);
@@ -39,8 +72,22 @@ test('garbage datagrams are counted by reason and the agent still completes', as
   const spam = setInterval(() => noise.send(Buffer.from([0xff, 0x00, 0x13]), 47322, '127.0.0.1'), 10);
   try {
     const [a] = await Promise.all([
-      runHelloAgent(platform, { name: 'a', transport: 'udp', listen: { host: '127.0.0.1', port: 47322 }, peer: { host: '127.0.0.1', port: 47323 }, intervalMs: 30, timeoutMs: 5000 }),
-      runHelloAgent(platform, { name: 'b', transport: 'udp', listen: { host: '127.0.0.1', port: 47323 }, peer: { host: '127.0.0.1', port: 47322 }, intervalMs: 30, timeoutMs: 5000 }),
+      runHelloAgent(platform, {
+        name: 'a',
+        transport: 'udp',
+        listen: { host: '127.0.0.1', port: 47322 },
+        peer: { host: '127.0.0.1', port: 47323 },
+        intervalMs: 30,
+        timeoutMs: 5000,
+      }),
+      runHelloAgent(platform, {
+        name: 'b',
+        transport: 'udp',
+        listen: { host: '127.0.0.1', port: 47323 },
+        peer: { host: '127.0.0.1', port: 47322 },
+        intervalMs: 30,
+        timeoutMs: 5000,
+      }),
     ]);
     assert.ok(a.ok);
     assert.ok((a.rejected['hello-malformed'] ?? 0) > 0);
@@ -52,7 +99,14 @@ test('garbage datagrams are counted by reason and the agent still completes', as
 
 test('an agent with no peer times out with ok=false', async () => {
   const platform = { ...quiet(), stdout: () => {} };
-  const result = await runHelloAgent(platform, { name: 'lonely', transport: 'udp', listen: { host: '127.0.0.1', port: 0 }, peer: { host: '127.0.0.1', port: 47399 }, intervalMs: 20, timeoutMs: 200 });
+  const result = await runHelloAgent(platform, {
+    name: 'lonely',
+    transport: 'udp',
+    listen: { host: '127.0.0.1', port: 0 },
+    peer: { host: '127.0.0.1', port: 47399 },
+    intervalMs: 20,
+    timeoutMs: 200,
+  });
   assert.is(result.ok, false);
   assert.is(result.received.length, 0);
 });

@@ -7,7 +7,14 @@ import { encodeCbor } from '../../src/core/wire/cbor.js';
 
 const crypto = createTweetnaclCrypto();
 const keys = crypto.signKeyPairFromSeed(new Uint8Array(32).fill(7));
-const hello: Hello = { node: 'a', publicKey: keys.publicKey, sentAtMs: 1_700_000_000_000, seq: 3, heard: false, text: 'hello from a' };
+const hello: Hello = {
+  node: 'a',
+  publicKey: keys.publicKey,
+  sentAtMs: 1_700_000_000_000,
+  seq: 3,
+  heard: false,
+  text: 'hello from a',
+};
 
 test('a sealed hello opens to the same fields', () => {
   const opened = openHello(sealHello(hello, crypto, keys.secretKey), crypto);
@@ -35,13 +42,22 @@ test('oversized, truncated and wrong-version datagrams get their reason', () => 
   const sealed = sealHello(hello, crypto, keys.secretKey);
   assert.equal(openHello(sealed.subarray(0, sealed.length - 3), crypto), { ok: false, reason: 'hello-malformed' });
   const body = encodeCbor([2, 'a', keys.publicKey, 0, 0, false, '']);
-  assert.equal(openHello(encodeCbor([body, crypto.sign(body, keys.secretKey)]), crypto), { ok: false, reason: 'hello-bad-version' });
+  assert.equal(openHello(encodeCbor([body, crypto.sign(body, keys.secretKey)]), crypto), {
+    ok: false,
+    reason: 'hello-bad-version',
+  });
   const badField = encodeCbor([1, '', keys.publicKey, 0, 0, false, '']);
-  assert.equal(openHello(encodeCbor([badField, crypto.sign(badField, keys.secretKey)]), crypto), { ok: false, reason: 'hello-bad-field' });
+  assert.equal(openHello(encodeCbor([badField, crypto.sign(badField, keys.secretKey)]), crypto), {
+    ok: false,
+    reason: 'hello-bad-field',
+  });
 });
 
 test('random bytes never throw and never verify', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => !openHello(bytes, crypto).ok), { numRuns: 200 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => !openHello(bytes, crypto).ok),
+    { numRuns: 200 },
+  );
 });
 
 test.run();

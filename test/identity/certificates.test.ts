@@ -3,7 +3,13 @@ import * as assert from 'uvu/assert';
 import { decodeBounded, encodeCanonical } from '../../src/core/identity/canonical.js';
 import { decodeCertificate, signCertificate, keyId, type Certificate } from '../../src/core/identity/cert.js';
 import { createRoot, issueNodeCert } from '../../src/core/identity/ca.js';
-import { decodeChain, decodeTrustBundle, encodeChain, encodeTrustBundle, validateChain } from '../../src/core/identity/chain.js';
+import {
+  decodeChain,
+  decodeTrustBundle,
+  encodeChain,
+  encodeTrustBundle,
+  validateChain,
+} from '../../src/core/identity/chain.js';
 import { RevocationStore, signRevocationList } from '../../src/core/identity/revocation.js';
 import { parseSpiffeId, parseSubject } from '../../src/core/identity/spiffe.js';
 import { validateLimits } from '../../src/core/identity/limits.js';
@@ -18,7 +24,10 @@ test('limits are consistent', () => {
 });
 
 test('SPIFFE IDs: accepts valid IDs and refuses each rule of the spec with a reason', () => {
-  assert.equal(parseSpiffeId('spiffe://mesh.example/node/r1'), { ok: true, value: { trustDomain: 'mesh.example', segments: ['node', 'r1'] } });
+  assert.equal(parseSpiffeId('spiffe://mesh.example/node/r1'), {
+    ok: true,
+    value: { trustDomain: 'mesh.example', segments: ['node', 'r1'] },
+  });
   assert.ok(parseSpiffeId('spiffe://mesh.example').ok);
   const cases: Array<[string, string]> = [
     ['', 'spiffe-empty'],
@@ -67,8 +76,14 @@ test('a certificate re-encoded by a non-canonical encoder is refused as cert-not
 test('malformed certificates are refused with a reason, never a throw', () => {
   assert.equal(decodeCertificate(new Uint8Array([0xff, 0x00])), { ok: false, reason: 'cert-malformed' });
   assert.equal(decodeCertificate(new Uint8Array(2000)), { ok: false, reason: 'cert-too-large' });
-  assert.equal(decodeCertificate(encodeCanonical([new Uint8Array(3), new Uint8Array(64)])), { ok: false, reason: 'cert-malformed' });
-  assert.equal(decodeCertificate(encodeCanonical([encodeCanonical([1, 2, 3]), new Uint8Array(64)])), { ok: false, reason: 'cert-bad-field' });
+  assert.equal(decodeCertificate(encodeCanonical([new Uint8Array(3), new Uint8Array(64)])), {
+    ok: false,
+    reason: 'cert-malformed',
+  });
+  assert.equal(decodeCertificate(encodeCanonical([encodeCanonical([1, 2, 3]), new Uint8Array(64)])), {
+    ok: false,
+    reason: 'cert-bad-field',
+  });
   const cert = world.a.chain[0] as Certificate;
   assert.equal(decodeCertificate(cert.bytes.slice(0, cert.bytes.length - 5)), { ok: false, reason: 'cert-malformed' });
 });
@@ -85,7 +100,8 @@ test('a valid chain validates; the peer is what the leaf says, expiring with the
 
 test('chain validation refuses with an explicit reason for each failure', () => {
   const [leafB, anchorCert] = world.b.chain as [Certificate, Certificate];
-  const check = (chain: Certificate[], at: number, reason: string) => assert.equal(validateChain(crypto, chain, world.bundle, at), { ok: false, reason }, reason);
+  const check = (chain: Certificate[], at: number, reason: string) =>
+    assert.equal(validateChain(crypto, chain, world.bundle, at), { ok: false, reason }, reason);
   check(world.a.chain, nowMs + 25 * hourMs, 'cert-expired');
   check(world.a.chain, nowMs - hourMs, 'cert-not-yet-valid');
   check(world.a.chain, 1000, 'clock-not-set');
@@ -99,20 +115,40 @@ test('chain validation refuses with an explicit reason for each failure', () => 
   check(foreign.a.chain, nowMs, 'wrong-trust-domain');
   // Signature: a certificate with the right issuer names but signed by another key.
   const k = nodeKeys(crypto, 90);
-  const forged = signCertificate(crypto, { ...world.a.chain[0]!, signPublicKey: k.sign.publicKey }, other.root.signSecretKey);
+  const forged = signCertificate(
+    crypto,
+    { ...world.a.chain[0]!, signPublicKey: k.sign.publicKey },
+    other.root.signSecretKey,
+  );
   check([forged], nowMs, 'cert-bad-signature');
-  const expiredAnchor = { ...world.anchor, cert: signCertificate(crypto, { ...world.anchor.cert, notAfterMs: nowMs + hourMs }, world.root.signSecretKey) };
-  const leafUnderExpired = issueNodeCert(crypto, expiredAnchor, { name: 'c', signPublicKey: k.sign.publicKey, boxPublicKey: k.box.publicKey, nowMs });
+  const expiredAnchor = {
+    ...world.anchor,
+    cert: signCertificate(crypto, { ...world.anchor.cert, notAfterMs: nowMs + hourMs }, world.root.signSecretKey),
+  };
+  const leafUnderExpired = issueNodeCert(crypto, expiredAnchor, {
+    name: 'c',
+    signPublicKey: k.sign.publicKey,
+    boxPublicKey: k.box.publicKey,
+    nowMs,
+  });
   check([leafUnderExpired, expiredAnchor.cert], nowMs + 2 * hourMs, 'cert-expired');
 });
 
 test('revoked serials and revoked node IDs are refused as cert-revoked; the list version only moves forward', () => {
   const store = new RevocationStore();
-  const v1 = signRevocationList(crypto, world.root, 1, { issuedAtMs: nowMs, serials: [world.a.chain[0]!.serial], nodeIds: [] });
+  const v1 = signRevocationList(crypto, world.root, 1, {
+    issuedAtMs: nowMs,
+    serials: [world.a.chain[0]!.serial],
+    nodeIds: [],
+  });
   assert.ok(store.offer(v1).ok);
   assert.equal(validateChain(crypto, world.a.chain, world.bundle, nowMs, store), { ok: false, reason: 'cert-revoked' });
   assert.ok(validateChain(crypto, world.b.chain, world.bundle, nowMs, store).ok);
-  const v2 = signRevocationList(crypto, world.root, 2, { issuedAtMs: nowMs, serials: [], nodeIds: ['spiffe://mesh.example/node/b'] });
+  const v2 = signRevocationList(crypto, world.root, 2, {
+    issuedAtMs: nowMs,
+    serials: [],
+    nodeIds: ['spiffe://mesh.example/node/b'],
+  });
   assert.ok(store.offer(v2).ok);
   assert.equal(validateChain(crypto, world.b.chain, world.bundle, nowMs, store), { ok: false, reason: 'cert-revoked' });
   assert.equal(store.offer(v1), { ok: false, reason: 'revocation-stale' });
@@ -124,7 +160,11 @@ test('trust bundle and chain round-trip; a bundle with a forged root is refused'
   const bundle = decodeTrustBundle(crypto, encodeTrustBundle(world.bundle));
   assert.ok(bundle.ok);
   assert.is(bundle.value.roots.length, 1);
-  const chain = decodeChain(decodeBounded(encodeChain(world.b.chain), 4096).ok ? (decodeBounded(encodeChain(world.b.chain), 4096) as { value: unknown }).value : null);
+  const chain = decodeChain(
+    decodeBounded(encodeChain(world.b.chain), 4096).ok
+      ? (decodeBounded(encodeChain(world.b.chain), 4096) as { value: unknown }).value
+      : null,
+  );
   assert.ok(chain.ok);
   assert.is(chain.value.length, 2);
   const fake = createRoot(crypto, { trustDomain: 'mesh.example', nowMs, keys: nodeKeys(crypto, 99) }).issuer.cert;

@@ -15,7 +15,15 @@ export interface Ran {
 export async function x0(...args: string[]): Promise<Ran> {
   let out = '';
   let err = '';
-  const platform = { ...createNodePlatform({ argv: [] }), stdout: (t: string) => { out += t; }, stderr: (t: string) => { err += t; } };
+  const platform = {
+    ...createNodePlatform({ argv: [] }),
+    stdout: (t: string) => {
+      out += t;
+    },
+    stderr: (t: string) => {
+      err += t;
+    },
+  };
   const code = await runCli(platform, args);
   return { code, out, err };
 }
@@ -29,11 +37,30 @@ export async function must(...args: string[]): Promise<Ran> {
 }
 
 /** A CA in DIR/ca and one enrolled node per name in DIR/<name> (keys, chain, bundle). */
-export async function enrol(dir: string, trustDomain: string, names: readonly string[], certTtl = '24h', init = true): Promise<void> {
+export async function enrol(
+  dir: string,
+  trustDomain: string,
+  names: readonly string[],
+  certTtl = '24h',
+  init = true,
+): Promise<void> {
   if (init) await must('ca', 'init', '--trust-domain', trustDomain, '--dir', `${dir}/ca`);
   for (const name of names) {
-    const token = (await must('ca', 'issue-token', '--node', name, '--ttl', '10m', '--cert-ttl', certTtl, '--dir', `${dir}/ca`)).out.trim();
+    const token = (
+      await must('ca', 'issue-token', '--node', name, '--ttl', '10m', '--cert-ttl', certTtl, '--dir', `${dir}/ca`)
+    ).out.trim();
     await must('cert', 'request', '--token', token, '--dir', `${dir}/${name}`);
-    await must('ca', 'sign', '--request', `${dir}/${name}/join-request.cbor`, '--out', `${dir}/${name}/node.chain`, '--bundle-out', `${dir}/${name}/bundle.cbor`, '--dir', `${dir}/ca`);
+    await must(
+      'ca',
+      'sign',
+      '--request',
+      `${dir}/${name}/join-request.cbor`,
+      '--out',
+      `${dir}/${name}/node.chain`,
+      '--bundle-out',
+      `${dir}/${name}/bundle.cbor`,
+      '--dir',
+      `${dir}/ca`,
+    );
   }
 }

@@ -6,7 +6,13 @@ import { enrol, tempDir, x0 } from './cli-lib.js';
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 test('every command has --help', async () => {
-  for (const args of [['ca', '--help'], ['ca', 'init', '--help'], ['cert', '--help'], ['cert', 'show', '--help'], ['channel', '--help']]) {
+  for (const args of [
+    ['ca', '--help'],
+    ['ca', 'init', '--help'],
+    ['cert', '--help'],
+    ['cert', 'show', '--help'],
+    ['channel', '--help'],
+  ]) {
     const ran = await x0(...args);
     assert.is(ran.code, 0, args.join(' '));
     assert.match(ran.out, /usage: x0/);
@@ -39,7 +45,16 @@ test('join by token end to end: node keys 0600, certificate issued, token cannot
   await enrol(dir, 'mesh.test', ['r1']);
   assert.is(mode(`${dir}/r1/node.key`), 0o600);
   assert.is(mode(`${dir}/ca/used-tokens.cbor`), 0o600);
-  const again = await x0('ca', 'sign', '--request', `${dir}/r1/join-request.cbor`, '--out', `${dir}/r1/again.chain`, '--dir', `${dir}/ca`);
+  const again = await x0(
+    'ca',
+    'sign',
+    '--request',
+    `${dir}/r1/join-request.cbor`,
+    '--out',
+    `${dir}/r1/again.chain`,
+    '--dir',
+    `${dir}/ca`,
+  );
   assert.is(again.code, 1);
   assert.match(again.err, /token-used/);
   const shown = await x0('cert', 'show', '--dir', `${dir}/r1`, '--json');

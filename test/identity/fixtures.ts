@@ -51,13 +51,37 @@ export function buildWorld(base: Crypto = crypto, trustDomain = 'mesh.example', 
   const c = deterministicCrypto(base, seedBase);
   const root = createRoot(c, { trustDomain, nowMs, keys: nodeKeys(c, seedBase) }).issuer;
   const anchorKeys = nodeKeys(c, seedBase + 2);
-  const anchorCert = issueIntermediate(c, root, { name: 'anchor-1', signPublicKey: anchorKeys.sign.publicKey, boxPublicKey: anchorKeys.box.publicKey, nowMs });
+  const anchorCert = issueIntermediate(c, root, {
+    name: 'anchor-1',
+    signPublicKey: anchorKeys.sign.publicKey,
+    boxPublicKey: anchorKeys.box.publicKey,
+    nowMs,
+  });
   const anchor: Issuer = { cert: anchorCert, parents: [], signSecretKey: anchorKeys.sign.secretKey };
   const bundleResult = createTrustBundle(c, trustDomain, [root.cert]);
   if (!bundleResult.ok) throw new Error(bundleResult.reason);
   const ka = nodeKeys(c, seedBase + 4);
   const kb = nodeKeys(c, seedBase + 6);
-  const certA = issueNodeCert(c, root, { name: 'a', signPublicKey: ka.sign.publicKey, boxPublicKey: ka.box.publicKey, nowMs, roles: ['member'] });
-  const certB = issueNodeCert(c, anchor, { name: 'b', signPublicKey: kb.sign.publicKey, boxPublicKey: kb.box.publicKey, nowMs, roles: ['gateway', 'member'] });
-  return { crypto: base, root, anchor, bundle: bundleResult.value, a: { ...ka, chain: [certA] }, b: { ...kb, chain: [certB, anchorCert] } };
+  const certA = issueNodeCert(c, root, {
+    name: 'a',
+    signPublicKey: ka.sign.publicKey,
+    boxPublicKey: ka.box.publicKey,
+    nowMs,
+    roles: ['member'],
+  });
+  const certB = issueNodeCert(c, anchor, {
+    name: 'b',
+    signPublicKey: kb.sign.publicKey,
+    boxPublicKey: kb.box.publicKey,
+    nowMs,
+    roles: ['gateway', 'member'],
+  });
+  return {
+    crypto: base,
+    root,
+    anchor,
+    bundle: bundleResult.value,
+    a: { ...ka, chain: [certA] },
+    b: { ...kb, chain: [certB, anchorCert] },
+  };
 }

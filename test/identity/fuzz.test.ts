@@ -31,7 +31,11 @@ const rootKey = bundle.roots[0]!.signPublicKey;
 function anchorIssuer() {
   const cert = decodeCertificate(fromHex(v.anchorCert));
   if (!cert.ok) throw new Error(cert.reason);
-  return { cert: cert.value, parents: [], signSecretKey: crypto.signKeyPairFromSeed(fromHex(v.signSecretSeeds.anchor)).secretKey };
+  return {
+    cert: cert.value,
+    parents: [],
+    signSecretKey: crypto.signKeyPairFromSeed(fromHex(v.signSecretSeeds.anchor)).secretKey,
+  };
 }
 
 test('certificates: random and mutated bytes are refused by reason; a mutated certificate never validates', () => {
@@ -58,7 +62,9 @@ test('presented chains: mutated chains are refused by reason and never validate 
     const peer = validateChain(crypto, chain.value, bundle, v.nowMs);
     assert.ok(isRefusal(peer));
     // Only the issued certificates, byte for byte, can make up a chain that validates.
-    if (peer.ok) for (const c of chain.value) assert.ok(validCerts.has(toHex(c.bytes)), 'a validated chain holds only issued certificates');
+    if (peer.ok)
+      for (const c of chain.value)
+        assert.ok(validCerts.has(toHex(c.bytes)), 'a validated chain holds only issued certificates');
   });
 });
 
@@ -74,7 +80,10 @@ test('join tokens: mutated text and mutated token bytes are refused by reason', 
   const raw = fromBase64Url(v.join.joinToken.slice(tokenPrefix.length))!;
   const texts = fc.oneof(
     fuzzInput([raw]).map((bytes) => tokenPrefix + toBase64Url(bytes)),
-    fc.tuple(fc.nat(), fc.string({ minLength: 1, maxLength: 3 })).map(([at, s]) => { const i = at % v.join.joinToken.length; return v.join.joinToken.slice(0, i) + s + v.join.joinToken.slice(i + 1); }),
+    fc.tuple(fc.nat(), fc.string({ minLength: 1, maxLength: 3 })).map(([at, s]) => {
+      const i = at % v.join.joinToken.length;
+      return v.join.joinToken.slice(0, i) + s + v.join.joinToken.slice(i + 1);
+    }),
     fc.string({ maxLength: 1200 }),
   );
   fuzz('parseJoinToken', file, texts, (text) => {

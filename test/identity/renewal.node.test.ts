@@ -12,22 +12,66 @@ const nodeCmd = [process.execPath, '--import', 'tsx', `${root}src/entry/node.ts`
 const qjsCmd = [runtimePath, `${root}dist/x0tta6bl4.js`];
 
 test('a node on x0-runtime renews its certificate over the channel and keeps its session past the old expiry', async () => {
-  if (!existsSync(runtimePath) || !existsSync(qjsCmd[1]!)) throw new Error('x0-runtime or the bundle is missing: run bash scripts/setup.sh');
+  if (!existsSync(runtimePath) || !existsSync(qjsCmd[1]!))
+    throw new Error('x0-runtime or the bundle is missing: run bash scripts/setup.sh');
   const dir = tempDir('renew');
   await enrol(dir, 'mesh.test', ['a']);
   const [pa, pb] = await Promise.all([freePort(), freePort()]);
   await enrol(dir, 'mesh.test', ['b'], '6s', false);
   const before = JSON.parse((await must('cert', 'show', '--dir', `${dir}/b`, '--json')).out).chain[0];
   const keyBefore = readFileSync(`${dir}/b/node.key`);
-  const a = run([...nodeCmd, 'channel', '--dir', `${dir}/a`, '--listen', `127.0.0.1:${pa}`, '--registrar', `${dir}/ca`, '--expect', '1', '--timeout-ms', '15000', '--linger-ms', '9000'], 30_000);
+  const a = run(
+    [
+      ...nodeCmd,
+      'channel',
+      '--dir',
+      `${dir}/a`,
+      '--listen',
+      `127.0.0.1:${pa}`,
+      '--registrar',
+      `${dir}/ca`,
+      '--expect',
+      '1',
+      '--timeout-ms',
+      '15000',
+      '--linger-ms',
+      '9000',
+    ],
+    30_000,
+  );
   await new Promise((r) => setTimeout(r, 500));
-  const b = run([...qjsCmd, 'channel', '--dir', `${dir}/b`, '--listen', `127.0.0.1:${pb}`, '--peer', `127.0.0.1:${pa}`, '--renew-from', `127.0.0.1:${pa}`, '--send', 'hello from b', '--expect', '0', '--timeout-ms', '15000', '--linger-ms', '9000'], 30_000);
+  const b = run(
+    [
+      ...qjsCmd,
+      'channel',
+      '--dir',
+      `${dir}/b`,
+      '--listen',
+      `127.0.0.1:${pb}`,
+      '--peer',
+      `127.0.0.1:${pa}`,
+      '--renew-from',
+      `127.0.0.1:${pa}`,
+      '--send',
+      'hello from b',
+      '--expect',
+      '0',
+      '--timeout-ms',
+      '15000',
+      '--linger-ms',
+      '9000',
+    ],
+    30_000,
+  );
   const [ra, rb] = await Promise.all([a, b]);
   assert.is(rb.code, 0, rb.stdout + rb.stderr);
   assert.match(rb.stdout, /renewed spiffe:\/\/mesh\.test\/node\/b serial [0-9a-f]{32} until/);
   assert.is(ra.code, 0, ra.stdout + ra.stderr);
   assert.match(ra.stdout, /renewal-issued=1/);
-  assert.ok((ra.stdout.match(/established \S+ spiffe:\/\/mesh\.test\/node\/b responder/g) ?? []).length >= 2, 'b re-handshook with its new certificate');
+  assert.ok(
+    (ra.stdout.match(/established \S+ spiffe:\/\/mesh\.test\/node\/b responder/g) ?? []).length >= 2,
+    'b re-handshook with its new certificate',
+  );
   assert.not.match(ra.stdout, /closed \S+ spiffe:\/\/mesh\.test\/node\/b cert-expired/);
   assert.ok(Date.now() > before.notAfterMs, 'the run outlived the old certificate');
   const after = await x0('cert', 'show', '--dir', `${dir}/b`, '--json');

@@ -17,7 +17,13 @@ const minuteMs = 60_000;
 /** Node A holds a 10-minute certificate from the root; B serves renewals with the anchor's intermediate. */
 function setup() {
   const k = nodeKeys(crypto, 160);
-  const shortCert = issueNodeCert(crypto, world.root, { name: 'a', signPublicKey: k.sign.publicKey, boxPublicKey: k.box.publicKey, nowMs, ttlMs: 10 * minuteMs });
+  const shortCert = issueNodeCert(crypto, world.root, {
+    name: 'a',
+    signPublicKey: k.sign.publicKey,
+    boxPublicKey: k.box.publicKey,
+    nowMs,
+    ttlMs: 10 * minuteMs,
+  });
   const net = new Net();
   const a = net.add('A', crypto, { ...k, chain: [shortCert] }, world.bundle, { sessionLifetimeMs: 3600_000 });
   const b = net.add('B', crypto, world.b, world.bundle);
@@ -69,7 +75,11 @@ test('a node renews over the channel at half its lifetime and keeps talking afte
   s.a.setTrust({ identity: { chain: renewed.value.chain, signSecretKey: renewed.value.keys.sign.secretKey } });
   s.net.absorb('A', s.a.refresh(s.net.now()));
   s.net.pump();
-  assert.is(s.b.peers()[0]!.expiresAtMs, renewed.value.chain[0]!.notAfterMs, 'B now holds a session with the new certificate');
+  assert.is(
+    s.b.peers()[0]!.expiresAtMs,
+    renewed.value.chain[0]!.notAfterMs,
+    'B now holds a session with the new certificate',
+  );
   s.net.advance(6 * minuteMs); // past the old certificate's expiry
   assert.ok(s.net.send('A', 'B', 'still here'));
   s.net.pump();
@@ -84,16 +94,30 @@ test('refusals: a request relayed by another peer, an answer nobody asked for, a
   const request = s.client.tick(s.net.wallMs)!;
   const relayed = s.service.handle('spiffe://mesh.example/node/b', request, s.net.wallMs);
   assert.equal(new TextDecoder().decode(relayed!.subarray(1)), 'renewal-not-the-peer');
-  assert.is(s.service.handle('spiffe://mesh.example/node/a', Uint8Array.from([0, 1, 2]), s.net.wallMs), null, 'not a renewal message');
-  const garbage = s.service.handle('spiffe://mesh.example/node/a', Uint8Array.from([RenewalMessage.Request, 1, 2]), s.net.wallMs);
+  assert.is(
+    s.service.handle('spiffe://mesh.example/node/a', Uint8Array.from([0, 1, 2]), s.net.wallMs),
+    null,
+    'not a renewal message',
+  );
+  const garbage = s.service.handle(
+    'spiffe://mesh.example/node/a',
+    Uint8Array.from([RenewalMessage.Request, 1, 2]),
+    s.net.wallMs,
+  );
   assert.equal(new TextDecoder().decode(garbage!.subarray(1)), 'renew-malformed');
   const fresh = new RenewalClient(crypto, s.client.identity);
   const answer = s.service.handle('spiffe://mesh.example/node/a', request, s.net.wallMs)!;
   assert.equal(fresh.accept(answer, world.bundle, s.net.wallMs), { ok: false, reason: 'renewal-unexpected' });
   fresh.tick(s.net.wallMs); // fresh asks with keys of its own: the chain made for s.client's keys does not fit
   assert.equal(fresh.accept(answer, world.bundle, s.net.wallMs), { ok: false, reason: 'renewal-wrong-key' });
-  assert.equal(s.client.accept(Uint8Array.from([RenewalMessage.Refused, 120]), world.bundle, s.net.wallMs), { ok: false, reason: 'renewal-refused' });
-  assert.equal(s.client.accept(Uint8Array.from([RenewalMessage.Issued, 0xff]), world.bundle, s.net.wallMs), { ok: false, reason: 'renewal-malformed' });
+  assert.equal(s.client.accept(Uint8Array.from([RenewalMessage.Refused, 120]), world.bundle, s.net.wallMs), {
+    ok: false,
+    reason: 'renewal-refused',
+  });
+  assert.equal(s.client.accept(Uint8Array.from([RenewalMessage.Issued, 0xff]), world.bundle, s.net.wallMs), {
+    ok: false,
+    reason: 'renewal-malformed',
+  });
   assert.ok(s.client.accept(answer, world.bundle, s.net.wallMs).ok, 'the right answer still works after refusals');
 });
 
@@ -101,7 +125,8 @@ test('an unanswered request is retried with a bounded, growing backoff', () => {
   const s = setup();
   s.net.advance(5 * minuteMs);
   const times: number[] = [];
-  for (let t = s.net.wallMs; t < s.net.wallMs + 3600_000; t += 1000) if (s.client.tick(t) !== null) times.push(t - s.net.wallMs);
+  for (let t = s.net.wallMs; t < s.net.wallMs + 3600_000; t += 1000)
+    if (s.client.tick(t) !== null) times.push(t - s.net.wallMs);
   assert.equal(times.slice(0, 4), [0, limits.renewRetryMs, 3 * limits.renewRetryMs, 7 * limits.renewRetryMs]);
   const gaps = times.slice(1).map((t, i) => t - times[i]!);
   assert.ok(Math.max(...gaps) <= limits.renewRetryMsMax);

@@ -5,7 +5,13 @@ import { validateChain, createTrustBundle } from '../../src/core/identity/chain.
 import { createRoot } from '../../src/core/identity/ca.js';
 import { Registrar } from '../../src/core/identity/registrar.js';
 import { RevocationStore, signRevocationList } from '../../src/core/identity/revocation.js';
-import { createRenewRequest, needsRenewal, renewalDueAtMs, addRoot, retireRoot } from '../../src/core/identity/rotation.js';
+import {
+  createRenewRequest,
+  needsRenewal,
+  renewalDueAtMs,
+  addRoot,
+  retireRoot,
+} from '../../src/core/identity/rotation.js';
 import { createJoinRequest, issueJoinToken, parseJoinToken } from '../../src/core/identity/token.js';
 import { buildWorld, crypto, hourMs, nodeKeys, nowMs } from './fixtures.js';
 
@@ -55,19 +61,37 @@ test('expired, foreign, tampered and wrongly-proved tokens are refused with reas
   const registrar = new Registrar(crypto, world.root, world.bundle);
   const keys = nodeKeys(crypto, 126);
   const t = (name: string, extra: object = {}) => {
-    const parsed = parseJoinToken(crypto, issueJoinToken(crypto, world.root, { name, nowMs, ttlMs: hourMs, ...extra }).text);
+    const parsed = parseJoinToken(
+      crypto,
+      issueJoinToken(crypto, world.root, { name, nowMs, ttlMs: hourMs, ...extra }).text,
+    );
     if (!parsed.ok) throw new Error(parsed.reason);
     return parsed.value;
   };
-  assert.equal(registrar.redeem(createJoinRequest(crypto, t('x1'), keys, nowMs + 2 * hourMs), nowMs + 2 * hourMs), { ok: false, reason: 'token-expired' });
-  assert.equal(registrar.redeem(createJoinRequest(crypto, t('x2', { redeemer: 'spiffe://mesh.example/ca/anchor-9' }), keys, nowMs), nowMs), { ok: false, reason: 'token-wrong-redeemer' });
+  assert.equal(registrar.redeem(createJoinRequest(crypto, t('x1'), keys, nowMs + 2 * hourMs), nowMs + 2 * hourMs), {
+    ok: false,
+    reason: 'token-expired',
+  });
+  assert.equal(
+    registrar.redeem(
+      createJoinRequest(crypto, t('x2', { redeemer: 'spiffe://mesh.example/ca/anchor-9' }), keys, nowMs),
+      nowMs,
+    ),
+    { ok: false, reason: 'token-wrong-redeemer' },
+  );
   const foreignRoot = createRoot(crypto, { trustDomain: 'mesh.example', nowMs, keys: nodeKeys(crypto, 128) }).issuer;
   const foreign = parseJoinToken(crypto, issueJoinToken(crypto, foreignRoot, { name: 'x3', nowMs }).text);
   assert.ok(foreign.ok);
-  assert.equal(registrar.redeem(createJoinRequest(crypto, foreign.value, keys, nowMs), nowMs), { ok: false, reason: 'token-unknown-issuer' });
+  assert.equal(registrar.redeem(createJoinRequest(crypto, foreign.value, keys, nowMs), nowMs), {
+    ok: false,
+    reason: 'token-unknown-issuer',
+  });
   // A stolen token body without the token seed: proof signed with another key.
   const stolen = { ...t('x4'), tokenKeys: crypto.signKeyPairFromSeed(new Uint8Array(32).fill(7)) };
-  assert.equal(registrar.redeem(createJoinRequest(crypto, stolen, keys, nowMs), nowMs), { ok: false, reason: 'join-bad-token-proof' });
+  assert.equal(registrar.redeem(createJoinRequest(crypto, stolen, keys, nowMs), nowMs), {
+    ok: false,
+    reason: 'join-bad-token-proof',
+  });
   assert.equal(registrar.redeem(new Uint8Array([1, 2, 3]), nowMs), { ok: false, reason: 'join-malformed' });
   assert.equal(parseJoinToken(crypto, 'x0jt1.!!!'), { ok: false, reason: 'token-malformed' });
   assert.equal(parseJoinToken(crypto, 'hello'), { ok: false, reason: 'token-malformed' });
@@ -92,11 +116,19 @@ test('renewal: due at half the lifetime; a valid certificate gets a new one, a r
   const store = new RevocationStore();
   store.offer(signRevocationList(crypto, world.root, 1, { issuedAtMs: nowMs, serials: [leaf.serial], nodeIds: [] }));
   registrar.setRevocations(store);
-  assert.equal(registrar.renew(createRenewRequest(crypto, world.a.chain, world.a.sign.secretKey, next, at), at), { ok: false, reason: 'cert-revoked' });
+  assert.equal(registrar.renew(createRenewRequest(crypto, world.a.chain, world.a.sign.secretKey, next, at), at), {
+    ok: false,
+    reason: 'cert-revoked',
+  });
 });
 
 test('CA rollover: with old and new roots in the bundle, certificates from either validate; retiring the old one refuses its certificates', () => {
-  const newRoot = createRoot(crypto, { trustDomain: 'mesh.example', name: 'root-2027', nowMs, keys: nodeKeys(crypto, 132) }).issuer;
+  const newRoot = createRoot(crypto, {
+    trustDomain: 'mesh.example',
+    name: 'root-2027',
+    nowMs,
+    keys: nodeKeys(crypto, 132),
+  }).issuer;
   const both = addRoot(crypto, world.bundle, newRoot.cert);
   assert.ok(both.ok);
   assert.is(both.value.roots.length, 2);

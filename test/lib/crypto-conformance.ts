@@ -9,10 +9,13 @@ import { vectors as v } from '../crypto/vectors.js';
 const rfc8032Test1 = {
   seed: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
   publicKey: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
-  signature: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+  signature:
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
 };
-const rfc4231Case2 = '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737';
-const sha512Abc = 'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f';
+const rfc4231Case2 =
+  '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737';
+const sha512Abc =
+  'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f';
 
 function knownAnswers(crypto: Crypto, name: string): void {
   const t = suite(`crypto ${name}: known answers`);
@@ -46,7 +49,10 @@ function knownAnswers(crypto: Crypto, name: string): void {
     const nonce = fromHex(v.nonce);
     const sealed = crypto.box(fromHex(v.message), nonce, fromHex(v.boxPublicB), fromHex(v.boxSecretA));
     assert.is(toHex(sealed), v.box);
-    assert.is(toHex(crypto.boxOpen(sealed, nonce, fromHex(v.boxPublicA), fromHex(v.boxSecretB)) ?? new Uint8Array(0)), v.message);
+    assert.is(
+      toHex(crypto.boxOpen(sealed, nonce, fromHex(v.boxPublicA), fromHex(v.boxSecretB)) ?? new Uint8Array(0)),
+      v.message,
+    );
     const payload = Uint8Array.from({ length: 1400 }, (_, i) => (i * 7) & 0xff);
     const box = crypto.secretbox(payload, nonce, fromHex(v.secretKey));
     assert.is(toHex(box), v.secretboxOf1400);
@@ -95,7 +101,10 @@ function crossBackends(backends: readonly Crypto[]): void {
         const sealed = from.secretbox(message, nonce, key);
         assert.is(toHex(sealed), toHex(to.secretbox(message, nonce, key)));
         assert.is(toHex(to.secretboxOpen(sealed, nonce, key) ?? new Uint8Array(0)), toHex(message));
-        assert.is(toHex(from.scalarMult(alice.secretKey, bob.publicKey)), toHex(to.scalarMult(bob.secretKey, alice.publicKey)));
+        assert.is(
+          toHex(from.scalarMult(alice.secretKey, bob.publicKey)),
+          toHex(to.scalarMult(bob.secretKey, alice.publicKey)),
+        );
         assert.is(toHex(from.hmacSha512(key, message)), toHex(to.hmacSha512(key, message)));
       });
     }

@@ -7,18 +7,34 @@ import { fromUtf8, utf8 } from '../../src/core/wire/hex.js';
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => { resolve = r; });
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }
 
 function withTimeout<T>(platform: Platform, promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = platform.setTimer(ms, () => reject(new Error(`timed out after ${ms} ms: ${what}`)));
-    promise.then((value) => { platform.clearTimer(timer); resolve(value); }, (error) => { platform.clearTimer(timer); reject(error); });
+    promise.then(
+      (value) => {
+        platform.clearTimer(timer);
+        resolve(value);
+      },
+      (error) => {
+        platform.clearTimer(timer);
+        reject(error);
+      },
+    );
   });
 }
 
-async function streamEcho(platform: Platform, server: StreamTarget, client: (local: { host: string; port: number }) => StreamTarget, size: number): Promise<number> {
+async function streamEcho(
+  platform: Platform,
+  server: StreamTarget,
+  client: (local: { host: string; port: number }) => StreamTarget,
+  size: number,
+): Promise<number> {
   const listener = await platform.net.listen(server, (stream: ByteStream) => ({
     onData: (chunk) => stream.write(chunk),
     onClose: () => stream.close(),
@@ -29,7 +45,8 @@ async function streamEcho(platform: Platform, server: StreamTarget, client: (loc
   let mismatch = -1;
   const stream = await platform.net.connect(client(listener.local), {
     onData: (chunk) => {
-      for (let i = 0; i < chunk.length; i++) if (chunk[i] !== ((received + i) & 0xff) && mismatch < 0) mismatch = received + i;
+      for (let i = 0; i < chunk.length; i++)
+        if (chunk[i] !== ((received + i) & 0xff) && mismatch < 0) mismatch = received + i;
       received += chunk.length;
       if (received >= size) done.resolve(received);
     },
@@ -50,7 +67,10 @@ export function definePlatformConformance(name: string, platform: Platform, scra
     const a = platform.monotonicMs();
     const order: number[] = [];
     const done = deferred<void>();
-    platform.setTimer(30, () => { order.push(2); done.resolve(); });
+    platform.setTimer(30, () => {
+      order.push(2);
+      done.resolve();
+    });
     platform.setTimer(5, () => order.push(1));
     const cancelled = platform.setTimer(10, () => order.push(99));
     platform.clearTimer(cancelled);
@@ -106,10 +126,18 @@ export function definePlatformConformance(name: string, platform: Platform, scra
 
   t('udp: datagrams both ways on loopback', async () => {
     const got = deferred<string>();
-    const server = await platform.net.udpBind({ host: '127.0.0.1', port: 0 }, {
-      onMessage: (data, from) => { server.send(data, from); },
-    });
-    const client = await platform.net.udpBind({ host: '127.0.0.1', port: 0 }, { onMessage: (data) => got.resolve(fromUtf8(data)) });
+    const server = await platform.net.udpBind(
+      { host: '127.0.0.1', port: 0 },
+      {
+        onMessage: (data, from) => {
+          server.send(data, from);
+        },
+      },
+    );
+    const client = await platform.net.udpBind(
+      { host: '127.0.0.1', port: 0 },
+      { onMessage: (data) => got.resolve(fromUtf8(data)) },
+    );
     assert.ok(server.local.port > 0);
     assert.is(client.send(utf8('ping over udp'), server.local), null);
     assert.is(await withTimeout(platform, got.promise, 3000, 'udp echo'), 'ping over udp');
@@ -119,7 +147,12 @@ export function definePlatformConformance(name: string, platform: Platform, scra
 
   t('tcp: 256 KiB echoed intact through the write queue', async () => {
     const size = 256 * 1024;
-    const got = await streamEcho(platform, { kind: 'tcp', host: '127.0.0.1', port: 0 }, (local) => ({ kind: 'tcp', host: '127.0.0.1', port: local.port }), size);
+    const got = await streamEcho(
+      platform,
+      { kind: 'tcp', host: '127.0.0.1', port: 0 },
+      (local) => ({ kind: 'tcp', host: '127.0.0.1', port: local.port }),
+      size,
+    );
     assert.is(got, size);
   });
 
@@ -143,7 +176,10 @@ export function definePlatformConformance(name: string, platform: Platform, scra
     assert.is(message, 'ECONNREFUSED');
     let unixMessage = '';
     try {
-      await platform.net.connect({ kind: 'unix', path: `${scratchDir}/nobody.sock` }, { onData: () => {}, onClose: () => {} });
+      await platform.net.connect(
+        { kind: 'unix', path: `${scratchDir}/nobody.sock` },
+        { onData: () => {}, onClose: () => {} },
+      );
     } catch (error) {
       unixMessage = (error as Error).message;
     }
@@ -156,7 +192,10 @@ export function definePlatformConformance(name: string, platform: Platform, scra
       stream.close();
       return { onData: () => {}, onClose: () => {} };
     });
-    await platform.net.connect({ kind: 'tcp', host: '127.0.0.1', port: listener.local.port }, { onData: () => {}, onClose: (reason) => closed.resolve(reason) });
+    await platform.net.connect(
+      { kind: 'tcp', host: '127.0.0.1', port: listener.local.port },
+      { onData: () => {}, onClose: (reason) => closed.resolve(reason) },
+    );
     assert.is(await withTimeout(platform, closed.promise, 3000, 'close'), null);
     listener.close();
   });

@@ -36,14 +36,19 @@ function scenario(): Scenario {
   if (!scenarioFile || !fs.existsSync(scenarioFile)) return 'baseline';
   const text = fs.readFileSync(scenarioFile, 'utf8').slice(0, scenarioFileBytesMax).trim();
   const found = scenarios.find((s) => s === text);
-  if (!found) console.error(`provider: ${scenarioFile}: unknown scenario '${text}' (known: ${scenarios.join(', ')}); serving baseline`);
+  if (!found)
+    console.error(
+      `provider: ${scenarioFile}: unknown scenario '${text}' (known: ${scenarios.join(', ')}); serving baseline`,
+    );
   return found ?? 'baseline';
 }
 
 /** Nodes revoked through the `revoke` method while this process runs. */
 const revokedHere = new Map<string, number>();
 const answers = () => meshAnswers(scenario(), Date.now(), revokedHere);
-const known = (node: unknown): node is string => typeof node === 'string' && answers().mesh['nodes'] !== undefined &&
+const known = (node: unknown): node is string =>
+  typeof node === 'string' &&
+  answers().mesh['nodes'] !== undefined &&
   (answers().mesh['nodes'] as JsTable[]).some((n) => n['id'] === node);
 
 const handlers: Record<string, MethodHandler> = {
@@ -69,7 +74,8 @@ const handlers: Record<string, MethodHandler> = {
   token: (args): { data: JsTable } => {
     const node = args['node'];
     const ttlS = typeof args['ttl_s'] === 'number' ? args['ttl_s'] : 3600;
-    if (typeof node !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(node)) return { data: { ok: false, reason: 'bad-node-name' } };
+    if (typeof node !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(node))
+      return { data: { ok: false, reason: 'bad-node-name' } };
     if (ttlS < 60 || ttlS > tokenTtlSMax) return { data: { ok: false, reason: 'bad-ttl' } };
     const token = `x0jt1.${node}.${Math.floor(Date.now() / 1000) + ttlS}.${Buffer.from(`${node}:${ttlS}`).toString('base64url')}`;
     console.log(JSON.stringify({ event: 'token', node, ttl_s: ttlS }));
@@ -79,13 +85,23 @@ const handlers: Record<string, MethodHandler> = {
 
 const platform = createNodePlatform({ argv: [] });
 const connection = new UbusConnection(platform, { path: socket, reconnect: true });
-const added = connection.addObject({
-  name: agentObjectName,
-  methods: {
-    status: {}, peers: {}, raft: {}, mesh: {}, events: { limit: 'int32' }, version: {},
-    reload: {}, revoke: { node: 'string' }, token: { node: 'string', ttl_s: 'int32' },
+const added = connection.addObject(
+  {
+    name: agentObjectName,
+    methods: {
+      status: {},
+      peers: {},
+      raft: {},
+      mesh: {},
+      events: { limit: 'int32' },
+      version: {},
+      reload: {},
+      revoke: { node: 'string' },
+      token: { node: 'string', ttl_s: 'int32' },
+    },
   },
-}, handlers);
+  handlers,
+);
 if (!added.ok) {
   console.error(`provider: registering ${agentObjectName} failed: ${added.reason}`);
   process.exit(1);
@@ -96,6 +112,9 @@ if (!started.ok) {
   process.exit(1);
 }
 console.log(JSON.stringify({ event: 'registered', object: agentObjectName, socket }));
-const stop = () => { connection.close(); process.exit(0); };
+const stop = () => {
+  connection.close();
+  process.exit(0);
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -13,7 +13,10 @@ import { Prometheus, monitoringDir, promtool, requirePrometheus, startMonitoredM
 
 test.before(() => {
   requirePrometheus();
-  assert.ok(existsSync(runtimePath) && existsSync(bundlePath), 'build/x0-runtime and dist/x0tta6bl4.js are needed (bash scripts/setup.sh)');
+  assert.ok(
+    existsSync(runtimePath) && existsSync(bundlePath),
+    'build/x0-runtime and dist/x0tta6bl4.js are needed (bash scripts/setup.sh)',
+  );
 });
 
 test('promtool: the rule file and the example configuration are valid; every alert passes its unit tests', () => {
@@ -29,7 +32,10 @@ test('promtool: the rule file and the example configuration are valid; every ale
 test('the unit tests catch a broken rule (a revoked node counted as offline)', () => {
   const dir = testDir('monitoring-broken-rule');
   const rules = readFileSync(`${monitoringDir}/alerts.yml`, 'utf8');
-  const broken = rules.replace('expr: x0_node_up == 0 unless on (mesh, node) x0_node_revoked == 1', 'expr: x0_node_up == 0');
+  const broken = rules.replace(
+    'expr: x0_node_up == 0 unless on (mesh, node) x0_node_revoked == 1',
+    'expr: x0_node_up == 0',
+  );
   assert.is.not(broken, rules, 'the planted change applies');
   writeFileSync(`${dir}/alerts.yml`, broken);
   writeFileSync(`${dir}/alerts.test.yml`, readFileSync(`${monitoringDir}/alerts.test.yml`, 'utf8'));
@@ -40,7 +46,10 @@ test('the unit tests catch a broken rule (a revoked node counted as offline)', (
 
 test('end to end: Prometheus scrapes x0 exporter; its rules read only exported metrics; a killed node raises X0NodeOffline', async () => {
   const dir = testDir('monitoring-e2e');
-  writeFileSync(`${dir}/alerts.yml`, withFor(readFileSync(`${monitoringDir}/alerts.yml`, 'utf8'), 'X0NodeOffline', '2s'));
+  writeFileSync(
+    `${dir}/alerts.yml`,
+    withFor(readFileSync(`${monitoringDir}/alerts.yml`, 'utf8'), 'X0NodeOffline', '2s'),
+  );
   // bravo runs on x0-runtime, as on a router. Keep-alive 2 s: had it died without its socket closing (a power
   // cut), the broker would still send its Last Will within ~3 s.
   const mesh = await startMonitoredMesh(dir, { keepAliveS: 2 });
@@ -50,19 +59,26 @@ test('end to end: Prometheus scrapes x0 exporter; its rules read only exported m
     const p = prometheus;
     // Every rule, as Prometheus parsed it, reads only metrics the exporter serves (or Prometheus' own `up`).
     const groups = await p.api<{ groups: { rules: { name: string; query: string }[] }[] }>('rules');
-    const queries = groups.groups.flatMap((g) => g.rules.map((r) => ({ dashboard: 'alerts.yml', panel: r.name, expr: r.query })));
+    const queries = groups.groups.flatMap((g) =>
+      g.rules.map((r) => ({ dashboard: 'alerts.yml', panel: r.name, expr: r.query })),
+    );
     assert.is(queries.length, 22, 'every rule loaded');
     assert.equal(unknownMetrics(queries, exportedFamilies(await mesh.scrape()).sampled), []);
     const upOf = async (): Promise<Record<string, string>> => {
-      const result = await p.api<{ result: { metric: { node: string }; value: [number, string] }[] }>('query?query=x0_node_up');
+      const result = await p.api<{ result: { metric: { node: string }; value: [number, string] }[] }>(
+        'query?query=x0_node_up',
+      );
       return Object.fromEntries(result.result.map((r) => [r.metric.node, r.value[1]]));
     };
     const firing = async (): Promise<{ labels: Record<string, string>; state: string }[]> =>
-      (await p.api<{ alerts: { labels: Record<string, string>; state: string }[] }>('alerts')).alerts.filter((a) => a.labels.alertname === 'X0NodeOffline');
+      (await p.api<{ alerts: { labels: Record<string, string>; state: string }[] }>('alerts')).alerts.filter(
+        (a) => a.labels.alertname === 'X0NodeOffline',
+      );
     for (let i = 0; ; i++) {
       const up = await upOf();
       if (up.alpha === '1' && up.bravo === '1') break;
-      if (i > 150) throw new Error(`both nodes never up in Prometheus: ${JSON.stringify(up)}\n${mesh.exporter.stderr}\n${p.log}`);
+      if (i > 150)
+        throw new Error(`both nodes never up in Prometheus: ${JSON.stringify(up)}\n${mesh.exporter.stderr}\n${p.log}`);
       await sleep(200);
     }
     assert.equal(await firing(), [], 'no node-offline alert while both run');
@@ -70,7 +86,8 @@ test('end to end: Prometheus scrapes x0 exporter; its rules read only exported m
     mesh.uplinks.bravo!.child.kill('SIGKILL');
     let alerts: { labels: Record<string, string>; state: string }[] = [];
     while (!alerts.some((a) => a.state === 'firing')) {
-      if (Date.now() - killedAt > 45_000) throw new Error(`X0NodeOffline did not fire within 45 s: ${JSON.stringify(alerts)}\n${p.log}`);
+      if (Date.now() - killedAt > 45_000)
+        throw new Error(`X0NodeOffline did not fire within 45 s: ${JSON.stringify(alerts)}\n${p.log}`);
       await sleep(250);
       alerts = await firing();
     }

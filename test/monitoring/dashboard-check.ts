@@ -2,7 +2,22 @@
 // a metric the exporter does not export. Pure, so it can be tested on planted mistakes (dashboards.node.test.ts).
 
 /** PromQL words that look like metric names but are not: aggregations, set operators, modifiers. */
-const keywords = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'offset', 'bool', 'inf', 'nan', 'atan2']);
+const keywords = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
+  'atan2',
+]);
 /** Series Prometheus makes itself that a dashboard may query besides the exporter's: scrape health. */
 export const prometheusOwn = new Set(['up']);
 
@@ -19,7 +34,8 @@ export function metricNames(expr: string): string[] {
   for (const m of text.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?/g)) {
     const [, name, call] = m as unknown as [string, string, string | undefined];
     const before = text[(m.index ?? 0) - 1];
-    if (call !== undefined || keywords.has(name.toLowerCase()) || (before !== undefined && /[0-9.]/.test(before))) continue; // functions; 1e3, 5m
+    if (call !== undefined || keywords.has(name.toLowerCase()) || (before !== undefined && /[0-9.]/.test(before)))
+      continue; // functions; 1e3, 5m
     names.add(name);
   }
   return [...names];
@@ -34,17 +50,23 @@ export interface Query {
 /** Every PromQL query of a dashboard: panel targets (rows' nested panels too) and template variables. */
 export function queriesOf(name: string, dashboard: { panels?: unknown[]; templating?: { list?: unknown[] } }): Query[] {
   const out: Query[] = [];
-  const panels = [...(dashboard.panels ?? [])] as { title?: string; targets?: { expr?: string }[]; panels?: unknown[] }[];
+  const panels = [...(dashboard.panels ?? [])] as {
+    title?: string;
+    targets?: { expr?: string }[];
+    panels?: unknown[];
+  }[];
   for (let i = 0; i < panels.length && i < 1000; i++) {
     const p = panels[i]!;
-    for (const t of p.targets ?? []) if (typeof t.expr === 'string') out.push({ dashboard: name, panel: p.title ?? '?', expr: t.expr });
+    for (const t of p.targets ?? [])
+      if (typeof t.expr === 'string') out.push({ dashboard: name, panel: p.title ?? '?', expr: t.expr });
     panels.push(...((p.panels ?? []) as typeof panels));
   }
   for (const v of (dashboard.templating?.list ?? []) as { name?: string; query?: unknown }[]) {
     const q = typeof v.query === 'string' ? v.query : (v.query as { query?: string } | undefined)?.query;
     const inner = typeof q === 'string' ? /^(?:label_values|query_result)\((.*)\)$/.exec(q.trim())?.[1] : undefined;
     // label_values(METRIC_OR_SELECTOR, label): the selector part is PromQL; label_values(label) reads no metric.
-    if (inner !== undefined && inner.includes(',')) out.push({ dashboard: name, panel: `variable $${v.name}`, expr: inner.slice(0, inner.lastIndexOf(',')) });
+    if (inner !== undefined && inner.includes(','))
+      out.push({ dashboard: name, panel: `variable $${v.name}`, expr: inner.slice(0, inner.lastIndexOf(',')) });
   }
   return out;
 }
@@ -53,7 +75,8 @@ export function queriesOf(name: string, dashboard: { panels?: unknown[]; templat
 export function unknownMetrics(queries: readonly Query[], exported: ReadonlySet<string>): string[] {
   const problems: string[] = [];
   for (const q of queries) {
-    for (const name of metricNames(q.expr)) if (!exported.has(name) && !prometheusOwn.has(name)) problems.push(`${q.dashboard} / ${q.panel}: ${name}`);
+    for (const name of metricNames(q.expr))
+      if (!exported.has(name) && !prometheusOwn.has(name)) problems.push(`${q.dashboard} / ${q.panel}: ${name}`);
   }
   return problems;
 }

@@ -12,27 +12,46 @@ import { monitoringDir, promtool, requirePrometheus, startMonitoredMesh } from '
 
 const dashboardsDir = `${monitoringDir}/dashboards`;
 const expected: Record<string, string> = {
-  'mesh-overview.json': 'x0-mesh-overview', 'node-detail.json': 'x0-node-detail', 'consensus.json': 'x0-consensus',
-  'self-healing.json': 'x0-self-healing', 'security.json': 'x0-security',
+  'mesh-overview.json': 'x0-mesh-overview',
+  'node-detail.json': 'x0-node-detail',
+  'consensus.json': 'x0-consensus',
+  'self-healing.json': 'x0-self-healing',
+  'security.json': 'x0-security',
 };
 
-type Dashboard = { uid: string; title: string; panels: { type: string; title: string; datasource?: { uid?: string }; targets?: { expr?: string }[] }[]; templating?: { list?: unknown[] } };
+type Dashboard = {
+  uid: string;
+  title: string;
+  panels: { type: string; title: string; datasource?: { uid?: string }; targets?: { expr?: string }[] }[];
+  templating?: { list?: unknown[] };
+};
 const load = (file: string): Dashboard => JSON.parse(readFileSync(`${dashboardsDir}/${file}`, 'utf8')) as Dashboard;
 const allQueries = (): Query[] => Object.keys(expected).flatMap((file) => queriesOf(file, load(file)));
 
 test.before(() => {
   requirePrometheus();
-  assert.ok(existsSync(runtimePath) && existsSync(bundlePath), 'build/x0-runtime and dist/x0tta6bl4.js are needed (bash scripts/setup.sh)');
+  assert.ok(
+    existsSync(runtimePath) && existsSync(bundlePath),
+    'build/x0-runtime and dist/x0tta6bl4.js are needed (bash scripts/setup.sh)',
+  );
 });
 
 test('five dashboards, each panel with a query on the chosen data source', () => {
-  assert.equal(readdirSync(dashboardsDir).filter((f) => f.endsWith('.json')).sort(), Object.keys(expected).sort());
+  assert.equal(
+    readdirSync(dashboardsDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort(),
+    Object.keys(expected).sort(),
+  );
   for (const [file, uid] of Object.entries(expected)) {
     const d = load(file);
     assert.is(d.uid, uid, file);
     assert.ok(d.panels.length >= 5, `${file}: at least five panels`);
     for (const p of d.panels.filter((panel) => panel.type !== 'text' && panel.type !== 'row')) {
-      assert.ok((p.targets ?? []).some((t) => typeof t.expr === 'string' && t.expr.length > 0), `${file} / ${p.title}: a query`);
+      assert.ok(
+        (p.targets ?? []).some((t) => typeof t.expr === 'string' && t.expr.length > 0),
+        `${file} / ${p.title}: a query`,
+      );
       assert.is(p.datasource?.uid, '${datasource}', `${file} / ${p.title}: the dashboard's data source variable`);
     }
   }
@@ -41,15 +60,23 @@ test('five dashboards, each panel with a query on the chosen data source', () =>
 test('every query parses as PromQL (promtool, with the Grafana variables filled in)', () => {
   const dir = testDir('monitoring-dashboard-promql');
   const fill = (expr: string) => expr.replace(/\$__rate_interval/g, '1m').replace(/\$\{?\w+\}?/g, '.*');
-  const rules = allQueries().map((q, i) => `      - record: dashboard_query_${i}\n        expr: ${JSON.stringify(fill(q.expr))}`);
+  const rules = allQueries().map(
+    (q, i) => `      - record: dashboard_query_${i}\n        expr: ${JSON.stringify(fill(q.expr))}`,
+  );
   writeFileSync(`${dir}/queries.yml`, `groups:\n  - name: dashboards\n    rules:\n${rules.join('\n')}\n`);
   const check = promtool('check', 'rules', `${dir}/queries.yml`);
   assert.is(check.code, 0, check.output);
 });
 
 test('the guard finds metric names, and only metric names, in PromQL', () => {
-  assert.equal(metricNames('sum by (reason) (rate(x0_messages_rejected_total{reason!="duplicate"}[$__rate_interval]))'), ['x0_messages_rejected_total']);
-  assert.equal(metricNames('x0_node_up == 0 unless on (mesh, node) group_left x0_node_revoked == 1'), ['x0_node_up', 'x0_node_revoked']);
+  assert.equal(
+    metricNames('sum by (reason) (rate(x0_messages_rejected_total{reason!="duplicate"}[$__rate_interval]))'),
+    ['x0_messages_rejected_total'],
+  );
+  assert.equal(metricNames('x0_node_up == 0 unless on (mesh, node) group_left x0_node_revoked == 1'), [
+    'x0_node_up',
+    'x0_node_revoked',
+  ]);
   assert.equal(metricNames('count(x0_a{mesh=~"$mesh"} offset 5m) or vector(0) * 1e3 + time()'), ['x0_a']);
 });
 
@@ -65,7 +92,11 @@ test('every panel and variable reads only metrics the running exporter serves; a
   assert.ok(queries.length >= 60, `${queries.length} queries`);
   assert.equal(unknownMetrics(queries, sampled), []);
   // Each dashboard reads something the exporter serves (none is all Prometheus built-ins).
-  for (const file of Object.keys(expected)) assert.ok(queries.some((q) => q.dashboard === file && metricNames(q.expr).some((n) => sampled.has(n))), file);
+  for (const file of Object.keys(expected))
+    assert.ok(
+      queries.some((q) => q.dashboard === file && metricNames(q.expr).some((n) => sampled.has(n))),
+      file,
+    );
 
   // Self-test: a bogus metric in a panel, and one in a variable, are each reported by name and place.
   const planted = load('node-detail.json');

@@ -14,7 +14,10 @@ export const monitoringDir = `${root}monitoring`;
 
 export function requirePrometheus(): void {
   for (const path of [promtoolPath, prometheusPath]) {
-    if (!existsSync(path)) throw new Error(`${path} is missing: install Debian's prometheus package (scripts/apt-packages/monitoring.txt; bash scripts/setup.sh does it)`);
+    if (!existsSync(path))
+      throw new Error(
+        `${path} is missing: install Debian's prometheus package (scripts/apt-packages/monitoring.txt; bash scripts/setup.sh does it)`,
+      );
   }
 }
 
@@ -30,7 +33,11 @@ export function withFor(rules: string, alert: string, duration: string): string 
   const next = rules.indexOf('- alert: ', start + 1);
   const block = rules.slice(start, next === -1 ? undefined : next);
   if (!/\n\s+for: \S+\n/.test(block)) throw new Error(`alert ${alert} has no 'for:'`);
-  return rules.slice(0, start) + block.replace(/(\n\s+for: )\S+\n/, `$1${duration}\n`) + (next === -1 ? '' : rules.slice(next));
+  return (
+    rules.slice(0, start) +
+    block.replace(/(\n\s+for: )\S+\n/, `$1${duration}\n`) +
+    (next === -1 ? '' : rules.slice(next))
+  );
 }
 
 export class Prometheus {
@@ -40,27 +47,56 @@ export class Prometheus {
   private constructor(readonly port: number) {}
 
   /** Starts Prometheus with a config scraping `targets` every scrapeInterval and evaluating `ruleFile`. */
-  static async start(dir: string, targets: readonly string[], ruleFile: string, scrapeInterval = '1s'): Promise<Prometheus> {
+  static async start(
+    dir: string,
+    targets: readonly string[],
+    ruleFile: string,
+    scrapeInterval = '1s',
+  ): Promise<Prometheus> {
     requirePrometheus();
     mkdirSync(`${dir}/tsdb`, { recursive: true });
     const config = `${dir}/prometheus.yml`;
-    writeFileSync(config, [
-      'global:', `  scrape_interval: ${scrapeInterval}`, `  evaluation_interval: ${scrapeInterval}`,
-      'rule_files:', `  - ${ruleFile}`,
-      'scrape_configs:', '  - job_name: x0-exporter', '    static_configs:', `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
-    ].join('\n') + '\n');
+    writeFileSync(
+      config,
+      [
+        'global:',
+        `  scrape_interval: ${scrapeInterval}`,
+        `  evaluation_interval: ${scrapeInterval}`,
+        'rule_files:',
+        `  - ${ruleFile}`,
+        'scrape_configs:',
+        '  - job_name: x0-exporter',
+        '    static_configs:',
+        `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+      ].join('\n') + '\n',
+    );
     const check = promtool('check', 'config', config);
     if (check.code !== 0) throw new Error(`promtool check config ${config}: ${check.output}`);
     const prometheus = new Prometheus(await freePort());
-    const child = spawn(prometheusPath, [`--config.file=${config}`, `--storage.tsdb.path=${dir}/tsdb`, `--web.listen-address=127.0.0.1:${prometheus.port}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d) => { prometheus.log += d; });
-    child.stderr?.on('data', (d) => { prometheus.log += d; });
+    const child = spawn(
+      prometheusPath,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${dir}/tsdb`,
+        `--web.listen-address=127.0.0.1:${prometheus.port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (d) => {
+      prometheus.log += d;
+    });
+    child.stderr?.on('data', (d) => {
+      prometheus.log += d;
+    });
     prometheus.child = child;
     for (let i = 0; i < 200; i++) {
       if (child.exitCode !== null) break;
       try {
         if ((await fetch(`http://127.0.0.1:${prometheus.port}/-/ready`)).ok) return prometheus;
-      } catch { /* not listening yet */ }
+      } catch {
+        /* not listening yet */
+      }
       await sleep(50);
     }
     await prometheus.stop();
@@ -69,7 +105,7 @@ export class Prometheus {
 
   async api<T>(path: string): Promise<T> {
     const response = await fetch(`http://127.0.0.1:${this.port}/api/v1/${path}`);
-    const body = await response.json() as { status: string; data: T; error?: string };
+    const body = (await response.json()) as { status: string; data: T; error?: string };
     if (body.status !== 'success') throw new Error(`prometheus ${path}: ${body.error}`);
     return body.data;
   }
@@ -105,11 +141,52 @@ export async function startMonitoredMesh(dir: string, options: { keepAliveS?: nu
   const broker = await Mosquitto.start(dir);
   const brokerArg = ['--broker', `127.0.0.1:${broker.port}`];
   const exporterPort = await freePort();
-  const exporter = start(x0Node('exporter', '--bundle', mesh.bundlePath, ...brokerArg, '--listen', `127.0.0.1:${exporterPort}`, '--revocations', `${dir}/revocations.cbor`, '--duration-ms', '110000'), 120_000);
+  const exporter = start(
+    x0Node(
+      'exporter',
+      '--bundle',
+      mesh.bundlePath,
+      ...brokerArg,
+      '--listen',
+      `127.0.0.1:${exporterPort}`,
+      '--revocations',
+      `${dir}/revocations.cbor`,
+      '--duration-ms',
+      '110000',
+    ),
+    120_000,
+  );
   const keepAlive = ['--keepalive-s', String(options.keepAliveS ?? 30)];
   const uplinks = {
-    alpha: start(x0Node('uplink', '--dir', mesh.nodeDir('alpha'), ...brokerArg, '--interval-ms', '500', '--simulate', '1', ...keepAlive), 120_000),
-    bravo: start(x0Runtime(bundlePath, 'uplink', '--dir', mesh.nodeDir('bravo'), ...brokerArg, '--interval-ms', '500', '--simulate', '2', ...keepAlive), 120_000),
+    alpha: start(
+      x0Node(
+        'uplink',
+        '--dir',
+        mesh.nodeDir('alpha'),
+        ...brokerArg,
+        '--interval-ms',
+        '500',
+        '--simulate',
+        '1',
+        ...keepAlive,
+      ),
+      120_000,
+    ),
+    bravo: start(
+      x0Runtime(
+        bundlePath,
+        'uplink',
+        '--dir',
+        mesh.nodeDir('bravo'),
+        ...brokerArg,
+        '--interval-ms',
+        '500',
+        '--simulate',
+        '2',
+        ...keepAlive,
+      ),
+      120_000,
+    ),
   };
   const scrape = async () => (await fetch(`http://127.0.0.1:${exporterPort}/metrics`)).text();
   const stop = async () => {
@@ -138,6 +215,10 @@ export async function startMonitoredMesh(dir: string, options: { keepAliveS?: nu
 async function publishForged(port: number): Promise<void> {
   const client = mqttConnect(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4 });
   await new Promise<void>((resolve) => client.once('connect', () => resolve()));
-  await client.publishAsync('x0/mesh.test/alpha/telemetry', Buffer.from('{"v":1,"kind":"telemetry","node":"alpha","data":{}}'), { qos: 1 });
+  await client.publishAsync(
+    'x0/mesh.test/alpha/telemetry',
+    Buffer.from('{"v":1,"kind":"telemetry","node":"alpha","data":{}}'),
+    { qos: 1 },
+  );
   await client.endAsync();
 }

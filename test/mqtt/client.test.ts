@@ -5,7 +5,21 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { createMqttClient, type ClientEvent, type ClientOptions, type MqttClient } from '../../src/mqtt/client.js';
-import { CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, SUBACK, SUBSCRIBE, PacketReader, propSessionExpiryInterval, type Packet, type Version } from '../../src/mqtt/codec.js';
+import {
+  CONNACK,
+  CONNECT,
+  DISCONNECT,
+  PINGREQ,
+  PINGRESP,
+  PUBACK,
+  PUBLISH,
+  SUBACK,
+  SUBSCRIBE,
+  PacketReader,
+  propSessionExpiryInterval,
+  type Packet,
+  type Version,
+} from '../../src/mqtt/codec.js';
 import { decodeAnyPacket, encodeAnyPacket } from '../../src/mqtt/codec-broker.js';
 import { Rng } from '../../src/core/rng.js';
 import { props } from './packets.js';
@@ -45,9 +59,20 @@ function harness(options: Partial<ClientOptions> = {}, seed = 1) {
       }
       h.events.push(...h.client.takeEvents());
     },
-    deliver(p: Packet) { h.client.receive(encodeAnyPacket(p, h.version)); h.collect(); },
-    take(type?: Packet['type']) { const out = h.sent.filter((p) => type === undefined || p.type === type); h.sent = []; return out; },
-    kinds() { const out = h.events.map((e) => e.kind); h.events = []; return out; },
+    deliver(p: Packet) {
+      h.client.receive(encodeAnyPacket(p, h.version));
+      h.collect();
+    },
+    take(type?: Packet['type']) {
+      const out = h.sent.filter((p) => type === undefined || p.type === type);
+      h.sent = [];
+      return out;
+    },
+    kinds() {
+      const out = h.events.map((e) => e.kind);
+      h.events = [];
+      return out;
+    },
     /** Start, open the transport and accept the CONNECT. */
     connect(sessionPresent = false, properties?: Record<string, unknown>) {
       if (h.client.state === 'stopped') h.client.start();
@@ -55,10 +80,20 @@ function harness(options: Partial<ClientOptions> = {}, seed = 1) {
       if (h.client.state !== 'opening') h.advance(h.client.nextDeadlineMs()! - h.now);
       h.client.transportUp();
       h.collect();
-      h.deliver({ type: CONNACK, sessionPresent, reasonCode: 0, ...(properties ? { properties: props(properties) } : {}) });
+      h.deliver({
+        type: CONNACK,
+        sessionPresent,
+        reasonCode: 0,
+        ...(properties ? { properties: props(properties) } : {}),
+      });
     },
   };
-  h.client = createMqttClient({ clientId: 'x0-test', nowMs: () => h.now, random: () => rng.nextUint32() / 2 ** 32, ...options });
+  h.client = createMqttClient({
+    clientId: 'x0-test',
+    nowMs: () => h.now,
+    random: () => rng.nextUint32() / 2 ** 32,
+    ...options,
+  });
   return h;
 }
 
@@ -80,7 +115,10 @@ test('connects with a persistent session, Last Will and v5 limits, then subscrib
   h.deliver({ type: CONNACK, sessionPresent: false, reasonCode: 0 });
   assert.equal(h.kinds(), ['connected']);
   const [subscribe] = h.take(SUBSCRIBE) as Extract<Packet, { type: typeof SUBSCRIBE }>[];
-  assert.equal(subscribe!.subscriptions.map((s) => [s.topic, s.qos]), [['x0/m/a/cmd/+', 1]]);
+  assert.equal(
+    subscribe!.subscriptions.map((s) => [s.topic, s.qos]),
+    [['x0/m/a/cmd/+', 1]],
+  );
 });
 
 test('QoS 1 in-flight window: only the window goes out, each PUBACK lets the next one go', () => {
@@ -89,16 +127,22 @@ test('QoS 1 in-flight window: only the window goes out, each PUBACK lets the nex
   for (let i = 0; i < 5; i++) h.client.publish('t', payload(i), 1);
   h.collect();
   let out = h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
-  assert.equal(out.map((p) => p.payload[0]), [0, 1]);
+  assert.equal(
+    out.map((p) => p.payload[0]),
+    [0, 1],
+  );
   h.deliver({ type: PUBACK, messageId: out[0]!.messageId! });
   h.collect();
   out = h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
-  assert.equal(out.map((p) => p.payload[0]), [2]);
+  assert.equal(
+    out.map((p) => p.payload[0]),
+    [2],
+  );
   assert.is(h.client.inflightCount, 2);
   assert.is(h.client.queuedMessages, 2);
 });
 
-test('the broker\'s Receive Maximum lowers the window', () => {
+test("the broker's Receive Maximum lowers the window", () => {
   const h = harness({ inflightMax: 10 });
   h.connect(false, { receiveMaximum: 1 });
   for (let i = 0; i < 3; i++) h.client.publish('t', payload(i), 1);
@@ -123,7 +167,10 @@ test('an overdue PUBACK drops the link; after the backoff the same ids are resen
   h.collect();
   h.deliver({ type: CONNACK, sessionPresent: true, reasonCode: 0 });
   const resent = h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
-  assert.equal(resent.map((p) => [p.messageId, p.dup, p.payload[0]]), first.map((p) => [p.messageId, true, p.payload[0]]));
+  assert.equal(
+    resent.map((p) => [p.messageId, p.dup, p.payload[0]]),
+    first.map((p) => [p.messageId, true, p.payload[0]]),
+  );
   h.deliver({ type: PUBACK, messageId: resent[0]!.messageId! });
   h.deliver({ type: PUBACK, messageId: resent[1]!.messageId! });
   assert.is(h.client.inflightCount, 0);
@@ -144,26 +191,32 @@ test('a lost session gets its subscriptions back; a kept one is not re-subscribe
 });
 
 test('reconnect backoff grows exponentially with equal jitter, capped (fast-check over seeds)', () => {
-  fc.assert(fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
-    const h = harness({ backoffMinMs: 500, backoffMaxMs: 8000 }, seed);
-    h.client.start();
-    h.collect();
-    let step = 500;
-    for (let attempt = 0; attempt < 8; attempt++) {
-      assert.is(h.client.state, 'opening');
-      h.client.transportDown('ECONNREFUSED');
-      const delay = h.client.nextDeadlineMs()! - h.now;
-      assert.ok(delay >= step / 2 && delay <= step, `attempt ${attempt}: ${delay} not in [${step / 2}, ${step}]`);
-      h.advance(delay);
-      step = Math.min(8000, step * 2);
-    }
-  }), { numRuns: 50 });
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+      const h = harness({ backoffMinMs: 500, backoffMaxMs: 8000 }, seed);
+      h.client.start();
+      h.collect();
+      let step = 500;
+      for (let attempt = 0; attempt < 8; attempt++) {
+        assert.is(h.client.state, 'opening');
+        h.client.transportDown('ECONNREFUSED');
+        const delay = h.client.nextDeadlineMs()! - h.now;
+        assert.ok(delay >= step / 2 && delay <= step, `attempt ${attempt}: ${delay} not in [${step / 2}, ${step}]`);
+        h.advance(delay);
+        step = Math.min(8000, step * 2);
+      }
+    }),
+    { numRuns: 50 },
+  );
 });
 
 test('a successful CONNACK resets the backoff', () => {
   const h = harness({ backoffMinMs: 100, backoffMaxMs: 60_000 });
   h.client.start();
-  for (let i = 0; i < 6; i++) { h.client.transportDown('ECONNREFUSED'); h.advance(h.client.nextDeadlineMs()! - h.now); }
+  for (let i = 0; i < 6; i++) {
+    h.client.transportDown('ECONNREFUSED');
+    h.advance(h.client.nextDeadlineMs()! - h.now);
+  }
   h.client.transportUp();
   h.collect();
   h.deliver({ type: CONNACK, sessionPresent: false, reasonCode: 0 });
@@ -193,7 +246,10 @@ test('the offline queue is bounded: the oldest messages are dropped and counted'
   assert.is(h.client.queuedMessages, 3);
   assert.is(h.client.counters.get('queue-dropped'), 2);
   h.connect();
-  assert.equal((h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[]).map((p) => p.payload[0]), [2, 3, 4]);
+  assert.equal(
+    (h.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[]).map((p) => p.payload[0]),
+    [2, 3, 4],
+  );
   const bytes = harness({ queueBytesMax: 10 });
   bytes.client.start();
   for (let i = 0; i < 4; i++) bytes.client.publish('t', new Uint8Array(4), 0);
@@ -210,7 +266,15 @@ test('the queue survives a restart through persist() and restore(); corruption i
   assert.equal(next.client.restore(saved), { ok: true, value: 4 });
   next.connect();
   const out = next.take(PUBLISH) as Extract<Packet, { type: typeof PUBLISH }>[];
-  assert.equal(out.map((p) => [p.topic, p.payload[0], p.qos, p.retain]), [['t/0', 0, 1, false], ['t/1', 1, 1, false], ['t/2', 2, 1, true], ['q0', 9, 0, false]]);
+  assert.equal(
+    out.map((p) => [p.topic, p.payload[0], p.qos, p.retain]),
+    [
+      ['t/0', 0, 1, false],
+      ['t/1', 1, 1, false],
+      ['t/2', 2, 1, true],
+      ['q0', 9, 0, false],
+    ],
+  );
   const flipped = new Uint8Array(saved);
   flipped[10] = (flipped[10] as number) ^ 1;
   assert.equal(harness().client.restore(flipped), { ok: false, reason: 'queue-file-checksum' });
@@ -222,7 +286,15 @@ test('incoming QoS 1 messages are acknowledged and delivered', () => {
   h.connect();
   h.take();
   h.kinds();
-  h.deliver({ type: PUBLISH, topic: 'x0/m/a/cmd/ping', payload: payload(1), qos: 1, retain: false, dup: false, messageId: 77 });
+  h.deliver({
+    type: PUBLISH,
+    topic: 'x0/m/a/cmd/ping',
+    payload: payload(1),
+    qos: 1,
+    retain: false,
+    dup: false,
+    messageId: 77,
+  });
   assert.equal(h.take(), [{ type: PUBACK, messageId: 77 }]);
   assert.equal(h.kinds(), ['message']);
 });
@@ -231,9 +303,19 @@ for (const version of [5, 4] as Version[]) {
   test(`protocol violations close the connection with a reason (MQTT ${version}), never a throw`, () => {
     const cases: [string, Uint8Array | Packet, string, number][] = [
       ['malformed bytes', Uint8Array.of(0x30, 0x02, 0x00, 0x05), 'truncated', 0x81],
-      ['a CONNECT from the broker', { type: CONNECT, protocolVersion: version, clientId: 'b', clean: true, keepalive: 0 }, 'packet-unexpected', 0x82],
+      [
+        'a CONNECT from the broker',
+        { type: CONNECT, protocolVersion: version, clientId: 'b', clean: true, keepalive: 0 },
+        'packet-unexpected',
+        0x82,
+      ],
       ['a second CONNACK', { type: CONNACK, sessionPresent: false, reasonCode: 0 }, 'packet-unexpected', 0x82],
-      ['QoS 2 we never asked for', { type: PUBLISH, topic: 't', payload: payload(1), qos: 2, retain: false, dup: false, messageId: 5 }, 'qos-not-granted', 0x9b],
+      [
+        'QoS 2 we never asked for',
+        { type: PUBLISH, topic: 't', payload: payload(1), qos: 2, retain: false, dup: false, messageId: 5 },
+        'qos-not-granted',
+        0x9b,
+      ],
       ['an oversize packet', Uint8Array.of(0x30, 0xff, 0xff, 0x7f), 'packet-too-large', 0x95],
     ];
     for (const [what, input, reason, code] of cases) {
@@ -253,13 +335,16 @@ for (const version of [5, 4] as Version[]) {
 }
 
 test('random bytes from the broker never throw; the client ends idle or connected (fast-check)', () => {
-  fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (chunks) => {
-    const h = harness();
-    h.connect();
-    for (const chunk of chunks) h.client.receive(chunk);
-    h.collect();
-    assert.ok(h.client.state === 'idle' || h.client.state === 'connected');
-  }), { numRuns: 200 });
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (chunks) => {
+      const h = harness();
+      h.connect();
+      for (const chunk of chunks) h.client.receive(chunk);
+      h.collect();
+      assert.ok(h.client.state === 'idle' || h.client.state === 'connected');
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('publish refuses bad input by reason', () => {

@@ -3,7 +3,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { CONNACK, CONNECT, PINGREQ, PUBLISH, PacketReader, decodePacket, encodePacket, isValidFilter, isValidTopic, type Packet, type Version } from '../../src/mqtt/codec.js';
+import {
+  CONNACK,
+  CONNECT,
+  PINGREQ,
+  PUBLISH,
+  PacketReader,
+  decodePacket,
+  encodePacket,
+  isValidFilter,
+  isValidTopic,
+  type Packet,
+  type Version,
+} from '../../src/mqtt/codec.js';
 import { decodeAnyPacket, encodeAnyPacket, packetNames } from '../../src/mqtt/codec-broker.js';
 import { samplePackets } from './packets.js';
 
@@ -45,13 +57,19 @@ test('protocol limits are enforced on decode, each with its reason', () => {
     ['unknown v5 property', bytes(0x20, 0x05, 0x00, 0x00, 0x02, 0x7f, 0x00), 5, 'property-unknown'],
     ['properties longer than the packet', bytes(0x20, 0x05, 0x00, 0x00, 0x03, 0x21, 0x00), 5, 'truncated'],
     ['topic alias in CONNACK', bytes(0x20, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01), 5, 'property-not-allowed'],
-    ['duplicate property', bytes(0x20, 0x09, 0x00, 0x00, 0x06, 0x21, 0x00, 0x01, 0x21, 0x00, 0x02), 5, 'property-duplicate'],
+    [
+      'duplicate property',
+      bytes(0x20, 0x09, 0x00, 0x00, 0x06, 0x21, 0x00, 0x01, 0x21, 0x00, 0x02),
+      5,
+      'property-duplicate',
+    ],
     ['receive maximum zero', bytes(0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x00), 5, 'property-invalid'],
     ['CONNACK reserved flag bits', bytes(0x20, 0x02, 0x02, 0x00), 4, 'flags-invalid'],
     ['SUBACK with reason 3 in 3.1.1', bytes(0x90, 0x03, 0x00, 0x01, 0x03), 4, 'reason-code-invalid'],
     ['SUBACK without codes', bytes(0x90, 0x02, 0x00, 0x01), 4, 'list-empty'],
   ];
-  for (const [what, input, version, reason] of cases) assert.equal(decodePacket(input, version), { ok: false, reason }, what);
+  for (const [what, input, version, reason] of cases)
+    assert.equal(decodePacket(input, version), { ok: false, reason }, what);
 });
 
 test('broker-side limits: SUBSCRIBE filters, options and CONNECT flags', () => {
@@ -63,9 +81,13 @@ test('broker-side limits: SUBSCRIBE filters, options and CONNECT flags', () => {
   assert.equal(decodeAnyPacket(subscribe('a/b+', 1), 4), { ok: false, reason: 'filter-invalid' });
   assert.equal(decodeAnyPacket(subscribe('a/+/#', 0xc1), 4), { ok: false, reason: 'options-invalid' });
   assert.ok(decodeAnyPacket(subscribe('a/+/#', 1), 4).ok);
-  const badConnect = Uint8Array.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x01, 0x00, 0x0a, 0x00, 0x00]);
+  const badConnect = Uint8Array.from([
+    0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x01, 0x00, 0x0a, 0x00, 0x00,
+  ]);
   assert.equal(decodeAnyPacket(badConnect, 4), { ok: false, reason: 'connect-flags-invalid' });
-  const mqisdp = Uint8Array.from([0x10, 0x0e, 0x00, 0x06, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70, 0x03, 0x02, 0x00, 0x0a, 0x00, 0x00]);
+  const mqisdp = Uint8Array.from([
+    0x10, 0x0e, 0x00, 0x06, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70, 0x03, 0x02, 0x00, 0x0a, 0x00, 0x00,
+  ]);
   assert.equal(decodeAnyPacket(mqisdp, 4), { ok: false, reason: 'protocol-unsupported' });
 });
 
@@ -77,7 +99,18 @@ test('topic and filter rules', () => {
 });
 
 test('the packet reader frames split and coalesced input and refuses oversize packets from the header', () => {
-  const a = encodePacket({ type: PUBLISH, topic: 't', payload: new Uint8Array(300).fill(7), qos: 1, retain: false, dup: false, messageId: 9 }, 4);
+  const a = encodePacket(
+    {
+      type: PUBLISH,
+      topic: 't',
+      payload: new Uint8Array(300).fill(7),
+      qos: 1,
+      retain: false,
+      dup: false,
+      messageId: 9,
+    },
+    4,
+  );
   const b = encodePacket({ type: PINGREQ }, 4);
   const all = new Uint8Array([...a, ...b]);
   for (let cut = 0; cut <= all.length; cut++) {
@@ -87,7 +120,11 @@ test('the packet reader frames split and coalesced input and refuses oversize pa
       reader.push(part);
       for (let f = reader.next(); f.ok && f.value !== null; f = reader.next()) frames.push(f.value);
     }
-    assert.equal(frames.map((f) => f.length), [a.length, b.length], `cut at ${cut}`);
+    assert.equal(
+      frames.map((f) => f.length),
+      [a.length, b.length],
+      `cut at ${cut}`,
+    );
   }
   const small = new PacketReader(100);
   small.push(a.slice(0, 4));
@@ -95,27 +132,36 @@ test('the packet reader frames split and coalesced input and refuses oversize pa
 });
 
 test('random and mutated bytes never throw: a packet or a reason (fast-check)', () => {
-  const valid = [4, 5].flatMap((v) => samplePackets(v as Version).map((p) => ({ v: v as Version, bytes: encodeAnyPacket(p, v as Version) })));
-  const mutated = fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 })).map(([{ v, bytes }, flips]) => {
-    const out = new Uint8Array(bytes);
-    for (const [at, value] of flips) out[at % out.length] = value;
-    return { v, bytes: out };
-  });
-  const random = fc.tuple(fc.constantFrom(4 as Version, 5 as Version), fc.uint8Array({ maxLength: 300 })).map(([v, bytes]) => ({ v, bytes }));
-  fc.assert(fc.property(fc.oneof(mutated, random), ({ v, bytes: input }) => {
-    for (const decode of [decodePacket, decodeAnyPacket]) {
-      const result = decode(input, v);
-      if (!result.ok) assert.type(result.reason, 'string');
-      // What decodes must re-encode to the same meaning.
-      else assert.equal(decodeAnyPacket(encodeAnyPacket(result.value as Packet, v), v), result);
-    }
-    const reader = new PacketReader(4096);
-    reader.push(input);
-    for (let i = 0; i < 64; i++) {
-      const frame = reader.next();
-      if (!frame.ok || frame.value === null) break;
-    }
-  }), { numRuns: 400 });
+  const valid = [4, 5].flatMap((v) =>
+    samplePackets(v as Version).map((p) => ({ v: v as Version, bytes: encodeAnyPacket(p, v as Version) })),
+  );
+  const mutated = fc
+    .tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 }))
+    .map(([{ v, bytes }, flips]) => {
+      const out = new Uint8Array(bytes);
+      for (const [at, value] of flips) out[at % out.length] = value;
+      return { v, bytes: out };
+    });
+  const random = fc
+    .tuple(fc.constantFrom(4 as Version, 5 as Version), fc.uint8Array({ maxLength: 300 }))
+    .map(([v, bytes]) => ({ v, bytes }));
+  fc.assert(
+    fc.property(fc.oneof(mutated, random), ({ v, bytes: input }) => {
+      for (const decode of [decodePacket, decodeAnyPacket]) {
+        const result = decode(input, v);
+        if (!result.ok) assert.type(result.reason, 'string');
+        // What decodes must re-encode to the same meaning.
+        else assert.equal(decodeAnyPacket(encodeAnyPacket(result.value as Packet, v), v), result);
+      }
+      const reader = new PacketReader(4096);
+      reader.push(input);
+      for (let i = 0; i < 64; i++) {
+        const frame = reader.next();
+        if (!frame.ok || frame.value === null) break;
+      }
+    }),
+    { numRuns: 400 },
+  );
 });
 
 test.run();

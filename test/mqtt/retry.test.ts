@@ -9,8 +9,16 @@ import { encodeAnyPacket } from '../../src/mqtt/codec-broker.js';
 
 function client(version: 4 | 5 = 5) {
   const clock = { now: 1000 };
-  const c = createMqttClient({ clientId: 'x0-test', version, backoffMinMs: 500, backoffMaxMs: 4000, nowMs: () => clock.now, random: () => 0.5 });
-  const retries = (): Extract<ClientEvent, { kind: 'retry' }>[] => c.takeEvents().filter((e): e is Extract<ClientEvent, { kind: 'retry' }> => e.kind === 'retry');
+  const c = createMqttClient({
+    clientId: 'x0-test',
+    version,
+    backoffMinMs: 500,
+    backoffMaxMs: 4000,
+    nowMs: () => clock.now,
+    random: () => 0.5,
+  });
+  const retries = (): Extract<ClientEvent, { kind: 'retry' }>[] =>
+    c.takeEvents().filter((e): e is Extract<ClientEvent, { kind: 'retry' }> => e.kind === 'retry');
   return { c, clock, retries };
 }
 
@@ -28,10 +36,26 @@ test('each failed attempt is reported with its reason, its number and a bounded,
     clock.now += retry.delayMs;
     c.tick();
   }
-  assert.equal(seen.map((s) => s.attempt), [1, 2, 3, 4, 5, 6]);
-  assert.equal(seen.map((s) => s.reason), ['connect-ECONNREFUSED', 'connect-ENOTFOUND', 'connect-ECONNREFUSED', 'connect-ENOTFOUND', 'connect-ECONNREFUSED', 'connect-ENOTFOUND']);
+  assert.equal(
+    seen.map((s) => s.attempt),
+    [1, 2, 3, 4, 5, 6],
+  );
+  assert.equal(
+    seen.map((s) => s.reason),
+    [
+      'connect-ECONNREFUSED',
+      'connect-ENOTFOUND',
+      'connect-ECONNREFUSED',
+      'connect-ENOTFOUND',
+      'connect-ECONNREFUSED',
+      'connect-ENOTFOUND',
+    ],
+  );
   // random() = 0.5: three quarters of the step, the step doubling from 500 ms up to the 4000 ms ceiling.
-  assert.equal(seen.map((s) => s.delayMs), [375, 750, 1500, 3000, 3000, 3000]);
+  assert.equal(
+    seen.map((s) => s.delayMs),
+    [375, 750, 1500, 3000, 3000, 3000],
+  );
 });
 
 test('a connect timeout is reported as connect-timeout', () => {
@@ -40,7 +64,10 @@ test('a connect timeout is reported as connect-timeout', () => {
   c.takeEvents();
   clock.now += 10_000;
   c.tick();
-  assert.equal(retries().map((r) => r.reason), ['connect-timeout']);
+  assert.equal(
+    retries().map((r) => r.reason),
+    ['connect-timeout'],
+  );
 });
 
 test('a 3.1.1-only broker refusing a v5 CONNECT (CONNACK 20 02 00 01) is protocol-version-refused', () => {
@@ -49,7 +76,10 @@ test('a 3.1.1-only broker refusing a v5 CONNECT (CONNACK 20 02 00 01) is protoco
   c.transportUp();
   c.takeEvents();
   c.receive(Uint8Array.of(0x20, 0x02, 0x00, 0x01));
-  assert.equal(retries().map((r) => r.reason), ['protocol-version-refused']);
+  assert.equal(
+    retries().map((r) => r.reason),
+    ['protocol-version-refused'],
+  );
   assert.is(c.counters.snapshot()['protocol-version-refused'], 1);
   assert.is(c.state, 'idle');
 });
@@ -60,7 +90,10 @@ test('v5 reason code 0x84 (Unsupported Protocol Version) is protocol-version-ref
   c.transportUp();
   c.takeEvents();
   c.receive(encodeAnyPacket({ type: CONNACK, sessionPresent: false, reasonCode: 0x84 }, 5));
-  assert.equal(retries().map((r) => r.reason), ['protocol-version-refused']);
+  assert.equal(
+    retries().map((r) => r.reason),
+    ['protocol-version-refused'],
+  );
 });
 
 test('over 3.1.1, CONNACK return code 1 keeps its plain name; code 5 (not authorized) too', () => {
@@ -70,7 +103,10 @@ test('over 3.1.1, CONNACK return code 1 keeps its plain name; code 5 (not author
     c.transportUp();
     c.takeEvents();
     c.receive(Uint8Array.of(0x20, 0x02, 0x00, code));
-    assert.equal(retries().map((r) => r.reason), [`connack-refused-${code}`]);
+    assert.equal(
+      retries().map((r) => r.reason),
+      [`connack-refused-${code}`],
+    );
   }
 });
 

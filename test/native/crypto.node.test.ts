@@ -39,17 +39,46 @@ test('RFC 8032 Ed25519 tests 1 and 2, SHA-512 "abc", RFC 4231 HMAC-SHA-512 cases
     hmac1: { op: 'hmacSha512', args: ['0b'.repeat(20), utf8Hex('Hi There')] },
     hmac2: { op: 'hmacSha512', args: [utf8Hex('Jefe'), utf8Hex('what do ya want for nothing?')] },
     hmac6: { op: 'hmacSha512', args: [longKey, utf8Hex('Test Using Larger Than Block-Size Key - Hash Key First')] },
-    hmac7: { op: 'hmacSha512', args: [longKey, utf8Hex('This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.')] },
+    hmac7: {
+      op: 'hmacSha512',
+      args: [
+        longKey,
+        utf8Hex(
+          'This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.',
+        ),
+      ],
+    },
   });
   assert.equal(out.keys1, { publicKey: pk1, secretKey: seed1 + pk1 });
   assert.equal(out.keys2, { publicKey: pk2, secretKey: seed2 + pk2 });
-  assert.is(out.sig1, 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b');
-  assert.is(out.sig2, '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00');
-  assert.is(out.sha, 'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f');
-  assert.is(out.hmac1, '87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854');
-  assert.is(out.hmac2, '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737');
-  assert.is(out.hmac6, '80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598');
-  assert.is(out.hmac7, 'e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de0446065c97440fa8c6a58');
+  assert.is(
+    out.sig1,
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+  );
+  assert.is(
+    out.sig2,
+    '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+  );
+  assert.is(
+    out.sha,
+    'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
+  );
+  assert.is(
+    out.hmac1,
+    '87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854',
+  );
+  assert.is(
+    out.hmac2,
+    '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737',
+  );
+  assert.is(
+    out.hmac6,
+    '80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598',
+  );
+  assert.is(
+    out.hmac7,
+    'e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de0446065c97440fa8c6a58',
+  );
 });
 
 test('same keys, nonces and messages: x0:crypto output equals tweetnacl (and node:crypto) byte for byte', () => {
@@ -66,7 +95,10 @@ test('same keys, nonces and messages: x0:crypto output equals tweetnacl (and nod
     const out = native({
       keys: { op: 'signSeedKeypair', args: [hex(seed)] },
       sig: { op: 'sign', args: [hex(message), hex(signer.secretKey)] },
-      verified: { op: 'verify', args: [hex(message), hex(nacl.sign.detached(message, signer.secretKey)), hex(signer.publicKey)] },
+      verified: {
+        op: 'verify',
+        args: [hex(message), hex(nacl.sign.detached(message, signer.secretKey)), hex(signer.publicKey)],
+      },
       boxPk: { op: 'scalarmultBase', args: [hex(alice.secretKey)] },
       shared: { op: 'scalarmult', args: [hex(alice.secretKey), hex(bob.publicKey)] },
       box: { op: 'box', args: [hex(message), hex(nonce), hex(bob.publicKey), hex(alice.secretKey)] },
@@ -111,7 +143,12 @@ test('forgeries: a flipped bit fails verify and open (false / null), never a thr
 test('bad arguments throw TypeError/RangeError with clear messages; short boxes open to null', () => {
   const result = runSync([fixture('crypto-args.js')]);
   assert.is(result.status, 0, result.stderr);
-  const lines = new Map(result.stdout.trim().split('\n').map((line) => line.split(' => ') as [string, string]));
+  const lines = new Map(
+    result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' => ') as [string, string]),
+  );
   assert.is(lines.get('sign with a 32-byte secret key'), 'RangeError: secretKey must be 64 bytes, got 32');
   assert.is(lines.get('verify with a 10-byte signature'), 'RangeError: signature must be 64 bytes, got 10');
   assert.is(lines.get('seed of 31 bytes'), 'RangeError: seed must be 32 bytes, got 31');

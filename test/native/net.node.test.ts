@@ -11,7 +11,11 @@ test('UDP echo between two x0-runtime processes', async () => {
   const server = await startServer([fixture('net-udp-echo.js'), '3']);
   const client = await runAsync([fixture('net-udp-client.js'), String(server.port), '3']);
   assert.is(client.status, 0, client.stderr);
-  assert.equal(client.stdout.trim().split('\n').sort(), ['echo:msg0 from 127.0.0.1:server', 'echo:msg1 from 127.0.0.1:server', 'echo:msg2 from 127.0.0.1:server']);
+  assert.equal(client.stdout.trim().split('\n').sort(), [
+    'echo:msg0 from 127.0.0.1:server',
+    'echo:msg1 from 127.0.0.1:server',
+    'echo:msg2 from 127.0.0.1:server',
+  ]);
   const finished = await server.done;
   assert.is(finished.status, 0, finished.stderr);
 });
@@ -28,10 +32,15 @@ test('TCP echo of 1 MB between two x0-runtime processes (partial writes, EAGAIN,
 test('Unix socket round trip; ECONNREFUSED and ENOENT as errno names; bad arguments throw', async () => {
   const result = await runAsync([fixture('net-unix-and-errors.js'), scriptPath(`unix-${process.pid}.sock`)]);
   assert.is(result.status, 0, result.stderr);
-  const lines = new Map(result.stdout.trim().split('\n').map((line) => {
-    const at = line.indexOf(': ');
-    return [line.slice(0, at), JSON.parse(line.slice(at + 2)) as unknown];
-  }));
+  const lines = new Map(
+    result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const at = line.indexOf(': ');
+        return [line.slice(0, at), JSON.parse(line.slice(at + 2)) as unknown];
+      }),
+  );
   assert.is(lines.get('unix bind'), null);
   assert.is(lines.get('unix connect'), null);
   assert.is(lines.get('unix server got'), 'ping');

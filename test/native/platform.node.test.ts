@@ -15,8 +15,15 @@ test('UDP through the adapter between two x0-runtime processes', async () => {
   const client = await runAsync([bundle, 'udp-client', String(server.port), '3']);
   assert.is(client.status, 0, client.stdout + client.stderr);
   const out = lines(client.stdout);
-  assert.equal(out.filter((l) => l.startsWith('send')), ['send null', 'send null', 'send null']);
-  assert.equal(out.filter((l) => l.startsWith('echo')).sort(), ['echo:m0 from-server=true', 'echo:m1 from-server=true', 'echo:m2 from-server=true']);
+  assert.equal(
+    out.filter((l) => l.startsWith('send')),
+    ['send null', 'send null', 'send null'],
+  );
+  assert.equal(out.filter((l) => l.startsWith('echo')).sort(), [
+    'echo:m0 from-server=true',
+    'echo:m1 from-server=true',
+    'echo:m2 from-server=true',
+  ]);
   assert.is((await server.done).status, 0);
 });
 
@@ -40,7 +47,13 @@ test('a Unix stream through the adapter; the listener removes its socket file on
   try {
     const result = await runAsync([bundle, 'unix', dir]);
     assert.is(result.status, 0, result.stderr);
-    assert.equal(lines(result.stdout), ['unix local true', 'unix server got ping from unix', 'unix client got pong', 'unix client closed null', 'socket file removed true']);
+    assert.equal(lines(result.stdout), [
+      'unix local true',
+      'unix server got ping from unix',
+      'unix client got pong',
+      'unix client closed null',
+      'socket file removed true',
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -43,14 +43,20 @@ test('an import that cannot be loaded: exit 4, naming the module', () => {
 });
 
 test('exceeding --memory-limit: "out of memory (limit N bytes)" and exit 5', () => {
-  const file = script('hog.js', 'const keep = [];\nfor (let i = 0; i < 1e7; i++) keep.push(new Array(1024).fill(i));\n');
+  const file = script(
+    'hog.js',
+    'const keep = [];\nfor (let i = 0; i < 1e7; i++) keep.push(new Array(1024).fill(i));\n',
+  );
   const result = runSync(['--memory-limit', '16M', file]);
   assert.is(result.status, exit.oom);
   assert.match(result.stderr, `x0-runtime: ${file}: out of memory (limit 16777216 bytes)`);
 });
 
 test('the same script runs to the end without the limit taking effect when it fits', () => {
-  const file = script('fits.js', 'const keep = [];\nfor (let i = 0; i < 100; i++) keep.push(new Array(1024).fill(i));\nconsole.log(keep.length);\n');
+  const file = script(
+    'fits.js',
+    'const keep = [];\nfor (let i = 0; i < 100; i++) keep.push(new Array(1024).fill(i));\nconsole.log(keep.length);\n',
+  );
   const result = runSync(['--memory-limit=16M', file]);
   assert.is(result.status, exit.ok);
   assert.is(result.stdout, '100\n');
@@ -64,7 +70,10 @@ test('unbounded recursion under --stack-size: "stack overflow" and exit 6', () =
 });
 
 test('an uncaught throw: the stack trace on stderr and exit 1', () => {
-  const file = script('throws.js', 'function inner() { throw new Error("boom"); }\nfunction outer() { inner(); }\nouter();\n');
+  const file = script(
+    'throws.js',
+    'function inner() { throw new Error("boom"); }\nfunction outer() { inner(); }\nouter();\n',
+  );
   const result = runSync([file]);
   assert.is(result.status, exit.jsError);
   assert.match(result.stderr, 'uncaught exception');
@@ -74,7 +83,10 @@ test('an uncaught throw: the stack trace on stderr and exit 1', () => {
 });
 
 test('a throw inside a timer callback also ends the run with exit 1', () => {
-  const file = script('timer-throws.js', "import * as os from 'qjs:os';\nos.setTimeout(() => { throw new TypeError('late'); }, 1);\n");
+  const file = script(
+    'timer-throws.js',
+    "import * as os from 'qjs:os';\nos.setTimeout(() => { throw new TypeError('late'); }, 1);\n",
+  );
   const result = runSync([file]);
   assert.is(result.status, exit.jsError);
   assert.match(result.stderr, 'TypeError: late');
@@ -96,20 +108,26 @@ test('a top-level await that can never settle: exit 1 with a message', () => {
 });
 
 test('scriptArgs, timers, top-level await and std.exit(n)', () => {
-  const file = script('args.js', [
-    "import * as std from 'qjs:std';",
-    "import * as os from 'qjs:os';",
-    'await new Promise((resolve) => os.setTimeout(resolve, 5));',
-    'console.log(JSON.stringify(scriptArgs.slice(1)));',
-    'std.exit(Number(scriptArgs[2]));',
-  ].join('\n'));
+  const file = script(
+    'args.js',
+    [
+      "import * as std from 'qjs:std';",
+      "import * as os from 'qjs:os';",
+      'await new Promise((resolve) => os.setTimeout(resolve, 5));',
+      'console.log(JSON.stringify(scriptArgs.slice(1)));',
+      'std.exit(Number(scriptArgs[2]));',
+    ].join('\n'),
+  );
   const result = runSync([file, 'first', '7']);
   assert.is(result.stdout, '["first","7"]\n');
   assert.is(result.status, 7);
 });
 
 test('--compile writes bytecode that runs with the same output', () => {
-  const source = script('compiled.js', "import * as os from 'qjs:os';\nconst squares = [1, 2, 3].map((n) => n * n);\nawait new Promise((r) => os.setTimeout(r, 1));\nconsole.log('squares', squares.join(','), scriptArgs.length);\n");
+  const source = script(
+    'compiled.js',
+    "import * as os from 'qjs:os';\nconst squares = [1, 2, 3].map((n) => n * n);\nawait new Promise((r) => os.setTimeout(r, 1));\nconsole.log('squares', squares.join(','), scriptArgs.length);\n",
+  );
   const bytecode = scriptPath('compiled.jsbc');
   const compiled = runSync(['--compile', source, '-o', bytecode]);
   assert.is(compiled.status, exit.ok, compiled.stderr);
@@ -159,7 +177,14 @@ test('--compile of a syntax error: exit 4 and no output file', () => {
 });
 
 test('usage errors: exit 2 with a pointer to --help', () => {
-  for (const args of [[], ['--memory-limit'], ['--memory-limit', '12Q', 'x.js'], ['--stack-size', '0', 'x.js'], ['--bogus', 'x.js'], ['--compile', 'a.js']]) {
+  for (const args of [
+    [],
+    ['--memory-limit'],
+    ['--memory-limit', '12Q', 'x.js'],
+    ['--stack-size', '0', 'x.js'],
+    ['--bogus', 'x.js'],
+    ['--compile', 'a.js'],
+  ]) {
     const result = runSync(args);
     assert.is(result.status, exit.usage, `args ${JSON.stringify(args)}`);
     assert.match(result.stderr, "Try 'x0-runtime --help'");
@@ -169,7 +194,8 @@ test('usage errors: exit 2 with a pointer to --help', () => {
 test('--help lists the flags and the exit codes; --version names the engine', () => {
   const help = runSync(['--help']);
   assert.is(help.status, exit.ok);
-  for (const flag of ['--compile', '--memory-limit', '--stack-size', '--version', 'exit codes']) assert.match(help.stdout, flag);
+  for (const flag of ['--compile', '--memory-limit', '--stack-size', '--version', 'exit codes'])
+    assert.match(help.stdout, flag);
   const version = runSync(['--version']);
   assert.is(version.status, exit.ok);
   assert.match(version.stdout, /^x0-runtime \S+ \(quickjs-ng 0\.17\.\d+, libsodium [\d.]+\)\n$/);

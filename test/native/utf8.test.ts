@@ -31,7 +31,10 @@ test('invalid input: one U+FFFD per maximal subpart, or a TypeError when fatal',
   assert.is(decodeUtf8(bytes(0xed, 0xa0, 0x80), false), '\ufffd\ufffd\ufffd'); // encoded surrogate
   assert.is(decodeUtf8(bytes(0xc0, 0xaf), false), '\ufffd\ufffd'); // overlong
   assert.is(decodeUtf8(bytes(0xf4, 0x90, 0x80, 0x80), false), '\ufffd\ufffd\ufffd\ufffd'); // past U+10FFFF
-  assert.throws(() => decodeUtf8(bytes(0x80), true), (error: unknown) => error instanceof TypeError);
+  assert.throws(
+    () => decodeUtf8(bytes(0x80), true),
+    (error: unknown) => error instanceof TypeError,
+  );
 });
 
 test.run();

@@ -8,7 +8,11 @@ import type { Message } from '../../src/core/raft/types.js';
 import { decodePacket, encodeRaftPacket, encodeReply, encodeRequest } from '../../src/raft/protocol.js';
 import { Rng } from '../../src/core/rng.js';
 import { ByteReader, ByteWriter, optStrBytes, strBytes } from '../../src/core/raft/bytes.js';
-import { decodeRequest as decodeCommand, encodeRequest as encodeCommand, type KvCommand } from '../../src/core/raft/kv.js';
+import {
+  decodeRequest as decodeCommand,
+  encodeRequest as encodeCommand,
+  type KvCommand,
+} from '../../src/core/raft/kv.js';
 
 const h = { term: 7, from: 1, to: 2 };
 const meta = { index: 40, term: 6, conf: { voters: [1, 2, 3], learners: [4] } };
@@ -17,7 +21,17 @@ const samples: Message[] = [
   { type: 'vote', ...h, lastIndex: 9, lastTerm: 6, transfer: true },
   { type: 'prevote-resp', ...h, reject: true },
   { type: 'vote-resp', ...h, reject: false },
-  { type: 'app', ...h, prevIndex: 3, prevTerm: 5, commit: 3, entries: [{ index: 4, term: 6, type: 'normal', data: new Uint8Array([1, 2]) }, { index: 5, term: 7, type: 'conf', data: encodeConf(meta.conf) }] },
+  {
+    type: 'app',
+    ...h,
+    prevIndex: 3,
+    prevTerm: 5,
+    commit: 3,
+    entries: [
+      { index: 4, term: 6, type: 'normal', data: new Uint8Array([1, 2]) },
+      { index: 5, term: 7, type: 'conf', data: encodeConf(meta.conf) },
+    ],
+  },
   { type: 'app-resp', ...h, index: 5, reject: true, hintIndex: 3, hintTerm: 5 },
   { type: 'heartbeat', ...h, commit: 5, ctx: 3 },
   { type: 'heartbeat-resp', ...h, ctx: 3 },
@@ -44,14 +58,24 @@ test('inconsistent messages are refused with a reason, before the core sees them
   assert.equal(decodeMessage(encodeMessage(future)), { ok: false, reason: 'raft-msg-bad-entries' });
   const badConf = { ...app, entries: [{ index: 4, term: 6, type: 'conf', data: new Uint8Array([1]) }] } as Message;
   assert.equal(decodeMessage(encodeMessage(badConf)), { ok: false, reason: 'raft-msg-bad-entries' });
-  assert.equal(decodeMessage(encodeMessage({ ...h, type: 'heartbeat', commit: -1, ctx: 0 })), { ok: false, reason: 'raft-msg-bad-field' });
-  assert.equal(decodeMessage(encodeMessage({ ...h, from: 0, type: 'timeout-now' })), { ok: false, reason: 'raft-msg-bad-field' });
+  assert.equal(decodeMessage(encodeMessage({ ...h, type: 'heartbeat', commit: -1, ctx: 0 })), {
+    ok: false,
+    reason: 'raft-msg-bad-field',
+  });
+  assert.equal(decodeMessage(encodeMessage({ ...h, from: 0, type: 'timeout-now' })), {
+    ok: false,
+    reason: 'raft-msg-bad-field',
+  });
   assert.equal(decodeMessage(new Uint8Array(70_000)), { ok: false, reason: 'raft-msg-too-large' });
 });
 
 test('mutated and random datagrams never throw', () => {
   const rng = new Rng(4242);
-  const packets = [...samples.map(encodeRaftPacket), encodeRequest(1, { op: 'get', key: 'k' }), encodeReply(1, { ok: true, value: 'v', index: 3 })];
+  const packets = [
+    ...samples.map(encodeRaftPacket),
+    encodeRequest(1, { op: 'get', key: 'k' }),
+    encodeReply(1, { ok: true, value: 'v', index: 3 }),
+  ];
   for (let i = 0; i < 400; i++) {
     const base = new Uint8Array(rng.pick(packets));
     const mutated = rng.chance(0.2) ? rng.bytes(rng.int(64)) : base.subarray(0, rng.int(base.length + 1));
@@ -62,14 +86,23 @@ test('mutated and random datagrams never throw', () => {
 });
 
 test('client requests and replies round-trip; bad ones are refused', () => {
-  const put = decodePacket(encodeRequest(5, { op: 'write', client: 3, seq: 4, command: { op: 'cas', key: 'k', expected: null, value: 'v' } }));
+  const put = decodePacket(
+    encodeRequest(5, { op: 'write', client: 3, seq: 4, command: { op: 'cas', key: 'k', expected: null, value: 'v' } }),
+  );
   assert.ok(put.ok && put.value.kind === 'request' && put.value.request.op === 'write');
   if (put.ok && put.value.kind === 'request' && put.value.request.op === 'write') {
     const { encoded, ...request } = put.value.request;
-    assert.equal(request, { op: 'write', client: 3, seq: 4, command: { op: 'cas', key: 'k', expected: null, value: 'v' } });
+    assert.equal(request, {
+      op: 'write',
+      client: 3,
+      seq: 4,
+      command: { op: 'cas', key: 'k', expected: null, value: 'v' },
+    });
     assert.ok(encoded instanceof Uint8Array, 'the command bytes go into the log as they came');
   }
-  const bad = decodePacket(encodeRequest(5, { op: 'write', client: 3, seq: 4, command: { op: 'put', key: '', value: 'v' } }));
+  const bad = decodePacket(
+    encodeRequest(5, { op: 'write', client: 3, seq: 4, command: { op: 'put', key: '', value: 'v' } }),
+  );
   assert.equal(bad, { ok: false, reason: 'request-malformed' });
   assert.equal(decodePacket(new Uint8Array([9, 1])), { ok: false, reason: 'packet-unknown-tag' });
 });
@@ -77,7 +110,10 @@ test('client requests and replies round-trip; bad ones are refused', () => {
 test('every number in a Raft message is bounded by its kind, at decode', () => {
   const edge = 2 ** 52 - 1;
   const past = 2 ** 52;
-  assert.ok(decodeMessage(encodeMessage({ ...h, term: edge, type: 'heartbeat', commit: edge, ctx: edge })).ok, 'the top of each range decodes');
+  assert.ok(
+    decodeMessage(encodeMessage({ ...h, term: edge, type: 'heartbeat', commit: edge, ctx: edge })).ok,
+    'the top of each range decodes',
+  );
   for (const m of [
     { ...h, term: past, type: 'timeout-now' },
     { ...h, type: 'heartbeat', commit: past, ctx: 0 },
@@ -95,12 +131,34 @@ test('every number in a Raft message is bounded by its kind, at decode', () => {
 });
 
 test('client packets bound their numbers too: node ids, indexes, leader hints', () => {
-  assert.equal(decodePacket(encodeRequest(1, { op: 'admin', action: 'add-learner', node: 70_000 })), { ok: false, reason: 'request-malformed' });
+  assert.equal(decodePacket(encodeRequest(1, { op: 'admin', action: 'add-learner', node: 70_000 })), {
+    ok: false,
+    reason: 'request-malformed',
+  });
   assert.ok(decodePacket(encodeRequest(1, { op: 'admin', action: 'add-learner', node: 65_535 })).ok);
-  assert.equal(decodePacket(encodeReply(1, { ok: true, value: 'v', index: 2 ** 53 - 1 })), { ok: false, reason: 'reply-malformed' });
-  assert.equal(decodePacket(encodeReply(1, { ok: false, reason: 'not-leader', leader: 2 ** 40 })), { ok: false, reason: 'reply-malformed' });
+  assert.equal(decodePacket(encodeReply(1, { ok: true, value: 'v', index: 2 ** 53 - 1 })), {
+    ok: false,
+    reason: 'reply-malformed',
+  });
+  assert.equal(decodePacket(encodeReply(1, { ok: false, reason: 'not-leader', leader: 2 ** 40 })), {
+    ok: false,
+    reason: 'reply-malformed',
+  });
   assert.ok(decodePacket(encodeReply(1, { ok: false, reason: 'not-leader', leader: 3 })).ok);
-  const status = { id: 1, role: 'leader', term: 2 ** 60, lead: 1, commit: 1, applied: 1, lastIndex: 1, voters: [1], learners: [], keys: 0, bytesWritten: 0, appends: 0 };
+  const status = {
+    id: 1,
+    role: 'leader',
+    term: 2 ** 60,
+    lead: 1,
+    commit: 1,
+    applied: 1,
+    lastIndex: 1,
+    voters: [1],
+    learners: [],
+    keys: 0,
+    bytesWritten: 0,
+    appends: 0,
+  };
   assert.equal(decodePacket(encodeReply(1, { ok: true, status })), { ok: false, reason: 'reply-malformed' });
   assert.ok(decodePacket(encodeReply(1, { ok: true, status: { ...status, term: 5 } })).ok);
 });

@@ -10,23 +10,48 @@ import { encodeConf } from '../../src/core/raft/conf.js';
 import type { Message } from '../../src/core/raft/types.js';
 import { bytes, TestNet } from './net.js';
 
-const extremes = [0, 1, 2, 255, 65_535, 2 ** 31, 2 ** 32, 2 ** 48, 2 ** 52, Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER];
+const extremes = [
+  0,
+  1,
+  2,
+  255,
+  65_535,
+  2 ** 31,
+  2 ** 32,
+  2 ** 48,
+  2 ** 52,
+  Number.MAX_SAFE_INTEGER - 1,
+  Number.MAX_SAFE_INTEGER,
+];
 const strangerId = 65_535;
 
 /** Field arrays ([code, term, from, to, ...]) of one type, with numbers taken from `v` or from the node's state. */
-function variants(code: number, terms: readonly number[], from: number, to: number, v: number, last: number): unknown[][] {
+function variants(
+  code: number,
+  terms: readonly number[],
+  from: number,
+  to: number,
+  v: number,
+  last: number,
+): unknown[][] {
   const hs = (t: number): unknown[] => [code, t, from, to];
   const out: unknown[][] = [];
   for (const t of terms) {
     switch (code) {
-      case 1: case 3: // prevote, vote: lastIndex, lastTerm, transfer
+      case 1:
+      case 3: // prevote, vote: lastIndex, lastTerm, transfer
         out.push([...hs(t), v, v, false], [...hs(t), v, t, true], [...hs(t), last, v, false]);
         break;
-      case 2: case 4: // prevote-resp, vote-resp
+      case 2:
+      case 4: // prevote-resp, vote-resp
         out.push([...hs(t), false], [...hs(t), true]);
         break;
       case 5: // app: prevIndex, prevTerm, commit, entries
-        out.push([...hs(t), v, Math.min(v, t), v, []], [...hs(t), last, 0, v, []], [...hs(t), last, Math.min(v, t), v, [[last + 1, t, 0, bytes('x')]]]);
+        out.push(
+          [...hs(t), v, Math.min(v, t), v, []],
+          [...hs(t), last, 0, v, []],
+          [...hs(t), last, Math.min(v, t), v, [[last + 1, t, 0, bytes('x')]]],
+        );
         out.push([...hs(t), v, t, v, [[v + 1, t, 1, encodeConf({ voters: [1, 2, 3], learners: [] })]]]);
         break;
       case 6: // app-resp: index, reject, hintIndex, hintTerm
@@ -39,8 +64,14 @@ function variants(code: number, terms: readonly number[], from: number, to: numb
         out.push([...hs(t), v]);
         break;
       case 9: // snap: index, term, voters, learners, offset, total, chunk
-        out.push([...hs(t), v, Math.min(v, t), [1, 2, 3], [], 0, 3, bytes('abc')], [...hs(t), v, t, [1, 2, 3], [], v, v, bytes('abc')]);
-        out.push([...hs(t), v, 1, [strangerId], [], 0, 1, bytes('z')], [...hs(t), last + 1, t, [], [1, 2, 3], 0, 1, bytes('z')]);
+        out.push(
+          [...hs(t), v, Math.min(v, t), [1, 2, 3], [], 0, 3, bytes('abc')],
+          [...hs(t), v, t, [1, 2, 3], [], v, v, bytes('abc')],
+        );
+        out.push(
+          [...hs(t), v, 1, [strangerId], [], 0, 1, bytes('z')],
+          [...hs(t), last + 1, t, [], [1, 2, 3], 0, 1, bytes('z')],
+        );
         break;
       case 10: // snap-resp: index, offset, reject
         out.push([...hs(t), v, v, false], [...hs(t), v, 0, true]);
@@ -76,35 +107,38 @@ function attack(): Outcome {
   net.tick(3);
   const throws: string[] = [];
   let fed = 0;
-  for (const pass of ['current terms', 'extreme terms']) for (const to of [1, 2, 3]) {
-    for (let code = 1; code <= 13; code++) {
-      // Each type meets a leader, its followers and (through the ticks) candidates: elect again if it was deposed.
-      try {
-        if (net.leader() === null) net.elect(300);
-      } catch (error) {
-        throws.push(`no leader before type ${code}: ${(error as Error).message}`);
-      }
-      for (const v of extremes) {
-        for (const from of [(to % 3) + 1, strangerId]) {
-          const raft = net.node(to);
-          const terms = pass === 'current terms' ? [raft.term, raft.term + 1] : [v];
-          for (const fields of variants(code, terms, from, to, v, raft.log.lastIndex())) {
-            const decoded = fromFields(fields);
-            if (!decoded.ok) continue;
-            fed++;
-            try {
-              net.node(to).step(decoded.value as Message);
-              net.deliver(200);
-              if (fed % 40 === 0) net.tick(1);
-            } catch (error) {
-              throws.push(`${JSON.stringify(fields, (_, x) => (x instanceof Uint8Array ? `bytes(${x.length})` : x))} to node ${to}: ${(error as Error).message}`);
-              net.queue = [];
+  for (const pass of ['current terms', 'extreme terms'])
+    for (const to of [1, 2, 3]) {
+      for (let code = 1; code <= 13; code++) {
+        // Each type meets a leader, its followers and (through the ticks) candidates: elect again if it was deposed.
+        try {
+          if (net.leader() === null) net.elect(300);
+        } catch (error) {
+          throws.push(`no leader before type ${code}: ${(error as Error).message}`);
+        }
+        for (const v of extremes) {
+          for (const from of [(to % 3) + 1, strangerId]) {
+            const raft = net.node(to);
+            const terms = pass === 'current terms' ? [raft.term, raft.term + 1] : [v];
+            for (const fields of variants(code, terms, from, to, v, raft.log.lastIndex())) {
+              const decoded = fromFields(fields);
+              if (!decoded.ok) continue;
+              fed++;
+              try {
+                net.node(to).step(decoded.value as Message);
+                net.deliver(200);
+                if (fed % 40 === 0) net.tick(1);
+              } catch (error) {
+                throws.push(
+                  `${JSON.stringify(fields, (_, x) => (x instanceof Uint8Array ? `bytes(${x.length})` : x))} to node ${to}: ${(error as Error).message}`,
+                );
+                net.queue = [];
+              }
             }
           }
         }
       }
     }
-  }
   return { net, fed, throws };
 }
 

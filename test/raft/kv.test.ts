@@ -9,13 +9,18 @@ import { RemoteWatchers } from '../../src/raft/watchers.js';
 import { watchLeaseTicks } from '../../src/raft/limits.js';
 
 let index = 0;
-const apply = (kv: KvStore, client: number, seq: number, command: KvCommand) => kv.apply(++index, encodeRequest({ client, seq, command }));
+const apply = (kv: KvStore, client: number, seq: number, command: KvCommand) =>
+  kv.apply(++index, encodeRequest({ client, seq, command }));
 
 test('put, get, delete and compare-and-set return the previous value', () => {
   const kv = new KvStore();
   assert.equal(apply(kv, 1, 1, { op: 'put', key: 'a', value: '1' }), { ok: true, prev: null });
   assert.is(kv.get('a'), '1');
-  assert.equal(apply(kv, 1, 2, { op: 'cas', key: 'a', expected: '0', value: '2' }), { ok: false, prev: '1', reason: 'kv-cas-mismatch' });
+  assert.equal(apply(kv, 1, 2, { op: 'cas', key: 'a', expected: '0', value: '2' }), {
+    ok: false,
+    prev: '1',
+    reason: 'kv-cas-mismatch',
+  });
   assert.equal(apply(kv, 1, 3, { op: 'cas', key: 'a', expected: '1', value: '2' }), { ok: true, prev: '1' });
   assert.equal(apply(kv, 1, 4, { op: 'cas', key: 'b', expected: null, value: 'new' }), { ok: true, prev: null });
   assert.equal(apply(kv, 1, 5, { op: 'del', key: 'a' }), { ok: true, prev: '2' });
@@ -25,7 +30,10 @@ test('put, get, delete and compare-and-set return the previous value', () => {
 test('prefix list is sorted and bounded', () => {
   const kv = new KvStore();
   for (const key of ['node/b', 'node/a', 'policy/x', 'node/c']) apply(kv, 2, index + 1, { op: 'put', key, value: key });
-  assert.equal(kv.list('node/').map(([k]) => k), ['node/a', 'node/b', 'node/c']);
+  assert.equal(
+    kv.list('node/').map(([k]) => k),
+    ['node/a', 'node/b', 'node/c'],
+  );
   assert.is(kv.list('node/', 2).length, 2);
   assert.equal(kv.list('nothing'), []);
 });
@@ -37,7 +45,11 @@ test('a retried request (same client and sequence) is applied once and answered 
   assert.equal(retry, first);
   assert.equal(first, { ok: true, prev: null });
   apply(kv, 9, 2, { op: 'put', key: 'k', value: 'later' });
-  assert.equal(apply(kv, 9, 1, { op: 'put', key: 'k', value: 'old' }), { ok: false, prev: null, reason: 'kv-stale-seq' });
+  assert.equal(apply(kv, 9, 1, { op: 'put', key: 'k', value: 'old' }), {
+    ok: false,
+    prev: null,
+    reason: 'kv-stale-seq',
+  });
   assert.is(kv.get('k'), 'later');
 });
 
@@ -58,7 +70,13 @@ test('watchers see changes under their prefix until they unsubscribe', () => {
   apply(kv, 3, 3, { op: 'del', key: 'cfg/a' });
   if (watch.ok) watch.value();
   apply(kv, 3, 4, { op: 'put', key: 'cfg/b', value: '2' });
-  assert.equal(events.map((e) => [e.key, e.value]), [['cfg/a', '1'], ['cfg/a', null]]);
+  assert.equal(
+    events.map((e) => [e.key, e.value]),
+    [
+      ['cfg/a', '1'],
+      ['cfg/a', null],
+    ],
+  );
 });
 
 test('a snapshot restores the same data and sessions', () => {
@@ -94,9 +112,13 @@ test('the service proposes writes on the leader, redirects elsewhere, and reads 
     }
   };
   const replies: ClientReply[] = [];
-  services.get(follower)?.submit({ op: 'write', client: 5, seq: 1, command: { op: 'put', key: 'k', value: 'v' } }, (r) => replies.push(r));
+  services
+    .get(follower)
+    ?.submit({ op: 'write', client: 5, seq: 1, command: { op: 'put', key: 'k', value: 'v' } }, (r) => replies.push(r));
   assert.equal(replies[0], { ok: false, reason: 'not-leader', leader: leader.id });
-  services.get(leader.id)?.submit({ op: 'write', client: 5, seq: 1, command: { op: 'put', key: 'k', value: 'v' } }, (r) => replies.push(r));
+  services
+    .get(leader.id)
+    ?.submit({ op: 'write', client: 5, seq: 1, command: { op: 'put', key: 'k', value: 'v' } }, (r) => replies.push(r));
   for (let i = 0; i < 3; i++) {
     net.tick(1);
     feed();

@@ -32,12 +32,21 @@ export class TestNet {
   undecodable = 0;
   private readonly rng = new Rng(7);
 
-  constructor(voters: readonly NodeId[], tweak: (c: RaftConfig) => RaftConfig = (c) => c, learners: readonly NodeId[] = []) {
+  constructor(
+    voters: readonly NodeId[],
+    tweak: (c: RaftConfig) => RaftConfig = (c) => c,
+    learners: readonly NodeId[] = [],
+  ) {
     const conf: ConfState = { voters, learners };
     for (const id of [...voters, ...learners]) this.add(id, conf, tweak);
   }
 
-  add(id: NodeId, bootstrap: ConfState | null, tweak: (c: RaftConfig) => RaftConfig = (c) => c, stored: Stored | null = null): TestNode {
+  add(
+    id: NodeId,
+    bootstrap: ConfState | null,
+    tweak: (c: RaftConfig) => RaftConfig = (c) => c,
+    stored: Stored | null = null,
+  ): TestNode {
     const rng = this.rng.fork();
     const raft = new Raft(tweak(defaultConfig(id, () => rng.next(), bootstrap)), stored);
     const node = { raft, disk: new SimDisk(), applied: [] as Entry[], reads: [] as ReadState[] };
@@ -110,7 +119,8 @@ export class TestNet {
 
   leader(): Raft | null {
     let best: Raft | null = null;
-    for (const node of this.nodes.values()) if (node.raft.role === 'leader' && (best === null || node.raft.term > best.term)) best = node.raft;
+    for (const node of this.nodes.values())
+      if (node.raft.role === 'leader' && (best === null || node.raft.term > best.term)) best = node.raft;
     return best;
   }
 

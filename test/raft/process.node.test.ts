@@ -67,11 +67,24 @@ test('remote watch; a fourth process joins as a learner, catches up, is promoted
     assert.ok(watching.ok);
     for (const key of keys('joined', 5)) assert.ok((await client.write({ op: 'put', key, value: key })).ok);
     for (let i = 0; i < 40 && events.length < 5; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(events.map((e) => e.key), keys('joined', 5), 'a remote watch on a follower sees each change it applies');
+    assert.equal(
+      events.map((e) => e.key),
+      keys('joined', 5),
+      'a remote watch on a follower sees each change it applies',
+    );
     if (watching.ok) watching.value.stop();
-    assert.equal((await cluster.status(client, 4))?.voters, [1, 2, 3], 'the newcomer knows the founders but is not one');
+    assert.equal(
+      (await cluster.status(client, 4))?.voters,
+      [1, 2, 3],
+      'the newcomer knows the founders but is not one',
+    );
     assert.equal(await client.admin('add-learner', 4), { ok: true, value: true });
-    const caughtUp = await cluster.waitForApplied(client, 4, (await cluster.status(client, leader.id))?.commit ?? 0, 15_000);
+    const caughtUp = await cluster.waitForApplied(
+      client,
+      4,
+      (await cluster.status(client, leader.id))?.commit ?? 0,
+      15_000,
+    );
     assert.equal(caughtUp.learners, [4]);
     let promoted = await client.admin('add-voter', 4);
     for (let i = 0; i < 40 && !promoted.ok; i++) {
@@ -88,8 +101,16 @@ test('remote watch; a fourth process joins as a learner, catches up, is promoted
     assert.ok(removed.ok, removed.ok ? '' : removed.reason);
     assert.ok(!(await client.admin('remove', leader.id)).ok, 'the leader does not remove itself');
     assert.ok((await client.write({ op: 'put', key: 'after-changes', value: 'x' })).ok);
-    const status = await cluster.waitForApplied(client, 4, (await cluster.status(client, leader.id))?.commit ?? 0, 15_000);
-    assert.equal(status.voters, [1, 2, 3, 4].filter((id) => id !== victim));
+    const status = await cluster.waitForApplied(
+      client,
+      4,
+      (await cluster.status(client, leader.id))?.commit ?? 0,
+      15_000,
+    );
+    assert.equal(
+      status.voters,
+      [1, 2, 3, 4].filter((id) => id !== victim),
+    );
     assert.equal(await client.get('joined/3'), { ok: true, value: 'joined/3' });
   } finally {
     client.close();

@@ -26,7 +26,11 @@ export class ProcCluster {
   peers = new Map<number, { host: string; port: number }>();
 
   /** voters: the founding voters (all nodes when absent); the others start outside the configuration. */
-  constructor(readonly engine: Engine, readonly size: number, readonly voters: readonly number[] | null = null) {}
+  constructor(
+    readonly engine: Engine,
+    readonly size: number,
+    readonly voters: readonly number[] | null = null,
+  ) {}
 
   get peersArg(): string {
     return [...this.peers].map(([id, a]) => `${id}=${a.host}:${a.port}`).join(',');
@@ -43,8 +47,20 @@ export class ProcCluster {
 
   argv(node: ProcNode): string[] {
     const voters = this.voters === null ? [] : ['--voters', this.voters.join(',')];
-    const args = ['raft', 'serve', '--id', String(node.id), '--peers', this.peersArg, '--data', node.dataDir, ...voters];
-    return this.engine === 'node' ? ['node', '--import', 'tsx', `${root}src/entry/node.ts`, ...args] : [runtimePath, bundlePath, ...args];
+    const args = [
+      'raft',
+      'serve',
+      '--id',
+      String(node.id),
+      '--peers',
+      this.peersArg,
+      '--data',
+      node.dataDir,
+      ...voters,
+    ];
+    return this.engine === 'node'
+      ? ['node', '--import', 'tsx', `${root}src/entry/node.ts`, ...args]
+      : [runtimePath, bundlePath, ...args];
   }
 
   launch(node: ProcNode): void {
@@ -52,8 +68,12 @@ export class ProcCluster {
     const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     node.child = child;
     node.output = '';
-    child.stdout?.on('data', (chunk) => { node.output += chunk; });
-    child.stderr?.on('data', (chunk) => { node.output += chunk; });
+    child.stdout?.on('data', (chunk) => {
+      node.output += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      node.output += chunk;
+    });
   }
 
   /** SIGKILL: no shutdown path runs, like a power cut for everything not yet fsynced. */
@@ -92,7 +112,9 @@ export class ProcCluster {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`no leader within ${timeoutMs} ms; outputs:\n${this.nodes.map((n) => `[${n.id}] ${n.output}`).join('\n')}`);
+    throw new Error(
+      `no leader within ${timeoutMs} ms; outputs:\n${this.nodes.map((n) => `[${n.id}] ${n.output}`).join('\n')}`,
+    );
   }
 
   /** Waits until node id has applied at least `index`. */

@@ -10,8 +10,18 @@ import { bytes, TestNet } from './net.js';
 
 const conf3 = encodeConf({ voters: [1, 2, 3], learners: [] });
 const confEntry: Entry = { term: 1, index: 1, type: 'conf', data: conf3 };
-const entries = (from: number, to: number, term: number): Entry[] => Array.from({ length: to - from + 1 }, (_, i) => ({ term, index: from + i, type: 'normal' as const, data: bytes(`e${from + i}t${term}`) }));
-const stored = (term: number, log: Entry[]): Stored => ({ hardState: { term, vote: 0, commit: 1 }, snapshot: null, entries: [confEntry, ...log] });
+const entries = (from: number, to: number, term: number): Entry[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({
+    term,
+    index: from + i,
+    type: 'normal' as const,
+    data: bytes(`e${from + i}t${term}`),
+  }));
+const stored = (term: number, log: Entry[]): Stored => ({
+  hardState: { term, vote: 0, commit: 1 },
+  snapshot: null,
+  entries: [confEntry, ...log],
+});
 
 test('a single voter elects itself and commits its proposals', () => {
   const net = new TestNet([1]);
@@ -31,7 +41,10 @@ test('three voters elect one leader and replicate a proposal to all', () => {
   assert.ok(index.ok);
   net.tick(2);
   for (const node of net.nodes.values()) {
-    assert.ok(node.applied.some((e) => e.index === (index.ok ? index.value : -1)), `node ${node.raft.id} applied it`);
+    assert.ok(
+      node.applied.some((e) => e.index === (index.ok ? index.value : -1)),
+      `node ${node.raft.id} applied it`,
+    );
   }
 });
 
@@ -65,16 +78,27 @@ test('a voter refuses a candidate whose log is behind its own (§5.4.1) unless t
     const tweak = (c: RaftConfig): RaftConfig => ({ ...c, ...(unsafe ? { unsafe: { skipVoteLogCheck: true } } : {}) });
     const voter = new Raft(tweak(defaultConfig(1, () => 0.5, null)), stored(2, entries(2, 5, 2)));
     voter.step({ type: 'vote', term: 3, from: 2, to: 1, lastIndex: 3, lastTerm: 2, transfer: false });
-    const reply = voter.ready().messages.find((m) => m.type === 'vote-resp') as Extract<Message, { type: 'prevote-resp' | 'vote-resp' }>;
+    const reply = voter.ready().messages.find((m) => m.type === 'vote-resp') as Extract<
+      Message,
+      { type: 'prevote-resp' | 'vote-resp' }
+    >;
     assert.is(reply.reject, !unsafe);
   }
 });
 
 function figure8(unsafe: boolean): Raft {
   // Node 1 holds an entry of term 2 that nobody else has; it wins term 3 and appends its no-op at index 3.
-  const tweak = (c: RaftConfig): RaftConfig => ({ ...c, appendEntriesMax: 1, ...(unsafe ? { unsafe: { commitPreviousTerm: true } } : {}) });
+  const tweak = (c: RaftConfig): RaftConfig => ({
+    ...c,
+    appendEntriesMax: 1,
+    ...(unsafe ? { unsafe: { commitPreviousTerm: true } } : {}),
+  });
   const net = new TestNet([], tweak);
-  const one = net.add(1, null, tweak, { hardState: { term: 2, vote: 0, commit: 1 }, snapshot: null, entries: [confEntry, ...entries(2, 2, 2)] });
+  const one = net.add(1, null, tweak, {
+    hardState: { term: 2, vote: 0, commit: 1 },
+    snapshot: null,
+    entries: [confEntry, ...entries(2, 2, 2)],
+  });
   net.add(2, null, tweak, stored(2, []));
   net.add(3, null, tweak, stored(2, []));
   // Entry 2 (term 2) reaches the others; the no-op of term 3 never does (once it could be accepted).
@@ -120,7 +144,9 @@ test('the in-flight window bounds appends to a follower that does not answer', (
     assert.ok(leader.propose(bytes(`p${i}`)).ok);
     net.deliver();
   }
-  const appends = net.sent.slice(before).filter((m) => m.type === 'app' && m.to === silent && m.entries.length > 0).length;
+  const appends = net.sent
+    .slice(before)
+    .filter((m) => m.type === 'app' && m.to === silent && m.entries.length > 0).length;
   assert.ok(appends <= 4, `${appends} appends in flight`);
 });
 
@@ -178,7 +204,10 @@ test('a learner gets the log, never votes or campaigns, and is promoted once cau
   assert.equal(leader.proposeConfChange({ op: 'remove', node: 2 }), { ok: false, reason: 'conf-pending' });
   net.tick(2);
   assert.equal(learner.conf().voters, [1, 2, 3, 4]);
-  assert.equal(leader.proposeConfChange({ op: 'remove', node: leader.id }), { ok: false, reason: 'conf-remove-leader' });
+  assert.equal(leader.proposeConfChange({ op: 'remove', node: leader.id }), {
+    ok: false,
+    reason: 'conf-remove-leader',
+  });
 });
 
 test('leadership transfer hands over to an up-to-date voter; proposals wait meanwhile', () => {
@@ -231,7 +260,11 @@ test('a leader cut off from the quorum answers no read once another leader has w
   assert.is(old.role, 'leader', 'the old leader has not noticed yet');
   assert.ok(old.readIndex(3).ok);
   net.flush();
-  assert.equal(net.nodes.get(old.id)?.reads.filter((r) => r.index !== null), [], 'no answer from the deposed leader');
+  assert.equal(
+    net.nodes.get(old.id)?.reads.filter((r) => r.index !== null),
+    [],
+    'no answer from the deposed leader',
+  );
   net.tick(20, [old.id]);
   assert.equal(net.nodes.get(old.id)?.reads, [{ id: 3, index: null }], 'refused once it stepped down');
 });
@@ -254,8 +287,14 @@ test('configuration is validated once, with a reason for each refusal', () => {
   const base = defaultConfig(1, () => 0, null);
   assert.ok(validateConfig(base).ok);
   assert.equal(validateConfig({ ...base, id: 0 }), { ok: false, reason: 'config-bad-id' });
-  assert.equal(validateConfig({ ...base, electionTicks: 1 }), { ok: false, reason: 'config-election-not-above-heartbeat' });
-  assert.equal(validateConfig({ ...base, bootstrap: { voters: [], learners: [] } }), { ok: false, reason: 'config-bad-bootstrap' });
+  assert.equal(validateConfig({ ...base, electionTicks: 1 }), {
+    ok: false,
+    reason: 'config-election-not-above-heartbeat',
+  });
+  assert.equal(validateConfig({ ...base, bootstrap: { voters: [], learners: [] } }), {
+    ok: false,
+    reason: 'config-bad-bootstrap',
+  });
   assert.throws(() => new Raft({ ...base, electionTicks: 0 }, null), /invalid config/);
 });
 

@@ -18,10 +18,30 @@ const dir = mkdtempSync(join(tmpdir(), 'x0-raft-startup-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const x0 = (engine: (typeof engines)[number], args: string[]): string[] =>
-  engine === 'node' ? ['node', '--import', 'tsx', `${root}src/entry/node.ts`, ...args] : [runtimePath, bundlePath, ...args];
+  engine === 'node'
+    ? ['node', '--import', 'tsx', `${root}src/entry/node.ts`, ...args]
+    : [runtimePath, bundlePath, ...args];
 
-async function serve(engine: (typeof engines)[number], data: string, port: number): Promise<{ code: number | null; lines: string[]; all: string }> {
-  const result = await run(x0(engine, ['raft', 'serve', '--id', '1', '--peers', `1=127.0.0.1:${port}`, '--data', data, '--run-for-ms', '3000']), 20_000);
+async function serve(
+  engine: (typeof engines)[number],
+  data: string,
+  port: number,
+): Promise<{ code: number | null; lines: string[]; all: string }> {
+  const result = await run(
+    x0(engine, [
+      'raft',
+      'serve',
+      '--id',
+      '1',
+      '--peers',
+      `1=127.0.0.1:${port}`,
+      '--data',
+      data,
+      '--run-for-ms',
+      '3000',
+    ]),
+    20_000,
+  );
   const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
   return { code: result.code, lines, all: `${result.stdout}${result.stderr}` };
 }
@@ -39,9 +59,23 @@ function damagedDataDir(): string {
   const opened = RaftStorage.open(nodeFiles, data);
   assert.ok(opened.ok);
   if (!opened.ok) return data;
-  const ready = (hardState: HardState | null, entries: Entry[]): Ready => ({ softState: null, hardState, entries, snapshot: null, committedEntries: [], messages: [], readStates: [] });
-  opened.value.storage.save(ready({ term: 1, vote: 0, commit: 1 }, [{ index: 1, term: 1, type: 'conf', data: encodeConf({ voters: [1], learners: [] }) }]));
-  opened.value.storage.save(ready({ term: 2, vote: 1, commit: 1 }, [{ index: 2, term: 2, type: 'normal', data: new Uint8Array(0) }]));
+  const ready = (hardState: HardState | null, entries: Entry[]): Ready => ({
+    softState: null,
+    hardState,
+    entries,
+    snapshot: null,
+    committedEntries: [],
+    messages: [],
+    readStates: [],
+  });
+  opened.value.storage.save(
+    ready({ term: 1, vote: 0, commit: 1 }, [
+      { index: 1, term: 1, type: 'conf', data: encodeConf({ voters: [1], learners: [] }) },
+    ]),
+  );
+  opened.value.storage.save(
+    ready({ term: 2, vote: 1, commit: 1 }, [{ index: 2, term: 2, type: 'normal', data: new Uint8Array(0) }]),
+  );
   const file = join(data, readdirSync(data).find((n) => n.startsWith('wal-')) as string);
   const bytes = readFileSync(file);
   bytes[40] = (bytes[40] as number) ^ 0x10;
@@ -51,10 +85,17 @@ function damagedDataDir(): string {
 
 for (const engine of engines) {
   test(`${engine}: a --data path that cannot be a directory: one line with the path and the errno, exit 1`, async () => {
-    if (engine === 'qjs') assert.ok(existsSync(runtimePath) && existsSync(bundlePath), 'build x0-runtime and the bundle first (bash scripts/setup.sh)');
+    if (engine === 'qjs')
+      assert.ok(
+        existsSync(runtimePath) && existsSync(bundlePath),
+        'build x0-runtime and the bundle first (bash scripts/setup.sh)',
+      );
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a directory');
-    oneLine(await serve(engine, join(file, 'raft'), await freePort()), /^x0 raft serve: cannot open raft data directory .*a-file\/raft: (ENOTDIR|EEXIST) \(--data must be/);
+    oneLine(
+      await serve(engine, join(file, 'raft'), await freePort()),
+      /^x0 raft serve: cannot open raft data directory .*a-file\/raft: (ENOTDIR|EEXIST) \(--data must be/,
+    );
   });
 
   test(`${engine}: an address already in use: one line with the address and EADDRINUSE, exit 1`, async () => {
@@ -62,14 +103,20 @@ for (const engine of engines) {
     const holder = createSocket('udp4');
     await new Promise<void>((resolve) => holder.bind(port, '127.0.0.1', resolve));
     try {
-      oneLine(await serve(engine, mkdtempSync(join(dir, 'bind-')), port), new RegExp(`^x0 raft serve: cannot bind udp 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+      oneLine(
+        await serve(engine, mkdtempSync(join(dir, 'bind-')), port),
+        new RegExp(`^x0 raft serve: cannot bind udp 127\\.0\\.0\\.1:${port}: EADDRINUSE`),
+      );
     } finally {
       holder.close();
     }
   });
 
   test(`${engine}: a log damaged in the middle is refused with where and what to do, exit 1`, async () => {
-    oneLine(await serve(engine, damagedDataDir(), await freePort()), /^x0 raft serve: raft data in .* refused \(wal-corrupt\): .*wal-00000001\.log: bad record at byte \d+ .* move .* aside, remove node 1/);
+    oneLine(
+      await serve(engine, damagedDataDir(), await freePort()),
+      /^x0 raft serve: raft data in .* refused \(wal-corrupt\): .*wal-00000001\.log: bad record at byte \d+ .* move .* aside, remove node 1/,
+    );
   });
 }
 

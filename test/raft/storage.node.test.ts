@@ -16,11 +16,26 @@ const fresh = (): string => {
   dirs.push(dir);
   return dir;
 };
-test.after(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
+test.after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const conf = { voters: [1, 2, 3], learners: [] };
-const entry = (index: number, term: number, text = `e${index}`): Entry => ({ index, term, type: index === 1 ? 'conf' : 'normal', data: index === 1 ? encodeConf(conf) : new TextEncoder().encode(text) });
-const ready = (hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null = null): Ready => ({ softState: null, hardState, entries, snapshot, committedEntries: [], messages: [], readStates: [] });
+const entry = (index: number, term: number, text = `e${index}`): Entry => ({
+  index,
+  term,
+  type: index === 1 ? 'conf' : 'normal',
+  data: index === 1 ? encodeConf(conf) : new TextEncoder().encode(text),
+});
+const ready = (hardState: HardState | null, entries: Entry[], snapshot: Snapshot | null = null): Ready => ({
+  softState: null,
+  hardState,
+  entries,
+  snapshot,
+  committedEntries: [],
+  messages: [],
+  readStates: [],
+});
 const open = (dir: string) => {
   const opened = RaftStorage.open(nodeFiles, dir);
   assert.ok(opened.ok, opened.ok ? '' : opened.reason);
@@ -40,7 +55,15 @@ test('hard state and entries come back after a restart, later entries replacing 
   assert.is(storage.appends, 3, 'one append (one fsync) per Ready, plus the segment header');
   const { stored } = open(dir);
   assert.equal(stored?.hardState, { term: 2, vote: 3, commit: 2 });
-  assert.equal(stored?.entries.map((e) => [e.index, e.term]), [[1, 1], [2, 1], [3, 2], [4, 2]]);
+  assert.equal(
+    stored?.entries.map((e) => [e.index, e.term]),
+    [
+      [1, 1],
+      [2, 1],
+      [3, 2],
+      [4, 2],
+    ],
+  );
   assert.equal(new TextDecoder().decode(stored?.entries[2]?.data), 'replaced');
 });
 
@@ -67,11 +90,17 @@ test('a torn tail is cut back to its last whole record, and the node starts', ()
   const full = readFileSync(file);
   writeFileSync(file, full.subarray(0, full.length - 5)); // power lost mid-append
   const reopened = open(dir);
-  assert.equal(reopened.stored?.entries.map((e) => e.index), [1, 2, 3]);
+  assert.equal(
+    reopened.stored?.entries.map((e) => e.index),
+    [1, 2, 3],
+  );
   assert.is(reopened.storage.counters.get('wal-torn-tail'), 1);
   assert.ok(statSync(file).size > good && statSync(file).size < full.length - 5 + 1);
   reopened.storage.save(ready(null, [entry(4, 1, 'again')]));
-  assert.equal(open(dir).stored?.entries.map((e) => e.index), [1, 2, 3, 4]);
+  assert.equal(
+    open(dir).stored?.entries.map((e) => e.index),
+    [1, 2, 3, 4],
+  );
 });
 
 test('a torn append never leaves a commit index ahead of the entries it covers (simulator seed 243)', () => {
@@ -85,7 +114,10 @@ test('a torn append never leaves a commit index ahead of the entries it covers (
   const { stored } = open(dir);
   assert.is(stored?.hardState.term, 3, 'the new term made it');
   assert.is(stored?.hardState.commit, 1, 'the new commit did not, so entry 3 (term 2) is not taken as committed');
-  assert.equal(stored?.entries.map((e) => `${e.index}:${e.term}`), ['1:1', '2:2', '3:2']);
+  assert.equal(
+    stored?.entries.map((e) => `${e.index}:${e.term}`),
+    ['1:1', '2:2', '3:2'],
+  );
 });
 
 test('a flipped bit in a closed segment is corruption: refused, not silently dropped', () => {
@@ -99,7 +131,10 @@ test('a flipped bit in a closed segment is corruption: refused, not silently dro
   writeFileSync(first, bytes);
   const opened = RaftStorage.open(nodeFiles, dir);
   assert.is(opened.ok ? 'opened' : opened.reason, 'wal-corrupt');
-  assert.match(opened.ok ? '' : opened.detail, /wal-00000001\.log: bad record at byte \d+ of \d+ \(not the last segment\)/);
+  assert.match(
+    opened.ok ? '' : opened.detail,
+    /wal-00000001\.log: bad record at byte \d+ of \d+ \(not the last segment\)/,
+  );
 });
 
 test('a damaged record in the middle of the last segment is corruption: refused with a named error, not cut as a torn tail', () => {
@@ -116,15 +151,43 @@ test('a damaged record in the middle of the last segment is corruption: refused 
   const opened = RaftStorage.open(nodeFiles, dir);
   assert.is(opened.ok, false, 'the node must not start on a log with a hole in it');
   assert.is(opened.ok ? '' : opened.reason, 'wal-corrupt');
-  assert.match(opened.ok ? '' : opened.detail, /wal-00000001\.log: bad record at byte \d+ of \d+, followed by a later append/);
+  assert.match(
+    opened.ok ? '' : opened.detail,
+    /wal-00000001\.log: bad record at byte \d+ of \d+, followed by a later append/,
+  );
   assert.equal(readFileSync(file), bytes, 'nothing was cut: the damaged file is left for the operator');
 });
 
 test('a record with a good checksum but a term or index out of range is refused, never loaded', () => {
   for (const [name, payload] of [
-    ['term past termMax', (() => { const p = new Uint8Array(21); new DataView(p.buffer).setUint32(1, 0x0020_0000); return p; })()],
-    ['vote not a node id', (() => { const p = new Uint8Array(21); new DataView(p.buffer).setUint32(9, 0x1_0000); return p; })()],
-    ['conf entry that does not decode', (() => { const p = new Uint8Array(19); p[0] = 1; p[8] = 2; p[16] = 1; p[17] = 1; p[18] = 0xff; return p; })()],
+    [
+      'term past termMax',
+      (() => {
+        const p = new Uint8Array(21);
+        new DataView(p.buffer).setUint32(1, 0x0020_0000);
+        return p;
+      })(),
+    ],
+    [
+      'vote not a node id',
+      (() => {
+        const p = new Uint8Array(21);
+        new DataView(p.buffer).setUint32(9, 0x1_0000);
+        return p;
+      })(),
+    ],
+    [
+      'conf entry that does not decode',
+      (() => {
+        const p = new Uint8Array(19);
+        p[0] = 1;
+        p[8] = 2;
+        p[16] = 1;
+        p[17] = 1;
+        p[18] = 0xff;
+        return p;
+      })(),
+    ],
   ] as const) {
     const dir = fresh();
     const { storage } = open(dir);
@@ -154,7 +217,10 @@ test('a snapshot compacts the log: covered segments are removed, the tail surviv
   const { stored } = open(dir);
   assert.is(stored?.snapshot?.meta.index, 290);
   assert.equal(stored?.snapshot?.data, new Uint8Array([7, 7]));
-  assert.equal(stored?.entries.map((e) => e.index), Array.from({ length: 10 }, (_, i) => 291 + i));
+  assert.equal(
+    stored?.entries.map((e) => e.index),
+    Array.from({ length: 10 }, (_, i) => 291 + i),
+  );
   assert.is(stored?.hardState.commit, 299);
 });
 
@@ -167,7 +233,10 @@ test('a snapshot received from the leader replaces the whole log', () => {
   storage.save(ready(null, [entry(51, 4)]));
   const { stored } = open(dir);
   assert.is(stored?.snapshot?.meta.index, 50);
-  assert.equal(stored?.entries.map((e) => e.index), [51]);
+  assert.equal(
+    stored?.entries.map((e) => e.index),
+    [51],
+  );
   assert.equal(stored?.hardState, { term: 4, vote: 0, commit: 50 });
   assert.equal(segments(dir).length, 1);
 });

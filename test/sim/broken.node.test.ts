@@ -18,7 +18,10 @@ test('granting votes without the log up-to-date check is caught (leader complete
   const found = firstFailure({ unsafe: { skipVoteLogCheck: true } }, 200);
   assert.ok(found !== null, 'no seed in 1..200 caught the broken vote rule');
   assert.match(found?.failure ?? '', /leader completeness|state machine safety|log matching|linearizability/);
-  assert.match(reproduceCommand(found!.options), /^npm run sim -- --seed \d+ --nodes 5 --mix \w+ --unsafe skip-vote-log-check$/);
+  assert.match(
+    reproduceCommand(found!.options),
+    /^npm run sim -- --seed \d+ --nodes 5 --mix \w+ --unsafe skip-vote-log-check$/,
+  );
 });
 
 test('serving reads from the local state machine without ReadIndex is caught by the linearizability checker', () => {

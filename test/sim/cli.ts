@@ -41,12 +41,31 @@ type FromWorker =
   | { readonly kind: 'trace'; readonly text: string }
   | { readonly kind: 'done'; readonly seed: number; readonly report: SimReport };
 
-const optionsFor = (plan: Plan, seed: number): SimOptions => ({ ...plan.base, seed, mix: plan.mix === 'all' ? (mixNames[seed % mixNames.length] as string) : plan.mix });
+const optionsFor = (plan: Plan, seed: number): SimOptions => ({
+  ...plan.base,
+  seed,
+  mix: plan.mix === 'all' ? (mixNames[seed % mixNames.length] as string) : plan.mix,
+});
 
-function parse(argv: readonly string[]): { plan: Plan; quiet: boolean; watchdogMs: number; maxFailures: number } | number {
+function parse(
+  argv: readonly string[],
+): { plan: Plan; quiet: boolean; watchdogMs: number; maxFailures: number } | number {
   const parsed = parseArgs(argv, {
-    seed: 'string', seeds: 'string', nodes: 'string', mix: 'string', 'faults-ms': 'string', 'settle-ms': 'string',
-    clients: 'string', keys: 'string', 'lin-steps': 'string', 'watchdog-ms': 'string', 'max-failures': 'string', unsafe: 'string', quiet: 'boolean', trace: 'boolean', help: 'boolean',
+    seed: 'string',
+    seeds: 'string',
+    nodes: 'string',
+    mix: 'string',
+    'faults-ms': 'string',
+    'settle-ms': 'string',
+    clients: 'string',
+    keys: 'string',
+    'lin-steps': 'string',
+    'watchdog-ms': 'string',
+    'max-failures': 'string',
+    unsafe: 'string',
+    quiet: 'boolean',
+    trace: 'boolean',
+    help: 'boolean',
   });
   if (!parsed.ok) return usage(parsed.error);
   const f = parsed.flags;
@@ -58,12 +77,16 @@ function parse(argv: readonly string[]): { plan: Plan; quiet: boolean; watchdogM
   const mix = typeof f.mix === 'string' ? f.mix : simDefaults.mix;
   if (mix !== 'all' && !mixNames.includes(mix)) return usage(`--mix must be one of ${mixNames.join(', ')}, all`);
   const unsafe = f.unsafe;
-  if (unsafe !== undefined && !['commit-previous-term', 'skip-vote-log-check', 'stale-reads'].includes(String(unsafe))) return usage('--unsafe takes commit-previous-term, skip-vote-log-check or stale-reads');
+  if (unsafe !== undefined && !['commit-previous-term', 'skip-vote-log-check', 'stale-reads'].includes(String(unsafe)))
+    return usage('--unsafe takes commit-previous-term, skip-vote-log-check or stale-reads');
   const { mix: _mix, ...defaults } = simDefaults;
   const base = {
     ...defaults,
-    nodes: num('nodes', simDefaults.nodes), faultsUntilMs: num('faults-ms', simDefaults.faultsUntilMs), settleMs: num('settle-ms', simDefaults.settleMs),
-    clients: num('clients', simDefaults.clients), keys: num('keys', simDefaults.keys),
+    nodes: num('nodes', simDefaults.nodes),
+    faultsUntilMs: num('faults-ms', simDefaults.faultsUntilMs),
+    settleMs: num('settle-ms', simDefaults.settleMs),
+    clients: num('clients', simDefaults.clients),
+    keys: num('keys', simDefaults.keys),
     ...(f['lin-steps'] !== undefined ? { linStepsMax: num('lin-steps', 0) } : {}),
     ...(unsafe === 'commit-previous-term' ? { unsafe: { commitPreviousTerm: true } } : {}),
     ...(unsafe === 'skip-vote-log-check' ? { unsafe: { skipVoteLogCheck: true } } : {}),
@@ -73,12 +96,28 @@ function parse(argv: readonly string[]): { plan: Plan; quiet: boolean; watchdogM
   const count = num('seeds', 1);
   const watchdogMs = num('watchdog-ms', watchdogMsDefault);
   const maxFailures = num('max-failures', Number.MAX_SAFE_INTEGER);
-  for (const n of [first, count, base.nodes, base.faultsUntilMs, base.settleMs, base.clients, base.keys, base.linStepsMax ?? 1, watchdogMs, maxFailures]) {
+  for (const n of [
+    first,
+    count,
+    base.nodes,
+    base.faultsUntilMs,
+    base.settleMs,
+    base.clients,
+    base.keys,
+    base.linStepsMax ?? 1,
+    watchdogMs,
+    maxFailures,
+  ]) {
     if (!Number.isSafeInteger(n) || n < 0) return usage('numbers must be non-negative integers');
   }
   if (base.nodes < 1 || base.nodes > 9) return usage('--nodes must be 1..9');
   if (watchdogMs < 100) return usage('--watchdog-ms must be at least 100');
-  return { plan: { base, mix, trace: f.trace === true, first, count }, quiet: f.quiet === true, watchdogMs, maxFailures };
+  return {
+    plan: { base, mix, trace: f.trace === true, first, count },
+    quiet: f.quiet === true,
+    watchdogMs,
+    maxFailures,
+  };
 }
 
 /** The worker: runs the seeds in order, telling the main thread when each starts and ends. */
@@ -90,7 +129,13 @@ function workerMain(plan: Plan): void {
     if (lines.length > 0) port.postMessage({ kind: 'trace', text: `${lines.join('\n')}\n` } satisfies FromWorker);
     lines = [];
   };
-  const trace = plan.trace ? { trace: (line: string) => { if (lines.push(line) >= 1000) flush(); } } : {};
+  const trace = plan.trace
+    ? {
+        trace: (line: string) => {
+          if (lines.push(line) >= 1000) flush();
+        },
+      }
+    : {};
   for (let seed = plan.first; seed < plan.first + plan.count; seed++) {
     port.postMessage({ kind: 'start', seed } satisfies FromWorker);
     const report = runSim({ ...optionsFor(plan, seed), ...trace });
@@ -133,9 +178,13 @@ async function main(argv: readonly string[]): Promise<number> {
         if (!report.ok) {
           failed++;
           if (failed >= maxFailures) void worker.terminate();
-          process.stdout.write(`seed ${message.seed} FAILED (${options.mix}): ${report.failure}\n  reproduce: ${reproduceCommand(options)}\n`);
+          process.stdout.write(
+            `seed ${message.seed} FAILED (${options.mix}): ${report.failure}\n  reproduce: ${reproduceCommand(options)}\n`,
+          );
         } else if (!quiet) {
-          process.stdout.write(`seed ${message.seed} ok (${options.mix}): ${report.operations} ops, commit ${report.committed}, ${report.leaders} elections, ${report.crashes} crashes, ${report.snapshotsInstalled} snapshots, ${report.events} events, linearizability ${report.linearizability}\n`);
+          process.stdout.write(
+            `seed ${message.seed} ok (${options.mix}): ${report.operations} ops, commit ${report.committed}, ${report.leaders} elections, ${report.crashes} crashes, ${report.snapshotsInstalled} snapshots, ${report.events} events, linearizability ${report.linearizability}\n`,
+          );
         }
       });
       worker.on('error', reject);
@@ -148,11 +197,15 @@ async function main(argv: readonly string[]): Promise<number> {
     failed++;
     next = hung + 1;
     const options = optionsFor(plan, hung);
-    process.stdout.write(`seed ${hung} FAILED (${options.mix}): watchdog: still running after ${watchdogMs} ms of wall time (the core or the simulator loops without advancing)\n  reproduce: ${reproduceCommand(options)}\n`);
+    process.stdout.write(
+      `seed ${hung} FAILED (${options.mix}): watchdog: still running after ${watchdogMs} ms of wall time (the core or the simulator loops without advancing)\n  reproduce: ${reproduceCommand(options)}\n`,
+    );
   }
   const wallMs = Date.now() - started;
   const ran = next - plan.first;
-  process.stdout.write(`${ran - failed} passed, ${failed} failed (${ran} seeds in ${wallMs} ms; ${(simulatedMs / Math.max(1, wallMs)).toFixed(0)} simulated node-seconds per wall second)\n`);
+  process.stdout.write(
+    `${ran - failed} passed, ${failed} failed (${ran} seeds in ${wallMs} ms; ${(simulatedMs / Math.max(1, wallMs)).toFixed(0)} simulated node-seconds per wall second)\n`,
+  );
   return failed === 0 ? 0 : 1;
 }
 
@@ -167,10 +220,15 @@ if (isMainThread) {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
-    process.stderr.write(`sim: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 70;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`sim: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 70;
+    },
+  );
 } else {
   workerMain(workerData as Plan);
 }

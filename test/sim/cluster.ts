@@ -4,7 +4,13 @@
 // liveness (after the faults heal, every pending request is answered within a bound). Engine-neutral.
 import { Rng } from '../../src/core/rng.js';
 import { Scheduler, type SimTimer } from '../../src/sim/scheduler.js';
-import { checkLinearizable, kvModel, type KvInput, type KvOutput, type Operation } from '../../src/sim/linearizability.js';
+import {
+  checkLinearizable,
+  kvModel,
+  type KvInput,
+  type KvOutput,
+  type Operation,
+} from '../../src/sim/linearizability.js';
 import { Raft } from '../../src/core/raft/raft.js';
 import { defaultConfig, type UnsafeHooks } from '../../src/core/raft/config.js';
 import { KvStore } from '../../src/core/raft/kv.js';
@@ -43,7 +49,15 @@ export const linStepsMaxDefault = 2_000_000;
  */
 export const sameInstantEventsMax = 200_000;
 
-export const simDefaults: Omit<SimOptions, 'seed'> = { nodes: 5, mix: 'chaos', faultsUntilMs: 12_000, settleMs: 12_000, clients: 3, keys: 3, tickMs: 100 };
+export const simDefaults: Omit<SimOptions, 'seed'> = {
+  nodes: 5,
+  mix: 'chaos',
+  faultsUntilMs: 12_000,
+  settleMs: 12_000,
+  clients: 3,
+  keys: 3,
+  tickMs: 100,
+};
 
 export interface SimReport {
   readonly ok: boolean;
@@ -73,7 +87,10 @@ class SimNode {
   pendingReady: Ready | null = null;
   ledTerm = 0;
 
-  constructor(readonly id: NodeId, readonly founding: boolean) {}
+  constructor(
+    readonly id: NodeId,
+    readonly founding: boolean,
+  ) {}
 }
 
 interface PendingOp {
@@ -93,7 +110,10 @@ class SimClient {
   constructor(readonly id: number) {}
 }
 
-type Packet = { readonly kind: 'raft'; readonly message: Message } | { readonly kind: 'request'; readonly client: number; readonly attempt: number; readonly op: ClientOp } | { readonly kind: 'reply'; readonly attempt: number; readonly reply: ClientReply };
+type Packet =
+  | { readonly kind: 'raft'; readonly message: Message }
+  | { readonly kind: 'request'; readonly client: number; readonly attempt: number; readonly op: ClientOp }
+  | { readonly kind: 'reply'; readonly attempt: number; readonly reply: ClientReply };
 
 export class Cluster {
   readonly rng: Rng;
@@ -140,7 +160,10 @@ export class Cluster {
           instantMs = this.scheduler.now;
           atInstant = 0;
         } else if (++atInstant > sameInstantEventsMax) {
-          throw new Violation('watchdog', `virtual time stopped advancing at ${instantMs} ms (${sameInstantEventsMax} events at that instant)`);
+          throw new Violation(
+            'watchdog',
+            `virtual time stopped advancing at ${instantMs} ms (${sameInstantEventsMax} events at that instant)`,
+          );
         }
       }
     });
@@ -151,9 +174,17 @@ export class Cluster {
       const stepsMax = this.options.linStepsMax ?? linStepsMaxDefault;
       const outcome = checkLinearizable(kvModel, this.history, stepsMax);
       linearizability = outcome.result;
-      if (outcome.result === 'violation') this.failure = new Violation('linearizability', `history of key '${outcome.partition}' (${outcome.operations.length} operations) has no linearization`);
+      if (outcome.result === 'violation')
+        this.failure = new Violation(
+          'linearizability',
+          `history of key '${outcome.partition}' (${outcome.operations.length} operations) has no linearization`,
+        );
       // Not checked is not passed: the seed fails and says how to check it.
-      if (outcome.result === 'unknown') this.failure = new Violation('linearizability', `check did not finish for key(s) ${outcome.partitions.map((k) => `'${k}'`).join(', ')} (${outcome.operations} operations) within ${stepsMax} search steps per key: not a pass; rerun with a larger --lin-steps or fewer --clients`);
+      if (outcome.result === 'unknown')
+        this.failure = new Violation(
+          'linearizability',
+          `check did not finish for key(s) ${outcome.partitions.map((k) => `'${k}'`).join(', ')} (${outcome.operations} operations) within ${stepsMax} search steps per key: not a pass; rerun with a larger --lin-steps or fewer --clients`,
+        );
     }
     return {
       ok: this.failure === null,
@@ -195,7 +226,9 @@ export class Cluster {
 
   private start(node: SimNode): void {
     const random = this.rng.fork();
-    const bootstrap = node.founding ? { voters: [...this.nodes.values()].filter((n) => n.founding).map((n) => n.id), learners: [] } : null;
+    const bootstrap = node.founding
+      ? { voters: [...this.nodes.values()].filter((n) => n.founding).map((n) => n.id), learners: [] }
+      : null;
     const config = {
       ...defaultConfig(node.id, () => random.next(), bootstrap),
       ...(this.options.unsafe ? { unsafe: this.options.unsafe } : {}),
@@ -203,7 +236,9 @@ export class Cluster {
       ...(this.faults.plainElections === true ? { preVote: false, checkQuorum: false } : {}),
     };
     const stored = node.disk.load();
-    this.trace(`start ${node.id} stored term ${stored?.hardState.term ?? 0} vote ${stored?.hardState.vote ?? 0} commit ${stored?.hardState.commit ?? 0} entries ${stored?.entries.map((e) => `${e.index}:${e.term}`).join(',') ?? ''}`);
+    this.trace(
+      `start ${node.id} stored term ${stored?.hardState.term ?? 0} vote ${stored?.hardState.vote ?? 0} commit ${stored?.hardState.commit ?? 0} entries ${stored?.entries.map((e) => `${e.index}:${e.term}`).join(',') ?? ''}`,
+    );
     node.raft = new Raft(config, stored);
     node.kv = new KvStore();
     if (stored?.snapshot) this.restoreKv(node, stored.snapshot.data);
@@ -225,7 +260,8 @@ export class Cluster {
 
   private restoreKv(node: SimNode, data: Uint8Array): void {
     const restored = node.kv.restore(data);
-    if (!restored.ok) throw new Violation('snapshot', `node ${node.id} cannot restore its snapshot: ${restored.reason}`);
+    if (!restored.ok)
+      throw new Violation('snapshot', `node ${node.id} cannot restore its snapshot: ${restored.reason}`);
   }
 
   private crash(node: SimNode): void {
@@ -235,7 +271,8 @@ export class Cluster {
     node.generation++;
     node.tickTimer?.cancel();
     // The write in progress (not yet fsynced) is lost, or a prefix of it reached the disk (a torn write).
-    if (node.pendingReady !== null && this.rng.chance(0.5)) node.disk.persistPrefix(node.pendingReady, this.rng.int(node.pendingReady.entries.length + 2));
+    if (node.pendingReady !== null && this.rng.chance(0.5))
+      node.disk.persistPrefix(node.pendingReady, this.rng.int(node.pendingReady.entries.length + 2));
     node.pendingReady = null;
     node.raft = null;
     node.service = null;
@@ -264,7 +301,9 @@ export class Cluster {
     const raft = node.raft as Raft;
     if (!raft.hasReady()) return;
     const rd = raft.ready();
-    this.trace(`ready ${node.id} ${raft.role} t${raft.term} hs ${rd.hardState ? JSON.stringify(rd.hardState) : '-'} entries ${rd.entries.map((e) => `${e.index}:${e.term}`).join(',')} apply ${rd.committedEntries.map((e) => `${e.index}:${e.term}`).join(',')} msgs ${rd.messages.map((m) => `${m.type}>${m.to}${m.type === 'app' ? `(${m.prevIndex}:${m.prevTerm}+${m.entries.length},c${m.commit})` : m.type === 'app-resp' ? `(${m.index}${m.reject ? 'R' : ''})` : ''}`).join(' ')}`);
+    this.trace(
+      `ready ${node.id} ${raft.role} t${raft.term} hs ${rd.hardState ? JSON.stringify(rd.hardState) : '-'} entries ${rd.entries.map((e) => `${e.index}:${e.term}`).join(',')} apply ${rd.committedEntries.map((e) => `${e.index}:${e.term}`).join(',')} msgs ${rd.messages.map((m) => `${m.type}>${m.to}${m.type === 'app' ? `(${m.prevIndex}:${m.prevTerm}+${m.entries.length},c${m.commit})` : m.type === 'app-resp' ? `(${m.index}${m.reject ? 'R' : ''})` : ''}`).join(' ')}`,
+    );
     this.invariants.entriesAppended(raft, rd.entries);
     for (const m of rd.messages) if (sendBeforePersist(m)) this.send(m.from, m.to, { kind: 'raft', message: m });
     if (this.crashesOnVote(rd)) {
@@ -289,7 +328,8 @@ export class Cluster {
 
   private crashesOnVote(rd: Ready): boolean {
     const rate = this.faults.crashOnVoteRate;
-    if (rate === undefined || !this.faultsOn || !rd.messages.some((m) => m.type === 'vote-resp' && !m.reject)) return false;
+    if (rate === undefined || !this.faultsOn || !rd.messages.some((m) => m.type === 'vote-resp' && !m.reject))
+      return false;
     return this.rng.chance(rate);
   }
 
@@ -298,7 +338,11 @@ export class Cluster {
     const service = node.service as KvService;
     node.disk.persist(rd);
     node.pendingReady = null;
-    if (this.faultsOn && this.faults.crashAfterPersistRate !== undefined && this.rng.chance(this.faults.crashAfterPersistRate)) {
+    if (
+      this.faultsOn &&
+      this.faults.crashAfterPersistRate !== undefined &&
+      this.rng.chance(this.faults.crashAfterPersistRate)
+    ) {
       // Durable, but the votes and acknowledgements that waited for the fsync never leave.
       this.trace(`crash ${node.id} after persist, before send`);
       this.crash(node);
@@ -342,13 +386,16 @@ export class Cluster {
     if (this.rng.chance(this.faults.lossRate)) return;
     const copies = this.rng.chance(this.faults.duplicateRate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
-      this.scheduler.after(this.rng.range(this.faults.delayMs[0], this.faults.delayMs[1]), () => this.deliver(to, packet));
+      this.scheduler.after(this.rng.range(this.faults.delayMs[0], this.faults.delayMs[1]), () =>
+        this.deliver(to, packet),
+      );
     }
   }
 
   private deliver(to: number, packet: Packet): void {
     if (to >= clientIdBase) {
-      if (packet.kind === 'reply') this.clientReply(this.clients[to - clientIdBase - 1] as SimClient, packet.attempt, packet.reply);
+      if (packet.kind === 'reply')
+        this.clientReply(this.clients[to - clientIdBase - 1] as SimClient, packet.attempt, packet.reply);
       return;
     }
     const node = this.nodes.get(to) as SimNode;
@@ -356,23 +403,27 @@ export class Cluster {
     if (raft === null) return;
     if (packet.kind === 'raft') {
       const m = packet.message;
-      if (m.type !== 'heartbeat' && m.type !== 'heartbeat-resp') this.trace(`deliver ${m.type} ${m.from}>${m.to} t${m.term}${m.type === 'app' ? ` (${m.prevIndex}:${m.prevTerm}+${m.entries.map((e) => `${e.index}:${e.term}`).join(',')},c${m.commit})` : m.type === 'app-resp' ? ` (${m.index}${m.reject ? 'R' : ''})` : ''}`);
+      if (m.type !== 'heartbeat' && m.type !== 'heartbeat-resp')
+        this.trace(
+          `deliver ${m.type} ${m.from}>${m.to} t${m.term}${m.type === 'app' ? ` (${m.prevIndex}:${m.prevTerm}+${m.entries.map((e) => `${e.index}:${e.term}`).join(',')},c${m.commit})` : m.type === 'app-resp' ? ` (${m.index}${m.reject ? 'R' : ''})` : ''}`,
+        );
       const decoded = this.throughWire(m);
       this.invariants.around(raft, decoded, () => raft.step(decoded));
-    }
-    else if (packet.kind === 'request') this.nodeRequest(node, packet);
+    } else if (packet.kind === 'request') this.nodeRequest(node, packet);
     this.stepped(node);
   }
 
   /** Every Raft message goes through the real codec (encode, size-limited decode, validation) on its way. */
   private throughWire(m: Message): Message {
     const decoded = decodeMessage(encodeMessage(m));
-    if (!decoded.ok) throw new Violation('codec', `a ${m.type} message from ${m.from} does not decode: ${decoded.reason}`);
+    if (!decoded.ok)
+      throw new Violation('codec', `a ${m.type} message from ${m.from} does not decode: ${decoded.reason}`);
     return decoded.value;
   }
 
   private nodeRequest(node: SimNode, packet: Extract<Packet, { kind: 'request' }>): void {
-    const reply = (r: ClientReply): void => this.send(node.id, packet.client, { kind: 'reply', attempt: packet.attempt, reply: r });
+    const reply = (r: ClientReply): void =>
+      this.send(node.id, packet.client, { kind: 'reply', attempt: packet.attempt, reply: r });
     const op = packet.op;
     if (this.options.staleReads === true && op.op === 'get') {
       reply({ ok: true, value: node.kv.get(op.key), index: node.kv.appliedIndex });
@@ -395,7 +446,15 @@ export class Cluster {
     let input: KvInput;
     if (roll < 40) input = { op: 'get', key };
     else if (roll < 75) input = { op: 'put', key, value };
-    else if (roll < 90) input = { op: 'cas', key, expected: this.rng.chance(0.5) ? null : `v${clientIdBase + 1 + this.rng.int(this.clients.length)}.${this.rng.range(1, client.seq)}`, value };
+    else if (roll < 90)
+      input = {
+        op: 'cas',
+        key,
+        expected: this.rng.chance(0.5)
+          ? null
+          : `v${clientIdBase + 1 + this.rng.int(this.clients.length)}.${this.rng.range(1, client.seq)}`,
+        value,
+      };
     else input = { op: 'del', key };
     client.pending = { input, callMs: this.scheduler.now, seq: client.seq, attempt: 0, timer: null };
     this.attempt(client);
@@ -407,7 +466,10 @@ export class Cluster {
     const ids = [...this.nodes.keys()];
     const target = client.leaderGuess !== 0 && this.rng.chance(0.9) ? client.leaderGuess : this.rng.pick(ids);
     const input = pending.input;
-    const op: ClientOp = input.op === 'get' ? { op: 'get', key: input.key } : { op: 'write', client: client.id, seq: pending.seq, command: input };
+    const op: ClientOp =
+      input.op === 'get'
+        ? { op: 'get', key: input.key }
+        : { op: 'write', client: client.id, seq: pending.seq, command: input };
     this.send(client.id, target, { kind: 'request', client: client.id, attempt: pending.attempt, op });
     const attempt = pending.attempt;
     pending.timer = this.scheduler.after(attemptTimeoutMs, () => {
@@ -428,11 +490,25 @@ export class Cluster {
       });
       return;
     }
-    const output: KvOutput = 'value' in reply ? { value: reply.value } : 'write' in reply ? { ok: reply.write.ok, prev: reply.write.prev } : { value: null };
+    const output: KvOutput =
+      'value' in reply
+        ? { value: reply.value }
+        : 'write' in reply
+          ? { ok: reply.write.ok, prev: reply.write.prev }
+          : { value: null };
     if ('write' in reply && reply.write.reason !== undefined && reply.write.reason !== 'kv-cas-mismatch') {
-      throw new Violation('kv', `client ${client.id} write seq ${pending.seq} refused by the state machine: ${reply.write.reason}`);
+      throw new Violation(
+        'kv',
+        `client ${client.id} write seq ${pending.seq} refused by the state machine: ${reply.write.reason}`,
+      );
     }
-    this.history.push({ client: client.id, callMs: pending.callMs, returnMs: this.scheduler.now, input: pending.input, output });
+    this.history.push({
+      client: client.id,
+      callMs: pending.callMs,
+      returnMs: this.scheduler.now,
+      input: pending.input,
+      output,
+    });
     client.pending = null;
     this.scheduler.after(this.rng.range(0, 60), () => this.nextOp(client));
   }
@@ -441,7 +517,14 @@ export class Cluster {
   private closeHistory(): void {
     for (const client of this.clients) {
       const pending = client.pending;
-      if (pending !== null && pending.input.op !== 'get') this.history.push({ client: client.id, callMs: pending.callMs, returnMs: Infinity, input: pending.input, output: null });
+      if (pending !== null && pending.input.op !== 'get')
+        this.history.push({
+          client: client.id,
+          callMs: pending.callMs,
+          returnMs: Infinity,
+          input: pending.input,
+          output: null,
+        });
     }
   }
 
@@ -477,11 +560,13 @@ export class Cluster {
     // Asymmetric: one node's messages out (or in) are cut, the other direction works.
     const victim = this.rng.pick(ids);
     const outbound = this.rng.chance(0.5);
-    for (const other of ids) if (other !== victim) this.blocked.add(outbound ? this.linkKey(victim, other) : this.linkKey(other, victim));
+    for (const other of ids)
+      if (other !== victim) this.blocked.add(outbound ? this.linkKey(victim, other) : this.linkKey(other, victim));
   }
 
   private crashSomeone(): void {
-    const writing = this.faults.crashTargetsWrites === true ? [...this.nodes.values()].filter((n) => n.pendingReady !== null) : [];
+    const writing =
+      this.faults.crashTargetsWrites === true ? [...this.nodes.values()].filter((n) => n.pendingReady !== null) : [];
     const node = this.rng.pick(writing.length > 0 ? writing : [...this.nodes.values()]);
     if (node.raft === null) return;
     this.crash(node);
@@ -505,10 +590,13 @@ export class Cluster {
     const conf = raft.conf();
     const outsiders = [...this.nodes.keys()].filter((id) => !isMember(conf, id));
     const choices: (() => void)[] = [];
-    if (outsiders.length > 0) choices.push(() => raft.proposeConfChange({ op: 'add-learner', node: this.rng.pick(outsiders) }));
-    if (conf.learners.length > 0) choices.push(() => raft.proposeConfChange({ op: 'add-voter', node: this.rng.pick(conf.learners) }));
+    if (outsiders.length > 0)
+      choices.push(() => raft.proposeConfChange({ op: 'add-learner', node: this.rng.pick(outsiders) }));
+    if (conf.learners.length > 0)
+      choices.push(() => raft.proposeConfChange({ op: 'add-voter', node: this.rng.pick(conf.learners) }));
     const removable = [...conf.voters.filter((id) => id !== leader.id && conf.voters.length > 3), ...conf.learners];
-    if (removable.length > 0) choices.push(() => raft.proposeConfChange({ op: 'remove', node: this.rng.pick(removable) }));
+    if (removable.length > 0)
+      choices.push(() => raft.proposeConfChange({ op: 'remove', node: this.rng.pick(removable) }));
     if (choices.length === 0) return;
     this.rng.pick(choices)();
     this.stepped(leader);
@@ -530,10 +618,14 @@ export class Cluster {
     const stuck = this.clients.filter((c) => c.pending !== null);
     if (stuck.length > 0) {
       const c = stuck[0] as SimClient;
-      throw new Violation('liveness', `${stuck.length} client request(s) still pending ${this.options.settleMs} ms after the faults healed (client ${c.id}: ${JSON.stringify(c.pending?.input)} since ${c.pending?.callMs} ms)`);
+      throw new Violation(
+        'liveness',
+        `${stuck.length} client request(s) still pending ${this.options.settleMs} ms after the faults healed (client ${c.id}: ${JSON.stringify(c.pending?.input)} since ${c.pending?.callMs} ms)`,
+      );
     }
     const leader = this.leader();
-    if (leader === null) throw new Violation('liveness', `no leader ${this.options.settleMs} ms after the faults healed`);
+    if (leader === null)
+      throw new Violation('liveness', `no leader ${this.options.settleMs} ms after the faults healed`);
     this.checkConvergence(leader);
   }
 
@@ -542,10 +634,19 @@ export class Cluster {
     const conf = (leader.raft as Raft).conf();
     const reference = leader.kv.snapshot();
     for (const node of this.nodes.values()) {
-      if (node === leader || node.raft === null || !isMember(conf, node.id) || node.kv.appliedIndex !== leader.kv.appliedIndex) continue;
+      if (
+        node === leader ||
+        node.raft === null ||
+        !isMember(conf, node.id) ||
+        node.kv.appliedIndex !== leader.kv.appliedIndex
+      )
+        continue;
       const mine = node.kv.snapshot();
       if (mine.length !== reference.length || mine.some((b, i) => b !== reference[i])) {
-        throw new Violation('state machine safety', `node ${node.id} and leader ${leader.id} differ at applied index ${node.kv.appliedIndex}`);
+        throw new Violation(
+          'state machine safety',
+          `node ${node.id} and leader ${leader.id} differ at applied index ${node.kv.appliedIndex}`,
+        );
       }
     }
   }
@@ -564,6 +665,7 @@ export function reproduceCommand(options: SimOptions): string {
   if (options.settleMs !== simDefaults.settleMs) extra.push(`--settle-ms ${options.settleMs}`);
   if (options.clients !== simDefaults.clients) extra.push(`--clients ${options.clients}`);
   if (options.keys !== simDefaults.keys) extra.push(`--keys ${options.keys}`);
-  if (options.linStepsMax !== undefined && options.linStepsMax !== linStepsMaxDefault) extra.push(`--lin-steps ${options.linStepsMax}`);
+  if (options.linStepsMax !== undefined && options.linStepsMax !== linStepsMaxDefault)
+    extra.push(`--lin-steps ${options.linStepsMax}`);
   return `npm run sim -- --seed ${options.seed} --nodes ${options.nodes} --mix ${options.mix}${extra.length ? ' ' + extra.join(' ') : ''}`;
 }

@@ -28,17 +28,28 @@ export class SimDisk {
   persistPrefix(rd: Ready, records: number): void {
     const steps: (() => void)[] = [];
     const snapshot = rd.snapshot;
-    if (snapshot !== null) steps.push(() => { this.snapshot = snapshot; this.entries = []; });
+    if (snapshot !== null)
+      steps.push(() => {
+        this.snapshot = snapshot;
+        this.entries = [];
+      });
     const hs = rd.hardState;
-    if (hs !== null) steps.push(() => { this.hardState = { ...hs, commit: this.hardState.commit }; });
+    if (hs !== null)
+      steps.push(() => {
+        this.hardState = { ...hs, commit: this.hardState.commit };
+      });
     for (const entry of rd.entries) steps.push(() => this.appendEntry(entry));
-    if (hs !== null) steps.push(() => { this.hardState = hs; });
+    if (hs !== null)
+      steps.push(() => {
+        this.hardState = hs;
+      });
     for (const step of steps.slice(0, Math.max(0, records))) step();
   }
 
   private appendEntry(entry: Entry): void {
     const last = this.entries[this.entries.length - 1];
-    if (last !== undefined && last.index >= entry.index) this.entries = this.entries.filter((e) => e.index < entry.index);
+    if (last !== undefined && last.index >= entry.index)
+      this.entries = this.entries.filter((e) => e.index < entry.index);
     this.entries.push(entry);
   }
 

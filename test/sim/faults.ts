@@ -32,8 +32,16 @@ export interface Faults {
 }
 
 const calm: Faults = {
-  lossRate: 0, duplicateRate: 0, delayMs: [1, 10], partitionEveryMs: null, crashEveryMs: null, downMs: [0, 0],
-  diskMs: [0, 2], membershipEveryMs: null, transferEveryMs: null, compactEvery: 200,
+  lossRate: 0,
+  duplicateRate: 0,
+  delayMs: [1, 10],
+  partitionEveryMs: null,
+  crashEveryMs: null,
+  downMs: [0, 0],
+  diskMs: [0, 2],
+  membershipEveryMs: null,
+  transferEveryMs: null,
+  compactEvery: 200,
 };
 
 export const faultMixes: Readonly<Record<string, Faults>> = {
@@ -42,21 +50,71 @@ export const faultMixes: Readonly<Record<string, Faults>> = {
   partition: { ...calm, lossRate: 0.02, delayMs: [1, 30], partitionEveryMs: 2500 },
   crash: { ...calm, delayMs: [1, 20], crashEveryMs: 2000, downMs: [300, 4000], diskMs: [0, 40] },
   membership: { ...calm, lossRate: 0.05, delayMs: [1, 30], membershipEveryMs: 1200, compactEvery: 40 },
-  snapshot: { ...calm, lossRate: 0.05, delayMs: [1, 30], partitionEveryMs: 3000, crashEveryMs: 3500, downMs: [500, 3000], compactEvery: 8 },
+  snapshot: {
+    ...calm,
+    lossRate: 0.05,
+    delayMs: [1, 30],
+    partitionEveryMs: 3000,
+    crashEveryMs: 3500,
+    downMs: [500, 3000],
+    compactEvery: 8,
+  },
   transfer: { ...calm, lossRate: 0.05, delayMs: [1, 30], transferEveryMs: 1500 },
   // Many clients on one key: every write conflicts, reads race writes, the checker's hardest history.
-  contention: { ...calm, lossRate: 0.05, duplicateRate: 0.02, delayMs: [1, 40], partitionEveryMs: 3000, clients: 10, keys: 1 },
+  contention: {
+    ...calm,
+    lossRate: 0.05,
+    duplicateRate: 0.02,
+    delayMs: [1, 40],
+    partitionEveryMs: 3000,
+    clients: 10,
+    keys: 1,
+  },
   // One entry per append with loss and reordering, crashes and compaction: commit and replication interleave.
-  single: { ...calm, lossRate: 0.1, duplicateRate: 0.05, delayMs: [1, 60], crashEveryMs: 2500, downMs: [200, 2000], diskMs: [0, 30], compactEvery: 30, appendEntriesMax: 1 },
+  single: {
+    ...calm,
+    lossRate: 0.1,
+    duplicateRate: 0.05,
+    delayMs: [1, 60],
+    crashEveryMs: 2500,
+    downMs: [200, 2000],
+    diskMs: [0, 30],
+    compactEvery: 30,
+    appendEntriesMax: 1,
+  },
   // Crashes aimed at the fsync window, and right after it before the messages that waited for it go out.
-  persist: { ...calm, delayMs: [1, 20], crashEveryMs: 700, downMs: [50, 600], diskMs: [5, 60], crashTargetsWrites: true, crashAfterPersistRate: 0.02 },
+  persist: {
+    ...calm,
+    delayMs: [1, 20],
+    crashEveryMs: 700,
+    downMs: [50, 600],
+    diskMs: [5, 60],
+    crashTargetsWrites: true,
+    crashAfterPersistRate: 0.02,
+  },
   // Plain elections under frequent partitions, crashes aimed at nodes whose granted vote is not yet durable.
-  'vote-crash': { ...calm, delayMs: [1, 60], partitionEveryMs: 300, downMs: [1, 10], diskMs: [5, 40], crashOnVoteRate: 0.8, plainElections: true },
+  'vote-crash': {
+    ...calm,
+    delayMs: [1, 60],
+    partitionEveryMs: 300,
+    downMs: [1, 10],
+    diskMs: [5, 40],
+    crashOnVoteRate: 0.8,
+    plainElections: true,
+  },
   // Leadership transfers while the network splits and heals.
   'transfer-partition': { ...calm, lossRate: 0.05, delayMs: [1, 40], partitionEveryMs: 1500, transferEveryMs: 700 },
   chaos: {
-    lossRate: 0.1, duplicateRate: 0.05, delayMs: [1, 60], partitionEveryMs: 2500, crashEveryMs: 3000, downMs: [300, 3000],
-    diskMs: [0, 40], membershipEveryMs: 2000, transferEveryMs: 3000, compactEvery: 20,
+    lossRate: 0.1,
+    duplicateRate: 0.05,
+    delayMs: [1, 60],
+    partitionEveryMs: 2500,
+    crashEveryMs: 3000,
+    downMs: [300, 3000],
+    diskMs: [0, 40],
+    membershipEveryMs: 2000,
+    transferEveryMs: 3000,
+    compactEvery: 20,
   },
 };
 

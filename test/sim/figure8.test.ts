@@ -9,12 +9,27 @@ import type { Entry, Stored } from '../../src/core/raft/types.js';
 import { TestNet, bytes } from '../raft/net.js';
 import { Invariants } from './invariants.js';
 
-const confEntry: Entry = { term: 1, index: 1, type: 'conf', data: encodeConf({ voters: [1, 2, 3, 4, 5], learners: [] }) };
-const at = (term: number, log: Entry[]): Stored => ({ hardState: { term, vote: 0, commit: 1 }, snapshot: null, entries: [confEntry, ...log] });
+const confEntry: Entry = {
+  term: 1,
+  index: 1,
+  type: 'conf',
+  data: encodeConf({ voters: [1, 2, 3, 4, 5], learners: [] }),
+};
+const at = (term: number, log: Entry[]): Stored => ({
+  hardState: { term, vote: 0, commit: 1 },
+  snapshot: null,
+  entries: [confEntry, ...log],
+});
 
 function figure8(unsafe: boolean): { net: TestNet; error: unknown } {
   // Plain Raft elections (no pre-vote lease) so the script controls who wins; one entry per append.
-  const tweak = (c: RaftConfig): RaftConfig => ({ ...c, preVote: false, checkQuorum: false, appendEntriesMax: 1, ...(unsafe ? { unsafe: { commitPreviousTerm: true } } : {}) });
+  const tweak = (c: RaftConfig): RaftConfig => ({
+    ...c,
+    preVote: false,
+    checkQuorum: false,
+    appendEntriesMax: 1,
+    ...(unsafe ? { unsafe: { commitPreviousTerm: true } } : {}),
+  });
   const net = new TestNet([], tweak);
   net.invariants = new Invariants();
   net.add(1, null, tweak, at(3, [{ term: 2, index: 2, type: 'normal', data: bytes('from term 2') }]));
@@ -22,7 +37,10 @@ function figure8(unsafe: boolean): { net: TestNet; error: unknown } {
   net.add(5, null, tweak, at(3, [{ term: 3, index: 2, type: 'normal', data: bytes('from term 3') }]));
   try {
     // S1 wins term 4 without S5 and copies its term-2 entry to a majority; its own no-op (index 3) gets lost.
-    net.drop = (m) => m.from === 5 || m.to === 5 || (m.type === 'app' && m.entries.some((e) => e.index === 3) && net.node(m.to).log.lastIndex() >= 2);
+    net.drop = (m) =>
+      m.from === 5 ||
+      m.to === 5 ||
+      (m.type === 'app' && m.entries.some((e) => e.index === 3) && net.node(m.to).log.lastIndex() >= 2);
     net.node(1).campaignNow();
     net.deliver();
     net.tick(2, [1]);

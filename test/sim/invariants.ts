@@ -6,7 +6,10 @@ import { termJumpMax } from '../../src/core/raft/limits.js';
 
 export class Violation extends Error {
   override readonly name = 'Violation';
-  constructor(readonly property: string, detail: string) {
+  constructor(
+    readonly property: string,
+    detail: string,
+  ) {
     super(`${property}: ${detail}`);
   }
 }
@@ -47,10 +50,17 @@ export class Invariants {
     input();
     if (m !== null && m.term > term && m.term <= term + termJumpMax && raft.term < m.term) {
       const exempt = m.type === 'prevote' || m.type === 'vote' || (m.type === 'prevote-resp' && !m.reject);
-      if (!exempt) throw new Violation('term adoption', `node ${raft.id} (${role}, term ${term}) stepped a ${m.type} of term ${m.term} from ${m.from} and stayed at term ${raft.term}`);
+      if (!exempt)
+        throw new Violation(
+          'term adoption',
+          `node ${raft.id} (${role}, term ${term}) stepped a ${m.type} of term ${m.term} from ${m.from} and stayed at term ${raft.term}`,
+        );
     }
     if (raft.role === 'pre-candidate' && (raft.term !== term || (role !== 'pre-candidate' && raft.vote !== vote))) {
-      throw new Violation('prevote', `node ${raft.id} became a pre-candidate and moved from term ${term} vote ${vote} to term ${raft.term} vote ${raft.vote}`);
+      throw new Violation(
+        'prevote',
+        `node ${raft.id} became a pre-candidate and moved from term ${term} vote ${vote} to term ${raft.term} vote ${raft.vote}`,
+      );
     }
   }
 
@@ -70,7 +80,8 @@ export class Invariants {
 
   private checkLeader(raft: Raft): void {
     const other = this.leaders.get(raft.term);
-    if (other !== undefined && other !== raft.id) throw new Violation('election safety', `nodes ${other} and ${raft.id} both lead term ${raft.term}`);
+    if (other !== undefined && other !== raft.id)
+      throw new Violation('election safety', `nodes ${other} and ${raft.id} both lead term ${raft.term}`);
     if (other === undefined) {
       this.leaders.set(raft.term, raft.id);
       this.checkCompleteness(raft);
@@ -83,7 +94,10 @@ export class Invariants {
     if (index === 0 || index <= raft.log.snapshot.meta.index) return;
     const term = raft.log.term(index);
     if (term !== this.committedTerm) {
-      throw new Violation('leader completeness', `node ${raft.id} leads term ${raft.term} without committed entry ${index} (term ${this.committedTerm}; it has ${term ?? 'nothing'})`);
+      throw new Violation(
+        'leader completeness',
+        `node ${raft.id} leads term ${raft.term} without committed entry ${index} (term ${this.committedTerm}; it has ${term ?? 'nothing'})`,
+      );
     }
   }
 
@@ -97,7 +111,10 @@ export class Invariants {
       const hash = entryHash(entry);
       if (seen === undefined) this.logged.set(key, { hash, prevTerm });
       else if (seen.hash !== hash || seen.prevTerm !== prevTerm) {
-        throw new Violation('log matching', `node ${raft.id} has entry ${key} with different ${seen.hash !== hash ? 'content' : 'predecessor'}`);
+        throw new Violation(
+          'log matching',
+          `node ${raft.id} has entry ${key} with different ${seen.hash !== hash ? 'content' : 'predecessor'}`,
+        );
       }
     }
   }
@@ -110,7 +127,10 @@ export class Invariants {
   snapshotRestored(id: NodeId, snapshot: Snapshot): void {
     const seen = this.applied.get(snapshot.meta.index);
     if (seen !== undefined && seen.term !== snapshot.meta.term) {
-      throw new Violation('state machine safety', `node ${id} restored a snapshot at ${snapshot.meta.index} term ${snapshot.meta.term}, others applied term ${seen.term}`);
+      throw new Violation(
+        'state machine safety',
+        `node ${id} restored a snapshot at ${snapshot.meta.index} term ${snapshot.meta.term}, others applied term ${seen.term}`,
+      );
     }
   }
 
@@ -118,7 +138,10 @@ export class Invariants {
     const seen = this.applied.get(index);
     if (seen === undefined) this.applied.set(index, entry);
     else if (seen.term !== entry.term || seen.hash !== entry.hash) {
-      throw new Violation('state machine safety', `node ${id} applied a different entry at ${index} (term ${entry.term} vs ${seen.term})`);
+      throw new Violation(
+        'state machine safety',
+        `node ${id} applied a different entry at ${index} (term ${entry.term} vs ${seen.term})`,
+      );
     }
     if (index > this.committedIndex) {
       this.committedIndex = index;

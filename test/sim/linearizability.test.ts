@@ -2,9 +2,21 @@
 // refuses what none can (a stale read, a lost write, a cas that ignored the value).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkLinearizable, kvModel, type KvInput, type KvOutput, type Operation } from '../../src/sim/linearizability.js';
+import {
+  checkLinearizable,
+  kvModel,
+  type KvInput,
+  type KvOutput,
+  type Operation,
+} from '../../src/sim/linearizability.js';
 
-const op = (client: number, callMs: number, returnMs: number, input: KvInput, output: KvOutput | null): Operation<KvInput, KvOutput> => ({ client, callMs, returnMs, input, output });
+const op = (
+  client: number,
+  callMs: number,
+  returnMs: number,
+  input: KvInput,
+  output: KvOutput | null,
+): Operation<KvInput, KvOutput> => ({ client, callMs, returnMs, input, output });
 const put = (key: string, value: string) => ({ op: 'put' as const, key, value });
 const get = (key: string) => ({ op: 'get' as const, key });
 
@@ -52,7 +64,11 @@ test('keys are checked independently, and a wrong cas answer is caught', () => {
     op(2, 0, 1, put('b', '1'), { ok: true, prev: null }),
     op(1, 2, 3, { op: 'cas', key: 'b', expected: '1', value: '2' }, { ok: false, prev: '1' }),
   ];
-  assert.equal(checkLinearizable(kvModel, history), { result: 'violation', partition: 'b', operations: history.filter((o) => o.input.key === 'b') });
+  assert.equal(checkLinearizable(kvModel, history), {
+    result: 'violation',
+    partition: 'b',
+    operations: history.filter((o) => o.input.key === 'b'),
+  });
 });
 
 const overBudget = (key: string): Operation<KvInput, KvOutput>[] => [
@@ -67,10 +83,7 @@ test('a search past its budget answers unknown (never a false alarm), naming eve
 });
 
 test('a key over its budget does not hide a violation in a later key', () => {
-  const stale = [
-    op(1, 0, 1, put('b', '1'), { ok: true, prev: null }),
-    op(2, 2, 3, get('b'), { value: null }),
-  ];
+  const stale = [op(1, 0, 1, put('b', '1'), { ok: true, prev: null }), op(2, 2, 3, get('b'), { value: null })];
   const outcome = checkLinearizable(kvModel, [...overBudget('a'), ...stale], 50);
   assert.is(outcome.result, 'violation');
   assert.is(outcome.result === 'violation' ? outcome.partition : '', 'b');

@@ -47,7 +47,7 @@ export const mutants: readonly Mutant[] = [
   },
   {
     name: 'skip-vote-log-check',
-    rule: "a vote goes only to a candidate whose log is at least as up to date (§5.4.1)",
+    rule: 'a vote goes only to a candidate whose log is at least as up to date (§5.4.1)',
     file: 'src/core/raft/raft.ts',
     find: '    const upToDate = this.config.unsafe?.skipVoteLogCheck === true || this.log.isUpToDate(m.lastIndex, m.lastTerm);',
     replace: '    const upToDate = true;',
@@ -74,14 +74,18 @@ export function materialize(mutant: Mutant): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'test'), { recursive: true });
   cpSync(join(root, 'src'), join(dir, 'src'), { recursive: true, filter: (from) => !from.includes('/native/') });
-  for (const sub of ['sim', 'raft', 'lib']) cpSync(join(root, 'test', sub), join(dir, 'test', sub), { recursive: true });
-  for (const file of ['package.json', 'tsconfig.json']) if (existsSync(join(root, file))) cpSync(join(root, file), join(dir, file));
+  for (const sub of ['sim', 'raft', 'lib'])
+    cpSync(join(root, 'test', sub), join(dir, 'test', sub), { recursive: true });
+  for (const file of ['package.json', 'tsconfig.json'])
+    if (existsSync(join(root, file))) cpSync(join(root, file), join(dir, file));
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   const path = join(dir, mutant.file);
   const text = readFileSync(path, 'utf8');
   const at = text.indexOf(mutant.find);
   if (at < 0 || text.indexOf(mutant.find, at + 1) >= 0) {
-    throw new Error(`mutant ${mutant.name} no longer applies: its text is ${at < 0 ? 'not' : 'more than once'} in ${mutant.file}; update test/sim/mutants.ts`);
+    throw new Error(
+      `mutant ${mutant.name} no longer applies: its text is ${at < 0 ? 'not' : 'more than once'} in ${mutant.file}; update test/sim/mutants.ts`,
+    );
   }
   writeFileSync(path, text.slice(0, at) + mutant.replace + text.slice(at + mutant.find.length));
   return dir;

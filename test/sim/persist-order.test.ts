@@ -13,7 +13,11 @@ import { SimDisk } from './disk.js';
 import { Invariants } from './invariants.js';
 
 const voters = [1, 2, 3];
-const config = (id: NodeId): RaftConfig => ({ ...defaultConfig(id, () => 0, { voters, learners: [] }), preVote: false, checkQuorum: false });
+const config = (id: NodeId): RaftConfig => ({
+  ...defaultConfig(id, () => 0, { voters, learners: [] }),
+  preVote: false,
+  checkQuorum: false,
+});
 
 class Node {
   raft: Raft;
@@ -65,7 +69,10 @@ function scenario(): { leaders: Map<number, NodeId[]>; error: unknown } {
     deliver(answered, (m) => m.to === 1);
     node(2).raft.campaignNow();
     const asks2 = node(2).persistAll();
-    deliver(deliver(asks2, (m) => m.to === 3), (m) => m.to === 2);
+    deliver(
+      deliver(asks2, (m) => m.to === 3),
+      (m) => m.to === 2,
+    );
     for (const n of nodes.values()) {
       invariants.afterStep(n.raft);
       if (n.raft.role === 'leader') leaders.set(n.raft.term, [...(leaders.get(n.raft.term) ?? []), n.id]);

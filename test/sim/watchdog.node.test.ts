@@ -13,13 +13,18 @@ test('a history the checker cannot finish within its budget fails the seed with 
   const report = runSim(options);
   assert.is(report.ok, false, 'an unchecked history passed');
   assert.is(report.linearizability, 'unknown');
-  assert.match(report.failure ?? '', /^linearizability: check did not finish for key\(s\) 'k0' \(\d+ operations\) within 50 search steps per key: not a pass/);
+  assert.match(
+    report.failure ?? '',
+    /^linearizability: check did not finish for key\(s\) 'k0' \(\d+ operations\) within 50 search steps per key: not a pass/,
+  );
   assert.match(reproduceCommand(options), /--mix contention --lin-steps 50$/);
 });
 
 test('virtual time that stops advancing fails the seed and says when', () => {
   const cluster = new Cluster({ ...simDefaults, seed: 5, mix: 'calm' });
-  const spin = (): void => { cluster.scheduler.after(0, spin); };
+  const spin = (): void => {
+    cluster.scheduler.after(0, spin);
+  };
   cluster.scheduler.at(1500, spin);
   const report = cluster.run();
   assert.is(report.ok, false);
@@ -32,11 +37,33 @@ test('a core that loops forever is stopped by the wall-clock watchdog, which nam
   const dir = materialize(looping!);
   // Seed 37 of this mix reaches the mutated scan; 36 and 38 do not, and 38 still runs after the hang.
   const started = Date.now();
-  const args = ['--seed', '36', '--seeds', '3', '--mix', 'transfer-partition', '--nodes', '3', '--faults-ms', '10000', '--settle-ms', '10000', '--quiet', '--watchdog-ms', '2000'];
+  const args = [
+    '--seed',
+    '36',
+    '--seeds',
+    '3',
+    '--mix',
+    'transfer-partition',
+    '--nodes',
+    '3',
+    '--faults-ms',
+    '10000',
+    '--settle-ms',
+    '10000',
+    '--quiet',
+    '--watchdog-ms',
+    '2000',
+  ];
   const result = await run(['node', '--import', 'tsx', `${dir}/test/sim/cli.ts`, ...args], 120_000);
   assert.is(result.code, 1, `${result.stdout}${result.stderr}`);
-  assert.match(result.stdout, /^seed 37 FAILED \(transfer-partition\): watchdog: still running after 2000 ms of wall time/m);
-  assert.match(result.stdout, /^ {2}reproduce: npm run sim -- --seed 37 --nodes 3 --mix transfer-partition --faults-ms 10000 --settle-ms 10000$/m);
+  assert.match(
+    result.stdout,
+    /^seed 37 FAILED \(transfer-partition\): watchdog: still running after 2000 ms of wall time/m,
+  );
+  assert.match(
+    result.stdout,
+    /^ {2}reproduce: npm run sim -- --seed 37 --nodes 3 --mix transfer-partition --faults-ms 10000 --settle-ms 10000$/m,
+  );
   assert.match(result.stdout, /^2 passed, 1 failed/m);
   assert.ok(Date.now() - started < 60_000, 'the watchdog fired in time');
 });

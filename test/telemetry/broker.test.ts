@@ -20,13 +20,15 @@ test('each way of failing is named in words an operator can act on', () => {
     ['connack-refused-5', '10.0.0.1', 4, /^broker refused the credentials$/],
     ['connack-refused-2', '10.0.0.1', 4, /CONNACK code 2/],
   ];
-  for (const [reason, host, version, what] of cases) assert.match(describeBrokerFailure(reason, host, version).what, what, reason);
+  for (const [reason, host, version, what] of cases)
+    assert.match(describeBrokerFailure(reason, host, version).what, what, reason);
   assert.match(describeBrokerFailure('protocol-version-refused', 'h', 5).hint, /--mqtt 3\.1\.1/);
   assert.match(describeBrokerFailure('connect-ENOTFOUND', 'broker.lan', 4).hint, /broker\.lan/);
 });
 
 test('/etc/hosts lookup: first matching line, aliases, case, comments; numeric hosts recognised', () => {
-  const hosts = '# comment broker\n127.0.0.1 localhost\n\n192.168.1.2  Broker.lan broker  # the mesh broker\nbad-line broker\n10.0.0.9 broker\n';
+  const hosts =
+    '# comment broker\n127.0.0.1 localhost\n\n192.168.1.2  Broker.lan broker  # the mesh broker\nbad-line broker\n10.0.0.9 broker\n';
   assert.is(lookupHostsFile(hosts, 'broker'), '192.168.1.2');
   assert.is(lookupHostsFile(hosts, 'BROKER.LAN'), '192.168.1.2');
   assert.is(lookupHostsFile(hosts, 'comment'), null);

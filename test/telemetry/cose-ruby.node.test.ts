@@ -14,12 +14,19 @@ const script = `${root}test/mqtt/fixtures/cose-cross.rb`;
 const keys = crypto.signKeyPairFromSeed(new Uint8Array(32).fill(7));
 
 test.before(() => {
-  assert.ok(existsSync('/usr/bin/ruby') && existsSync('/usr/share/rubygems-integration/all/gems/cose-1.2.0'), "ruby-cose is missing: apt-get install ruby-cose (scripts/apt-packages/mqtt.txt)");
+  assert.ok(
+    existsSync('/usr/bin/ruby') && existsSync('/usr/share/rubygems-integration/all/gems/cose-1.2.0'),
+    'ruby-cose is missing: apt-get install ruby-cose (scripts/apt-packages/mqtt.txt)',
+  );
 });
 
 test('cose-ruby + OpenSSL verify our COSE_Sign1 (CBOR telemetry payload, with a chain header)', async () => {
   const payload = encodeValue({ v: 1, kind: 'telemetry', data: { loadavg: 0.5, seq: 2 ** 40 } });
-  const message = signSign1(crypto, keys.secretKey, payload, { contentType: 60, kid: utf8('node-kid'), chain: [new Uint8Array([1, 2, 3])] });
+  const message = signSign1(crypto, keys.secretKey, payload, {
+    contentType: 60,
+    kid: utf8('node-kid'),
+    chain: [new Uint8Array([1, 2, 3])],
+  });
   const ok = await run(['ruby', script, 'verify', toHex(message), toHex(keys.publicKey)]);
   assert.is(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /verified=true payload_bytes=\d+ kid=6e6f64652d6b6964/);

@@ -20,7 +20,13 @@ test('agent components, uplink queue and certificate expiry are exported; the ex
   const bundle = createTrustBundle(crypto, 'mesh.test', [root.issuer.cert]);
   if (!bundle.ok) throw new Error(bundle.reason);
   const sign = crypto.signKeyPair();
-  const cert = issueNodeCert(crypto, root.issuer, { name: 'alpha', signPublicKey: sign.publicKey, boxPublicKey: crypto.boxKeyPair().publicKey, nowMs, ttlMs: 3600_000 });
+  const cert = issueNodeCert(crypto, root.issuer, {
+    name: 'alpha',
+    signPublicKey: sign.publicKey,
+    boxPublicKey: crypto.boxKeyPair().publicKey,
+    nowMs,
+    ttlMs: 3600_000,
+  });
   const signer = new TelemetrySigner(crypto, { signSecretKey: sign.secretKey, chain: [cert] }, 'boot1', 'cbor');
   const platform = { monotonicMs: () => 0 } as unknown as Platform;
   const data = await new SimulatedMetrics(platform, 'alpha', 'mesh.test', 1).collect();
@@ -37,7 +43,10 @@ test('agent components, uplink queue and certificate expiry are exported; the ex
   assert.match(text, new RegExp(`^x0_xdp_dropped_total\\{${id},reason="rate-limit"\\} 2$`, 'm'));
   assert.match(text, new RegExp(`^x0_node_uplink_queued_messages\\{${id}\\} 3$`, 'm'));
   assert.match(text, new RegExp(`^x0_node_uplink_queue_dropped_total\\{${id}\\} 7$`, 'm'));
-  assert.match(text, new RegExp(`^x0_node_cert_expiry_timestamp_seconds\\{${id}\\} ${Math.floor(cert.notAfterMs / 1000)}$`, 'm'));
+  assert.match(
+    text,
+    new RegExp(`^x0_node_cert_expiry_timestamp_seconds\\{${id}\\} ${Math.floor(cert.notAfterMs / 1000)}$`, 'm'),
+  );
   // Well formed: HELP and TYPE once per family, before any of its samples; samples only of declared families.
   const declared = new Set<string>();
   for (const line of text.trimEnd().split('\n')) {

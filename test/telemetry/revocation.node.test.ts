@@ -10,7 +10,10 @@ import { Mosquitto, sleep, start, waitFor, x0Node, x0Runtime } from '../mqtt/lib
 import { enrol, must, tempDir } from '../identity/cli-lib.js';
 
 test.before(() => {
-  assert.ok(existsSync(runtimePath) && existsSync(bundlePath), 'build/x0-runtime and dist/x0tta6bl4.js are needed (bash scripts/setup.sh)');
+  assert.ok(
+    existsSync(runtimePath) && existsSync(bundlePath),
+    'build/x0-runtime and dist/x0tta6bl4.js are needed (bash scripts/setup.sh)',
+  );
 });
 
 const gauge = (text: string, name: string, node: string): number | null => {
@@ -26,10 +29,37 @@ test('a node revoked while it runs: exporter and watch show it revoked within se
   const broker = await Mosquitto.start(dir);
   const brokerArg = ['--broker', `127.0.0.1:${broker.port}`];
   const port = await freePort();
-  const exporter = start(x0Node('exporter', '--bundle', `${dir}/ca/bundle.cbor`, ...brokerArg, '--listen', `127.0.0.1:${port}`, '--revocations', listPath, '--duration-ms', '60000'));
-  const watch = start(x0Node('watch', '--bundle', `${dir}/ca/bundle.cbor`, ...brokerArg, '--revocations', listPath, '--json', '--duration-ms', '60000'));
+  const exporter = start(
+    x0Node(
+      'exporter',
+      '--bundle',
+      `${dir}/ca/bundle.cbor`,
+      ...brokerArg,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--revocations',
+      listPath,
+      '--duration-ms',
+      '60000',
+    ),
+  );
+  const watch = start(
+    x0Node(
+      'watch',
+      '--bundle',
+      `${dir}/ca/bundle.cbor`,
+      ...brokerArg,
+      '--revocations',
+      listPath,
+      '--json',
+      '--duration-ms',
+      '60000',
+    ),
+  );
   const uplinks = [
-    start(x0Runtime(bundlePath, 'uplink', '--dir', `${dir}/alpha`, ...brokerArg, '--interval-ms', '200', '--simulate', '1')),
+    start(
+      x0Runtime(bundlePath, 'uplink', '--dir', `${dir}/alpha`, ...brokerArg, '--interval-ms', '200', '--simulate', '1'),
+    ),
     start(x0Node('uplink', '--dir', `${dir}/bravo`, ...brokerArg, '--interval-ms', '200', '--simulate', '2')),
   ];
   const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -52,14 +82,33 @@ test('a node revoked while it runs: exporter and watch show it revoked within se
 
     // An operator command to alpha: seen, not rejected.
     await run(x0Node('cmd', 'keygen', '--out', `${dir}/operator.key`));
-    const sent = await run(x0Node('cmd', 'send', '--key', `${dir}/operator.key`, '--mesh', 'mesh.test', '--node', 'alpha', '--name', 'ping', ...brokerArg));
+    const sent = await run(
+      x0Node(
+        'cmd',
+        'send',
+        '--key',
+        `${dir}/operator.key`,
+        '--mesh',
+        'mesh.test',
+        '--node',
+        'alpha',
+        '--name',
+        'ping',
+        ...brokerArg,
+      ),
+    );
     assert.is(sent.code, 0, sent.stderr);
     text = await until('command seen', (t) => /^x0_operator_commands_seen_total 1$/m.test(t));
     assert.not.match(text, /x0_messages_rejected_total\{reason="topic-invalid"\}/);
 
     const revokedAt = Date.now();
     await must('ca', 'revoke', '--node', 'bravo', '--dir', `${dir}/ca`);
-    text = await until('bravo revoked', (t) => gauge(t, 'x0_node_revoked', 'bravo') === 1 && /x0_messages_rejected_total\{reason="cert-revoked"\} [1-9]/.test(t));
+    text = await until(
+      'bravo revoked',
+      (t) =>
+        gauge(t, 'x0_node_revoked', 'bravo') === 1 &&
+        /x0_messages_rejected_total\{reason="cert-revoked"\} [1-9]/.test(t),
+    );
     const tookMs = Date.now() - revokedAt;
     assert.is(gauge(text, 'x0_node_up', 'bravo'), 0);
     assert.is(gauge(text, 'x0_node_up', 'alpha'), 1);
@@ -71,11 +120,20 @@ test('a node revoked while it runs: exporter and watch show it revoked within se
     await waitFor(watch, /"reason":"cert-revoked"/);
     watch.child.kill('SIGINT');
     await watch.done;
-    const lines = watch.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const summary = lines[lines.length - 1] as { rejected: Record<string, number>; nodes: { node: string; state: string }[] };
+    const lines = watch.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const summary = lines[lines.length - 1] as {
+      rejected: Record<string, number>;
+      nodes: { node: string; state: string }[];
+    };
     assert.ok((summary.rejected['cert-revoked'] ?? 0) > 0, JSON.stringify(summary));
     assert.is(summary.rejected['topic-invalid'], undefined, 'the operator command is not a rejection');
-    assert.ok(lines.some((l) => l.reason === 'operator-command' && l.benign === true), 'the command was seen as such');
+    assert.ok(
+      lines.some((l) => l.reason === 'operator-command' && l.benign === true),
+      'the command was seen as such',
+    );
     assert.is(summary.nodes.find((n) => n.node === 'bravo')?.state, 'revoked');
   } finally {
     for (const u of uplinks) u.child.kill('SIGTERM');

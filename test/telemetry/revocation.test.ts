@@ -22,11 +22,25 @@ function world() {
   if (!bundle.ok) throw new Error(bundle.reason);
   const node = (name: string) => {
     const sign = crypto.signKeyPair();
-    const cert = issueNodeCert(crypto, root.issuer, { name, signPublicKey: sign.publicKey, boxPublicKey: crypto.boxKeyPair().publicKey, nowMs });
-    return { cert, signer: new TelemetrySigner(crypto, { signSecretKey: sign.secretKey, chain: [cert] }, 'boot1', 'cbor') };
+    const cert = issueNodeCert(crypto, root.issuer, {
+      name,
+      signPublicKey: sign.publicKey,
+      boxPublicKey: crypto.boxKeyPair().publicKey,
+      nowMs,
+    });
+    return {
+      cert,
+      signer: new TelemetrySigner(crypto, { signSecretKey: sign.secretKey, chain: [cert] }, 'boot1', 'cbor'),
+    };
   };
   const list = (version: number, nodeIds: string[], serials: Uint8Array[] = []) =>
-    encodeRevocationList(signRevocationList(crypto, { cert: root.issuer.cert, signSecretKey: root.issuer.signSecretKey }, version, { issuedAtMs: nowMs, serials, nodeIds }));
+    encodeRevocationList(
+      signRevocationList(crypto, { cert: root.issuer.cert, signSecretKey: root.issuer.signSecretKey }, version, {
+        issuedAtMs: nowMs,
+        serials,
+        nodeIds,
+      }),
+    );
   return { bundle: bundle.value as TrustBundle, node, list };
 }
 
@@ -42,7 +56,12 @@ test('a node revoked by ID: rejected as cert-revoked, exported revoked and not u
   const bravo = w.node('bravo');
   for (const n of [alpha, bravo]) {
     for (const kind of ['status', 'telemetry'] as const) {
-      const m = n.signer.sign(kind, kind === 'status' ? { state: 'online' } : { statistics: { uptime: 5 } }, nowMs, true);
+      const m = n.signer.sign(
+        kind,
+        kind === 'status' ? { state: 'online' } : { statistics: { uptime: 5 } },
+        nowMs,
+        true,
+      );
       assert.ok(watcher.offer(m.topic, m.payload).ok);
     }
   }
@@ -76,7 +95,13 @@ test('revoked by serial; and a revoked node never seen here is exported as revok
   const charlie = w.node('charlie');
   const m = charlie.signer.sign('status', { state: 'online' }, nowMs, true);
   assert.ok(watcher.offer(m.topic, m.payload).ok);
-  assert.ok(watcher.revocations.offerBytes(crypto, w.list(1, ['spiffe://mesh.test/node/delta'], [charlie.cert.serial]), w.bundle).ok);
+  assert.ok(
+    watcher.revocations.offerBytes(
+      crypto,
+      w.list(1, ['spiffe://mesh.test/node/delta'], [charlie.cert.serial]),
+      w.bundle,
+    ).ok,
+  );
   const text = renderMetrics(watcher, nowMs);
   assert.is(metric(text, 'x0_node_revoked', 'charlie'), 1);
   assert.is(metric(text, 'x0_node_up', 'charlie'), 0);
@@ -88,9 +113,15 @@ test('a list from another CA, or not newer, is refused and changes nothing', () 
   const w = world();
   const other = world();
   const watcher = new Watcher(crypto, w.bundle, () => nowMs);
-  assert.equal(watcher.revocations.offerBytes(crypto, other.list(5, ['spiffe://mesh.test/node/alpha']), w.bundle), { ok: false, reason: 'revocation-unknown-signer' });
+  assert.equal(watcher.revocations.offerBytes(crypto, other.list(5, ['spiffe://mesh.test/node/alpha']), w.bundle), {
+    ok: false,
+    reason: 'revocation-unknown-signer',
+  });
   assert.ok(watcher.revocations.offerBytes(crypto, w.list(2, []), w.bundle).ok);
-  assert.equal(watcher.revocations.offerBytes(crypto, w.list(2, ['spiffe://mesh.test/node/alpha']), w.bundle), { ok: false, reason: 'revocation-stale' });
+  assert.equal(watcher.revocations.offerBytes(crypto, w.list(2, ['spiffe://mesh.test/node/alpha']), w.bundle), {
+    ok: false,
+    reason: 'revocation-stale',
+  });
   assert.is(watcher.nodeRevoked({ mesh, node: 'alpha', serialHex: null }), false);
 });
 
@@ -98,7 +129,14 @@ test('operator commands on .../cmd/NAME are seen, never counted as rejected tele
   const w = world();
   const watcher = new Watcher(crypto, w.bundle, () => nowMs);
   const operator = crypto.signKeyPair();
-  const cmd = signCommand(crypto, operator.secretKey, { mesh, node: 'alpha', name: 'ping', id: '00'.repeat(16), at: nowMs, args: {} });
+  const cmd = signCommand(crypto, operator.secretKey, {
+    mesh,
+    node: 'alpha',
+    name: 'ping',
+    id: '00'.repeat(16),
+    at: nowMs,
+    args: {},
+  });
   assert.equal(watcher.offer(cmd.topic, cmd.payload), { ok: false, reason: 'operator-command', benign: true });
   assert.is(watcher.rejectedTotal, 0);
   const text = renderMetrics(watcher, nowMs);

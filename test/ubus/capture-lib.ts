@@ -46,8 +46,17 @@ export function framedMessages(): FramedMessage[] {
     if (error !== null) throw new Error(`capture line ${index}: ${error}`);
     let offset = 0;
     for (const message of messages) {
-      const length = 12 + ((entry.pending[offset + 9]! << 16) | (entry.pending[offset + 10]! << 8) | entry.pending[offset + 11]!) - 4;
-      out.push({ line: index, label: line.label, dir: line.dir, bytes: entry.pending.slice(offset, offset + length), message });
+      const length =
+        12 +
+        ((entry.pending[offset + 9]! << 16) | (entry.pending[offset + 10]! << 8) | entry.pending[offset + 11]!) -
+        4;
+      out.push({
+        line: index,
+        label: line.label,
+        dir: line.dir,
+        bytes: entry.pending.slice(offset, offset + length),
+        message,
+      });
       offset += length;
     }
     entry.pending = entry.pending.slice(offset);

@@ -7,7 +7,11 @@ import { root } from '../lib/processes.js';
 
 test('test/ubus/captures.ts is what make-captures.ts makes from the shared fixture today', () => {
   assert.ok(fs.existsSync(fixturePath), `${fixturePath} is missing`);
-  assert.is(fs.readFileSync(modulePath, 'utf8'), renderModule(readFixture()), 'regenerate: node --import tsx test/ubus/make-captures.ts');
+  assert.is(
+    fs.readFileSync(modulePath, 'utf8'),
+    renderModule(readFixture()),
+    'regenerate: node --import tsx test/ubus/make-captures.ts',
+  );
 });
 
 test('the rpcd ACL: a read-only group with exactly the read methods, an admin group that adds exactly the write methods', () => {

@@ -30,7 +30,12 @@ function withObject(): { client: UbusClient; objectId: number } {
   const client = ready();
   client.addObject({ name: 'x0tta6bl4', methods: { status: {}, set: { level: 'int32' } } });
   client.takeOutput();
-  client.receive(buildMessage(MessageType.data, 1, 0, (w) => { w.int32(Attr.objid, 0x1234); w.int32(Attr.objtype, 0x99); }));
+  client.receive(
+    buildMessage(MessageType.data, 1, 0, (w) => {
+      w.int32(Attr.objid, 0x1234);
+      w.int32(Attr.objtype, 0x99);
+    }),
+  );
   client.receive(buildMessage(MessageType.status, 1, 0, (w) => w.int32(Attr.status, 0)));
   client.takeEvents();
   return { client, objectId: 0x1234 };
@@ -86,7 +91,10 @@ test('a disconnect fails every request with connection-lost; the next HELLO re-r
   client.invoke(0x1234, 'status');
   client.takeOutput();
   client.disconnected('ECONNRESET');
-  assert.equal(replies(client.takeEvents()), [{ ok: false, reason: 'connection-lost' }, { ok: false, reason: 'connection-lost' }]);
+  assert.equal(replies(client.takeEvents()), [
+    { ok: false, reason: 'connection-lost' },
+    { ok: false, reason: 'connection-lost' },
+  ]);
   assert.is(client.objectId(1), 0);
   client.connected();
   client.receive(hello);
@@ -143,14 +151,18 @@ test('incoming calls with bad input are answered with a status, never dispatched
     assert.is(out.length, 1);
     assert.is(statusOf(out[0]!), expected);
   }
-  assert.equal(client.takeEvents().filter((e) => e.kind === 'invoke'), []);
+  assert.equal(
+    client.takeEvents().filter((e) => e.kind === 'invoke'),
+    [],
+  );
   assert.is(client.connectionState, 'ready');
   assert.is(client.counters.get('too-deep'), 1);
 });
 
 test('calls past the handler slots wait in line (bounded) and get a slot as one is answered; all time out with status 7', () => {
   const { client, objectId } = withObject();
-  for (let i = 0; i < limits.pendingInvokesMax + limits.queuedInvokesMax; i++) client.receive(invoke(objectId, 'status'));
+  for (let i = 0; i < limits.pendingInvokesMax + limits.queuedInvokesMax; i++)
+    client.receive(invoke(objectId, 'status'));
   assert.equal(client.takeOutput(), [], 'nobody is refused while the line has room');
   const events = client.takeEvents().filter((e) => e.kind === 'invoke');
   assert.is(events.length, limits.pendingInvokesMax, 'only as many handlers run as there are slots');
@@ -162,7 +174,11 @@ test('calls past the handler slots wait in line (bounded) and get a slot as one 
   assert.ok(first !== undefined && first.kind === 'invoke');
   assert.ok(client.reply(first.token, 0));
   client.takeOutput();
-  assert.is(client.takeEvents().filter((e) => e.kind === 'invoke').length, 1, 'an answer frees a slot for the next in line');
+  assert.is(
+    client.takeEvents().filter((e) => e.kind === 'invoke').length,
+    1,
+    'an answer frees a slot for the next in line',
+  );
   now = limits.handlerTimeoutMs;
   client.tick();
   const out = client.takeOutput();

@@ -21,7 +21,12 @@ const newSocket = () => path.join(dir, `ubus-${socketCounter++}.sock`);
 
 const provider: AgentProvider = {
   status: () => ({ node_id: 'spiffe://mesh.x0/node/a1', state: 'running', uptime_s: 42, peers_total: 2, peers_up: 1 }),
-  peers: () => ({ peers: [{ id: 'b2', address: 'fe80::2', state: 'up', rtt_ms: 3 }, { id: 'c3', address: 'fe80::3', state: 'down', rtt_ms: null }] }),
+  peers: () => ({
+    peers: [
+      { id: 'b2', address: 'fe80::2', state: 'up', rtt_ms: 3 },
+      { id: 'c3', address: 'fe80::3', state: 'down', rtt_ms: null },
+    ],
+  }),
   version: () => ({ version: '0.1.0', engine: 'node', crypto: 'node' }),
 };
 
@@ -29,7 +34,19 @@ const provider: AgentProvider = {
 function capturing(): { platform: Platform; out: () => string; err: () => string } {
   let out = '';
   let err = '';
-  return { platform: { ...platform, stdout: (t) => { out += t; }, stderr: (t) => { err += t; } }, out: () => out, err: () => err };
+  return {
+    platform: {
+      ...platform,
+      stdout: (t) => {
+        out += t;
+      },
+      stderr: (t) => {
+        err += t;
+      },
+    },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 async function agentOn(socket: string): Promise<UbusConnection> {
@@ -85,7 +102,10 @@ test('peers and version answer too; list -v shows the object and its methods', a
   assert.equal(JSON.parse((await cli(socket, 'call', 'x0tta6bl4', 'version')).out), await provider.version());
   const listed = await cli(socket, 'list', '-v');
   assert.is(listed.code, 0);
-  assert.match(listed.out, /^'x0tta6bl4' @[0-9a-f]{8}\n\t"status":\{\}\n\t"peers":\{\}\n\t"version":\{\}\n\t"raft":\{\}\n\t"mesh":\{\}\n\t"events":\{"limit":"Integer"\}\n\t"reload":\{\}\n\t"restart":\{"component":"String"\}\n\t"token":\{"node":"String","ttl_s":"Integer"\}\n\t"revoke":\{"node":"String"\}\n$/);
+  assert.match(
+    listed.out,
+    /^'x0tta6bl4' @[0-9a-f]{8}\n\t"status":\{\}\n\t"peers":\{\}\n\t"version":\{\}\n\t"raft":\{\}\n\t"mesh":\{\}\n\t"events":\{"limit":"Integer"\}\n\t"reload":\{\}\n\t"restart":\{"component":"String"\}\n\t"token":\{"node":"String","ttl_s":"Integer"\}\n\t"revoke":\{"node":"String"\}\n$/,
+  );
   assert.is((await cli(socket, 'list')).out, 'x0tta6bl4\n');
 });
 
@@ -103,7 +123,10 @@ test('a missing method exits 3, a missing object 4, bad JSON 2, a missing socket
 });
 
 test('the Node entry of `x0 ubus` runs as its own process and prints the status', async () => {
-  const result = await run(['node', '--import', 'tsx', `${root}src/cli/ubus-main.node.ts`, '--socket', socket, 'call', 'x0tta6bl4', 'status'], 30_000);
+  const result = await run(
+    ['node', '--import', 'tsx', `${root}src/cli/ubus-main.node.ts`, '--socket', socket, 'call', 'x0tta6bl4', 'status'],
+    30_000,
+  );
   assert.is(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout), await provider.status());
   const help = await run(['node', '--import', 'tsx', `${root}src/cli/ubus-main.node.ts`, '--help'], 30_000);
@@ -203,7 +226,9 @@ for (const [what, bytes, reason] of [
 
 test('ubusd closing after half a message: the call fails with connection-lost, not a hang', async () => {
   const hostileSocket = newSocket();
-  const server = await hostileBroker(hostileSocket, (conn) => conn.end(Buffer.from('000200010000000000000010030000', 'hex')));
+  const server = await hostileBroker(hostileSocket, (conn) =>
+    conn.end(Buffer.from('000200010000000000000010030000', 'hex')),
+  );
   const client = new UbusConnection(platform, { path: hostileSocket });
   assert.ok((await client.start()).ok);
   assert.equal(await client.lookup('x', 5000), { ok: false, reason: 'connection-lost' });

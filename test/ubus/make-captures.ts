@@ -14,10 +14,14 @@ export interface CaptureLine {
 }
 
 export function readFixture(path = fixturePath): CaptureLine[] {
-  return fs.readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => {
-    const { label, conn, dir, hex } = JSON.parse(line) as CaptureLine;
-    return { label, conn, dir, hex };
-  });
+  return fs
+    .readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const { label, conn, dir, hex } = JSON.parse(line) as CaptureLine;
+      return { label, conn, dir, hex };
+    });
 }
 
 export function renderModule(lines: readonly CaptureLine[]): string {

@@ -33,7 +33,10 @@ test('list: `ubus list` — the client sends the same LOOKUP and reads every obj
   const result = replay({ label: 'list', actions: { 0: ({ client }) => void client.lookup() } });
   assert.is(result.mismatch, null);
   assert.is(result.matchedWrites, clientWrites('list'));
-  assert.equal(reply(result.events).objects.map((o) => o.path), ['demo', 'file', 'rc', 'session', 'uci']);
+  assert.equal(
+    reply(result.events).objects.map((o) => o.path),
+    ['demo', 'file', 'rc', 'session', 'uci'],
+  );
   assert.is(reply(result.events).status, 0);
 });
 
@@ -44,7 +47,7 @@ test('listv: `ubus -v list demo` — same LOOKUP by path, method signatures read
   assert.equal(reply(result.events).objects[0]!.signature, { status: {}, echo: { msg: 3 } });
 });
 
-test("call: `ubus call demo echo '{\"msg\":\"hi\"}'` — LOOKUP then INVOKE byte for byte, reply data read", () => {
+test('call: `ubus call demo echo \'{"msg":"hi"}\'` — LOOKUP then INVOKE byte for byte, reply data read', () => {
   const result = replay({
     label: 'call',
     actions: {
@@ -85,11 +88,19 @@ test('listen: `ubus listen x0.test` — anonymous object, register on the event 
   assert.ok(registered && registered.kind === 'registered');
   assert.is(registered.objectId, 3908416887);
   const event = result.events.find((e) => e.kind === 'event');
-  assert.equal(event, { kind: 'event', registration: registered.registration, name: 'x0.test', data: { a: 1, b: 'two' } });
+  assert.equal(event, {
+    kind: 'event',
+    registration: registered.registration,
+    name: 'x0.test',
+    data: { a: 1, b: 'two' },
+  });
 });
 
-test("send: `ubus send x0.test '{\"a\":1,\"b\":\"two\"}'` — the same INVOKE of send on object 1", () => {
-  const result = replay({ label: 'send', actions: { 0: ({ client }) => void client.sendEvent('x0.test', { a: 1, b: 'two' }) } });
+test('send: `ubus send x0.test \'{"a":1,"b":"two"}\'` — the same INVOKE of send on object 1', () => {
+  const result = replay({
+    label: 'send',
+    actions: { 0: ({ client }) => void client.sendEvent('x0.test', { a: 1, b: 'two' }) },
+  });
   assert.is(result.mismatch, null);
   assert.is(result.matchedWrites, clientWrites('send'));
   assert.is(reply(result.events).status, 0);
@@ -108,7 +119,9 @@ function rpcdDefinitions(): Map<string, ObjectDefinition> {
     for (const method of signature.value) {
       assert.is(method.type, 'table');
       if (method.type !== 'table') continue;
-      methods[method.name] = Object.fromEntries(method.children.map((arg) => [arg.name, argTypeFromCode(arg.type === 'int32' ? arg.value : -1)!]));
+      methods[method.name] = Object.fromEntries(
+        method.children.map((arg) => [arg.name, argTypeFromCode(arg.type === 'int32' ? arg.value : -1)!]),
+      );
     }
     out.set(path, { name: path, methods });
   }
@@ -116,7 +129,12 @@ function rpcdDefinitions(): Map<string, ObjectDefinition> {
 }
 
 test('the hand-written demo definition encodes to the signature rpcd announced', () => {
-  const captured = framed.find((f) => f.label === 'rpcd' && f.message.type === MessageType.addObject && toHex(f.message.attrs[0]!.payload) === toHex(new TextEncoder().encode('demo\0')));
+  const captured = framed.find(
+    (f) =>
+      f.label === 'rpcd' &&
+      f.message.type === MessageType.addObject &&
+      toHex(f.message.attrs[0]!.payload) === toHex(new TextEncoder().encode('demo\0')),
+  );
   assert.ok(captured);
   assert.is(toHex(encodeBlobmsg(signatureNodes(demo))), toHex(captured.message.attrs[1]!.payload));
 });
@@ -124,17 +142,27 @@ test('the hand-written demo definition encodes to the signature rpcd announced',
 test('rpcd: registers session, uci, rc, demo, file one by one and answers echo and a missing method like rpcd', () => {
   const defs = rpcdDefinitions();
   defs.set('demo', demo);
-  const add = (name: string) => ({ client }: ReplayContext) => void client.addObject(defs.get(name)!);
+  const add =
+    (name: string) =>
+    ({ client }: ReplayContext) =>
+      void client.addObject(defs.get(name)!);
   let echoToken = -1;
   const result = replay({
     label: 'rpcd',
     actions: {
-      0: add('session'), 1: add('uci'), 2: add('rc'), 3: add('demo'), 4: add('file'),
+      0: add('session'),
+      1: add('uci'),
+      2: add('rc'),
+      3: add('demo'),
+      4: add('file'),
       // rpcd looks up every object while handling the exec plugin call; the scenario does the same.
       5: ({ client, events }) => {
         const invoke = events.find((e) => e.kind === 'invoke');
         assert.ok(invoke && invoke.kind === 'invoke');
-        assert.equal([invoke.object, invoke.method, invoke.args, invoke.user, invoke.group], ['demo', 'echo', { msg: 'hi' }, 'root', 'root']);
+        assert.equal(
+          [invoke.object, invoke.method, invoke.args, invoke.user, invoke.group],
+          ['demo', 'echo', { msg: 'hi' }, 'root', 'root'],
+        );
         echoToken = invoke.token;
         client.lookup();
       },
@@ -147,7 +175,10 @@ test('rpcd: registers session, uci, rc, demo, file one by one and answers echo a
   });
   assert.is(result.mismatch, null);
   assert.is(result.matchedWrites, clientWrites('rpcd'));
-  assert.equal(result.events.filter((e) => e.kind === 'registered').map((e) => (e.kind === 'registered' ? e.objectId : 0)), [1317428658, 673448745, 1942270319, 2092160440, 3989777436]);
+  assert.equal(
+    result.events.filter((e) => e.kind === 'registered').map((e) => (e.kind === 'registered' ? e.objectId : 0)),
+    [1317428658, 673448745, 1942270319, 2092160440, 3989777436],
+  );
   // The missing method never reached a handler: the client answered status 3 itself.
   assert.is(result.events.filter((e) => e.kind === 'invoke').length, 1);
 });
@@ -155,7 +186,10 @@ test('rpcd: registers session, uci, rc, demo, file one by one and answers echo a
 test('replay detects a wrong byte: a different argument does not match the capture', () => {
   const result = replay({
     label: 'call',
-    actions: { 0: ({ client }) => void client.lookup('demo'), 1: (context) => void context.client.invoke(lookedUpId(context, 'demo'), 'echo', { msg: 'ho' }) },
+    actions: {
+      0: ({ client }) => void client.lookup('demo'),
+      1: (context) => void context.client.invoke(lookedUpId(context, 'demo'), 'echo', { msg: 'ho' }),
+    },
   });
   assert.ok(result.mismatch !== null);
   assert.is(result.matchedWrites, 1);

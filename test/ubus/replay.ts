@@ -41,7 +41,13 @@ export function replay(scenario: Scenario): ReplayResult {
     now += 1;
     if (line.dir === 'ubusd->client') {
       collect();
-      if (written.length > 0) return { events, client, matchedWrites: writeIndex, mismatch: `before ubusd's ${line.hex.slice(0, 24)}… the client wrote extra ${toHex(written)}` };
+      if (written.length > 0)
+        return {
+          events,
+          client,
+          matchedWrites: writeIndex,
+          mismatch: `before ubusd's ${line.hex.slice(0, 24)}… the client wrote extra ${toHex(written)}`,
+        };
       client.receive(fromHex(line.hex));
       collect();
       continue;
@@ -50,7 +56,13 @@ export function replay(scenario: Scenario): ReplayResult {
     collect();
     const expected = fromHex(line.hex);
     const actual = written.subarray(0, expected.length);
-    if (toHex(actual) !== line.hex) return { events, client, matchedWrites: writeIndex, mismatch: `write ${writeIndex}: expected ${line.hex}\n got ${toHex(actual)}` };
+    if (toHex(actual) !== line.hex)
+      return {
+        events,
+        client,
+        matchedWrites: writeIndex,
+        mismatch: `write ${writeIndex}: expected ${line.hex}\n got ${toHex(actual)}`,
+      };
     written = written.slice(expected.length);
     writeIndex++;
   }

@@ -11,7 +11,13 @@ function capturedIds(): Record<IdKind, number[]> {
   for (const f of framed) {
     if (f.dir !== 'ubusd->client') continue;
     if (f.message.type === MessageType.hello) ids.client.push(f.message.peer);
-    const request = framed.find((r) => r.label === f.label && r.dir === 'client->ubusd' && r.message.type === MessageType.addObject && r.message.seq === f.message.seq);
+    const request = framed.find(
+      (r) =>
+        r.label === f.label &&
+        r.dir === 'client->ubusd' &&
+        r.message.type === MessageType.addObject &&
+        r.message.seq === f.message.seq,
+    );
     if (request === undefined || f.message.type !== MessageType.data) continue;
     const fields = readFields(f.message);
     assert.ok(fields.ok);
@@ -37,7 +43,10 @@ function runAgainstCaptures(overrides: { user?: string } = {}): Run {
     let connection = connections.get(key);
     if (connection === undefined) {
       const out: Uint8Array[] = [];
-      const handle = broker.connect((bytes) => out.push(bytes), () => undefined);
+      const handle = broker.connect(
+        (bytes) => out.push(bytes),
+        () => undefined,
+      );
       connection = { receive: handle.receive, out };
       connections.set(key, connection);
     }
@@ -47,12 +56,15 @@ function runAgainstCaptures(overrides: { user?: string } = {}): Run {
     }
     const written = concat(connection.out);
     const expected = fromHex(line.hex);
-    if (toHex(written.subarray(0, expected.length)) !== line.hex) return { mismatch: `${key}: expected ${line.hex}\n got ${toHex(written)}`, compared };
+    if (toHex(written.subarray(0, expected.length)) !== line.hex)
+      return { mismatch: `${key}: expected ${line.hex}\n got ${toHex(written)}`, compared };
     connection.out.length = 0;
     if (written.length > expected.length) connection.out.push(written.slice(expected.length));
     compared++;
   }
-  for (const [key, connection] of connections) if (concat(connection.out).length > 0) return { mismatch: `${key}: extra bytes ${toHex(concat(connection.out))}`, compared };
+  for (const [key, connection] of connections)
+    if (concat(connection.out).length > 0)
+      return { mismatch: `${key}: extra bytes ${toHex(concat(connection.out))}`, compared };
   return { mismatch: null, compared };
 }
 
@@ -72,12 +84,20 @@ test('the stand-in drops a client whose stream cannot be framed, and keeps servi
   let nextId = 5000;
   const broker = new Broker({ nextId: () => nextId++ });
   let closed = false;
-  const bad = broker.connect(() => undefined, () => { closed = true; });
+  const bad = broker.connect(
+    () => undefined,
+    () => {
+      closed = true;
+    },
+  );
   bad.receive(new Uint8Array([7, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4]));
   assert.ok(closed);
   assert.equal(broker.refused, ['bad-version']);
   const out: Uint8Array[] = [];
-  const good = broker.connect((b) => out.push(b), () => undefined);
+  const good = broker.connect(
+    (b) => out.push(b),
+    () => undefined,
+  );
   good.receive(new Uint8Array([0, MessageType.lookup, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4]));
   const status = out.at(-1)!;
   assert.is(status[1], MessageType.status);

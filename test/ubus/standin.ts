@@ -4,7 +4,18 @@
 // Not modelled: ACLs (everything is allowed), fd passing, MONITOR, ubus.object.add/remove events.
 
 import { writeBlobmsg, type BlobmsgNode } from '../../src/ubus/blobmsg.js';
-import { Attr, MessageReader, MessageType, Status, buildMessage, eventObjectId, readFields, type Fields, type MessageWriter, type UbusMessage } from '../../src/ubus/message.js';
+import {
+  Attr,
+  MessageReader,
+  MessageType,
+  Status,
+  buildMessage,
+  eventObjectId,
+  readFields,
+  type Fields,
+  type MessageWriter,
+  type UbusMessage,
+} from '../../src/ubus/message.js';
 import type { ByteStream, Platform, StreamHandlers, StreamListener } from '../../src/platform/types.js';
 
 export type IdKind = 'client' | 'object' | 'type';
@@ -45,7 +56,10 @@ export class Broker {
   constructor(private readonly options: BrokerOptions) {}
 
   /** A new connection: ubusd greets it with HELLO carrying its id. Returns the byte sink for its input. */
-  connect(send: (bytes: Uint8Array) => void, close: () => void): { receive: (chunk: Uint8Array) => void; closed: () => void } {
+  connect(
+    send: (bytes: Uint8Array) => void,
+    close: () => void,
+  ): { receive: (chunk: Uint8Array) => void; closed: () => void } {
     const client: Client = { id: this.options.nextId('client'), send, close, reader: new MessageReader() };
     this.clients.set(client.id, client);
     send(buildMessage(MessageType.hello, 0, client.id, () => undefined));
@@ -80,7 +94,9 @@ export class Broker {
 
   private readonly handlers: Partial<Record<number, Handler>> = {
     [MessageType.ping]: (client, message) => {
-      client.send(buildMessage(MessageType.data, message.seq, message.peer, (w) => message.attrs.forEach((a) => w.attr(a))));
+      client.send(
+        buildMessage(MessageType.data, message.seq, message.peer, (w) => message.attrs.forEach((a) => w.attr(a))),
+      );
       return noStatus;
     },
     [MessageType.addObject]: (client, message, fields) => this.addObject(client, message, fields),
@@ -103,9 +119,17 @@ export class Broker {
     if (path !== null && [...this.objects.values()].some((o) => o.path === path)) return Status.invalidArgument;
     let type: BrokerObject['type'] = null;
     if (fields.signature !== undefined) type = { id: this.options.nextId('type'), methods: fields.signature };
-    else if (fields.objtype !== undefined) type = [...this.objects.values()].find((o) => o.type?.id === fields.objtype)?.type ?? null;
+    else if (fields.objtype !== undefined)
+      type = [...this.objects.values()].find((o) => o.type?.id === fields.objtype)?.type ?? null;
     if (path !== null && type === null) return Status.invalidArgument;
-    const object: BrokerObject = { id: this.options.nextId('object'), path, client, type, subscribers: new Set(), invokeSeq: 0 };
+    const object: BrokerObject = {
+      id: this.options.nextId('object'),
+      path,
+      client,
+      type,
+      subscribers: new Set(),
+      invokeSeq: 0,
+    };
     this.objects.set(object.id, object);
     this.reply(client, message, (w) => {
       w.int32(Attr.objid, object.id);
@@ -119,7 +143,8 @@ export class Broker {
     if (fields.objid === undefined) return Status.invalidArgument;
     if (object === undefined) return Status.notFound;
     if (object.client !== client) return Status.permissionDenied;
-    const lastOfType = object.type !== null && [...this.objects.values()].filter((o) => o.type === object.type).length === 1;
+    const lastOfType =
+      object.type !== null && [...this.objects.values()].filter((o) => o.type === object.type).length === 1;
     this.reply(client, message, (w) => {
       w.int32(Attr.objid, object.id);
       if (lastOfType) w.int32(Attr.objtype, object.type!.id);
@@ -143,7 +168,9 @@ export class Broker {
 
   private lookup(client: Client, message: UbusMessage, fields: Fields): number {
     // ubusd keeps objects in an AVL tree ordered by strcmp of the path.
-    const named = [...this.objects.values()].filter((o) => o.path !== null).sort((a, b) => (a.path! < b.path! ? -1 : 1));
+    const named = [...this.objects.values()]
+      .filter((o) => o.path !== null)
+      .sort((a, b) => (a.path! < b.path! ? -1 : 1));
     if (fields.objpath === undefined) {
       for (const object of named) this.sendObject(client, message, object);
       return Status.ok;
@@ -157,15 +184,24 @@ export class Broker {
   }
 
   /** ubusd_forward_invoke: OBJID, METHOD, USER, GROUP, DATA, seq kept, peer = the caller. */
-  private forwardInvoke(from: Client, to: BrokerObject, seq: number, method: string, data: BlobmsgNode[] | undefined, noReply: boolean): void {
-    to.client.send(buildMessage(MessageType.invoke, seq, from.id, (w) => {
-      if (noReply) w.int8(Attr.noReply, 1);
-      w.int32(Attr.objid, to.id);
-      w.string(Attr.method, method);
-      w.string(Attr.user, this.options.user ?? 'root');
-      w.string(Attr.group, this.options.group ?? 'root');
-      if (data !== undefined) w.blobmsg(Attr.data, data);
-    }));
+  private forwardInvoke(
+    from: Client,
+    to: BrokerObject,
+    seq: number,
+    method: string,
+    data: BlobmsgNode[] | undefined,
+    noReply: boolean,
+  ): void {
+    to.client.send(
+      buildMessage(MessageType.invoke, seq, from.id, (w) => {
+        if (noReply) w.int8(Attr.noReply, 1);
+        w.int32(Attr.objid, to.id);
+        w.string(Attr.method, method);
+        w.string(Attr.user, this.options.user ?? 'root');
+        w.string(Attr.group, this.options.group ?? 'root');
+        if (data !== undefined) w.blobmsg(Attr.data, data);
+      }),
+    );
   }
 
   private invoke(client: Client, message: UbusMessage, fields: Fields): number {
@@ -221,11 +257,13 @@ export class Broker {
       const matches = entry.partial ? name.startsWith(entry.pattern) : name === entry.pattern;
       if (!matches || entry.object.client === from || seen.has(entry.object)) continue;
       seen.add(entry.object);
-      entry.object.client.send(buildMessage(MessageType.invoke, ++this.eventSeq, 0, (w) => {
-        w.int32(Attr.objid, entry.object.id);
-        w.string(Attr.method, name);
-        w.blobmsg(Attr.data, data);
-      }));
+      entry.object.client.send(
+        buildMessage(MessageType.invoke, ++this.eventSeq, 0, (w) => {
+          w.int32(Attr.objid, entry.object.id);
+          w.string(Attr.method, name);
+          w.blobmsg(Attr.data, data);
+        }),
+      );
     }
   }
 
@@ -255,10 +293,12 @@ export class Broker {
 
   /** ubus_notify_subscription: NOTIFY {OBJID, ACTIVE} to the owner, seq from the object's invoke counter. */
   private notifySubscription(object: BrokerObject): void {
-    object.client.send(buildMessage(MessageType.notify, ++object.invokeSeq, 0, (w) => {
-      w.int32(Attr.objid, object.id);
-      w.int8(Attr.active, object.subscribers.size > 0 ? 1 : 0);
-    }));
+    object.client.send(
+      buildMessage(MessageType.notify, ++object.invokeSeq, 0, (w) => {
+        w.int32(Attr.objid, object.id);
+        w.int8(Attr.active, object.subscribers.size > 0 ? 1 : 0);
+      }),
+    );
   }
 
   private notify(client: Client, message: UbusMessage, fields: Fields): number {
@@ -268,27 +308,33 @@ export class Broker {
     if (object.client !== client) return Status.permissionDenied;
     const noReply = fields.noReply === 1;
     if (!noReply) {
-      client.send(buildMessage(MessageType.status, message.seq, message.peer, (w) => {
-        w.int32(Attr.objid, object.id);
-        const list = w.start(Attr.subscribers, false);
-        for (const s of object.subscribers) w.int32(0, s.id);
-        w.end(list);
-        w.int32(Attr.status, 0);
-      }));
+      client.send(
+        buildMessage(MessageType.status, message.seq, message.peer, (w) => {
+          w.int32(Attr.objid, object.id);
+          const list = w.start(Attr.subscribers, false);
+          for (const s of object.subscribers) w.int32(0, s.id);
+          w.end(list);
+          w.int32(Attr.status, 0);
+        }),
+      );
     }
-    for (const subscriber of object.subscribers) this.forwardInvoke(client, subscriber, message.seq, fields.method, fields.data, noReply);
+    for (const subscriber of object.subscribers)
+      this.forwardInvoke(client, subscriber, message.seq, fields.method, fields.data, noReply);
     return noStatus;
   }
 
   private freeObject(object: BrokerObject): void {
     this.objects.delete(object.id);
-    for (let i = this.patterns.length - 1; i >= 0; i--) if (this.patterns[i]!.object === object) this.patterns.splice(i, 1);
+    for (let i = this.patterns.length - 1; i >= 0; i--)
+      if (this.patterns[i]!.object === object) this.patterns.splice(i, 1);
     for (const other of this.objects.values()) other.subscribers.delete(object);
     for (const subscriber of object.subscribers) {
-      subscriber.client.send(buildMessage(MessageType.unsubscribe, 0, 0, (w) => {
-        w.int32(Attr.objid, subscriber.id);
-        w.int32(Attr.target, object.id);
-      }));
+      subscriber.client.send(
+        buildMessage(MessageType.unsubscribe, 0, 0, (w) => {
+          w.int32(Attr.objid, subscriber.id);
+          w.int32(Attr.target, object.id);
+        }),
+      );
     }
   }
 
@@ -326,7 +372,10 @@ export async function startStandin(platform: Platform, path: string): Promise<St
   const streams = new Set<ByteStream>();
   const listener = await platform.net.listen({ kind: 'unix', path }, (stream): StreamHandlers => {
     streams.add(stream);
-    const connection = broker.connect((bytes) => stream.write(bytes), () => stream.close());
+    const connection = broker.connect(
+      (bytes) => stream.write(bytes),
+      () => stream.close(),
+    );
     return {
       onData: (chunk) => connection.receive(chunk),
       onClose: () => {

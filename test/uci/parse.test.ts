@@ -7,7 +7,9 @@ import { formatUci, resolveUci } from '../../src/core/uci/resolve.js';
 import { uciLimits } from '../../src/core/uci/limits.js';
 
 const values = (text: string): Array<[string, string, string, number]> =>
-  parseUci(text).sections.flatMap((s) => s.entries.map((e): [string, string, string, number] => [e.kind, e.name, e.value, e.line]));
+  parseUci(text).sections.flatMap((s) =>
+    s.entries.map((e): [string, string, string, number] => [e.kind, e.name, e.value, e.line]),
+  );
 
 const firstError = (text: string): { line: number; reason: UciParseReason } | undefined => {
   const error = parseUci(text).errors[0];
@@ -15,9 +17,17 @@ const firstError = (text: string): { line: number; reason: UciParseReason } | un
 };
 
 test('sections in order, named and anonymous, with a line number for each statement', () => {
-  const file = parseUci("# comment\n\nconfig agent 'main'\n\toption role 'node'\n\tlist anchor 'a@h:1'\n\tlist anchor \"b@h:2\"\nconfig uplink\n  option qos 1\n");
+  const file = parseUci(
+    "# comment\n\nconfig agent 'main'\n\toption role 'node'\n\tlist anchor 'a@h:1'\n\tlist anchor \"b@h:2\"\nconfig uplink\n  option qos 1\n",
+  );
   assert.equal(file.errors, []);
-  assert.equal(file.sections.map((s) => [s.type, s.name, s.line]), [['agent', 'main', 3], ['uplink', null, 7]]);
+  assert.equal(
+    file.sections.map((s) => [s.type, s.name, s.line]),
+    [
+      ['agent', 'main', 3],
+      ['uplink', null, 7],
+    ],
+  );
   assert.equal(values("config a 'm'\n\toption role 'node'\n\tlist anchor 'a@h:1'\n\tlist anchor \"b@h:2\"\n"), [
     ['option', 'role', 'node', 2],
     ['list', 'anchor', 'a@h:1', 3],
@@ -59,7 +69,10 @@ test('a quoted value and a trailing backslash may span lines; statements keep th
 });
 
 test("';' ends a command, with libuci's quirk: after an unquoted value it drops the rest of the line", () => {
-  assert.equal(values("config a 'm'\n\toption x 'y'; option z w\n"), [['option', 'x', 'y', 2], ['option', 'z', 'w', 2]]);
+  assert.equal(values("config a 'm'\n\toption x 'y'; option z w\n"), [
+    ['option', 'x', 'y', 2],
+    ['option', 'z', 'w', 2],
+  ]);
   assert.equal(values("config a 'm'\n\toption x y; option z w\n"), [['option', 'x', 'y', 2]]);
 });
 
@@ -76,7 +89,7 @@ test('package statements are recorded and otherwise ignored', () => {
 
 test('each syntax error is a value with its line and a reason code', () => {
   const cases: Array<[string, number, UciParseReason]> = [
-    ["option a b\n", 1, 'option-outside-section'],
+    ['option a b\n', 1, 'option-outside-section'],
     ["config a 'm'\nfoo bar\n", 2, 'invalid-command'],
     ["config a 'm'\n\toption x 'open\n\toption y z\n", 2, 'unterminated-quote'],
     ["config a 'm'\n\n\toption x \"open\n", 3, 'unterminated-quote'],
@@ -85,7 +98,7 @@ test('each syntax error is a value with its line and a reason code', () => {
     ["config a 'm-1'\n", 1, 'bad-name'],
     ["config 'a b'\n", 1, 'bad-type'],
     ["config ''\n", 1, 'missing-argument'],
-    ["config\n", 1, 'missing-argument'],
+    ['config\n', 1, 'missing-argument'],
     ["config a 'm'\n\toption\n", 2, 'missing-argument'],
     ["config a 'm'\nconfig b 'm'\n", 2, 'section-type-conflict'],
     ["package 'a b'\n", 1, 'bad-name'],
@@ -96,22 +109,38 @@ test('each syntax error is a value with its line and a reason code', () => {
 
 test('a quote left open is blamed on the statement it breaks, not on the end of the file', () => {
   const file = parseUci("config a 'm'\n\toption x 'one\n\toption y 'two'\n\toption z 'three'\n");
-  assert.equal(file.errors.map((e) => [e.line, e.reason]), [[2, 'unterminated-quote']]);
+  assert.equal(
+    file.errors.map((e) => [e.line, e.reason]),
+    [[2, 'unterminated-quote']],
+  );
   assert.match(file.errors[0]?.message ?? '', "runs on to line 4, where a ' quote is never closed");
 });
 
 test('goes on after an error so every error is reported, without echoing a broken section', () => {
   const file = parseUci("config a 'm'\n\toption x 1 2\n\toption y 'ok'\nconfig 'b c' 'n'\n\toption z 1\nbogus\n");
-  assert.equal(file.errors.map((e) => [e.line, e.reason]), [[2, 'too-many-arguments'], [4, 'bad-type'], [6, 'invalid-command']]);
+  assert.equal(
+    file.errors.map((e) => [e.line, e.reason]),
+    [
+      [2, 'too-many-arguments'],
+      [4, 'bad-type'],
+      [6, 'invalid-command'],
+    ],
+  );
   assert.equal(values("config a 'm'\n\toption x 1 2\n\toption y 'ok'\n"), [['option', 'y', 'ok', 3]]);
 });
 
 test('bounds: file size, line length, sections, entries and the number of errors', () => {
   assert.is(firstError('#'.repeat(uciLimits.fileCharsMax + 1))?.reason, 'file-too-large');
   assert.is(firstError(`config a 'm'\n\toption x '${'v'.repeat(uciLimits.lineCharsMax)}'\n`)?.reason, 'line-too-long');
-  assert.is(firstError(`config a 'm'\n\toption x 'never closed\n${'x\n'.repeat(uciLimits.lineCharsMax)}`)?.reason, 'line-too-long');
-  assert.equal(firstError("config a\n".repeat(uciLimits.sectionsMax + 1)), { line: uciLimits.sectionsMax + 1, reason: 'too-many-sections' });
-  assert.equal(firstError(`config a 'm'\n${"\tlist x 1\n".repeat(uciLimits.entriesPerSectionMax + 1)}`), {
+  assert.is(
+    firstError(`config a 'm'\n\toption x 'never closed\n${'x\n'.repeat(uciLimits.lineCharsMax)}`)?.reason,
+    'line-too-long',
+  );
+  assert.equal(firstError('config a\n'.repeat(uciLimits.sectionsMax + 1)), {
+    line: uciLimits.sectionsMax + 1,
+    reason: 'too-many-sections',
+  });
+  assert.equal(firstError(`config a 'm'\n${'\tlist x 1\n'.repeat(uciLimits.entriesPerSectionMax + 1)}`), {
     line: uciLimits.entriesPerSectionMax + 2,
     reason: 'too-many-entries',
   });
@@ -121,16 +150,36 @@ test('bounds: file size, line length, sections, entries and the number of errors
 });
 
 test('resolveUci merges like libuci: repeated named section, option replaced, empty value ignored, option turned list', () => {
-  const file = parseUci("config a 'm'\n\toption x 1\n\tlist x 2\n\toption k v\n\toption k ''\n\toption y 1\n\toption y 3\nconfig a 'n'\nconfig a 'm'\n\toption z 2\n");
+  const file = parseUci(
+    "config a 'm'\n\toption x 1\n\tlist x 2\n\toption k v\n\toption k ''\n\toption y 1\n\toption y 3\nconfig a 'n'\nconfig a 'm'\n\toption z 2\n",
+  );
   assert.equal(resolveUci(file), [
-    { type: 'a', name: 'm', options: [{ name: 'x', value: ['1', '2'] }, { name: 'k', value: 'v' }, { name: 'y', value: '3' }, { name: 'z', value: '2' }] },
+    {
+      type: 'a',
+      name: 'm',
+      options: [
+        { name: 'x', value: ['1', '2'] },
+        { name: 'k', value: 'v' },
+        { name: 'y', value: '3' },
+        { name: 'z', value: '2' },
+      ],
+    },
     { type: 'a', name: 'n', options: [] },
   ]);
 });
 
 test('formatUci writes what parseUci reads back unchanged, quotes included', () => {
   const tricky = ["it's", 'a"b', 'multi\nline', 'a#b', 'back\\slash', ' spaced ', ''];
-  const sections = [{ type: 'agent', name: 'main', options: [{ name: 'v', value: 'plain' }, { name: 'l', value: tricky.filter((t) => t !== '') }] }];
+  const sections = [
+    {
+      type: 'agent',
+      name: 'main',
+      options: [
+        { name: 'v', value: 'plain' },
+        { name: 'l', value: tricky.filter((t) => t !== '') },
+      ],
+    },
+  ];
   const text = formatUci('x0tta6bl4', sections);
   const file = parseUci(text);
   assert.equal(file.errors, []);

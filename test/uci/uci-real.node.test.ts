@@ -19,9 +19,15 @@ const randomFiles = 400;
 
 function ensureUci(): void {
   if (existsSync(uciPath)) return;
-  const built = spawnSync('bash', [join(root, 'scripts/openwrt-tools.sh'), 'uci'], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+  const built = spawnSync('bash', [join(root, 'scripts/openwrt-tools.sh'), 'uci'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   if (built.status !== 0 || !existsSync(uciPath)) {
-    throw new Error(`could not build uci with 'bash scripts/openwrt-tools.sh uci' (status ${built.status}):\n${built.stderr}`);
+    throw new Error(
+      `could not build uci with 'bash scripts/openwrt-tools.sh uci' (status ${built.status}):\n${built.stderr}`,
+    );
   }
 }
 
@@ -41,7 +47,9 @@ const uciReasons: Record<string, UciParseReason> = {
   'section of different type overwrites prior section with same name': 'section-type-conflict',
 };
 
-type UciOutcome = { readonly ok: true; readonly exported: string } | { readonly ok: false; readonly reason: UciParseReason; readonly line: number; readonly raw: string };
+type UciOutcome =
+  | { readonly ok: true; readonly exported: string }
+  | { readonly ok: false; readonly reason: UciParseReason; readonly line: number; readonly raw: string };
 
 let dir = '';
 let counter = 0;
@@ -49,7 +57,10 @@ let counter = 0;
 function runUci(text: string): UciOutcome {
   const name = `f${counter++}`;
   writeFileSync(join(dir, name), text);
-  const result = spawnSync(uciPath, ['-c', dir, 'export', name], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: join(prefix, 'lib') } });
+  const result = spawnSync(uciPath, ['-c', dir, 'export', name], {
+    encoding: 'utf8',
+    env: { ...process.env, LD_LIBRARY_PATH: join(prefix, 'lib') },
+  });
   if (result.status === 0) return { ok: true, exported: result.stdout.replace(`package ${name}\n`, 'package q\n') };
   const match = /Parse error \((.*)\) at line (\d+), byte \d+/.exec(result.stderr);
   if (match === null) throw new Error(`uci failed without a parse error: ${result.stderr}`);
@@ -70,10 +81,12 @@ function difference(text: string): string | null {
   const first = ours.errors[0];
   if (first === undefined) return `uci refuses it (${real.raw}), we accept it`;
   // libuci takes "config\n" (a command word glued to the newline) as an unknown command; we say it lacks arguments.
-  const sameReason = first.reason === real.reason || (real.reason === 'invalid-command' && first.reason === 'missing-argument');
+  const sameReason =
+    first.reason === real.reason || (real.reason === 'invalid-command' && first.reason === 'missing-argument');
   if (!sameReason) return `uci: ${real.raw}; ours: ${first.reason} at line ${first.line}`;
   // An unterminated quote: uci names the file's last line, we name the line where the quote opens.
-  if (first.reason !== 'unterminated-quote' && first.line !== real.line) return `uci: ${real.raw}; ours: line ${first.line}`;
+  if (first.reason !== 'unterminated-quote' && first.line !== real.line)
+    return `uci: ${real.raw}; ours: line ${first.line}`;
   return null;
 }
 
@@ -98,9 +111,9 @@ const table: readonly string[] = [
   "config a 'm'\n\toption x 'multi\nline'\n",
   "config a 'm'\n\toption y a\\\nb\n",
   "config a 'm'\n\toption y a\\\n b\n",
-  "config a 'm'\n\toption z \"a\\\nb\"\n",
+  'config a \'m\'\n\toption z "a\\\nb"\n',
   "config a 'm'\n\toption x a\\ b\n\toption y 'a\\b'\n",
-  "config a\toption x y\n",
+  'config a\toption x y\n',
   "config a-b.c 'n-1'\n",
   "config a-b.c 'n_1'\n",
   "config a 'm'\n\toption x-y 1\n",
@@ -114,21 +127,21 @@ const table: readonly string[] = [
   "config a 'm'\n\toption x \"unterminated\n\toption y z\n",
   "config a 'm'\n\toption x 1 2\n",
   "config a 'm'\n\toption x 1 #2\n",
-  "config\tagent\n",
-  "config agent\n",
+  'config\tagent\n',
+  'config agent\n',
   "config agent ''\n\toption a 1\n",
   "config 'ag ent'\n",
   "config ''\n",
-  "config\n",
-  "configx a\n",
-  "option a b\n",
+  'config\n',
+  'configx a\n',
+  'option a b\n',
   "c agent main\no a 'b'\nl x 1\nl x 2\n",
   "config a 'm'\n\toption x 'it'\\''s'\n",
   "config a 'm'\n\toption x \"it's\"\n\toption y 'say \"hi\"'\n",
   "config a 'm'\n\toption x \\#not-a-comment\n",
   "config a 'm'\n\toption x 'y'\\\n",
   "config a 'm'; option x 1\n",
-"config a 'm'\n\toption x 1\n\toption x ''\n\tlist y 1\n\toption y\n",
+  "config a 'm'\n\toption x 1\n\toption x ''\n\tlist y 1\n\toption y\n",
 ];
 
 test('a table of tricky inputs: parseUci agrees with the real uci', () => {
@@ -143,11 +156,16 @@ function randomArg(rng: Rng): string {
   const inner = (): string => rng.pick(['a b', 'x', '', '#', ';', '\\', '\\"', '"', "'", 'line\nbreak', 'q\\\nr', 'é']);
   const piece = (): string => {
     switch (rng.int(7)) {
-      case 0: return `'${inner().replace(/'/g, '')}'`;
-      case 1: return `"${inner().replace(/(?<!\\)"/g, '')}"`;
-      case 2: return rng.chance(0.2) ? rng.pick(["'open", '"open']) : word();
-      case 3: return `${word()}\\${rng.pick([' ', '\n', 'n', '\\'])}${word()}`;
-      default: return word();
+      case 0:
+        return `'${inner().replace(/'/g, '')}'`;
+      case 1:
+        return `"${inner().replace(/(?<!\\)"/g, '')}"`;
+      case 2:
+        return rng.chance(0.2) ? rng.pick(["'open", '"open']) : word();
+      case 3:
+        return `${word()}\\${rng.pick([' ', '\n', 'n', '\\'])}${word()}`;
+      default:
+        return word();
     }
   };
   return rng.chance(0.3) ? piece() + piece() : piece();
@@ -157,8 +175,12 @@ function randomFile(rng: Rng): string {
   const lines: string[] = [];
   const statements = rng.range(1, 8);
   for (let i = 0; i < statements; i++) {
-    const command = i === 0 && rng.chance(0.85) ? 'config' : rng.pick(['option', 'option', 'option', 'list', 'list', 'config', 'package', 'o', '#', 'bogus', '']);
-    const argc = command === 'config' ? rng.range(1, 2) : command === '#' || command === '' ? 0 : rng.pick([0, 1, 2, 2, 2, 2, 3]);
+    const command =
+      i === 0 && rng.chance(0.85)
+        ? 'config'
+        : rng.pick(['option', 'option', 'option', 'list', 'list', 'config', 'package', 'o', '#', 'bogus', '']);
+    const argc =
+      command === 'config' ? rng.range(1, 2) : command === '#' || command === '' ? 0 : rng.pick([0, 1, 2, 2, 2, 2, 3]);
     const args = Array.from({ length: argc }, () => randomArg(rng));
     const tail = rng.pick(['', '', '', '', '', ' # note', ';', '; option k v', '\r']);
     lines.push(`${rng.pick(['', '\t', '  '])}${[command, ...args].join(rng.pick([' ', '\t']))}${tail}`);

@@ -5,12 +5,25 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Crypto } from '../../src/platform/types.js';
 import { decodeBounded } from '../../src/core/identity/canonical.js';
-import { createTrustBundle, decodeChain, decodeTrustBundle, encodeTrustBundle, noRevocations, validateChain, type TrustBundle } from '../../src/core/identity/chain.js';
+import {
+  createTrustBundle,
+  decodeChain,
+  decodeTrustBundle,
+  encodeTrustBundle,
+  noRevocations,
+  validateChain,
+  type TrustBundle,
+} from '../../src/core/identity/chain.js';
 import { decodeCertificate, type Certificate } from '../../src/core/identity/cert.js';
 import { Registrar } from '../../src/core/identity/registrar.js';
 import { RevocationStore } from '../../src/core/identity/revocation.js';
 import { decodeRenewRequest, verifyRenewProofs } from '../../src/core/identity/rotation.js';
-import { decodeJoinRequest, parseJoinToken, tokenSignatureValid, verifyJoinProofs } from '../../src/core/identity/token.js';
+import {
+  decodeJoinRequest,
+  parseJoinToken,
+  tokenSignatureValid,
+  verifyJoinProofs,
+} from '../../src/core/identity/token.js';
 import { ChannelEndpoint, type Now } from '../../src/core/channel/endpoint.js';
 import { fromHex, toHex } from '../../src/core/wire/hex.js';
 import { generateIdentityVectors, seededCrypto } from './generate.js';
@@ -55,16 +68,28 @@ export function defineVectorChecks(crypto: Crypto): void {
     }
     const a = validateChain(crypto, chainOf(v.chainA), bundle, v.nowMs);
     const b = validateChain(crypto, chainOf(v.chainB), bundle, v.nowMs);
-    assert.equal([a.ok && a.value.id, a.ok && a.value.roles, a.ok && a.value.addresses], ['spiffe://vectors.x0/node/a', ['anchor', 'member'], ['fd00::a']]);
+    assert.equal(
+      [a.ok && a.value.id, a.ok && a.value.roles, a.ok && a.value.addresses],
+      ['spiffe://vectors.x0/node/a', ['anchor', 'member'], ['fd00::a']],
+    );
     assert.equal([b.ok && b.value.id, b.ok && b.value.roles], ['spiffe://vectors.x0/node/b', ['gateway', 'member']]);
-    assert.equal(validateChain(crypto, chainOf(v.chainA), bundle, v.nowMs + 25 * hourMs), { ok: false, reason: 'cert-expired' });
+    assert.equal(validateChain(crypto, chainOf(v.chainA), bundle, v.nowMs + 25 * hourMs), {
+      ok: false,
+      reason: 'cert-expired',
+    });
     const forged = decodeCertificate(flip(v.anchorCert, -1)); // last byte of the signature
     assert.ok(forged.ok);
-    assert.equal(validateChain(crypto, [chainOf(v.chainB)[0]!, forged.value], bundle, v.nowMs), { ok: false, reason: 'cert-bad-signature' });
+    assert.equal(validateChain(crypto, [chainOf(v.chainB)[0]!, forged.value], bundle, v.nowMs), {
+      ok: false,
+      reason: 'cert-bad-signature',
+    });
     assert.equal(decodeCertificate(fromHex(v.rootCert).subarray(0, 100)), { ok: false, reason: 'cert-malformed' });
     const flippedRoot = decodeCertificate(flip(v.rootCert, 20)); // a serial byte: well-formed, wrongly signed
     assert.ok(flippedRoot.ok);
-    assert.equal(createTrustBundle(crypto, v.trustDomain, [flippedRoot.value]), { ok: false, reason: 'bundle-bad-root' });
+    assert.equal(createTrustBundle(crypto, v.trustDomain, [flippedRoot.value]), {
+      ok: false,
+      reason: 'bundle-bad-root',
+    });
   });
 
   test('the join token and request verify; the registrar issues once and refuses the replay as token-used', () => {
@@ -78,7 +103,11 @@ export function defineVectorChecks(crypto: Crypto): void {
     assert.ok(verifyJoinProofs(crypto, request.value).ok);
     const anchorCert = decodeCertificate(fromHex(v.anchorCert));
     assert.ok(anchorCert.ok);
-    const anchor = { cert: anchorCert.value, parents: [], signSecretKey: crypto.signKeyPairFromSeed(fromHex(v.signSecretSeeds.anchor)).secretKey };
+    const anchor = {
+      cert: anchorCert.value,
+      parents: [],
+      signSecretKey: crypto.signKeyPairFromSeed(fromHex(v.signSecretSeeds.anchor)).secretKey,
+    };
     const registrar = new Registrar(seededCrypto(crypto, 'pki'), anchor, bundle);
     const issued = registrar.redeem(fromHex(v.join.joinRequest), v.nowMs);
     assert.ok(issued.ok);
@@ -87,7 +116,10 @@ export function defineVectorChecks(crypto: Crypto): void {
     const restarted = new Registrar(crypto, anchor, bundle);
     assert.ok(restarted.importUsed(fromHex(v.join.usedTokens)).ok);
     assert.equal(restarted.redeem(fromHex(v.join.joinRequest), v.nowMs), { ok: false, reason: 'token-used' });
-    assert.equal(new Registrar(crypto, anchor, bundle).redeem(flip(v.join.joinRequest, -3), v.nowMs), { ok: false, reason: 'join-bad-key-proof' });
+    assert.equal(new Registrar(crypto, anchor, bundle).redeem(flip(v.join.joinRequest, -3), v.nowMs), {
+      ok: false,
+      reason: 'join-bad-key-proof',
+    });
   });
 
   test('the renewal request verifies; the issued and renewed chains validate at their times', () => {
@@ -115,18 +147,30 @@ export function defineVectorChecks(crypto: Crypto): void {
     assert.not.ok(store.isRevoked(chainOf(v.chainB)[0]!));
     assert.ok(store.offerBytes(crypto, fromHex(v.revocations.v2), bundle).ok);
     assert.ok(store.isRevoked(chainOf(v.chainB)[0]!));
-    assert.equal(store.offerBytes(crypto, fromHex(v.revocations.v1), bundle), { ok: false, reason: 'revocation-stale' });
-    assert.equal(new RevocationStore().offerBytes(crypto, flip(v.revocations.v2, -1), bundle), { ok: false, reason: 'revocation-bad-signature' });
-    assert.equal(validateChain(crypto, chainOf(v.chainA), bundle, v.nowMs, store), { ok: false, reason: 'cert-revoked' });
+    assert.equal(store.offerBytes(crypto, fromHex(v.revocations.v1), bundle), {
+      ok: false,
+      reason: 'revocation-stale',
+    });
+    assert.equal(new RevocationStore().offerBytes(crypto, flip(v.revocations.v2, -1), bundle), {
+      ok: false,
+      reason: 'revocation-bad-signature',
+    });
+    assert.equal(validateChain(crypto, chainOf(v.chainA), bundle, v.nowMs, store), {
+      ok: false,
+      reason: 'cert-revoked',
+    });
   });
 
   test('the stored handshake transcript replays through fresh endpoints, message for message', () => {
     const bundle = bundleOf(crypto);
     const now: Now = { monoMs: 1000, wallMs: v.nowMs };
-    const endpoint = (label: string, seed: string, chainHex: string) => new ChannelEndpoint({
-      crypto: seededCrypto(crypto, label), bundle, revocations: noRevocations,
-      identity: { chain: chainOf(chainHex), signSecretKey: crypto.signKeyPairFromSeed(fromHex(seed)).secretKey },
-    });
+    const endpoint = (label: string, seed: string, chainHex: string) =>
+      new ChannelEndpoint({
+        crypto: seededCrypto(crypto, label),
+        bundle,
+        revocations: noRevocations,
+        identity: { chain: chainOf(chainHex), signSecretKey: crypto.signKeyPairFromSeed(fromHex(seed)).secretKey },
+      });
     const a = endpoint('endpoint a', v.signSecretSeeds.a, v.chainA);
     const b = endpoint('endpoint b', v.signSecretSeeds.b, v.chainB);
     const sent = (out: { send: { bytes: Uint8Array }[] }) => out.send.map((s) => toHex(s.bytes));
@@ -137,11 +181,16 @@ export function defineVectorChecks(crypto: Crypto): void {
     assert.equal(sent(a.receive('b', fromHex(v.handshake.m2), now)), [v.handshake.m3]); // ... and the real M2 still works
     assert.equal(sent(b.receive('a', fromHex(v.handshake.m3), now)), [v.handshake.confirmation]);
     a.receive('b', fromHex(v.handshake.confirmation), now);
-    const opened = b.receive('a', fromHex(v.handshake.recordAToB), now).delivered.map((d) => new TextDecoder().decode(d.data));
+    const opened = b
+      .receive('a', fromHex(v.handshake.recordAToB), now)
+      .delivered.map((d) => new TextDecoder().decode(d.data));
     assert.equal(opened, ['hello b, from a']);
     assert.is(b.receive('a', fromHex(v.handshake.recordAToB), now).delivered.length, 0);
     assert.is(b.counters.get('replay'), 1);
-    assert.equal(a.receive('b', fromHex(v.handshake.recordBToA), now).delivered.map((d) => d.peerId), ['spiffe://vectors.x0/node/b']);
+    assert.equal(
+      a.receive('b', fromHex(v.handshake.recordBToA), now).delivered.map((d) => d.peerId),
+      ['spiffe://vectors.x0/node/b'],
+    );
   });
 
   test.run();

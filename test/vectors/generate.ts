@@ -45,7 +45,10 @@ export function seededCrypto(base: Crypto, label: string): Crypto {
   };
 }
 
-const fixedKeys = (c: Crypto, byte: number) => ({ sign: c.signKeyPairFromSeed(new Uint8Array(32).fill(byte)), box: c.boxKeyPairFromSecretKey(new Uint8Array(32).fill(byte + 1)) });
+const fixedKeys = (c: Crypto, byte: number) => ({
+  sign: c.signKeyPairFromSeed(new Uint8Array(32).fill(byte)),
+  box: c.boxKeyPairFromSecretKey(new Uint8Array(32).fill(byte + 1)),
+});
 
 interface Pki {
   readonly root: Issuer;
@@ -58,19 +61,49 @@ interface Pki {
 function buildPki(c: Crypto): Pki {
   const root = createRoot(c, { trustDomain: vectorTrustDomain, nowMs: vectorNowMs, keys: fixedKeys(c, 0x10) }).issuer;
   const anchorKeys = fixedKeys(c, 0x20);
-  const anchorCert = issueIntermediate(c, root, { name: 'anchor-1', signPublicKey: anchorKeys.sign.publicKey, boxPublicKey: anchorKeys.box.publicKey, nowMs: vectorNowMs });
+  const anchorCert = issueIntermediate(c, root, {
+    name: 'anchor-1',
+    signPublicKey: anchorKeys.sign.publicKey,
+    boxPublicKey: anchorKeys.box.publicKey,
+    nowMs: vectorNowMs,
+  });
   const anchor: Issuer = { cert: anchorCert, parents: [], signSecretKey: anchorKeys.sign.secretKey };
   const bundle = createTrustBundle(c, vectorTrustDomain, [root.cert]);
   if (!bundle.ok) throw new Error(`vectors: bundle ${bundle.reason}`);
   const ka = fixedKeys(c, 0x30);
   const kb = fixedKeys(c, 0x40);
-  const certA = issueNodeCert(c, root, { name: 'a', signPublicKey: ka.sign.publicKey, boxPublicKey: ka.box.publicKey, nowMs: vectorNowMs, roles: ['anchor', 'member'], addresses: ['fd00::a'] });
-  const certB = issueNodeCert(c, anchor, { name: 'b', signPublicKey: kb.sign.publicKey, boxPublicKey: kb.box.publicKey, nowMs: vectorNowMs, roles: ['gateway', 'member'] });
-  return { root, anchor, bundle: bundle.value, a: { keys: ka, chain: [certA] }, b: { keys: kb, chain: [certB, anchorCert] } };
+  const certA = issueNodeCert(c, root, {
+    name: 'a',
+    signPublicKey: ka.sign.publicKey,
+    boxPublicKey: ka.box.publicKey,
+    nowMs: vectorNowMs,
+    roles: ['anchor', 'member'],
+    addresses: ['fd00::a'],
+  });
+  const certB = issueNodeCert(c, anchor, {
+    name: 'b',
+    signPublicKey: kb.sign.publicKey,
+    boxPublicKey: kb.box.publicKey,
+    nowMs: vectorNowMs,
+    roles: ['gateway', 'member'],
+  });
+  return {
+    root,
+    anchor,
+    bundle: bundle.value,
+    a: { keys: ka, chain: [certA] },
+    b: { keys: kb, chain: [certB, anchorCert] },
+  };
 }
 
 function joinAndRenew(c: Crypto, pki: Pki) {
-  const { text } = issueJoinToken(c, pki.root, { name: 'r1', nowMs: vectorNowMs, ttlMs: 3600_000, roles: ['member'], certTtlMs: 86_400_000 });
+  const { text } = issueJoinToken(c, pki.root, {
+    name: 'r1',
+    nowMs: vectorNowMs,
+    ttlMs: 3600_000,
+    roles: ['member'],
+    certTtlMs: 86_400_000,
+  });
   const token = parseJoinToken(c, text);
   if (!token.ok) throw new Error(`vectors: token ${token.reason}`);
   const nodeKeys = fixedKeys(c, 0x50);
@@ -79,12 +112,23 @@ function joinAndRenew(c: Crypto, pki: Pki) {
   const issued = registrar.redeem(request, vectorNowMs);
   if (!issued.ok) throw new Error(`vectors: redeem ${issued.reason}`);
   const renewAtMs = vectorNowMs + 12 * 3600_000;
-  const renewRequest = createRenewRequest(c, issued.value.chain, nodeKeys.sign.secretKey, fixedKeys(c, 0x60), renewAtMs);
+  const renewRequest = createRenewRequest(
+    c,
+    issued.value.chain,
+    nodeKeys.sign.secretKey,
+    fixedKeys(c, 0x60),
+    renewAtMs,
+  );
   const renewed = registrar.renew(renewRequest, renewAtMs);
   if (!renewed.ok) throw new Error(`vectors: renew ${renewed.reason}`);
   return {
-    joinToken: text, joinRequest: toHex(request), issuedChain: toHex(encodeChain(issued.value.chain)), usedTokens: toHex(registrar.exportUsed()),
-    renewAtMs, renewRequest: toHex(renewRequest), renewedChain: toHex(encodeChain(renewed.value.chain)),
+    joinToken: text,
+    joinRequest: toHex(request),
+    issuedChain: toHex(encodeChain(issued.value.chain)),
+    usedTokens: toHex(registrar.exportUsed()),
+    renewAtMs,
+    renewRequest: toHex(renewRequest),
+    renewedChain: toHex(encodeChain(renewed.value.chain)),
     issuedSerial: toHex(issued.value.certificate.serial),
   };
 }
@@ -92,8 +136,18 @@ function joinAndRenew(c: Crypto, pki: Pki) {
 /** A full handshake between a (initiator) and b (responder), key confirmation, and one record each way. */
 function handshake(base: Crypto, pki: Pki) {
   const now: Now = { monoMs: 1000, wallMs: vectorNowMs };
-  const ea = new ChannelEndpoint({ crypto: seededCrypto(base, 'endpoint a'), identity: { chain: pki.a.chain, signSecretKey: pki.a.keys.sign.secretKey }, bundle: pki.bundle, revocations: noRevocations });
-  const eb = new ChannelEndpoint({ crypto: seededCrypto(base, 'endpoint b'), identity: { chain: pki.b.chain, signSecretKey: pki.b.keys.sign.secretKey }, bundle: pki.bundle, revocations: noRevocations });
+  const ea = new ChannelEndpoint({
+    crypto: seededCrypto(base, 'endpoint a'),
+    identity: { chain: pki.a.chain, signSecretKey: pki.a.keys.sign.secretKey },
+    bundle: pki.bundle,
+    revocations: noRevocations,
+  });
+  const eb = new ChannelEndpoint({
+    crypto: seededCrypto(base, 'endpoint b'),
+    identity: { chain: pki.b.chain, signSecretKey: pki.b.keys.sign.secretKey },
+    bundle: pki.bundle,
+    revocations: noRevocations,
+  });
   const one = (out: Output, what: string): Uint8Array => {
     if (out.send.length !== 1) throw new Error(`vectors: ${what} sent ${out.send.length} messages`);
     return out.send[0]!.bytes;
@@ -112,8 +166,16 @@ function handshake(base: Crypto, pki: Pki) {
   const bToA = sendOne(eb, 'a', 'hello a, from b');
   const gotB = eb.receive('a', aToB, now).delivered.map((d) => new TextDecoder().decode(d.data));
   const gotA = ea.receive('b', bToA, now).delivered.map((d) => new TextDecoder().decode(d.data));
-  if (gotB.join() !== 'hello b, from a' || gotA.join() !== 'hello a, from b') throw new Error('vectors: records did not open');
-  return { m1: toHex(m1), m2: toHex(m2), m3: toHex(m3), confirmation: toHex(confirm), recordAToB: toHex(aToB), recordBToA: toHex(bToA) };
+  if (gotB.join() !== 'hello b, from a' || gotA.join() !== 'hello a, from b')
+    throw new Error('vectors: records did not open');
+  return {
+    m1: toHex(m1),
+    m2: toHex(m2),
+    m3: toHex(m3),
+    confirmation: toHex(confirm),
+    recordAToB: toHex(aToB),
+    recordBToA: toHex(bToA),
+  };
 }
 
 export interface IdentityVectors {
@@ -126,7 +188,12 @@ export interface IdentityVectors {
   readonly chainB: string;
   readonly signSecretSeeds: { readonly root: string; readonly anchor: string; readonly a: string; readonly b: string };
   readonly join: ReturnType<typeof joinAndRenew>;
-  readonly revocations: { readonly v1: string; readonly v2: string; readonly revokedSerial: string; readonly revokedNode: string };
+  readonly revocations: {
+    readonly v1: string;
+    readonly v2: string;
+    readonly revokedSerial: string;
+    readonly revokedNode: string;
+  };
   readonly handshake: ReturnType<typeof handshake>;
 }
 
@@ -135,15 +202,32 @@ export function generateIdentityVectors(base: Crypto): IdentityVectors {
   const c = seededCrypto(base, 'pki');
   const pki = buildPki(c);
   const join = joinAndRenew(c, pki);
-  const v1 = signRevocationList(c, pki.root, 1, { issuedAtMs: vectorNowMs, serials: [pki.a.chain[0]!.serial], nodeIds: [] });
-  const v2 = signRevocationList(c, pki.root, 2, { issuedAtMs: vectorNowMs + 1000, serials: [pki.a.chain[0]!.serial], nodeIds: ['spiffe://vectors.x0/node/b'] });
+  const v1 = signRevocationList(c, pki.root, 1, {
+    issuedAtMs: vectorNowMs,
+    serials: [pki.a.chain[0]!.serial],
+    nodeIds: [],
+  });
+  const v2 = signRevocationList(c, pki.root, 2, {
+    issuedAtMs: vectorNowMs + 1000,
+    serials: [pki.a.chain[0]!.serial],
+    nodeIds: ['spiffe://vectors.x0/node/b'],
+  });
   return {
-    nowMs: vectorNowMs, trustDomain: vectorTrustDomain,
-    rootCert: toHex(pki.root.cert.bytes), anchorCert: toHex(pki.anchor.cert.bytes), bundle: toHex(encodeTrustBundle(pki.bundle)),
-    chainA: toHex(encodeChain(pki.a.chain)), chainB: toHex(encodeChain(pki.b.chain)),
+    nowMs: vectorNowMs,
+    trustDomain: vectorTrustDomain,
+    rootCert: toHex(pki.root.cert.bytes),
+    anchorCert: toHex(pki.anchor.cert.bytes),
+    bundle: toHex(encodeTrustBundle(pki.bundle)),
+    chainA: toHex(encodeChain(pki.a.chain)),
+    chainB: toHex(encodeChain(pki.b.chain)),
     signSecretSeeds: { root: '10'.repeat(32), anchor: '20'.repeat(32), a: '30'.repeat(32), b: '40'.repeat(32) },
     join,
-    revocations: { v1: toHex(encodeRevocationList(v1)), v2: toHex(encodeRevocationList(v2)), revokedSerial: toHex(pki.a.chain[0]!.serial), revokedNode: 'spiffe://vectors.x0/node/b' },
+    revocations: {
+      v1: toHex(encodeRevocationList(v1)),
+      v2: toHex(encodeRevocationList(v2)),
+      revokedSerial: toHex(pki.a.chain[0]!.serial),
+      revokedNode: 'spiffe://vectors.x0/node/b',
+    },
     handshake: handshake(base, pki),
   };
 }

@@ -16,7 +16,11 @@ test('the stored vector file is exactly what the generator writes, and the scrip
   const stored = readFileSync(`${root}test/vectors/identity-vectors.ts`, 'utf8');
   assert.is(renderVectorsModule(generateIdentityVectors(createTweetnaclCrypto())), stored);
   assert.is(renderVectorsModule(generateIdentityVectors(createNodeCrypto())), stored);
-  const check = spawnSync(process.execPath, ['--import', 'tsx', `${root}scripts/gen-identity-vectors.ts`, '--check'], { encoding: 'utf8', cwd: root, timeout: 60_000 });
+  const check = spawnSync(process.execPath, ['--import', 'tsx', `${root}scripts/gen-identity-vectors.ts`, '--check'], {
+    encoding: 'utf8',
+    cwd: root,
+    timeout: 60_000,
+  });
   assert.is(check.status, 0, check.stderr);
   assert.match(check.stdout, /is up to date/);
 });

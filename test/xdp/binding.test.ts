@@ -21,7 +21,13 @@ function named(name: string): RecordedRun {
 }
 
 function asResult(run: Pick<RecordedRun, 'code' | 'stdout' | 'stderr'>): ExecResult {
-  return { code: run.code, stdout: encoder.encode(run.stdout), stderr: encoder.encode(run.stderr), timedOut: false, truncated: false };
+  return {
+    code: run.code,
+    stdout: encoder.encode(run.stdout),
+    stderr: encoder.encode(run.stderr),
+    timedOut: false,
+    truncated: false,
+  };
 }
 
 /** An exec that replays recorded runs in order and checks each argv against the one the real helper got. */
@@ -42,7 +48,12 @@ function replay(...names: string[]) {
 /** An exec that must not be called. */
 function noExec() {
   let calls = 0;
-  const binding = new XdpBinding({ exec: async () => { calls++; return asResult({ code: 0, stdout: '', stderr: '' }); } });
+  const binding = new XdpBinding({
+    exec: async () => {
+      calls++;
+      return asResult({ code: 0, stdout: '', stderr: '' });
+    },
+  });
   return { binding, calls: () => calls };
 }
 
@@ -53,9 +64,28 @@ function unwrap<T>(result: { ok: true; value: T } | { ok: false; reason: string;
 
 test('the fixture holds real runs of every command and of each failure the helper reports', () => {
   const names = new Set(recorded.map((run) => run.name));
-  for (const name of ['attach', 'attach-again', 'detach', 'block', 'unblock', 'limit-show', 'stats', 'status-loaded', 'probe',
-    'not-permitted', 'bpf-unavailable', 'bpffs-not-mounted', 'unknown-interface', 'verifier-rejected', 'mode-unsupported', 'locked',
-    'interface-busy', 'not-loaded', 'map-full', 'usage-bad-mac']) {
+  for (const name of [
+    'attach',
+    'attach-again',
+    'detach',
+    'block',
+    'unblock',
+    'limit-show',
+    'stats',
+    'status-loaded',
+    'probe',
+    'not-permitted',
+    'bpf-unavailable',
+    'bpffs-not-mounted',
+    'unknown-interface',
+    'verifier-rejected',
+    'mode-unsupported',
+    'locked',
+    'interface-busy',
+    'not-loaded',
+    'map-full',
+    'usage-bad-mac',
+  ]) {
     assert.ok(names.has(name), `recorded run '${name}' (bash test/xdp/run.sh --record)`);
   }
 });
@@ -115,12 +145,36 @@ test('block with reason and TTL, status lists it with its drops, unblock reports
 });
 
 test('rate limits: set by ethertype and by UDP port range, show, clear one, clear all', async () => {
-  const { binding, left } = replay('limit-set-ethertype', 'limit-set-udp', 'limit-show', 'limit-clear-udp', 'limit-clear-all', 'map-full');
+  const { binding, left } = replay(
+    'limit-set-ethertype',
+    'limit-set-udp',
+    'limit-show',
+    'limit-clear-udp',
+    'limit-clear-all',
+    'map-full',
+  );
   unwrap(await binding.setLimit({ match: 'ethertype', ethertype: 0x88b5 }, 400, 40));
   const both = unwrap(await binding.setLimit({ match: 'udp-dport', portLo: 5000, portHi: 5010 }, 100, 10));
-  assert.equal(both[1], { match: 'udp-dport', portLo: 5000, portHi: 5010, index: 1, ratePps: 100, burst: 10, matched: 0, dropped: 0 });
+  assert.equal(both[1], {
+    match: 'udp-dport',
+    portLo: 5000,
+    portHi: 5010,
+    index: 1,
+    ratePps: 100,
+    burst: 10,
+    matched: 0,
+    dropped: 0,
+  });
   const shown = unwrap(await binding.limits());
-  assert.equal(shown[0], { match: 'ethertype', ethertype: 0x88b5, index: 0, ratePps: 400, burst: 40, matched: 0, dropped: 0 });
+  assert.equal(shown[0], {
+    match: 'ethertype',
+    ethertype: 0x88b5,
+    index: 0,
+    ratePps: 400,
+    burst: 40,
+    matched: 0,
+    dropped: 0,
+  });
   assert.is(unwrap(await binding.clearLimits({ match: 'udp-dport', portLo: 5000, portHi: 5010 })).length, 1);
   assert.is(unwrap(await binding.clearLimits()).length, 0);
   const full = await binding.setLimit({ match: 'ethertype', ethertype: 0x88b9 }, 10);
@@ -152,26 +206,61 @@ test('each failure of the real helper comes back as its reason code, counted, ne
   }
   const { binding } = replay('verifier-rejected');
   const rejected = await binding.attach('x0vb');
-  assert.ok(!rejected.ok && rejected.verifierLog !== undefined && rejected.verifierLog.includes('invalid access to packet'), 'the verifier log');
+  assert.ok(
+    !rejected.ok && rejected.verifierLog !== undefined && rejected.verifierLog.includes('invalid access to packet'),
+    'the verifier log',
+  );
 });
 
 type XdpCall = (binding: XdpBinding) => Promise<XdpResult<unknown>>;
 
 test('bad input is refused with a reason before any helper runs', async () => {
   const { binding, calls } = noExec();
-  const reasons = async (...results: Promise<{ ok: boolean; reason?: string }>[]) => (await Promise.all(results)).map((r) => (r.ok ? 'ok' : r.reason));
-  assert.equal(await reasons(binding.block('02:00:00:00:00', 'x'), binding.block('zz:00:00:00:00:01', 'x'), binding.unblock('02:00:00:00:00:01:02')), ['bad-mac', 'bad-mac', 'bad-mac']);
-  assert.equal(await reasons(binding.block('02:00:00:00:00:01', ''), binding.block('02:00:00:00:00:01', 'Revoked'), binding.block('02:00:00:00:00:01', 'a'.repeat(16))), ['bad-reason', 'bad-reason', 'bad-reason']);
-  assert.equal(await reasons(...[0, -1, 1.5, 31_536_001, Number.NaN].map((ttl) => binding.block('02:00:00:00:00:01', 'revoked', ttl))), Array(5).fill('bad-ttl'));
-  assert.equal(await reasons(binding.attach(''), binding.attach('a/b'), binding.attach('x'.repeat(16)), binding.attach('--json'), binding.detach('eth 0')), Array(5).fill('bad-interface'));
+  const reasons = async (...results: Promise<{ ok: boolean; reason?: string }>[]) =>
+    (await Promise.all(results)).map((r) => (r.ok ? 'ok' : r.reason));
+  assert.equal(
+    await reasons(
+      binding.block('02:00:00:00:00', 'x'),
+      binding.block('zz:00:00:00:00:01', 'x'),
+      binding.unblock('02:00:00:00:00:01:02'),
+    ),
+    ['bad-mac', 'bad-mac', 'bad-mac'],
+  );
+  assert.equal(
+    await reasons(
+      binding.block('02:00:00:00:00:01', ''),
+      binding.block('02:00:00:00:00:01', 'Revoked'),
+      binding.block('02:00:00:00:00:01', 'a'.repeat(16)),
+    ),
+    ['bad-reason', 'bad-reason', 'bad-reason'],
+  );
+  assert.equal(
+    await reasons(
+      ...[0, -1, 1.5, 31_536_001, Number.NaN].map((ttl) => binding.block('02:00:00:00:00:01', 'revoked', ttl)),
+    ),
+    Array(5).fill('bad-ttl'),
+  );
+  assert.equal(
+    await reasons(
+      binding.attach(''),
+      binding.attach('a/b'),
+      binding.attach('x'.repeat(16)),
+      binding.attach('--json'),
+      binding.detach('eth 0'),
+    ),
+    Array(5).fill('bad-interface'),
+  );
   assert.equal(await reasons(binding.attach('eth0', 'fast' as 'auto')), ['bad-mode']);
-  assert.equal(await reasons(
-    binding.setLimit({ match: 'ethertype', ethertype: 0x0100 }, 10),
-    binding.setLimit({ match: 'udp-dport', portLo: 10, portHi: 5 }, 10),
-    binding.setLimit({ match: 'ethertype', ethertype: 0x4305 }, 0),
-    binding.setLimit({ match: 'ethertype', ethertype: 0x4305 }, 10, 0),
-    binding.clearLimits({ match: 'udp-dport', portLo: 0, portHi: 5 }),
-  ), Array(5).fill('bad-rule'));
+  assert.equal(
+    await reasons(
+      binding.setLimit({ match: 'ethertype', ethertype: 0x0100 }, 10),
+      binding.setLimit({ match: 'udp-dport', portLo: 10, portHi: 5 }, 10),
+      binding.setLimit({ match: 'ethertype', ethertype: 0x4305 }, 0),
+      binding.setLimit({ match: 'ethertype', ethertype: 0x4305 }, 10, 0),
+      binding.clearLimits({ match: 'udp-dport', portLo: 0, portHi: 5 }),
+    ),
+    Array(5).fill('bad-rule'),
+  );
   assert.is(calls(), 0);
   assert.is(binding.failures.get('bad-ttl'), 5);
 });
@@ -179,12 +268,21 @@ test('bad input is refused with a reason before any helper runs', async () => {
 test('a missing, hanging, killed or babbling helper is a reason code, not an exception', async () => {
   const stats = named('stats');
   const cases: [string, ExecResult | 'throw'][] = [
-    ['helper-timeout', { code: null, stdout: new Uint8Array(0), stderr: new Uint8Array(0), timedOut: true, truncated: false }],
-    ['helper-killed', { code: null, stdout: new Uint8Array(0), stderr: new Uint8Array(0), timedOut: false, truncated: false }],
+    [
+      'helper-timeout',
+      { code: null, stdout: new Uint8Array(0), stderr: new Uint8Array(0), timedOut: true, truncated: false },
+    ],
+    [
+      'helper-killed',
+      { code: null, stdout: new Uint8Array(0), stderr: new Uint8Array(0), timedOut: false, truncated: false },
+    ],
     ['helper-output-truncated', { ...asResult(stats), truncated: true }],
     ['helper-bad-json', asResult({ code: 0, stdout: 'Segmentation fault', stderr: '' })],
     ['helper-bad-json', asResult({ code: 0, stdout: stats.stdout.slice(0, 80), stderr: '' })],
-    ['helper-bad-shape', asResult({ code: 0, stdout: stats.stdout.replace('"packets":100', '"packets":-100'), stderr: '' })],
+    [
+      'helper-bad-shape',
+      asResult({ code: 0, stdout: stats.stdout.replace('"packets":100', '"packets":-100'), stderr: '' }),
+    ],
     ['helper-bad-shape', asResult({ code: 0, stdout: named('status-empty').stdout, stderr: '' })],
     ['helper-not-found', asResult({ code: 127, stdout: '', stderr: 'spawn /usr/sbin/x0-xdp ENOENT' })],
     ['helper-not-found', 'throw'],
@@ -192,7 +290,12 @@ test('a missing, hanging, killed or babbling helper is a reason code, not an exc
     ['failed', asResult({ code: 99, stdout: '', stderr: '' })],
   ];
   for (const [reason, result] of cases) {
-    const binding = new XdpBinding({ exec: async () => { if (result === 'throw') throw new Error('spawn failed'); return result; } });
+    const binding = new XdpBinding({
+      exec: async () => {
+        if (result === 'throw') throw new Error('spawn failed');
+        return result;
+      },
+    });
     const outcome = await binding.stats();
     assert.is(outcome.ok ? 'ok' : outcome.reason, reason);
     assert.is(binding.failures.get(reason), 1);
@@ -202,9 +305,29 @@ test('a missing, hanging, killed or babbling helper is a reason code, not an exc
 test('helper argv: a command prefix, --pin-dir and --mount come before the command', async () => {
   const seen: string[][] = [];
   const options = { helperArgv: ['nsenter', '-t', '42', '-n', 'x0-xdp'], pinDir: '/sys/fs/bpf/t', mountBpffs: true };
-  const binding = new XdpBinding({ exec: async (argv) => { seen.push([...argv]); return asResult(named('detach')); } }, options);
+  const binding = new XdpBinding(
+    {
+      exec: async (argv) => {
+        seen.push([...argv]);
+        return asResult(named('detach'));
+      },
+    },
+    options,
+  );
   assert.ok((await binding.detach('x0vb')).ok);
-  assert.equal(seen[0], ['nsenter', '-t', '42', '-n', 'x0-xdp', '--json', '--pin-dir', '/sys/fs/bpf/t', '--mount', 'detach', 'x0vb']);
+  assert.equal(seen[0], [
+    'nsenter',
+    '-t',
+    '42',
+    '-n',
+    'x0-xdp',
+    '--json',
+    '--pin-dir',
+    '/sys/fs/bpf/t',
+    '--mount',
+    'detach',
+    'x0vb',
+  ]);
 });
 
 /** Every path (list of keys/indices) to a value inside parsed JSON, breadth first, bounded. */
@@ -214,25 +337,33 @@ function paths(value: unknown, max = 400): (string | number)[][] {
   while (queue.length > 0 && out.length < max) {
     const [node, path] = queue.shift() as [unknown, (string | number)[]];
     out.push(path);
-    if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) queue.push([v, [...path, Array.isArray(node) ? Number(k) : k]]);
+    if (node !== null && typeof node === 'object')
+      for (const [k, v] of Object.entries(node)) queue.push([v, [...path, Array.isArray(node) ? Number(k) : k]]);
   }
   return out;
 }
 
 test('property: any change to a recorded answer is read or refused with a reason, never thrown', () => {
   const successes = recorded.filter((run) => run.code === 0);
-  fc.assert(fc.property(fc.nat(), fc.nat(), fc.jsonValue({ maxDepth: 2 }), (r, p, replacement) => {
-    const run = successes[r % successes.length] as RecordedRun;
-    const root = JSON.parse(run.stdout) as unknown;
-    const all = paths(root).filter((path) => path.length > 0);
-    const path = all[p % all.length] as (string | number)[];
-    let node = root as Record<string | number, unknown>;
-    for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
-    node[path[path.length - 1] as string | number] = replacement;
-    const command = run.args[0] as string;
-    const outcome = interpret(command, asResult({ code: 0, stdout: JSON.stringify(root), stderr: '' }), readers[command] as (root: Record<string, unknown>) => unknown);
-    return outcome.ok || outcome.reason === 'helper-bad-shape';
-  }), { numRuns: 300, seed: 6 });
+  fc.assert(
+    fc.property(fc.nat(), fc.nat(), fc.jsonValue({ maxDepth: 2 }), (r, p, replacement) => {
+      const run = successes[r % successes.length] as RecordedRun;
+      const root = JSON.parse(run.stdout) as unknown;
+      const all = paths(root).filter((path) => path.length > 0);
+      const path = all[p % all.length] as (string | number)[];
+      let node = root as Record<string | number, unknown>;
+      for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+      node[path[path.length - 1] as string | number] = replacement;
+      const command = run.args[0] as string;
+      const outcome = interpret(
+        command,
+        asResult({ code: 0, stdout: JSON.stringify(root), stderr: '' }),
+        readers[command] as (root: Record<string, unknown>) => unknown,
+      );
+      return outcome.ok || outcome.reason === 'helper-bad-shape';
+    }),
+    { numRuns: 300, seed: 6 },
+  );
 });
 
 test.run();

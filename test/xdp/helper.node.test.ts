@@ -14,7 +14,14 @@ import { root, run } from '../lib/processes.js';
 const helper = `${root}build/x0-xdp`;
 const gen = `${root}build/xdp-tools/x0-xdp-gen`;
 const logged: string[] = [];
-const platform = { ...createNodePlatform(), logger: { log: (level: string, message: string, fields?: Record<string, unknown>) => { logged.push(`${level} ${message} ${String(fields?.reason)}`); } } };
+const platform = {
+  ...createNodePlatform(),
+  logger: {
+    log: (level: string, message: string, fields?: Record<string, unknown>) => {
+      logged.push(`${level} ${message} ${String(fields?.reason)}`);
+    },
+  },
+};
 
 function whySkip(): string | null {
   if (process.getuid?.() !== 0) return 'needs root';
@@ -35,11 +42,17 @@ let enter: string[] = [];
 
 function startHolder(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', setup], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', setup], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     holder = child;
     let stderr = '';
-    child.stderr?.on('data', (chunk) => { stderr += chunk; });
-    child.stdout?.on('data', (chunk) => { if (String(chunk).includes('ready')) resolve(); });
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.stdout?.on('data', (chunk) => {
+      if (String(chunk).includes('ready')) resolve();
+    });
     child.on('exit', (code) => reject(new Error(`namespace holder exited ${code}: ${stderr}`)));
     enter = ['nsenter', '-t', String(child.pid), '-m', '-n'];
   });
@@ -47,7 +60,10 @@ function startHolder(): Promise<void> {
 
 function binding(options: { timeoutMs?: number; prefix?: string[] } = {}): XdpBinding {
   const helperArgv = [...(options.prefix ?? []), ...enter, helper];
-  return new XdpBinding(platform, options.timeoutMs === undefined ? { helperArgv } : { helperArgv, timeoutMs: options.timeoutMs });
+  return new XdpBinding(
+    platform,
+    options.timeoutMs === undefined ? { helperArgv } : { helperArgv, timeoutMs: options.timeoutMs },
+  );
 }
 
 async function send(...args: string[]): Promise<void> {
@@ -130,11 +146,22 @@ it('detach leaves the interface clean', async () => {
 it('x0 xdp passes the helper through: its output and its exit code', async () => {
   const out: string[] = [];
   const err: string[] = [];
-  const captured = { ...platform, stdout: (text: string) => { out.push(text); }, stderr: (text: string) => { err.push(text); } };
+  const captured = {
+    ...platform,
+    stdout: (text: string) => {
+      out.push(text);
+    },
+    stderr: (text: string) => {
+      err.push(text);
+    },
+  };
   assert.is(await runCli(captured, ['xdp', '--helper', helper, '--help']), 0);
   assert.match(out.join(''), /attach IFACE/);
   out.length = 0;
-  assert.is(await runCli(captured, ['xdp', '--helper', helper, '--json', '--pin-dir', '/proc/x0-not-bpffs', 'status']), 4);
+  assert.is(
+    await runCli(captured, ['xdp', '--helper', helper, '--json', '--pin-dir', '/proc/x0-not-bpffs', 'status']),
+    4,
+  );
   assert.match(out.join(''), /"error":"bpffs-not-mounted"/);
 });
 

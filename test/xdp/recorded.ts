@@ -5,32 +5,225 @@ import type { RecordedRun } from './recorded-run.js';
 export type { RecordedRun };
 
 export const recorded: readonly RecordedRun[] = [
-  {"name":"usage-bad-mac","args":["block","02:00:00:00:00","--reason","revoked"],"code":2,"stdout":"{\"ok\":false,\"error\":\"usage\",\"exit\":2,\"message\":\"block needs one MAC address like 02:00:5e:10:00:01: x0-xdp block MAC [--ttl S] [--reason CODE]\"}\n","stderr":"x0-xdp: block needs one MAC address like 02:00:5e:10:00:01: x0-xdp block MAC [--ttl S] [--reason CODE]\n"},
-  {"name":"not-permitted","args":["status"],"code":3,"stdout":"{\"ok\":false,\"error\":\"not-permitted\",\"exit\":3,\"message\":\"permission denied: x0-xdp needs root (CAP_BPF, or CAP_SYS_ADMIN); run it as root\"}\n","stderr":"x0-xdp: permission denied: x0-xdp needs root (CAP_BPF, or CAP_SYS_ADMIN); run it as root\n"},
-  {"name":"bpf-unavailable","args":["probe"],"code":9,"stdout":"{\"ok\":false,\"error\":\"bpf-unavailable\",\"exit\":9,\"message\":\"the kernel refused to load BPF (bpf_object__load: Operation not permitted); BPF may be disabled or restricted here (lockdown, seccomp, a container)\"}\n","stderr":"x0-xdp: the kernel refused to load BPF (bpf_object__load: Operation not permitted); BPF may be disabled or restricted here (lockdown, seccomp, a container)\n"},
-  {"name":"bpffs-not-mounted","args":["status"],"code":4,"stdout":"{\"ok\":false,\"error\":\"bpffs-not-mounted\",\"exit\":4,\"message\":\"bpffs is not mounted at /sys/fs/bpf, so nothing can be pinned there; mount it with `x0-xdp mount` (or `mount -t bpf bpf /sys/fs/bpf`), or add --mount to this command\"}\n","stderr":"x0-xdp: bpffs is not mounted at /sys/fs/bpf, so nothing can be pinned there; mount it with `x0-xdp mount` (or `mount -t bpf bpf /sys/fs/bpf`), or add --mount to this command\n"},
-  {"name":"unknown-interface","args":["attach","nope0","--mode","auto"],"code":5,"stdout":"{\"ok\":false,\"error\":\"unknown-interface\",\"exit\":5,\"message\":\"no such interface 'nope0' in this network namespace (see `ip link`)\"}\n","stderr":"x0-xdp: no such interface 'nope0' in this network namespace (see `ip link`)\n"},
-  {"name":"verifier-rejected","args":["attach","x0vb","--mode","auto"],"code":6,"stdout":"{\"ok\":false,\"error\":\"verifier-rejected\",\"exit\":6,\"message\":\"the kernel's verifier rejected program 'x0_xdp' (bpf_object__load: Permission denied)\",\"verifier_log\":\"0: R1=ctx() R10=fp0\\n; unsigned char *data = (void *)(long)ctx->data; @ reject.bpf.c:12\\n0: (61) r1 = *(u32 *)(r1 +0)          ; R1=pkt(r=0)\\n; return data[20] == 1 ? XDP_DROP : XDP_PASS; @ reject.bpf.c:14\\n1: (71) r1 = *(u8 *)(r1 +20)\\ninvalid access to packet, off=20 size=1, R1(id=0,off=20,r=0)\\nR1 offset is outside of the packet\\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\\n\"}\n","stderr":"x0-xdp: the kernel's verifier rejected program 'x0_xdp' (bpf_object__load: Permission denied); verifier log:\n0: R1=ctx() R10=fp0\n; unsigned char *data = (void *)(long)ctx->data; @ reject.bpf.c:12\n0: (61) r1 = *(u32 *)(r1 +0)          ; R1=pkt(r=0)\n; return data[20] == 1 ? XDP_DROP : XDP_PASS; @ reject.bpf.c:14\n1: (71) r1 = *(u8 *)(r1 +20)\ninvalid access to packet, off=20 size=1, R1(id=0,off=20,r=0)\nR1 offset is outside of the packet\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n\n"},
-  {"name":"mode-unsupported","args":["attach","lo","--mode","native"],"code":11,"stdout":"{\"ok\":false,\"error\":\"mode-unsupported\",\"exit\":11,\"message\":\"bpf_link_create(lo, native mode): Operation not supported; the driver may lack native XDP: use --mode generic or --mode auto\"}\n","stderr":"x0-xdp: bpf_link_create(lo, native mode): Operation not supported; the driver may lack native XDP: use --mode generic or --mode auto\n"},
-  {"name":"locked","args":["block","02:00:00:00:00:01","--reason","manual"],"code":12,"stdout":"{\"ok\":false,\"error\":\"locked\",\"exit\":12,\"message\":\"another x0-xdp has held /sys/fs/bpf/x0tta6bl4 for 5000 ms; try again\"}\n","stderr":"x0-xdp: another x0-xdp has held /sys/fs/bpf/x0tta6bl4 for 5000 ms; try again\n"},
-  {"name":"status-empty","args":["status"],"code":0,"stdout":"{\"ok\":true,\"command\":\"status\",\"version\":\"0.1.0\",\"pin_dir\":\"/sys/fs/bpf/x0tta6bl4\",\"loaded\":false,\"program\":null,\"interfaces\":[],\"blocklist\":[],\"blocklist_expired\":0,\"limits\":[],\"maps\":{}}\n","stderr":""},
-  {"name":"attach","args":["attach","x0vb","--mode","native"],"code":0,"stdout":"{\"ok\":true,\"command\":\"attach\",\"ifname\":\"x0vb\",\"ifindex\":2,\"mode\":\"native\",\"prog_id\":2493,\"link_id\":285,\"already\":false,\"pin_dir\":\"/sys/fs/bpf/x0tta6bl4\"}\n","stderr":""},
-  {"name":"attach-again","args":["attach","x0vb","--mode","native"],"code":0,"stdout":"{\"ok\":true,\"command\":\"attach\",\"ifname\":\"x0vb\",\"ifindex\":2,\"mode\":\"native\",\"prog_id\":2493,\"link_id\":285,\"already\":true,\"pin_dir\":\"/sys/fs/bpf/x0tta6bl4\"}\n","stderr":""},
-  {"name":"stats","args":["stats"],"code":0,"stdout":"{\"ok\":true,\"command\":\"stats\",\"sources_max\":1024,\"totals\":{\"packets\":160,\"bytes\":11712,\"passed\":160,\"dropped_blocked\":0,\"dropped_rate\":0,\"batman_packets\":23,\"malformed\":0,\"counters_full\":0,\"blocks_expired\":0},\"sources\":[{\"mac\":\"02:00:00:00:00:01\",\"packets\":100,\"bytes\":6400,\"drops\":0,\"dropped_blocked\":0,\"dropped_rate\":0,\"batman_packets\":0,\"idle_ms\":563},{\"mac\":\"02:00:00:00:00:02\",\"packets\":37,\"bytes\":2368,\"drops\":0,\"dropped_blocked\":0,\"dropped_rate\":0,\"batman_packets\":0,\"idle_ms\":543},{\"mac\":\"02:00:00:00:00:03\",\"packets\":23,\"bytes\":2944,\"drops\":0,\"dropped_blocked\":0,\"dropped_rate\":0,\"batman_packets\":23,\"idle_ms\":531}]}\n","stderr":""},
-  {"name":"block","args":["block","02:00:00:00:00:02","--reason","revoked","--ttl","600"],"code":0,"stdout":"{\"ok\":true,\"command\":\"block\",\"mac\":\"02:00:00:00:00:02\",\"reason\":\"revoked\",\"ttl_s\":600,\"already\":false}\n","stderr":""},
-  {"name":"block-permanent","args":["block","02:00:00:00:00:06","--reason","manual"],"code":0,"stdout":"{\"ok\":true,\"command\":\"block\",\"mac\":\"02:00:00:00:00:06\",\"reason\":\"manual\",\"ttl_s\":null,\"already\":false}\n","stderr":""},
-  {"name":"status-loaded","args":["status"],"code":0,"stdout":"{\"ok\":true,\"command\":\"status\",\"version\":\"0.1.0\",\"pin_dir\":\"/sys/fs/bpf/x0tta6bl4\",\"loaded\":true,\"program\":{\"id\":2503,\"name\":\"x0_xdp\",\"tag\":\"4cbcbf4312f28e8e\",\"run_cnt\":0,\"run_time_ns\":0},\"interfaces\":[{\"ifname\":\"x0vb\",\"ifindex\":2,\"mode\":\"native\",\"prog_id\":2503,\"link_id\":288,\"state\":\"attached\"}],\"blocklist\":[{\"mac\":\"02:00:00:00:00:02\",\"reason\":\"revoked\",\"drops\":50,\"age_s\":2,\"ttl_s\":598},{\"mac\":\"02:00:00:00:00:06\",\"reason\":\"manual\",\"drops\":0,\"age_s\":2,\"ttl_s\":null}],\"blocklist_expired\":0,\"limits\":[],\"maps\":{\"x0_counters\":{\"entries\":2,\"max_entries\":1024},\"x0_blocklist\":{\"entries\":2,\"max_entries\":4096},\"x0_buckets\":{\"entries\":0,\"max_entries\":4096},\"x0_config\":{\"entries\":1,\"max_entries\":1},\"x0_totals\":{\"entries\":1,\"max_entries\":1},\"x0_rule_stats\":{\"entries\":4,\"max_entries\":4}}}\n","stderr":""},
-  {"name":"unblock","args":["unblock","02:00:00:00:00:02"],"code":0,"stdout":"{\"ok\":true,\"command\":\"unblock\",\"mac\":\"02:00:00:00:00:02\",\"was_blocked\":true}\n","stderr":""},
-  {"name":"unblock-absent","args":["unblock","02:00:00:00:00:02"],"code":0,"stdout":"{\"ok\":true,\"command\":\"unblock\",\"mac\":\"02:00:00:00:00:02\",\"was_blocked\":false}\n","stderr":""},
-  {"name":"limit-set-ethertype","args":["limit","set","--ethertype","0x88b5","--rate","400","--burst","40"],"code":0,"stdout":"{\"ok\":true,\"command\":\"limit\",\"action\":\"set\",\"limits\":[{\"index\":0,\"match\":\"ethertype\",\"ethertype\":\"0x88b5\",\"rate_pps\":400,\"burst\":40,\"matched\":0,\"dropped\":0}]}\n","stderr":""},
-  {"name":"limit-set-udp","args":["limit","set","--udp-ports","5000-5010","--rate","100","--burst","10"],"code":0,"stdout":"{\"ok\":true,\"command\":\"limit\",\"action\":\"set\",\"limits\":[{\"index\":0,\"match\":\"ethertype\",\"ethertype\":\"0x88b5\",\"rate_pps\":400,\"burst\":40,\"matched\":0,\"dropped\":0},{\"index\":1,\"match\":\"udp-dport\",\"port_lo\":5000,\"port_hi\":5010,\"rate_pps\":100,\"burst\":10,\"matched\":0,\"dropped\":0}]}\n","stderr":""},
-  {"name":"limit-show","args":["limit","show"],"code":0,"stdout":"{\"ok\":true,\"command\":\"limit\",\"action\":\"show\",\"limits\":[{\"index\":0,\"match\":\"ethertype\",\"ethertype\":\"0x88b5\",\"rate_pps\":400,\"burst\":40,\"matched\":0,\"dropped\":0},{\"index\":1,\"match\":\"udp-dport\",\"port_lo\":5000,\"port_hi\":5010,\"rate_pps\":100,\"burst\":10,\"matched\":0,\"dropped\":0}]}\n","stderr":""},
-  {"name":"limit-clear-udp","args":["limit","clear","--udp-ports","5000-5010"],"code":0,"stdout":"{\"ok\":true,\"command\":\"limit\",\"action\":\"clear\",\"limits\":[{\"index\":0,\"match\":\"ethertype\",\"ethertype\":\"0x88b5\",\"rate_pps\":400,\"burst\":40,\"matched\":8000,\"dropped\":6363}]}\n","stderr":""},
-  {"name":"limit-clear-all","args":["limit","clear"],"code":0,"stdout":"{\"ok\":true,\"command\":\"limit\",\"action\":\"clear\",\"limits\":[]}\n","stderr":""},
-  {"name":"map-full","args":["limit","set","--ethertype","0x88b9","--rate","10"],"code":10,"stdout":"{\"ok\":false,\"error\":\"map-full\",\"exit\":10,\"message\":\"all 4 rate-limit rules are in use; clear one first\"}\n","stderr":"x0-xdp: all 4 rate-limit rules are in use; clear one first\n"},
-  {"name":"interface-busy","args":["attach","x0vb","--mode","auto"],"code":7,"stdout":"{\"ok\":false,\"error\":\"interface-busy\",\"exit\":7,\"message\":\"x0vb already has an XDP program attached by someone else (prog id 2528 'x0_gen', generic mode); x0-xdp will not replace it: remove it first (e.g. `ip link set dev x0vb xdp off`)\"}\n","stderr":"x0-xdp: x0vb already has an XDP program attached by someone else (prog id 2528 'x0_gen', generic mode); x0-xdp will not replace it: remove it first (e.g. `ip link set dev x0vb xdp off`)\n"},
-  {"name":"detach","args":["detach","x0vb"],"code":0,"stdout":"{\"ok\":true,\"command\":\"detach\",\"ifname\":\"x0vb\",\"detached\":true}\n","stderr":""},
-  {"name":"detach-again","args":["detach","x0vb"],"code":0,"stdout":"{\"ok\":true,\"command\":\"detach\",\"ifname\":\"x0vb\",\"detached\":false}\n","stderr":""},
-  {"name":"not-loaded","args":["stats"],"code":8,"stdout":"{\"ok\":false,\"error\":\"not-loaded\",\"exit\":8,\"message\":\"nothing is loaded under /sys/fs/bpf/x0tta6bl4 (no x0_counters): run `x0-xdp attach IFACE` first\"}\n","stderr":"x0-xdp: nothing is loaded under /sys/fs/bpf/x0tta6bl4 (no x0_counters): run `x0-xdp attach IFACE` first\n"},
-  {"name":"probe","args":["probe"],"code":0,"stdout":"{\"ok\":true,\"command\":\"probe\",\"kernel\":\"6.18.44-fc-v782\",\"test_run\":\"XDP_PASS\"}\n","stderr":""},
+  {
+    name: 'usage-bad-mac',
+    args: ['block', '02:00:00:00:00', '--reason', 'revoked'],
+    code: 2,
+    stdout:
+      '{"ok":false,"error":"usage","exit":2,"message":"block needs one MAC address like 02:00:5e:10:00:01: x0-xdp block MAC [--ttl S] [--reason CODE]"}\n',
+    stderr: 'x0-xdp: block needs one MAC address like 02:00:5e:10:00:01: x0-xdp block MAC [--ttl S] [--reason CODE]\n',
+  },
+  {
+    name: 'not-permitted',
+    args: ['status'],
+    code: 3,
+    stdout:
+      '{"ok":false,"error":"not-permitted","exit":3,"message":"permission denied: x0-xdp needs root (CAP_BPF, or CAP_SYS_ADMIN); run it as root"}\n',
+    stderr: 'x0-xdp: permission denied: x0-xdp needs root (CAP_BPF, or CAP_SYS_ADMIN); run it as root\n',
+  },
+  {
+    name: 'bpf-unavailable',
+    args: ['probe'],
+    code: 9,
+    stdout:
+      '{"ok":false,"error":"bpf-unavailable","exit":9,"message":"the kernel refused to load BPF (bpf_object__load: Operation not permitted); BPF may be disabled or restricted here (lockdown, seccomp, a container)"}\n',
+    stderr:
+      'x0-xdp: the kernel refused to load BPF (bpf_object__load: Operation not permitted); BPF may be disabled or restricted here (lockdown, seccomp, a container)\n',
+  },
+  {
+    name: 'bpffs-not-mounted',
+    args: ['status'],
+    code: 4,
+    stdout:
+      '{"ok":false,"error":"bpffs-not-mounted","exit":4,"message":"bpffs is not mounted at /sys/fs/bpf, so nothing can be pinned there; mount it with `x0-xdp mount` (or `mount -t bpf bpf /sys/fs/bpf`), or add --mount to this command"}\n',
+    stderr:
+      'x0-xdp: bpffs is not mounted at /sys/fs/bpf, so nothing can be pinned there; mount it with `x0-xdp mount` (or `mount -t bpf bpf /sys/fs/bpf`), or add --mount to this command\n',
+  },
+  {
+    name: 'unknown-interface',
+    args: ['attach', 'nope0', '--mode', 'auto'],
+    code: 5,
+    stdout:
+      '{"ok":false,"error":"unknown-interface","exit":5,"message":"no such interface \'nope0\' in this network namespace (see `ip link`)"}\n',
+    stderr: "x0-xdp: no such interface 'nope0' in this network namespace (see `ip link`)\n",
+  },
+  {
+    name: 'verifier-rejected',
+    args: ['attach', 'x0vb', '--mode', 'auto'],
+    code: 6,
+    stdout:
+      '{"ok":false,"error":"verifier-rejected","exit":6,"message":"the kernel\'s verifier rejected program \'x0_xdp\' (bpf_object__load: Permission denied)","verifier_log":"0: R1=ctx() R10=fp0\\n; unsigned char *data = (void *)(long)ctx->data; @ reject.bpf.c:12\\n0: (61) r1 = *(u32 *)(r1 +0)          ; R1=pkt(r=0)\\n; return data[20] == 1 ? XDP_DROP : XDP_PASS; @ reject.bpf.c:14\\n1: (71) r1 = *(u8 *)(r1 +20)\\ninvalid access to packet, off=20 size=1, R1(id=0,off=20,r=0)\\nR1 offset is outside of the packet\\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\\n"}\n',
+    stderr:
+      "x0-xdp: the kernel's verifier rejected program 'x0_xdp' (bpf_object__load: Permission denied); verifier log:\n0: R1=ctx() R10=fp0\n; unsigned char *data = (void *)(long)ctx->data; @ reject.bpf.c:12\n0: (61) r1 = *(u32 *)(r1 +0)          ; R1=pkt(r=0)\n; return data[20] == 1 ? XDP_DROP : XDP_PASS; @ reject.bpf.c:14\n1: (71) r1 = *(u8 *)(r1 +20)\ninvalid access to packet, off=20 size=1, R1(id=0,off=20,r=0)\nR1 offset is outside of the packet\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n\n",
+  },
+  {
+    name: 'mode-unsupported',
+    args: ['attach', 'lo', '--mode', 'native'],
+    code: 11,
+    stdout:
+      '{"ok":false,"error":"mode-unsupported","exit":11,"message":"bpf_link_create(lo, native mode): Operation not supported; the driver may lack native XDP: use --mode generic or --mode auto"}\n',
+    stderr:
+      'x0-xdp: bpf_link_create(lo, native mode): Operation not supported; the driver may lack native XDP: use --mode generic or --mode auto\n',
+  },
+  {
+    name: 'locked',
+    args: ['block', '02:00:00:00:00:01', '--reason', 'manual'],
+    code: 12,
+    stdout:
+      '{"ok":false,"error":"locked","exit":12,"message":"another x0-xdp has held /sys/fs/bpf/x0tta6bl4 for 5000 ms; try again"}\n',
+    stderr: 'x0-xdp: another x0-xdp has held /sys/fs/bpf/x0tta6bl4 for 5000 ms; try again\n',
+  },
+  {
+    name: 'status-empty',
+    args: ['status'],
+    code: 0,
+    stdout:
+      '{"ok":true,"command":"status","version":"0.1.0","pin_dir":"/sys/fs/bpf/x0tta6bl4","loaded":false,"program":null,"interfaces":[],"blocklist":[],"blocklist_expired":0,"limits":[],"maps":{}}\n',
+    stderr: '',
+  },
+  {
+    name: 'attach',
+    args: ['attach', 'x0vb', '--mode', 'native'],
+    code: 0,
+    stdout:
+      '{"ok":true,"command":"attach","ifname":"x0vb","ifindex":2,"mode":"native","prog_id":2493,"link_id":285,"already":false,"pin_dir":"/sys/fs/bpf/x0tta6bl4"}\n',
+    stderr: '',
+  },
+  {
+    name: 'attach-again',
+    args: ['attach', 'x0vb', '--mode', 'native'],
+    code: 0,
+    stdout:
+      '{"ok":true,"command":"attach","ifname":"x0vb","ifindex":2,"mode":"native","prog_id":2493,"link_id":285,"already":true,"pin_dir":"/sys/fs/bpf/x0tta6bl4"}\n',
+    stderr: '',
+  },
+  {
+    name: 'stats',
+    args: ['stats'],
+    code: 0,
+    stdout:
+      '{"ok":true,"command":"stats","sources_max":1024,"totals":{"packets":160,"bytes":11712,"passed":160,"dropped_blocked":0,"dropped_rate":0,"batman_packets":23,"malformed":0,"counters_full":0,"blocks_expired":0},"sources":[{"mac":"02:00:00:00:00:01","packets":100,"bytes":6400,"drops":0,"dropped_blocked":0,"dropped_rate":0,"batman_packets":0,"idle_ms":563},{"mac":"02:00:00:00:00:02","packets":37,"bytes":2368,"drops":0,"dropped_blocked":0,"dropped_rate":0,"batman_packets":0,"idle_ms":543},{"mac":"02:00:00:00:00:03","packets":23,"bytes":2944,"drops":0,"dropped_blocked":0,"dropped_rate":0,"batman_packets":23,"idle_ms":531}]}\n',
+    stderr: '',
+  },
+  {
+    name: 'block',
+    args: ['block', '02:00:00:00:00:02', '--reason', 'revoked', '--ttl', '600'],
+    code: 0,
+    stdout: '{"ok":true,"command":"block","mac":"02:00:00:00:00:02","reason":"revoked","ttl_s":600,"already":false}\n',
+    stderr: '',
+  },
+  {
+    name: 'block-permanent',
+    args: ['block', '02:00:00:00:00:06', '--reason', 'manual'],
+    code: 0,
+    stdout: '{"ok":true,"command":"block","mac":"02:00:00:00:00:06","reason":"manual","ttl_s":null,"already":false}\n',
+    stderr: '',
+  },
+  {
+    name: 'status-loaded',
+    args: ['status'],
+    code: 0,
+    stdout:
+      '{"ok":true,"command":"status","version":"0.1.0","pin_dir":"/sys/fs/bpf/x0tta6bl4","loaded":true,"program":{"id":2503,"name":"x0_xdp","tag":"4cbcbf4312f28e8e","run_cnt":0,"run_time_ns":0},"interfaces":[{"ifname":"x0vb","ifindex":2,"mode":"native","prog_id":2503,"link_id":288,"state":"attached"}],"blocklist":[{"mac":"02:00:00:00:00:02","reason":"revoked","drops":50,"age_s":2,"ttl_s":598},{"mac":"02:00:00:00:00:06","reason":"manual","drops":0,"age_s":2,"ttl_s":null}],"blocklist_expired":0,"limits":[],"maps":{"x0_counters":{"entries":2,"max_entries":1024},"x0_blocklist":{"entries":2,"max_entries":4096},"x0_buckets":{"entries":0,"max_entries":4096},"x0_config":{"entries":1,"max_entries":1},"x0_totals":{"entries":1,"max_entries":1},"x0_rule_stats":{"entries":4,"max_entries":4}}}\n',
+    stderr: '',
+  },
+  {
+    name: 'unblock',
+    args: ['unblock', '02:00:00:00:00:02'],
+    code: 0,
+    stdout: '{"ok":true,"command":"unblock","mac":"02:00:00:00:00:02","was_blocked":true}\n',
+    stderr: '',
+  },
+  {
+    name: 'unblock-absent',
+    args: ['unblock', '02:00:00:00:00:02'],
+    code: 0,
+    stdout: '{"ok":true,"command":"unblock","mac":"02:00:00:00:00:02","was_blocked":false}\n',
+    stderr: '',
+  },
+  {
+    name: 'limit-set-ethertype',
+    args: ['limit', 'set', '--ethertype', '0x88b5', '--rate', '400', '--burst', '40'],
+    code: 0,
+    stdout:
+      '{"ok":true,"command":"limit","action":"set","limits":[{"index":0,"match":"ethertype","ethertype":"0x88b5","rate_pps":400,"burst":40,"matched":0,"dropped":0}]}\n',
+    stderr: '',
+  },
+  {
+    name: 'limit-set-udp',
+    args: ['limit', 'set', '--udp-ports', '5000-5010', '--rate', '100', '--burst', '10'],
+    code: 0,
+    stdout:
+      '{"ok":true,"command":"limit","action":"set","limits":[{"index":0,"match":"ethertype","ethertype":"0x88b5","rate_pps":400,"burst":40,"matched":0,"dropped":0},{"index":1,"match":"udp-dport","port_lo":5000,"port_hi":5010,"rate_pps":100,"burst":10,"matched":0,"dropped":0}]}\n',
+    stderr: '',
+  },
+  {
+    name: 'limit-show',
+    args: ['limit', 'show'],
+    code: 0,
+    stdout:
+      '{"ok":true,"command":"limit","action":"show","limits":[{"index":0,"match":"ethertype","ethertype":"0x88b5","rate_pps":400,"burst":40,"matched":0,"dropped":0},{"index":1,"match":"udp-dport","port_lo":5000,"port_hi":5010,"rate_pps":100,"burst":10,"matched":0,"dropped":0}]}\n',
+    stderr: '',
+  },
+  {
+    name: 'limit-clear-udp',
+    args: ['limit', 'clear', '--udp-ports', '5000-5010'],
+    code: 0,
+    stdout:
+      '{"ok":true,"command":"limit","action":"clear","limits":[{"index":0,"match":"ethertype","ethertype":"0x88b5","rate_pps":400,"burst":40,"matched":8000,"dropped":6363}]}\n',
+    stderr: '',
+  },
+  {
+    name: 'limit-clear-all',
+    args: ['limit', 'clear'],
+    code: 0,
+    stdout: '{"ok":true,"command":"limit","action":"clear","limits":[]}\n',
+    stderr: '',
+  },
+  {
+    name: 'map-full',
+    args: ['limit', 'set', '--ethertype', '0x88b9', '--rate', '10'],
+    code: 10,
+    stdout:
+      '{"ok":false,"error":"map-full","exit":10,"message":"all 4 rate-limit rules are in use; clear one first"}\n',
+    stderr: 'x0-xdp: all 4 rate-limit rules are in use; clear one first\n',
+  },
+  {
+    name: 'interface-busy',
+    args: ['attach', 'x0vb', '--mode', 'auto'],
+    code: 7,
+    stdout:
+      '{"ok":false,"error":"interface-busy","exit":7,"message":"x0vb already has an XDP program attached by someone else (prog id 2528 \'x0_gen\', generic mode); x0-xdp will not replace it: remove it first (e.g. `ip link set dev x0vb xdp off`)"}\n',
+    stderr:
+      "x0-xdp: x0vb already has an XDP program attached by someone else (prog id 2528 'x0_gen', generic mode); x0-xdp will not replace it: remove it first (e.g. `ip link set dev x0vb xdp off`)\n",
+  },
+  {
+    name: 'detach',
+    args: ['detach', 'x0vb'],
+    code: 0,
+    stdout: '{"ok":true,"command":"detach","ifname":"x0vb","detached":true}\n',
+    stderr: '',
+  },
+  {
+    name: 'detach-again',
+    args: ['detach', 'x0vb'],
+    code: 0,
+    stdout: '{"ok":true,"command":"detach","ifname":"x0vb","detached":false}\n',
+    stderr: '',
+  },
+  {
+    name: 'not-loaded',
+    args: ['stats'],
+    code: 8,
+    stdout:
+      '{"ok":false,"error":"not-loaded","exit":8,"message":"nothing is loaded under /sys/fs/bpf/x0tta6bl4 (no x0_counters): run `x0-xdp attach IFACE` first"}\n',
+    stderr: 'x0-xdp: nothing is loaded under /sys/fs/bpf/x0tta6bl4 (no x0_counters): run `x0-xdp attach IFACE` first\n',
+  },
+  {
+    name: 'probe',
+    args: ['probe'],
+    code: 0,
+    stdout: '{"ok":true,"command":"probe","kernel":"6.18.44-fc-v782","test_run":"XDP_PASS"}\n',
+    stderr: '',
+  },
 ];

@@ -51,7 +51,12 @@ export class BatmanComponent implements Component {
     } else {
       this.ctx.mesh = null;
       this.state = degraded(view.reason);
-      if (before.reason !== view.reason) this.ctx.journal.record('warn', this.name, 'unavailable', { reason: view.reason, meshif, batctl: this.ctx.config.batctl });
+      if (before.reason !== view.reason)
+        this.ctx.journal.record('warn', this.name, 'unavailable', {
+          reason: view.reason,
+          meshif,
+          batctl: this.ctx.config.batctl,
+        });
     }
     this.timer = this.ctx.platform.setTimer(readEveryMs, () => void this.read());
   }

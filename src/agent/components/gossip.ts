@@ -4,7 +4,12 @@
 import type { SealedLink } from '../../channel/link.js';
 import { GossipNode } from '../../gossip/node.js';
 import { overLink } from './link.js';
-import { encodeIdentityList, identityRevocations, noRevocationAuthority, signedDocFromIdentityList } from '../../gossip/identity-revocations.js';
+import {
+  encodeIdentityList,
+  identityRevocations,
+  noRevocationAuthority,
+  signedDocFromIdentityList,
+} from '../../gossip/identity-revocations.js';
 import { RevocationStore } from '../../core/identity/revocation.js';
 import { bytesEqual as sameBytes } from '../../core/wire/hex.js';
 import { nodeFiles, writePublic } from '../../identity/store.js';
@@ -39,10 +44,23 @@ export class GossipComponent implements Component {
     this.link = link;
     // The engine gossips with at most limits.peersMax of them (the first it is given) and accepts datagrams from
     // all: anchors first, the rest in an order of this node's own, so that the nodes' gossip graph is connected.
-    const all = configuredPeers(config).map((p) => ({ name: p.name, address: { host: p.address.host, port: gossipPort(p.address.port) } }));
+    const all = configuredPeers(config).map((p) => ({
+      name: p.name,
+      address: { host: p.address.host, port: gossipPort(p.address.port) },
+    }));
     const anchorNames = new Set(effectiveAnchors(config).map((a) => a.name));
-    const peers = [...all.filter((p) => anchorNames.has(p.name)), ...shuffled(all.filter((p) => !anchorNames.has(p.name)), () => platform.randomBytes(1)[0] as number)];
-    if (peers.length > limits.peersMax) this.ctx.journal.record('info', this.name, 'peers-capped', { configured: peers.length, gossip_with: limits.peersMax });
+    const peers = [
+      ...all.filter((p) => anchorNames.has(p.name)),
+      ...shuffled(
+        all.filter((p) => !anchorNames.has(p.name)),
+        () => platform.randomBytes(1)[0] as number,
+      ),
+    ];
+    if (peers.length > limits.peersMax)
+      this.ctx.journal.record('info', this.name, 'peers-capped', {
+        configured: peers.length,
+        gossip_with: limits.peersMax,
+      });
     const bundle = this.ctx.identity?.bundle;
     this.node = await GossipNode.open(overLink(platform, link, 'gossip'), {
       nodeId: config.nodeName,
@@ -55,11 +73,16 @@ export class GossipComponent implements Component {
     });
     this.ctx.gossip = this.node;
     this.published.clear();
-    this.unsubscribe = this.node.doc.subscribe((change) => { if (change.field === 'revocations') this.revocationsChanged(); });
+    this.unsubscribe = this.node.doc.subscribe((change) => {
+      if (change.field === 'revocations') this.revocationsChanged();
+    });
     this.revocationsChanged();
     this.node.setVersion('agent', agentVersion);
     this.publish();
-    this.ctx.journal.record('info', this.name, 'started', { listen: `${config.listen.host}:${gossipPort(config.listen.port)}`, peers: peers.map((p) => p.name).join(',') || 'none' });
+    this.ctx.journal.record('info', this.name, 'started', {
+      listen: `${config.listen.host}:${gossipPort(config.listen.port)}`,
+      peers: peers.map((p) => p.name).join(',') || 'none',
+    });
     return this.health();
   }
 
@@ -80,13 +103,18 @@ export class GossipComponent implements Component {
     const peers = configuredPeers(this.ctx.config);
     if (peers.length === 0) return up;
     const now = this.ctx.platform.monotonicMs();
-    const heard = peers.filter((p) => { const t = node.lastHeardMs(p.name); return t !== null && now - t < peerSilentMs; });
+    const heard = peers.filter((p) => {
+      const t = node.lastHeardMs(p.name);
+      return t !== null && now - t < peerSilentMs;
+    });
     return heard.length > 0 ? up : degraded('no-peer-heard');
   }
 
   metrics(): Record<string, number> {
     const c = this.node?.allCounters() ?? {};
-    const refused = Object.entries(c).filter(([k]) => k.startsWith('refused:')).reduce((sum, [, v]) => sum + v, 0);
+    const refused = Object.entries(c)
+      .filter(([k]) => k.startsWith('refused:'))
+      .reduce((sum, [, v]) => sum + v, 0);
     return { sections: this.node?.doc.sections.size ?? 0, refused, flash_bytes: c['flash-bytes'] ?? 0 };
   }
 
@@ -107,11 +135,18 @@ export class GossipComponent implements Component {
       const bytes = encodeIdentityList(held);
       const store = new RevocationStore();
       const offered = store.offerBytes(platform.crypto, bytes, bundle);
-      if (!offered.ok) return journal.record('error', this.name, 'revocations-refused', { reason: offered.reason, version: held.version });
+      if (!offered.ok)
+        return journal.record('error', this.name, 'revocations-refused', {
+          reason: offered.reason,
+          version: held.version,
+        });
       const onDisk = platform.files.read(path);
       if (onDisk === null || !sameBytes(onDisk, bytes)) writePublic(platform, path, bytes);
       this.ctx.link?.setRevocations(store);
-      journal.record('warn', this.name, 'revocations', { version: held.version, revoked: [...node.doc.revoked].sort().join(',') || 'none' });
+      journal.record('warn', this.name, 'revocations', {
+        version: held.version,
+        revoked: [...node.doc.revoked].sort().join(',') || 'none',
+      });
     }
   }
 
@@ -125,7 +160,11 @@ export class GossipComponent implements Component {
     if (bytes === null) return;
     const doc = signedDocFromIdentityList(platform.crypto, bytes, bundle);
     if (!doc.ok) {
-      if (this.published.get('revocations-file') !== doc.reason) journal.record('error', this.name, 'revocations-file-refused', { reason: doc.reason, path: nodeFiles(config.stateDir).revocations });
+      if (this.published.get('revocations-file') !== doc.reason)
+        journal.record('error', this.name, 'revocations-file-refused', {
+          reason: doc.reason,
+          path: nodeFiles(config.stateDir).revocations,
+        });
       this.published.set('revocations-file', doc.reason);
       return;
     }
@@ -141,14 +180,19 @@ export class GossipComponent implements Component {
     if (node === null) return;
     const { platform } = this.ctx;
     this.offerFromFile();
-    node.setStatus({ online: true, uptimeS: Math.floor((platform.monotonicMs() - this.ctx.startedAtMs) / 1000), loadMilli: 0 });
+    node.setStatus({
+      online: true,
+      uptimeS: Math.floor((platform.monotonicMs() - this.ctx.startedAtMs) / 1000),
+      loadMilli: 0,
+    });
     const neighbours = this.ctx.mesh?.neighbours ?? [];
     const kept = new Set<string>();
     for (const n of neighbours) {
       if (n.tq === null) continue;
       kept.add(n.neighbour);
       if (this.published.get(`nb:${n.neighbour}`) === String(n.tq)) continue;
-      if (node.setNeighbour(n.neighbour, { tq: n.tq, rttMs: 0 }).ok) this.published.set(`nb:${n.neighbour}`, String(n.tq));
+      if (node.setNeighbour(n.neighbour, { tq: n.tq, rttMs: 0 }).ok)
+        this.published.set(`nb:${n.neighbour}`, String(n.tq));
     }
     for (const key of [...this.published.keys()]) {
       if (!key.startsWith('nb:') || kept.has(key.slice(3))) continue;
@@ -156,7 +200,8 @@ export class GossipComponent implements Component {
       this.published.delete(key);
     }
     const mac = this.ctx.mesh?.primaryMac ?? null;
-    if (mac !== null && this.published.get('mac') !== mac && node.setVersion('batman.mac', mac).ok) this.published.set('mac', mac);
+    if (mac !== null && this.published.get('mac') !== mac && node.setVersion('batman.mac', mac).ok)
+      this.published.set('mac', mac);
     const raft = this.ctx.raft?.status();
     if (raft !== undefined) {
       const leader = effectiveAnchors(this.ctx.config)[raft.lead - 1]?.name ?? '';

@@ -24,7 +24,10 @@ export class IdentityComponent implements Component {
   private enrolKeys: { readonly sign: KeyPair; readonly box: KeyPair } | null = null;
 
   /** onEnrolled: told once a certificate was obtained over the network (the agent restarts what needs it). */
-  constructor(private readonly ctx: AgentContext, private readonly onEnrolled: () => void = () => {}) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly onEnrolled: () => void = () => {},
+  ) {}
 
   async start(): Promise<Health> {
     const { platform, config } = this.ctx;
@@ -38,9 +41,10 @@ export class IdentityComponent implements Component {
     if (!loaded.ok) {
       this.ctx.identity = null;
       const files = nodeFiles(config.stateDir);
-      const next = loaded.reason === 'file-missing'
-        ? `not enrolled: no ${files.chain}; enrol with a join token (x0 cert request --token TOKEN --dir ${config.stateDir}, then x0 ca sign on the CA)`
-        : `identity in ${config.stateDir} unusable: ${loaded.reason}`;
+      const next =
+        loaded.reason === 'file-missing'
+          ? `not enrolled: no ${files.chain}; enrol with a join token (x0 cert request --token TOKEN --dir ${config.stateDir}, then x0 ca sign on the CA)`
+          : `identity in ${config.stateDir} unusable: ${loaded.reason}`;
       this.ctx.journal.record('warn', this.name, 'not-enrolled', { reason: loaded.reason, dir: config.stateDir, next });
       this.state = degraded(loaded.reason === 'file-missing' ? 'not-enrolled' : loaded.reason);
       return this.state;
@@ -48,19 +52,29 @@ export class IdentityComponent implements Component {
     const leaf = loaded.value.chain[0] as Certificate;
     if (leaf.name !== config.nodeName || leaf.trustDomain !== config.trustDomain) {
       this.ctx.identity = null;
-      this.ctx.journal.record('error', this.name, 'identity-mismatch', { reason: 'identity-mismatch', certificate: `${leaf.name}@${leaf.trustDomain}`, config: `${config.nodeName}@${config.trustDomain}` });
+      this.ctx.journal.record('error', this.name, 'identity-mismatch', {
+        reason: 'identity-mismatch',
+        certificate: `${leaf.name}@${leaf.trustDomain}`,
+        config: `${config.nodeName}@${config.trustDomain}`,
+      });
       this.state = degraded('identity-mismatch');
       return this.state;
     }
     const valid = validateChain(platform.crypto, loaded.value.chain, loaded.value.bundle, platform.wallClockMs());
     if (!valid.ok) {
       this.ctx.identity = null;
-      this.ctx.journal.record('error', this.name, 'certificate-invalid', { reason: valid.reason, dir: config.stateDir });
+      this.ctx.journal.record('error', this.name, 'certificate-invalid', {
+        reason: valid.reason,
+        dir: config.stateDir,
+      });
       this.state = degraded(valid.reason);
       return this.state;
     }
     this.ctx.identity = loaded.value;
-    this.ctx.journal.record('info', this.name, 'loaded', { node: nodeId(leaf.trustDomain, leaf.name), expires: new Date(leaf.notAfterMs).toISOString() });
+    this.ctx.journal.record('info', this.name, 'loaded', {
+      node: nodeId(leaf.trustDomain, leaf.name),
+      expires: new Date(leaf.notAfterMs).toISOString(),
+    });
     this.state = up;
     return this.health();
   }
@@ -84,43 +98,75 @@ export class IdentityComponent implements Component {
     const { platform, config, journal } = this.ctx;
     const token = parseJoinToken(platform.crypto, tokenText);
     if (!token.ok) {
-      journal.record('error', this.name, 'token-unusable', { reason: token.reason, option: 'agent.join_token', next: 'ask the operator for a new token (x0 ca issue-token --node NAME)' });
+      journal.record('error', this.name, 'token-unusable', {
+        reason: token.reason,
+        option: 'agent.join_token',
+        next: 'ask the operator for a new token (x0 ca issue-token --node NAME)',
+      });
       return degraded(token.reason);
     }
     const anchors = effectiveAnchors(config).filter((a) => a.name !== config.nodeName);
     if (anchors.length === 0) return degraded('no-anchor-to-enrol-at');
     // The same keys on every attempt: an anchor that recorded the token for them answers a retry again.
-    const keys = this.enrolKeys ?? (this.enrolKeys = { sign: platform.crypto.signKeyPair(), box: platform.crypto.boxKeyPair() });
+    const keys =
+      this.enrolKeys ?? (this.enrolKeys = { sign: platform.crypto.signKeyPair(), box: platform.crypto.boxKeyPair() });
     const request = encodeEnrolRequest(createJoinRequest(platform.crypto, token.value, keys, platform.wallClockMs()));
     let last = 'no-answer';
     for (const anchor of anchors) {
       const at = { host: anchor.address.host, port: enrolPort(anchor.address.port) };
       const answered = await requestEnrolment(platform, at, request);
-      if (!answered.ok) { last = `${anchor.name}:${answered.reason}`; continue; }
+      if (!answered.ok) {
+        last = `${anchor.name}:${answered.reason}`;
+        continue;
+      }
       const answer = decodeEnrolAnswer(platform.crypto, answered.value);
-      if (!answer.ok) { last = `${anchor.name}:${answer.reason}`; continue; }
+      if (!answer.ok) {
+        last = `${anchor.name}:${answer.reason}`;
+        continue;
+      }
       if (!answer.value.ok) {
         last = `${anchor.name}:${answer.value.reason}`;
         if (answer.value.reason === 'token-used' || answer.value.reason === 'token-expired') {
-          journal.record('error', this.name, 'enrolment-refused', { reason: answer.value.reason, anchor: anchor.name, next: `the token cannot be used again: ask the operator for a new one (x0 ca issue-token --node ${config.nodeName}) and put it in option join_token` });
+          journal.record('error', this.name, 'enrolment-refused', {
+            reason: answer.value.reason,
+            anchor: anchor.name,
+            next: `the token cannot be used again: ask the operator for a new one (x0 ca issue-token --node ${config.nodeName}) and put it in option join_token`,
+          });
           return degraded(answer.value.reason);
         }
         continue;
       }
-      const accepted = acceptEnrolment(platform.crypto, answer.value, { token: token.value, signPublicKey: keys.sign.publicKey }, platform.wallClockMs());
-      if (!accepted.ok) { last = `${anchor.name}:${accepted.reason}`; journal.record('warn', this.name, 'enrolment-answer-refused', { reason: accepted.reason, anchor: anchor.name }); continue; }
+      const accepted = acceptEnrolment(
+        platform.crypto,
+        answer.value,
+        { token: token.value, signPublicKey: keys.sign.publicKey },
+        platform.wallClockMs(),
+      );
+      if (!accepted.ok) {
+        last = `${anchor.name}:${accepted.reason}`;
+        journal.record('warn', this.name, 'enrolment-answer-refused', { reason: accepted.reason, anchor: anchor.name });
+        continue;
+      }
       platform.files.mkdirp(config.stateDir);
       saveNodeIdentity(platform, config.stateDir, keys, accepted.value.chain);
       saveBundle(platform, nodeFiles(config.stateDir).bundle, accepted.value.bundle);
-      journal.record('info', this.name, 'enrolled', { anchor: anchor.name, expires: new Date((accepted.value.chain[0] as Certificate).notAfterMs).toISOString() });
+      journal.record('info', this.name, 'enrolled', {
+        anchor: anchor.name,
+        expires: new Date((accepted.value.chain[0] as Certificate).notAfterMs).toISOString(),
+      });
       return up;
     }
-    journal.record('warn', this.name, 'enrolment-failed', { reason: last, anchors: anchors.map((a) => a.name).join(',') });
+    journal.record('warn', this.name, 'enrolment-failed', {
+      reason: last,
+      anchors: anchors.map((a) => a.name).join(','),
+    });
     return down(`enrolment-failed:${last}`);
   }
 
   metrics(): Record<string, number> {
     const leaf = this.ctx.identity?.chain[0];
-    return leaf === undefined ? { enrolled: 0 } : { enrolled: 1, cert_expires_at_s: Math.floor(leaf.notAfterMs / 1000) };
+    return leaf === undefined
+      ? { enrolled: 0 }
+      : { enrolled: 1, cert_expires_at_s: Math.floor(leaf.notAfterMs / 1000) };
   }
 }

@@ -28,16 +28,28 @@ export class LinkComponent implements Component {
     const anchors = new Set(effectiveAnchors(config).map((a) => a.name));
     const members = new Set(configuredPeers(config).map((p) => p.name));
     const peers: LinkPeer[] = configuredPeers(config).map((p) => ({
-      name: p.name, link: p.address,
-      services: { gossip: { host: p.address.host, port: gossipPort(p.address.port) }, raft: { host: p.address.host, port: raftPort(p.address.port) } },
+      name: p.name,
+      link: p.address,
+      services: {
+        gossip: { host: p.address.host, port: gossipPort(p.address.port) },
+        raft: { host: p.address.host, port: raftPort(p.address.port) },
+      },
     }));
     this.link = await SealedLink.open(platform, {
-      listen: config.listen, chain: identity.chain, signSecretKey: identity.keys.sign.secretKey, bundle: identity.bundle, revocations, peers,
+      listen: config.listen,
+      chain: identity.chain,
+      signSecretKey: identity.keys.sign.secretKey,
+      bundle: identity.bundle,
+      revocations,
+      peers,
       allow: (service: LinkService, peer: string) => (service === 'raft' ? anchors.has(peer) : members.has(peer)),
     });
     this.ctx.link = this.link;
     this.startedMs = platform.monotonicMs();
-    journal.record('info', this.name, 'started', { listen: `${config.listen.host}:${config.listen.port}`, peers: peers.length });
+    journal.record('info', this.name, 'started', {
+      listen: `${config.listen.host}:${config.listen.port}`,
+      peers: peers.length,
+    });
     return up;
   }
 
@@ -51,20 +63,34 @@ export class LinkComponent implements Component {
     const link = this.link;
     if (link === null) return down('not-running');
     if (configuredPeers(this.ctx.config).length === 0) return up;
-    if (link.established().length === 0 && this.ctx.platform.monotonicMs() - this.startedMs > lonelyAfterMs) return degraded('no-session');
+    if (link.established().length === 0 && this.ctx.platform.monotonicMs() - this.startedMs > lonelyAfterMs)
+      return degraded('no-session');
     return up;
   }
 
   metrics(): Record<string, number> {
     const c = this.link?.counters.snapshot() ?? {};
     const channel = this.link?.channelCounters() ?? {};
-    const refused = Object.entries(c).filter(([k]) => k.endsWith('-not-allowed') || k === 'from-unknown-node').reduce((n, [, v]) => n + v, 0)
-      + Object.entries(channel).filter(([k]) => !k.startsWith('closed')).reduce((n, [, v]) => n + v, 0);
-    return { sessions: this.link?.established().length ?? 0, handshakes: c['channel-established'] ?? 0, handshake_failures: c['channel-handshake-failed'] ?? 0, refused };
+    const refused =
+      Object.entries(c)
+        .filter(([k]) => k.endsWith('-not-allowed') || k === 'from-unknown-node')
+        .reduce((n, [, v]) => n + v, 0) +
+      Object.entries(channel)
+        .filter(([k]) => !k.startsWith('closed'))
+        .reduce((n, [, v]) => n + v, 0);
+    return {
+      sessions: this.link?.established().length ?? 0,
+      handshakes: c['channel-established'] ?? 0,
+      handshake_failures: c['channel-handshake-failed'] ?? 0,
+      refused,
+    };
   }
 }
 
 /** The platform a component sees when its datagrams go over the sealed link: udpBind gives the service's socket. */
 export function overLink(platform: Platform, link: SealedLink, service: LinkService): Platform {
-  return { ...platform, net: { ...platform.net, udpBind: async (local: HostPort, handlers) => link.socket(service, handlers, local) } };
+  return {
+    ...platform,
+    net: { ...platform.net, udpBind: async (local: HostPort, handlers) => link.socket(service, handlers, local) },
+  };
 }

@@ -31,21 +31,40 @@ export class RaftComponent implements Component {
     this.link = link;
     const id = raftIdOf(this.ctx);
     const anchors = effectiveAnchors(config);
-    const peers = new Map(anchors.map((a, i) => [i + 1, { host: a.address.host, port: raftPort(a.address.port) }] as const));
+    const peers = new Map(
+      anchors.map((a, i) => [i + 1, { host: a.address.host, port: raftPort(a.address.port) }] as const),
+    );
     const started = await RaftServer.start(overLink(platform, link, 'raft'), {
-      id, peers, dataDir: `${config.stateDir}/raft`, tickMs, electionTicks, heartbeatTicks: 1,
+      id,
+      peers,
+      dataDir: `${config.stateDir}/raft`,
+      tickMs,
+      electionTicks,
+      heartbeatTicks: 1,
       onRole: (status) => {
         this.leaderChanges++;
-        journal.record('info', this.name, 'role', { role: status.role, term: status.term, leader: anchors[status.lead - 1]?.name ?? 'none' });
+        journal.record('info', this.name, 'role', {
+          role: status.role,
+          term: status.term,
+          leader: anchors[status.lead - 1]?.name ?? 'none',
+        });
       },
     });
     if (!started.ok) {
-      journal.record('error', this.name, 'start-failed', { reason: started.reason, dir: `${config.stateDir}/raft` });
+      journal.record('error', this.name, 'start-failed', {
+        reason: started.reason,
+        detail: started.detail,
+        dir: `${config.stateDir}/raft`,
+      });
       return down(started.reason);
     }
     this.server = started.value;
     this.ctx.raft = this.server;
-    journal.record('info', this.name, 'started', { id, voters: anchors.map((a) => a.name).join(','), listen: `${config.listen.host}:${raftPort(config.listen.port)}` });
+    journal.record('info', this.name, 'started', {
+      id,
+      voters: anchors.map((a) => a.name).join(','),
+      listen: `${config.listen.host}:${raftPort(config.listen.port)}`,
+    });
     return this.health();
   }
 
@@ -64,6 +83,12 @@ export class RaftComponent implements Component {
   metrics(): Record<string, number> {
     const s = this.server?.status();
     if (s === undefined) return {};
-    return { term: s.term, commit_index: s.commit, applied_index: s.applied, leader_changes: this.leaderChanges, is_leader: s.role === 'leader' ? 1 : 0 };
+    return {
+      term: s.term,
+      commit_index: s.commit,
+      applied_index: s.applied,
+      leader_changes: this.leaderChanges,
+      is_leader: s.role === 'leader' ? 1 : 0,
+    };
   }
 }

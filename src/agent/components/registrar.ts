@@ -47,8 +47,13 @@ export class RegistrarComponent implements Component {
     this.issuer = issuer;
     this.bundle = bundle.value;
     const listen = { host: config.listen.host, port: enrolPort(config.listen.port) };
-    this.service = await serveEnrolment(platform, listen, (request, peer) => this.redeem(request, `${peer.host}:${peer.port}`));
-    journal.record('info', this.name, 'started', { listen: `${listen.host}:${listen.port}`, issuer: issuer.cert.subject });
+    this.service = await serveEnrolment(platform, listen, (request, peer) =>
+      this.redeem(request, `${peer.host}:${peer.port}`),
+    );
+    journal.record('info', this.name, 'started', {
+      listen: `${listen.host}:${listen.port}`,
+      issuer: issuer.cert.subject,
+    });
     return up;
   }
 
@@ -71,22 +76,40 @@ export class RegistrarComponent implements Component {
     const seq = ++this.seq;
     for (let attempt = 0; attempt < 6; attempt++) {
       const server = this.ctx.raft;
-      const reply = server === null ? null : await server.submitLocal({ op: 'write', client: this.clientId, seq, command: { op: 'cas', key, expected: null, value } }, 600);
+      const reply =
+        server === null
+          ? null
+          : await server.submitLocal(
+              { op: 'write', client: this.clientId, seq, command: { op: 'cas', key, expected: null, value } },
+              600,
+            );
       if (reply !== null && 'write' in reply) return reply.write;
-      await new Promise<void>((resolve) => { this.ctx.platform.setTimer(150, resolve); });
+      await new Promise<void>((resolve) => {
+        this.ctx.platform.setTimer(150, resolve);
+      });
     }
     return null;
   }
 
   /** A one-time join token for a new node, signed by this anchor's issuing key (redeemable at this anchor). */
-  token(node: string, ttlS: number | null): { ok: boolean; reason: string | null; token?: string; expires_at?: number } {
+  token(
+    node: string,
+    ttlS: number | null,
+  ): { ok: boolean; reason: string | null; token?: string; expires_at?: number } {
     const { platform, journal } = this.ctx;
     if (this.issuer === null) return { ok: false, reason: 'no-issuer' };
     if (!isName(node)) return { ok: false, reason: 'bad-node-name' };
     const ttlMs = ttlS === null ? limits.tokenTtlMsDefault : ttlS * 1000;
-    if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0 || ttlMs > limits.tokenTtlMsMax) return { ok: false, reason: 'bad-ttl' };
+    if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0 || ttlMs > limits.tokenTtlMsMax)
+      return { ok: false, reason: 'bad-ttl' };
     const nowMs = platform.wallClockMs();
-    const issued = issueJoinToken(platform.crypto, this.issuer, { name: node, nowMs, ttlMs, roles: ['member'], redeemer: this.issuer.cert.subject });
+    const issued = issueJoinToken(platform.crypto, this.issuer, {
+      name: node,
+      nowMs,
+      ttlMs,
+      roles: ['member'],
+      redeemer: this.issuer.cert.subject,
+    });
     journal.record('info', this.name, 'token-issued', { node, ttl_s: Math.round(ttlMs / 1000) });
     return { ok: true, reason: null, token: issued.text, expires_at: Math.floor((nowMs + ttlMs) / 1000) };
   }

@@ -16,7 +16,10 @@ export class UbusComponent implements Component {
   private state: Health = down('not-started');
   private calls = 0;
 
-  constructor(private readonly ctx: AgentContext, private readonly provider: AgentProvider) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly provider: AgentProvider,
+  ) {}
 
   async start(): Promise<Health> {
     const { platform, config, journal } = this.ctx;
@@ -35,7 +38,11 @@ export class UbusComponent implements Component {
         this.state = up;
       }
       if (event.kind === 'registration-failed') {
-        journal.record('error', this.name, 'registration-refused', { reason: event.reason, object: 'x0tta6bl4', hint: 'another process holds the name x0tta6bl4 (a second agent?)' });
+        journal.record('error', this.name, 'registration-refused', {
+          reason: event.reason,
+          object: 'x0tta6bl4',
+          hint: 'another process holds the name x0tta6bl4 (a second agent?)',
+        });
         this.state = down(`registration-refused:${event.reason}`);
       }
     });
@@ -43,7 +50,12 @@ export class UbusComponent implements Component {
     const added = registerAgentObject(connection, counted);
     if (!added.ok) return down(`object-definition:${added.reason}`);
     const started = await connection.start(connectWaitMs);
-    if (!started.ok) journal.record('warn', this.name, 'not-reachable', { reason: started.reason, socket: config.ubusSocket, next: 'retrying in the background; is ubusd running?' });
+    if (!started.ok)
+      journal.record('warn', this.name, 'not-reachable', {
+        reason: started.reason,
+        socket: config.ubusSocket,
+        next: 'retrying in the background; is ubusd running?',
+      });
     return this.state;
   }
 
@@ -65,7 +77,13 @@ export class UbusComponent implements Component {
 function countCalls(provider: AgentProvider, count: () => void): AgentProvider {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(provider)) {
-    wrapped[name] = typeof fn === 'function' ? (...args: unknown[]) => { count(); return (fn as (...a: unknown[]) => unknown).apply(provider, args); } : fn;
+    wrapped[name] =
+      typeof fn === 'function'
+        ? (...args: unknown[]) => {
+            count();
+            return (fn as (...a: unknown[]) => unknown).apply(provider, args);
+          }
+        : fn;
   }
   return wrapped as unknown as AgentProvider;
 }

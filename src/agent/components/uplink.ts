@@ -11,8 +11,13 @@ import type { Health } from '../supervisor.js';
 export type AgentMetrics = () => Record<string, unknown>;
 
 class WithAgentMetrics implements MetricsSource {
-  constructor(private readonly inner: ProcMetrics, private readonly agent: AgentMetrics) {}
-  get counters() { return this.inner.counters; }
+  constructor(
+    private readonly inner: ProcMetrics,
+    private readonly agent: AgentMetrics,
+  ) {}
+  get counters() {
+    return this.inner.counters;
+  }
   async collect(): Promise<Metrics> {
     const m = await this.inner.collect();
     return { ...m, statistics: { ...m.statistics, x0: this.agent() } };
@@ -25,7 +30,10 @@ export class UplinkComponent implements Component {
   private running = false;
   private lastFailure: string | null = null;
 
-  constructor(private readonly ctx: AgentContext, private readonly agentMetrics: AgentMetrics) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly agentMetrics: AgentMetrics,
+  ) {}
 
   async start(): Promise<Health> {
     const { platform, config, journal } = this.ctx;
@@ -35,23 +43,51 @@ export class UplinkComponent implements Component {
     if (identity === null) return down('not-enrolled');
     this.stopping = false;
     this.running = true;
-    const metrics = new WithAgentMetrics(new ProcMetrics(platform, config.nodeName, config.trustDomain, config.meshInterface ?? 'bat0'), this.agentMetrics);
-    journal.record('info', this.name, 'started', { broker: `${broker.host}:${broker.port}`, mqtt: config.uplink.protocol === 5 ? '5' : '3.1.1', interval_ms: config.uplink.intervalMs });
+    const metrics = new WithAgentMetrics(
+      new ProcMetrics(platform, config.nodeName, config.trustDomain, config.meshInterface ?? 'bat0'),
+      this.agentMetrics,
+    );
+    journal.record('info', this.name, 'started', {
+      broker: `${broker.host}:${broker.port}`,
+      mqtt: config.uplink.protocol === 5 ? '5' : '3.1.1',
+      interval_ms: config.uplink.intervalMs,
+    });
     void runUplink(platform, {
-      host: broker.host, port: broker.port, signSecretKey: identity.keys.sign.secretKey, chain: identity.chain, metrics,
-      intervalMs: config.uplink.intervalMs, count: null, format: 'cbor', version: config.uplink.protocol, operatorKeys: [],
+      host: broker.host,
+      port: broker.port,
+      signSecretKey: identity.keys.sign.secretKey,
+      chain: identity.chain,
+      metrics,
+      intervalMs: config.uplink.intervalMs,
+      count: null,
+      format: 'cbor',
+      version: config.uplink.protocol,
+      operatorKeys: [],
       persistPath: `${config.stateDir}/uplink.queue`,
       shouldStop: () => this.stopping,
-      onProgress: (p) => { this.ctx.uplink = { sent: this.ctx.uplink.sent + 1, lastSentMs: platform.wallClockMs(), connected: p.connected }; },
-    }).then((result) => {
-      this.running = false;
-      this.lastFailure = result.lastFailure ?? (result.ok ? null : 'flush-failed');
-      if (!this.stopping) journal.record('warn', this.name, 'ended', { reason: this.lastFailure ?? 'ended', sent: result.telemetrySent });
-    }, (error: unknown) => {
-      this.running = false;
-      this.lastFailure = String(error);
-      journal.record('error', this.name, 'failed', { reason: this.lastFailure });
-    });
+      onProgress: (p) => {
+        this.ctx.uplink = {
+          sent: this.ctx.uplink.sent + 1,
+          lastSentMs: platform.wallClockMs(),
+          connected: p.connected,
+        };
+      },
+    }).then(
+      (result) => {
+        this.running = false;
+        this.lastFailure = result.lastFailure ?? (result.ok ? null : 'flush-failed');
+        if (!this.stopping)
+          journal.record('warn', this.name, 'ended', {
+            reason: this.lastFailure ?? 'ended',
+            sent: result.telemetrySent,
+          });
+      },
+      (error: unknown) => {
+        this.running = false;
+        this.lastFailure = String(error);
+        journal.record('error', this.name, 'failed', { reason: this.lastFailure });
+      },
+    );
     return this.health();
   }
 

@@ -17,7 +17,10 @@ export class XdpComponent implements Component {
   private timer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
   private stopped = false;
 
-  constructor(private readonly ctx: AgentContext, helperArgv?: readonly string[]) {
+  constructor(
+    private readonly ctx: AgentContext,
+    helperArgv?: readonly string[],
+  ) {
     this.binding = new XdpBinding(ctx.platform, helperArgv === undefined ? {} : { helperArgv });
   }
 
@@ -36,7 +39,11 @@ export class XdpComponent implements Component {
       if (attached.ok) journal.record('info', this.name, 'attached', { ifname, mode: attached.value.mode });
       else {
         failed.push(ifname);
-        journal.record('warn', this.name, 'attach-failed', { ifname, reason: attached.reason, message: attached.message });
+        journal.record('warn', this.name, 'attach-failed', {
+          ifname,
+          reason: attached.reason,
+          message: attached.message,
+        });
       }
     }
     this.state = failed.length === 0 ? up : degraded(`attach-failed:${failed.join(',')}`);
@@ -56,7 +63,16 @@ export class XdpComponent implements Component {
 
   metrics(): Record<string, number> {
     const t = this.totals;
-    return t === null ? {} : { packets: t.packets, passed: t.passed, dropped_blocked: t.droppedBlocked, dropped_rate: t.droppedRate, batman_packets: t.batmanPackets, malformed: t.malformed };
+    return t === null
+      ? {}
+      : {
+          packets: t.packets,
+          passed: t.passed,
+          dropped_blocked: t.droppedBlocked,
+          dropped_rate: t.droppedRate,
+          batman_packets: t.batmanPackets,
+          malformed: t.malformed,
+        };
   }
 
   private poll(): void {

@@ -6,9 +6,27 @@ import type { Crypto } from '../../platform/types.js';
 import { compareBytes, toHex } from '../identity/canonical.js';
 import type { RevocationView } from '../identity/chain.js';
 import { assert, Counters, fail, ok, type Result } from '../identity/result.js';
-import { finishInitiator, finishResponder, respond, sameEphemeral, startInitiator, type HandshakeContext, type InitiatorState, type LocalIdentity, type ResponderState } from './handshake.js';
+import {
+  finishInitiator,
+  finishResponder,
+  respond,
+  sameEphemeral,
+  startInitiator,
+  type HandshakeContext,
+  type InitiatorState,
+  type LocalIdentity,
+  type ResponderState,
+} from './handshake.js';
 import { channelLimits, validateChannelLimits, type ChannelLimits } from './limits.js';
-import { decodeDataHeader, decodeFinish, decodeInit, decodeResponse, messageType, MessageType, RecordKind } from './messages.js';
+import {
+  decodeDataHeader,
+  decodeFinish,
+  decodeInit,
+  decodeResponse,
+  messageType,
+  MessageType,
+  RecordKind,
+} from './messages.js';
 import { HandshakeRateLimiter } from './rate-limit.js';
 import { Session } from './session.js';
 import type { TrustBundle } from '../identity/chain.js';
@@ -20,7 +38,12 @@ export interface Now {
 }
 
 export type ChannelEvent =
-  | { readonly type: 'established'; readonly address: string; readonly peerId: string; readonly role: 'initiator' | 'responder' }
+  | {
+      readonly type: 'established';
+      readonly address: string;
+      readonly peerId: string;
+      readonly role: 'initiator' | 'responder';
+    }
   | { readonly type: 'closed'; readonly address: string; readonly peerId: string; readonly reason: string }
   | { readonly type: 'handshake-failed'; readonly address: string; readonly reason: string };
 
@@ -78,8 +101,17 @@ export class ChannelEndpoint {
     this.limits = { ...channelLimits, ...config.limits };
     validateChannelLimits(this.limits);
     assert(config.identity.chain.length > 0, 'endpoint: identity has a certificate');
-    this.ctx = { crypto: config.crypto, identity: config.identity, bundle: config.bundle, revocations: config.revocations };
-    this.rateLimiter = new HandshakeRateLimiter(this.limits.handshakeBurst, this.limits.handshakeRefillMs, this.limits.rateLimitedAddressesMax);
+    this.ctx = {
+      crypto: config.crypto,
+      identity: config.identity,
+      bundle: config.bundle,
+      revocations: config.revocations,
+    };
+    this.rateLimiter = new HandshakeRateLimiter(
+      this.limits.handshakeBurst,
+      this.limits.handshakeRefillMs,
+      this.limits.rateLimitedAddressesMax,
+    );
   }
 
   private refuse(out: Output, reason: string): Output {
@@ -90,7 +122,8 @@ export class ChannelEndpoint {
   private freshIndex(): number {
     for (let attempt = 0; attempt < 8; attempt++) {
       const b = this.ctx.crypto.randomBytes(4);
-      const index = (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
+      const index =
+        (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) >>> 0;
       if (!this.sessions.has(index) && !this.responders.has(index) && !this.initiatorIndex.has(index)) return index;
     }
     assert(false, 'endpoint: 8 random 32-bit indices in a row collided');
@@ -108,7 +141,13 @@ export class ChannelEndpoint {
   private startHandshake(address: string, now: Now, expectedPeerId: string | null, out: Output): void {
     assert(!this.initiators.has(address), 'endpoint: one handshake per address at a time');
     const state = startInitiator(this.ctx, this.freshIndex());
-    this.initiators.set(address, { state, address, expectedPeerId, retries: 0, nextRetryMs: now.monoMs + this.limits.handshakeRetryMs });
+    this.initiators.set(address, {
+      state,
+      address,
+      expectedPeerId,
+      retries: 0,
+      nextRetryMs: now.monoMs + this.limits.handshakeRetryMs,
+    });
     this.initiatorIndex.set(state.index, address);
     out.send.push({ to: address, bytes: state.m1 });
     assert(this.initiatorIndex.get(state.index) === address, 'endpoint: the handshake is found by its index');
@@ -120,10 +159,14 @@ export class ChannelEndpoint {
     const type = messageType(bytes);
     if (!type.ok) return this.refuse(out, type.reason);
     switch (type.value) {
-      case MessageType.Init: return this.onInit(address, bytes, now, out);
-      case MessageType.Response: return this.onResponse(address, bytes, now, out);
-      case MessageType.Finish: return this.onFinish(address, bytes, now, out);
-      case MessageType.Data: return this.onData(address, bytes, now, out);
+      case MessageType.Init:
+        return this.onInit(address, bytes, now, out);
+      case MessageType.Response:
+        return this.onResponse(address, bytes, now, out);
+      case MessageType.Finish:
+        return this.onFinish(address, bytes, now, out);
+      case MessageType.Data:
+        return this.onData(address, bytes, now, out);
     }
   }
 
@@ -138,9 +181,11 @@ export class ChannelEndpoint {
     }
     const mine = this.initiators.get(address);
     // Both sides started at once: the handshake whose initiator ephemeral is smaller wins, on both sides.
-    if (mine !== undefined && compareBytes(mine.state.ephemeral.publicKey, init.value.ephemeral) < 0) return this.refuse(out, 'handshake-collision');
+    if (mine !== undefined && compareBytes(mine.state.ephemeral.publicKey, init.value.ephemeral) < 0)
+      return this.refuse(out, 'handshake-collision');
     if (!this.rateLimiter.take(address, now.monoMs)) return this.refuse(out, 'handshake-rate-limited');
-    if (this.responders.size >= this.limits.handshakesPendingMax || this.sessions.size >= this.limits.sessionsMax) return this.refuse(out, 'handshake-busy');
+    if (this.responders.size >= this.limits.handshakesPendingMax || this.sessions.size >= this.limits.sessionsMax)
+      return this.refuse(out, 'handshake-busy');
     const state = respond(this.ctx, bytes, init.value, this.freshIndex());
     if (!state.ok) return this.refuse(out, state.reason);
     if (mine !== undefined) this.dropInitiator(address);
@@ -169,14 +214,31 @@ export class ChannelEndpoint {
     // a party that did the DH with our ephemeral key: the handshake is over, and refused.
     if (!result.ok && result.reason === 'handshake-bad-seal') return this.refuse(out, result.reason);
     this.dropInitiator(address);
-    const reason = !result.ok ? result.reason : pending.expectedPeerId !== null && result.value.peer.id !== pending.expectedPeerId ? 'peer-id-mismatch' : null;
+    const reason = !result.ok
+      ? result.reason
+      : pending.expectedPeerId !== null && result.value.peer.id !== pending.expectedPeerId
+        ? 'peer-id-mismatch'
+        : null;
     if (reason !== null || !result.ok) {
       out.events.push({ type: 'handshake-failed', address, reason: reason ?? 'handshake-failed' });
       return this.refuse(out, reason ?? 'handshake-failed');
     }
-    const session = new Session(this.ctx.crypto, this.limits, { localIndex: pending.state.index, remoteIndex: response.value.senderIndex, peerAddress: address, peer: result.value.peer, role: 'initiator', sendKey: result.value.sendKey, receiveKey: result.value.receiveKey, nowMs: now.monoMs });
+    const session = new Session(this.ctx.crypto, this.limits, {
+      localIndex: pending.state.index,
+      remoteIndex: response.value.senderIndex,
+      peerAddress: address,
+      peer: result.value.peer,
+      role: 'initiator',
+      sendKey: result.value.sendKey,
+      receiveKey: result.value.receiveKey,
+      nowMs: now.monoMs,
+    });
     this.install(session, now);
-    this.finishing.set(session.localIndex, { m3: result.value.m3, retries: 0, nextRetryMs: now.monoMs + this.limits.handshakeRetryMs });
+    this.finishing.set(session.localIndex, {
+      m3: result.value.m3,
+      retries: 0,
+      nextRetryMs: now.monoMs + this.limits.handshakeRetryMs,
+    });
     out.send.push({ to: address, bytes: result.value.m3 });
     out.events.push({ type: 'established', address, peerId: session.peer.id, role: 'initiator' });
     return out;
@@ -200,7 +262,16 @@ export class ChannelEndpoint {
       out.events.push({ type: 'handshake-failed', address, reason: result.reason });
       return this.refuse(out, result.reason);
     }
-    const session = new Session(this.ctx.crypto, this.limits, { localIndex: pending.state.index, remoteIndex: pending.state.peerIndex, peerAddress: address, peer: result.value.peer, role: 'responder', sendKey: result.value.sendKey, receiveKey: result.value.receiveKey, nowMs: now.monoMs });
+    const session = new Session(this.ctx.crypto, this.limits, {
+      localIndex: pending.state.index,
+      remoteIndex: pending.state.peerIndex,
+      peerAddress: address,
+      peer: result.value.peer,
+      role: 'responder',
+      sendKey: result.value.sendKey,
+      receiveKey: result.value.receiveKey,
+      nowMs: now.monoMs,
+    });
     this.install(session, now);
     this.finishDigest.set(session.localIndex, toHex(this.ctx.crypto.sha512(bytes)));
     // Key confirmation for the initiator, which stops resending M3 when this arrives.
@@ -231,7 +302,8 @@ export class ChannelEndpoint {
     const opened = session.open(bytes, now.monoMs);
     if (!opened.ok) return this.refuse(out, opened.reason);
     if (session.confirmed) this.finishing.delete(session.localIndex);
-    if (opened.value.kind === RecordKind.Payload) out.delivered.push({ from: address, peerId: session.peer.id, data: new Uint8Array(opened.value.payload) });
+    if (opened.value.kind === RecordKind.Payload)
+      out.delivered.push({ from: address, peerId: session.peer.id, data: new Uint8Array(opened.value.payload) });
     if (opened.value.kind === RecordKind.Close) this.teardown(session, 'peer-closed', false, now, out);
     return out;
   }
@@ -301,14 +373,19 @@ export class ChannelEndpoint {
     this.ctx = { ...this.ctx, revocations: view };
     const out = emptyOutput();
     for (const session of [...this.sessions.values()]) {
-      if (session.peer.chain.some((cert) => view.isRevoked(cert))) this.teardown(session, 'cert-revoked', true, now, out);
+      if (session.peer.chain.some((cert) => view.isRevoked(cert)))
+        this.teardown(session, 'cert-revoked', true, now, out);
     }
     return out;
   }
 
   /** A new trust bundle (CA rollover) or identity (renewed certificate) for future handshakes. */
   setTrust(update: { readonly bundle?: TrustBundle; readonly identity?: LocalIdentity }): void {
-    this.ctx = { ...this.ctx, bundle: update.bundle ?? this.ctx.bundle, identity: update.identity ?? this.ctx.identity };
+    this.ctx = {
+      ...this.ctx,
+      bundle: update.bundle ?? this.ctx.bundle,
+      identity: update.identity ?? this.ctx.identity,
+    };
   }
 
   /**
@@ -318,7 +395,8 @@ export class ChannelEndpoint {
   refresh(now: Now): Output {
     const out = emptyOutput();
     for (const session of [...this.current.values()]) {
-      if (this.initiators.has(session.peerAddress) || this.initiators.size >= this.limits.handshakesPendingMax) continue;
+      if (this.initiators.has(session.peerAddress) || this.initiators.size >= this.limits.handshakesPendingMax)
+        continue;
       this.startHandshake(session.peerAddress, now, session.peer.id, out);
       this.counters.add('session-refresh');
     }
@@ -365,20 +443,32 @@ export class ChannelEndpoint {
     if (session.exhausted) return this.teardown(session, 'session-exhausted', true, now, out);
     const finishing = this.finishing.get(session.localIndex);
     if (finishing !== undefined && now.monoMs >= finishing.nextRetryMs) {
-      if (finishing.retries >= this.limits.handshakeRetriesMax) return this.teardown(session, 'handshake-timeout', false, now, out);
+      if (finishing.retries >= this.limits.handshakeRetriesMax)
+        return this.teardown(session, 'handshake-timeout', false, now, out);
       finishing.retries++;
       finishing.nextRetryMs = now.monoMs + this.limits.handshakeRetryMs;
       out.send.push({ to: session.peerAddress, bytes: finishing.m3 });
     }
     // The initiator renews the session (fresh ephemeral keys) before its lifetime ends.
-    if (session.role === 'initiator' && age >= (this.limits.sessionLifetimeMs * this.limits.sessionRenewAtPermille) / 1000 && !this.initiators.has(session.peerAddress)) {
+    if (
+      session.role === 'initiator' &&
+      age >= (this.limits.sessionLifetimeMs * this.limits.sessionRenewAtPermille) / 1000 &&
+      !this.initiators.has(session.peerAddress)
+    ) {
       this.startHandshake(session.peerAddress, now, session.peer.id, out);
     }
   }
 
   /** Established peers, for status output and tests. */
   peers(): { address: string; peerId: string; role: string; confirmed: boolean; epoch: number; expiresAtMs: number }[] {
-    return [...this.current.values()].map((s) => ({ address: s.peerAddress, peerId: s.peer.id, role: s.role, confirmed: s.confirmed, epoch: s.epoch, expiresAtMs: s.peer.expiresAtMs }));
+    return [...this.current.values()].map((s) => ({
+      address: s.peerAddress,
+      peerId: s.peer.id,
+      role: s.role,
+      confirmed: s.confirmed,
+      epoch: s.epoch,
+      expiresAtMs: s.peer.expiresAtMs,
+    }));
   }
 
   /** Half-open state, for tests: it must drain to zero. */

@@ -48,7 +48,10 @@ export class StreamFramer {
     const empty = result.frames.findIndex((f) => f.length === 0);
     if (empty !== -1) return this.fail('frame-empty', result.frames.slice(0, empty));
     if (result.error !== null) return this.fail(result.error, result.frames);
-    assert(this.pendingBytes >= 0 && this.pendingBytes < 2 + this.frameBytesMax, 'StreamFramer: pending bytes stay below one frame');
+    assert(
+      this.pendingBytes >= 0 && this.pendingBytes < 2 + this.frameBytesMax,
+      'StreamFramer: pending bytes stay below one frame',
+    );
     return { messages: result.frames, error: null };
   }
 

@@ -8,13 +8,36 @@
 import type { Crypto, KeyPair } from '../../platform/types.js';
 import { bytesEqual, labelled } from '../identity/canonical.js';
 import type { Certificate } from '../identity/cert.js';
-import { decodeChain, validateChain, type ChainReason, type RevocationView, type TrustBundle, type ValidatedPeer } from '../identity/chain.js';
+import {
+  decodeChain,
+  validateChain,
+  type ChainReason,
+  type RevocationView,
+  type TrustBundle,
+  type ValidatedPeer,
+} from '../identity/chain.js';
 import { fail, ok, type Result } from '../identity/result.js';
 import { chainHash, hkdf, isAllZero } from './kdf.js';
-import { decodeProof, encodeFinish, encodeInit, encodeProof, encodeResponse, responseHeaderBytes, type Finish, type Init, type Response } from './messages.js';
+import {
+  decodeProof,
+  encodeFinish,
+  encodeInit,
+  encodeProof,
+  encodeResponse,
+  responseHeaderBytes,
+  type Finish,
+  type Init,
+  type Response,
+} from './messages.js';
 import { encodeCanonical } from '../identity/canonical.js';
 
-export type HandshakeReason = ChainReason | 'wrong-trust-domain' | 'handshake-bad-key' | 'handshake-bad-seal' | 'handshake-malformed' | 'handshake-bad-signature';
+export type HandshakeReason =
+  | ChainReason
+  | 'wrong-trust-domain'
+  | 'handshake-bad-key'
+  | 'handshake-bad-seal'
+  | 'handshake-malformed'
+  | 'handshake-bad-signature';
 
 export interface LocalIdentity {
   /** Leaf first, then intermediates (never the root). */
@@ -55,15 +78,25 @@ export interface SessionKeys {
 const zeroNonce = new Uint8Array(24); // each handshake key seals exactly one message
 const h1Of = (crypto: Crypto, m1: Uint8Array) => crypto.sha512(labelled('x0c1 m1', m1));
 const chainBytesOf = (chain: readonly Certificate[]) => encodeCanonical(chain.map((c) => c.bytes));
-const responderSigned = (crypto: Crypto, h2: Uint8Array, chainBytes: Uint8Array) => labelled('x0c1 responder', h2, crypto.sha512(chainBytes));
-const initiatorSigned = (crypto: Crypto, h3: Uint8Array, chainBytes: Uint8Array) => labelled('x0c1 initiator', h3, crypto.sha512(chainBytes));
+const responderSigned = (crypto: Crypto, h2: Uint8Array, chainBytes: Uint8Array) =>
+  labelled('x0c1 responder', h2, crypto.sha512(chainBytes));
+const initiatorSigned = (crypto: Crypto, h3: Uint8Array, chainBytes: Uint8Array) =>
+  labelled('x0c1 initiator', h3, crypto.sha512(chainBytes));
 
-function handshakeKeys(crypto: Crypto, h2: Uint8Array, dh: Uint8Array): { responderKey: Uint8Array; initiatorKey: Uint8Array } {
+function handshakeKeys(
+  crypto: Crypto,
+  h2: Uint8Array,
+  dh: Uint8Array,
+): { responderKey: Uint8Array; initiatorKey: Uint8Array } {
   const okm = hkdf(crypto, h2, dh, 'x0c1 handshake', 64);
   return { responderKey: okm.slice(0, 32), initiatorKey: okm.slice(32, 64) };
 }
 
-function sessionKeys(crypto: Crypto, h4: Uint8Array, dh: Uint8Array): { initiatorToResponder: Uint8Array; responderToInitiator: Uint8Array } {
+function sessionKeys(
+  crypto: Crypto,
+  h4: Uint8Array,
+  dh: Uint8Array,
+): { initiatorToResponder: Uint8Array; responderToInitiator: Uint8Array } {
   const okm = hkdf(crypto, h4, dh, 'x0c1 session', 64);
   return { initiatorToResponder: okm.slice(0, 32), responderToInitiator: okm.slice(32, 64) };
 }
@@ -75,7 +108,13 @@ export function startInitiator(ctx: HandshakeContext, index: number): InitiatorS
 }
 
 /** Opens a sealed proof and checks the chain and the signature over `signed(chainBytes)`. */
-function checkProof(ctx: HandshakeContext, sealed: Uint8Array, key: Uint8Array, wallMs: number, signed: (chainBytes: Uint8Array) => Uint8Array): Result<{ peer: ValidatedPeer; chainBytes: Uint8Array; signature: Uint8Array }, HandshakeReason> {
+function checkProof(
+  ctx: HandshakeContext,
+  sealed: Uint8Array,
+  key: Uint8Array,
+  wallMs: number,
+  signed: (chainBytes: Uint8Array) => Uint8Array,
+): Result<{ peer: ValidatedPeer; chainBytes: Uint8Array; signature: Uint8Array }, HandshakeReason> {
   const plain = ctx.crypto.secretboxOpen(sealed, zeroNonce, key);
   if (plain === null) return fail('handshake-bad-seal');
   const proof = decodeProof(plain);
@@ -84,12 +123,18 @@ function checkProof(ctx: HandshakeContext, sealed: Uint8Array, key: Uint8Array, 
   if (!chain.ok) return chain;
   const peer = validateChain(ctx.crypto, chain.value, ctx.bundle, wallMs, ctx.revocations);
   if (!peer.ok) return peer;
-  if (!ctx.crypto.verify(signed(proof.value.chainBytes), proof.value.signature, peer.value.signPublicKey)) return fail('handshake-bad-signature');
+  if (!ctx.crypto.verify(signed(proof.value.chainBytes), proof.value.signature, peer.value.signPublicKey))
+    return fail('handshake-bad-signature');
   return ok({ peer: peer.value, chainBytes: proof.value.chainBytes, signature: proof.value.signature });
 }
 
 /** Responder, on M1: refuses another trust domain before any expensive work. */
-export function respond(ctx: HandshakeContext, m1: Uint8Array, init: Init, index: number): Result<ResponderState, HandshakeReason> {
+export function respond(
+  ctx: HandshakeContext,
+  m1: Uint8Array,
+  init: Init,
+  index: number,
+): Result<ResponderState, HandshakeReason> {
   if (init.trustDomain !== ctx.bundle.trustDomain) return fail('wrong-trust-domain');
   const ephemeral = ctx.crypto.boxKeyPair();
   const dh = ctx.crypto.scalarMult(ephemeral.secretKey, init.ephemeral);
@@ -99,34 +144,84 @@ export function respond(ctx: HandshakeContext, m1: Uint8Array, init: Init, index
   const keys = handshakeKeys(ctx.crypto, h2, dh);
   const chainBytes = chainBytesOf(ctx.identity.chain);
   const signature = ctx.crypto.sign(responderSigned(ctx.crypto, h2, chainBytes), ctx.identity.signSecretKey);
-  const sealed = ctx.crypto.secretbox(encodeProof(ctx.identity.chain.map((c) => c.bytes), signature), zeroNonce, keys.responderKey);
+  const sealed = ctx.crypto.secretbox(
+    encodeProof(
+      ctx.identity.chain.map((c) => c.bytes),
+      signature,
+    ),
+    zeroNonce,
+    keys.responderKey,
+  );
   const m2 = encodeResponse({ ...header, sealed });
-  return ok({ index, peerIndex: init.senderIndex, peerEphemeral: init.ephemeral, dh, h3: chainHash(ctx.crypto, h2, chainBytes, signature), initiatorKey: keys.initiatorKey, m2 });
+  return ok({
+    index,
+    peerIndex: init.senderIndex,
+    peerEphemeral: init.ephemeral,
+    dh,
+    h3: chainHash(ctx.crypto, h2, chainBytes, signature),
+    initiatorKey: keys.initiatorKey,
+    m2,
+  });
 }
 
 /** Initiator, on M2: authenticates the responder, answers with M3, and derives the session keys. */
-export function finishInitiator(ctx: HandshakeContext, state: InitiatorState, response: Response, wallMs: number): Result<SessionKeys & { readonly m3: Uint8Array }, HandshakeReason> {
+export function finishInitiator(
+  ctx: HandshakeContext,
+  state: InitiatorState,
+  response: Response,
+  wallMs: number,
+): Result<SessionKeys & { readonly m3: Uint8Array }, HandshakeReason> {
   const dh = ctx.crypto.scalarMult(state.ephemeral.secretKey, response.ephemeral);
   if (isAllZero(dh)) return fail('handshake-bad-key');
   const h2 = chainHash(ctx.crypto, state.h1, responseHeaderBytes(response));
   const keys = handshakeKeys(ctx.crypto, h2, dh);
-  const proof = checkProof(ctx, response.sealed, keys.responderKey, wallMs, (chainBytes) => responderSigned(ctx.crypto, h2, chainBytes));
+  const proof = checkProof(ctx, response.sealed, keys.responderKey, wallMs, (chainBytes) =>
+    responderSigned(ctx.crypto, h2, chainBytes),
+  );
   if (!proof.ok) return proof;
   const h3 = chainHash(ctx.crypto, h2, proof.value.chainBytes, proof.value.signature);
   const chainBytes = chainBytesOf(ctx.identity.chain);
   const signature = ctx.crypto.sign(initiatorSigned(ctx.crypto, h3, chainBytes), ctx.identity.signSecretKey);
-  const sealed = ctx.crypto.secretbox(encodeProof(ctx.identity.chain.map((c) => c.bytes), signature), zeroNonce, keys.initiatorKey);
+  const sealed = ctx.crypto.secretbox(
+    encodeProof(
+      ctx.identity.chain.map((c) => c.bytes),
+      signature,
+    ),
+    zeroNonce,
+    keys.initiatorKey,
+  );
   const session = sessionKeys(ctx.crypto, chainHash(ctx.crypto, h3, chainBytes, signature), dh);
   const m3 = encodeFinish({ receiverIndex: response.senderIndex, sealed });
-  return ok({ peer: proof.value.peer, sendKey: session.initiatorToResponder, receiveKey: session.responderToInitiator, m3 });
+  return ok({
+    peer: proof.value.peer,
+    sendKey: session.initiatorToResponder,
+    receiveKey: session.responderToInitiator,
+    m3,
+  });
 }
 
 /** Responder, on M3: authenticates the initiator and derives the session keys. */
-export function finishResponder(ctx: HandshakeContext, state: ResponderState, finish: Finish, wallMs: number): Result<SessionKeys, HandshakeReason> {
-  const proof = checkProof(ctx, finish.sealed, state.initiatorKey, wallMs, (chainBytes) => initiatorSigned(ctx.crypto, state.h3, chainBytes));
+export function finishResponder(
+  ctx: HandshakeContext,
+  state: ResponderState,
+  finish: Finish,
+  wallMs: number,
+): Result<SessionKeys, HandshakeReason> {
+  const proof = checkProof(ctx, finish.sealed, state.initiatorKey, wallMs, (chainBytes) =>
+    initiatorSigned(ctx.crypto, state.h3, chainBytes),
+  );
   if (!proof.ok) return proof;
-  const session = sessionKeys(ctx.crypto, chainHash(ctx.crypto, state.h3, proof.value.chainBytes, proof.value.signature), state.dh);
-  return ok({ peer: proof.value.peer, sendKey: session.responderToInitiator, receiveKey: session.initiatorToResponder });
+  const session = sessionKeys(
+    ctx.crypto,
+    chainHash(ctx.crypto, state.h3, proof.value.chainBytes, proof.value.signature),
+    state.dh,
+  );
+  return ok({
+    peer: proof.value.peer,
+    sendKey: session.responderToInitiator,
+    receiveKey: session.initiatorToResponder,
+  });
 }
 
-export const sameEphemeral = (state: ResponderState, init: Init): boolean => bytesEqual(state.peerEphemeral, init.ephemeral);
+export const sameEphemeral = (state: ResponderState, init: Init): boolean =>
+  bytesEqual(state.peerEphemeral, init.ephemeral);

@@ -71,7 +71,10 @@ export function validateChannelLimits(l: ChannelLimits): void {
   assert(l.replayWindowMessages > 0, 'channel: replay window is not empty');
   assert(l.rekeyAfterMessages > 0, 'channel: rekey after at least one message');
   assert(l.handshakeTimeoutMs >= l.handshakeRetryMs, 'channel: responder waits at least one retry');
-  assert(l.sessionLifetimeMs > l.handshakeRetryMs * (l.handshakeRetriesMax + 1) * 2, 'channel: a session outlives its successor handshake');
+  assert(
+    l.sessionLifetimeMs > l.handshakeRetryMs * (l.handshakeRetriesMax + 1) * 2,
+    'channel: a session outlives its successor handshake',
+  );
   assert(l.handshakeBurst >= 1, 'channel: at least one handshake per address');
   assert(l.epochsMax <= 0xffff, 'channel: epoch fits 16 bits');
   assert(l.datagramBytesMax <= 0xffff, 'channel: a message fits a 2-byte stream frame length');
@@ -79,6 +82,9 @@ export function validateChannelLimits(l: ChannelLimits): void {
   assert(l.streamHandshakeMs >= l.handshakeRetryMs, 'channel: a stream lives through at least one handshake retry');
   assert(l.sessionRenewAtPermille > 0, 'channel: a session is renewed after it starts');
   assert(l.sessionRenewAtPermille < 1000, 'channel: a session is renewed before its lifetime ends');
-  assert(dataHeaderBytes + sealTagBytes + recordKindBytes === l.recordOverheadBytes, 'channel: record overhead is header, tag and kind');
+  assert(
+    dataHeaderBytes + sealTagBytes + recordKindBytes === l.recordOverheadBytes,
+    'channel: record overhead is header, tag and kind',
+  );
   assert(initPaddedBytes <= l.handshakeBytesMax, 'channel: a padded M1 is a handshake message');
 }

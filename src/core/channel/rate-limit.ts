@@ -6,7 +6,11 @@ import { assert } from '../identity/result.js';
 export class HandshakeRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; updatedMs: number }>();
 
-  constructor(private readonly burst: number, private readonly refillMs: number, private readonly addressesMax: number) {
+  constructor(
+    private readonly burst: number,
+    private readonly refillMs: number,
+    private readonly addressesMax: number,
+  ) {
     assert(burst >= 1, 'rate limit: at least one handshake per address');
     assert(refillMs > 0, 'rate limit: tokens come back after a positive period');
     assert(addressesMax >= 1, 'rate limit: at least one address is remembered');

@@ -19,7 +19,8 @@ interface ReceiveKey {
   expiresAtMs: number;
 }
 
-export const nextKey = (crypto: Crypto, key: Uint8Array): Uint8Array => hkdf(crypto, new Uint8Array(64), key, 'x0c1 rekey', 32);
+export const nextKey = (crypto: Crypto, key: Uint8Array): Uint8Array =>
+  hkdf(crypto, new Uint8Array(64), key, 'x0c1 rekey', 32);
 
 export interface SessionInit {
   readonly localIndex: number;
@@ -56,7 +57,11 @@ export class Session {
   private current: ReceiveKey;
   private previous: ReceiveKey | null = null;
 
-  constructor(private readonly crypto: Crypto, private readonly limits: ChannelLimits, init: SessionInit) {
+  constructor(
+    private readonly crypto: Crypto,
+    private readonly limits: ChannelLimits,
+    init: SessionInit,
+  ) {
     this.localIndex = init.localIndex;
     this.remoteIndex = init.remoteIndex;
     this.peerAddress = init.peerAddress;
@@ -67,7 +72,12 @@ export class Session {
     this.confirmed = init.role === 'responder';
     this.sendKey = init.sendKey;
     this.sendEpochStartMs = init.nowMs;
-    this.current = { epoch: 0, key: init.receiveKey, window: new ReplayWindow(limits.replayWindowMessages), expiresAtMs: Infinity };
+    this.current = {
+      epoch: 0,
+      key: init.receiveKey,
+      window: new ReplayWindow(limits.replayWindowMessages),
+      expiresAtMs: Infinity,
+    };
     assert(init.sendKey.length === 32, 'session: the send key is 32 bytes');
     assert(init.receiveKey.length === 32, 'session: the receive key is 32 bytes');
   }
@@ -82,7 +92,8 @@ export class Session {
   }
 
   private maybeRekey(nowMs: number): void {
-    const due = this.sendCounter >= this.limits.rekeyAfterMessages || nowMs - this.sendEpochStartMs >= this.limits.rekeyAfterMs;
+    const due =
+      this.sendCounter >= this.limits.rekeyAfterMessages || nowMs - this.sendEpochStartMs >= this.limits.rekeyAfterMs;
     if (!due || this.exhausted) return;
     this.sendKey = nextKey(this.crypto, this.sendKey);
     this.sendEpoch++;
@@ -95,7 +106,11 @@ export class Session {
     assert(payload.length <= this.limits.payloadBytesMax, 'seal: payload within limit (callers check)');
     this.maybeRekey(nowMs);
     assert(this.sendCounter <= Number.MAX_SAFE_INTEGER, 'seal: counter is safe');
-    const header = encodeDataHeader({ receiverIndex: this.remoteIndex, epoch: this.sendEpoch, counter: this.sendCounter });
+    const header = encodeDataHeader({
+      receiverIndex: this.remoteIndex,
+      epoch: this.sendEpoch,
+      counter: this.sendCounter,
+    });
     const plain = new Uint8Array(payload.length + 1);
     plain[0] = kind;
     plain.set(payload, 1);
@@ -104,7 +119,10 @@ export class Session {
     const out = new Uint8Array(dataHeaderBytes + box.length);
     out.set(header);
     out.set(box, dataHeaderBytes);
-    assert(out.length === dataHeaderBytes + sealTagBytes + recordKindBytes + payload.length, 'seal: a record is header, tag, kind and payload');
+    assert(
+      out.length === dataHeaderBytes + sealTagBytes + recordKindBytes + payload.length,
+      'seal: a record is header, tag, kind and payload',
+    );
     assert(out.length <= this.limits.datagramBytesMax, 'seal: a record fits a datagram');
     return out;
   }
@@ -112,7 +130,8 @@ export class Session {
   private receiveKeyFor(epoch: number, nowMs: number): ReceiveKey | 'next' | null {
     if (epoch === this.current.epoch) return this.current;
     if (epoch === this.current.epoch + 1) return 'next';
-    if (this.previous !== null && epoch === this.previous.epoch && nowMs < this.previous.expiresAtMs) return this.previous;
+    if (this.previous !== null && epoch === this.previous.epoch && nowMs < this.previous.expiresAtMs)
+      return this.previous;
     return null;
   }
 
@@ -127,7 +146,11 @@ export class Session {
       if (replay !== null) return fail(replay);
     }
     const key = slot === 'next' ? nextKey(this.crypto, this.current.key) : slot.key;
-    const plain = this.crypto.secretboxOpen(bytes.subarray(dataHeaderBytes), recordNonce(header.value.epoch, header.value.counter), key);
+    const plain = this.crypto.secretboxOpen(
+      bytes.subarray(dataHeaderBytes),
+      recordNonce(header.value.epoch, header.value.counter),
+      key,
+    );
     if (plain === null) return fail('record-bad-seal');
     if (plain.length === 0 || (plain[0] as number) > RecordKind.Close) return fail('record-bad-kind');
     this.accept(slot, key, header.value, nowMs);
@@ -135,18 +158,29 @@ export class Session {
   }
 
   private accept(slot: ReceiveKey | 'next', key: Uint8Array, header: DataHeader, nowMs: number): void {
-    assert(header.epoch === (slot === 'next' ? this.current.epoch + 1 : slot.epoch), 'session: the record was opened with its epoch\'s key');
+    assert(
+      header.epoch === (slot === 'next' ? this.current.epoch + 1 : slot.epoch),
+      "session: the record was opened with its epoch's key",
+    );
     if (slot === 'next') {
       this.current.expiresAtMs = nowMs + this.limits.previousKeyGraceMs;
       this.previous = this.current;
-      this.current = { epoch: header.epoch, key, window: new ReplayWindow(this.limits.replayWindowMessages), expiresAtMs: Infinity };
+      this.current = {
+        epoch: header.epoch,
+        key,
+        window: new ReplayWindow(this.limits.replayWindowMessages),
+        expiresAtMs: Infinity,
+      };
       slot = this.current;
     }
     slot.window.mark(header.counter);
     this.lastReceiveMs = nowMs;
     if (this.role === 'initiator') this.confirmed = true;
     assert(this.current.epoch >= header.epoch, 'session: the current receive key is the newest');
-    assert(this.previous === null || this.previous.epoch < this.current.epoch, 'session: the previous receive key is older');
+    assert(
+      this.previous === null || this.previous.epoch < this.current.epoch,
+      'session: the previous receive key is older',
+    );
   }
 
   /** Drops the previous epoch's key once its grace period is over (forward secrecy across epochs). */

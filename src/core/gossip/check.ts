@@ -4,7 +4,8 @@ import { limits } from './limits.js';
 export const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 export const isPositive = (x: unknown): x is number => isNat(x) && x > 0;
 export const isId = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= limits.idCharsMax;
-export const isKey = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= limits.keyCharsMax;
+export const isKey = (x: unknown): x is string =>
+  typeof x === 'string' && x.length > 0 && x.length <= limits.keyCharsMax;
 export const isText = (x: unknown): x is string => typeof x === 'string' && x.length <= limits.stringCharsMax;
 export const isBytes = (x: unknown): x is Uint8Array => x instanceof Uint8Array;
 export const isArray = (x: unknown, maxLength: number): x is unknown[] => Array.isArray(x) && x.length <= maxLength;

@@ -68,7 +68,8 @@ export class DeltaLog {
 
   /** The peer has every entry of `stream` up to `upTo` (its contiguous version vector entry). */
   markKnownUpTo(peer: string, stream: string, upTo: number): void {
-    for (const [seq, e] of this.byStream.get(stream) ?? []) if (seq <= upTo && !this.isKnown(e, peer)) e.known.push(peer);
+    for (const [seq, e] of this.byStream.get(stream) ?? [])
+      if (seq <= upTo && !this.isKnown(e, peer)) e.known.push(peer);
   }
 
   markKnown(peer: string, stream: string, seq: number): void {

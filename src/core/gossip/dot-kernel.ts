@@ -15,7 +15,8 @@ export interface Slot<V> {
 export type KernelWire = [entries: Array<[string, Array<[string, number, unknown]>]>, cc: CausalWire];
 
 // A key usually holds one slot (concurrent writes make more): a small array is lighter than a map.
-const holds = <V>(slots: readonly Slot<V>[] | undefined, dot: Dot): boolean => slots?.some((s) => sameDot(s.dot, dot)) ?? false;
+const holds = <V>(slots: readonly Slot<V>[] | undefined, dot: Dot): boolean =>
+  slots?.some((s) => sameDot(s.dot, dot)) ?? false;
 const bySlotDot = <V>(a: Slot<V>, b: Slot<V>): number => compareStrings(a.dot[0], b.dot[0]) || a.dot[1] - b.dot[1];
 
 export class DotKernel<V> {
@@ -54,7 +55,8 @@ export class DotKernel<V> {
     for (const key of other.entries.keys()) if (this.mergeKey(key, other)) changed.push(key);
     this.cc.merge(other.cc);
     for (const key of changed) {
-      for (const slot of this.entries.get(key) ?? []) assert(this.cc.has(slot.dot), 'every live dot is in the causal context');
+      for (const slot of this.entries.get(key) ?? [])
+        assert(this.cc.has(slot.dot), 'every live dot is in the causal context');
     }
     return changed;
   }
@@ -82,7 +84,8 @@ export class DotKernel<V> {
     const kernel = new DotKernel<V>();
     kernel.cc = cc;
     for (const entry of x[0]) {
-      if (!isArray(entry, 2) || entry.length !== 2 || !isKey(entry[0]) || !isArray(entry[1], limits.replicasMax)) return null;
+      if (!isArray(entry, 2) || entry.length !== 2 || !isKey(entry[0]) || !isArray(entry[1], limits.replicasMax))
+        return null;
       if (kernel.entries.has(entry[0]) || entry[1].length === 0) return null;
       const slots = kernel.slotsFromWire(entry[1], codec);
       if (slots === null) return null;

@@ -13,7 +13,7 @@ import { concatBytes } from './codec.js';
 import { DeltaLog } from './delta-log.js';
 import { HlcClock, hlcAcceptLimitMs } from './hlc.js';
 import { limits, validateLimits } from './limits.js';
-import { checkSectionDelta, MeshDoc, rebaseSection, sectionToWire, type Section } from './mesh-doc.js';
+import { checkSectionDelta, type MeshDoc, rebaseSection, sectionToWire, type Section } from './mesh-doc.js';
 import { decodeMessage, encodeMessage, itemToWire, type DocStamp, type Item, type Message } from './messages.js';
 import type { LogRecord } from './persist.js';
 import { signedDocFingerprint, signedDocFromWire, signedDocToWire, type SignedDoc } from './signed-doc.js';
@@ -44,11 +44,31 @@ export interface Outgoing {
 }
 
 export type Refusal =
-  | 'cbor-too-large' | 'cbor-malformed' | 'message-malformed' | 'message-type-unknown'
-  | 'sender-unknown' | 'sender-revoked' | 'sender-mismatch' | 'origin-unknown' | 'origin-revoked' | 'delta-bad-stream'
-  | 'delta-own-stream' | 'own-incarnation-ahead' | 'delta-malformed' | 'delta-wrong-writer' | 'delta-too-many-entries'
-  | 'clock-future' | 'seq-gap-too-large' | 'streams-full' | 'sections-full' | 'state-too-large'
-  | 'signed-doc-malformed' | 'signed-doc-kind' | 'signed-doc-too-large' | 'signature-invalid' | (string & {});
+  | 'cbor-too-large'
+  | 'cbor-malformed'
+  | 'message-malformed'
+  | 'message-type-unknown'
+  | 'sender-unknown'
+  | 'sender-revoked'
+  | 'sender-mismatch'
+  | 'origin-unknown'
+  | 'origin-revoked'
+  | 'delta-bad-stream'
+  | 'delta-own-stream'
+  | 'own-incarnation-ahead'
+  | 'delta-malformed'
+  | 'delta-wrong-writer'
+  | 'delta-too-many-entries'
+  | 'clock-future'
+  | 'seq-gap-too-large'
+  | 'streams-full'
+  | 'sections-full'
+  | 'state-too-large'
+  | 'signed-doc-malformed'
+  | 'signed-doc-kind'
+  | 'signed-doc-too-large'
+  | 'signature-invalid'
+  | (string & {});
 
 // Encoded size of an item, computed once: batching needs it for every send of a retained delta.
 const itemSizes = new WeakMap<Item, number>();
@@ -59,7 +79,8 @@ function itemBytes(item: Item): number {
 }
 
 /** Their stamp is newer than ours, or names another document of the same version. */
-const docAhead = (theirs: DocStamp, mine: DocStamp): boolean => theirs[0] > mine[0] || (theirs[0] === mine[0] && theirs[1] !== mine[1]);
+const docAhead = (theirs: DocStamp, mine: DocStamp): boolean =>
+  theirs[0] > mine[0] || (theirs[0] === mine[0] && theirs[1] !== mine[1]);
 
 /** Message envelope overhead: type, sender id, array headers. */
 const envelopeBytes = (from: string) => 16 + from.length;
@@ -130,7 +151,12 @@ export class Gossip {
   /** The last digest `peer` sent us equals ours: as far as we know, it holds the same document. */
   isSyncedWith(peer: string): boolean {
     const theirs = this.peerDigests.get(peer);
-    return theirs !== undefined && theirs.root === this.vv.root() && !docAhead(theirs.doc, this.docStamp()) && !docAhead(this.docStamp(), theirs.doc);
+    return (
+      theirs !== undefined &&
+      theirs.root === this.vv.root() &&
+      !docAhead(theirs.doc, this.docStamp()) &&
+      !docAhead(this.docStamp(), theirs.doc)
+    );
   }
 
   /**
@@ -153,7 +179,7 @@ export class Gossip {
     this.vv.add(this.stream, 1);
     this.log.retain(this.stream, 1, chunkState(this.stream, 1, bytes), []);
     this.options.onRecord?.({ kind: 'state', stream: this.stream, seq: 1, bytes }, true);
-    assert(this.vv.max(this.stream) === 1, 'the rebased section is our stream\'s first entry');
+    assert(this.vv.max(this.stream) === 1, "the rebased section is our stream's first entry");
     assert(this.doc.incarnation(this.nodeId) === this.incarnation, 'our section carries this incarnation');
   }
 
@@ -230,13 +256,19 @@ export class Gossip {
     const state = this.memberState(parsed.node);
     if (state !== 'member') return state === 'revoked' ? 'origin-revoked' : 'origin-unknown';
     if (record.kind === 'state') return this.adoptState('', record.stream, record.seq, parsed, record.bytes, Infinity);
-    return this.acceptDelta('', { stream: record.stream, seq: record.seq, wire: record.wire, part: 0, parts: 0 }, parsed, Infinity);
+    return this.acceptDelta(
+      '',
+      { stream: record.stream, seq: record.seq, wire: record.wire, part: 0, parts: 0 },
+      parsed,
+      Infinity,
+    );
   }
 
   /** Restores one stream's version vector entry from a snapshot (after its section). */
   restoreStream(stream: string, max: number, gaps: readonly number[]): boolean {
     const parsed = parseStream(stream);
-    if (parsed === null || this.doc.incarnation(parsed.node) !== parsed.incarnation || this.vv.known(stream)) return false;
+    if (parsed === null || this.doc.incarnation(parsed.node) !== parsed.incarnation || this.vv.known(stream))
+      return false;
     if (this.vv.size >= limits.streamsMax || gaps.length > limits.streamGapMax) return false;
     this.track(parsed.node, stream);
     this.vv.raise(stream, max);
@@ -254,12 +286,18 @@ export class Gossip {
     if (sender !== 'member') return 'sender-unknown';
     if (m.from === this.nodeId) return 'sender-unknown';
     switch (m.type) {
-      case 1: return this.onSyn(m.from, m.root, m.doc);
-      case 2: return this.onBuckets(m.from, m.root, m.doc, m.hashes);
-      case 3: return this.onVv(m.from, m.buckets, m.entries, m.reply);
-      case 4: return this.onItems(m.from, m.items, wallMs);
-      case 6: return this.onDocChunk(m.from, m.version, m.part, m.parts, m.chunk);
-      case 7: return this.onFull(m.sections, wallMs);
+      case 1:
+        return this.onSyn(m.from, m.root, m.doc);
+      case 2:
+        return this.onBuckets(m.from, m.root, m.doc, m.hashes);
+      case 3:
+        return this.onVv(m.from, m.buckets, m.entries, m.reply);
+      case 4:
+        return this.onItems(m.from, m.items, wallMs);
+      case 6:
+        return this.onDocChunk(m.from, m.version, m.part, m.parts, m.chunk);
+      case 7:
+        return this.onFull(m.sections, wallMs);
     }
   }
 
@@ -318,7 +356,10 @@ export class Gossip {
     if (fresh.length === 0 || this.revoked) return;
     const lacking = (peer: string) => fresh.some((e) => !this.log.isKnown(e, peer));
     for (const to of this.pickPeers(limits.pushFanout, lacking)) {
-      this.sendItems(to, fresh.filter((e) => !this.log.isKnown(e, to)).flatMap((e) => e.items));
+      this.sendItems(
+        to,
+        fresh.filter((e) => !this.log.isKnown(e, to)).flatMap((e) => e.items),
+      );
     }
   }
 
@@ -331,7 +372,14 @@ export class Gossip {
     const equal = root === this.vv.root();
     if (equal) this.log.markAllKnown(from);
     // A reply names our digest: the buckets when the roots differ, and our stamp so a newer list comes back.
-    if (!equal || docAhead(doc, mine)) this.send(from, { type: 2, from: this.nodeId, root: this.vv.root(), doc: mine, hashes: equal ? [] : [...this.vv.bucketsA] });
+    if (!equal || docAhead(doc, mine))
+      this.send(from, {
+        type: 2,
+        from: this.nodeId,
+        root: this.vv.root(),
+        doc: mine,
+        hashes: equal ? [] : [...this.vv.bucketsA],
+      });
     return null;
   }
 
@@ -348,7 +396,12 @@ export class Gossip {
     return null;
   }
 
-  private onVv(from: string, buckets: readonly number[], entries: ReadonlyArray<readonly [string, number]>, reply: boolean): null {
+  private onVv(
+    from: string,
+    buckets: readonly number[],
+    entries: ReadonlyArray<readonly [string, number]>,
+    reply: boolean,
+  ): null {
     const theirs = new Map(entries);
     const covered = new Set(buckets);
     let weLack = false;
@@ -369,7 +422,11 @@ export class Gossip {
   /** A stream we would accept deltas of: a member's current or newer incarnation. */
   private wanted(stream: string): boolean {
     const parsed = parseStream(stream);
-    return parsed !== null && parsed.incarnation >= this.doc.incarnation(parsed.node) && this.memberState(parsed.node) === 'member';
+    return (
+      parsed !== null &&
+      parsed.incarnation >= this.doc.incarnation(parsed.node) &&
+      this.memberState(parsed.node) === 'member'
+    );
   }
 
   private sendVv(to: string, buckets: ReadonlySet<number>, reply: boolean): void {
@@ -432,7 +489,9 @@ export class Gossip {
     if (state !== 'member') return state === 'revoked' ? 'origin-revoked' : 'origin-unknown';
     if (parsed.node === this.nodeId) return this.ownItem(from, item, parsed.incarnation);
     if (parsed.incarnation < this.doc.incarnation(parsed.node)) return this.stale('stream-retired');
-    return item.parts > 0 ? this.stateChunk(from, item, parsed, wallMs) : this.acceptDelta(from, item, parsed, hlcAcceptLimitMs(wallMs));
+    return item.parts > 0
+      ? this.stateChunk(from, item, parsed, wallMs)
+      : this.acceptDelta(from, item, parsed, hlcAcceptLimitMs(wallMs));
   }
 
   /** Our own stream comes back from peers: nobody can have a delta of it we have not written. */
@@ -453,7 +512,12 @@ export class Gossip {
     return null;
   }
 
-  private acceptDelta(from: string, item: Item, parsed: { node: string; incarnation: number }, acceptUpToMs: number): Refusal | null {
+  private acceptDelta(
+    from: string,
+    item: Item,
+    parsed: { node: string; incarnation: number },
+    acceptUpToMs: number,
+  ): Refusal | null {
     const current = this.doc.incarnation(parsed.node);
     if (parsed.incarnation < current) return this.stale('stream-retired');
     // A delta of a newer incarnation than the section we hold waits: anti-entropy brings its state first
@@ -469,7 +533,11 @@ export class Gossip {
     }
     if (current === 0 && this.doc.sections.size >= limits.sectionsMax) return 'sections-full';
     if (!this.vv.known(item.stream) && this.vv.size >= limits.streamsMax) return 'streams-full';
-    if (item.seq > this.vv.max(item.stream) + limits.streamGapMax || this.vv.gapCount(item.stream) >= limits.streamGapMax) return 'seq-gap-too-large';
+    if (
+      item.seq > this.vv.max(item.stream) + limits.streamGapMax ||
+      this.vv.gapCount(item.stream) >= limits.streamGapMax
+    )
+      return 'seq-gap-too-large';
     const checked = checkSectionDelta(item.stream, item.wire, acceptUpToMs);
     if (!checked.ok) return checked.reason;
     this.doc.apply(parsed.node, parsed.incarnation, checked.value, current === 0 ? 'state' : 'delta');
@@ -481,7 +549,12 @@ export class Gossip {
   }
 
   /** Chunks of a section state are reassembled, then decoded and adopted as one value. */
-  private stateChunk(from: string, item: Item, parsed: { node: string; incarnation: number }, wallMs: number): Refusal | null {
+  private stateChunk(
+    from: string,
+    item: Item,
+    parsed: { node: string; incarnation: number },
+    wallMs: number,
+  ): Refusal | null {
     if (parsed.incarnation === this.doc.incarnation(parsed.node) && item.seq <= this.vv.max(item.stream)) {
       this.count('duplicates');
       return null;
@@ -489,7 +562,8 @@ export class Gossip {
     const key = `${item.stream}\u0000${item.seq}\u0000${item.parts}`;
     let chunks = this.pendingStates.get(key);
     if (chunks === undefined) {
-      if (this.pendingStates.size >= limits.pendingStatesMax) this.pendingStates.delete(this.pendingStates.keys().next().value as string);
+      if (this.pendingStates.size >= limits.pendingStatesMax)
+        this.pendingStates.delete(this.pendingStates.keys().next().value as string);
       this.pendingStates.set(key, (chunks = new Array<Uint8Array | undefined>(item.parts).fill(undefined)));
     }
     chunks[item.part] = item.wire as Uint8Array;
@@ -500,7 +574,14 @@ export class Gossip {
     return this.adoptState(from, item.stream, item.seq, parsed, whole, hlcAcceptLimitMs(wallMs));
   }
 
-  private adoptState(from: string, stream: string, seq: number, parsed: { node: string; incarnation: number }, bytes: Uint8Array, acceptUpToMs: number): Refusal | null {
+  private adoptState(
+    from: string,
+    stream: string,
+    seq: number,
+    parsed: { node: string; incarnation: number },
+    bytes: Uint8Array,
+    acceptUpToMs: number,
+  ): Refusal | null {
     const current = this.doc.incarnation(parsed.node);
     if (parsed.incarnation < current) return this.stale('stream-retired');
     if (current === 0 && this.doc.sections.size >= limits.sectionsMax) return 'sections-full';
@@ -529,7 +610,8 @@ export class Gossip {
   private forgetStream(stream: string): void {
     this.vv.retire(stream);
     this.log.dropStream(stream);
-    for (const key of [...this.pendingStates.keys()]) if (key.startsWith(`${stream}\u0000`)) this.pendingStates.delete(key);
+    for (const key of [...this.pendingStates.keys()])
+      if (key.startsWith(`${stream}\u0000`)) this.pendingStates.delete(key);
   }
 
   // --- the revocation list ------------------------------------------------------------------------------
@@ -537,9 +619,12 @@ export class Gossip {
   private sendDoc(to: string): void {
     const doc = this.doc.revocations.doc;
     if (doc === null) return;
-    if (this.docChunks?.doc !== doc) this.docChunks = { doc, chunks: chunkBytes(encodeCbor(signedDocToWire(doc)), limits.chunkBytes) };
+    if (this.docChunks?.doc !== doc)
+      this.docChunks = { doc, chunks: chunkBytes(encodeCbor(signedDocToWire(doc)), limits.chunkBytes) };
     const { chunks } = this.docChunks;
-    chunks.forEach((chunk, part) => this.send(to, { type: 6, from: this.nodeId, version: doc.version, part, parts: chunks.length, chunk }));
+    chunks.forEach((chunk, part) =>
+      this.send(to, { type: 6, from: this.nodeId, version: doc.version, part, parts: chunks.length, chunk }),
+    );
   }
 
   private onDocChunk(from: string, version: number, part: number, parts: number, chunk: Uint8Array): Refusal | null {
@@ -547,7 +632,8 @@ export class Gossip {
     const key = `${from}\u0000${version}\u0000${parts}`;
     let chunks = this.pendingDocs.get(key);
     if (chunks === undefined) {
-      if (this.pendingDocs.size >= limits.pendingDocsMax) this.pendingDocs.delete(this.pendingDocs.keys().next().value as string);
+      if (this.pendingDocs.size >= limits.pendingDocsMax)
+        this.pendingDocs.delete(this.pendingDocs.keys().next().value as string);
       this.pendingDocs.set(key, (chunks = new Array<Uint8Array | undefined>(parts).fill(undefined)));
     }
     chunks[part] = chunk;
@@ -582,7 +668,10 @@ export class Gossip {
       const entry: [string, number, unknown] = [id, this.doc.incarnation(id), sectionToWire(section)];
       const bytes = encodeCbor(entry).length;
       // The baseline keeps it simple: it supports sections up to one datagram (the benchmark's are small).
-      assert(bytes + envelopeBytes(this.nodeId) <= limits.datagramBytesMax, 'full-state baseline: a section fits a datagram');
+      assert(
+        bytes + envelopeBytes(this.nodeId) <= limits.datagramBytesMax,
+        'full-state baseline: a section fits a datagram',
+      );
       if (size + bytes > limits.datagramBytesMax || batch.length >= limits.batchItemsMax) {
         this.send(to, { type: 7, from: this.nodeId, sections: batch }, true);
         batch = [];
@@ -626,7 +715,10 @@ export class Gossip {
   /** Queues one datagram; false when the round's byte budget is spent (the next round retries). */
   private send(to: string, message: Message, unbudgeted = false): boolean {
     const bytes = encodeMessage(message);
-    assert(bytes.length <= limits.datagramBytesMax, `message type ${message.type} of ${bytes.length} bytes exceeds the datagram`);
+    assert(
+      bytes.length <= limits.datagramBytesMax,
+      `message type ${message.type} of ${bytes.length} bytes exceeds the datagram`,
+    );
     if (!unbudgeted && bytes.length > this.budgetBytes) {
       this.count('budget-exhausted');
       return false;
@@ -665,4 +757,3 @@ function chunkEntries(entries: Array<[string, number]>, fromChars: number): Arra
   }
   return chunks;
 }
-

@@ -103,10 +103,16 @@ export type Limits = typeof limits;
 /** Relationships between limits; a violation is a programmer error. */
 export function validateLimits(l: Limits = limits): void {
   assert(l.deltaBytesMax < l.datagramBytesMax, 'a delta must fit one datagram');
-  assert(l.nodeIdCharsMax + 1 + String(l.incarnationMax).length <= l.idCharsMax, 'a stream id (node~incarnation) fits an id');
+  assert(
+    l.nodeIdCharsMax + 1 + String(l.incarnationMax).length <= l.idCharsMax,
+    'a stream id (node~incarnation) fits an id',
+  );
   assert(l.gossipFanout <= l.peersMax, 'fanout bounded by peers');
   assert(l.pushFanout <= l.peersMax, 'push fanout bounded by peers');
-  assert(l.roundBytesMax >= l.datagramBytesMax * (l.gossipFanout + l.pushFanout), 'a round can carry a datagram per peer');
+  assert(
+    l.roundBytesMax >= l.datagramBytesMax * (l.gossipFanout + l.pushFanout),
+    'a round can carry a datagram per peer',
+  );
   assert(l.chunkBytes * l.sectionChunksMax >= l.sectionBytesMax, 'a section fits its chunks');
   assert(l.chunkBytes * l.signedDocChunksMax >= l.signedDocBytesMax, 'a signed document fits its chunks');
   assert(l.chunkBytes + 200 < l.datagramBytesMax, 'a chunk fits one datagram with its envelope');

@@ -61,7 +61,8 @@ export function setVersion(g: Writer, component: string, version: string, wallMs
 }
 
 export function addToCounter(g: Writer, name: string, amount: number): Result<null, LocalRefusal> {
-  if (!isId(name) || !Number.isSafeInteger(amount) || Math.abs(amount) > limits.counterStepMax) return fail('bad-argument');
+  if (!isId(name) || !Number.isSafeInteger(amount) || Math.abs(amount) > limits.counterStepMax)
+    return fail('bad-argument');
   const counters = own(g).counters;
   if (counters?.get(name) === undefined && (counters?.size ?? 0) >= limits.countersMax) return fail('counters-full');
   const counter = (counters?.get(name) ?? new PnCounter()).clone();

@@ -6,7 +6,11 @@ import type { Codec } from './codec.js';
 import { limits } from './limits.js';
 
 export class LwwRegister<V> {
-  constructor(readonly codec: Codec<V>, public ts: Hlc | null = null, public value: V | undefined = undefined) {}
+  constructor(
+    readonly codec: Codec<V>,
+    public ts: Hlc | null = null,
+    public value: V | undefined = undefined,
+  ) {}
 
   set(value: V, ts: Hlc): LwwRegister<V> {
     const delta = new LwwRegister(this.codec, ts, value);
@@ -58,7 +62,10 @@ export class LwwMap<V> {
   }
 
   keys(): string[] {
-    return [...this.entries].filter(([, e]) => e.value !== undefined).map(([k]) => k).sort(compareStrings);
+    return [...this.entries]
+      .filter(([, e]) => e.value !== undefined)
+      .map(([k]) => k)
+      .sort(compareStrings);
   }
 
   set(key: string, value: V, ts: Hlc): LwwMap<V> {

@@ -28,12 +28,16 @@ export interface Link {
 
 const statusCodec: Codec<NodeStatus> = {
   toWire: (s) => [s.online ? 1 : 0, s.uptimeS, s.loadMilli],
-  fromWire: (x) => (isArray(x, 3) && x.length === 3 && (x[0] === 0 || x[0] === 1) && isNat(x[1]) && isNat(x[2]) ? { online: x[0] === 1, uptimeS: x[1], loadMilli: x[2] } : null),
+  fromWire: (x) =>
+    isArray(x, 3) && x.length === 3 && (x[0] === 0 || x[0] === 1) && isNat(x[1]) && isNat(x[2])
+      ? { online: x[0] === 1, uptimeS: x[1], loadMilli: x[2] }
+      : null,
 };
 
 const linkCodec: Codec<Link> = {
   toWire: (l) => [l.tq, l.rttMs],
-  fromWire: (x) => (isArray(x, 2) && x.length === 2 && isNat(x[0]) && x[0] <= 255 && isNat(x[1]) ? { tq: x[0], rttMs: x[1] } : null),
+  fromWire: (x) =>
+    isArray(x, 2) && x.length === 2 && isNat(x[0]) && x[0] <= 255 && isNat(x[1]) ? { tq: x[0], rttMs: x[1] } : null,
 };
 
 /** A section or a delta of one: absent fields are bottom. */
@@ -174,7 +178,10 @@ export class MeshDoc {
   /** Canonical plain form of the whole document: equal documents give equal values. */
   toWire(): unknown {
     const ids = [...this.sections.keys()].sort();
-    return [ids.map((id) => [id, this.incarnation(id), sectionToWire(this.sections.get(id) as Section)]), this.revocations.toWire()];
+    return [
+      ids.map((id) => [id, this.incarnation(id), sectionToWire(this.sections.get(id) as Section)]),
+      this.revocations.toWire(),
+    ];
   }
 }
 
@@ -192,9 +199,12 @@ function sectionDiff(old: Section, next: Section): Array<{ field: Field; keys: s
   const out: Array<{ field: Field; keys: string[] }> = [];
   if (old.status !== undefined || next.status !== undefined) out.push({ field: 'status', keys: [] });
   const union = (a: readonly string[] = [], b: readonly string[] = []) => [...new Set([...a, ...b])].sort();
-  if (old.neighbours !== undefined || next.neighbours !== undefined) out.push({ field: 'neighbours', keys: union(old.neighbours?.keys(), next.neighbours?.keys()) });
-  if (old.versions !== undefined || next.versions !== undefined) out.push({ field: 'versions', keys: union(old.versions?.keys(), next.versions?.keys()) });
-  if (old.counters !== undefined || next.counters !== undefined) out.push({ field: 'counters', keys: union([...(old.counters?.keys() ?? [])], [...(next.counters?.keys() ?? [])]) });
+  if (old.neighbours !== undefined || next.neighbours !== undefined)
+    out.push({ field: 'neighbours', keys: union(old.neighbours?.keys(), next.neighbours?.keys()) });
+  if (old.versions !== undefined || next.versions !== undefined)
+    out.push({ field: 'versions', keys: union(old.versions?.keys(), next.versions?.keys()) });
+  if (old.counters !== undefined || next.counters !== undefined)
+    out.push({ field: 'counters', keys: union([...(old.counters?.keys() ?? [])], [...(next.counters?.keys() ?? [])]) });
   return out;
 }
 
@@ -232,14 +242,16 @@ export function sectionToWire(s: Section): Record<string, unknown> {
   if (s.neighbours !== undefined) out.n = s.neighbours.toWire();
   if (s.versions !== undefined) out.v = s.versions.toWire();
   const counters = s.counters;
-  if (counters !== undefined) out.c = [...counters.keys()].sort().map((k) => [k, (counters.get(k) as PnCounter).toWire()]);
+  if (counters !== undefined)
+    out.c = [...counters.keys()].sort().map((k) => [k, (counters.get(k) as PnCounter).toWire()]);
   return out;
 }
 
 export function sectionFromWire(x: unknown): Result<Section, 'delta-malformed' | 'delta-too-many-entries'> {
   if (!isRecord(x)) return fail('delta-malformed');
   const s: Section = {};
-  for (const key of Object.keys(x)) if (key !== 's' && key !== 'n' && key !== 'v' && key !== 'c') return fail('delta-malformed');
+  for (const key of Object.keys(x))
+    if (key !== 's' && key !== 'n' && key !== 'v' && key !== 'c') return fail('delta-malformed');
   if (x.s !== undefined) {
     const status = LwwRegister.fromWire(x.s, statusCodec);
     if (status === null) return fail('delta-malformed');

@@ -26,10 +26,29 @@ export type DocStamp = readonly [version: number, fingerprint: number];
 
 export type Message =
   | { readonly type: 1; readonly from: string; readonly root: number; readonly doc: DocStamp }
-  | { readonly type: 2; readonly from: string; readonly root: number; readonly doc: DocStamp; readonly hashes: readonly number[] }
-  | { readonly type: 3; readonly from: string; readonly buckets: readonly number[]; readonly entries: ReadonlyArray<readonly [string, number]>; readonly reply: boolean }
+  | {
+      readonly type: 2;
+      readonly from: string;
+      readonly root: number;
+      readonly doc: DocStamp;
+      readonly hashes: readonly number[];
+    }
+  | {
+      readonly type: 3;
+      readonly from: string;
+      readonly buckets: readonly number[];
+      readonly entries: ReadonlyArray<readonly [string, number]>;
+      readonly reply: boolean;
+    }
   | { readonly type: 4; readonly from: string; readonly items: readonly Item[] }
-  | { readonly type: 6; readonly from: string; readonly version: number; readonly part: number; readonly parts: number; readonly chunk: Uint8Array }
+  | {
+      readonly type: 6;
+      readonly from: string;
+      readonly version: number;
+      readonly part: number;
+      readonly parts: number;
+      readonly chunk: Uint8Array;
+    }
   | { readonly type: 7; readonly from: string; readonly sections: ReadonlyArray<readonly [string, number, unknown]> };
 
 export type MessageRefusal = 'cbor-too-large' | 'cbor-malformed' | 'message-malformed' | 'message-type-unknown';
@@ -40,12 +59,18 @@ export function itemToWire(i: Item): unknown[] {
 
 export function encodeMessage(m: Message): Uint8Array {
   switch (m.type) {
-    case 1: return encodeCbor([1, m.from, m.root, m.doc[0], m.doc[1]]);
-    case 2: return encodeCbor([2, m.from, m.root, m.doc[0], m.doc[1], m.hashes]);
-    case 3: return encodeCbor([3, m.from, m.buckets, m.entries, m.reply ? 1 : 0]);
-    case 4: return encodeCbor([4, m.from, m.items.map(itemToWire)]);
-    case 6: return encodeCbor([6, m.from, m.version, m.part, m.parts, m.chunk]);
-    case 7: return encodeCbor([7, m.from, m.sections]);
+    case 1:
+      return encodeCbor([1, m.from, m.root, m.doc[0], m.doc[1]]);
+    case 2:
+      return encodeCbor([2, m.from, m.root, m.doc[0], m.doc[1], m.hashes]);
+    case 3:
+      return encodeCbor([3, m.from, m.buckets, m.entries, m.reply ? 1 : 0]);
+    case 4:
+      return encodeCbor([4, m.from, m.items.map(itemToWire)]);
+    case 6:
+      return encodeCbor([6, m.from, m.version, m.part, m.parts, m.chunk]);
+    case 7:
+      return encodeCbor([7, m.from, m.sections]);
   }
 }
 
@@ -56,19 +81,35 @@ export function decodeMessage(bytes: Uint8Array): Result<Message, MessageRefusal
   if (!isArray(x, 6) || x.length < 3 || !isNat(x[0]) || !isId(x[1])) return fail('message-malformed');
   const from = x[1];
   switch (x[0]) {
-    case 1: return x.length === 5 && isNat(x[2]) && isNat(x[3]) && isNat(x[4]) ? ok({ type: 1, from, root: x[2], doc: [x[3], x[4]] }) : fail('message-malformed');
-    case 2: return decodeBuckets(from, x);
-    case 3: return decodeVv(from, x);
-    case 4: return decodeDeltas(from, x);
-    case 6: return decodeDocChunk(from, x);
-    case 7: return decodeFull(from, x);
-    default: return fail('message-type-unknown');
+    case 1:
+      return x.length === 5 && isNat(x[2]) && isNat(x[3]) && isNat(x[4])
+        ? ok({ type: 1, from, root: x[2], doc: [x[3], x[4]] })
+        : fail('message-malformed');
+    case 2:
+      return decodeBuckets(from, x);
+    case 3:
+      return decodeVv(from, x);
+    case 4:
+      return decodeDeltas(from, x);
+    case 6:
+      return decodeDocChunk(from, x);
+    case 7:
+      return decodeFull(from, x);
+    default:
+      return fail('message-type-unknown');
   }
 }
 
 function decodeBuckets(from: string, x: unknown[]): Result<Message, MessageRefusal> {
   const [, , root, version, fingerprint, hashes] = x;
-  if (x.length !== 6 || !isNat(root) || !isNat(version) || !isNat(fingerprint) || !isArray(hashes, limits.digestBuckets)) return fail('message-malformed');
+  if (
+    x.length !== 6 ||
+    !isNat(root) ||
+    !isNat(version) ||
+    !isNat(fingerprint) ||
+    !isArray(hashes, limits.digestBuckets)
+  )
+    return fail('message-malformed');
   if (hashes.length !== 0 && hashes.length !== limits.digestBuckets) return fail('message-malformed');
   if (!hashes.every(isNat)) return fail('message-malformed');
   return ok({ type: 2, from, root, doc: [version, fingerprint], hashes: hashes as number[] });
@@ -76,10 +117,23 @@ function decodeBuckets(from: string, x: unknown[]): Result<Message, MessageRefus
 
 function decodeVv(from: string, x: unknown[]): Result<Message, MessageRefusal> {
   const [, , buckets, entries, reply] = x;
-  if (x.length !== 5 || !isArray(buckets, limits.digestBuckets) || !isArray(entries, limits.streamsMax) || (reply !== 0 && reply !== 1)) return fail('message-malformed');
+  if (
+    x.length !== 5 ||
+    !isArray(buckets, limits.digestBuckets) ||
+    !isArray(entries, limits.streamsMax) ||
+    (reply !== 0 && reply !== 1)
+  )
+    return fail('message-malformed');
   if (!buckets.every((b) => isNat(b) && b < limits.digestBuckets)) return fail('message-malformed');
-  for (const e of entries) if (!isArray(e, 2) || e.length !== 2 || !isId(e[0]) || !isPositive(e[1])) return fail('message-malformed');
-  return ok({ type: 3, from, buckets: buckets as number[], entries: entries as Array<[string, number]>, reply: reply === 1 });
+  for (const e of entries)
+    if (!isArray(e, 2) || e.length !== 2 || !isId(e[0]) || !isPositive(e[1])) return fail('message-malformed');
+  return ok({
+    type: 3,
+    from,
+    buckets: buckets as number[],
+    entries: entries as Array<[string, number]>,
+    reply: reply === 1,
+  });
 }
 
 function decodeDeltas(from: string, x: unknown[]): Result<Message, MessageRefusal> {
@@ -90,7 +144,8 @@ function decodeDeltas(from: string, x: unknown[]): Result<Message, MessageRefusa
     if (!isArray(i, 5) || (i.length !== 3 && i.length !== 5)) return fail('message-malformed');
     const [stream, seq, wire, part = 0, parts = 0] = i;
     if (!isId(stream) || !isPositive(seq) || !isNat(part) || !isNat(parts)) return fail('message-malformed');
-    if (i.length === 5 && (parts === 0 || part >= parts || parts > limits.sectionChunksMax || !isBytes(wire))) return fail('message-malformed');
+    if (i.length === 5 && (parts === 0 || part >= parts || parts > limits.sectionChunksMax || !isBytes(wire)))
+      return fail('message-malformed');
     out.push({ stream, seq, wire, part, parts });
   }
   return ok({ type: 4, from, items: out });
@@ -98,7 +153,15 @@ function decodeDeltas(from: string, x: unknown[]): Result<Message, MessageRefusa
 
 function decodeDocChunk(from: string, x: unknown[]): Result<Message, MessageRefusal> {
   const [, , version, part, parts, chunk] = x;
-  if (x.length !== 6 || !isPositive(version) || !isNat(part) || !isPositive(parts) || part >= parts || parts > limits.signedDocChunksMax) return fail('message-malformed');
+  if (
+    x.length !== 6 ||
+    !isPositive(version) ||
+    !isNat(part) ||
+    !isPositive(parts) ||
+    part >= parts ||
+    parts > limits.signedDocChunksMax
+  )
+    return fail('message-malformed');
   if (!isBytes(chunk) || chunk.length > limits.chunkBytes) return fail('message-malformed');
   return ok({ type: 6, from, version, part, parts, chunk });
 }
@@ -106,6 +169,7 @@ function decodeDocChunk(from: string, x: unknown[]): Result<Message, MessageRefu
 function decodeFull(from: string, x: unknown[]): Result<Message, MessageRefusal> {
   const sections = x[2];
   if (x.length !== 3 || !isArray(sections, limits.batchItemsMax)) return fail('message-malformed');
-  for (const s of sections) if (!isArray(s, 3) || s.length !== 3 || !isId(s[0]) || !isPositive(s[1])) return fail('message-malformed');
+  for (const s of sections)
+    if (!isArray(s, 3) || s.length !== 3 || !isId(s[0]) || !isPositive(s[1])) return fail('message-malformed');
   return ok({ type: 7, from, sections: sections as Array<[string, number, unknown]> });
 }

@@ -73,7 +73,10 @@ export function stampedCodec<V>(inner: Codec<V>): Codec<Stamped<V>> {
 }
 
 export class AWORMap<V> {
-  constructor(readonly valueCodec: Codec<V>, readonly kernel: DotKernel<Stamped<V>> = new DotKernel()) {}
+  constructor(
+    readonly valueCodec: Codec<V>,
+    readonly kernel: DotKernel<Stamped<V>> = new DotKernel(),
+  ) {}
 
   private get codec(): Codec<Stamped<V>> {
     return stampedCodec(this.valueCodec);

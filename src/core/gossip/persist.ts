@@ -31,9 +31,12 @@ function fnv1a(bytes: Uint8Array): number {
 
 function recordToWire(r: LogRecord): unknown {
   switch (r.kind) {
-    case 'delta': return [1, r.stream, r.seq, r.wire];
-    case 'state': return [2, r.stream, r.seq, r.bytes];
-    case 'doc': return [3, r.wire];
+    case 'delta':
+      return [1, r.stream, r.seq, r.wire];
+    case 'state':
+      return [2, r.stream, r.seq, r.bytes];
+    case 'doc':
+      return [3, r.wire];
   }
 }
 
@@ -49,8 +52,10 @@ export function encodeRecord(r: LogRecord): Uint8Array {
 
 function recordFromWire(x: unknown): LogRecord | null {
   if (!isArray(x, 4)) return null;
-  if (x[0] === 1 && x.length === 4 && isId(x[1]) && isPositive(x[2])) return { kind: 'delta', stream: x[1], seq: x[2], wire: x[3] };
-  if (x[0] === 2 && x.length === 4 && isId(x[1]) && isPositive(x[2]) && isBytes(x[3])) return { kind: 'state', stream: x[1], seq: x[2], bytes: x[3] };
+  if (x[0] === 1 && x.length === 4 && isId(x[1]) && isPositive(x[2]))
+    return { kind: 'delta', stream: x[1], seq: x[2], wire: x[3] };
+  if (x[0] === 2 && x.length === 4 && isId(x[1]) && isPositive(x[2]) && isBytes(x[3]))
+    return { kind: 'state', stream: x[1], seq: x[2], bytes: x[3] };
   if (x[0] === 3 && x.length === 2) return { kind: 'doc', wire: x[1] };
   return null;
 }
@@ -90,7 +95,10 @@ export function encodeSnapshot(g: Gossip, generation: number): Uint8Array {
   const doc = g.doc;
   const ids = [...doc.sections.keys()].sort();
   const sections = ids.map((id) => [id, doc.incarnation(id), sectionToWire(doc.sections.get(id) ?? {})]);
-  const streams = g.vv.streamIds().sort().map((s) => [s, g.vv.max(s), g.vv.gaps(s)]);
+  const streams = g.vv
+    .streamIds()
+    .sort()
+    .map((s) => [s, g.vv.max(s), g.vv.gaps(s)]);
   const bytes = encodeCbor([1, generation, g.nodeId, g.incarnation, sections, doc.revocations.toWire(), streams]);
   return bytes;
 }
@@ -98,11 +106,14 @@ export function encodeSnapshot(g: Gossip, generation: number): Uint8Array {
 export type SnapshotRefusal = 'snapshot-too-large' | 'snapshot-malformed' | 'snapshot-other-node';
 
 /** Reads a snapshot's header without restoring it (the caller needs the incarnation before building the engine). */
-export function readSnapshotHeader(bytes: Uint8Array): Result<SnapshotHeader & { readonly body: unknown[] }, SnapshotRefusal> {
+export function readSnapshotHeader(
+  bytes: Uint8Array,
+): Result<SnapshotHeader & { readonly body: unknown[] }, SnapshotRefusal> {
   const decoded = decodeLimited<unknown>(bytes, limits.snapshotBytesMax);
   if (!decoded.ok) return fail(decoded.reason === 'cbor-too-large' ? 'snapshot-too-large' : 'snapshot-malformed');
   const x = decoded.value;
-  if (!isArray(x, 7) || x.length !== 7 || x[0] !== 1 || !isNat(x[1]) || !isId(x[2]) || !isPositive(x[3])) return fail('snapshot-malformed');
+  if (!isArray(x, 7) || x.length !== 7 || x[0] !== 1 || !isNat(x[1]) || !isId(x[2]) || !isPositive(x[3]))
+    return fail('snapshot-malformed');
   return ok({ generation: x[1], nodeId: x[2], incarnation: x[3], body: x });
 }
 
@@ -132,7 +143,13 @@ export function restoreSnapshot(g: Gossip, body: readonly unknown[]): { sections
     restoredSections += 1;
   }
   for (const e of isArray(streams, limits.streamsMax) ? streams : []) {
-    const valid = isArray(e, 3) && e.length === 3 && isId(e[0]) && isNat(e[1]) && isArray(e[2], limits.streamGapMax) && e[2].every(isPositive);
+    const valid =
+      isArray(e, 3) &&
+      e.length === 3 &&
+      isId(e[0]) &&
+      isNat(e[1]) &&
+      isArray(e[2], limits.streamGapMax) &&
+      e[2].every(isPositive);
     if (valid && g.restoreStream(e[0] as string, e[1] as number, e[2] as number[])) restoredStreams += 1;
     else g.count('refused:persist-stream-malformed');
   }

@@ -24,7 +24,12 @@ export type VerifyFn = (message: Uint8Array, signature: Uint8Array, publicKey: U
  */
 export type DocCheck<M> = (doc: SignedDoc) => Result<M, string>;
 
-export type SignedDocRefusal = 'signed-doc-malformed' | 'signed-doc-kind' | 'signed-doc-too-large' | 'signature-invalid' | (string & {});
+export type SignedDocRefusal =
+  | 'signed-doc-malformed'
+  | 'signed-doc-kind'
+  | 'signed-doc-too-large'
+  | 'signature-invalid'
+  | (string & {});
 
 /** The bytes that are signed: a domain tag, the kind, the version (8 bytes, big-endian), the payload. */
 export function signedDocMessage(kind: string, version: number, payload: Uint8Array): Uint8Array {
@@ -45,7 +50,10 @@ export function compareSignedDocs(a: SignedDoc, b: SignedDoc): number {
 
 /** A DocCheck for documents signed by one Ed25519 key, whose payload needs no further reading. */
 export function signatureCheck(publicKey: Uint8Array, verify: VerifyFn): DocCheck<null> {
-  return (doc) => (verify(signedDocMessage(doc.kind, doc.version, doc.payload), doc.signature, publicKey) ? ok(null) : fail('signature-invalid'));
+  return (doc) =>
+    verify(signedDocMessage(doc.kind, doc.version, doc.payload), doc.signature, publicKey)
+      ? ok(null)
+      : fail('signature-invalid');
 }
 
 export class SignedDocRegister<M = unknown> {
@@ -53,7 +61,10 @@ export class SignedDocRegister<M = unknown> {
   /** What the check returned for `doc`. */
   meta: M | null = null;
 
-  constructor(readonly kind: string, private readonly check: DocCheck<M>) {}
+  constructor(
+    readonly kind: string,
+    private readonly check: DocCheck<M>,
+  ) {}
 
   get version(): number {
     return this.doc?.version ?? 0;
@@ -97,7 +108,8 @@ export function signedDocFromWire(x: unknown): Result<SignedDoc | null, SignedDo
   if (x === null) return ok(null);
   if (!isArray(x, 4) || x.length !== 4) return fail('signed-doc-malformed');
   const [kind, version, payload, signature] = x;
-  if (!isId(kind) || !isNat(version) || version === 0 || !isBytes(payload) || !isBytes(signature)) return fail('signed-doc-malformed');
+  if (!isId(kind) || !isNat(version) || version === 0 || !isBytes(payload) || !isBytes(signature))
+    return fail('signed-doc-malformed');
   if (payload.length > limits.signedDocBytesMax) return fail('signed-doc-too-large');
   return ok({ kind, version, payload, signature });
 }
@@ -121,7 +133,8 @@ export function listRevocations(publicKey: Uint8Array, verify: VerifyFn): DocChe
     const verified = signed(doc);
     if (!verified.ok) return verified;
     const decoded = decodeLimited<unknown>(doc.payload, limits.signedDocBytesMax);
-    if (!decoded.ok || !isArray(decoded.value, limits.signedDocBytesMax) || !decoded.value.every(isId)) return fail('revocations-malformed');
+    if (!decoded.ok || !isArray(decoded.value, limits.signedDocBytesMax) || !decoded.value.every(isId))
+      return fail('revocations-malformed');
     return ok(new Set(decoded.value as string[]));
   };
 }

@@ -16,7 +16,8 @@ export function parseStream(stream: unknown): { readonly node: string; readonly 
   if (at <= 0) return null;
   const digits = stream.slice(at + 1);
   const incarnation = Number(digits);
-  if (!isNat(incarnation) || incarnation === 0 || incarnation > limits.incarnationMax || String(incarnation) !== digits) return null;
+  if (!isNat(incarnation) || incarnation === 0 || incarnation > limits.incarnationMax || String(incarnation) !== digits)
+    return null;
   return { node: stream.slice(0, at), incarnation };
 }
 

@@ -19,26 +19,45 @@ export interface Hello {
   readonly text: string;
 }
 
-export type HelloRejection = 'hello-too-large' | 'hello-malformed' | 'hello-bad-version' | 'hello-bad-field' | 'hello-bad-signature';
-export type OpenedHello = { readonly ok: true; readonly hello: Hello } | { readonly ok: false; readonly reason: HelloRejection };
+export type HelloRejection =
+  | 'hello-too-large'
+  | 'hello-malformed'
+  | 'hello-bad-version'
+  | 'hello-bad-field'
+  | 'hello-bad-signature';
+export type OpenedHello =
+  | { readonly ok: true; readonly hello: Hello }
+  | { readonly ok: false; readonly reason: HelloRejection };
 
 export function sealHello(hello: Hello, crypto: Crypto, secretKey: Uint8Array): Uint8Array {
-  const body = encodeCbor([helloVersion, hello.node, hello.publicKey, hello.sentAtMs, hello.seq, hello.heard, hello.text]);
+  const body = encodeCbor([
+    helloVersion,
+    hello.node,
+    hello.publicKey,
+    hello.sentAtMs,
+    hello.seq,
+    hello.heard,
+    hello.text,
+  ]);
   const sealed = encodeCbor([body, crypto.sign(body, secretKey)]);
   if (sealed.length > maxHelloBytes) throw new RangeError(`hello is ${sealed.length} bytes, limit ${maxHelloBytes}`);
   return sealed;
 }
 
-const isBytes = (value: unknown, length?: number): value is Uint8Array => value instanceof Uint8Array && (length === undefined || value.length === length);
-const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-const isShortText = (value: unknown, maxChars: number): value is string => typeof value === 'string' && value.length <= maxChars;
+const isBytes = (value: unknown, length?: number): value is Uint8Array =>
+  value instanceof Uint8Array && (length === undefined || value.length === length);
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isShortText = (value: unknown, maxChars: number): value is string =>
+  typeof value === 'string' && value.length <= maxChars;
 
 function parseBody(fields: unknown): Hello | HelloRejection {
   if (!Array.isArray(fields) || fields.length !== 7) return 'hello-malformed';
   const [version, node, publicKey, sentAtMs, seq, heard, text] = fields as unknown[];
   if (version !== helloVersion) return 'hello-bad-version';
   if (!isShortText(node, maxNodeNameBytes) || node.length === 0) return 'hello-bad-field';
-  if (!isBytes(publicKey, 32) || !isCount(sentAtMs) || !isCount(seq) || typeof heard !== 'boolean') return 'hello-bad-field';
+  if (!isBytes(publicKey, 32) || !isCount(sentAtMs) || !isCount(seq) || typeof heard !== 'boolean')
+    return 'hello-bad-field';
   if (!isShortText(text, maxHelloTextBytes)) return 'hello-bad-field';
   return { node, publicKey, sentAtMs, seq, heard, text };
 }
@@ -46,7 +65,8 @@ function parseBody(fields: unknown): Hello | HelloRejection {
 export function openHello(datagram: Uint8Array, crypto: Crypto): OpenedHello {
   if (datagram.length > maxHelloBytes) return { ok: false, reason: 'hello-too-large' };
   const outer = decodeLimited(datagram, maxHelloBytes);
-  if (!outer.ok || !Array.isArray(outer.value) || outer.value.length !== 2) return { ok: false, reason: 'hello-malformed' };
+  if (!outer.ok || !Array.isArray(outer.value) || outer.value.length !== 2)
+    return { ok: false, reason: 'hello-malformed' };
   const [body, signature] = outer.value as unknown[];
   if (!isBytes(body) || !isBytes(signature, 64)) return { ok: false, reason: 'hello-malformed' };
   const inner = decodeLimited(body, maxHelloBytes);

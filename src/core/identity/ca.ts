@@ -25,16 +25,32 @@ export interface RootOptions {
 }
 
 /** A fresh root: new Ed25519 and X25519 keys, a self-signed certificate. */
-export function createRoot(crypto: Crypto, options: RootOptions): { readonly issuer: Issuer; readonly signKeys: KeyPair; readonly boxKeys: KeyPair } {
+export function createRoot(
+  crypto: Crypto,
+  options: RootOptions,
+): { readonly issuer: Issuer; readonly signKeys: KeyPair; readonly boxKeys: KeyPair } {
   assert(isTrustDomain(options.trustDomain), 'createRoot: trust domain is valid');
   const signKeys = options.keys?.sign ?? crypto.signKeyPair();
   const boxKeys = options.keys?.box ?? crypto.boxKeyPair();
   const subject = caId(options.trustDomain, options.name ?? 'root');
-  const cert = signCertificate(crypto, {
-    kind: 'root', serial: crypto.randomBytes(limits.serialBytes), subject, issuer: subject, issuerKeyId: keyId(crypto, signKeys.publicKey),
-    signPublicKey: signKeys.publicKey, boxPublicKey: boxKeys.publicKey, roles: [], notBeforeMs: options.nowMs - limits.issueBackdateMs,
-    notAfterMs: options.nowMs + (options.ttlMs ?? limits.rootCertTtlMsDefault), addresses: [], pathLenMax: options.pathLenMax ?? 1,
-  }, signKeys.secretKey);
+  const cert = signCertificate(
+    crypto,
+    {
+      kind: 'root',
+      serial: crypto.randomBytes(limits.serialBytes),
+      subject,
+      issuer: subject,
+      issuerKeyId: keyId(crypto, signKeys.publicKey),
+      signPublicKey: signKeys.publicKey,
+      boxPublicKey: boxKeys.publicKey,
+      roles: [],
+      notBeforeMs: options.nowMs - limits.issueBackdateMs,
+      notAfterMs: options.nowMs + (options.ttlMs ?? limits.rootCertTtlMsDefault),
+      addresses: [],
+      pathLenMax: options.pathLenMax ?? 1,
+    },
+    signKeys.secretKey,
+  );
   return { issuer: { cert, parents: [], signSecretKey: signKeys.secretKey }, signKeys, boxKeys };
 }
 
@@ -59,27 +75,55 @@ export function issueNodeCert(crypto: Crypto, issuer: Issuer, options: IssueOpti
   const ttlMs = options.ttlMs ?? limits.nodeCertTtlMsDefault;
   assert(ttlMs > 0, 'issueNodeCert: ttl is positive');
   assert(ttlMs <= limits.nodeCertTtlMsMax, 'issueNodeCert: ttl within nodeCertTtlMsMax');
-  const cert = signCertificate(crypto, {
-    kind: 'node', serial: crypto.randomBytes(limits.serialBytes), subject: nodeId(issuer.cert.trustDomain, options.name), issuer: issuer.cert.subject,
-    issuerKeyId: keyId(crypto, issuer.cert.signPublicKey), signPublicKey: options.signPublicKey, boxPublicKey: options.boxPublicKey,
-    roles: sortRoles(options.roles ?? ['member']), notBeforeMs: options.nowMs - limits.issueBackdateMs, notAfterMs: notAfter(issuer, options.nowMs, ttlMs),
-    addresses: options.addresses ?? [], pathLenMax: 0,
-  }, issuer.signSecretKey);
+  const cert = signCertificate(
+    crypto,
+    {
+      kind: 'node',
+      serial: crypto.randomBytes(limits.serialBytes),
+      subject: nodeId(issuer.cert.trustDomain, options.name),
+      issuer: issuer.cert.subject,
+      issuerKeyId: keyId(crypto, issuer.cert.signPublicKey),
+      signPublicKey: options.signPublicKey,
+      boxPublicKey: options.boxPublicKey,
+      roles: sortRoles(options.roles ?? ['member']),
+      notBeforeMs: options.nowMs - limits.issueBackdateMs,
+      notAfterMs: notAfter(issuer, options.nowMs, ttlMs),
+      addresses: options.addresses ?? [],
+      pathLenMax: 0,
+    },
+    issuer.signSecretKey,
+  );
   assert(cert.notAfterMs <= issuer.cert.notAfterMs, 'issueNodeCert: never outlives its issuer');
   assert(cert.issuer === issuer.cert.subject, 'issueNodeCert: names its issuer');
   return cert;
 }
 
 /** An intermediate CA for an anchor router; pathLenMax 0: it signs nodes only. */
-export function issueIntermediate(crypto: Crypto, issuer: Issuer, options: Omit<IssueOptions, 'roles' | 'addresses'>): Certificate {
+export function issueIntermediate(
+  crypto: Crypto,
+  issuer: Issuer,
+  options: Omit<IssueOptions, 'roles' | 'addresses'>,
+): Certificate {
   assert(isName(options.name), 'issueIntermediate: name is valid');
   assert(issuer.cert.pathLenMax >= 1, 'issueIntermediate: issuer may sign a CA');
-  return signCertificate(crypto, {
-    kind: 'intermediate', serial: crypto.randomBytes(limits.serialBytes), subject: caId(issuer.cert.trustDomain, options.name), issuer: issuer.cert.subject,
-    issuerKeyId: keyId(crypto, issuer.cert.signPublicKey), signPublicKey: options.signPublicKey, boxPublicKey: options.boxPublicKey, roles: [],
-    notBeforeMs: options.nowMs - limits.issueBackdateMs, notAfterMs: notAfter(issuer, options.nowMs, options.ttlMs ?? limits.intermediateCertTtlMsDefault),
-    addresses: [], pathLenMax: 0,
-  }, issuer.signSecretKey);
+  return signCertificate(
+    crypto,
+    {
+      kind: 'intermediate',
+      serial: crypto.randomBytes(limits.serialBytes),
+      subject: caId(issuer.cert.trustDomain, options.name),
+      issuer: issuer.cert.subject,
+      issuerKeyId: keyId(crypto, issuer.cert.signPublicKey),
+      signPublicKey: options.signPublicKey,
+      boxPublicKey: options.boxPublicKey,
+      roles: [],
+      notBeforeMs: options.nowMs - limits.issueBackdateMs,
+      notAfterMs: notAfter(issuer, options.nowMs, options.ttlMs ?? limits.intermediateCertTtlMsDefault),
+      addresses: [],
+      pathLenMax: 0,
+    },
+    issuer.signSecretKey,
+  );
 }
 
 /** The chain a node presents: its leaf, then the issuer and the issuer's parents (never the root). */

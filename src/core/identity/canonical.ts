@@ -31,10 +31,21 @@ class Writer {
     const b = this.buffer;
     const m = major << 5;
     if (value < 24) b[this.length++] = m | value;
-    else if (value < 0x100) { b[this.length++] = m | 24; b[this.length++] = value; }
-    else if (value < 0x10000) { b[this.length++] = m | 25; b[this.length++] = value >> 8; b[this.length++] = value & 0xff; }
-    else if (value < 0x1_0000_0000) { b[this.length++] = m | 26; this.u32(value); }
-    else { b[this.length++] = m | 27; this.u32(Math.floor(value / 0x1_0000_0000)); this.u32(value >>> 0); }
+    else if (value < 0x100) {
+      b[this.length++] = m | 24;
+      b[this.length++] = value;
+    } else if (value < 0x10000) {
+      b[this.length++] = m | 25;
+      b[this.length++] = value >> 8;
+      b[this.length++] = value & 0xff;
+    } else if (value < 0x1_0000_0000) {
+      b[this.length++] = m | 26;
+      this.u32(value);
+    } else {
+      b[this.length++] = m | 27;
+      this.u32(Math.floor(value / 0x1_0000_0000));
+      this.u32(value >>> 0);
+    }
   }
 
   private u32(value: number): void {
@@ -99,7 +110,8 @@ export function asNat(x: unknown): number | null {
   return null;
 }
 
-export const isBytes = (x: unknown, length?: number): x is Uint8Array => x instanceof Uint8Array && (length === undefined || x.length === length);
+export const isBytes = (x: unknown, length?: number): x is Uint8Array =>
+  x instanceof Uint8Array && (length === undefined || x.length === length);
 
 export const isText = (x: unknown, maxChars: number): x is string => typeof x === 'string' && x.length <= maxChars;
 
@@ -111,7 +123,6 @@ export function isArrayOf<T>(x: unknown, maxLength: number, item: (y: unknown) =
 
 /** A private copy: cbor-x may hand out views into the input buffer, which the caller may reuse. */
 export const copyBytes = (x: Uint8Array): Uint8Array => new Uint8Array(x);
-
 
 /** Domain separation: a label and a NUL in front of every signed or hashed message. */
 export function labelled(label: string, ...parts: Uint8Array[]): Uint8Array {

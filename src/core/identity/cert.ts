@@ -2,7 +2,19 @@
 // issuer over "x0-cert-v1\0" || tbs. Fixed-order arrays instead of maps, so the signed bytes are one
 // exact byte string; decoding re-encodes the parsed fields and refuses anything that is not those bytes.
 import type { Crypto } from '../../platform/types.js';
-import { asNat, bytesEqual, compareBytes, copyBytes, decodeBounded, encodeCanonical, isArrayOf, isBytes, isText, labelled, type Canon } from './canonical.js';
+import {
+  asNat,
+  bytesEqual,
+  compareBytes,
+  copyBytes,
+  decodeBounded,
+  encodeCanonical,
+  isArrayOf,
+  isBytes,
+  isText,
+  labelled,
+  type Canon,
+} from './canonical.js';
 import { limits } from './limits.js';
 import { assert, fail, ok, type Result } from './result.js';
 import { parseSubject } from './spiffe.js';
@@ -39,24 +51,46 @@ export interface Certificate extends CertFields {
   readonly name: string;
 }
 
-export type CertReason = 'cert-too-large' | 'cert-malformed' | 'cert-not-canonical' | 'cert-bad-field' | 'cert-bad-subject' | 'cert-bad-role' | 'cert-bad-validity';
+export type CertReason =
+  | 'cert-too-large'
+  | 'cert-malformed'
+  | 'cert-not-canonical'
+  | 'cert-bad-field'
+  | 'cert-bad-subject'
+  | 'cert-bad-role'
+  | 'cert-bad-validity';
 
 export const knownRoles: readonly string[] = ['anchor', 'gateway', 'member'];
 const roleSyntax = /^[a-z][a-z0-9-]*$/;
-const addressSyntax = /^[0-9A-Fa-f:.\/]+$/;
+const addressSyntax = /^[0-9A-Fa-f:./]+$/;
 
 export function keyId(crypto: Crypto, signPublicKey: Uint8Array): Uint8Array {
   return crypto.sha512(signPublicKey).slice(0, limits.keyIdBytes);
 }
 
 function tbsArray(f: CertFields): Canon {
-  return [certFormat, kindCodes.indexOf(f.kind), f.serial, f.subject, f.issuer, f.issuerKeyId, f.signPublicKey, f.boxPublicKey, f.roles, f.notBeforeMs, f.notAfterMs, f.addresses, f.pathLenMax];
+  return [
+    certFormat,
+    kindCodes.indexOf(f.kind),
+    f.serial,
+    f.subject,
+    f.issuer,
+    f.issuerKeyId,
+    f.signPublicKey,
+    f.boxPublicKey,
+    f.roles,
+    f.notBeforeMs,
+    f.notAfterMs,
+    f.addresses,
+    f.pathLenMax,
+  ];
 }
 
 export const certSignedMessage = (tbs: Uint8Array): Uint8Array => labelled('x0-cert-v1', tbs);
 
 const isRole = (x: unknown): x is string => isText(x, limits.roleCharsMax) && roleSyntax.test(x);
-const isAddress = (x: unknown): x is string => isText(x, limits.addressCharsMax) && x.length > 0 && addressSyntax.test(x);
+const isAddress = (x: unknown): x is string =>
+  isText(x, limits.addressCharsMax) && x.length > 0 && addressSyntax.test(x);
 const sortedUnique = (xs: readonly string[]): boolean => xs.every((x, i) => i === 0 || (xs[i - 1] as string) < x);
 
 /** Checks the fields' meaning (not the signature): the same check before encode and after decode. */
@@ -64,7 +98,8 @@ export function checkFields(f: CertFields): Result<{ trustDomain: string; name: 
   const subject = parseSubject(f.subject);
   const issuer = parseSubject(f.issuer);
   if (!subject.ok || !issuer.ok) return fail('cert-bad-subject');
-  if (subject.value.kind !== (f.kind === 'node' ? 'node' : 'ca') || issuer.value.kind !== 'ca') return fail('cert-bad-subject');
+  if (subject.value.kind !== (f.kind === 'node' ? 'node' : 'ca') || issuer.value.kind !== 'ca')
+    return fail('cert-bad-subject');
   if (subject.value.trustDomain !== issuer.value.trustDomain) return fail('cert-bad-subject');
   if (f.kind === 'root' && f.subject !== f.issuer) return fail('cert-bad-subject');
   if (!sortedUnique(f.roles) || (f.kind !== 'node' && f.roles.length > 0)) return fail('cert-bad-role');
@@ -86,19 +121,44 @@ export function signCertificate(crypto: Crypto, fields: CertFields, issuerSecret
 
 function parseTbs(x: unknown): CertFields | null {
   if (!Array.isArray(x) || x.length !== 13) return null;
-  const [format, kindCode, serial, subject, issuer, issuerKeyId, signPublicKey, boxPublicKey, roles, notBefore, notAfter, addresses, pathLen] = x as unknown[];
+  const [
+    format,
+    kindCode,
+    serial,
+    subject,
+    issuer,
+    issuerKeyId,
+    signPublicKey,
+    boxPublicKey,
+    roles,
+    notBefore,
+    notAfter,
+    addresses,
+    pathLen,
+  ] = x as unknown[];
   const kind = typeof kindCode === 'number' ? kindCodes[kindCode] : undefined;
   const notBeforeMs = asNat(notBefore);
   const notAfterMs = asNat(notAfter);
   const pathLenMax = asNat(pathLen);
-  if (format !== certFormat || kind === undefined || notBeforeMs === null || notAfterMs === null || pathLenMax === null) return null;
+  if (format !== certFormat || kind === undefined || notBeforeMs === null || notAfterMs === null || pathLenMax === null)
+    return null;
   if (!isBytes(serial, limits.serialBytes) || !isBytes(issuerKeyId, limits.keyIdBytes)) return null;
   if (!isBytes(signPublicKey, 32) || !isBytes(boxPublicKey, 32)) return null;
   if (!isText(subject, limits.spiffeIdCharsMax) || !isText(issuer, limits.spiffeIdCharsMax)) return null;
   if (!isArrayOf(roles, limits.rolesMax, isRole) || !isArrayOf(addresses, limits.addressesMax, isAddress)) return null;
   return {
-    kind, serial: copyBytes(serial), subject, issuer, issuerKeyId: copyBytes(issuerKeyId), signPublicKey: copyBytes(signPublicKey), boxPublicKey: copyBytes(boxPublicKey),
-    roles: [...roles], notBeforeMs, notAfterMs, addresses: [...addresses], pathLenMax,
+    kind,
+    serial: copyBytes(serial),
+    subject,
+    issuer,
+    issuerKeyId: copyBytes(issuerKeyId),
+    signPublicKey: copyBytes(signPublicKey),
+    boxPublicKey: copyBytes(boxPublicKey),
+    roles: [...roles],
+    notBeforeMs,
+    notAfterMs,
+    addresses: [...addresses],
+    pathLenMax,
   };
 }
 
@@ -120,10 +180,21 @@ export function decodeCertificate(bytes: Uint8Array): Result<Certificate, CertRe
   if (!bytesEqual(encodeCanonical(tbsArray(fields)), tbsCopy)) return fail('cert-not-canonical');
   const whole = copyBytes(bytes);
   if (!bytesEqual(encodeCanonical([tbsCopy, signature]), whole)) return fail('cert-not-canonical');
-  return ok({ ...fields, tbs: tbsCopy, signature: copyBytes(signature), bytes: whole, trustDomain: checked.value.trustDomain, name: checked.value.name });
+  return ok({
+    ...fields,
+    tbs: tbsCopy,
+    signature: copyBytes(signature),
+    bytes: whole,
+    trustDomain: checked.value.trustDomain,
+    name: checked.value.name,
+  });
 }
 
-export function verifyCertificateSignature(crypto: Crypto, cert: Certificate, issuerSignPublicKey: Uint8Array): boolean {
+export function verifyCertificateSignature(
+  crypto: Crypto,
+  cert: Certificate,
+  issuerSignPublicKey: Uint8Array,
+): boolean {
   return crypto.verify(certSignedMessage(cert.tbs), cert.signature, issuerSignPublicKey);
 }
 
@@ -138,9 +209,19 @@ export const sameCertificate = (a: Certificate, b: Certificate): boolean => comp
 /** A JSON-friendly view for `x0 cert show --json` and logs. */
 export function describeCertificate(cert: Certificate, toHex: (b: Uint8Array) => string): Record<string, unknown> {
   return {
-    kind: cert.kind, subject: cert.subject, issuer: cert.issuer, serial: toHex(cert.serial), issuerKeyId: toHex(cert.issuerKeyId),
-    signPublicKey: toHex(cert.signPublicKey), boxPublicKey: toHex(cert.boxPublicKey), roles: cert.roles,
-    notBefore: new Date(cert.notBeforeMs).toISOString(), notAfter: new Date(cert.notAfterMs).toISOString(),
-    notBeforeMs: cert.notBeforeMs, notAfterMs: cert.notAfterMs, addresses: cert.addresses, pathLenMax: cert.pathLenMax,
+    kind: cert.kind,
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serial: toHex(cert.serial),
+    issuerKeyId: toHex(cert.issuerKeyId),
+    signPublicKey: toHex(cert.signPublicKey),
+    boxPublicKey: toHex(cert.boxPublicKey),
+    roles: cert.roles,
+    notBefore: new Date(cert.notBeforeMs).toISOString(),
+    notAfter: new Date(cert.notAfterMs).toISOString(),
+    notBeforeMs: cert.notBeforeMs,
+    notAfterMs: cert.notAfterMs,
+    addresses: cert.addresses,
+    pathLenMax: cert.pathLenMax,
   };
 }

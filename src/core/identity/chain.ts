@@ -10,10 +10,21 @@ import { isTrustDomain } from './spiffe.js';
 
 export type ChainReason =
   | CertReason
-  | 'chain-empty' | 'chain-too-long' | 'clock-not-set'
-  | 'cert-not-node' | 'issuer-not-ca' | 'wrong-trust-domain'
-  | 'cert-not-yet-valid' | 'cert-expired' | 'issuer-not-yet-valid' | 'issuer-expired'
-  | 'chain-broken' | 'unknown-issuer' | 'path-too-long' | 'cert-revoked' | 'cert-bad-signature';
+  | 'chain-empty'
+  | 'chain-too-long'
+  | 'clock-not-set'
+  | 'cert-not-node'
+  | 'issuer-not-ca'
+  | 'wrong-trust-domain'
+  | 'cert-not-yet-valid'
+  | 'cert-expired'
+  | 'issuer-not-yet-valid'
+  | 'issuer-expired'
+  | 'chain-broken'
+  | 'unknown-issuer'
+  | 'path-too-long'
+  | 'cert-revoked'
+  | 'cert-bad-signature';
 
 /** What revocation looks like to validation; the revocation list implements it. */
 export interface RevocationView {
@@ -45,9 +56,18 @@ export interface ValidatedPeer {
   readonly chain: readonly Certificate[];
 }
 
-export type BundleReason = 'bundle-too-large' | 'bundle-malformed' | 'bundle-bad-root' | 'bundle-wrong-trust-domain' | 'bundle-empty';
+export type BundleReason =
+  | 'bundle-too-large'
+  | 'bundle-malformed'
+  | 'bundle-bad-root'
+  | 'bundle-wrong-trust-domain'
+  | 'bundle-empty';
 
-export function createTrustBundle(crypto: Crypto, trustDomain: string, roots: readonly Certificate[]): Result<TrustBundle, BundleReason> {
+export function createTrustBundle(
+  crypto: Crypto,
+  trustDomain: string,
+  roots: readonly Certificate[],
+): Result<TrustBundle, BundleReason> {
   if (!isTrustDomain(trustDomain)) return fail('bundle-malformed');
   if (roots.length === 0) return fail('bundle-empty');
   if (roots.length > limits.bundleRootsMax) return fail('bundle-too-large');
@@ -87,7 +107,12 @@ function checkTime(cert: Certificate, nowMs: number, isLeaf: boolean): ChainReas
 }
 
 /** Shape, trust domain, time, linkage and path length: everything but revocation and signatures. */
-function checkStructure(crypto: Crypto, chain: readonly Certificate[], bundle: TrustBundle, nowMs: number): Result<Certificate, ChainReason> {
+function checkStructure(
+  crypto: Crypto,
+  chain: readonly Certificate[],
+  bundle: TrustBundle,
+  nowMs: number,
+): Result<Certificate, ChainReason> {
   if (chain.length === 0) return fail('chain-empty');
   if (chain.length > limits.chainCertsMax) return fail('chain-too-long');
   if (nowMs < limits.wallClockFloorMs) return fail('clock-not-set');
@@ -104,17 +129,26 @@ function checkStructure(crypto: Crypto, chain: readonly Certificate[], bundle: T
   for (let i = 0; i + 1 < chain.length; i++) {
     const cert = chain[i] as Certificate;
     const issuer = chain[i + 1] as Certificate;
-    if (cert.issuer !== issuer.subject || !bytesEqual(cert.issuerKeyId, keyId(crypto, issuer.signPublicKey))) return fail('chain-broken');
+    if (cert.issuer !== issuer.subject || !bytesEqual(cert.issuerKeyId, keyId(crypto, issuer.signPublicKey)))
+      return fail('chain-broken');
   }
   const top = chain[chain.length - 1] as Certificate;
-  const root = bundle.roots.find((r, i) => r.subject === top.issuer && bytesEqual(bundle.rootKeyIds[i] as Uint8Array, top.issuerKeyId));
+  const root = bundle.roots.find(
+    (r, i) => r.subject === top.issuer && bytesEqual(bundle.rootKeyIds[i] as Uint8Array, top.issuerKeyId),
+  );
   if (root === undefined) return fail('unknown-issuer');
   if (root.pathLenMax < chain.length - 1) return fail('path-too-long');
   const rootTime = checkTime(root, nowMs, false);
   return rootTime !== null ? fail(rootTime) : ok(root);
 }
 
-export function validateChain(crypto: Crypto, chain: readonly Certificate[], bundle: TrustBundle, nowMs: number, revocations: RevocationView = noRevocations): Result<ValidatedPeer, ChainReason> {
+export function validateChain(
+  crypto: Crypto,
+  chain: readonly Certificate[],
+  bundle: TrustBundle,
+  nowMs: number,
+  revocations: RevocationView = noRevocations,
+): Result<ValidatedPeer, ChainReason> {
   const structure = checkStructure(crypto, chain, bundle, nowMs);
   if (!structure.ok) return structure;
   const root = structure.value;
@@ -127,8 +161,16 @@ export function validateChain(crypto: Crypto, chain: readonly Certificate[], bun
   let expiresAtMs = root.notAfterMs;
   for (const cert of chain) expiresAtMs = Math.min(expiresAtMs, cert.notAfterMs);
   return ok({
-    id: leaf.subject, name: leaf.name, trustDomain: leaf.trustDomain, roles: leaf.roles, signPublicKey: leaf.signPublicKey,
-    boxPublicKey: leaf.boxPublicKey, serial: leaf.serial, addresses: leaf.addresses, expiresAtMs, chain,
+    id: leaf.subject,
+    name: leaf.name,
+    trustDomain: leaf.trustDomain,
+    roles: leaf.roles,
+    signPublicKey: leaf.signPublicKey,
+    boxPublicKey: leaf.boxPublicKey,
+    serial: leaf.serial,
+    addresses: leaf.addresses,
+    expiresAtMs,
+    chain,
   });
 }
 

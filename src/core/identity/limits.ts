@@ -85,7 +85,10 @@ export function validateLimits(): void {
   assert(limits.renewRetryMsMax < limits.nodeCertTtlMsDefault / 2, 'several renewal attempts fit half a lifetime');
   assert(limits.renewedCertTtlMsMin <= limits.nodeCertTtlMsMax, 'the shortest renewed certificate is allowed');
   // An entry: array head 1 + byte string head 1 + token id + expiry as a uint64 (1 + 8).
-  assert(limits.usedTokensBytesMax >= limits.usedTokensMax * (1 + 1 + limits.tokenIdBytes + 9) + 16, 'a full used-token set fits its bound');
+  assert(
+    limits.usedTokensBytesMax >= limits.usedTokensMax * (1 + 1 + limits.tokenIdBytes + 9) + 16,
+    'a full used-token set fits its bound',
+  );
 }
 
 validateLimits();

@@ -2,7 +2,16 @@
 // certificate, and remembers redeemed token ids so that no token works twice. Pure: the caller persists
 // exportUsed() before it hands out the certificate, so a crash cannot make a token usable again.
 import type { Crypto } from '../../platform/types.js';
-import { asNat, bytesEqual, copyBytes, decodeBounded, encodeCanonical, isArrayOf, isBytes, toHex } from './canonical.js';
+import {
+  asNat,
+  bytesEqual,
+  copyBytes,
+  decodeBounded,
+  encodeCanonical,
+  isArrayOf,
+  isBytes,
+  toHex,
+} from './canonical.js';
 import { keyId, type Certificate } from './cert.js';
 import { issueNodeCert, presentedChain, type Issuer } from './ca.js';
 import { noRevocations, validateChain, type RevocationView, type TrustBundle } from './chain.js';
@@ -10,7 +19,13 @@ import { limits } from './limits.js';
 import { assert, Counters, fail, ok, type Result } from './result.js';
 import { decodeRenewRequest, verifyRenewProofs, type RenewReason } from './rotation.js';
 import { parseSubject } from './spiffe.js';
-import { decodeJoinRequest, tokenSignatureValid, verifyJoinProofs, type JoinReason, type JoinRequest } from './token.js';
+import {
+  decodeJoinRequest,
+  tokenSignatureValid,
+  verifyJoinProofs,
+  type JoinReason,
+  type JoinRequest,
+} from './token.js';
 
 export interface Issued {
   readonly certificate: Certificate;
@@ -23,7 +38,12 @@ export class Registrar {
   /** Redeemed token id (hex) → the token's expiry; forgotten once expired (the token is dead anyway). */
   private readonly used = new Map<string, number>();
 
-  constructor(private readonly crypto: Crypto, private readonly issuer: Issuer, private readonly bundle: TrustBundle, private revocations: RevocationView = noRevocations) {}
+  constructor(
+    private readonly crypto: Crypto,
+    private readonly issuer: Issuer,
+    private readonly bundle: TrustBundle,
+    private revocations: RevocationView = noRevocations,
+  ) {}
 
   setRevocations(view: RevocationView): void {
     this.revocations = view;
@@ -35,15 +55,19 @@ export class Registrar {
   }
 
   private tokenIssuerKey(request: JoinRequest): Uint8Array | null {
-    if (bytesEqual(request.token.issuerKeyId, keyId(this.crypto, this.issuer.cert.signPublicKey))) return this.issuer.cert.signPublicKey;
-    const root = this.bundle.roots.find((_, i) => bytesEqual(this.bundle.rootKeyIds[i] as Uint8Array, request.token.issuerKeyId));
+    if (bytesEqual(request.token.issuerKeyId, keyId(this.crypto, this.issuer.cert.signPublicKey)))
+      return this.issuer.cert.signPublicKey;
+    const root = this.bundle.roots.find((_, i) =>
+      bytesEqual(this.bundle.rootKeyIds[i] as Uint8Array, request.token.issuerKeyId),
+    );
     return root?.signPublicKey ?? null;
   }
 
   private checkToken(request: JoinRequest, nowMs: number): JoinReason | null {
     const subject = parseSubject(request.token.subject);
     if (!subject.ok || subject.value.trustDomain !== this.issuer.cert.trustDomain) return 'token-wrong-trust-domain';
-    if (request.token.redeemer !== '' && request.token.redeemer !== this.issuer.cert.subject) return 'token-wrong-redeemer';
+    if (request.token.redeemer !== '' && request.token.redeemer !== this.issuer.cert.subject)
+      return 'token-wrong-redeemer';
     if (nowMs >= request.token.notAfterMs) return 'token-expired';
     if (Math.abs(nowMs - request.requestedAtMs) > limits.requestSkewMsMax) return 'join-stale';
     if (this.used.has(toHex(request.token.tokenId))) return 'token-used';
@@ -69,8 +93,13 @@ export class Registrar {
     assert(this.used.size <= limits.usedTokensMax, 'redeem: the used-token set is bounded');
     const subject = parseSubject(request.value.token.subject);
     const certificate = issueNodeCert(this.crypto, this.issuer, {
-      name: subject.ok ? subject.value.name : '', signPublicKey: request.value.signPublicKey, boxPublicKey: request.value.boxPublicKey,
-      nowMs, ttlMs: request.value.token.certTtlMs, roles: request.value.token.roles, addresses: request.value.addresses,
+      name: subject.ok ? subject.value.name : '',
+      signPublicKey: request.value.signPublicKey,
+      boxPublicKey: request.value.boxPublicKey,
+      nowMs,
+      ttlMs: request.value.token.certTtlMs,
+      roles: request.value.token.roles,
+      addresses: request.value.addresses,
     });
     return ok({ certificate, chain: presentedChain(certificate, this.issuer) });
   }
@@ -88,8 +117,13 @@ export class Registrar {
     if (!proofs.ok) return this.refuse(proofs.reason);
     const ttlMs = Math.min(leaf.notAfterMs - leaf.notBeforeMs - limits.issueBackdateMs, limits.nodeCertTtlMsMax);
     const certificate = issueNodeCert(this.crypto, this.issuer, {
-      name: leaf.name, signPublicKey: request.value.signPublicKey, boxPublicKey: request.value.boxPublicKey, nowMs,
-      ttlMs: Math.max(ttlMs, limits.renewedCertTtlMsMin), roles: leaf.roles, addresses: leaf.addresses,
+      name: leaf.name,
+      signPublicKey: request.value.signPublicKey,
+      boxPublicKey: request.value.boxPublicKey,
+      nowMs,
+      ttlMs: Math.max(ttlMs, limits.renewedCertTtlMsMin),
+      roles: leaf.roles,
+      addresses: leaf.addresses,
     });
     return ok({ certificate, chain: presentedChain(certificate, this.issuer) });
   }
@@ -111,8 +145,10 @@ export class Registrar {
 
   importUsed(bytes: Uint8Array): Result<number, 'used-tokens-malformed'> {
     const decoded = decodeBounded(bytes, limits.usedTokensBytesMax);
-    if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 2 || decoded.value[0] !== 1) return fail('used-tokens-malformed');
-    const isEntry = (e: unknown): e is [Uint8Array, unknown] => Array.isArray(e) && e.length === 2 && isBytes(e[0], limits.tokenIdBytes) && asNat(e[1]) !== null;
+    if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 2 || decoded.value[0] !== 1)
+      return fail('used-tokens-malformed');
+    const isEntry = (e: unknown): e is [Uint8Array, unknown] =>
+      Array.isArray(e) && e.length === 2 && isBytes(e[0], limits.tokenIdBytes) && asNat(e[1]) !== null;
     if (!isArrayOf(decoded.value[1], limits.usedTokensMax, isEntry)) return fail('used-tokens-malformed');
     for (const [id, t] of decoded.value[1]) this.used.set(toHex(copyBytes(id)), asNat(t) as number);
     return ok(this.used.size);

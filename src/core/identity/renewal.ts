@@ -7,13 +7,25 @@
 import type { Crypto, KeyPair } from '../../platform/types.js';
 import { bytesEqual, decodeBounded } from './canonical.js';
 import type { Certificate } from './cert.js';
-import { decodeChain, encodeChain, maxChainBytes, validateChain, type ChainReason, type RevocationView, type TrustBundle } from './chain.js';
+import {
+  decodeChain,
+  encodeChain,
+  maxChainBytes,
+  validateChain,
+  type ChainReason,
+  type RevocationView,
+  type TrustBundle,
+} from './chain.js';
 import { limits } from './limits.js';
 import type { Registrar } from './registrar.js';
 import { assert, Counters, fail, ok, type Result } from './result.js';
 import { createRenewRequest, decodeRenewRequest, renewalDueAtMs } from './rotation.js';
 
-export enum RenewalMessage { Request = 1, Issued = 2, Refused = 3 }
+export enum RenewalMessage {
+  Request = 1,
+  Issued = 2,
+  Refused = 3,
+}
 
 export interface NodeKeys {
   readonly sign: KeyPair;
@@ -25,7 +37,13 @@ export interface Identity {
   readonly chain: readonly Certificate[];
 }
 
-export type RenewalReason = ChainReason | 'renewal-unexpected' | 'renewal-malformed' | 'renewal-wrong-subject' | 'renewal-wrong-key' | 'renewal-refused';
+export type RenewalReason =
+  | ChainReason
+  | 'renewal-unexpected'
+  | 'renewal-malformed'
+  | 'renewal-wrong-subject'
+  | 'renewal-wrong-key'
+  | 'renewal-refused';
 
 const withType = (type: RenewalMessage, body: Uint8Array): Uint8Array => {
   const out = new Uint8Array(body.length + 1);
@@ -40,7 +58,10 @@ export class RenewalClient {
   private nextAttemptMs = 0;
   private attempts = 0;
 
-  constructor(private readonly crypto: Crypto, private current: Identity) {
+  constructor(
+    private readonly crypto: Crypto,
+    private current: Identity,
+  ) {
     assert(current.chain.length > 0, 'renewal: the identity has a certificate');
   }
 
@@ -57,10 +78,14 @@ export class RenewalClient {
     if (nowMs < this.dueAtMs || nowMs < this.nextAttemptMs) return null;
     // A lost request or answer is retried with fresh time and the same keys, less and less often.
     const next = this.pending?.next ?? { sign: this.crypto.signKeyPair(), box: this.crypto.boxKeyPair() };
-    const request = withType(RenewalMessage.Request, createRenewRequest(this.crypto, this.current.chain, this.current.keys.sign.secretKey, next, nowMs));
+    const request = withType(
+      RenewalMessage.Request,
+      createRenewRequest(this.crypto, this.current.chain, this.current.keys.sign.secretKey, next, nowMs),
+    );
     this.pending = { next, request };
     this.attempts++;
-    this.nextAttemptMs = nowMs + Math.min(limits.renewRetryMsMax, limits.renewRetryMs * 2 ** Math.min(this.attempts - 1, 16));
+    this.nextAttemptMs =
+      nowMs + Math.min(limits.renewRetryMsMax, limits.renewRetryMs * 2 ** Math.min(this.attempts - 1, 16));
     this.counters.add('renewal-requested');
     assert(this.nextAttemptMs > nowMs, 'renewal: the next attempt is later');
     assert(this.nextAttemptMs - nowMs <= limits.renewRetryMsMax, 'renewal: the backoff is capped');
@@ -78,7 +103,10 @@ export class RenewalClient {
     this.attempts = 0;
     this.nextAttemptMs = 0;
     assert(this.current.chain.length > 0, 'renewal: the renewed identity has a certificate');
-    assert((this.current.chain[0] as Certificate).subject === subject, 'renewal: the renewed identity names the same node');
+    assert(
+      (this.current.chain[0] as Certificate).subject === subject,
+      'renewal: the renewed identity names the same node',
+    );
     return result;
   }
 
@@ -94,7 +122,11 @@ export class RenewalClient {
     if (!valid.ok) return valid;
     if (valid.value.id !== (this.current.chain[0] as Certificate).subject) return fail('renewal-wrong-subject');
     const next = this.pending.next;
-    if (!bytesEqual(valid.value.signPublicKey, next.sign.publicKey) || !bytesEqual(valid.value.boxPublicKey, next.box.publicKey)) return fail('renewal-wrong-key');
+    if (
+      !bytesEqual(valid.value.signPublicKey, next.sign.publicKey) ||
+      !bytesEqual(valid.value.boxPublicKey, next.box.publicKey)
+    )
+      return fail('renewal-wrong-key');
     return ok({ keys: next, chain: chain.value });
   }
 }

@@ -3,4 +3,5 @@ import { assertThat } from '../result.js';
 
 export { AssertionError, Counters, fail, ok, type Result } from '../result.js';
 
-export const assert: (condition: unknown, message: string) => asserts condition = (condition, message) => assertThat(condition, `identity: ${message}`);
+export const assert: (condition: unknown, message: string) => asserts condition = (condition, message) =>
+  assertThat(condition, `identity: ${message}`);

@@ -3,7 +3,19 @@
 // the version as 8 bytes big-endian, the payload), so the list can ride the mesh document as a SignedDoc
 // {kind: 'revocations', version, payload, signature} without re-signing.
 import type { Crypto } from '../../platform/types.js';
-import { asNat, bytesEqual, compareBytes, concatBytes, copyBytes, decodeBounded, encodeCanonical, isArrayOf, isBytes, isText, toHex } from './canonical.js';
+import {
+  asNat,
+  bytesEqual,
+  compareBytes,
+  concatBytes,
+  copyBytes,
+  decodeBounded,
+  encodeCanonical,
+  isArrayOf,
+  isBytes,
+  isText,
+  toHex,
+} from './canonical.js';
 import type { Certificate } from './cert.js';
 import type { RevocationView, TrustBundle } from './chain.js';
 import { limits } from './limits.js';
@@ -26,8 +38,14 @@ export interface RevocationList {
   readonly signature: Uint8Array;
 }
 
-export type RevocationReason = 'revocation-too-large' | 'revocation-malformed' | 'revocation-not-canonical' | 'revocation-wrong-trust-domain'
-  | 'revocation-unknown-signer' | 'revocation-bad-signature' | 'revocation-stale';
+export type RevocationReason =
+  | 'revocation-too-large'
+  | 'revocation-malformed'
+  | 'revocation-not-canonical'
+  | 'revocation-wrong-trust-domain'
+  | 'revocation-unknown-signer'
+  | 'revocation-bad-signature'
+  | 'revocation-stale';
 
 const textEncoder = new TextEncoder();
 
@@ -49,17 +67,31 @@ interface RevocationContent {
   readonly nodeIds: readonly string[];
 }
 
-const payloadOf = (c: RevocationContent): Uint8Array => encodeCanonical([1, c.trustDomain, c.issuedAtMs, c.signerKeyId, c.serials, c.nodeIds]);
+const payloadOf = (c: RevocationContent): Uint8Array =>
+  encodeCanonical([1, c.trustDomain, c.issuedAtMs, c.signerKeyId, c.serials, c.nodeIds]);
 
-export function signRevocationList(crypto: Crypto, signer: { readonly cert: Certificate; readonly signSecretKey: Uint8Array }, version: number, content: Omit<RevocationContent, 'signerKeyId' | 'trustDomain'>): RevocationList {
+export function signRevocationList(
+  crypto: Crypto,
+  signer: { readonly cert: Certificate; readonly signSecretKey: Uint8Array },
+  version: number,
+  content: Omit<RevocationContent, 'signerKeyId' | 'trustDomain'>,
+): RevocationList {
   assert(signer.cert.kind === 'root', 'signRevocationList: signed by a root');
   assert(Number.isSafeInteger(version), 'signRevocationList: version is an integer');
   assert(version > 0, 'signRevocationList: version is positive');
   assert(content.serials.length <= limits.revokedSerialsMax, 'signRevocationList: serials within limit');
   assert(content.nodeIds.length <= limits.revokedNodesMax, 'signRevocationList: node ids within limit');
-  const serials = [...content.serials].sort(compareBytes).filter((s, i, a) => i === 0 || compareBytes(a[i - 1] as Uint8Array, s) !== 0);
+  const serials = [...content.serials]
+    .sort(compareBytes)
+    .filter((s, i, a) => i === 0 || compareBytes(a[i - 1] as Uint8Array, s) !== 0);
   const nodeIds = [...new Set(content.nodeIds)].sort();
-  const full = { trustDomain: signer.cert.trustDomain, issuedAtMs: content.issuedAtMs, signerKeyId: signer.cert.issuerKeyId, serials, nodeIds };
+  const full = {
+    trustDomain: signer.cert.trustDomain,
+    issuedAtMs: content.issuedAtMs,
+    signerKeyId: signer.cert.issuerKeyId,
+    serials,
+    nodeIds,
+  };
   const payload = payloadOf(full);
   const signature = crypto.sign(revocationSignedMessage(version, payload), signer.signSecretKey);
   return { ...full, version, payload, signature };
@@ -74,28 +106,54 @@ function parsePayload(payload: Uint8Array): RevocationContent | RevocationReason
   if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 6) return 'revocation-malformed';
   const [format, trustDomain, issuedAt, signerKeyId, serials, nodeIds] = decoded.value as unknown[];
   const issuedAtMs = asNat(issuedAt);
-  if (format !== 1 || issuedAtMs === null || !isText(trustDomain, limits.trustDomainCharsMax) || !isBytes(signerKeyId, limits.keyIdBytes)) return 'revocation-malformed';
-  if (!isArrayOf(serials, limits.revokedSerialsMax, (x): x is Uint8Array => isBytes(x, limits.serialBytes))) return 'revocation-malformed';
-  if (!isArrayOf(nodeIds, limits.revokedNodesMax, (x): x is string => isText(x, limits.spiffeIdCharsMax) && parseSubject(x).ok)) return 'revocation-malformed';
-  const content = { trustDomain, issuedAtMs, signerKeyId: copyBytes(signerKeyId), serials: serials.map(copyBytes), nodeIds: [...nodeIds] };
+  if (
+    format !== 1 ||
+    issuedAtMs === null ||
+    !isText(trustDomain, limits.trustDomainCharsMax) ||
+    !isBytes(signerKeyId, limits.keyIdBytes)
+  )
+    return 'revocation-malformed';
+  if (!isArrayOf(serials, limits.revokedSerialsMax, (x): x is Uint8Array => isBytes(x, limits.serialBytes)))
+    return 'revocation-malformed';
+  if (
+    !isArrayOf(
+      nodeIds,
+      limits.revokedNodesMax,
+      (x): x is string => isText(x, limits.spiffeIdCharsMax) && parseSubject(x).ok,
+    )
+  )
+    return 'revocation-malformed';
+  const content = {
+    trustDomain,
+    issuedAtMs,
+    signerKeyId: copyBytes(signerKeyId),
+    serials: serials.map(copyBytes),
+    nodeIds: [...nodeIds],
+  };
   return bytesEqual(payloadOf(content), payload) ? content : 'revocation-not-canonical';
 }
 
 /** Decodes and verifies a list from outside against the bundle's roots. */
-export function decodeRevocationList(crypto: Crypto, bytes: Uint8Array, bundle: TrustBundle): Result<RevocationList, RevocationReason> {
+export function decodeRevocationList(
+  crypto: Crypto,
+  bytes: Uint8Array,
+  bundle: TrustBundle,
+): Result<RevocationList, RevocationReason> {
   if (bytes.length > limits.revocationBytesMax) return fail('revocation-too-large');
   const decoded = decodeBounded(bytes, limits.revocationBytesMax);
   if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 3) return fail('revocation-malformed');
   const [v, payload, signature] = decoded.value as unknown[];
   const version = asNat(v);
-  if (version === null || version === 0 || !isBytes(payload) || !isBytes(signature, 64)) return fail('revocation-malformed');
+  if (version === null || version === 0 || !isBytes(payload) || !isBytes(signature, 64))
+    return fail('revocation-malformed');
   const content = parsePayload(payload);
   if (typeof content === 'string') return fail(content);
   if (!bytesEqual(encodeCanonical([version, payload, signature]), bytes)) return fail('revocation-not-canonical');
   if (content.trustDomain !== bundle.trustDomain) return fail('revocation-wrong-trust-domain');
   const root = bundle.roots.find((_root, i) => bytesEqual(bundle.rootKeyIds[i] as Uint8Array, content.signerKeyId));
   if (root === undefined) return fail('revocation-unknown-signer');
-  if (!crypto.verify(revocationSignedMessage(version, payload), signature, root.signPublicKey)) return fail('revocation-bad-signature');
+  if (!crypto.verify(revocationSignedMessage(version, payload), signature, root.signPublicKey))
+    return fail('revocation-bad-signature');
   return ok({ ...content, version, payload: copyBytes(payload), signature: copyBytes(signature) });
 }
 

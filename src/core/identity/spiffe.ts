@@ -5,7 +5,12 @@
 import { limits } from './limits.js';
 import { fail, ok, type Result } from './result.js';
 
-export type SpiffeReason = 'spiffe-empty' | 'spiffe-too-long' | 'spiffe-bad-scheme' | 'spiffe-bad-trust-domain' | 'spiffe-bad-path';
+export type SpiffeReason =
+  | 'spiffe-empty'
+  | 'spiffe-too-long'
+  | 'spiffe-bad-scheme'
+  | 'spiffe-bad-trust-domain'
+  | 'spiffe-bad-path';
 
 export interface SpiffeId {
   readonly trustDomain: string;
@@ -41,7 +46,12 @@ export function parseSpiffeId(text: string): Result<SpiffeId, SpiffeReason> {
 
 /** A name usable as the last segment of a node or CA ID: a hostname-like label. */
 export function isName(name: string): boolean {
-  return name.length > 0 && name.length <= limits.nameCharsMax && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && isSegment(name);
+  return (
+    name.length > 0 &&
+    name.length <= limits.nameCharsMax &&
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) &&
+    isSegment(name)
+  );
 }
 
 export const nodeId = (trustDomain: string, name: string): string => `${scheme}${trustDomain}/node/${name}`;
@@ -50,10 +60,13 @@ export const caId = (trustDomain: string, name: string): string => `${scheme}${t
 export type SubjectKind = 'node' | 'ca';
 
 /** Parses one of our subjects: exactly two segments, the first 'node' or 'ca', the second a name. */
-export function parseSubject(text: string): Result<{ readonly trustDomain: string; readonly kind: SubjectKind; readonly name: string }, SpiffeReason> {
+export function parseSubject(
+  text: string,
+): Result<{ readonly trustDomain: string; readonly kind: SubjectKind; readonly name: string }, SpiffeReason> {
   const parsed = parseSpiffeId(text);
   if (!parsed.ok) return parsed;
   const [kind, name, ...extra] = parsed.value.segments;
-  if ((kind !== 'node' && kind !== 'ca') || name === undefined || extra.length > 0 || !isName(name)) return fail('spiffe-bad-path');
+  if ((kind !== 'node' && kind !== 'ca') || name === undefined || extra.length > 0 || !isName(name))
+    return fail('spiffe-bad-path');
   return ok({ trustDomain: parsed.value.trustDomain, kind, name });
 }

@@ -5,7 +5,18 @@
 // intermediate can redeem it too; one-time use is enforced by the redeemer's used-token set.
 import type { Crypto, KeyPair } from '../../platform/types.js';
 import { fromBase64Url, toBase64Url } from './base64url.js';
-import { asNat, bytesEqual, copyBytes, decodeBounded, encodeCanonical, isArrayOf, isBytes, isText, labelled, type Canon } from './canonical.js';
+import {
+  asNat,
+  bytesEqual,
+  copyBytes,
+  decodeBounded,
+  encodeCanonical,
+  isArrayOf,
+  isBytes,
+  isText,
+  labelled,
+  type Canon,
+} from './canonical.js';
 import { keyId, knownRoles, sortRoles } from './cert.js';
 import type { Issuer } from './ca.js';
 import { limits } from './limits.js';
@@ -34,11 +45,30 @@ export interface JoinToken {
   readonly tokenKeys: KeyPair;
 }
 
-export type TokenReason = 'token-too-large' | 'token-malformed' | 'token-not-canonical' | 'token-bad-signature' | 'token-expired'
-  | 'token-used' | 'token-wrong-redeemer' | 'token-wrong-trust-domain' | 'token-unknown-issuer' | 'token-store-full';
+export type TokenReason =
+  | 'token-too-large'
+  | 'token-malformed'
+  | 'token-not-canonical'
+  | 'token-bad-signature'
+  | 'token-expired'
+  | 'token-used'
+  | 'token-wrong-redeemer'
+  | 'token-wrong-trust-domain'
+  | 'token-unknown-issuer'
+  | 'token-store-full';
 export type JoinReason = TokenReason | 'join-malformed' | 'join-bad-token-proof' | 'join-bad-key-proof' | 'join-stale';
 
-const bodyArray = (b: TokenBody): Canon => [1, b.tokenId, b.subject, b.redeemer, b.notAfterMs, b.tokenPublicKey, b.roles, b.certTtlMs, b.issuerKeyId];
+const bodyArray = (b: TokenBody): Canon => [
+  1,
+  b.tokenId,
+  b.subject,
+  b.redeemer,
+  b.notAfterMs,
+  b.tokenPublicKey,
+  b.roles,
+  b.certTtlMs,
+  b.issuerKeyId,
+];
 const tokenSignedMessage = (bodyBytes: Uint8Array) => labelled('x0-join-token-v1', bodyBytes);
 
 export interface IssueTokenOptions {
@@ -50,17 +80,29 @@ export interface IssueTokenOptions {
   readonly redeemer?: string;
 }
 
-export function issueJoinToken(crypto: Crypto, issuer: Issuer, options: IssueTokenOptions): { readonly token: JoinToken; readonly text: string } {
+export function issueJoinToken(
+  crypto: Crypto,
+  issuer: Issuer,
+  options: IssueTokenOptions,
+): { readonly token: JoinToken; readonly text: string } {
   assert(isName(options.name), 'issueJoinToken: name is valid');
   const ttlMs = options.ttlMs ?? limits.tokenTtlMsDefault;
   assert(ttlMs > 0, 'issueJoinToken: ttl is positive');
   assert(ttlMs <= limits.tokenTtlMsMax, 'issueJoinToken: ttl within tokenTtlMsMax');
   const roles = sortRoles(options.roles ?? ['member']);
-  assert(roles.every((r) => knownRoles.includes(r)), 'issueJoinToken: roles are known');
+  assert(
+    roles.every((r) => knownRoles.includes(r)),
+    'issueJoinToken: roles are known',
+  );
   const tokenKeys = crypto.signKeyPairFromSeed(crypto.randomBytes(32));
   const body: TokenBody = {
-    tokenId: crypto.randomBytes(limits.tokenIdBytes), subject: nodeId(issuer.cert.trustDomain, options.name), redeemer: options.redeemer ?? '',
-    notAfterMs: options.nowMs + ttlMs, tokenPublicKey: tokenKeys.publicKey, roles, certTtlMs: options.certTtlMs ?? limits.nodeCertTtlMsDefault,
+    tokenId: crypto.randomBytes(limits.tokenIdBytes),
+    subject: nodeId(issuer.cert.trustDomain, options.name),
+    redeemer: options.redeemer ?? '',
+    notAfterMs: options.nowMs + ttlMs,
+    tokenPublicKey: tokenKeys.publicKey,
+    roles,
+    certTtlMs: options.certTtlMs ?? limits.nodeCertTtlMsDefault,
     issuerKeyId: keyId(crypto, issuer.cert.signPublicKey),
   };
   const bodyBytes = encodeCanonical(bodyArray(body));
@@ -76,14 +118,36 @@ function parseBody(x: unknown): TokenBody | null {
   const [format, tokenId, subject, redeemer, notAfter, tokenPublicKey, roles, certTtl, issuerKeyId] = x as unknown[];
   const notAfterMs = asNat(notAfter);
   const certTtlMs = asNat(certTtl);
-  if (format !== 1 || notAfterMs === null || certTtlMs === null || certTtlMs === 0 || certTtlMs > limits.nodeCertTtlMsMax) return null;
-  if (!isBytes(tokenId, limits.tokenIdBytes) || !isBytes(tokenPublicKey, 32) || !isBytes(issuerKeyId, limits.keyIdBytes)) return null;
+  if (
+    format !== 1 ||
+    notAfterMs === null ||
+    certTtlMs === null ||
+    certTtlMs === 0 ||
+    certTtlMs > limits.nodeCertTtlMsMax
+  )
+    return null;
+  if (
+    !isBytes(tokenId, limits.tokenIdBytes) ||
+    !isBytes(tokenPublicKey, 32) ||
+    !isBytes(issuerKeyId, limits.keyIdBytes)
+  )
+    return null;
   if (!isText(subject, limits.spiffeIdCharsMax) || !isText(redeemer, limits.spiffeIdCharsMax)) return null;
   const parsedSubject = parseSubject(subject);
   if (!parsedSubject.ok || parsedSubject.value.kind !== 'node') return null;
   if (redeemer !== '' && !parseSubject(redeemer).ok) return null;
-  if (!isArrayOf(roles, limits.rolesMax, (r): r is string => typeof r === 'string' && knownRoles.includes(r))) return null;
-  return { tokenId: copyBytes(tokenId), subject, redeemer, notAfterMs, tokenPublicKey: copyBytes(tokenPublicKey), roles: [...roles], certTtlMs, issuerKeyId: copyBytes(issuerKeyId) };
+  if (!isArrayOf(roles, limits.rolesMax, (r): r is string => typeof r === 'string' && knownRoles.includes(r)))
+    return null;
+  return {
+    tokenId: copyBytes(tokenId),
+    subject,
+    redeemer,
+    notAfterMs,
+    tokenPublicKey: copyBytes(tokenPublicKey),
+    roles: [...roles],
+    certTtlMs,
+    issuerKeyId: copyBytes(issuerKeyId),
+  };
 }
 
 /** Decodes a signed token body (no signature check: the redeemer checks it against its CA keys). */
@@ -129,23 +193,69 @@ export interface JoinRequest {
 const joinSignedMessage = (requestBody: Uint8Array) => labelled('x0-join-request-v1', requestBody);
 
 /** The node's side: a join request proving possession of the token and of the node's new signing key. */
-export function createJoinRequest(crypto: Crypto, token: JoinToken, nodeKeys: { readonly sign: KeyPair; readonly box: KeyPair }, nowMs: number, addresses: readonly string[] = []): Uint8Array {
-  const requestBody = encodeCanonical([1, token.body.tokenId, nodeKeys.sign.publicKey, nodeKeys.box.publicKey, nowMs, addresses]);
+export function createJoinRequest(
+  crypto: Crypto,
+  token: JoinToken,
+  nodeKeys: { readonly sign: KeyPair; readonly box: KeyPair },
+  nowMs: number,
+  addresses: readonly string[] = [],
+): Uint8Array {
+  const requestBody = encodeCanonical([
+    1,
+    token.body.tokenId,
+    nodeKeys.sign.publicKey,
+    nodeKeys.box.publicKey,
+    nowMs,
+    addresses,
+  ]);
   const message = joinSignedMessage(requestBody);
   const tokenProof = crypto.sign(message, token.tokenKeys.secretKey);
   const keyProof = crypto.sign(message, nodeKeys.sign.secretKey);
   return encodeCanonical([1, token.bodyBytes, token.signature, requestBody, tokenProof, keyProof]);
 }
 
-function parseRequestBody(requestBody: Uint8Array): { tokenId: Uint8Array; signPublicKey: Uint8Array; boxPublicKey: Uint8Array; requestedAtMs: number; addresses: string[] } | null {
+function parseRequestBody(
+  requestBody: Uint8Array,
+): {
+  tokenId: Uint8Array;
+  signPublicKey: Uint8Array;
+  boxPublicKey: Uint8Array;
+  requestedAtMs: number;
+  addresses: string[];
+} | null {
   const decoded = decodeBounded(requestBody, limits.joinRequestBytesMax);
   if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 6) return null;
   const [format, tokenId, signPublicKey, boxPublicKey, requestedAt, addresses] = decoded.value as unknown[];
   const requestedAtMs = asNat(requestedAt);
-  if (format !== 1 || requestedAtMs === null || !isBytes(tokenId, limits.tokenIdBytes) || !isBytes(signPublicKey, 32) || !isBytes(boxPublicKey, 32)) return null;
-  if (!isArrayOf(addresses, limits.addressesMax, (a): a is string => isText(a, limits.addressCharsMax) && /^[0-9A-Fa-f:.\/]+$/.test(a))) return null;
-  const body = { tokenId: copyBytes(tokenId), signPublicKey: copyBytes(signPublicKey), boxPublicKey: copyBytes(boxPublicKey), requestedAtMs, addresses: [...addresses] };
-  return bytesEqual(encodeCanonical([1, body.tokenId, body.signPublicKey, body.boxPublicKey, requestedAtMs, body.addresses]), requestBody) ? body : null;
+  if (
+    format !== 1 ||
+    requestedAtMs === null ||
+    !isBytes(tokenId, limits.tokenIdBytes) ||
+    !isBytes(signPublicKey, 32) ||
+    !isBytes(boxPublicKey, 32)
+  )
+    return null;
+  if (
+    !isArrayOf(
+      addresses,
+      limits.addressesMax,
+      (a): a is string => isText(a, limits.addressCharsMax) && /^[0-9A-Fa-f:./]+$/.test(a),
+    )
+  )
+    return null;
+  const body = {
+    tokenId: copyBytes(tokenId),
+    signPublicKey: copyBytes(signPublicKey),
+    boxPublicKey: copyBytes(boxPublicKey),
+    requestedAtMs,
+    addresses: [...addresses],
+  };
+  return bytesEqual(
+    encodeCanonical([1, body.tokenId, body.signPublicKey, body.boxPublicKey, requestedAtMs, body.addresses]),
+    requestBody,
+  )
+    ? body
+    : null;
 }
 
 /** Decodes a join request from outside: shape only; verifyJoinProofs and the redeemer do the signatures. */
@@ -153,14 +263,30 @@ export function decodeJoinRequest(bytes: Uint8Array): Result<JoinRequest, JoinRe
   const decoded = decodeBounded(bytes, limits.joinRequestBytesMax);
   if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 6) return fail('join-malformed');
   const [format, tokenBodyBytes, tokenSignature, requestBody, tokenProof, keyProof] = decoded.value as unknown[];
-  if (format !== 1 || !isBytes(tokenBodyBytes) || !isBytes(tokenSignature, 64) || !isBytes(requestBody) || !isBytes(tokenProof, 64) || !isBytes(keyProof, 64)) return fail('join-malformed');
+  if (
+    format !== 1 ||
+    !isBytes(tokenBodyBytes) ||
+    !isBytes(tokenSignature, 64) ||
+    !isBytes(requestBody) ||
+    !isBytes(tokenProof, 64) ||
+    !isBytes(keyProof, 64)
+  )
+    return fail('join-malformed');
   const token = decodeTokenBody(tokenBodyBytes);
   if (!token.ok) return token;
   const body = parseRequestBody(requestBody);
   if (body === null || !bytesEqual(body.tokenId, token.value.tokenId)) return fail('join-malformed');
   return ok({
-    token: token.value, tokenBodyBytes: copyBytes(tokenBodyBytes), tokenSignature: copyBytes(tokenSignature), signPublicKey: body.signPublicKey, boxPublicKey: body.boxPublicKey,
-    requestedAtMs: body.requestedAtMs, addresses: body.addresses, requestBody: copyBytes(requestBody), tokenProof: copyBytes(tokenProof), keyProof: copyBytes(keyProof),
+    token: token.value,
+    tokenBodyBytes: copyBytes(tokenBodyBytes),
+    tokenSignature: copyBytes(tokenSignature),
+    signPublicKey: body.signPublicKey,
+    boxPublicKey: body.boxPublicKey,
+    requestedAtMs: body.requestedAtMs,
+    addresses: body.addresses,
+    requestBody: copyBytes(requestBody),
+    tokenProof: copyBytes(tokenProof),
+    keyProof: copyBytes(keyProof),
   });
 }
 

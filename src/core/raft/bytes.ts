@@ -110,7 +110,10 @@ export class ByteReader {
   ok = true;
   private at = 0;
 
-  constructor(private readonly bytes: Uint8Array, private readonly maxString: number) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly maxString: number,
+  ) {}
 
   get done(): boolean {
     return this.at === this.bytes.length;
@@ -129,7 +132,9 @@ export class ByteReader {
   u32(): number {
     if (!this.need(4)) return 0;
     const b = this.bytes;
-    const n = ((b[this.at] as number) * 0x1000000) + (((b[this.at + 1] as number) << 16) | ((b[this.at + 2] as number) << 8) | (b[this.at + 3] as number));
+    const n =
+      (b[this.at] as number) * 0x1000000 +
+      (((b[this.at + 1] as number) << 16) | ((b[this.at + 2] as number) << 8) | (b[this.at + 3] as number));
     this.at += 4;
     return n;
   }
@@ -166,7 +171,10 @@ export class ByteReader {
         this.ok = false;
         return '';
       }
-      out += c < 0x10000 ? String.fromCharCode(c) : String.fromCharCode(0xd800 + ((c - 0x10000) >> 10), 0xdc00 + ((c - 0x10000) & 0x3ff));
+      out +=
+        c < 0x10000
+          ? String.fromCharCode(c)
+          : String.fromCharCode(0xd800 + ((c - 0x10000) >> 10), 0xdc00 + ((c - 0x10000) & 0x3ff));
     }
     return out;
   }

@@ -5,14 +5,38 @@ import { decodeLimited, encodeCbor } from '../wire/cbor.js';
 import { fail, ok, type Result } from '../result.js';
 import { decodeConf } from './conf.js';
 import { validConf, validNodeId } from './config.js';
-import { appendBytesMax, appendEntriesMax, counterMax, entryBytesMax, indexMax, snapshotBytesMax, termMax } from './limits.js';
+import {
+  appendBytesMax,
+  appendEntriesMax,
+  counterMax,
+  entryBytesMax,
+  indexMax,
+  snapshotBytesMax,
+  termMax,
+} from './limits.js';
 import type { Entry, Message, MessageType, SnapshotMeta } from './types.js';
 
-export type CodecReason = 'raft-msg-malformed' | 'raft-msg-too-large' | 'raft-msg-bad-field' | 'raft-msg-bad-entries' | 'raft-msg-unknown-type';
+export type CodecReason =
+  | 'raft-msg-malformed'
+  | 'raft-msg-too-large'
+  | 'raft-msg-bad-field'
+  | 'raft-msg-bad-entries'
+  | 'raft-msg-unknown-type';
 
 const codes: readonly MessageType[] = [
-  'prevote', 'prevote-resp', 'vote', 'vote-resp', 'app', 'app-resp', 'heartbeat', 'heartbeat-resp', 'snap', 'snap-resp',
-  'timeout-now', 'read-index', 'read-index-resp',
+  'prevote',
+  'prevote-resp',
+  'vote',
+  'vote-resp',
+  'app',
+  'app-resp',
+  'heartbeat',
+  'heartbeat-resp',
+  'snap',
+  'snap-resp',
+  'timeout-now',
+  'read-index',
+  'read-index-resp',
 ];
 const codeOf = new Map(codes.map((type, i) => [type, i + 1]));
 
@@ -28,7 +52,12 @@ function body(m: Message): unknown[] {
     case 'vote-resp':
       return [m.reject];
     case 'app':
-      return [m.prevIndex, m.prevTerm, m.commit, m.entries.map((e) => [e.index, e.term, e.type === 'conf' ? 1 : 0, e.data])];
+      return [
+        m.prevIndex,
+        m.prevTerm,
+        m.commit,
+        m.entries.map((e) => [e.index, e.term, e.type === 'conf' ? 1 : 0, e.data]),
+      ];
     case 'app-resp':
       return [m.index, m.reject, m.hintIndex, m.hintTerm];
     case 'heartbeat':
@@ -56,7 +85,8 @@ export function encodeMessage(m: Message): Uint8Array {
   return encodeCbor(messageFields(m));
 }
 
-const isCount = (n: unknown, max: number): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
+const isCount = (n: unknown, max: number): n is number =>
+  typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max;
 const isBool = (b: unknown): b is boolean => typeof b === 'boolean';
 
 class BadField extends Error {}
@@ -147,9 +177,19 @@ function buildAppend(h: { term: number; from: number; to: number }, f: unknown[]
     if (!Array.isArray(item) || item.length !== 4) return null;
     const [entryIndex, entryTerm, kind, data] = item as unknown[];
     // Entries follow prevIndex one by one, with terms that never go back and never pass the sender's term.
-    if (index(entryIndex) !== prevIndex + entries.length + 1 || term(entryTerm) < lastTerm || (entryTerm as number) > h.term) return null;
+    if (
+      index(entryIndex) !== prevIndex + entries.length + 1 ||
+      term(entryTerm) < lastTerm ||
+      (entryTerm as number) > h.term
+    )
+      return null;
     if (kind !== 0 && kind !== 1) return null;
-    const entry: Entry = { index: entryIndex as number, term: entryTerm as number, type: kind === 1 ? 'conf' : 'normal', data: bytes(data, entryBytesMax) };
+    const entry: Entry = {
+      index: entryIndex as number,
+      term: entryTerm as number,
+      type: kind === 1 ? 'conf' : 'normal',
+      data: bytes(data, entryBytesMax),
+    };
     if (entry.type === 'conf' && decodeConf(entry.data) === null) return null;
     entries.push(entry);
     lastTerm = entry.term;

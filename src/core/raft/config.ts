@@ -81,13 +81,19 @@ export function validateConfig(config: RaftConfig): Result<RaftConfig, ConfigRea
   if (!validNodeId(config.id)) return fail('config-bad-id');
   if (!positiveInt(config.heartbeatTicks)) return fail('config-bad-heartbeat');
   // Followers must hear several heartbeats per election timeout, or a single lost datagram starts an election.
-  if (!positiveInt(config.electionTicks) || config.electionTicks < 2 * config.heartbeatTicks) return fail('config-election-not-above-heartbeat');
-  if (!positiveInt(config.appendBytesMax) || config.appendBytesMax < limits.entryBytesMax) return fail('config-bad-batch');
+  if (!positiveInt(config.electionTicks) || config.electionTicks < 2 * config.heartbeatTicks)
+    return fail('config-election-not-above-heartbeat');
+  if (!positiveInt(config.appendBytesMax) || config.appendBytesMax < limits.entryBytesMax)
+    return fail('config-bad-batch');
   if (!positiveInt(config.appendEntriesMax)) return fail('config-bad-batch');
   if (!positiveInt(config.inflightMessagesMax)) return fail('config-bad-inflight');
-  if (!positiveInt(config.applyBytesMax) || config.applyBytesMax < limits.entryBytesMax) return fail('config-bad-apply-bytes');
-  if (!positiveInt(config.uncommittedBytesMax) || config.uncommittedBytesMax < limits.entryBytesMax) return fail('config-bad-uncommitted-bytes');
-  if (!positiveInt(config.snapshotChunkBytes) || config.snapshotChunkBytes > limits.appendBytesMax) return fail('config-bad-chunk');
-  if (config.bootstrap !== null && (!validConf(config.bootstrap) || config.bootstrap.voters.length === 0)) return fail('config-bad-bootstrap');
+  if (!positiveInt(config.applyBytesMax) || config.applyBytesMax < limits.entryBytesMax)
+    return fail('config-bad-apply-bytes');
+  if (!positiveInt(config.uncommittedBytesMax) || config.uncommittedBytesMax < limits.entryBytesMax)
+    return fail('config-bad-uncommitted-bytes');
+  if (!positiveInt(config.snapshotChunkBytes) || config.snapshotChunkBytes > limits.appendBytesMax)
+    return fail('config-bad-chunk');
+  if (config.bootstrap !== null && (!validConf(config.bootstrap) || config.bootstrap.voters.length === 0))
+    return fail('config-bad-bootstrap');
   return ok(config);
 }

@@ -7,7 +7,13 @@ import { encodeRequest, validCommand, type KvCommand, type KvRequest, type KvRes
 import { kvListMax, kvPendingMax } from './limits.js';
 
 export type ClientOp =
-  | { readonly op: 'write'; readonly client: number; readonly seq: number; readonly command: KvCommand; readonly encoded?: Uint8Array }
+  | {
+      readonly op: 'write';
+      readonly client: number;
+      readonly seq: number;
+      readonly command: KvCommand;
+      readonly encoded?: Uint8Array;
+    }
   | { readonly op: 'get'; readonly key: string }
   | { readonly op: 'list'; readonly prefix: string; readonly limit: number };
 
@@ -17,7 +23,14 @@ export type ClientReply =
   | { readonly ok: true; readonly items: readonly [string, string][]; readonly index: number }
   | { readonly ok: false; readonly reason: ServiceReason; readonly leader: NodeId };
 
-export type ServiceReason = 'not-leader' | 'no-leader' | 'overload' | 'leadership-lost' | 'read-failed' | 'bad-request' | 'proposal-refused';
+export type ServiceReason =
+  | 'not-leader'
+  | 'no-leader'
+  | 'overload'
+  | 'leadership-lost'
+  | 'read-failed'
+  | 'bad-request'
+  | 'proposal-refused';
 
 interface PendingWrite {
   readonly term: number;
@@ -38,7 +51,10 @@ export class KvService {
   private readonly reads = new Map<number, PendingRead>();
   private nextReadId = 1;
 
-  constructor(private readonly raft: Raft, readonly kv: KvStore) {}
+  constructor(
+    private readonly raft: Raft,
+    readonly kv: KvStore,
+  ) {}
 
   get pending(): number {
     return this.writes.size + this.reads.size;
@@ -58,7 +74,9 @@ export class KvService {
     if (!validCommand(op.command) || !(op.client > 0) || !(op.seq > 0)) return reply(this.refusal('bad-request'));
     if (this.raft.role !== 'leader') return reply(this.refusal(this.raft.lead === 0 ? 'no-leader' : 'not-leader'));
     // A request that arrived already encoded (and was validated by decoding it) goes into the log as is.
-    const proposed = this.raft.propose(op.encoded ?? encodeRequest({ client: op.client, seq: op.seq, command: op.command }));
+    const proposed = this.raft.propose(
+      op.encoded ?? encodeRequest({ client: op.client, seq: op.seq, command: op.command }),
+    );
     if (!proposed.ok) return reply(this.refusal(proposed.reason === 'not-leader' ? 'not-leader' : 'proposal-refused'));
     const request = op.encoded === undefined ? undefined : { client: op.client, seq: op.seq, command: op.command };
     this.writes.set(proposed.value, { term: this.raft.term, request, reply });
@@ -81,7 +99,10 @@ export class KvService {
     for (const entry of entries) {
       const waiting = this.writes.get(entry.index);
       const decoded = waiting?.term === entry.term ? waiting.request : undefined;
-      const result = entry.type === 'normal' ? this.kv.apply(entry.index, entry.data, decoded) : (this.kv.appliedIndex = entry.index, null);
+      const result =
+        entry.type === 'normal'
+          ? this.kv.apply(entry.index, entry.data, decoded)
+          : ((this.kv.appliedIndex = entry.index), null);
       if (waiting === undefined) continue;
       this.writes.delete(entry.index);
       // Another leader's entry took this index: ours was lost; the client retries (with the same sequence).

@@ -5,7 +5,15 @@
 import { decodeLimited, encodeCbor } from '../wire/cbor.js';
 import { ByteReader, ByteWriter, optStrBytes, strBytes, utf8Length } from './bytes.js';
 import { assertThat, fail, ok, type Result } from '../result.js';
-import { entryBytesMax, kvKeyBytesMax, kvKeysMax, kvListMax, kvSessionsMax, kvValueBytesMax, kvWatchersMax } from './limits.js';
+import {
+  entryBytesMax,
+  kvKeyBytesMax,
+  kvKeysMax,
+  kvListMax,
+  kvSessionsMax,
+  kvValueBytesMax,
+  kvWatchersMax,
+} from './limits.js';
 
 export type KvCommand =
   | { readonly op: 'put'; readonly key: string; readonly value: string }
@@ -61,7 +69,13 @@ export function validCommand(c: unknown): c is KvCommand {
 export function validRequest(r: unknown): r is KvRequest {
   if (typeof r !== 'object' || r === null) return false;
   const req = r as Record<string, unknown>;
-  return Number.isSafeInteger(req.client) && (req.client as number) > 0 && Number.isSafeInteger(req.seq) && (req.seq as number) > 0 && validCommand(req.command);
+  return (
+    Number.isSafeInteger(req.client) &&
+    (req.client as number) > 0 &&
+    Number.isSafeInteger(req.seq) &&
+    (req.seq as number) > 0 &&
+    validCommand(req.command)
+  );
 }
 
 const opCodes = { put: 1, del: 2, cas: 3 } as const;
@@ -70,7 +84,11 @@ const opCodes = { put: 1, del: 2, cas: 3 } as const;
 export function encodeRequest(request: KvRequest): Uint8Array {
   const c = request.command;
   const body = c.op === 'put' ? strBytes(c.value) : c.op === 'cas' ? optStrBytes(c.expected) + optStrBytes(c.value) : 0;
-  const w = new ByteWriter(17 + strBytes(c.key) + body).u8(opCodes[c.op]).u64(request.client).u64(request.seq).str(c.key);
+  const w = new ByteWriter(17 + strBytes(c.key) + body)
+    .u8(opCodes[c.op])
+    .u64(request.client)
+    .u64(request.seq)
+    .str(c.key);
   if (c.op === 'put') w.str(c.value);
   else if (c.op === 'cas') w.optStr(c.expected).optStr(c.value);
   return w.bytes;
@@ -83,7 +101,14 @@ export function decodeRequest(data: Uint8Array): KvRequest | null {
   const client = r.u64();
   const seq = r.u64();
   const key = r.str();
-  const command = op === 1 ? { op: 'put', key, value: r.str() } : op === 2 ? { op: 'del', key } : op === 3 ? { op: 'cas', key, expected: r.optStr(), value: r.optStr() } : null;
+  const command =
+    op === 1
+      ? { op: 'put', key, value: r.str() }
+      : op === 2
+        ? { op: 'del', key }
+        : op === 3
+          ? { op: 'cas', key, expected: r.optStr(), value: r.optStr() }
+          : null;
   const request = { client, seq, command };
   return command !== null && r.ok && r.done && validRequest(request) ? request : null;
 }
@@ -118,7 +143,9 @@ export class KvStore {
     if (this.watchers.size >= kvWatchersMax) return fail('kv-too-many-watchers');
     const watcher = { prefix, onEvent };
     this.watchers.add(watcher);
-    return ok(() => { this.watchers.delete(watcher); });
+    return ok(() => {
+      this.watchers.delete(watcher);
+    });
   }
 
   /** Applies one committed entry's data (empty: the leader's no-op). Deterministic on every replica. */
@@ -142,7 +169,8 @@ export class KvStore {
     const prev = this.data.get(c.key) ?? null;
     if (c.op === 'cas' && prev !== c.expected) return { ok: false, prev, reason: 'kv-cas-mismatch' };
     const value = c.op === 'del' ? null : c.value;
-    if (value !== null && prev === null && this.data.size >= kvKeysMax) return { ok: false, prev, reason: 'kv-too-many-keys' };
+    if (value !== null && prev === null && this.data.size >= kvKeysMax)
+      return { ok: false, prev, reason: 'kv-too-many-keys' };
     if (value === null) this.data.delete(c.key);
     else this.data.set(c.key, value);
     if (prev !== value) this.notify({ key: c.key, value, index });
@@ -161,7 +189,14 @@ export class KvStore {
 
   snapshot(): Uint8Array {
     const data = [...this.data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const sessions = [...this.sessions].map(([client, s]) => [client, s.seq, s.result.ok, s.result.prev, s.result.reason ?? null, s.lastIndex]);
+    const sessions = [...this.sessions].map(([client, s]) => [
+      client,
+      s.seq,
+      s.result.ok,
+      s.result.prev,
+      s.result.reason ?? null,
+      s.lastIndex,
+    ]);
     return encodeCbor([this.appliedIndex, data, sessions]);
   }
 
@@ -169,12 +204,16 @@ export class KvStore {
     const decoded = decodeLimited<unknown>(bytes, Number.MAX_SAFE_INTEGER);
     if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 3) return fail('kv-bad-snapshot');
     const [index, data, sessions] = decoded.value as [number, [string, string][], unknown[][]];
-    if (!Number.isSafeInteger(index) || !Array.isArray(data) || !Array.isArray(sessions)) return fail('kv-bad-snapshot');
+    if (!Number.isSafeInteger(index) || !Array.isArray(data) || !Array.isArray(sessions))
+      return fail('kv-bad-snapshot');
     this.data.clear();
     this.sessions.clear();
     for (const [k, v] of data) this.data.set(k, v);
     for (const [client, seq, okFlag, prev, reason, lastIndex] of sessions) {
-      const result: KvResult = reason === null ? { ok: okFlag as boolean, prev: prev as string | null } : { ok: okFlag as boolean, prev: prev as string | null, reason: reason as KvReason };
+      const result: KvResult =
+        reason === null
+          ? { ok: okFlag as boolean, prev: prev as string | null }
+          : { ok: okFlag as boolean, prev: prev as string | null, reason: reason as KvReason };
       this.sessions.set(client as number, { seq: seq as number, result, lastIndex: lastIndex as number });
     }
     this.appliedIndex = index;

@@ -174,7 +174,7 @@ export class RaftLog {
   restore(snapshot: Snapshot): void {
     const meta = snapshot.meta;
     assertThat(meta.index > this.committed, `restore: snapshot ${meta.index} is not past committed ${this.committed}`);
-    assertThat(!this.matchTerm(meta.index, meta.term), 'restore: we already have the snapshot\'s last entry');
+    assertThat(!this.matchTerm(meta.index, meta.term), "restore: we already have the snapshot's last entry");
     this.entries = [];
     this.confs = [];
     this.snapshot = snapshot;

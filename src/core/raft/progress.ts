@@ -21,7 +21,10 @@ export class Progress {
   snapshotSent = 0;
   snapshotAcked = 0;
 
-  constructor(next: number, readonly inflightMax: number) {
+  constructor(
+    next: number,
+    readonly inflightMax: number,
+  ) {
     this.next = next;
   }
 

@@ -2,7 +2,16 @@
 // (step) and requests (propose, readIndex, ...), then takes a Ready (what to persist, send, apply), does it,
 // and calls advance. No I/O, no clock, no randomness of its own (election jitter comes from config.random).
 import { assertThat, Counters, fail, ok, type Result } from '../result.js';
-import { applyConfChange, encodeConf, isMember, isVoter, quorumIndex, tally, type ConfChange, type ConfChangeReason } from './conf.js';
+import {
+  applyConfChange,
+  encodeConf,
+  isMember,
+  isVoter,
+  quorumIndex,
+  tally,
+  type ConfChange,
+  type ConfChangeReason,
+} from './conf.js';
 import { validateConfig, type RaftConfig } from './config.js';
 import { entryBytesMax, indexMax, pendingReadsMax, snapshotChunksInflightMax, termJumpMax, termMax } from './limits.js';
 import { entryBytes, RaftLog } from './log.js';
@@ -10,12 +19,34 @@ import { Progress } from './progress.js';
 import { ReadOnlyQueue, type PendingRead } from './read-only.js';
 import { SnapshotReceiver } from './snapshot-receiver.js';
 import {
-  emptyConf, emptyHardState, type ConfState, type Entry, type HardState, type Message, type NodeId, type ReadState,
-  type Ready, type Role, type Snapshot, type SoftState, type Stored,
+  emptyConf,
+  emptyHardState,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type ReadState,
+  type Ready,
+  type Role,
+  type Snapshot,
+  type SoftState,
+  type Stored,
 } from './types.js';
 
-export type ProposeReason = 'not-leader' | 'transfer-in-progress' | 'entry-too-large' | 'proposal-overload' | 'log-full';
-export type ConfProposeReason = ProposeReason | ConfChangeReason | 'conf-pending' | 'conf-leader-not-ready' | 'conf-remove-leader' | 'conf-learner-behind';
+export type ProposeReason =
+  | 'not-leader'
+  | 'transfer-in-progress'
+  | 'entry-too-large'
+  | 'proposal-overload'
+  | 'log-full';
+export type ConfProposeReason =
+  | ProposeReason
+  | ConfChangeReason
+  | 'conf-pending'
+  | 'conf-leader-not-ready'
+  | 'conf-remove-leader'
+  | 'conf-learner-behind';
 export type TransferReason = 'not-leader' | 'transfer-to-self' | 'transfer-not-voter';
 export type ReadReason = 'no-leader' | 'read-not-ready' | 'read-overload';
 
@@ -63,7 +94,10 @@ export class Raft {
     this.prevHard = from.hardState;
     this.term = from.hardState.term;
     this.vote = from.hardState.vote;
-    assertThat(from.hardState.commit <= this.log.lastIndex(), `raft: stored commit ${from.hardState.commit} is past the log end ${this.log.lastIndex()}`);
+    assertThat(
+      from.hardState.commit <= this.log.lastIndex(),
+      `raft: stored commit ${from.hardState.commit} is past the log end ${this.log.lastIndex()}`,
+    );
     this.log.commitTo(from.hardState.commit);
     if (this.isEmpty(from) && config.bootstrap !== null) this.bootstrap(config.bootstrap);
     this.becomeFollower(this.term, 0);
@@ -118,7 +152,8 @@ export class Raft {
     this.lead = 0;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.randomizedElectionTimeout = this.config.electionTicks + Math.floor(this.config.random() * this.config.electionTicks);
+    this.randomizedElectionTimeout =
+      this.config.electionTicks + Math.floor(this.config.random() * this.config.electionTicks);
     this.leadTransferee = 0;
     this.votes.clear();
     this.progress.clear();
@@ -190,7 +225,14 @@ export class Raft {
     const type = kind === 'pre' ? 'prevote' : 'vote';
     for (const to of this.log.conf().voters) {
       if (to === this.id) continue;
-      this.send({ type, to, term: voteTerm, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm(), transfer: kind === 'transfer' });
+      this.send({
+        type,
+        to,
+        term: voteTerm,
+        lastIndex: this.log.lastIndex(),
+        lastTerm: this.log.lastTerm(),
+        transfer: kind === 'transfer',
+      });
     }
   }
 
@@ -303,7 +345,8 @@ export class Raft {
   }
 
   private handleVoteRequest(m: Extract<Message, { type: 'prevote' | 'vote' }>): void {
-    const canVote = this.vote === m.from || (this.vote === 0 && this.lead === 0) || (m.type === 'prevote' && m.term > this.term);
+    const canVote =
+      this.vote === m.from || (this.vote === 0 && this.lead === 0) || (m.type === 'prevote' && m.term > this.term);
     const upToDate = this.config.unsafe?.skipVoteLogCheck === true || this.log.isUpToDate(m.lastIndex, m.lastTerm);
     const type = m.type === 'prevote' ? 'prevote-resp' : 'vote-resp';
     if (!(canVote && upToDate)) {
@@ -384,12 +427,20 @@ export class Raft {
     // Hint the last index whose term is <= prevTerm: the leader skips a whole conflicting term at once.
     const hintIndex = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm);
     this.counters.add('append-rejected');
-    this.send({ type: 'app-resp', to: m.from, index: m.prevIndex, reject: true, hintIndex, hintTerm: this.log.term(hintIndex) ?? 0 });
+    this.send({
+      type: 'app-resp',
+      to: m.from,
+      index: m.prevIndex,
+      reject: true,
+      hintIndex,
+      hintTerm: this.log.term(hintIndex) ?? 0,
+    });
   }
 
   private handleSnapshotChunk(m: Extract<Message, { type: 'snap' }>): void {
     const meta = m.meta;
-    const done = (): void => this.send({ type: 'snap-resp', to: m.from, index: meta.index, offset: m.total, reject: false });
+    const done = (): void =>
+      this.send({ type: 'snap-resp', to: m.from, index: meta.index, offset: m.total, reject: false });
     if (meta.index <= this.log.committed) return done();
     if (this.log.matchTerm(meta.index, meta.term)) {
       // We already hold its last entry: no need to restore, just learn the commit (etcd-raft does the same).
@@ -448,7 +499,8 @@ export class Raft {
     else if (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex) pr.becomeProbe();
     if (this.maybeCommit()) this.broadcastPending = true;
     else this.sendAppendLoop(m.from, pr);
-    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.send({ type: 'timeout-now', to: m.from });
+    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex())
+      this.send({ type: 'timeout-now', to: m.from });
   }
 
   private handleHeartbeatResponse(m: Extract<Message, { type: 'heartbeat-resp' }>, pr: Progress): void {
@@ -460,8 +512,10 @@ export class Raft {
     } else if (pr.match < this.log.lastIndex()) {
       this.sendAppend(m.from, pr, false);
     }
-    if (m.ctx > this.reads.issuedCtx) this.counters.add('msg-ctx-unknown'); // confirms no round we started
-    else if (m.ctx > 0) for (const read of this.reads.ack(m.from, m.ctx, this.log.conf())) this.answerRead(read, read.index);
+    if (m.ctx > this.reads.issuedCtx)
+      this.counters.add('msg-ctx-unknown'); // confirms no round we started
+    else if (m.ctx > 0)
+      for (const read of this.reads.ack(m.from, m.ctx, this.log.conf())) this.answerRead(read, read.index);
   }
 
   private handleSnapshotResponse(m: Extract<Message, { type: 'snap-resp' }>, pr: Progress): void {
@@ -484,7 +538,7 @@ export class Raft {
 
   private maybeCommit(): boolean {
     const conf = this.log.conf();
-    const index = quorumIndex(conf, (id) => (id === this.id ? this.log.stable : this.progress.get(id)?.match ?? 0));
+    const index = quorumIndex(conf, (id) => (id === this.id ? this.log.stable : (this.progress.get(id)?.match ?? 0)));
     if (index <= this.log.committed) return false;
     // Raft §5.4.2: count replicas only for entries of the current term (earlier ones commit with them).
     if (this.log.term(index) !== this.term && this.config.unsafe?.commitPreviousTerm !== true) return false;
@@ -523,7 +577,10 @@ export class Raft {
       return false;
     }
     const last = this.log.lastIndex();
-    const entries = pr.next <= last ? this.log.slice(pr.next, last + 1, this.config.appendBytesMax, this.config.appendEntriesMax) : [];
+    const entries =
+      pr.next <= last
+        ? this.log.slice(pr.next, last + 1, this.config.appendBytesMax, this.config.appendEntriesMax)
+        : [];
     if (entries.length === 0 && !allowEmpty && pr.state === 'replicate') return false;
     this.send({ type: 'app', to, prevIndex, prevTerm, entries, commit: this.log.committed });
     const lastSent = entries[entries.length - 1];
@@ -593,7 +650,12 @@ export class Raft {
     if (change.op === 'remove' && change.node === this.id) return fail('conf-remove-leader');
     const conf = this.log.conf();
     // Promote a learner only once it has caught up, so the new quorum can still commit.
-    if (change.op === 'add-voter' && conf.learners.includes(change.node) && (this.progress.get(change.node)?.match ?? 0) < this.log.committed) return fail('conf-learner-behind');
+    if (
+      change.op === 'add-voter' &&
+      conf.learners.includes(change.node) &&
+      (this.progress.get(change.node)?.match ?? 0) < this.log.committed
+    )
+      return fail('conf-learner-behind');
     const next = applyConfChange(conf, change);
     if (!next.ok) return next;
     const index = this.appendAsLeader([{ type: 'conf', data: encodeConf(next.value) }]);
@@ -667,7 +729,10 @@ export class Raft {
     assertThat(index <= this.log.applied, `compact: ${index} is not applied (${this.log.applied})`);
     assertThat(data.length > 0, 'compact: empty snapshot data');
     if (index <= this.log.snapshot.meta.index) return null;
-    const snapshot: Snapshot = { meta: { index, term: this.log.term(index) as number, conf: this.log.confAt(index) }, data };
+    const snapshot: Snapshot = {
+      meta: { index, term: this.log.term(index) as number, conf: this.log.confAt(index) },
+      data,
+    };
     this.log.compactTo(snapshot);
     return snapshot;
   }
@@ -694,9 +759,16 @@ export class Raft {
     this.flush();
     const soft = this.softState();
     const hard = this.hardState();
-    return soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role || !sameHard(hard, this.prevHard) ||
-      this.log.stable < this.log.lastIndex() || this.receivedSnapshot !== null || this.msgs.length > 0 ||
-      this.readStates.length > 0 || Math.min(this.log.committed, this.log.stable) > this.log.applied;
+    return (
+      soft.lead !== this.prevSoft.lead ||
+      soft.role !== this.prevSoft.role ||
+      !sameHard(hard, this.prevHard) ||
+      this.log.stable < this.log.lastIndex() ||
+      this.receivedSnapshot !== null ||
+      this.msgs.length > 0 ||
+      this.readStates.length > 0 ||
+      Math.min(this.log.committed, this.log.stable) > this.log.applied
+    );
   }
 
   ready(): Ready {

@@ -52,7 +52,8 @@ export class ReadOnlyQueue {
     let released = 0;
     while (released < this.reads.length && voterAcks(this.reads[released] as PendingRead, conf) >= need) released++;
     const out = this.reads.splice(0, released);
-    for (let i = 1; i < out.length; i++) assertThat((out[i] as PendingRead).index >= (out[i - 1] as PendingRead).index, 'reads: index went back');
+    for (let i = 1; i < out.length; i++)
+      assertThat((out[i] as PendingRead).index >= (out[i - 1] as PendingRead).index, 'reads: index went back');
     return out;
   }
 

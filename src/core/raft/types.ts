@@ -44,17 +44,45 @@ interface Header {
 }
 
 export type Message =
-  | (Header & { readonly type: 'prevote' | 'vote'; readonly lastIndex: number; readonly lastTerm: number; readonly transfer: boolean })
+  | (Header & {
+      readonly type: 'prevote' | 'vote';
+      readonly lastIndex: number;
+      readonly lastTerm: number;
+      readonly transfer: boolean;
+    })
   | (Header & { readonly type: 'prevote-resp' | 'vote-resp'; readonly reject: boolean })
-  | (Header & { readonly type: 'app'; readonly prevIndex: number; readonly prevTerm: number; readonly entries: readonly Entry[]; readonly commit: number })
-  | (Header & { readonly type: 'app-resp'; readonly index: number; readonly reject: boolean; readonly hintIndex: number; readonly hintTerm: number })
+  | (Header & {
+      readonly type: 'app';
+      readonly prevIndex: number;
+      readonly prevTerm: number;
+      readonly entries: readonly Entry[];
+      readonly commit: number;
+    })
+  | (Header & {
+      readonly type: 'app-resp';
+      readonly index: number;
+      readonly reject: boolean;
+      readonly hintIndex: number;
+      readonly hintTerm: number;
+    })
   | (Header & { readonly type: 'heartbeat'; readonly commit: number; readonly ctx: number })
   | (Header & { readonly type: 'heartbeat-resp'; readonly ctx: number })
-  | (Header & { readonly type: 'snap'; readonly meta: SnapshotMeta; readonly offset: number; readonly total: number; readonly chunk: Uint8Array })
+  | (Header & {
+      readonly type: 'snap';
+      readonly meta: SnapshotMeta;
+      readonly offset: number;
+      readonly total: number;
+      readonly chunk: Uint8Array;
+    })
   | (Header & { readonly type: 'snap-resp'; readonly index: number; readonly offset: number; readonly reject: boolean })
   | (Header & { readonly type: 'timeout-now' })
   | (Header & { readonly type: 'read-index'; readonly id: number })
-  | (Header & { readonly type: 'read-index-resp'; readonly id: number; readonly index: number; readonly reject: boolean });
+  | (Header & {
+      readonly type: 'read-index-resp';
+      readonly id: number;
+      readonly index: number;
+      readonly reject: boolean;
+    });
 
 export type MessageType = Message['type'];
 

@@ -78,10 +78,16 @@ export function head(major: number, value: number): void {
     const high = Math.floor(value / 0x1_0000_0000);
     buf[n++] = m | (high > 0 ? 27 : 26);
     if (high > 0) {
-      buf[n++] = high >>> 24; buf[n++] = (high >>> 16) & 0xff; buf[n++] = (high >>> 8) & 0xff; buf[n++] = high & 0xff;
+      buf[n++] = high >>> 24;
+      buf[n++] = (high >>> 16) & 0xff;
+      buf[n++] = (high >>> 8) & 0xff;
+      buf[n++] = high & 0xff;
     }
     const low = value >>> 0;
-    buf[n++] = low >>> 24; buf[n++] = (low >>> 16) & 0xff; buf[n++] = (low >>> 8) & 0xff; buf[n++] = low & 0xff;
+    buf[n++] = low >>> 24;
+    buf[n++] = (low >>> 16) & 0xff;
+    buf[n++] = (low >>> 8) & 0xff;
+    buf[n++] = low & 0xff;
   }
 }
 
@@ -133,11 +139,16 @@ export function number(value: number): void {
 /** Any of our own values: numbers, strings, bytes, booleans, null, arrays, Maps and plain objects. */
 export function value(item: unknown, depth = 0): void {
   switch (typeof item) {
-    case 'number': return number(item);
-    case 'string': return text(item);
-    case 'boolean': return head(7, item ? 21 : 20);
-    case 'object': break;
-    default: return head(7, 22);
+    case 'number':
+      return number(item);
+    case 'string':
+      return text(item);
+    case 'boolean':
+      return head(7, item ? 21 : 20);
+    case 'object':
+      break;
+    default:
+      return head(7, 22);
   }
   if (item === null) return head(7, 22);
   assertThat(depth < payloadDepthMax, 'cbor: nesting within payloadDepthMax');
@@ -149,7 +160,10 @@ export function value(item: unknown, depth = 0): void {
   }
   if (item instanceof Map) {
     head(5, item.size);
-    for (const [k, v] of item) { value(k, depth + 1); value(v, depth + 1); }
+    for (const [k, v] of item) {
+      value(k, depth + 1);
+      value(v, depth + 1);
+    }
     return;
   }
   record(item as Record<string, unknown>, depth);

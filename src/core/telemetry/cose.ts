@@ -28,17 +28,33 @@ export interface Sign1 {
   readonly signature: Uint8Array;
 }
 
-export type CoseReason = 'cose-too-large' | 'cose-malformed' | 'cose-not-sign1' | 'cose-alg-unsupported' | 'cose-no-kid' | 'cose-detached';
+export type CoseReason =
+  | 'cose-too-large'
+  | 'cose-malformed'
+  | 'cose-not-sign1'
+  | 'cose-alg-unsupported'
+  | 'cose-no-kid'
+  | 'cose-detached';
 
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
 const empty = new Uint8Array(0);
 
 export function encodeProtected(contentType: number, kid: Uint8Array): Uint8Array {
-  return cbor.encodeValue(new Map<number, unknown>([[label.alg, algEdDSA], [label.contentType, contentType], [label.kid, kid]]));
+  return cbor.encodeValue(
+    new Map<number, unknown>([
+      [label.alg, algEdDSA],
+      [label.contentType, contentType],
+      [label.kid, kid],
+    ]),
+  );
 }
 
 /** The bytes that are signed (RFC 9052 §4.4): ["Signature1", body_protected, external_aad, payload]. */
-export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array, externalAad: Uint8Array = empty): Uint8Array {
+export function sigStructure(
+  protectedBytes: Uint8Array,
+  payload: Uint8Array,
+  externalAad: Uint8Array = empty,
+): Uint8Array {
   return cbor.encodeWith(() => {
     cbor.head(4, 4);
     cbor.text('Signature1');
@@ -73,7 +89,11 @@ export class Sign1Signer {
   /** Tag 18, array(4), protected — the COSE_Sign1 up to its unprotected header. */
   private readonly messagePrefix: Uint8Array;
 
-  constructor(private readonly crypto: Crypto, private readonly secretKey: Uint8Array, protectedBytes: Uint8Array) {
+  constructor(
+    private readonly crypto: Crypto,
+    private readonly secretKey: Uint8Array,
+    protectedBytes: Uint8Array,
+  ) {
     this.sigPrefix = cbor.encodeWith(() => {
       cbor.head(4, 4);
       cbor.text('Signature1');
@@ -124,8 +144,16 @@ export class Sign1Signer {
 }
 
 /** Signs payload as a tagged COSE_Sign1 with Ed25519 (secretKey: 64 bytes, NaCl layout). */
-export function signSign1(crypto: Crypto, secretKey: Uint8Array, payload: Uint8Array, options: SignOptions): Uint8Array {
-  return new Sign1Signer(crypto, secretKey, encodeProtected(options.contentType, options.kid)).sign(payload, encodeUnprotected(options.chain));
+export function signSign1(
+  crypto: Crypto,
+  secretKey: Uint8Array,
+  payload: Uint8Array,
+  options: SignOptions,
+): Uint8Array {
+  return new Sign1Signer(crypto, secretKey, encodeProtected(options.contentType, options.kid)).sign(
+    payload,
+    encodeUnprotected(options.chain),
+  );
 }
 
 const isBytes = (x: unknown): x is Uint8Array => x instanceof Uint8Array;
@@ -160,14 +188,22 @@ export function decodeSign1(bytes: Uint8Array): Result<Sign1, CoseReason> {
   if (!isBytes(kid) || kid.length === 0) return fail('cose-no-kid');
   const contentType = header.get(label.contentType);
   const chain = unprotected.get(chainHeader);
-  if (chain !== undefined && !(Array.isArray(chain) && chain.length <= 4 && chain.every(isBytes))) return fail('cose-malformed');
+  if (chain !== undefined && !(Array.isArray(chain) && chain.length <= 4 && chain.every(isBytes)))
+    return fail('cose-malformed');
   return ok({
-    protectedBytes: new Uint8Array(protectedBytes), alg: algEdDSA, contentType: typeof contentType === 'number' ? contentType : null,
-    kid: new Uint8Array(kid), chain: chain === undefined ? null : (chain as Uint8Array[]).map((c) => new Uint8Array(c)),
-    payload: new Uint8Array(payload), signature: new Uint8Array(signature),
+    protectedBytes: new Uint8Array(protectedBytes),
+    alg: algEdDSA,
+    contentType: typeof contentType === 'number' ? contentType : null,
+    kid: new Uint8Array(kid),
+    chain: chain === undefined ? null : (chain as Uint8Array[]).map((c) => new Uint8Array(c)),
+    payload: new Uint8Array(payload),
+    signature: new Uint8Array(signature),
   });
 }
 
 export function verifySign1(crypto: Crypto, message: Sign1, publicKey: Uint8Array): boolean {
-  return message.signature.length === 64 && crypto.verify(sigStructure(message.protectedBytes, message.payload), message.signature, publicKey);
+  return (
+    message.signature.length === 64 &&
+    crypto.verify(sigStructure(message.protectedBytes, message.payload), message.signature, publicKey)
+  );
 }

@@ -2,13 +2,29 @@
 // (TelemetrySigner), any consumer verifies against the mesh CA's trust bundle (TelemetryVerifier), and the
 // node verifies operator commands (CommandGuard). Pure: crypto and clocks come in as arguments.
 import { keyId, type Certificate } from '../identity/cert.js';
-import { decodeChain, validateChain, type RevocationView, type TrustBundle, type ValidatedPeer } from '../identity/chain.js';
+import {
+  decodeChain,
+  validateChain,
+  type RevocationView,
+  type TrustBundle,
+  type ValidatedPeer,
+} from '../identity/chain.js';
 import { Decoder } from 'cbor-x';
 import { bytesEqual, fromUtf8, toHex, utf8 } from '../wire/hex.js';
 import type { Crypto } from '../../platform/types.js';
 import { Counters, fail, ok, type Result } from '../result.js';
 import * as cbor from './cbor.js';
-import { Sign1Signer, contentTypeCbor, contentTypeJson, decodeSign1, encodeProtected, encodeUnprotected, signSign1, verifySign1, type CoseReason } from './cose.js';
+import {
+  Sign1Signer,
+  contentTypeCbor,
+  contentTypeJson,
+  decodeSign1,
+  encodeProtected,
+  encodeUnprotected,
+  signSign1,
+  verifySign1,
+  type CoseReason,
+} from './cose.js';
 import { commandIdsMax, commandSkewMsMax, messageBytesMax, nodesMax, operatorKeysMax, staleMsMax } from './limits.js';
 
 export type Kind = 'status' | 'telemetry' | 'events' | 'cmd';
@@ -54,7 +70,11 @@ export interface Envelope {
 }
 
 // Plain objects, and 64-bit integers (timestamps, byte counters) as numbers, as JSON would give them.
-const bodyDecoder = new Decoder({ useRecords: false, mapsAsObjects: true, int64AsNumber: true } as ConstructorParameters<typeof Decoder>[0]);
+const bodyDecoder = new Decoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  int64AsNumber: true,
+} as ConstructorParameters<typeof Decoder>[0]);
 
 function decodeBody(contentType: number | null, payload: Uint8Array): unknown {
   if (contentType === contentTypeJson) {
@@ -93,47 +113,96 @@ export class TelemetrySigner {
   private readonly heads = new Map<Kind, Uint8Array>();
   private readonly topics = new Map<Kind, string>();
 
-  constructor(crypto: Crypto, identity: SignerIdentity, readonly boot: string, readonly format: Format = 'cbor') {
+  constructor(
+    crypto: Crypto,
+    identity: SignerIdentity,
+    readonly boot: string,
+    readonly format: Format = 'cbor',
+  ) {
     const leaf = identity.chain[0] as Certificate;
     this.mesh = leaf.trustDomain;
     this.node = leaf.name;
-    const protectedBytes = encodeProtected(format === 'cbor' ? contentTypeCbor : contentTypeJson, keyId(crypto, leaf.signPublicKey));
+    const protectedBytes = encodeProtected(
+      format === 'cbor' ? contentTypeCbor : contentTypeJson,
+      keyId(crypto, leaf.signPublicKey),
+    );
     this.signer = new Sign1Signer(crypto, identity.signSecretKey, protectedBytes);
     this.chainHeader = encodeUnprotected(identity.chain.map((c) => c.bytes));
     for (const kind of ['status', 'telemetry', 'events'] as const) {
       this.topics.set(kind, topicFor(this.mesh, this.node, kind));
-      this.heads.set(kind, cbor.encodeWith(() => {
-        cbor.head(5, 8);
-        for (const [key, value] of [['v', 1], ['kind', kind], ['mesh', this.mesh], ['node', this.node], ['boot', this.boot]] as const) {
-          cbor.text(key);
-          cbor.value(value);
-        }
-        cbor.text('seq');
-      }));
+      this.heads.set(
+        kind,
+        cbor.encodeWith(() => {
+          cbor.head(5, 8);
+          for (const [key, value] of [
+            ['v', 1],
+            ['kind', kind],
+            ['mesh', this.mesh],
+            ['node', this.node],
+            ['boot', this.boot],
+          ] as const) {
+            cbor.text(key);
+            cbor.value(value);
+          }
+          cbor.text('seq');
+        }),
+      );
     }
   }
 
   /** Takes the next sequence number of a kind (the Will is numbered when it is signed, see docs). */
-  sign(kind: Exclude<Kind, 'cmd'>, data: Record<string, unknown>, atMs: number, includeChain: boolean): { topic: string; payload: Uint8Array } {
+  sign(
+    kind: Exclude<Kind, 'cmd'>,
+    data: Record<string, unknown>,
+    atMs: number,
+    includeChain: boolean,
+  ): { topic: string; payload: Uint8Array } {
     const seq = (this.seqs.get(kind) ?? 0) + 1;
     this.seqs.set(kind, seq);
     const head = this.heads.get(kind) as Uint8Array;
     // {v: 1, kind, mesh, node, boot, seq, at, data}: the head from the cache, the rest written here.
-    const body = this.format === 'json' ? utf8(JSON.stringify({ v: 1, kind, mesh: this.mesh, node: this.node, boot: this.boot, seq, at: atMs, data } satisfies Envelope)) : () => {
-      cbor.raw(head);
-      cbor.number(seq);
-      cbor.text('at');
-      cbor.number(atMs);
-      cbor.text('data');
-      cbor.value(data, 1);
+    const body =
+      this.format === 'json'
+        ? utf8(
+            JSON.stringify({
+              v: 1,
+              kind,
+              mesh: this.mesh,
+              node: this.node,
+              boot: this.boot,
+              seq,
+              at: atMs,
+              data,
+            } satisfies Envelope),
+          )
+        : () => {
+            cbor.raw(head);
+            cbor.number(seq);
+            cbor.text('at');
+            cbor.number(atMs);
+            cbor.text('data');
+            cbor.value(data, 1);
+          };
+    return {
+      topic: this.topics.get(kind) as string,
+      payload: this.signer.sign(body, includeChain ? this.chainHeader : this.noHeader),
     };
-    return { topic: this.topics.get(kind) as string, payload: this.signer.sign(body, includeChain ? this.chainHeader : this.noHeader) };
   }
 }
 
 export type VerifyReason =
-  | CoseReason | 'topic-invalid' | 'unknown-kid' | 'kid-mismatch' | 'bad-signature' | 'payload-malformed' | 'topic-mismatch'
-  | 'replayed' | 'duplicate' | 'stale' | 'cert-expired' | string;
+  | CoseReason
+  | 'topic-invalid'
+  | 'unknown-kid'
+  | 'kid-mismatch'
+  | 'bad-signature'
+  | 'payload-malformed'
+  | 'topic-mismatch'
+  | 'replayed'
+  | 'duplicate'
+  | 'stale'
+  | 'cert-expired'
+  | string;
 
 export interface Verified extends Envelope {
   readonly peer: ValidatedPeer;
@@ -148,8 +217,20 @@ interface StreamState {
 
 const isEnvelope = (x: unknown): x is Envelope => {
   const e = x as Envelope;
-  return typeof e === 'object' && e !== null && e.v === 1 && kinds.includes(e.kind) && typeof e.mesh === 'string' && typeof e.node === 'string'
-    && typeof e.boot === 'string' && Number.isSafeInteger(e.seq) && e.seq > 0 && typeof e.at === 'number' && typeof e.data === 'object' && e.data !== null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    e.v === 1 &&
+    kinds.includes(e.kind) &&
+    typeof e.mesh === 'string' &&
+    typeof e.node === 'string' &&
+    typeof e.boot === 'string' &&
+    Number.isSafeInteger(e.seq) &&
+    e.seq > 0 &&
+    typeof e.at === 'number' &&
+    typeof e.data === 'object' &&
+    e.data !== null
+  );
 };
 
 /** A consumer's side: every message checked against the trust bundle, the topic and the node's stream. */
@@ -158,7 +239,12 @@ export class TelemetryVerifier {
   private readonly peers = new Map<string, ValidatedPeer>();
   private readonly streams = new Map<string, StreamState>();
 
-  constructor(private readonly crypto: Crypto, private readonly bundle: TrustBundle, private readonly wallClockMs: () => number, private readonly revocations?: RevocationView) {}
+  constructor(
+    private readonly crypto: Crypto,
+    private readonly bundle: TrustBundle,
+    private readonly wallClockMs: () => number,
+    private readonly revocations?: RevocationView,
+  ) {}
 
   verify(topic: string, bytes: Uint8Array): Result<Verified, VerifyReason> {
     const result = this.check(topic, bytes);
@@ -178,7 +264,8 @@ export class TelemetryVerifier {
     const envelope = decodeBody(message.value.contentType, message.value.payload);
     if (!isEnvelope(envelope)) return fail('payload-malformed');
     // The signed envelope, the topic and the certificate must all name the same node and kind.
-    if (envelope.kind !== parts.kind || envelope.mesh !== parts.mesh || envelope.node !== parts.node) return fail('topic-mismatch');
+    if (envelope.kind !== parts.kind || envelope.mesh !== parts.mesh || envelope.node !== parts.node)
+      return fail('topic-mismatch');
     if (peer.value.trustDomain !== parts.mesh || peer.value.name !== parts.node) return fail('topic-mismatch');
     const order = this.checkStream(envelope, now);
     if (order !== null) return fail(order);
@@ -186,7 +273,11 @@ export class TelemetryVerifier {
   }
 
   /** A chain in the message is validated and remembered by key id; without one, the key id must be known. */
-  private peerFor(kid: Uint8Array, chain: readonly Uint8Array[] | null, now: number): Result<ValidatedPeer, VerifyReason> {
+  private peerFor(
+    kid: Uint8Array,
+    chain: readonly Uint8Array[] | null,
+    now: number,
+  ): Result<ValidatedPeer, VerifyReason> {
     const id = toHex(kid);
     if (chain === null) {
       const known = this.peers.get(id);
@@ -243,14 +334,29 @@ export interface Command {
   readonly args: Record<string, unknown>;
 }
 
-export function signCommand(crypto: Crypto, operatorSecretKey: Uint8Array, command: Omit<Command, 'v' | 'kind'>): { topic: string; payload: Uint8Array } {
+export function signCommand(
+  crypto: Crypto,
+  operatorSecretKey: Uint8Array,
+  command: Omit<Command, 'v' | 'kind'>,
+): { topic: string; payload: Uint8Array } {
   const publicKey = operatorSecretKey.slice(32);
   const body: Command = { v: 1, kind: 'cmd', ...command };
-  const payload = signSign1(crypto, operatorSecretKey, cbor.encodeValue(body), { contentType: contentTypeCbor, kid: keyId(crypto, publicKey) });
+  const payload = signSign1(crypto, operatorSecretKey, cbor.encodeValue(body), {
+    contentType: contentTypeCbor,
+    kid: keyId(crypto, publicKey),
+  });
   return { topic: topicFor(command.mesh, command.node, 'cmd', command.name), payload };
 }
 
-export type CommandReason = CoseReason | 'topic-invalid' | 'operator-unknown' | 'bad-signature' | 'payload-malformed' | 'topic-mismatch' | 'command-stale' | 'command-replayed';
+export type CommandReason =
+  | CoseReason
+  | 'topic-invalid'
+  | 'operator-unknown'
+  | 'bad-signature'
+  | 'payload-malformed'
+  | 'topic-mismatch'
+  | 'command-stale'
+  | 'command-replayed';
 
 /** The node's side of commands: only operator keys, only for this node, only fresh, only once. */
 export class CommandGuard {
@@ -258,7 +364,12 @@ export class CommandGuard {
   private readonly operators: Map<string, Uint8Array>;
   private readonly seen = new Map<string, number>();
 
-  constructor(private readonly crypto: Crypto, operatorPublicKeys: readonly Uint8Array[], private readonly mesh: string, private readonly node: string) {
+  constructor(
+    private readonly crypto: Crypto,
+    operatorPublicKeys: readonly Uint8Array[],
+    private readonly mesh: string,
+    private readonly node: string,
+  ) {
     this.operators = new Map(operatorPublicKeys.slice(0, operatorKeysMax).map((k) => [toHex(keyId(crypto, k)), k]));
   }
 
@@ -277,8 +388,26 @@ export class CommandGuard {
     if (key === undefined) return fail('operator-unknown');
     if (!verifySign1(this.crypto, message.value, key)) return fail('bad-signature');
     const c = decodeBody(message.value.contentType, message.value.payload) as Command | undefined;
-    if (typeof c !== 'object' || c === null || c.v !== 1 || c.kind !== 'cmd' || typeof c.name !== 'string' || typeof c.id !== 'string' || typeof c.at !== 'number' || typeof c.args !== 'object' || c.args === null) return fail('payload-malformed');
-    if (c.mesh !== this.mesh || c.node !== this.node || parts.mesh !== this.mesh || parts.node !== this.node || parts.sub !== c.name) return fail('topic-mismatch');
+    if (
+      typeof c !== 'object' ||
+      c === null ||
+      c.v !== 1 ||
+      c.kind !== 'cmd' ||
+      typeof c.name !== 'string' ||
+      typeof c.id !== 'string' ||
+      typeof c.at !== 'number' ||
+      typeof c.args !== 'object' ||
+      c.args === null
+    )
+      return fail('payload-malformed');
+    if (
+      c.mesh !== this.mesh ||
+      c.node !== this.node ||
+      parts.mesh !== this.mesh ||
+      parts.node !== this.node ||
+      parts.sub !== c.name
+    )
+      return fail('topic-mismatch');
     if (Math.abs(nowMs - c.at) > commandSkewMsMax) return fail('command-stale');
     if (this.seen.has(c.id)) return fail('command-replayed');
     this.seen.set(c.id, c.at);

@@ -152,14 +152,22 @@ class Parser {
       }
     }
     if (this.errorsDropped > 0) {
-      this.errors.push({ line: this.line, reason: 'too-many-errors', message: `${this.errorsDropped} more errors not shown; fix the ones above first` });
+      this.errors.push({
+        line: this.line,
+        reason: 'too-many-errors',
+        message: `${this.errorsDropped} more errors not shown; fix the ones above first`,
+      });
     }
     return { packageName: this.packageName, sections: this.sections, errors: this.errors };
   }
 
   private refuseWhole(): UciParseError | null {
     if (this.text.length > uciLimits.fileCharsMax) {
-      return { line: 1, reason: 'file-too-large', message: `the file has ${this.text.length} characters, more than ${uciLimits.fileCharsMax}` };
+      return {
+        line: 1,
+        reason: 'file-too-large',
+        message: `the file has ${this.text.length} characters, more than ${uciLimits.fileCharsMax}`,
+      };
     }
     const nul = this.text.indexOf('\0');
     if (nul === -1) return null;
@@ -173,7 +181,8 @@ class Parser {
       this.section = null;
       this.sectionBroken = true;
     }
-    if (this.errors.length < uciLimits.errorsMax) this.errors.push({ line: stop.line, reason: stop.reason, message: stop.message });
+    if (this.errors.length < uciLimits.errorsMax)
+      this.errors.push({ line: stop.line, reason: stop.reason, message: stop.message });
     else this.errorsDropped += 1;
   }
 
@@ -201,7 +210,10 @@ class Parser {
     this.line += 1;
     if (offset + (end - this.nextChar) > uciLimits.lineCharsMax) {
       this.nextChar = end;
-      throw this.stop('line-too-long', `a statement is longer than ${uciLimits.lineCharsMax} characters (a quote or a trailing backslash that never ends?)`);
+      throw this.stop(
+        'line-too-long',
+        `a statement is longer than ${uciLimits.lineCharsMax} characters (a quote or a trailing backslash that never ends?)`,
+      );
     }
     for (let i = this.nextChar; i < end; i++) {
       this.buf.push(this.text[i] as string);
@@ -266,9 +278,17 @@ class Parser {
    */
   private unterminated(quote: string, openedAt: number): Stop {
     const start = this.statementLine === 0 ? openedAt : this.statementLine;
-    if (start === openedAt) return this.stop('unterminated-quote', `the ${quote} quote opened on this line is never closed (the file ends first)`, openedAt);
-    return this.stop('unterminated-quote',
-      `a quote is probably missing on this line: this statement's quoted text runs on to line ${openedAt}, where a ${quote} quote is never closed`, start);
+    if (start === openedAt)
+      return this.stop(
+        'unterminated-quote',
+        `the ${quote} quote opened on this line is never closed (the file ends first)`,
+        openedAt,
+      );
+    return this.stop(
+      'unterminated-quote',
+      `a quote is probably missing on this line: this statement's quoted text runs on to line ${openedAt}, where a ${quote} quote is never closed`,
+      start,
+    );
   }
 
   /** Reads one argument in place starting at `start`, as parse_str does, and NUL-terminates it there. */
@@ -327,7 +347,10 @@ class Parser {
     this.skipWhitespace();
     const extra = this.nextArg(false, 'text', 'nothing more');
     if (extra !== '') {
-      throw this.stop('too-many-arguments', `'${extra}' is one argument too many for ${usage}; quote a value that contains spaces`);
+      throw this.stop(
+        'too-many-arguments',
+        `'${extra}' is one argument too many for ${usage}; quote a value that contains spaces`,
+      );
     }
   }
 
@@ -358,15 +381,22 @@ class Parser {
       else if (word[0] === 'c' && (rest === '' || rest === 'onfig')) this.parseConfig(line);
       else if (word[0] === 'o' && (rest === '' || rest === 'ption')) this.parseOption('option', line);
       else if (word[0] === 'l' && (rest === '' || rest === 'ist')) this.parseOption('list', line);
-      else if (commandWords.has(word.trim())) throw this.stop('missing-argument', `'${word.trim()}' needs arguments: ${commandWords.get(word.trim())}`, line);
-      else throw this.stop('invalid-command', `'${word.trim()}' is not a UCI statement (config, option, list or package)`, line);
+      else if (commandWords.has(word.trim()))
+        throw this.stop('missing-argument', `'${word.trim()}' needs arguments: ${commandWords.get(word.trim())}`, line);
+      else
+        throw this.stop(
+          'invalid-command',
+          `'${word.trim()}' is not a UCI statement (config, option, list or package)`,
+          line,
+        );
     }
   }
 
   /** Moves past the command word (libuci: uci_increase_pos(strlen(cur) + 1)). */
   private skipCommandWord(what: string): void {
     const length = this.cString(this.pos).length;
-    if (this.pos + length + 1 > this.filled) throw this.stop('missing-argument', `'${this.command ?? 'config'}' needs ${what}`);
+    if (this.pos + length + 1 > this.filled)
+      throw this.stop('missing-argument', `'${this.command ?? 'config'}' needs ${what}`);
     this.pos += length + 1;
   }
 
@@ -382,17 +412,22 @@ class Parser {
     this.command = 'config';
     this.skipCommandWord('a section type');
     const type = this.nextArg(true, 'text', 'a section type');
-    if (!isUciType(type)) throw this.stop('bad-type', `section type '${type}' may only contain printable characters, no spaces`);
+    if (!isUciType(type))
+      throw this.stop('bad-type', `section type '${type}' may only contain printable characters, no spaces`);
     const name = this.nextArg(false, 'name', 'section name');
     this.assertEol("config TYPE 'NAME'");
     if (name !== '') {
       const prior = this.namedTypes.get(name);
       if (prior !== undefined && prior.type !== type) {
-        throw this.stop('section-type-conflict', `section '${name}' is of type '${prior.type}' (line ${prior.line}); a name names one section`);
+        throw this.stop(
+          'section-type-conflict',
+          `section '${name}' is of type '${prior.type}' (line ${prior.line}); a name names one section`,
+        );
       }
       if (prior === undefined) this.namedTypes.set(name, { type, line });
     }
-    if (this.sections.length >= uciLimits.sectionsMax) throw this.stop('too-many-sections', `more than ${uciLimits.sectionsMax} sections`);
+    if (this.sections.length >= uciLimits.sectionsMax)
+      throw this.stop('too-many-sections', `more than ${uciLimits.sectionsMax} sections`);
     const section: MutableSection = { type, name: name === '' ? null : name, line, entries: [] };
     this.sections.push(section);
     this.section = section;
@@ -403,14 +438,21 @@ class Parser {
     this.command = kind;
     const section = this.section;
     if (section === null) {
-      throw this.stop('option-outside-section', `'${kind}' comes before the first section; start one with config TYPE 'NAME'`, line);
+      throw this.stop(
+        'option-outside-section',
+        `'${kind}' comes before the first section; start one with config TYPE 'NAME'`,
+        line,
+      );
     }
     this.skipCommandWord('a name');
     const name = this.nextArg(true, 'name', `${kind} name`);
     const value = this.nextArg(false, 'text', 'a value');
     this.assertEol(`${kind} NAME 'VALUE'`);
     if (section.entries.length >= uciLimits.entriesPerSectionMax) {
-      throw this.stop('too-many-entries', `more than ${uciLimits.entriesPerSectionMax} options and list items in one section`);
+      throw this.stop(
+        'too-many-entries',
+        `more than ${uciLimits.entriesPerSectionMax} options and list items in one section`,
+      );
     }
     section.entries.push({ kind, name, value, line });
   }

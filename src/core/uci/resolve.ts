@@ -39,7 +39,6 @@ export function resolveUci(file: UciFile): UciResolvedSection[] {
         else if (typeof slot.value === 'string') slot.value = [slot.value, entry.value];
         else slot.value.push(entry.value);
       } else if (entry.value === '') {
-        continue;
       } else if (slot === undefined) {
         target.options.push({ name: entry.name, value: entry.value });
       } else {

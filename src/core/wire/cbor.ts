@@ -4,10 +4,18 @@ import { Decoder, Encoder } from 'cbor-x';
 
 // Plain maps as objects, no record extension (keeps the wire format standard CBOR that other tools read),
 // shortest-form map headers, no bundled structures: the same bytes on Node and QuickJS-ng.
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, pack: false, variableMapSize: true });
+const encoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  tagUint8Array: false,
+  pack: false,
+  variableMapSize: true,
+});
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
-export type DecodeResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: 'cbor-too-large' | 'cbor-malformed' };
+export type DecodeResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: 'cbor-too-large' | 'cbor-malformed' };
 
 export function encodeCbor(value: unknown): Uint8Array {
   const out = encoder.encode(value);

@@ -11,7 +11,9 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
   return out;
 }
 
-export type FrameResult = { readonly frames: Uint8Array[]; readonly error: null } | { readonly frames: Uint8Array[]; readonly error: 'frame-too-large' };
+export type FrameResult =
+  | { readonly frames: Uint8Array[]; readonly error: null }
+  | { readonly frames: Uint8Array[]; readonly error: 'frame-too-large' };
 
 export class FrameDecoder {
   private buffer = new Uint8Array(0);

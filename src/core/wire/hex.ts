@@ -12,7 +12,8 @@ export function fromHex(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) {
     const byte = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-    if (Number.isNaN(byte) || !/^[0-9a-fA-F]{2}$/.test(hex.slice(2 * i, 2 * i + 2))) throw new RangeError(`not a hex digit at ${2 * i}`);
+    if (Number.isNaN(byte) || !/^[0-9a-fA-F]{2}$/.test(hex.slice(2 * i, 2 * i + 2)))
+      throw new RangeError(`not a hex digit at ${2 * i}`);
     out[i] = byte;
   }
   return out;

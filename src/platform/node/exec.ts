@@ -13,14 +13,32 @@ export function createNodeExec() {
       const stderr = new BoundedSink(maxBytes);
       let timedOut = false;
       const child = spawn(argv[0] ?? '', argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-      const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, options.timeoutMs);
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
-      child.stdin.on('error', () => { /* the child may exit without reading its stdin */ });
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              child.kill('SIGKILL');
+            }, options.timeoutMs);
+      child.stdout.on('data', (chunk: Buffer) =>
+        stdout.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)),
+      );
+      child.stderr.on('data', (chunk: Buffer) =>
+        stderr.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)),
+      );
+      child.stdin.on('error', () => {
+        /* the child may exit without reading its stdin */
+      });
       const finish = (code: number | null, spawnError?: Error) => {
         if (timer !== undefined) clearTimeout(timer);
         if (spawnError !== undefined) stderr.push(new TextEncoder().encode(`${spawnError.message}\n`));
-        resolve({ code: timedOut ? null : code, stdout: stdout.bytes(), stderr: stderr.bytes(), timedOut, truncated: stdout.truncated || stderr.truncated });
+        resolve({
+          code: timedOut ? null : code,
+          stdout: stdout.bytes(),
+          stderr: stderr.bytes(),
+          timedOut,
+          truncated: stdout.truncated || stderr.truncated,
+        });
       };
       child.on('error', (error) => finish(127, error));
       child.on('close', (code) => finish(code));

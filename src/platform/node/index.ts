@@ -17,14 +17,25 @@ export function createNodePlatform(options: NodePlatformOptions = {}): Platform 
   const timers = new Map<number, NodeJS.Timeout>();
   let nextTimerId = 1;
   const crypto = options.crypto ?? createNodeCrypto();
-  const stderr = (text: string) => { process.stderr.write(text); };
+  const stderr = (text: string) => {
+    process.stderr.write(text);
+  };
   return {
     name: 'node',
     monotonicMs: () => performance.now(),
     wallClockMs: () => Date.now(),
     setTimer(delayMs: number, callback: () => void): TimerHandle {
       const id = nextTimerId++;
-      timers.set(id, setTimeout(() => { timers.delete(id); callback(); }, Math.max(0, delayMs)));
+      timers.set(
+        id,
+        setTimeout(
+          () => {
+            timers.delete(id);
+            callback();
+          },
+          Math.max(0, delayMs),
+        ),
+      );
       return { id };
     },
     clearTimer(handle: TimerHandle): void {
@@ -40,10 +51,14 @@ export function createNodePlatform(options: NodePlatformOptions = {}): Platform 
     logger: createConsoleLogger(stderr, () => Date.now()),
     argv: options.argv ?? process.argv.slice(2),
     env: (name) => process.env[name],
-    stdout: (text) => { process.stdout.write(text); },
+    stdout: (text) => {
+      process.stdout.write(text);
+    },
     stderr,
     exit: (code) => process.exit(code),
-    onSignal: (signal, handler) => { process.on(signal, handler); },
+    onSignal: (signal, handler) => {
+      process.on(signal, handler);
+    },
   };
 }
 
@@ -67,7 +82,7 @@ export const nodeFiles: Platform['files'] = {
     const temp = `${file}.tmp-${process.pid}-${tempCounter++}`;
     const fd = fs.openSync(temp, 'w', mode);
     try {
-      if (typeof data === "string") fs.writeSync(fd, data);
+      if (typeof data === 'string') fs.writeSync(fd, data);
       else fs.writeSync(fd, data);
       fs.fsyncSync(fd);
     } finally {
@@ -88,7 +103,9 @@ export const nodeFiles: Platform['files'] = {
   },
   list: (dir) => readOrNull(() => fs.readdirSync(dir).sort()) ?? [],
   remove: (file) => fs.rmSync(file, { force: true }),
-  mkdirp: (dir) => { fs.mkdirSync(dir, { recursive: true }); },
+  mkdirp: (dir) => {
+    fs.mkdirSync(dir, { recursive: true });
+  },
   exists: (file) => fs.existsSync(file),
 };
 

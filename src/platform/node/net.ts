@@ -1,6 +1,15 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import type { ByteStream, HostPort, Net, StreamHandlers, StreamListener, StreamTarget, UdpHandlers, UdpSocket } from '../types.js';
+import type {
+  ByteStream,
+  HostPort,
+  Net,
+  StreamHandlers,
+  StreamListener,
+  StreamTarget,
+  UdpHandlers,
+  UdpSocket,
+} from '../types.js';
 
 const errnoName = (error: unknown) => (error as NodeJS.ErrnoException).code ?? 'EIO';
 const toBytes = (buffer: Buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -34,18 +43,25 @@ function wrapStream(socket: net.Socket, handlers: StreamHandlers): ByteStream {
   let closed = false;
   let error: string | null = null;
   socket.on('data', (chunk: Buffer) => handlers.onData(toBytes(chunk)));
-  socket.on('error', (e) => { error = errnoName(e); });
+  socket.on('error', (e) => {
+    error = errnoName(e);
+  });
   socket.on('close', () => {
     if (closed) return;
     closed = true;
     handlers.onClose(error);
   });
   return {
-    write: (data) => { if (!socket.destroyed) socket.write(data); },
+    write: (data) => {
+      if (!socket.destroyed) socket.write(data);
+    },
     get queuedBytes() {
       return socket.writableLength;
     },
-    close: () => { socket.end(); socket.destroySoon(); },
+    close: () => {
+      socket.end();
+      socket.destroySoon();
+    },
   };
 }
 
@@ -60,7 +76,10 @@ function connect(target: StreamTarget, handlers: StreamHandlers): Promise<ByteSt
   });
 }
 
-function listen(target: StreamTarget, onAccept: (stream: ByteStream, peer: HostPort) => StreamHandlers): Promise<StreamListener> {
+function listen(
+  target: StreamTarget,
+  onAccept: (stream: ByteStream, peer: HostPort) => StreamHandlers,
+): Promise<StreamListener> {
   return new Promise((resolve, reject) => {
     const server = net.createServer((socket) => {
       const peer = { host: socket.remoteAddress ?? target.kind, port: socket.remotePort ?? 0 };
@@ -76,7 +95,10 @@ function listen(target: StreamTarget, onAccept: (stream: ByteStream, peer: HostP
     const ready = () => {
       server.removeAllListeners('error');
       const address = server.address();
-      const local = typeof address === 'object' && address !== null ? { host: address.address, port: address.port } : { host: String(address), port: 0 };
+      const local =
+        typeof address === 'object' && address !== null
+          ? { host: address.address, port: address.port }
+          : { host: String(address), port: 0 };
       resolve({ local, close: () => server.close() });
     };
     if (target.kind === 'tcp') server.listen(target.port, target.host, ready);

@@ -51,7 +51,13 @@ function decodeStatus(status: number): number | null {
 }
 
 function failure(message: string): ExecResult {
-  return { code: 127, stdout: new Uint8Array(0), stderr: encodeUtf8(`${message}\n`), timedOut: false, truncated: false };
+  return {
+    code: 127,
+    stdout: new Uint8Array(0),
+    stderr: encodeUtf8(`${message}\n`),
+    timedOut: false,
+    truncated: false,
+  };
 }
 
 function openPipes(): [number, number][] | null {
@@ -59,7 +65,10 @@ function openPipes(): [number, number][] | null {
   for (let i = 0; i < 3; i++) {
     const pipe = os.pipe();
     if (pipe === null) {
-      for (const [r, w] of pipes) { os.close(r); os.close(w); }
+      for (const [r, w] of pipes) {
+        os.close(r);
+        os.close(w);
+      }
       return null;
     }
     pipes.push(pipe);
@@ -75,9 +84,18 @@ export function qjsExec(argv: readonly string[], options: ExecOptions = {}): Pro
   const [stdinPipe, stdoutPipe, stderrPipe] = pipes as [[number, number], [number, number], [number, number]];
   let pid: number;
   try {
-    pid = os.exec(argv, { block: false, usePath: true, stdin: stdinPipe[0], stdout: stdoutPipe[1], stderr: stderrPipe[1] });
+    pid = os.exec(argv, {
+      block: false,
+      usePath: true,
+      stdin: stdinPipe[0],
+      stdout: stdoutPipe[1],
+      stderr: stderrPipe[1],
+    });
   } catch (error) {
-    for (const [r, w] of pipes) { os.close(r); os.close(w); }
+    for (const [r, w] of pipes) {
+      os.close(r);
+      os.close(w);
+    }
     return Promise.resolve(failure(`exec: ${String(error)}`));
   }
   // The child has its copies; ours of the child's ends would hide EOF.
@@ -97,13 +115,31 @@ export function qjsExec(argv: readonly string[], options: ExecOptions = {}): Pro
       if (exitCode === undefined || openPipesLeft > 0) return;
       if (drainTimer !== null) os.clearTimeout(drainTimer);
       if (killTimer !== null) os.clearTimeout(killTimer);
-      resolve({ code: timedOut ? null : exitCode, stdout: stdout.bytes(), stderr: stderr.bytes(), timedOut, truncated: stdout.truncated || stderr.truncated });
+      resolve({
+        code: timedOut ? null : exitCode,
+        stdout: stdout.bytes(),
+        stderr: stderr.bytes(),
+        timedOut,
+        truncated: stdout.truncated || stderr.truncated,
+      });
     };
-    const onEof = () => { openPipesLeft--; finish(); };
+    const onEof = () => {
+      openPipesLeft--;
+      finish();
+    };
     const readers = [drainPipe(stdoutPipe[0], stdout, onEof), drainPipe(stderrPipe[0], stderr, onEof)];
-    const data = options.stdin === undefined ? new Uint8Array(0) : typeof options.stdin === 'string' ? encodeUtf8(options.stdin) : options.stdin;
+    const data =
+      options.stdin === undefined
+        ? new Uint8Array(0)
+        : typeof options.stdin === 'string'
+          ? encodeUtf8(options.stdin)
+          : options.stdin;
     feedPipe(stdinPipe[1], data);
-    if (options.timeoutMs !== undefined) killTimer = os.setTimeout(() => { timedOut = true; os.kill(pid, sigkill); }, options.timeoutMs);
+    if (options.timeoutMs !== undefined)
+      killTimer = os.setTimeout(() => {
+        timedOut = true;
+        os.kill(pid, sigkill);
+      }, options.timeoutMs);
     const poll = () => {
       const [done, status] = os.waitpid(pid, os.WNOHANG);
       if (done === 0) {
@@ -112,7 +148,9 @@ export function qjsExec(argv: readonly string[], options: ExecOptions = {}): Pro
       }
       exitCode = done === pid ? decodeStatus(status) : null;
       // A grandchild may hold the pipes open; give it a moment, then stop reading.
-      drainTimer = os.setTimeout(() => { for (const reader of readers) reader.done(); }, execDrainMs);
+      drainTimer = os.setTimeout(() => {
+        for (const reader of readers) reader.done();
+      }, execDrainMs);
       finish();
     };
     poll();

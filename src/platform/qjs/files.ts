@@ -7,7 +7,11 @@ import { fileChunkBytes, fileReadBytesMax, pathDepthMax } from './limits.js';
 import { encodeUtf8, decodeUtf8 } from './utf8.js';
 
 export class FileError extends Error {
-  constructor(readonly code: string, operation: string, path: string) {
+  constructor(
+    readonly code: string,
+    operation: string,
+    path: string,
+  ) {
     super(`${code}: ${operation} ${path}`);
     this.name = 'FileError';
   }
@@ -34,7 +38,11 @@ function writeAll(fd: number, data: Uint8Array, path: string): void {
   // os.write takes an ArrayBuffer window, not a view.
   let offset = 0;
   while (offset < data.length) {
-    const n = check(os.write(fd, data.buffer as ArrayBuffer, data.byteOffset + offset, data.length - offset), 'write', path);
+    const n = check(
+      os.write(fd, data.buffer as ArrayBuffer, data.byteOffset + offset, data.length - offset),
+      'write',
+      path,
+    );
     if (n === 0) throw new FileError('EIO', 'write (no progress)', path);
     offset += n;
   }
@@ -130,7 +138,8 @@ function isDirectory(path: string): boolean {
 
 function mkdirp(path: string): void {
   const parts = path.split('/');
-  if (parts.length > pathDepthMax) throw new FileError('ENAMETOOLONG', `mkdirp (over ${pathDepthMax} components)`, path);
+  if (parts.length > pathDepthMax)
+    throw new FileError('ENAMETOOLONG', `mkdirp (over ${pathDepthMax} components)`, path);
   let prefix = path.startsWith('/') ? '' : '.';
   for (const part of parts) {
     if (part === '' || part === '.') continue;
@@ -157,4 +166,3 @@ export const qjsFiles: Files = {
   mkdirp,
   exists,
 };
-

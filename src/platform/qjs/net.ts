@@ -3,8 +3,25 @@
 // ('write-queue-overflow'), as the Platform interface says.
 import * as os from 'qjs:os';
 import * as sock from 'x0:net';
-import type { ByteStream, HostPort, Net, StreamHandlers, StreamListener, StreamTarget, UdpHandlers, UdpSocket } from '../types.js';
-import { closeLingerMs, connectTimeoutMs, datagramBytesMax, listenBacklog, readsPerWakeupMax, streamQueueBytesMax, streamReadBytes } from './limits.js';
+import type {
+  ByteStream,
+  HostPort,
+  Net,
+  StreamHandlers,
+  StreamListener,
+  StreamTarget,
+  UdpHandlers,
+  UdpSocket,
+} from '../types.js';
+import {
+  closeLingerMs,
+  connectTimeoutMs,
+  datagramBytesMax,
+  listenBacklog,
+  readsPerWakeupMax,
+  streamQueueBytesMax,
+  streamReadBytes,
+} from './limits.js';
 
 type Result<T> = T | sock.X0Error;
 
@@ -211,7 +228,10 @@ function connect(target: StreamTarget, handlers: StreamHandlers): Promise<ByteSt
   });
 }
 
-function listen(target: StreamTarget, onAccept: (stream: ByteStream, peer: HostPort) => StreamHandlers): Promise<StreamListener> {
+function listen(
+  target: StreamTarget,
+  onAccept: (stream: ByteStream, peer: HostPort) => StreamHandlers,
+): Promise<StreamListener> {
   const { family, address } = targetAddress(target);
   let fd: number;
   try {
@@ -225,7 +245,10 @@ function listen(target: StreamTarget, onAccept: (stream: ByteStream, peer: HostP
     sock.close(fd);
     return Promise.reject(new Error(failed.error));
   }
-  const local: HostPort = target.kind === 'unix' ? { host: target.path, port: 0 } : toHostPort(sock.getsockname(fd), { host: target.host, port: target.port });
+  const local: HostPort =
+    target.kind === 'unix'
+      ? { host: target.path, port: 0 }
+      : toHostPort(sock.getsockname(fd), { host: target.host, port: target.port });
   let closed = false;
   os.setReadHandler(fd, () => {
     for (let i = 0; i < readsPerWakeupMax && !closed; i++) {

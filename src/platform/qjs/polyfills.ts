@@ -31,30 +31,36 @@ class QjsTextDecoder {
   readonly ignoreBOM: boolean;
   constructor(label = 'utf-8', options: { fatal?: boolean; ignoreBOM?: boolean } = {}) {
     const name = String(label).trim().toLowerCase();
-    if (name !== 'utf-8' && name !== 'utf8' && name !== 'unicode-1-1-utf-8') throw new RangeError(`TextDecoder: unsupported encoding '${label}' (only utf-8)`);
+    if (name !== 'utf-8' && name !== 'utf8' && name !== 'unicode-1-1-utf-8')
+      throw new RangeError(`TextDecoder: unsupported encoding '${label}' (only utf-8)`);
     this.fatal = options.fatal === true;
     this.ignoreBOM = options.ignoreBOM === true;
   }
   decode(input?: ArrayBuffer | ArrayBufferView): string {
     if (input === undefined) return '';
-    const bytes = input instanceof Uint8Array ? input
-      : ArrayBuffer.isView(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
-      : new Uint8Array(input);
+    const bytes =
+      input instanceof Uint8Array
+        ? input
+        : ArrayBuffer.isView(input)
+          ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+          : new Uint8Array(input);
     const skipBom = !this.ignoreBOM && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
     return decodeUtf8(skipBom ? bytes.subarray(3) : bytes, this.fatal);
   }
 }
 
 function format(args: unknown[]): string {
-  return args.map((arg) => {
-    if (typeof arg === 'string') return arg;
-    if (arg instanceof Error) return arg.stack ? `${arg.name}: ${arg.message}\n${arg.stack}` : String(arg);
-    try {
-      return JSON.stringify(arg) ?? String(arg);
-    } catch {
-      return String(arg);
-    }
-  }).join(' ');
+  return args
+    .map((arg) => {
+      if (typeof arg === 'string') return arg;
+      if (arg instanceof Error) return arg.stack ? `${arg.name}: ${arg.message}\n${arg.stack}` : String(arg);
+      try {
+        return JSON.stringify(arg) ?? String(arg);
+      } catch {
+        return String(arg);
+      }
+    })
+    .join(' ');
 }
 
 function toStderr(...args: unknown[]): void {
@@ -68,11 +74,15 @@ function installTimers(): void {
     os.setTimeout(() => callback(...args), Math.max(0, Number(delayMs) || 0));
   const setIntervalGlobal = (callback: (...args: unknown[]) => void, delayMs = 0, ...args: unknown[]) =>
     os.setInterval(() => callback(...args), Math.max(1, Number(delayMs) || 0));
-  const clear = (id: unknown) => { if (typeof id === 'number') os.clearTimeout(id); };
+  const clear = (id: unknown) => {
+    if (typeof id === 'number') os.clearTimeout(id);
+  };
   g.setTimeout ??= setTimeoutGlobal;
   g.clearTimeout ??= clear;
   g.setInterval ??= setIntervalGlobal;
-  g.clearInterval ??= (id: unknown) => { if (typeof id === 'number') os.clearInterval(id); };
+  g.clearInterval ??= (id: unknown) => {
+    if (typeof id === 'number') os.clearInterval(id);
+  };
 }
 
 function installConsole(): void {
