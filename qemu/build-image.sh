@@ -2,7 +2,8 @@
 # Builds the lab's router image from Debian packages: a kernel (linux-image-amd64, which ships batman-adv.ko)
 # and an initramfs holding busybox-static, batctl with its libraries, only the kernel modules the lab needs,
 # the rootfs/ overlay, qemu/guest/ (init and control loop) and whichever project artefacts exist
-# (build/x0-runtime, dist/x0tta6bl4.js, build/x0-xdp, build/bpf/*.o).
+# (build/x0-runtime, dist/x0tta6bl4.js and its bytecode, build/x0-xdp, build/bpf/*.o, OpenWrt's ubusd and ubus
+# from build/openwrt/prefix).
 # Usage: bash qemu/build-image.sh [--force] [--quiet]
 # Output: .cache/qemu/image/{vmlinuz,initramfs.cpio.gz,manifest.txt}. Every step is cached under .cache/qemu/
 # and skipped when its inputs did not change; --force rebuilds the initramfs (the downloads stay cached).
@@ -150,6 +151,9 @@ done_step "kernel $kver, ${#need[@]} modules"
 # ---- 3. the initramfs -------------------------------------------------------------------------------------------
 # Inputs that change the image: the builder, the overlay, the guest scripts, the artefacts, the packages.
 artefacts=(build/x0-runtime dist/x0tta6bl4.js build/x0-xdp)
+# OpenWrt's ubusd and ubus CLI (scripts/openwrt-tools.sh builds them from the pinned sources) with their libraries.
+openwrt=build/openwrt/prefix
+artefacts+=("$openwrt/sbin/ubusd" "$openwrt/bin/ubus" "$openwrt/lib/libubox.so" "$openwrt/lib/libubus.so" "$openwrt/lib/libblobmsg_json.so")
 fingerprint() {
   {
     echo "$kernel_deb ${deb_of[*]} ${!need[*]}"
@@ -160,6 +164,16 @@ fingerprint() {
   } | sha256sum | cut -d' ' -f1
 }
 fp=$(fingerprint)
+# The bundle as bytecode (what a router runs), compiled here by build/x0-runtime so it always matches dist/.
+jsbc=$cache/x0tta6bl4.jsbc
+if [ -x build/x0-runtime ] && [ -f dist/x0tta6bl4.js ]; then
+  if [ ! -f "$jsbc" ] || [ dist/x0tta6bl4.js -nt "$jsbc" ] || [ build/x0-runtime -nt "$jsbc" ]; then
+    build/x0-runtime --compile dist/x0tta6bl4.js -o "$jsbc.tmp" || die "x0-runtime --compile dist/x0tta6bl4.js failed"
+    mv "$jsbc.tmp" "$jsbc"
+  fi
+else
+  rm -f "$jsbc"
+fi
 if [ "$force" = 0 ] && [ -f "$out/initramfs.cpio.gz" ] && [ "$(cat "$out/.fingerprint" 2>/dev/null)" = "$fp" ]; then
   [ "$quiet" = 1 ] || { echo "build-image: initramfs up to date (inputs unchanged)"; sed 's/^/build-image:   /' "$out/manifest.txt"; }
   [ "$quiet" = 1 ] || echo "build-image: done in $(( $(ms) - t_all )) ms"
@@ -188,6 +202,7 @@ lib_dirs=()
 for p in "${packages[@]}"; do
   for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do [ -d "${dir_of[$p]}/$d" ] && lib_dirs+=("${dir_of[$p]}/$d"); done
 done
+[ -d "$openwrt/lib" ] && lib_dirs+=("$root/$openwrt/lib")
 declare -A have_lib=()
 add_libs() { # elf file
   local f=$1 soname src d
@@ -196,7 +211,8 @@ add_libs() { # elf file
     [ -n "${have_lib[$soname]:-}" ] && continue
     src=""
     for d in "${lib_dirs[@]}"; do [ -e "$d/$soname" ] && { src=$d/$soname; break; }; done
-    [ -n "$src" ] || src=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ { print $NF; exit }')
+    # awk reads to the end: an early exit would kill ldconfig with SIGPIPE, and pipefail would end the build.
+    [ -n "$src" ] || src=$(ldconfig -p | awk -v s="$soname" '$1 == s && /x86-64/ && !found { print $NF; found = 1 }')
     [ -n "$src" ] || die "library $soname (needed by ${f#"$stage"/}) found neither in the packages nor on the host"
     cp -L "$src" "$stage/lib/x86_64-linux-gnu/$soname"
     have_lib[$soname]=$src
@@ -242,6 +258,9 @@ include() { # src dst-in-image
 }
 if include build/x0-runtime usr/bin/x0-runtime; then chmod 755 "$stage/usr/bin/x0-runtime"; add_libs "$stage/usr/bin/x0-runtime"; fi
 include dist/x0tta6bl4.js usr/lib/x0/x0tta6bl4.js || true
+include "$jsbc" usr/lib/x0/x0tta6bl4.jsbc || true
+if include "$openwrt/sbin/ubusd" usr/sbin/ubusd; then add_libs "$stage/usr/sbin/ubusd"; fi
+if include "$openwrt/bin/ubus" usr/bin/ubus; then add_libs "$stage/usr/bin/ubus"; fi
 if include build/x0-xdp usr/sbin/x0-xdp; then chmod 755 "$stage/usr/sbin/x0-xdp"; add_libs "$stage/usr/sbin/x0-xdp"; fi
 bpf_count=0
 for o in build/bpf/*.o; do [ -f "$o" ] && include "$o" "usr/lib/x0/bpf/$(basename "$o")" && bpf_count=$((bpf_count + 1)); done
@@ -258,6 +277,7 @@ mkdir -p "$stage/etc/init.d"
 install -m 644 qemu/guest/inittab "$stage/etc/inittab"
 install -m 755 qemu/guest/rcS "$stage/etc/init.d/rcS"
 install -m 755 qemu/guest/x0-lab-control "$stage/usr/sbin/x0-lab-control"
+install -m 755 qemu/guest/x0-lab-service "$stage/usr/sbin/x0-lab-service"
 printf '%s\n' "${manifest[@]}" > "$stage/etc/x0-image-manifest"
 done_step "$(du -sk "$stage" | cut -f1) KiB in $(find "$stage" | wc -l) files"
 

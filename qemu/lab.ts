@@ -21,7 +21,7 @@ const image = {
 };
 
 const help = `usage: node --import tsx qemu/lab.ts [up] [options]        interactive lab (npm run lab -- ...)
-       node --import tsx qemu/lab.ts test [SCENARIO...] [options] run scenarios (default: smoke failover mesh star impair xdp)
+       node --import tsx qemu/lab.ts test [SCENARIO...] [options] run scenarios (default: smoke failover mesh star impair xdp agent)
        node --import tsx qemu/lab.ts console NODE                attach to a running lab's serial console
        node --import tsx qemu/lab.ts list                        list the scenarios
 
@@ -70,8 +70,7 @@ function parse(argv: string[]): Options {
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
     switch (arg) {
-      case '-h': case '--help': process.stdout.write(help); process.exit(0);
-      // eslint-disable-next-line no-fallthrough
+      case '-h': case '--help': process.stdout.write(help); return process.exit(0);
       case '--nodes': o.nodes = Number(value(i++, arg)); break;
       case '--topology': o.topology = value(i++, arg); break;
       case '--edges': o.edges = value(i++, arg); o.topology = 'custom'; break;

@@ -13,4 +13,6 @@ export const limits = {
   pollIntervalMs: 250,
   repeatMax: 50, // lab.ts test --repeat
   impairDelayMsMax: 10_000,
+  putFileBytesMax: 1024 * 1024, // Vm.putFile: files the lab writes into a guest (configs, keys, certificates)
+  putFileChunkBytes: 3 * 1024, // raw bytes per control-channel line (4 KiB of base64)
 } as const;

@@ -31,12 +31,29 @@ export interface ScenarioContext {
   log(line: string): void;
 }
 
+/** What answers the guests' 10.0.2.100:1883: a service on the host's loopback. */
+export interface UplinkService {
+  readonly port: number;
+  close(): void | Promise<void>;
+}
+
+export interface PrepareEnv {
+  readonly root: string; // repository root
+  readonly dir: string; // build/lab/<scenario>/ (the VMs' folders node-N/ are made anew at boot)
+  log(line: string): void;
+}
+
 export interface Scenario {
   readonly name: string;
   readonly summary: string;
   readonly nodes: number;
   readonly topology: string;
   readonly edges: readonly Edge[];
+  /**
+   * Optional, on the host before the VMs boot: makes what the scenario needs (keys, files) and starts the service
+   * behind the guests' uplink. Without it the uplink is the echo stand-in. A throw fails the scenario.
+   */
+  prepare?(env: PrepareEnv): Promise<UplinkService>;
   run(ctx: ScenarioContext): Promise<void>;
 }
 
@@ -70,7 +87,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const measurements: Measurement[] = [];
   const outDir = path.join(options.root, 'build', 'lab');
   mkdirSync(outDir, { recursive: true });
-  const echo = await startEchoService();
+  let echo: UplinkService;
+  try {
+    echo = scenario.prepare === undefined ? await startEchoService()
+      : await scenario.prepare({ root: options.root, dir: path.join(outDir, scenario.name), log: (line) => options.log(`${scenario.name} ${line}`) });
+  } catch (e) {
+    const error = `prepare: ${(e as Error).message}`;
+    options.log(`${scenario.name} FAIL ${error}`);
+    const result: ScenarioResult = {
+      scenario: scenario.name, summary: scenario.summary, ok: false, startedAt, durationMs: Date.now() - start,
+      topology: { name: scenario.topology, nodes: scenario.nodes, links: [] }, vms: [],
+      checks: [{ name: 'prepare', status: 'fail', detail: error }], measurements: [], image: [], logs: '', error,
+    };
+    writeFileSync(path.join(outDir, `${scenario.name}.json`), JSON.stringify(result, null, 2) + '\n');
+    return result;
+  }
   const lab = new Lab({
     name: scenario.name, edges: scenario.edges, nodes: scenario.nodes, memMb: options.memMb,
     image: options.image, qemu: options.qemu, uplinkPort: echo.port,
@@ -114,7 +145,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   } finally {
     await lab.collectLogs().catch(() => {});
     await lab.stop();
-    echo.close();
+    await echo.close();
   }
   const result: ScenarioResult = {
     scenario: scenario.name, summary: scenario.summary,

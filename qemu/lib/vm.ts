@@ -80,7 +80,11 @@ export class Vm {
       '-accel', `tcg,tb-size=${limits.tcgTranslationCacheMb}`, '-M', 'pc', '-cpu', 'qemu64', '-m', String(c.memMb), '-smp', '1',
       '-display', 'none', '-nodefaults', '-no-user-config', '-no-reboot',
       '-kernel', c.kernel, '-initrd', c.initrd,
-      '-append', `console=ttyS0 quiet panic=-1 x0.node=${c.node} x0.nics=${c.nics.length + 1}`,
+      // On a loaded host a TCG guest's boot-time checks go wrong: the timer-IRQ check can fail and panic the kernel
+      // ("IO-APIC + timer doesn't work": no_timer_check), and the TSC calibration can be off by 20x ("Detected
+      // 57980 MHz"), making the guest's clock run that much slow (batman-adv's OGM interval, the agent's timers and
+      // its wall clock with it). clocksource=hpet keeps time by QEMU's HPET, which follows the host's clock.
+      '-append', `console=ttyS0 quiet panic=-1 no_timer_check clocksource=hpet x0.node=${c.node} x0.nics=${c.nics.length + 1}`,
       '-chardev', `socket,id=con,path=${this.consoleSocket},server=on,wait=off,logfile=${this.consoleLog}`,
       '-serial', 'chardev:con',
       '-chardev', `socket,id=ctl,path=${this.controlSocket}`,
@@ -214,6 +218,27 @@ export class Vm {
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * Writes a file in the guest through the control channel (base64 in chunks: the channel carries one line per
+   * command); the folder is created. Bounded by limits.putFileBytesMax.
+   */
+  async putFile(guestPath: string, data: Uint8Array | string, mode = '644'): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    if (bytes.length > limits.putFileBytesMax) throw new Error(`putFile ${guestPath}: ${bytes.length} bytes, more than ${limits.putFileBytesMax}`);
+    if (!/^\/[\w./-]+$/.test(guestPath) || !/^[0-7]{3,4}$/.test(mode)) throw new Error(`putFile: bad path '${guestPath}' or mode '${mode}'`);
+    const tmp = `${guestPath}.part`;
+    const dir = guestPath.slice(0, guestPath.lastIndexOf('/')) || '/';
+    const begin = await this.exec(`mkdir -p ${dir} && : > ${tmp}`);
+    if (begin.rc !== 0) throw new Error(`node ${this.node}: putFile ${guestPath}: ${begin.out.trim() || `rc ${begin.rc}`}`);
+    const chunk = limits.putFileChunkBytes;
+    for (let at = 0; at < bytes.length; at += chunk) {
+      const r = await this.exec(`echo ${bytes.subarray(at, at + chunk).toString('base64')} | base64 -d >> ${tmp}`);
+      if (r.rc !== 0) throw new Error(`node ${this.node}: putFile ${guestPath}: ${r.out.trim() || `rc ${r.rc}`}`);
+    }
+    const done = await this.exec(`[ "$(wc -c < ${tmp})" -eq ${bytes.length} ] && chmod ${mode} ${tmp} && mv ${tmp} ${guestPath}`);
+    if (done.rc !== 0) throw new Error(`node ${this.node}: putFile ${guestPath}: size or rename check failed (${done.out.trim() || `rc ${done.rc}`})`);
   }
 
   /** Sends a QMP command and waits for its answer. */

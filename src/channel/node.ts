@@ -159,7 +159,9 @@ export async function openChannelNode(
   const renewed = (result: ReturnType<RenewalClient['accept']>): void => {
     if (!result.ok) return platform.stdout(`renewal refused ${result.reason}\n`);
     const leaf = result.value.chain[0]!;
-    saveNodeIdentity(platform, options.dir, result.value.keys, result.value.chain);
+    // Not stored, not used: the old certificate stays in force, and renewal asks again at its next tick.
+    const failed = saveNodeIdentity(platform, options.dir, result.value.keys, result.value.chain);
+    if (failed !== null) return platform.stdout(`renewal not stored: ${failed}\n`);
     endpoint.setTrust({ identity: { chain: result.value.chain, signSecretKey: result.value.keys.sign.secretKey } });
     platform.stdout(
       `renewed ${leaf.subject} serial ${toHex(leaf.serial)} until ${new Date(leaf.notAfterMs).toISOString()}\n`,

@@ -24,6 +24,7 @@ import {
   saveChain,
   writePublic,
   writeSecret,
+  firstFailure,
 } from '../identity/store.js';
 
 const caHelp = `usage: x0 ca init --trust-domain DOMAIN [--name NAME] [--ttl DURATION] [--dir DIR] [--force]
@@ -51,6 +52,9 @@ join request (DIR/join-request.cbor) proving possession of the token and of the 
 Exit 0 ok, 1 refused (the message names the file or the reason), 2 bad arguments.
 `;
 
+/** A directory or file operation's errno as the one line a command prints. */
+const dirError = (path: string, errno: string | null): string | null => (errno === null ? null : `cannot write ${path}: ${errno}`);
+
 async function caInit(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
   const trustDomain = flags['trust-domain'];
   if (typeof trustDomain !== 'string' || !isTrustDomain(trustDomain))
@@ -66,14 +70,17 @@ async function caInit(platform: Platform, flags: Record<string, string | boolean
   const files = caFiles(dir);
   if (platform.files.exists(files.key) && flags.force !== true)
     return refused(platform, 'ca init', `a CA already exists in ${dir} (use --force to replace it)`);
-  platform.files.mkdirp(dir);
   const root = createRoot(platform.crypto, { trustDomain, name, nowMs: platform.wallClockMs(), ttlMs });
   const bundle = createTrustBundle(platform.crypto, trustDomain, [root.issuer.cert]);
   if (!bundle.ok) return refused(platform, 'ca init', bundle.reason);
-  writeSecret(platform, files.key, encodeKeyFile({ sign: root.signKeys, box: root.boxKeys }));
-  writePublic(platform, files.cert, root.issuer.cert.bytes);
-  saveBundle(platform, files.bundle, bundle.value);
-  platform.files.remove(files.used);
+  const failed = firstFailure(
+    () => dirError(dir, platform.files.mkdirp(dir)),
+    () => writeSecret(platform, files.key, encodeKeyFile({ sign: root.signKeys, box: root.boxKeys })),
+    () => writePublic(platform, files.cert, root.issuer.cert.bytes),
+    () => saveBundle(platform, files.bundle, bundle.value),
+    () => dirError(files.used, platform.files.remove(files.used)),
+  );
+  if (failed !== null) return refused(platform, 'ca init', `${failed} (is ${dir} writable?)`);
   platform.stdout(`created CA ${root.issuer.cert.subject} (key id ${toHex(root.issuer.cert.issuerKeyId)}) in ${dir}\n`);
   return 0;
 }
@@ -124,9 +131,13 @@ async function caSign(platform: Platform, flags: Record<string, string | boolean
   const issued = flags.renew === true ? registrar.renew(request, nowMs) : registrar.redeem(request, nowMs);
   if (!issued.ok) return refused(platform, 'ca sign', issued.reason);
   // The used token is on disk before the certificate leaves: a crash cannot make the token usable again.
-  writeSecret(platform, files.used, registrar.exportUsed());
-  saveChain(platform, flags.out, issued.value.chain);
-  if (typeof flags['bundle-out'] === 'string') saveBundle(platform, flags['bundle-out'], bundle.value);
+  const bundleOut = flags['bundle-out'];
+  const failed = firstFailure(
+    () => writeSecret(platform, files.used, registrar.exportUsed()),
+    () => saveChain(platform, flags.out as string, issued.value.chain),
+    () => (typeof bundleOut === 'string' ? saveBundle(platform, bundleOut, bundle.value) : null),
+  );
+  if (failed !== null) return refused(platform, 'ca sign', failed);
   platform.stdout(
     `issued ${issued.value.certificate.subject} serial ${toHex(issued.value.certificate.serial)} until ${new Date(issued.value.certificate.notAfterMs).toISOString()}\n`,
   );
@@ -160,7 +171,8 @@ async function caRevoke(platform: Platform, flags: Record<string, string | boole
     serials,
     nodeIds,
   });
-  writePublic(platform, files.revocations, encodeRevocationList(list));
+  const failed = writePublic(platform, files.revocations, encodeRevocationList(list));
+  if (failed !== null) return refused(platform, 'ca revoke', `${failed}; the list is not changed`);
   platform.stdout(
     `revocation list version ${list.version}: ${list.serials.length} serials, ${list.nodeIds.length} nodes (${files.revocations})\n`,
   );
@@ -196,10 +208,14 @@ async function caIntermediate(
     nowMs: platform.wallClockMs(),
     ttlMs,
   });
-  platform.files.mkdirp(flags.out);
-  writeSecret(platform, out.key, encodeKeyFile(keys));
-  writePublic(platform, out.cert, cert.bytes);
-  saveBundle(platform, out.bundle, bundle.value);
+  const outDir = flags.out;
+  const failed = firstFailure(
+    () => dirError(outDir, platform.files.mkdirp(outDir)),
+    () => writeSecret(platform, out.key, encodeKeyFile(keys)),
+    () => writePublic(platform, out.cert, cert.bytes),
+    () => saveBundle(platform, out.bundle, bundle.value),
+  );
+  if (failed !== null) return refused(platform, 'ca intermediate', failed);
   platform.stdout(
     `issued intermediate ${cert.subject} serial ${toHex(cert.serial)} until ${new Date(cert.notAfterMs).toISOString()} in ${flags.out}\n`,
   );
@@ -302,15 +318,14 @@ async function certRequest(platform: Platform, flags: Record<string, string | bo
   const token = parseJoinToken(platform.crypto, flags.token);
   if (!token.ok) return refused(platform, 'cert request', token.reason);
   const files = nodeFiles(dir);
-  platform.files.mkdirp(dir);
   const keys = { sign: platform.crypto.signKeyPair(), box: platform.crypto.boxKeyPair() };
-  writeSecret(platform, files.key, encodeKeyFile(keys));
   const addresses = typeof flags.address === 'string' ? [flags.address] : [];
-  writePublic(
-    platform,
-    files.request,
-    createJoinRequest(platform.crypto, token.value, keys, platform.wallClockMs(), addresses),
+  const failed = firstFailure(
+    () => dirError(dir, platform.files.mkdirp(dir)),
+    () => writeSecret(platform, files.key, encodeKeyFile(keys)),
+    () => writePublic(platform, files.request, createJoinRequest(platform.crypto, token.value, keys, platform.wallClockMs(), addresses)),
   );
+  if (failed !== null) return refused(platform, 'cert request', `${failed}; the token is not used, run this again once ${dir} is writable`);
   platform.stdout(`keys in ${files.key}; join request for ${token.value.body.subject} in ${files.request}\n`);
   return 0;
 }

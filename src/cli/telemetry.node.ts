@@ -451,7 +451,11 @@ export async function cmdCommand(platform: Platform, args: readonly string[]): P
   if (sub === 'keygen') {
     if (typeof f.out !== 'string') return usage(platform, '--out FILE is required', cmdHelp);
     const seed = platform.randomBytes(32);
-    platform.files.writeAtomic(f.out, `${toHex(seed)}\n`, 0o600);
+    const errno = platform.files.writeAtomic(f.out, `${toHex(seed)}\n`, 0o600);
+    if (errno !== null) {
+      platform.stderr(`x0 cmd keygen: cannot write ${f.out}: ${errno}\n`);
+      return 1;
+    }
     platform.stdout(`${toHex(platform.crypto.signKeyPairFromSeed(seed).publicKey)}\n`);
     return 0;
   }

@@ -24,8 +24,8 @@ export const fail = <R extends string>(reason: R): { readonly ok: false; readonl
 export class Counters {
   private readonly counts = new Map<string, number>();
 
-  add(reason: string): void {
-    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
+  add(reason: string, n = 1): void {
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + n);
   }
 
   get(reason: string): number {

@@ -15,7 +15,7 @@ import { limits } from '../core/gossip/limits.js';
 import { MeshDoc, type Link, type NodeStatus, type RevocationCheck } from '../core/gossip/mesh-doc.js';
 import { encodeSnapshot, FlushPolicy, handOver, type LogRecord } from '../core/gossip/persist.js';
 import type { SignedDoc } from '../core/gossip/signed-doc.js';
-import { assertThat, type Result } from '../core/result.js';
+import { assertThat, Counters, type Result } from '../core/result.js';
 import type { HostPort, Platform, TimerHandle, UdpSocket } from '../platform/types.js';
 import { restoreInto, StateStore } from './store.js';
 
@@ -45,7 +45,7 @@ const key = (a: HostPort) => `${a.host}:${a.port}`;
 export class GossipNode {
   engine: Gossip;
   readonly doc: MeshDoc;
-  readonly counters: Record<string, number> = {};
+  readonly counters = new Counters();
   private socket: UdpSocket | null = null;
   private timer: TimerHandle | null = null;
   private inbox: Array<{ data: Uint8Array; from: string }> = [];
@@ -58,6 +58,9 @@ export class GossipNode {
   private policy: FlushPolicy | null = null;
   private generation = 0;
   private loading = true;
+  /** A write failed: the next flush writes a whole snapshot instead of an append. */
+  private snapshotOwed = false;
+  private retryAtMs = 0;
   private closed = false;
 
   private constructor(
@@ -101,12 +104,12 @@ export class GossipNode {
   }
 
   count(name: string, n = 1): void {
-    this.counters[name] = (this.counters[name] ?? 0) + n;
+    this.counters.add(name, n);
   }
 
   /** Engine, binding and flash counters together (for status output and tests). */
   allCounters(): Record<string, number> {
-    const out: Record<string, number> = { ...this.engine.counters, ...this.counters };
+    const out: Record<string, number> = { ...this.engine.counters.snapshot(), ...this.counters.snapshot() };
     if (this.policy !== null) {
       out['flash-appends'] = this.policy.stats.appends;
       out['flash-snapshots'] = this.policy.stats.snapshots;
@@ -156,8 +159,10 @@ export class GossipNode {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== null) this.platform.clearTimer(this.timer);
-    if (this.policy !== null && this.policy.buffered > 0)
-      this.store?.append(this.policy.takeAppend(this.platform.monotonicMs()), this.generation);
+    if (this.policy !== null && this.policy.buffered > 0 && !this.snapshotOwed) {
+      const errno = this.store?.append(this.policy.takeAppend(this.platform.monotonicMs()), this.generation) ?? null;
+      if (errno !== null) this.count(`persist-failed:${errno}`);
+    }
     this.socket?.close();
   }
 
@@ -227,19 +232,37 @@ export class GossipNode {
   private persist(): void {
     if (this.store === null || this.policy === null) return;
     const nowMs = this.platform.monotonicMs();
+    if (nowMs < this.retryAtMs) return;
     const due = this.policy.next(nowMs);
-    if (due === 'append') this.store.append(this.policy.takeAppend(nowMs), this.generation);
-    else if (due === 'snapshot') this.writeSnapshot();
+    // A refused write (full or read-only flash) is counted, and the next write is a whole snapshot: it carries
+    // what the lost append held, so nothing is lost once the flash takes writes again.
+    if (due === 'append' && !this.snapshotOwed) {
+      const errno = this.store.append(this.policy.takeAppend(nowMs), this.generation);
+      if (errno !== null) this.failedWrite(errno, nowMs);
+    } else if (due !== null) this.writeSnapshot();
   }
 
   private writeSnapshot(): void {
     if (this.store === null) return;
+    const bytes = encodeSnapshot(this.engine, this.generation + 1);
+    const errno = this.store.writeSnapshot(bytes, this.generation + 1);
+    if (errno !== null) {
+      this.failedWrite(errno, this.platform.monotonicMs());
+      if (this.policy === null) this.policy = new FlushPolicy(this.platform.monotonicMs(), bytes.length);
+      return;
+    }
     this.generation += 1;
-    const bytes = encodeSnapshot(this.engine, this.generation);
-    this.store.writeSnapshot(bytes, this.generation);
+    this.snapshotOwed = false;
     const nowMs = this.platform.monotonicMs();
     if (this.policy === null) this.policy = new FlushPolicy(nowMs, bytes.length);
     else this.policy.snapshotWritten(nowMs, bytes.length);
+  }
+
+  /** Counted; the next write is a whole snapshot, tried again one flush interval later (not at every tick). */
+  private failedWrite(errno: string, nowMs: number): void {
+    this.count(`persist-failed:${errno}`);
+    this.snapshotOwed = true;
+    this.retryAtMs = nowMs + limits.persistFlushMs;
   }
 
   /** The mesh remembers a later life of this node (lost or rolled-back flash): start a greater incarnation. */
@@ -252,7 +275,7 @@ export class GossipNode {
     const next = this.makeEngine(incarnation, this.doc);
     handOver(old, next);
     next.start(this.platform.wallClockMs());
-    for (const [name, n] of Object.entries(old.counters)) next.count(name, n);
+    for (const [name, n] of Object.entries(old.counters.snapshot())) next.count(name, n);
     this.engine = next;
     this.count('reincarnations');
     this.loading = false;

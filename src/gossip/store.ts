@@ -38,7 +38,8 @@ export class StateStore {
   }
 
   load(): LoadedState {
-    this.files.mkdirp(this.dir);
+    const made = this.files.mkdirp(this.dir);
+    if (made !== null) return { header: null, body: [], records: [], problems: [`state-dir-${made}`] };
     const bytes = this.files.read(this.snapshotPath);
     if (bytes === null) return { header: null, body: [], records: [], problems: [] };
     const header = readSnapshotHeader(bytes);
@@ -49,20 +50,29 @@ export class StateStore {
     return { header: rest, body, records: decoded.records, problems: decoded.intact ? [] : ['log-torn'] };
   }
 
-  /** Writes a snapshot of `generation` (its log starts empty), then removes every other generation's log. */
-  writeSnapshot(bytes: Uint8Array, generation: number): void {
-    this.files.writeAtomic(this.snapshotPath, bytes);
+  /**
+   * Writes a snapshot of `generation` (its log starts empty), then removes every other generation's log. null, or
+   * the errno of a refused write: the old snapshot and its log stay as they were (a later snapshot retries).
+   */
+  writeSnapshot(bytes: Uint8Array, generation: number): string | null {
+    const errno = this.files.writeAtomic(this.snapshotPath, bytes);
+    if (errno !== null) return errno;
     this.writes.snapshot += 1;
     this.bytesWritten.snapshot += bytes.length;
     for (const name of this.files.list(this.dir)) {
+      // A log that cannot be removed is ignored on load (it names another generation) and removed next time.
       if (/^log-\d+\.bin$/.test(name) && name !== `log-${generation}.bin`) this.files.remove(`${this.dir}/${name}`);
     }
+    return null;
   }
 
-  append(bytes: Uint8Array, generation: number): void {
-    this.files.append(this.logPath(generation), bytes);
+  /** Appends to the log of `generation`; null, or the errno of a refused write. */
+  append(bytes: Uint8Array, generation: number): string | null {
+    const errno = this.files.append(this.logPath(generation), bytes);
+    if (errno !== null) return errno;
     this.writes.log += 1;
     this.bytesWritten.log += bytes.length;
+    return null;
   }
 }
 

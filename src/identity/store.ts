@@ -3,12 +3,14 @@
 // validated like outside input (a corrupted flash page is refused by reason, not trusted).
 import type { Crypto, KeyPair, Platform } from '../platform/types.js';
 import { asNat, bytesEqual, decodeBounded, encodeCanonical, isBytes } from '../core/identity/canonical.js';
-import { decodeCertificate, type Certificate } from '../core/identity/cert.js';
+import { decodeCertificate, type Certificate, type CertReason } from '../core/identity/cert.js';
 import {
   decodeChain,
   decodeTrustBundle,
   encodeChain,
   encodeTrustBundle,
+  type BundleReason,
+  type ChainReason,
   type TrustBundle,
 } from '../core/identity/chain.js';
 import { fail, ok, type Result } from '../core/identity/result.js';
@@ -55,15 +57,29 @@ export function decodeKeyFile(crypto: Crypto, bytes: Uint8Array): Result<KeyFile
   });
 }
 
-export function writeSecret(platform: Platform, path: string, data: Uint8Array): void {
-  platform.files.writeAtomic(path, data, secretFileMode);
+/** A failed write: `cannot write PATH: ERRNO` (for the one line a command prints); null when it worked. */
+export type WriteError = string | null;
+
+const described = (path: string, errno: string | null): WriteError => (errno === null ? null : `cannot write ${path}: ${errno}`);
+
+export function writeSecret(platform: Platform, path: string, data: Uint8Array): WriteError {
+  return described(path, platform.files.writeAtomic(path, data, secretFileMode));
 }
 
-export function writePublic(platform: Platform, path: string, data: Uint8Array): void {
-  platform.files.writeAtomic(path, data, publicFileMode);
+export function writePublic(platform: Platform, path: string, data: Uint8Array): WriteError {
+  return described(path, platform.files.writeAtomic(path, data, publicFileMode));
 }
 
-export type LoadReason = 'file-missing' | 'key-file-malformed' | 'key-mismatch' | string;
+/** The first failure of a sequence of writes, which stops at it (later steps depend on earlier ones). */
+export function firstFailure(...steps: Array<() => WriteError>): WriteError {
+  for (const step of steps) {
+    const failed = step();
+    if (failed !== null) return failed;
+  }
+  return null;
+}
+
+export type LoadReason = 'file-missing' | 'key-file-malformed' | 'key-mismatch' | 'chain-malformed' | ChainReason | BundleReason | CertReason;
 
 export function loadKeys(platform: Platform, path: string): Result<KeyFile, LoadReason> {
   const bytes = platform.files.read(path);
@@ -85,8 +101,8 @@ export function loadChain(platform: Platform, path: string): Result<Certificate[
   return decodeChain(decoded.value);
 }
 
-export function saveChain(platform: Platform, path: string, chain: readonly Certificate[]): void {
-  writePublic(platform, path, encodeChain(chain));
+export function saveChain(platform: Platform, path: string, chain: readonly Certificate[]): WriteError {
+  return writePublic(platform, path, encodeChain(chain));
 }
 
 export function loadBundle(platform: Platform, path: string): Result<TrustBundle, LoadReason> {
@@ -95,8 +111,8 @@ export function loadBundle(platform: Platform, path: string): Result<TrustBundle
   return decodeTrustBundle(platform.crypto, bytes);
 }
 
-export function saveBundle(platform: Platform, path: string, bundle: TrustBundle): void {
-  writePublic(platform, path, encodeTrustBundle(bundle));
+export function saveBundle(platform: Platform, path: string, bundle: TrustBundle): WriteError {
+  return writePublic(platform, path, encodeTrustBundle(bundle));
 }
 
 /** A node's identity: keys, chain and bundle from one directory, checked to belong together. */
@@ -117,8 +133,12 @@ export function loadNodeIdentity(
   // A renewal stopped between writing the new chain and the new key: the key waits in node.key.next.
   const next = loadKeys(platform, files.nextKey);
   if (!next.ok || !bytesEqual(leafKey, next.value.sign.publicKey)) return fail('key-mismatch');
-  writeSecret(platform, files.key, encodeKeyFile(next.value));
-  platform.files.remove(files.nextKey);
+  // Finishing the switch takes two writes; if the flash refuses them, the identity is still whole (node.key.next
+  // holds the key) and the next load tries again.
+  firstFailure(
+    () => writeSecret(platform, files.key, encodeKeyFile(next.value)),
+    () => described(files.nextKey, platform.files.remove(files.nextKey)),
+  );
   return ok({ keys: next.value, chain: chain.value, bundle: bundle.value });
 }
 
@@ -126,12 +146,14 @@ export function loadNodeIdentity(
  * Stores a renewed identity so that a stop at any point leaves a loadable one: the new key goes to
  * node.key.next first, then the chain, then the key; loadNodeIdentity finishes an interrupted switch.
  */
-export function saveNodeIdentity(platform: Platform, dir: string, keys: KeyFile, chain: readonly Certificate[]): void {
+export function saveNodeIdentity(platform: Platform, dir: string, keys: KeyFile, chain: readonly Certificate[]): WriteError {
   const files = nodeFiles(dir);
-  writeSecret(platform, files.nextKey, encodeKeyFile(keys));
-  saveChain(platform, files.chain, chain);
-  writeSecret(platform, files.key, encodeKeyFile(keys));
-  platform.files.remove(files.nextKey);
+  return firstFailure(
+    () => writeSecret(platform, files.nextKey, encodeKeyFile(keys)),
+    () => saveChain(platform, files.chain, chain),
+    () => writeSecret(platform, files.key, encodeKeyFile(keys)),
+    () => described(files.nextKey, platform.files.remove(files.nextKey)),
+  );
 }
 
 /** A CA (root, or an anchor's intermediate with its parents) from its directory. */

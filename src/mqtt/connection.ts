@@ -156,13 +156,13 @@ export function createMqttConnection(platform: Platform, options: ConnectionOpti
     writtenAtMs = t;
     // An empty queue is written once, not at every change of nothing.
     if (empty() && writtenEmpty) return;
-    try {
-      platform.files.writeAtomic(path as string, client.persist());
+    const errno = platform.files.writeAtomic(path as string, client.persist());
+    if (errno === null) {
       writtenEmpty = empty();
       persistWrites++;
-    } catch (error) {
-      client.counters.add('persist-failed');
-      platform.logger.log('warn', 'mqtt: cannot persist the queue', { path, error: String(error) });
+    } else {
+      client.counters.add(`persist-${errno}`);
+      platform.logger.log('warn', 'mqtt: cannot persist the queue', { path, errno });
     }
   };
 

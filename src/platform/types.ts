@@ -90,18 +90,25 @@ export interface Net {
   ): Promise<StreamListener>;
 }
 
+/** An errno name (EACCES, ENOSPC, ...) as a file operation reports it. */
+export type FileErrno = string;
+
 export interface Files {
   /** null when the file does not exist. */
   read(path: string): Uint8Array | null;
   readText(path: string): string | null;
+  // Writes are operating errors, not bugs (a full or read-only flash, a missing directory): each returns null on
+  // success or the errno name (ENOSPC, EROFS, EACCES, ENOENT, ...), as a socket's send does, and never throws.
+  // Each caller decides what a failed write means for it (Raft asserts, gossip counts and retries, MQTT counts).
   /** temp file + fsync + rename: a reader sees the old or the new content, never a torn one. */
-  writeAtomic(path: string, data: Uint8Array | string, mode?: number): void;
+  writeAtomic(path: string, data: Uint8Array | string, mode?: number): FileErrno | null;
   /** Appends and fsyncs (log segments). */
-  append(path: string, data: Uint8Array): void;
+  append(path: string, data: Uint8Array): FileErrno | null;
   /** File names in dir (not paths), sorted; [] when dir does not exist. */
   list(dir: string): string[];
-  remove(path: string): void;
-  mkdirp(path: string): void;
+  /** A file that is not there is removed already (null). */
+  remove(path: string): FileErrno | null;
+  mkdirp(path: string): FileErrno | null;
   exists(path: string): boolean;
 }
 

@@ -4,7 +4,7 @@
 //   0x03 client reply    [id u32][1][ok u8][reason u8][prev?] | [id u32][2][index u64][value?] | [id u32][0][CBOR reply]
 import { decodeLimited, encodeCbor } from '../core/wire/cbor.js';
 import { fail, ok, type Result } from '../core/result.js';
-import { decodeMessage, encodeMessage } from '../core/raft/codec.js';
+import { decodeMessage, encodeMessage, type CodecReason } from '../core/raft/codec.js';
 import {
   decodeRequest as decodeCommand,
   encodeRequest as encodeCommand,
@@ -62,7 +62,7 @@ export type PacketReason =
   | 'packet-unknown-tag'
   | 'request-malformed'
   | 'reply-malformed'
-  | string;
+  | CodecReason;
 
 export type Packet =
   | { readonly kind: 'raft'; readonly message: Message }

@@ -14,7 +14,7 @@
 // are out of range (limits.ts) is corruption: the node refuses to start and says where ('wal-corrupt'). Entries
 // in segments before the snapshot's resetSeq belong to a log that a received snapshot replaced.
 import { decodeLimited, encodeCbor } from '../core/wire/cbor.js';
-import { Counters, ok } from '../core/result.js';
+import { assertThat, Counters, ok } from '../core/result.js';
 import { validConf, validNodeId } from '../core/raft/config.js';
 import { decodeConf } from '../core/raft/conf.js';
 import type { Entry, HardState, Ready, Snapshot, Stored } from '../core/raft/types.js';
@@ -25,7 +25,7 @@ import { concatBytes } from '../core/wire/hex.js';
 import { recordBytesMax, segmentBytesMax } from './limits.js';
 import { indexMax, snapshotBytesMax, termMax } from '../core/raft/limits.js';
 
-export type StorageReason = 'wal-corrupt' | 'wal-gap' | 'snapshot-corrupt';
+export type StorageReason = 'wal-corrupt' | 'wal-gap' | 'snapshot-corrupt' | 'dir-unusable';
 
 /** Why the storage cannot be opened, and where: the file and byte offset, for the operator. */
 export interface StorageFailure {
@@ -202,12 +202,21 @@ export class RaftStorage {
     private readonly dir: string,
   ) {}
 
+  /**
+   * Raft's promise is that what it acknowledged is on flash: a write the system refused breaks it, so the node
+   * stops here (procd restarts it, and it recovers from what did reach the flash) rather than run on a lie.
+   */
+  private durable(operation: string, path: string, errno: string | null): void {
+    assertThat(errno === null, `raft storage: ${operation} ${path} failed: ${errno}`);
+  }
+
   /** Opens (creating) the storage in dir and reads back what a restarting node needs (null: nothing yet). */
   static open(
     files: Files,
     dir: string,
   ): { readonly ok: true; readonly value: { storage: RaftStorage; stored: Stored | null } } | StorageFailure {
-    files.mkdirp(dir);
+    const made = files.mkdirp(dir);
+    if (made !== null) return refuse('dir-unusable', `cannot create ${dir}: ${made}`);
     const storage = new RaftStorage(files, dir);
     const loaded = storage.load();
     if (!loaded.ok) return loaded;
@@ -247,7 +256,7 @@ export class RaftStorage {
   /** Segments left from before a received snapshot (a crash interrupted their removal). */
   private dropVoidSegments(): void {
     for (const segment of this.segments.filter((s) => s.seq < this.resetSeq))
-      this.files.remove(this.path(segmentName(segment.seq)));
+      this.durable('remove', this.path(segmentName(segment.seq)), this.files.remove(this.path(segmentName(segment.seq))));
     this.segments = this.segments.filter((s) => s.seq >= this.resetSeq);
   }
 
@@ -271,7 +280,7 @@ export class RaftStorage {
           `${where}, followed by a later append at byte ${later}: damage inside acknowledged state, not a torn write`,
         );
       // A torn tail (power lost mid-append): keep the records that made it, drop the rest.
-      this.files.writeAtomic(path, bytes.subarray(0, goodBytes));
+      this.durable('truncate', path, this.files.writeAtomic(path, bytes.subarray(0, goodBytes)));
       this.counters.add('wal-torn-tail');
     }
     const segment: Segment = { seq, bytes: goodBytes, maxIndex: 0 };
@@ -302,7 +311,7 @@ export class RaftStorage {
    */
   private startSegment(seq: number, records: readonly Uint8Array[]): void {
     const bytes = concatBytes(records.length > 0 ? records : [hardStateRecord(this.hardState, kindAppendStart)]);
-    this.files.writeAtomic(this.path(segmentName(seq)), bytes);
+    this.durable('write', this.path(segmentName(seq)), this.files.writeAtomic(this.path(segmentName(seq)), bytes));
     this.segments.push({ seq, bytes: bytes.length, maxIndex: 0 });
     this.durableHard = this.hardState;
     this.bytesWritten += bytes.length;
@@ -316,7 +325,7 @@ export class RaftStorage {
   private appendToCurrent(bytes: Uint8Array): void {
     const segment = this.current();
     this.durableHard = this.hardState;
-    this.files.append(this.path(segmentName(segment.seq)), bytes);
+    this.durable('append', this.path(segmentName(segment.seq)), this.files.append(this.path(segmentName(segment.seq)), bytes));
     segment.bytes += bytes.length;
     this.bytesWritten += bytes.length;
     this.appends++;
@@ -355,7 +364,7 @@ export class RaftStorage {
     const old = this.segments;
     this.segments = [];
     this.startSegment(seq, []);
-    for (const segment of old) this.files.remove(this.path(segmentName(segment.seq)));
+    for (const segment of old) this.durable('remove', this.path(segmentName(segment.seq)), this.files.remove(this.path(segmentName(segment.seq))));
   }
 
   /** Our own compaction: the snapshot covers entries up to its index; segments holding only those go. */
@@ -363,13 +372,13 @@ export class RaftStorage {
     this.writeSnapshot(snapshot, this.resetSeq);
     const keep = this.segments.filter((s, i) => i === this.segments.length - 1 || s.maxIndex > snapshot.meta.index);
     for (const segment of this.segments)
-      if (!keep.includes(segment)) this.files.remove(this.path(segmentName(segment.seq)));
+      if (!keep.includes(segment)) this.durable('remove', this.path(segmentName(segment.seq)), this.files.remove(this.path(segmentName(segment.seq))));
     this.segments = keep;
   }
 
   private writeSnapshot(snapshot: Snapshot, resetSeq: number): void {
     const bytes = encodeSnapshot(snapshot, resetSeq);
-    this.files.writeAtomic(this.path('snapshot'), bytes);
+    this.durable('write', this.path('snapshot'), this.files.writeAtomic(this.path('snapshot'), bytes));
     this.bytesWritten += bytes.length;
     this.resetSeq = resetSeq;
     this.snapshotIndex = snapshot.meta.index;

@@ -13,6 +13,7 @@ import {
   eventObjectId,
   readFields,
   type Fields,
+  type FieldsReason,
   type UbusMessage,
 } from './message.js';
 import { Counters, assert, fail, ok, type Result } from './result.js';
@@ -22,6 +23,7 @@ import {
   fromBlobmsg,
   toBlobmsg,
   type JsTable,
+  type ValueReason,
   type JsValue,
   type Policy,
 } from './values.js';
@@ -36,8 +38,10 @@ export type ClientReason =
   | 'too-many-objects'
   | 'bad-definition'
   | 'bad-arguments'
+  | 'connection-reset'
   | `status-${number}`
-  | string;
+  | ValueReason
+  | FieldsReason;
 
 export interface ObjectDefinition {
   readonly name: string;
@@ -427,7 +431,7 @@ export class UbusClient {
   }
 
   /** Framing was fine but an attribute was not: fail what it answers, refuse what it asks, keep the connection. */
-  private handleMalformed(message: UbusMessage, reason: string): void {
+  private handleMalformed(message: UbusMessage, reason: FieldsReason): void {
     this.counters.add(reason);
     this.events.push({ kind: 'error', reason });
     const request = this.findPending(message);
@@ -458,7 +462,7 @@ export class UbusClient {
     this.finish(request, ok(fields.status ?? Status.invalidArgument));
   }
 
-  private finish(request: Pending, outcome: Result<number, string>): void {
+  private finish(request: Pending, outcome: Result<number, ClientReason>): void {
     const index = this.pending.indexOf(request);
     assert(index >= 0, 'finishing a request that is not pending');
     this.pending.splice(index, 1);
@@ -472,10 +476,10 @@ export class UbusClient {
   }
 
   /** add → (listener) register pattern / (subscriber) lookup target → subscribe. */
-  private finishRegistrationStep(request: Pending, outcome: Result<number, string>): void {
+  private finishRegistrationStep(request: Pending, outcome: Result<number, ClientReason>): void {
     const entry = this.registrations.get(request.key);
     if (entry === undefined) return;
-    const failed = (reason: string): void =>
+    const failed = (reason: ClientReason): void =>
       void this.events.push({ kind: 'registration-failed', registration: request.key, reason });
     if (!outcome.ok) return failed(outcome.reason);
     if (outcome.value !== Status.ok) return failed(`status-${outcome.value}`);

@@ -6,6 +6,8 @@ export class MemFiles implements Files {
   readonly data = new Map<string, Uint8Array>();
   writes = 0;
   bytesWritten = 0;
+  /** Every write fails with this errno while set (a full or read-only flash). */
+  failWith: string | null = null;
 
   read(path: string): Uint8Array | null {
     const bytes = this.data.get(path);
@@ -17,14 +19,17 @@ export class MemFiles implements Files {
     return bytes === null ? null : new TextDecoder().decode(bytes);
   }
 
-  writeAtomic(path: string, data: Uint8Array | string): void {
+  writeAtomic(path: string, data: Uint8Array | string): string | null {
+    if (this.failWith !== null) return this.failWith;
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(data);
     this.data.set(path, bytes);
     this.writes += 1;
     this.bytesWritten += bytes.length;
+    return null;
   }
 
-  append(path: string, data: Uint8Array): void {
+  append(path: string, data: Uint8Array): string | null {
+    if (this.failWith !== null) return this.failWith;
     const old = this.data.get(path) ?? new Uint8Array(0);
     const out = new Uint8Array(old.length + data.length);
     out.set(old);
@@ -32,6 +37,7 @@ export class MemFiles implements Files {
     this.data.set(path, out);
     this.writes += 1;
     this.bytesWritten += data.length;
+    return null;
   }
 
   list(dir: string): string[] {
@@ -42,11 +48,15 @@ export class MemFiles implements Files {
       .sort();
   }
 
-  remove(path: string): void {
+  remove(path: string): string | null {
+    if (this.failWith !== null) return this.failWith;
     this.data.delete(path);
+    return null;
   }
 
-  mkdirp(): void {}
+  mkdirp(): string | null {
+    return this.failWith;
+  }
 
   exists(path: string): boolean {
     return this.data.has(path);

@@ -124,6 +124,20 @@ test('a node restarted from its store has what it flushed, in a new incarnation;
   assert.equal(files.list('/state'), ['snapshot.cbor'], 'the old log is gone; the new one starts empty');
 });
 
+test('a flash that refuses writes: the store returns the errno and changes nothing; the old state still loads', () => {
+  const files = new MemFiles();
+  const first = boot(files, 'a');
+  first.store.append(encodeRecord({ kind: 'delta', stream: 'a~1', seq: 1, wire: { c: [] } }), first.generation);
+  const before = new Map(files.data);
+  files.failWith = 'ENOSPC';
+  assert.is(first.store.append(new Uint8Array([1, 2, 3]), first.generation), 'ENOSPC');
+  assert.is(first.store.writeSnapshot(new Uint8Array([1, 2, 3]), first.generation + 1), 'ENOSPC');
+  assert.equal([...files.data.keys()].sort(), [...before.keys()].sort(), 'no file changed');
+  for (const [path, bytes] of before) assert.equal(files.data.get(path), bytes, path);
+  files.failWith = null;
+  assert.equal(boot(files, 'a').problems, [], 'what was on flash before still loads');
+});
+
 test('a corrupt snapshot starts the node empty and says so', () => {
   const files = new MemFiles();
   files.writeAtomic('/state/snapshot.cbor', new Uint8Array([0x85, 1, 2]));

@@ -205,14 +205,14 @@ export class MeshSim {
   }
 
   total(counter: string): number {
-    return this.nodes.reduce((n, g) => n + (g.counters[counter] ?? 0), 0);
+    return this.nodes.reduce((n, g) => n + (g.counters.get(counter) ?? 0), 0);
   }
 
   /** Counters whose name starts with `prefix`, summed over all nodes. */
   totals(prefix: string): Record<string, number> {
     const out: Record<string, number> = {};
     for (const g of this.nodes)
-      for (const [k, v] of Object.entries(g.counters)) if (k.startsWith(prefix)) out[k] = (out[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(g.counters.snapshot())) if (k.startsWith(prefix)) out[k] = (out[k] ?? 0) + v;
     return out;
   }
 

@@ -107,6 +107,19 @@ export function definePlatformConformance(name: string, platform: Platform, scra
     assert.equal(platform.files.list(`${scratchDir}/no-such-dir`), []);
   });
 
+  t('files: a refused write is an errno name returned, never a throw; removing what is not there succeeds', () => {
+    const dir = `${scratchDir}/files/refused`;
+    assert.is(platform.files.mkdirp(dir), null);
+    assert.is(platform.files.writeAtomic(`${dir}/ok.txt`, 'x'), null);
+    assert.is(platform.files.append(`${dir}/ok.txt`, new Uint8Array([1])), null);
+    assert.is(platform.files.writeAtomic(`${dir}/no-such-dir/f`, 'x'), 'ENOENT');
+    assert.is(platform.files.append(`${dir}/no-such-dir/f`, new Uint8Array([1])), 'ENOENT');
+    assert.is(platform.files.mkdirp(`${dir}/ok.txt/sub`), 'ENOTDIR', 'a file in the way');
+    assert.is(platform.files.remove(`${dir}/never-was`), null);
+    assert.equal(platform.files.list(dir), ['ok.txt'], 'a failed atomic write leaves no temporary file behind');
+    assert.is(platform.files.remove(`${dir}/ok.txt`), null);
+  });
+
   t('exec: exit code, stdout, stdin, timeout', async () => {
     const echo = await platform.exec(['/bin/echo', 'hello', 'world']);
     assert.is(echo.code, 0);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The QEMU lab suite: builds the router image (cached in .cache/qemu/), then runs the lab's scenarios
 # (qemu/scenarios/: smoke = 3 nodes in a line, failover = ring of 4 with a link cut, mesh = full mesh of 4,
-# star = custom edge list, impair = netem delay/loss, xdp = the XDP blocklist rerouting the mesh) on real
-# batman-adv in TCG guests.
+# star = custom edge list, impair = netem delay/loss, xdp = the XDP blocklist rerouting the mesh, agent = 5 routers
+# each running only x0 agent under init) on real batman-adv in TCG guests.
 # Each check of each scenario counts as one test.
 # Results: build/lab/<scenario>.json.
 # Usage: bash test/qemu/run.sh [SCENARIO...]      Last line: N passed, N failed, N skipped
@@ -20,7 +20,7 @@ command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || skip "the ima
 [ -d node_modules/tsx ] || skip "node_modules is missing: run bash scripts/setup.sh"
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(smoke failover mesh star impair xdp)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(smoke failover mesh star impair xdp agent)
 
 # Whatever happens to the runner, no VM outlives this suite: kill each QEMU it recorded, by pid, after
 # checking that the pid still is that VM (its command line names the VM's folder).

@@ -43,6 +43,21 @@ const open = (dir: string) => {
 };
 const segments = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('wal-'));
 
+test('a write the flash refuses stops the node with an assertion naming it (acknowledged means on flash); opening an unusable directory is a refusal', () => {
+  const dir = fresh();
+  let refuse: string | null = null;
+  const files = { ...nodeFiles, append: (path: string, data: Uint8Array) => refuse ?? nodeFiles.append(path, data) };
+  const opened = RaftStorage.open(files, dir);
+  assert.ok(opened.ok);
+  const { storage } = opened.ok ? opened.value : (null as never);
+  storage.save(ready({ term: 1, vote: 1, commit: 0 }, [entry(1, 1)]));
+  refuse = 'ENOSPC';
+  assert.throws(() => storage.save(ready({ term: 1, vote: 1, commit: 1 }, [entry(2, 1)])), /raft storage: append .*wal-.* failed: ENOSPC/);
+  writeFileSync(join(dir, 'in-the-way'), 'x');
+  const blocked = RaftStorage.open(nodeFiles, join(dir, 'in-the-way', 'raft'));
+  assert.equal(blocked.ok ? null : [blocked.reason, blocked.detail], ['dir-unusable', `cannot create ${join(dir, 'in-the-way', 'raft')}: ENOTDIR`]);
+});
+
 test('an empty directory opens with nothing stored', () => {
   assert.is(open(fresh()).stored, null);
 });

@@ -7,6 +7,8 @@ import type { AgentContext } from '../context.js';
 import type { Health } from '../supervisor.js';
 
 export const readEveryMs = 2_000;
+/** A slow batctl (a loaded router) does not wipe the mesh view at once: the last good one stands this many reads. */
+export const failedReadsTolerated = 3;
 
 export class BatmanComponent implements Component {
   readonly name = 'batman';
@@ -14,6 +16,7 @@ export class BatmanComponent implements Component {
   private timer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
   private state: Health = down('not-started');
   private stopped = false;
+  private failedReads = 0;
 
   constructor(private readonly ctx: AgentContext) {}
 
@@ -48,6 +51,9 @@ export class BatmanComponent implements Component {
     if (view.ok) {
       this.ctx.mesh = view.value;
       this.state = up;
+      this.failedReads = 0;
+    } else if (view.reason === 'batctl-timeout' && this.ctx.mesh !== null && ++this.failedReads < failedReadsTolerated) {
+      this.ctx.journal.record('debug', this.name, 'read-slow', { reason: view.reason, kept: 'the last view' });
     } else {
       this.ctx.mesh = null;
       this.state = degraded(view.reason);

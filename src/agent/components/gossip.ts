@@ -141,7 +141,8 @@ export class GossipComponent implements Component {
           version: held.version,
         });
       const onDisk = platform.files.read(path);
-      if (onDisk === null || !sameBytes(onDisk, bytes)) writePublic(platform, path, bytes);
+      const failed = onDisk === null || !sameBytes(onDisk, bytes) ? writePublic(platform, path, bytes) : null;
+      if (failed !== null) journal.record('warn', this.name, 'revocations-not-stored', { reason: failed });
       this.ctx.link?.setRevocations(store);
       journal.record('warn', this.name, 'revocations', {
         version: held.version,

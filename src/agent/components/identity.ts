@@ -147,9 +147,12 @@ export class IdentityComponent implements Component {
         journal.record('warn', this.name, 'enrolment-answer-refused', { reason: accepted.reason, anchor: anchor.name });
         continue;
       }
-      platform.files.mkdirp(config.stateDir);
-      saveNodeIdentity(platform, config.stateDir, keys, accepted.value.chain);
-      saveBundle(platform, nodeFiles(config.stateDir).bundle, accepted.value.bundle);
+      const mkdir = platform.files.mkdirp(config.stateDir);
+      const failed = mkdir !== null ? `cannot write ${config.stateDir}: ${mkdir}` : (saveNodeIdentity(platform, config.stateDir, keys, accepted.value.chain) ?? saveBundle(platform, nodeFiles(config.stateDir).bundle, accepted.value.bundle));
+      if (failed !== null) {
+        journal.record('error', this.name, 'enrolment-not-stored', { reason: failed, next: `make ${config.stateDir} writable; the agent asks again` });
+        return down('state-dir-not-writable');
+      }
       journal.record('info', this.name, 'enrolled', {
         anchor: anchor.name,
         expires: new Date((accepted.value.chain[0] as Certificate).notAfterMs).toISOString(),

@@ -63,7 +63,8 @@ export class UplinkComponent implements Component {
       format: 'cbor',
       version: config.uplink.protocol,
       operatorKeys: [],
-      persistPath: `${config.stateDir}/uplink.queue`,
+      // No queue on flash: telemetry is a periodic snapshot, and a queue kept across a crash would replay the last
+      // life's retained 'online' status after its Will (consumers rightly refuse it as replayed).
       shouldStop: () => this.stopping,
       onProgress: (p) => {
         this.ctx.uplink = {

@@ -7,6 +7,7 @@
 // section's full state instead, in chunks. Every message fits one datagram and a round's sends fit a byte
 // budget. Protocol and claimed properties: docs/protocol/gossip.md.
 import { decodeLimited, encodeCbor } from '../wire/cbor.js';
+import { Counters } from '../result.js';
 import { assert } from './assert.js';
 import { isId } from './check.js';
 import { concatBytes } from './codec.js';
@@ -90,7 +91,7 @@ export class Gossip {
   readonly incarnation: number;
   readonly clock: HlcClock;
   readonly vv = new StreamClock();
-  readonly counters: Record<string, number> = {};
+  readonly counters = new Counters();
   readonly doc: MeshDoc;
   seq = 0;
   /**
@@ -145,7 +146,7 @@ export class Gossip {
   }
 
   count(name: string, n = 1): void {
-    this.counters[name] = (this.counters[name] ?? 0) + n;
+    this.counters.add(name, n);
   }
 
   /** The last digest `peer` sent us equals ours: as far as we know, it holds the same document. */

@@ -5,6 +5,7 @@ import { keyId, type Certificate } from '../identity/cert.js';
 import {
   decodeChain,
   validateChain,
+  type ChainReason,
   type RevocationView,
   type TrustBundle,
   type ValidatedPeer,
@@ -202,7 +203,8 @@ export type VerifyReason =
   | 'duplicate'
   | 'stale'
   | 'cert-expired'
-  | string;
+  | 'cert-revoked'
+  | ChainReason;
 
 export interface Verified extends Envelope {
   readonly peer: ValidatedPeer;

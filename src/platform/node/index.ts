@@ -78,36 +78,54 @@ let tempCounter = 0;
 export const nodeFiles: Platform['files'] = {
   read: (file) => readOrNull(() => toBytes(fs.readFileSync(file))),
   readText: (file) => readOrNull(() => fs.readFileSync(file, 'utf8')),
-  writeAtomic(file, data, mode = 0o644) {
-    const temp = `${file}.tmp-${process.pid}-${tempCounter++}`;
-    const fd = fs.openSync(temp, 'w', mode);
-    try {
-      if (typeof data === 'string') fs.writeSync(fd, data);
-      else fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.chmodSync(temp, mode); // openSync's mode is filtered by the umask; keys must end up exactly 0600
-    fs.renameSync(temp, file);
-    syncDirectory(path.dirname(file));
-  },
-  append(file, data) {
-    const fd = fs.openSync(file, 'a');
-    try {
-      fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  },
+  writeAtomic: (file, data, mode = 0o644) => errnoOf(() => writeAtomic(file, data, mode)),
+  append: (file, data) =>
+    errnoOf(() => {
+      const fd = fs.openSync(file, 'a');
+      try {
+        fs.writeSync(fd, data);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }),
   list: (dir) => readOrNull(() => fs.readdirSync(dir).sort()) ?? [],
-  remove: (file) => fs.rmSync(file, { force: true }),
-  mkdirp: (dir) => {
-    fs.mkdirSync(dir, { recursive: true });
-  },
+  remove: (file) => errnoOf(() => fs.rmSync(file, { force: true })),
+  mkdirp: (dir) => errnoOf(() => fs.mkdirSync(dir, { recursive: true })),
   exists: (file) => fs.existsSync(file),
 };
+
+/** Runs a write; null when it worked, the errno name when the system refused it (a bug still throws). */
+function errnoOf(write: () => unknown): string | null {
+  try {
+    write();
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code;
+    throw error;
+  }
+}
+
+function writeAtomic(file: string, data: Uint8Array | string, mode: number): void {
+  const temp = `${file}.tmp-${process.pid}-${tempCounter++}`;
+  const fd = fs.openSync(temp, 'w', mode);
+  try {
+    if (typeof data === 'string') fs.writeSync(fd, data);
+    else fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.chmodSync(temp, mode); // openSync's mode is filtered by the umask; keys must end up exactly 0600
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  syncDirectory(path.dirname(file));
+}
 
 // The rename is durable only once the directory entry is on disk.
 function syncDirectory(dir: string): void {

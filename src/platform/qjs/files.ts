@@ -145,12 +145,28 @@ function mkdirp(path: string): void {
     if (part === '' || part === '.') continue;
     prefix = `${prefix}/${part}`;
     const result = os.mkdir(prefix, 0o755);
-    if (result < 0 && !(fsx.errnoName(result) === 'EEXIST' && isDirectory(prefix))) check(result, 'mkdir', prefix);
+    if (result >= 0) continue;
+    const errno = fsx.errnoName(result);
+    if (errno === 'EEXIST' && isDirectory(prefix)) continue;
+    // A file in the way: what mkdir -p (and Node) report for it.
+    if (errno === 'EEXIST') throw new FileError('ENOTDIR', 'mkdir', prefix);
+    check(result, 'mkdir', prefix);
   }
 }
 
 function exists(path: string): boolean {
   return os.stat(path)[1] === 0;
+}
+
+/** Runs a write; null when it worked, the errno name when the system refused it (a bug still throws). */
+function errnoOf(write: () => void): string | null {
+  try {
+    write();
+    return null;
+  } catch (error) {
+    if (error instanceof FileError) return error.code;
+    throw error;
+  }
 }
 
 export const qjsFiles: Files = {
@@ -159,10 +175,10 @@ export const qjsFiles: Files = {
     const bytes = read(path);
     return bytes === null ? null : decodeUtf8(bytes, false);
   },
-  writeAtomic,
-  append,
+  writeAtomic: (path, data, mode) => errnoOf(() => writeAtomic(path, data, mode)),
+  append: (path, data) => errnoOf(() => append(path, data)),
   list,
-  remove,
-  mkdirp,
+  remove: (path) => errnoOf(() => remove(path)),
+  mkdirp: (path) => errnoOf(() => mkdirp(path)),
   exists,
 };
