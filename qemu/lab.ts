@@ -63,29 +63,63 @@ interface Options {
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { command: 'up', positional: [], nodes: 3, topology: 'line', edges: '', memMb: 128, uplinkPort: 1883, build: true, repeat: 1 };
+  const o: Options = {
+    command: 'up',
+    positional: [],
+    nodes: 3,
+    topology: 'line',
+    edges: '',
+    memMb: 128,
+    uplinkPort: 1883,
+    build: true,
+    repeat: 1,
+  };
   const value = (i: number, flag: string): string => argv[i + 1] ?? fail(`${flag} needs a value (see --help)`);
   let i = 0;
-  if (argv[0] !== undefined && !argv[0].startsWith('-')) { o.command = argv[0]; i = 1; }
+  if (argv[0] !== undefined && !argv[0].startsWith('-')) {
+    o.command = argv[0];
+    i = 1;
+  }
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
     switch (arg) {
-      case '-h': case '--help': process.stdout.write(help); return process.exit(0);
-      case '--nodes': o.nodes = Number(value(i++, arg)); break;
-      case '--topology': o.topology = value(i++, arg); break;
-      case '--edges': o.edges = value(i++, arg); o.topology = 'custom'; break;
-      case '--mem': o.memMb = Number(value(i++, arg)); break;
-      case '--uplink-port': o.uplinkPort = Number(value(i++, arg)); break;
-      case '--no-build': o.build = false; break;
-      case '--repeat': o.repeat = Number(value(i++, arg)); break;
+      case '-h':
+      case '--help':
+        process.stdout.write(help);
+        return process.exit(0);
+      case '--nodes':
+        o.nodes = Number(value(i++, arg));
+        break;
+      case '--topology':
+        o.topology = value(i++, arg);
+        break;
+      case '--edges':
+        o.edges = value(i++, arg);
+        o.topology = 'custom';
+        break;
+      case '--mem':
+        o.memMb = Number(value(i++, arg));
+        break;
+      case '--uplink-port':
+        o.uplinkPort = Number(value(i++, arg));
+        break;
+      case '--no-build':
+        o.build = false;
+        break;
+      case '--repeat':
+        o.repeat = Number(value(i++, arg));
+        break;
       default:
         if (arg.startsWith('-')) fail(`unknown option ${arg} (see --help)`);
         o.positional.push(arg);
     }
   }
-  if (!Number.isInteger(o.memMb) || o.memMb < limits.memMbMin || o.memMb > limits.memMbMax) fail(`--mem must be ${limits.memMbMin}..${limits.memMbMax}`);
-  if (!Number.isInteger(o.repeat) || o.repeat < 1 || o.repeat > limits.repeatMax) fail(`--repeat must be 1..${limits.repeatMax}`);
-  if (!Number.isInteger(o.uplinkPort) || o.uplinkPort < 1 || o.uplinkPort > 65535) fail('--uplink-port must be 1..65535');
+  if (!Number.isInteger(o.memMb) || o.memMb < limits.memMbMin || o.memMb > limits.memMbMax)
+    fail(`--mem must be ${limits.memMbMin}..${limits.memMbMax}`);
+  if (!Number.isInteger(o.repeat) || o.repeat < 1 || o.repeat > limits.repeatMax)
+    fail(`--repeat must be 1..${limits.repeatMax}`);
+  if (!Number.isInteger(o.uplinkPort) || o.uplinkPort < 1 || o.uplinkPort > 65535)
+    fail('--uplink-port must be 1..65535');
   return o;
 }
 
@@ -96,7 +130,8 @@ function log(line: string): void {
 function findQemu(): string {
   const r = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' });
   const found = r.stdout.trim();
-  if (r.status !== 0 || found === '') fail('qemu-system-x86_64 not found: apt-get install qemu-system-x86 (or bash scripts/setup.sh)', 3);
+  if (r.status !== 0 || found === '')
+    fail('qemu-system-x86_64 not found: apt-get install qemu-system-x86 (or bash scripts/setup.sh)', 3);
   return found;
 }
 
@@ -107,7 +142,8 @@ function buildImage(enabled: boolean): void {
     if (r.status !== 0) fail(`the image build failed (exit ${r.status}); see the lines above`, 1);
     log(`image ready in ${((Date.now() - start) / 1000).toFixed(1)} s`);
   }
-  if (!existsSync(image.kernel) || !existsSync(image.initrd)) fail('no image in .cache/qemu/image/: run bash qemu/build-image.sh', 1);
+  if (!existsSync(image.kernel) || !existsSync(image.initrd))
+    fail('no image in .cache/qemu/image/: run bash qemu/build-image.sh', 1);
 }
 
 async function runTests(o: Options): Promise<number> {
@@ -145,9 +181,14 @@ function printStatistics(results: readonly ScenarioResult[]): void {
   const stats: Record<string, unknown> = {};
   for (const [key, { unit, values }] of series) {
     const sorted = [...values].sort((a, b) => a - b);
-    const median = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    const median =
+      sorted.length % 2 === 1
+        ? sorted[(sorted.length - 1) / 2]!
+        : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
     stats[key] = { unit, n: sorted.length, min: sorted[0], median, max: sorted.at(-1), values };
-    process.stdout.write(`${key.padEnd(44)} ${String(sorted.length).padStart(2)} ${String(sorted[0]).padStart(8)} ${String(median).padStart(8)} ${String(sorted.at(-1)).padStart(8)}  ${unit}\n`);
+    process.stdout.write(
+      `${key.padEnd(44)} ${String(sorted.length).padStart(2)} ${String(sorted[0]).padStart(8)} ${String(median).padStart(8)} ${String(sorted.at(-1)).padStart(8)}  ${unit}\n`,
+    );
   }
   writeFileSync(path.join(root, 'build', 'lab', 'repeat-summary.json'), JSON.stringify(stats, null, 2) + '\n');
   process.stdout.write('statistics: build/lab/repeat-summary.json\n');
@@ -159,16 +200,24 @@ function printSummary(results: readonly ScenarioResult[]): void {
     const boot = r.vms.length > 0 ? Math.max(...r.vms.map((v) => v.bootMs)) : -1;
     const rss = r.vms.length > 0 ? Math.max(...r.vms.map((v) => v.qemuRssKb)) : -1;
     const figures = r.measurements.map((m) => `${m.name}=${m.value}${m.unit === 'ms' ? 'ms' : ` ${m.unit}`}`).join(' ');
-    return [r.scenario, r.ok ? 'PASS' : 'FAIL', `${count('pass')}/${count('fail')}/${count('skip')}`,
-      boot >= 0 ? `${(boot / 1000).toFixed(1)} s` : '-', rss >= 0 ? `${Math.round(rss / 1024)} MB` : '-',
-      `${(r.durationMs / 1000).toFixed(1)} s`, figures];
+    return [
+      r.scenario,
+      r.ok ? 'PASS' : 'FAIL',
+      `${count('pass')}/${count('fail')}/${count('skip')}`,
+      boot >= 0 ? `${(boot / 1000).toFixed(1)} s` : '-',
+      rss >= 0 ? `${Math.round(rss / 1024)} MB` : '-',
+      `${(r.durationMs / 1000).toFixed(1)} s`,
+      figures,
+    ];
   });
   const header = ['scenario', 'result', 'pass/fail/skip', 'boot max', 'qemu RSS max', 'duration', 'measured'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   process.stdout.write(`\n${line(header)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
   for (const r of results) {
-    for (const c of r.checks.filter((c) => c.status === 'fail')) process.stdout.write(`FAIL ${r.scenario}/${c.name}: ${c.detail}\n`);
+    for (const c of r.checks.filter((c) => c.status === 'fail'))
+      process.stdout.write(`FAIL ${r.scenario}/${c.name}: ${c.detail}\n`);
   }
   process.stdout.write(`results: ${results.map((r) => `build/lab/${r.scenario}.json`).join(' ')}\n`);
 }
@@ -178,10 +227,19 @@ async function runInteractive(o: Options): Promise<number> {
   if (!topo.ok) fail(topo.reason);
   const qemu = findQemu();
   buildImage(o.build);
-  const lab = new Lab({
-    name: 'interactive', edges: topo.edges, nodes: o.nodes, memMb: o.memMb, image, qemu,
-    uplinkPort: o.uplinkPort, log,
-  }, path.join(root, 'build', 'lab'));
+  const lab = new Lab(
+    {
+      name: 'interactive',
+      edges: topo.edges,
+      nodes: o.nodes,
+      memMb: o.memMb,
+      image,
+      qemu,
+      uplinkPort: o.uplinkPort,
+      log,
+    },
+    path.join(root, 'build', 'lab'),
+  );
   try {
     await lab.start();
   } catch (e) {
@@ -190,9 +248,13 @@ async function runInteractive(o: Options): Promise<number> {
   }
   log(`${o.nodes} routers up (${o.topology}). Reach them:`);
   for (const vm of lab.vms) {
-    log(`  node ${vm.node}: bat0 10.77.0.${vm.node}, console: npm run lab -- console ${vm.node}   (log: ${path.relative(root, vm.consoleLog)})`);
+    log(
+      `  node ${vm.node}: bat0 10.77.0.${vm.node}, console: npm run lab -- console ${vm.node}   (log: ${path.relative(root, vm.consoleLog)})`,
+    );
   }
-  log('type "N CMD" (e.g. "1 batctl o"), "all CMD", "cut A-B", "restore A-B", "impair A-B delay 50 loss 10", "clear A-B", "links", "routes", "quit"');
+  log(
+    'type "N CMD" (e.g. "1 batctl o"), "all CMD", "cut A-B", "restore A-B", "impair A-B delay 50 loss 10", "clear A-B", "links", "routes", "quit"',
+  );
   const rl = readline.createInterface({ input: process.stdin, terminal: false });
   for await (const raw of rl) {
     const line = raw.trim();
@@ -217,16 +279,24 @@ async function interactiveCommand(lab: Lab, line: string): Promise<void> {
   } else if (head === 'impair' && pair) {
     const delay = /delay\s+(\d+(?:\.\d+)?)/.exec(line);
     const loss = /loss\s+(\d+(?:\.\d+)?)/.exec(line);
-    await lab.impair(Number(pair[1]), Number(pair[2]), { delayMs: Number(delay?.[1] ?? 0), lossPercent: Number(loss?.[1] ?? 0) });
+    await lab.impair(Number(pair[1]), Number(pair[2]), {
+      delayMs: Number(delay?.[1] ?? 0),
+      lossPercent: Number(loss?.[1] ?? 0),
+    });
   } else if (head === 'clear' && pair) {
     await lab.clearImpairment(Number(pair[1]), Number(pair[2]));
   } else if (head === 'links') {
-    for (const l of lab.links) log(`  ${l.name}: ${l.up ? 'up' : 'CUT'} (udp 127.0.0.1:${l.nicA.localPort} <-> :${l.nicB.localPort})`);
+    for (const l of lab.links)
+      log(`  ${l.name}: ${l.up ? 'up' : 'CUT'} (udp 127.0.0.1:${l.nicA.localPort} <-> :${l.nicB.localPort})`);
   } else if (head === 'routes') {
     for (const vm of lab.vms) {
       // Only the routes to each node's originator address (batman IV also lists secondary interfaces).
-      const routes = (await lab.originators(vm.node)).filter((r) => r.best && lab.vms.some((o) => lab.primaryMac(o.node) === r.originator));
-      const text = routes.map((r) => `to ${lab.macOwner(r.originator)} via ${lab.macOwner(r.nextHop)} (${r.outgoingIf}, TQ ${r.tq})`);
+      const routes = (await lab.originators(vm.node)).filter(
+        (r) => r.best && lab.vms.some((o) => lab.primaryMac(o.node) === r.originator),
+      );
+      const text = routes.map(
+        (r) => `to ${lab.macOwner(r.originator)} via ${lab.macOwner(r.nextHop)} (${r.outgoingIf}, TQ ${r.tq})`,
+      );
       log(`  node ${vm.node}: ${text.join(', ') || '(no routes)'}`);
     }
   } else if (head === 'all' || /^\d+$/.test(head)) {
@@ -236,7 +306,9 @@ async function interactiveCommand(lab: Lab, line: string): Promise<void> {
       process.stdout.write(`--- node ${node} (exit ${r.rc}, ${r.ms} ms)\n${r.out}`);
     }
   } else {
-    log('commands: N CMD | all CMD | cut A-B | restore A-B | impair A-B [delay MS] [loss PCT] | clear A-B | links | routes | quit');
+    log(
+      'commands: N CMD | all CMD | cut A-B | restore A-B | impair A-B [delay MS] [loss PCT] | clear A-B | links | routes | quit',
+    );
   }
 }
 
@@ -245,13 +317,20 @@ async function attachConsole(o: Options): Promise<number> {
   const node = Number(o.positional[0]);
   if (!Number.isInteger(node) || node < 1) fail('console needs a node number');
   const sock = path.join(root, 'build', 'lab', 'interactive', `node-${node}`, 'console.sock');
-  if (!existsSync(sock)) fail(`no console at ${path.relative(root, sock)}: is 'npm run lab' running with node ${node}?`, 1);
+  if (!existsSync(sock))
+    fail(`no console at ${path.relative(root, sock)}: is 'npm run lab' running with node ${node}?`, 1);
   const socket = net.createConnection(sock);
-  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
   process.stderr.write(`lab: attached to node ${node}'s console; Ctrl-] detaches\n`);
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
   socket.write('\n');
-  process.stdin.on('data', (d: Buffer) => { if (d.includes(0x1d)) socket.end(); else socket.write(d); });
+  process.stdin.on('data', (d: Buffer) => {
+    if (d.includes(0x1d)) socket.end();
+    else socket.write(d);
+  });
   process.stdin.on('end', () => setTimeout(() => socket.end(), 1000)); // piped input: let the answer arrive
   socket.pipe(process.stdout);
   await new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -263,14 +342,24 @@ async function attachConsole(o: Options): Promise<number> {
 async function main(): Promise<number> {
   const o = parse(process.argv.slice(2));
   switch (o.command) {
-    case 'up': return runInteractive(o);
-    case 'test': return runTests(o);
-    case 'console': return attachConsole(o);
+    case 'up':
+      return runInteractive(o);
+    case 'test':
+      return runTests(o);
+    case 'console':
+      return attachConsole(o);
     case 'list':
-      for (const s of scenarios) process.stdout.write(`${s.name.padEnd(10)} ${s.summary}${defaultScenarios.includes(s.name) ? '' : ' [opt-in]'}\n`);
+      for (const s of scenarios)
+        process.stdout.write(
+          `${s.name.padEnd(10)} ${s.summary}${defaultScenarios.includes(s.name) ? '' : ' [opt-in]'}\n`,
+        );
       return 0;
-    default: return fail(`unknown command '${o.command}' (see --help)`);
+    default:
+      return fail(`unknown command '${o.command}' (see --help)`);
   }
 }
 
-main().then((code) => process.exit(code), (e: Error) => fail(e.stack ?? e.message, 1));
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => fail(e.stack ?? e.message, 1),
+);

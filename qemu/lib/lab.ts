@@ -34,8 +34,10 @@ export interface Impairment {
 }
 
 function assertImpairment(i: Impairment): void {
-  if (!Number.isFinite(i.delayMs) || i.delayMs < 0 || i.delayMs > limits.impairDelayMsMax) throw new Error(`delay must be 0..${limits.impairDelayMsMax} ms`);
-  if (!Number.isFinite(i.lossPercent) || i.lossPercent < 0 || i.lossPercent > 100) throw new Error('loss must be 0..100 %');
+  if (!Number.isFinite(i.delayMs) || i.delayMs < 0 || i.delayMs > limits.impairDelayMsMax)
+    throw new Error(`delay must be 0..${limits.impairDelayMsMax} ms`);
+  if (!Number.isFinite(i.lossPercent) || i.lossPercent < 0 || i.lossPercent > 100)
+    throw new Error('loss must be 0..100 %');
 }
 
 /** A guest shell snippet printing the name of the interface with this MAC. */
@@ -51,7 +53,9 @@ let exitHooked = false;
 function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
-  process.on('exit', () => { for (const lab of live) lab.killNow(); });
+  process.on('exit', () => {
+    for (const lab of live) lab.killNow();
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       for (const lab of live) lab.killNow();
@@ -124,17 +128,29 @@ export class Lab {
       nicsOf.set(b, [...(nicsOf.get(b) ?? []), nicB]);
     });
     for (let node = 1; node <= this.options.nodes; node++) {
-      this.vms.push(new Vm({
-        node, dir: path.join(this.dir, `node-${node}`), kernel: this.options.image.kernel,
-        initrd: this.options.image.initrd, memMb: this.options.memMb, nics: nicsOf.get(node) ?? [],
-        uplinkPort: this.options.uplinkPort,
-      }));
+      this.vms.push(
+        new Vm({
+          node,
+          dir: path.join(this.dir, `node-${node}`),
+          kernel: this.options.image.kernel,
+          initrd: this.options.image.initrd,
+          memMb: this.options.memMb,
+          nics: nicsOf.get(node) ?? [],
+          uplinkPort: this.options.uplinkPort,
+        }),
+      );
     }
-    this.log(`booting ${this.options.nodes} VMs (${this.options.memMb} MB, 1 vCPU, TCG), links ${this.links.map((l) => l.name).join(' ') || '(none)'}`);
-    await Promise.all(this.vms.map(async (vm) => {
-      await vm.boot(this.options.qemu);
-      this.log(`node ${vm.node} ready: boot ${vm.bootMs} ms (guest uptime ${vm.guestUptimeAtReadyS.toFixed(2)} s), qemu RSS ${Math.round(vm.hostRssKb() / 1024)} MB`);
-    }));
+    this.log(
+      `booting ${this.options.nodes} VMs (${this.options.memMb} MB, 1 vCPU, TCG), links ${this.links.map((l) => l.name).join(' ') || '(none)'}`,
+    );
+    await Promise.all(
+      this.vms.map(async (vm) => {
+        await vm.boot(this.options.qemu);
+        this.log(
+          `node ${vm.node} ready: boot ${vm.bootMs} ms (guest uptime ${vm.guestUptimeAtReadyS.toFixed(2)} s), qemu RSS ${Math.round(vm.hostRssKb() / 1024)} MB`,
+        );
+      }),
+    );
     for (const vm of this.vms) {
       const r = await vm.exec('batctl meshif bat0 originators');
       const mac = parsePrimaryMac(r.out);
@@ -196,7 +212,10 @@ export class Lab {
     const link = this.link(a, b);
     assertImpairment(impairment);
     const netem = `delay ${impairment.delayMs}ms loss ${impairment.lossPercent}%`;
-    for (const [node, nic] of [[link.edge[0], link.nicA], [link.edge[1], link.nicB]] as const) {
+    for (const [node, nic] of [
+      [link.edge[0], link.nicA],
+      [link.edge[1], link.nicB],
+    ] as const) {
       const r = await this.exec(node, `/sbin/tc qdisc replace dev "$(${nicByMac(nic.mac)})" root netem ${netem}`);
       if (r.rc !== 0) throw new Error(`node ${node}: tc netem on link ${link.name} failed: ${r.out.trim()}`);
     }
@@ -205,14 +224,21 @@ export class Lab {
 
   async clearImpairment(a: number, b: number): Promise<void> {
     const link = this.link(a, b);
-    for (const [node, nic] of [[link.edge[0], link.nicA], [link.edge[1], link.nicB]] as const) {
+    for (const [node, nic] of [
+      [link.edge[0], link.nicA],
+      [link.edge[1], link.nicB],
+    ] as const) {
       await this.exec(node, `/sbin/tc qdisc del dev "$(${nicByMac(nic.mac)})" root 2>/dev/null; true`);
     }
     this.log(`link ${link.name} impairment cleared`);
   }
 
   /** Polls check() until it returns a value that is not null/false; returns it and the time it took. */
-  async waitFor<T>(what: string, check: () => Promise<T | null | false>, timeoutMs: number): Promise<{ value: T; ms: number }> {
+  async waitFor<T>(
+    what: string,
+    check: () => Promise<T | null | false>,
+    timeoutMs: number,
+  ): Promise<{ value: T; ms: number }> {
     const start = Date.now();
     for (;;) {
       const value = await check();
@@ -226,7 +252,10 @@ export class Lab {
   async collectLogs(): Promise<void> {
     for (const vm of this.vms) {
       const dir = vm.config.dir;
-      const logs = await vm.exec('for f in /var/log/x0/*.log; do [ -f "$f" ] && { echo "==> $f"; cat "$f"; }; done; true', 10_000);
+      const logs = await vm.exec(
+        'for f in /var/log/x0/*.log; do [ -f "$f" ] && { echo "==> $f"; cat "$f"; }; done; true',
+        10_000,
+      );
       if (logs.rc === 0) writeFileSync(path.join(dir, 'agent.log'), logs.out);
       const dmesg = await vm.exec('dmesg', 10_000);
       if (dmesg.rc === 0) writeFileSync(path.join(dir, 'dmesg.txt'), dmesg.out);
@@ -246,11 +275,17 @@ export class Lab {
 
 /** Asks the kernel for free UDP ports on 127.0.0.1 (bound all at once, so they are distinct), then frees them. */
 async function freeUdpPorts(count: number): Promise<number[]> {
-  const sockets = await Promise.all(Array.from({ length: count }, () => new Promise<dgram.Socket>((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve(s));
-  })));
+  const sockets = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<dgram.Socket>((resolve, reject) => {
+          const s = dgram.createSocket('udp4');
+          s.once('error', reject);
+          s.bind(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
   const ports = sockets.map((s) => s.address().port);
   await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   return ports;

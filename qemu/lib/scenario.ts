@@ -64,7 +64,14 @@ export interface ScenarioResult {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly topology: { name: string; nodes: number; links: string[] };
-  readonly vms: Array<{ node: number; bootMs: number; guestUptimeAtReadyS: number; memMb: number; qemuRssKb: number; guestMemUsedKb: number }>;
+  readonly vms: Array<{
+    node: number;
+    bootMs: number;
+    guestUptimeAtReadyS: number;
+    memMb: number;
+    qemuRssKb: number;
+    guestMemUsedKb: number;
+  }>;
   readonly checks: Check[];
   readonly measurements: Measurement[];
   readonly image: string[];
@@ -89,26 +96,51 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   mkdirSync(outDir, { recursive: true });
   let echo: UplinkService;
   try {
-    echo = scenario.prepare === undefined ? await startEchoService()
-      : await scenario.prepare({ root: options.root, dir: path.join(outDir, scenario.name), log: (line) => options.log(`${scenario.name} ${line}`) });
+    echo =
+      scenario.prepare === undefined
+        ? await startEchoService()
+        : await scenario.prepare({
+            root: options.root,
+            dir: path.join(outDir, scenario.name),
+            log: (line) => options.log(`${scenario.name} ${line}`),
+          });
   } catch (e) {
     const error = `prepare: ${(e as Error).message}`;
     options.log(`${scenario.name} FAIL ${error}`);
     const result: ScenarioResult = {
-      scenario: scenario.name, summary: scenario.summary, ok: false, startedAt, durationMs: Date.now() - start,
-      topology: { name: scenario.topology, nodes: scenario.nodes, links: [] }, vms: [],
-      checks: [{ name: 'prepare', status: 'fail', detail: error }], measurements: [], image: [], logs: '', error,
+      scenario: scenario.name,
+      summary: scenario.summary,
+      ok: false,
+      startedAt,
+      durationMs: Date.now() - start,
+      topology: { name: scenario.topology, nodes: scenario.nodes, links: [] },
+      vms: [],
+      checks: [{ name: 'prepare', status: 'fail', detail: error }],
+      measurements: [],
+      image: [],
+      logs: '',
+      error,
     };
     writeFileSync(path.join(outDir, `${scenario.name}.json`), JSON.stringify(result, null, 2) + '\n');
     return result;
   }
-  const lab = new Lab({
-    name: scenario.name, edges: scenario.edges, nodes: scenario.nodes, memMb: options.memMb,
-    image: options.image, qemu: options.qemu, uplinkPort: echo.port,
-    log: (line) => options.log(`${scenario.name} ${line}`),
-  }, outDir);
+  const lab = new Lab(
+    {
+      name: scenario.name,
+      edges: scenario.edges,
+      nodes: scenario.nodes,
+      memMb: options.memMb,
+      image: options.image,
+      qemu: options.qemu,
+      uplinkPort: echo.port,
+      log: (line) => options.log(`${scenario.name} ${line}`),
+    },
+    outDir,
+  );
   const ctx: ScenarioContext = {
-    lab, uplinkPort: echo.port, readyAtMs: 0,
+    lab,
+    uplinkPort: echo.port,
+    readyAtMs: 0,
     check(name, ok, detail) {
       checks.push({ name, status: ok ? 'pass' : 'fail', detail });
       lab.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
@@ -133,8 +165,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     for (const vm of lab.vms) {
       const free = await vm.exec("free | awk '/^Mem:/ { print $3 }'");
       vms.push({
-        node: vm.node, bootMs: vm.bootMs, guestUptimeAtReadyS: vm.guestUptimeAtReadyS, memMb: options.memMb,
-        qemuRssKb: vm.hostRssKb(), guestMemUsedKb: Number(free.out.trim()) || -1,
+        node: vm.node,
+        bootMs: vm.bootMs,
+        guestUptimeAtReadyS: vm.guestUptimeAtReadyS,
+        memMb: options.memMb,
+        qemuRssKb: vm.hostRssKb(),
+        guestMemUsedKb: Number(free.out.trim()) || -1,
       });
     }
     await scenario.run(ctx);
@@ -148,11 +184,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await echo.close();
   }
   const result: ScenarioResult = {
-    scenario: scenario.name, summary: scenario.summary,
+    scenario: scenario.name,
+    summary: scenario.summary,
     ok: checks.length > 0 && checks.every((c) => c.status !== 'fail'),
-    startedAt, durationMs: Date.now() - start,
+    startedAt,
+    durationMs: Date.now() - start,
     topology: { name: scenario.topology, nodes: scenario.nodes, links: lab.links.map((l) => l.name) },
-    vms, checks, measurements,
+    vms,
+    checks,
+    measurements,
     image: existsSync(options.image.manifest) ? readFileSync(options.image.manifest, 'utf8').trim().split('\n') : [],
     logs: path.relative(options.root, lab.dir),
     ...(error === undefined ? {} : { error }),
@@ -179,5 +219,11 @@ async function startEchoService(): Promise<{ port: number; close: () => void }> 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { port, close: () => { for (const s of sockets) s.destroy(); server.close(); } };
+  return {
+    port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
 }

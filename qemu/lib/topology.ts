@@ -28,7 +28,8 @@ export function buildTopology(name: string, nodes: number, custom?: string): Top
     default:
       return { ok: false, reason: `unknown topology '${name}' (line, ring, mesh, custom)` };
   }
-  if (edges.length > limits.edgesMax) return { ok: false, reason: `${edges.length} links: more than ${limits.edgesMax}` };
+  if (edges.length > limits.edgesMax)
+    return { ok: false, reason: `${edges.length} links: more than ${limits.edgesMax}` };
   return { ok: true, edges };
 }
 
@@ -36,13 +37,17 @@ export function buildTopology(name: string, nodes: number, custom?: string): Top
 export function parseEdges(text: string, nodes: number): TopologyResult {
   const edges: Edge[] = [];
   const seen = new Set<string>();
-  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const m = /^(\d+)-(\d+)$/.exec(part);
     if (m === null) return { ok: false, reason: `bad edge '${part}' (want A-B, e.g. 1-2)` };
     const a = Number(m[1]);
     const b = Number(m[2]);
     if (a === b) return { ok: false, reason: `edge '${part}' links a node to itself` };
-    if (a < 1 || b < 1 || a > nodes || b > nodes) return { ok: false, reason: `edge '${part}' names a node outside 1..${nodes}` };
+    if (a < 1 || b < 1 || a > nodes || b > nodes)
+      return { ok: false, reason: `edge '${part}' names a node outside 1..${nodes}` };
     const edge: Edge = a < b ? [a, b] : [b, a];
     const key = `${edge[0]}-${edge[1]}`;
     if (seen.has(key)) return { ok: false, reason: `edge '${part}' given twice` };

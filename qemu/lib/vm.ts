@@ -69,27 +69,59 @@ export class Vm {
     this.config = config;
   }
 
-  get consoleSocket(): string { return path.join(this.config.dir, 'console.sock'); }
-  get consoleLog(): string { return path.join(this.config.dir, 'console.log'); }
-  private get controlSocket(): string { return path.join(this.config.dir, 'ctl.sock'); }
-  private get qmpSocket(): string { return path.join(this.config.dir, 'qmp.sock'); }
+  get consoleSocket(): string {
+    return path.join(this.config.dir, 'console.sock');
+  }
+  get consoleLog(): string {
+    return path.join(this.config.dir, 'console.log');
+  }
+  private get controlSocket(): string {
+    return path.join(this.config.dir, 'ctl.sock');
+  }
+  private get qmpSocket(): string {
+    return path.join(this.config.dir, 'qmp.sock');
+  }
 
   qemuArgs(): string[] {
     const c = this.config;
     const args = [
-      '-accel', `tcg,tb-size=${limits.tcgTranslationCacheMb}`, '-M', 'pc', '-cpu', 'qemu64', '-m', String(c.memMb), '-smp', '1',
-      '-display', 'none', '-nodefaults', '-no-user-config', '-no-reboot',
-      '-kernel', c.kernel, '-initrd', c.initrd,
+      '-accel',
+      `tcg,tb-size=${limits.tcgTranslationCacheMb}`,
+      '-M',
+      'pc',
+      '-cpu',
+      'qemu64',
+      '-m',
+      String(c.memMb),
+      '-smp',
+      '1',
+      '-display',
+      'none',
+      '-nodefaults',
+      '-no-user-config',
+      '-no-reboot',
+      '-kernel',
+      c.kernel,
+      '-initrd',
+      c.initrd,
       // On a loaded host a TCG guest's boot-time checks go wrong: the timer-IRQ check can fail and panic the kernel
       // ("IO-APIC + timer doesn't work": no_timer_check), and the TSC calibration can be off by 20x ("Detected
       // 57980 MHz"), making the guest's clock run that much slow (batman-adv's OGM interval, the agent's timers and
       // its wall clock with it). clocksource=hpet keeps time by QEMU's HPET, which follows the host's clock.
-      '-append', `console=ttyS0 quiet panic=-1 no_timer_check clocksource=hpet x0.node=${c.node} x0.nics=${c.nics.length + 1}`,
-      '-chardev', `socket,id=con,path=${this.consoleSocket},server=on,wait=off,logfile=${this.consoleLog}`,
-      '-serial', 'chardev:con',
-      '-chardev', `socket,id=ctl,path=${this.controlSocket}`,
-      '-device', 'virtio-serial-pci', '-device', 'virtserialport,chardev=ctl,name=x0.ctl',
-      '-qmp', `unix:${this.qmpSocket},server=on,wait=off`,
+      '-append',
+      `console=ttyS0 quiet panic=-1 no_timer_check clocksource=hpet x0.node=${c.node} x0.nics=${c.nics.length + 1}`,
+      '-chardev',
+      `socket,id=con,path=${this.consoleSocket},server=on,wait=off,logfile=${this.consoleLog}`,
+      '-serial',
+      'chardev:con',
+      '-chardev',
+      `socket,id=ctl,path=${this.controlSocket}`,
+      '-device',
+      'virtio-serial-pci',
+      '-device',
+      'virtserialport,chardev=ctl,name=x0.ctl',
+      '-qmp',
+      `unix:${this.qmpSocket},server=on,wait=off`,
     ];
     // The uplink: user-mode networking that reaches nothing (restrict=on) but one forward to the host's loopback.
     let user = 'user,id=up,restrict=on,net=10.0.2.0/24';
@@ -98,7 +130,10 @@ export class Vm {
     }
     args.push('-netdev', user, '-device', `virtio-net-pci,netdev=up,mac=${uplinkMac(c.node)},romfile=`);
     for (const nic of c.nics) {
-      args.push('-netdev', `socket,id=${nic.netdevId},udp=127.0.0.1:${nic.remotePort},localaddr=127.0.0.1:${nic.localPort}`);
+      args.push(
+        '-netdev',
+        `socket,id=${nic.netdevId},udp=127.0.0.1:${nic.remotePort},localaddr=127.0.0.1:${nic.localPort}`,
+      );
       args.push('-device', `virtio-net-pci,netdev=${nic.netdevId},mac=${nic.mac},romfile=`);
     }
     return args;
@@ -108,7 +143,9 @@ export class Vm {
   async boot(qemuBinary: string): Promise<void> {
     rmSync(this.config.dir, { recursive: true, force: true });
     mkdirSync(this.config.dir, { recursive: true });
-    const ready = new Promise<number>((resolve) => { this.readyResolve = resolve; });
+    const ready = new Promise<number>((resolve) => {
+      this.readyResolve = resolve;
+    });
     await this.listenControl();
     const startMs = Date.now();
     const child = spawn(qemuBinary, this.qemuArgs(), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -116,7 +153,9 @@ export class Vm {
     // For teardown scripts (test/qemu/run.sh): the pid, checked against the command line before a kill.
     if (child.pid !== undefined) writeFileSync(path.join(this.config.dir, 'qemu.pid'), `${child.pid}\n`);
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     child.stdout?.on('data', () => {});
     const exited = new Promise<never>((_, reject) => {
       child.on('exit', (code, signal) => {
@@ -128,7 +167,9 @@ export class Vm {
     });
     exited.catch(() => {});
     const timeout = delay(limits.bootTimeoutMs).then(() => {
-      throw new Error(`node ${this.node}: no "ready" from the guest within ${limits.bootTimeoutMs} ms (see ${this.consoleLog})`);
+      throw new Error(
+        `node ${this.node}: no "ready" from the guest within ${limits.bootTimeoutMs} ms (see ${this.consoleLog})`,
+      );
     });
     const uptime = await Promise.race([ready, exited, timeout]);
     this.bootMs = Date.now() - startMs;
@@ -138,11 +179,17 @@ export class Vm {
   private listenControl(): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = net.createServer((socket) => {
-        if (this.control !== null) { socket.destroy(); return; }
+        if (this.control !== null) {
+          socket.destroy();
+          return;
+        }
         this.control = socket;
         socket.setEncoding('utf8');
         socket.on('data', (chunk: string) => this.onControlData(chunk));
-        socket.on('close', () => { this.control = null; this.failPending(); });
+        socket.on('close', () => {
+          this.control = null;
+          this.failPending();
+        });
         socket.on('error', () => {});
       });
       server.on('error', reject);
@@ -196,16 +243,22 @@ export class Vm {
   exec(command: string, timeoutMs: number = limits.execTimeoutMs): Promise<ExecResult> {
     if (command.includes('\n')) throw new Error('exec: the command must be one line');
     const run = async (): Promise<ExecResult> => {
-      if (this.control === null) return { rc: 255, out: `node ${this.node}: no control channel (${this.exitReason ?? 'not booted'})`, ms: 0 };
+      if (this.control === null)
+        return { rc: 255, out: `node ${this.node}: no control channel (${this.exitReason ?? 'not booted'})`, ms: 0 };
       const id = this.nextId++;
       const startMs = Date.now();
       this.output = '';
-      const done = new Promise<{ rc: number; out: string }>((resolve) => { this.pending = { id, resolve }; });
+      const done = new Promise<{ rc: number; out: string }>((resolve) => {
+        this.pending = { id, resolve };
+      });
       // The guest kills the command after its own timeout; the host waits a little longer for the answer.
       this.control.write(`${id} ${Math.max(1, Math.ceil(timeoutMs / 1000))} ${command}\n`);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<{ rc: number; out: string }>((resolve) => {
-        timer = setTimeout(() => resolve({ rc: 124, out: `node ${this.node}: no answer to '${command}' within ${timeoutMs} ms` }), timeoutMs + limits.execAnswerGraceMs);
+        timer = setTimeout(
+          () => resolve({ rc: 124, out: `node ${this.node}: no answer to '${command}' within ${timeoutMs} ms` }),
+          timeoutMs + limits.execAnswerGraceMs,
+        );
       });
       const result = await Promise.race([done, timeout]);
       clearTimeout(timer);
@@ -226,19 +279,27 @@ export class Vm {
    */
   async putFile(guestPath: string, data: Uint8Array | string, mode = '644'): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-    if (bytes.length > limits.putFileBytesMax) throw new Error(`putFile ${guestPath}: ${bytes.length} bytes, more than ${limits.putFileBytesMax}`);
-    if (!/^\/[\w./-]+$/.test(guestPath) || !/^[0-7]{3,4}$/.test(mode)) throw new Error(`putFile: bad path '${guestPath}' or mode '${mode}'`);
+    if (bytes.length > limits.putFileBytesMax)
+      throw new Error(`putFile ${guestPath}: ${bytes.length} bytes, more than ${limits.putFileBytesMax}`);
+    if (!/^\/[\w./-]+$/.test(guestPath) || !/^[0-7]{3,4}$/.test(mode))
+      throw new Error(`putFile: bad path '${guestPath}' or mode '${mode}'`);
     const tmp = `${guestPath}.part`;
     const dir = guestPath.slice(0, guestPath.lastIndexOf('/')) || '/';
     const begin = await this.exec(`mkdir -p ${dir} && : > ${tmp}`);
-    if (begin.rc !== 0) throw new Error(`node ${this.node}: putFile ${guestPath}: ${begin.out.trim() || `rc ${begin.rc}`}`);
+    if (begin.rc !== 0)
+      throw new Error(`node ${this.node}: putFile ${guestPath}: ${begin.out.trim() || `rc ${begin.rc}`}`);
     const chunk = limits.putFileChunkBytes;
     for (let at = 0; at < bytes.length; at += chunk) {
       const r = await this.exec(`echo ${bytes.subarray(at, at + chunk).toString('base64')} | base64 -d >> ${tmp}`);
       if (r.rc !== 0) throw new Error(`node ${this.node}: putFile ${guestPath}: ${r.out.trim() || `rc ${r.rc}`}`);
     }
-    const done = await this.exec(`[ "$(wc -c < ${tmp})" -eq ${bytes.length} ] && chmod ${mode} ${tmp} && mv ${tmp} ${guestPath}`);
-    if (done.rc !== 0) throw new Error(`node ${this.node}: putFile ${guestPath}: size or rename check failed (${done.out.trim() || `rc ${done.rc}`})`);
+    const done = await this.exec(
+      `[ "$(wc -c < ${tmp})" -eq ${bytes.length} ] && chmod ${mode} ${tmp} && mv ${tmp} ${guestPath}`,
+    );
+    if (done.rc !== 0)
+      throw new Error(
+        `node ${this.node}: putFile ${guestPath}: size or rename check failed (${done.out.trim() || `rc ${done.rc}`})`,
+      );
   }
 
   /** Sends a QMP command and waits for its answer. */
@@ -262,7 +323,10 @@ export class Vm {
 
   private async connectQmp(): Promise<void> {
     const socket = net.createConnection(this.qmpSocket);
-    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
     socket.setEncoding('utf8');
     socket.on('error', () => {});
     socket.on('data', (chunk: string) => {
@@ -276,7 +340,9 @@ export class Vm {
       }
     });
     this.qmp = socket;
-    await new Promise<void>((resolve) => { socket.once('data', () => resolve()); }); // the greeting
+    await new Promise<void>((resolve) => {
+      socket.once('data', () => resolve());
+    }); // the greeting
     const answer = this.nextQmpAnswer();
     socket.write('{"execute":"qmp_capabilities"}\n');
     await withTimeout(answer, limits.qmpTimeoutMs, `node ${this.node}: QMP handshake timed out`);
@@ -328,7 +394,9 @@ export function delay(ms: number): Promise<void> {
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
   try {
     return await Promise.race([promise, timeout]);
   } finally {

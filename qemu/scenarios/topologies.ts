@@ -19,20 +19,28 @@ export const mesh: Scenario = {
   edges: edges('mesh', 4),
   async run(ctx) {
     const { lab } = ctx;
-    const converged = await lab.waitFor('every node to see every other', async () => (await lab.missingOriginators()).size === 0 || null, 90_000);
+    const converged = await lab.waitFor(
+      'every node to see every other',
+      async () => (await lab.missingOriginators()).size === 0 || null,
+      90_000,
+    );
     ctx.check('originators', true, 'every node sees every other as an originator');
     ctx.measure('mesh_convergence', converged.ms, 'ms', 'full mesh of 4, from all VMs ready');
     // A route can start on a detour while the window fills: wait (bounded) for the direct ones.
-    const direct = await lab.waitFor('every route to be direct', async () => {
-      for (const vm of lab.vms) {
-        const routes = await lab.originators(vm.node);
-        for (const peer of lab.vms.filter((p) => p.node !== vm.node)) {
-          const route = routes.find((r) => r.best && r.originator === lab.primaryMac(peer.node));
-          if (route === undefined || route.nextHop !== lab.macOn(peer.node, vm.node)) return null;
+    const direct = await lab.waitFor(
+      'every route to be direct',
+      async () => {
+        for (const vm of lab.vms) {
+          const routes = await lab.originators(vm.node);
+          for (const peer of lab.vms.filter((p) => p.node !== vm.node)) {
+            const route = routes.find((r) => r.best && r.originator === lab.primaryMac(peer.node));
+            if (route === undefined || route.nextHop !== lab.macOn(peer.node, vm.node)) return null;
+          }
         }
-      }
-      return true;
-    }, 60_000);
+        return true;
+      },
+      60_000,
+    );
     ctx.check('routes-direct', true, `all 12 routes use the direct link (after ${direct.ms} ms)`);
   },
 };
@@ -45,13 +53,25 @@ export const star: Scenario = {
   edges: edges('custom', 5, '1-2,1-3,1-4,1-5'),
   async run(ctx) {
     const { lab } = ctx;
-    const converged = await lab.waitFor('every node to see every other', async () => (await lab.missingOriginators()).size === 0 || null, 90_000);
+    const converged = await lab.waitFor(
+      'every node to see every other',
+      async () => (await lab.missingOriginators()).size === 0 || null,
+      90_000,
+    );
     ctx.check('originators', true, 'every node sees every other as an originator');
     ctx.measure('mesh_convergence', converged.ms, 'ms', 'star of 5, from all VMs ready');
-    for (const [from, to] of [[2, 3], [4, 5], [5, 2]] as const) {
+    for (const [from, to] of [
+      [2, 3],
+      [4, 5],
+      [5, 2],
+    ] as const) {
       const route = await lab.route(from, to);
       const hub = lab.macOn(1, from);
-      ctx.check(`leaf-${from}-to-${to}-via-hub`, route !== null && route.nextHop === hub, `next hop ${route?.nextHop ?? 'none'} (hub on link 1-${from}: ${hub})`);
+      ctx.check(
+        `leaf-${from}-to-${to}-via-hub`,
+        route !== null && route.nextHop === hub,
+        `next hop ${route?.nextHop ?? 'none'} (hub on link 1-${from}: ${hub})`,
+      );
     }
     const neighbours = await lab.exec(2, 'batctl meshif bat0 neighbors -H');
     const count = neighbours.out.split('\n').filter((l) => l.trim() !== '').length;
@@ -67,7 +87,11 @@ export const ring8: Scenario = {
   edges: edges('ring', 8),
   async run(ctx) {
     const { lab } = ctx;
-    const converged = await lab.waitFor('every node to see every other', async () => (await lab.missingOriginators()).size === 0 || null, 180_000);
+    const converged = await lab.waitFor(
+      'every node to see every other',
+      async () => (await lab.missingOriginators()).size === 0 || null,
+      180_000,
+    );
     ctx.check('originators', true, 'every node sees every other as an originator');
     ctx.measure('mesh_convergence', converged.ms, 'ms', 'ring of 8, from all VMs ready');
     const trace = await lab.exec(1, `batctl meshif bat0 traceroute -n ${lab.primaryMac(5)}`);

@@ -231,7 +231,10 @@ export class Agent {
       this.log(this.supervisor.observed(name, (this.components.get(name) as Component).health(), now));
     // Due components start one after the other in plan order: gossip and Raft find the link already up.
     const due = this.supervisor.due(now);
-    if (due.length > 0) void (async () => { for (const name of due) await this.startOne(name); })();
+    if (due.length > 0)
+      void (async () => {
+        for (const name of due) await this.startOne(name);
+      })();
     if (!this.readyLogged && this.supervisor.overall() !== 'starting') {
       this.readyLogged = true;
       this.ctx.journal.record('info', 'agent', 'ready', {

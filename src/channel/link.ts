@@ -223,10 +223,11 @@ export class SealedLink {
       this.queued.delete(e.address);
       for (const record of waiting) this.sendRecord(e.address, record);
     }
-    for (const d of out.delivered) this.deliver(d.from, d.peerId, d.data);
+    // The sender is who the certificate says, not the datagram's source address.
+    for (const d of out.delivered) this.deliver(d.peerId, d.data);
   }
 
-  private deliver(from: string, peerId: string, data: Uint8Array): void {
+  private deliver(peerId: string, data: Uint8Array): void {
     const name = nameOf(peerId);
     const peer = name === null ? undefined : this.byName.get(name);
     if (peer === undefined) return this.counters.add('from-unknown-node');

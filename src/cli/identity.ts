@@ -53,7 +53,8 @@ Exit 0 ok, 1 refused (the message names the file or the reason), 2 bad arguments
 `;
 
 /** A directory or file operation's errno as the one line a command prints. */
-const dirError = (path: string, errno: string | null): string | null => (errno === null ? null : `cannot write ${path}: ${errno}`);
+const dirError = (path: string, errno: string | null): string | null =>
+  errno === null ? null : `cannot write ${path}: ${errno}`;
 
 async function caInit(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
   const trustDomain = flags['trust-domain'];
@@ -323,9 +324,19 @@ async function certRequest(platform: Platform, flags: Record<string, string | bo
   const failed = firstFailure(
     () => dirError(dir, platform.files.mkdirp(dir)),
     () => writeSecret(platform, files.key, encodeKeyFile(keys)),
-    () => writePublic(platform, files.request, createJoinRequest(platform.crypto, token.value, keys, platform.wallClockMs(), addresses)),
+    () =>
+      writePublic(
+        platform,
+        files.request,
+        createJoinRequest(platform.crypto, token.value, keys, platform.wallClockMs(), addresses),
+      ),
   );
-  if (failed !== null) return refused(platform, 'cert request', `${failed}; the token is not used, run this again once ${dir} is writable`);
+  if (failed !== null)
+    return refused(
+      platform,
+      'cert request',
+      `${failed}; the token is not used, run this again once ${dir} is writable`,
+    );
   platform.stdout(`keys in ${files.key}; join request for ${token.value.body.subject} in ${files.request}\n`);
   return 0;
 }

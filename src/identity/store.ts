@@ -60,7 +60,8 @@ export function decodeKeyFile(crypto: Crypto, bytes: Uint8Array): Result<KeyFile
 /** A failed write: `cannot write PATH: ERRNO` (for the one line a command prints); null when it worked. */
 export type WriteError = string | null;
 
-const described = (path: string, errno: string | null): WriteError => (errno === null ? null : `cannot write ${path}: ${errno}`);
+const described = (path: string, errno: string | null): WriteError =>
+  errno === null ? null : `cannot write ${path}: ${errno}`;
 
 export function writeSecret(platform: Platform, path: string, data: Uint8Array): WriteError {
   return described(path, platform.files.writeAtomic(path, data, secretFileMode));
@@ -79,7 +80,14 @@ export function firstFailure(...steps: Array<() => WriteError>): WriteError {
   return null;
 }
 
-export type LoadReason = 'file-missing' | 'key-file-malformed' | 'key-mismatch' | 'chain-malformed' | ChainReason | BundleReason | CertReason;
+export type LoadReason =
+  | 'file-missing'
+  | 'key-file-malformed'
+  | 'key-mismatch'
+  | 'chain-malformed'
+  | ChainReason
+  | BundleReason
+  | CertReason;
 
 export function loadKeys(platform: Platform, path: string): Result<KeyFile, LoadReason> {
   const bytes = platform.files.read(path);
@@ -146,7 +154,12 @@ export function loadNodeIdentity(
  * Stores a renewed identity so that a stop at any point leaves a loadable one: the new key goes to
  * node.key.next first, then the chain, then the key; loadNodeIdentity finishes an interrupted switch.
  */
-export function saveNodeIdentity(platform: Platform, dir: string, keys: KeyFile, chain: readonly Certificate[]): WriteError {
+export function saveNodeIdentity(
+  platform: Platform,
+  dir: string,
+  keys: KeyFile,
+  chain: readonly Certificate[],
+): WriteError {
   const files = nodeFiles(dir);
   return firstFailure(
     () => writeSecret(platform, files.nextKey, encodeKeyFile(keys)),

@@ -256,7 +256,11 @@ export class RaftStorage {
   /** Segments left from before a received snapshot (a crash interrupted their removal). */
   private dropVoidSegments(): void {
     for (const segment of this.segments.filter((s) => s.seq < this.resetSeq))
-      this.durable('remove', this.path(segmentName(segment.seq)), this.files.remove(this.path(segmentName(segment.seq))));
+      this.durable(
+        'remove',
+        this.path(segmentName(segment.seq)),
+        this.files.remove(this.path(segmentName(segment.seq))),
+      );
     this.segments = this.segments.filter((s) => s.seq >= this.resetSeq);
   }
 
@@ -325,7 +329,11 @@ export class RaftStorage {
   private appendToCurrent(bytes: Uint8Array): void {
     const segment = this.current();
     this.durableHard = this.hardState;
-    this.durable('append', this.path(segmentName(segment.seq)), this.files.append(this.path(segmentName(segment.seq)), bytes));
+    this.durable(
+      'append',
+      this.path(segmentName(segment.seq)),
+      this.files.append(this.path(segmentName(segment.seq)), bytes),
+    );
     segment.bytes += bytes.length;
     this.bytesWritten += bytes.length;
     this.appends++;
@@ -364,7 +372,12 @@ export class RaftStorage {
     const old = this.segments;
     this.segments = [];
     this.startSegment(seq, []);
-    for (const segment of old) this.durable('remove', this.path(segmentName(segment.seq)), this.files.remove(this.path(segmentName(segment.seq))));
+    for (const segment of old)
+      this.durable(
+        'remove',
+        this.path(segmentName(segment.seq)),
+        this.files.remove(this.path(segmentName(segment.seq))),
+      );
   }
 
   /** Our own compaction: the snapshot covers entries up to its index; segments holding only those go. */
@@ -372,7 +385,12 @@ export class RaftStorage {
     this.writeSnapshot(snapshot, this.resetSeq);
     const keep = this.segments.filter((s, i) => i === this.segments.length - 1 || s.maxIndex > snapshot.meta.index);
     for (const segment of this.segments)
-      if (!keep.includes(segment)) this.durable('remove', this.path(segmentName(segment.seq)), this.files.remove(this.path(segmentName(segment.seq))));
+      if (!keep.includes(segment))
+        this.durable(
+          'remove',
+          this.path(segmentName(segment.seq)),
+          this.files.remove(this.path(segmentName(segment.seq))),
+        );
     this.segments = keep;
   }
 

@@ -106,7 +106,10 @@ test('a section larger than a datagram travels as a chunked state once its delta
   wire.byId.set('c', c);
   for (const g of wire.engines) g.setPeers(['a', 'b', 'c']);
   assert.ok(wire.untilSynced() > 0, 'c caught up');
-  assert.ok((a.counters.get('state-transfers') ?? 0) + (b.counters.get('state-transfers') ?? 0) >= 1, 'a state transfer');
+  assert.ok(
+    (a.counters.get('state-transfers') ?? 0) + (b.counters.get('state-transfers') ?? 0) >= 1,
+    'a state transfer',
+  );
   assert.ok(wire.sameDocs(), 'identical documents');
   const parts = wire.sent.filter((s) => typeOf(s) === 4 && s.to === 'c').length;
   assert.ok(parts >= 3, `${parts} datagrams carried the state`);

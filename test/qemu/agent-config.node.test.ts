@@ -15,7 +15,7 @@ function configOf(n: number) {
   return loaded.value;
 }
 
-test('every router\'s UCI file is valid for x0 agent', () => {
+test("every router's UCI file is valid for x0 agent", () => {
   for (const n of routers) {
     const loaded = loadConfigText(uciFor(n), '/etc/config/x0tta6bl4', `node-${n}`);
     assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map((e) => e.message).join('; '));
@@ -30,19 +30,24 @@ test('3 anchors and 2 nodes, batman-adv on bat0, the same anchors everywhere', (
     assert.is(c.nodeName, `node-${n}`);
     assert.is(c.meshInterface, 'bat0');
     assert.is(c.xdp.enabled, false);
-    assert.equal(c.anchors.map((a) => `${a.name}@${a.address.host}:${a.address.port}`), ['node-1@10.77.0.1:7400', 'node-2@10.77.0.2:7400', 'node-3@10.77.0.3:7400']);
+    assert.equal(
+      c.anchors.map((a) => `${a.name}@${a.address.host}:${a.address.port}`),
+      ['node-1@10.77.0.1:7400', 'node-2@10.77.0.2:7400', 'node-3@10.77.0.3:7400'],
+    );
   }
 });
 
-test('each router\'s peers are the 4 others, at their bat0 addresses', () => {
+test("each router's peers are the 4 others, at their bat0 addresses", () => {
   for (const n of routers) {
-    const peers = configuredPeers(configOf(n)).map((p) => `${p.name}@${p.address.host}`).sort();
+    const peers = configuredPeers(configOf(n))
+      .map((p) => `${p.name}@${p.address.host}`)
+      .sort();
     const others = routers.filter((m) => m !== n).map((m) => `node-${m}@10.77.0.${m}`);
     assert.equal(peers, others, `node-${n}`);
   }
 });
 
-test('telemetry goes to the lab uplink (10.0.2.100:1883, the host\'s x0 watch) over MQTT 3.1.1', () => {
+test("telemetry goes to the lab uplink (10.0.2.100:1883, the host's x0 watch) over MQTT 3.1.1", () => {
   for (const n of routers) {
     const u = configOf(n).uplink;
     assert.is(u.enabled, true);

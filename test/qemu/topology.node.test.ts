@@ -20,7 +20,11 @@ test('line, ring and full mesh link the nodes as named', () => {
 test('a custom edge list is normalised (smaller node first) and checked', () => {
   assert.equal(edgesOf('custom', 5, '2-1, 1-3,5-4'), ['1-2', '1-3', '4-5']);
   const bad: Array<[string, string]> = [
-    ['1-1', 'itself'], ['1-6', 'outside 1..5'], ['1-2,2-1', 'twice'], ['1:2', 'bad edge'], ['', 'empty'],
+    ['1-1', 'itself'],
+    ['1-6', 'outside 1..5'],
+    ['1-2,2-1', 'twice'],
+    ['1:2', 'bad edge'],
+    ['', 'empty'],
   ];
   for (const [text, reason] of bad) {
     const t = parseEdges(text, 5);

@@ -52,10 +52,16 @@ test('a write the flash refuses stops the node with an assertion naming it (ackn
   const { storage } = opened.ok ? opened.value : (null as never);
   storage.save(ready({ term: 1, vote: 1, commit: 0 }, [entry(1, 1)]));
   refuse = 'ENOSPC';
-  assert.throws(() => storage.save(ready({ term: 1, vote: 1, commit: 1 }, [entry(2, 1)])), /raft storage: append .*wal-.* failed: ENOSPC/);
+  assert.throws(
+    () => storage.save(ready({ term: 1, vote: 1, commit: 1 }, [entry(2, 1)])),
+    /raft storage: append .*wal-.* failed: ENOSPC/,
+  );
   writeFileSync(join(dir, 'in-the-way'), 'x');
   const blocked = RaftStorage.open(nodeFiles, join(dir, 'in-the-way', 'raft'));
-  assert.equal(blocked.ok ? null : [blocked.reason, blocked.detail], ['dir-unusable', `cannot create ${join(dir, 'in-the-way', 'raft')}: ENOTDIR`]);
+  assert.equal(blocked.ok ? null : [blocked.reason, blocked.detail], [
+    'dir-unusable',
+    `cannot create ${join(dir, 'in-the-way', 'raft')}: ENOTDIR`,
+  ]);
 });
 
 test('an empty directory opens with nothing stored', () => {

@@ -52,7 +52,11 @@ export class BatmanComponent implements Component {
       this.ctx.mesh = view.value;
       this.state = up;
       this.failedReads = 0;
-    } else if (view.reason === 'batctl-timeout' && this.ctx.mesh !== null && ++this.failedReads < failedReadsTolerated) {
+    } else if (
+      view.reason === 'batctl-timeout' &&
+      this.ctx.mesh !== null &&
+      ++this.failedReads < failedReadsTolerated
+    ) {
       this.ctx.journal.record('debug', this.name, 'read-slow', { reason: view.reason, kept: 'the last view' });
     } else {
       this.ctx.mesh = null;

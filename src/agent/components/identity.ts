@@ -148,9 +148,16 @@ export class IdentityComponent implements Component {
         continue;
       }
       const mkdir = platform.files.mkdirp(config.stateDir);
-      const failed = mkdir !== null ? `cannot write ${config.stateDir}: ${mkdir}` : (saveNodeIdentity(platform, config.stateDir, keys, accepted.value.chain) ?? saveBundle(platform, nodeFiles(config.stateDir).bundle, accepted.value.bundle));
+      const failed =
+        mkdir !== null
+          ? `cannot write ${config.stateDir}: ${mkdir}`
+          : (saveNodeIdentity(platform, config.stateDir, keys, accepted.value.chain) ??
+            saveBundle(platform, nodeFiles(config.stateDir).bundle, accepted.value.bundle));
       if (failed !== null) {
-        journal.record('error', this.name, 'enrolment-not-stored', { reason: failed, next: `make ${config.stateDir} writable; the agent asks again` });
+        journal.record('error', this.name, 'enrolment-not-stored', {
+          reason: failed,
+          next: `make ${config.stateDir} writable; the agent asks again`,
+        });
         return down('state-dir-not-writable');
       }
       journal.record('info', this.name, 'enrolled', {

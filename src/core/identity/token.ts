@@ -214,9 +214,7 @@ export function createJoinRequest(
   return encodeCanonical([1, token.bodyBytes, token.signature, requestBody, tokenProof, keyProof]);
 }
 
-function parseRequestBody(
-  requestBody: Uint8Array,
-): {
+function parseRequestBody(requestBody: Uint8Array): {
   tokenId: Uint8Array;
   signPublicKey: Uint8Array;
   boxPublicKey: Uint8Array;
