@@ -141,6 +141,13 @@ EOF
 # The root's UCI file for a real agent (test/luci/x0tta6bl4.agent.config): host paths of the root, a peer port.
 luci_agent_config() { # root port
   sed -e "s|@ROOT@|$1|g" -e "s|@PORT@|$2|g" "$luci_repo/test/luci/x0tta6bl4.agent.config" >"$1/etc/config/x0tta6bl4"
+  # The agent's node-to-node traffic needs a certificate (no sealed link, no gossip or Raft without one): enrol
+  # anchor-1 the way an operator does, with a CA of this run's own.
+  local x0=("$luci_repo/build/x0-runtime" "$luci_repo/dist/x0tta6bl4.js") state="$1/etc/x0tta6bl4" token
+  "${x0[@]}" ca init --trust-domain mesh.x0 --dir "$1/x0-ca" >/dev/null || return 1
+  token=$("${x0[@]}" ca issue-token --node anchor-1 --dir "$1/x0-ca") || return 1
+  "${x0[@]}" cert request --token "$token" --dir "$state" >/dev/null || return 1
+  "${x0[@]}" ca sign --request "$state/join-request.cbor" --out "$state/node.chain" --bundle-out "$state/bundle.cbor" --dir "$1/x0-ca" >/dev/null
 }
 
 # Starts a daemon in the background, keeps its pid; output to root/log/<name>.log.
