@@ -61,6 +61,9 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
       const mac = gossip?.doc.version(id, 'batman.mac');
       if (mac !== undefined) byMac.set(mac, id);
     }
+    // The sealed link's state per peer: a session (established), or none (not yet, refused, or revoked).
+    const sessions = new Set(ctx.link?.established() ?? []);
+    const channelOf = (name: string): string => (sessions.has(name) ? 'established' : 'none');
     const configured = configuredPeers(ctx.config).map((p): JsTable => {
       const heard = gossip?.lastHeardMs(p.name) ?? null;
       const link = (ctx.mesh?.neighbours ?? []).find((n) => byMac.get(n.neighbour) === p.name);
@@ -72,7 +75,7 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
         iface: link?.iface ?? null,
         tq: link?.tq ?? null,
         state: revoked.has(p.name) ? 'revoked' : heard !== null && now - heard < peerSilentMs ? 'up' : 'down',
-        channel: 'none',
+        channel: channelOf(p.name),
         role: anchors.has(p.name) ? 'anchor' : 'node',
         revoked: revoked.has(p.name),
         last_heard_s: heard === null ? null : seconds(now - heard),
@@ -92,7 +95,7 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
           iface: n.iface,
           tq: n.tq ?? 0,
           state: n.tq === null ? 'seen' : 'up',
-          channel: 'none',
+          channel: channelOf(id),
           role: anchors.has(id) ? 'anchor' : 'node',
           revoked: revoked.has(id),
           last_seen_ms: n.lastSeenMs,
