@@ -2,12 +2,9 @@
 // engine, native libsodium). Goal: sealed at least 0.7x plain on x0-runtime. Also the bytes a message costs.
 // Usage: node --import tsx bench/link.bench.ts [--messages N]
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { rollup } from 'rollup';
-// @ts-expect-error: plain .mjs shared with rollup.config.mjs
-import { plugins, onwarn } from '../scripts/rollup-parts.mjs';
+import { inRuntime } from './lib/in-runtime.js';
 import { createNodePlatform } from '../src/platform/node/index.js';
-import { root, runtimePath } from '../test/lib/processes.js';
+import { runtimePath } from '../test/lib/processes.js';
 import { linkSuite, type LinkFigure } from './lib/link.js';
 
 const i = process.argv.indexOf('--messages');
@@ -16,22 +13,11 @@ const base = 40_000 + Math.floor(Math.random() * 10_000);
 
 async function qjs(): Promise<LinkFigure[] | null> {
   if (!existsSync(runtimePath)) return null;
-  const file = `${root}build/bench-link.js`;
-  const b = await rollup({
-    input: `${root}bench/qjs/link.ts`,
-    plugins: plugins({ minify: false }),
-    onwarn,
-    logLevel: 'silent',
-  });
-  await b.write({ file, format: 'es' });
-  await b.close();
-  const run = spawnSync(runtimePath, [file], {
-    encoding: 'utf8',
-    env: { ...process.env, X0_BENCH_PORT: String(base + 100), X0_BENCH_MESSAGES: String(messages) },
-    timeout: 300_000,
-  });
-  if (run.status !== 0) throw new Error(`x0-runtime link benchmark failed: ${run.stderr}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop() ?? '[]') as LinkFigure[];
+  return inRuntime<LinkFigure[]>(
+    'link',
+    { X0_BENCH_PORT: String(base + 100), X0_BENCH_MESSAGES: String(messages) },
+    300_000,
+  );
 }
 
 const node = await linkSuite(createNodePlatform({ argv: [] }), base, messages);

@@ -5,13 +5,10 @@
 //   - simulator throughput: simulated node-seconds per wall second
 // Usage: node --import tsx bench/raft.bench.ts [--quick]
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { rollup } from 'rollup';
-// @ts-expect-error: plain .mjs shared with rollup.config.mjs
-import { plugins, onwarn } from '../scripts/rollup-parts.mjs';
+import { inRuntime } from './lib/in-runtime.js';
 import { raftMicroSuite } from './lib/raft-micro.js';
 import type { Measurement } from './lib/measure.js';
-import { bundlePath, root, runtimePath } from '../test/lib/processes.js';
+import { bundlePath, runtimePath } from '../test/lib/processes.js';
 import { ProcCluster, type Engine } from '../test/raft/procs.js';
 import { runSim, simDefaults } from '../test/sim/cluster.js';
 import { mixNames } from '../test/sim/faults.js';
@@ -95,22 +92,7 @@ function simulatorThroughput(): { nodeSecondsPerSecond: number; seeds: number } 
 async function microCosts(): Promise<{ node: Measurement[]; qjs: Measurement[] | null }> {
   const node = raftMicroSuite(() => performance.now(), 300);
   if (!existsSync(runtimePath)) return { node, qjs: null };
-  const file = `${root}build/bench-raft.js`;
-  const b = await rollup({
-    input: `${root}bench/qjs/raft.ts`,
-    plugins: plugins({ minify: false }),
-    onwarn,
-    logLevel: 'silent',
-  });
-  await b.write({ file, format: 'es' });
-  await b.close();
-  const run = spawnSync(runtimePath, [file], {
-    encoding: 'utf8',
-    env: { ...process.env, X0_BENCH_BUDGET_MS: '300' },
-    timeout: 120_000,
-  });
-  if (run.status !== 0) throw new Error(`x0-runtime micro-benchmark failed: ${run.stderr}`);
-  return { node, qjs: JSON.parse(run.stdout.trim().split('\n').pop() ?? '[]') as Measurement[] };
+  return { node, qjs: await inRuntime<Measurement[]>('raft', { X0_BENCH_BUDGET_MS: '300' }, 120_000) };
 }
 
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
