@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   await sleep(200);
   const started = Date.now();
   for (const n of nodes) startAgent(n);
-  const ready = await until('every agent answers ubus status with all components up', 20_000, async () => {
+  const ready = await until('every agent answers ubus status with all components up', 40_000, async () => {
     const all = await Promise.all(nodes.map((n) => ubus(n, 'status')));
     return all.every((s) => s !== null && s.state === 'running') ? all : null;
   });

@@ -147,6 +147,8 @@ export class Agent {
         ok: false,
         reason: this.supervisor.health(name) === undefined ? 'unknown-component' : 'component-disabled',
       };
+    // A start under way is left alone: it is about to run with what a restart would give it.
+    if (this.supervisor.isStarting(name)) return { ok: true, reason: 'already-starting' };
     component.stop();
     this.log(this.supervisor.restart(name, `restart-${why}`, this.ctx.platform.monotonicMs()));
     return { ok: true, reason: null };

@@ -125,10 +125,14 @@ export class Supervisor {
     return this.fail(name, e, reason, nowMs);
   }
 
-  /** An operator's (or a reload's) restart of a stopped component: due at once, counted, not a failure. */
-  restart(name: string, reason: string, nowMs: number): Transition {
+  /**
+   * An operator's (or a reload's) restart of a stopped component: due at once, counted, not a failure. A component
+   * whose start is under way is left to it (null): it is about to run with what the restart would give it.
+   */
+  restart(name: string, reason: string, nowMs: number): Transition | null {
     const e = this.entry(name);
     assertThat(e.state !== 'disabled', `component ${name} is disabled`);
+    if (e.starting) return null;
     const from = e.state;
     e.starting = false;
     e.state = 'starting';
@@ -145,6 +149,11 @@ export class Supervisor {
     if (e.failures > 0 && e.state === 'up' && nowMs - e.sinceMs >= supervisorLimits.stableAfterMs) e.failures = 0;
     if (health.state === 'down') return this.fail(name, e, health.reason ?? 'health-down', nowMs);
     return this.set(name, e, health.state, health.reason, nowMs);
+  }
+
+  /** A start of this component is under way (due() handed it out; started() or failed() has not come yet). */
+  isStarting(name: string): boolean {
+    return this.entry(name).starting;
   }
 
   /** Names of the components that run now (started and not down), for the health poll. */

@@ -126,9 +126,11 @@ export class RaftServer {
     const opened = io.ok ? io.value : { ok: false as const, reason: 'storage-failed' as const, detail: io.detail };
     if (!opened.ok) {
       // The caller reports it (one line from the CLI): logging here too would say it twice.
-      const detail = io.ok
-        ? `raft data in ${options.dataDir} refused (${opened.reason}): ${opened.detail}`
-        : opened.detail;
+      const detail = !io.ok
+        ? opened.detail
+        : opened.reason === 'dir-unusable'
+          ? `cannot open raft data directory ${options.dataDir}: ${opened.detail}`
+          : `raft data in ${options.dataDir} refused (${opened.reason}): ${opened.detail}`;
       return { ok: false, reason: 'storage-failed', detail };
     }
     const server = new RaftServer(platform, options, opened.value.storage, config, opened.value.stored);

@@ -216,7 +216,7 @@ export class RaftStorage {
     dir: string,
   ): { readonly ok: true; readonly value: { storage: RaftStorage; stored: Stored | null } } | StorageFailure {
     const made = files.mkdirp(dir);
-    if (made !== null) return refuse('dir-unusable', `cannot create ${dir}: ${made}`);
+    if (made !== null) return refuse('dir-unusable', made);
     const storage = new RaftStorage(files, dir);
     const loaded = storage.load();
     if (!loaded.ok) return loaded;

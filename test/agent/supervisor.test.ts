@@ -83,6 +83,17 @@ test('a requested restart is due at once, counted, and not a failure (its backof
   assert.throws(() => s.restart('xdp', 'r', 0), /disabled/);
 });
 
+test('a restart asked for while a start is under way leaves that start alone (it then reports as usual)', () => {
+  const s = new Supervisor();
+  s.add('link', 0);
+  assert.equal(s.due(0), ['link']);
+  assert.ok(s.isStarting('link'));
+  assert.is(s.restart('link', 'restart-enrolled', 5), null);
+  assert.ok(s.started('link', up, 10), 'the start in flight still reports');
+  assert.is(s.health('link')?.state, 'up');
+  assert.is(s.health('link')?.restarts, 0);
+});
+
 test('misuse is an assertion: a component added twice, a start reported without one, an unknown name', () => {
   const s = new Supervisor();
   s.add('ubus', 0);

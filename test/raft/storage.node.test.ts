@@ -58,10 +58,7 @@ test('a write the flash refuses stops the node with an assertion naming it (ackn
   );
   writeFileSync(join(dir, 'in-the-way'), 'x');
   const blocked = RaftStorage.open(nodeFiles, join(dir, 'in-the-way', 'raft'));
-  assert.equal(blocked.ok ? null : [blocked.reason, blocked.detail], [
-    'dir-unusable',
-    `cannot create ${join(dir, 'in-the-way', 'raft')}: ENOTDIR`,
-  ]);
+  assert.equal(blocked.ok ? null : [blocked.reason, blocked.detail], ['dir-unusable', 'ENOTDIR']);
 });
 
 test('an empty directory opens with nothing stored', () => {
