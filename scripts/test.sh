@@ -2,6 +2,7 @@
 # The README's test command: set up (idempotent), then run every suite and finish with one line
 # `N passed, N failed, N skipped`. Suites:
 #   typecheck            tsc over src/ and test/
+#   lint                 biome check (format and lint rules in biome.json)
 #   node:<area>          uvu on Node over test/<area>/*.test.ts and *.node.test.ts
 #   qjs                  the engine-neutral tests bundled and run inside build/x0-runtime (QuickJS-ng)
 #   shell:<area>         test/<area>/run.sh (XDP in network namespaces, the QEMU lab, ...)
@@ -89,6 +90,14 @@ if [ ${#areas[@]} -eq 0 ]; then
   start=$(date +%s)
   if npx tsc -p tsconfig.json; then record typecheck 1 0 0 $(( $(date +%s) - start ))
   else record typecheck 0 1 0 $(( $(date +%s) - start )); fi
+fi
+
+# Formatter and linter (Biome, biome.json): the tree as committed must already be formatted and lint-clean.
+if [ ${#areas[@]} -eq 0 ] || wanted lint; then
+  echo; echo "== lint"
+  start=$(date +%s)
+  if npx biome check; then record lint 1 0 0 $(( $(date +%s) - start ))
+  else record lint 0 1 0 $(( $(date +%s) - start )); fi
 fi
 
 for dir in test/*/; do

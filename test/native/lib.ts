@@ -8,13 +8,21 @@ import { rollup } from 'rollup';
 import { plugins, onwarn } from '../../scripts/rollup-parts.mjs';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const runtime = join(root, 'build/x0-runtime');
+// X0_RUNTIME: another x0-runtime to test, e.g. test/cross/run.sh's wrapper that runs a cross build under qemu-user.
+export const runtime =
+  process.env.X0_RUNTIME !== undefined && process.env.X0_RUNTIME !== ''
+    ? resolve(process.env.X0_RUNTIME)
+    : join(root, 'build/x0-runtime');
 export const outDir = join(root, 'build/test-native');
+// X0_TEST_TIMEOUT_SCALE: a multiplier for every kill timeout below (an emulated CPU is 10-30x slower).
+const timeoutScale = Math.min(Math.max(Number(process.env.X0_TEST_TIMEOUT_SCALE ?? '1') || 1, 1), 100);
 
 /** Fails (never skips) when the binary is missing: CI builds it in scripts/setup.sh before the tests. */
 export function requireRuntime(): string {
   if (!existsSync(runtime)) {
-    throw new Error(`${runtime} is missing: run 'bash scripts/setup.sh' (or 'bash scripts/fetch-qjs-src.sh && make -C src/native')`);
+    throw new Error(
+      `${runtime} is missing: run 'bash scripts/setup.sh' (or 'bash scripts/fetch-qjs-src.sh && make -C src/native')`,
+    );
   }
   return runtime;
 }
@@ -28,7 +36,11 @@ export function bundleFixture(name: string): Promise<string> {
     pending = (async () => {
       mkdirSync(outDir, { recursive: true });
       const file = join(outDir, `${name}.js`);
-      const bundle = await rollup({ input: join(root, 'test/native/fixtures', `${name}.ts`), plugins: plugins({ minify: false }).filter((p: { name: string }) => p.name !== 'x0-report-size'), onwarn });
+      const bundle = await rollup({
+        input: join(root, 'test/native/fixtures', `${name}.ts`),
+        plugins: plugins({ minify: false }).filter((p: { name: string }) => p.name !== 'x0-report-size'),
+        onwarn,
+      });
       await bundle.write({ file, format: 'es', sourcemap: false, inlineDynamicImports: true });
       await bundle.close();
       return file;
@@ -44,9 +56,15 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export function runSync(args: readonly string[], options: { input?: string; timeoutMs?: number; cwd?: string } = {}): RunResult {
+export function runSync(
+  args: readonly string[],
+  options: { input?: string; timeoutMs?: number; cwd?: string } = {},
+): RunResult {
   const result: SpawnSyncReturns<string> = spawnSync(requireRuntime(), args, {
-    encoding: 'utf8', input: options.input, timeout: options.timeoutMs ?? 20_000, cwd: options.cwd ?? outDir,
+    encoding: 'utf8',
+    input: options.input,
+    timeout: (options.timeoutMs ?? 20_000) * timeoutScale,
+    cwd: options.cwd ?? outDir,
   });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -57,11 +75,21 @@ export function runAsync(args: readonly string[], options: { timeoutMs?: number 
     const child = spawn(requireRuntime(), args, { cwd: outDir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
-    child.on('error', (error) => { clearTimeout(timer); reject(error); });
-    child.on('close', (status) => { clearTimeout(timer); resolvePromise({ status, stdout, stderr }); });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), (options.timeoutMs ?? 20_000) * timeoutScale);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status, stdout, stderr });
+    });
   });
 }
 
@@ -72,13 +100,16 @@ export function scriptPath(name: string): string {
 }
 
 /** A long-running x0-runtime process that prints "port N" first; resolves with the port and the exit. */
-export function startServer(args: readonly string[], timeoutMs = 20_000): Promise<{ port: number; done: Promise<RunResult> }> {
+export function startServer(
+  args: readonly string[],
+  timeoutMs = 20_000,
+): Promise<{ port: number; done: Promise<RunResult> }> {
   return new Promise((resolvePort, reject) => {
     const child = spawn(requireRuntime(), args, { cwd: outDir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let announced = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs * timeoutScale);
     const done = new Promise<RunResult>((resolveDone) => {
       child.on('close', (status) => {
         clearTimeout(timer);
@@ -87,7 +118,9 @@ export function startServer(args: readonly string[], timeoutMs = 20_000): Promis
       });
     });
     child.on('error', reject);
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       const match = /^port (\d+)\n/m.exec(stdout);
