@@ -278,9 +278,9 @@ config uplink 'uplink'
   try {
     const status = await until('degraded, every component started once', 15_000, async () => {
       const s = await ubusCall(socket, 'status');
-      return s?.state === 'degraded' && (s.components as Record<string, { state: string }>).link?.state === 'down'
-        ? s
-        : null;
+      const c = s?.components as Record<string, { state: string }> | undefined;
+      // The supervisor sees ubus up at its next health poll (250 ms) after the registration that answers us.
+      return s?.state === 'degraded' && c?.link?.state === 'down' && c.ubus?.state === 'up' ? s : null;
     });
     const components = status.components as Record<string, { state: string; reason: string }>;
     assert.equal([components.identity?.state, components.identity?.reason], ['degraded', 'not-enrolled']);
