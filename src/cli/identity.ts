@@ -25,6 +25,7 @@ import {
   writePublic,
   writeSecret,
   firstFailure,
+  described,
 } from '../identity/store.js';
 
 const caHelp = `usage: x0 ca init --trust-domain DOMAIN [--name NAME] [--ttl DURATION] [--dir DIR] [--force]
@@ -52,10 +53,6 @@ join request (DIR/join-request.cbor) proving possession of the token and of the 
 Exit 0 ok, 1 refused (the message names the file or the reason), 2 bad arguments.
 `;
 
-/** A directory or file operation's errno as the one line a command prints. */
-const dirError = (path: string, errno: string | null): string | null =>
-  errno === null ? null : `cannot write ${path}: ${errno}`;
-
 async function caInit(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
   const trustDomain = flags['trust-domain'];
   if (typeof trustDomain !== 'string' || !isTrustDomain(trustDomain))
@@ -75,11 +72,11 @@ async function caInit(platform: Platform, flags: Record<string, string | boolean
   const bundle = createTrustBundle(platform.crypto, trustDomain, [root.issuer.cert]);
   if (!bundle.ok) return refused(platform, 'ca init', bundle.reason);
   const failed = firstFailure(
-    () => dirError(dir, platform.files.mkdirp(dir)),
+    () => described(dir, platform.files.mkdirp(dir)),
     () => writeSecret(platform, files.key, encodeKeyFile({ sign: root.signKeys, box: root.boxKeys })),
     () => writePublic(platform, files.cert, root.issuer.cert.bytes),
     () => saveBundle(platform, files.bundle, bundle.value),
-    () => dirError(files.used, platform.files.remove(files.used)),
+    () => described(files.used, platform.files.remove(files.used)),
   );
   if (failed !== null) return refused(platform, 'ca init', `${failed} (is ${dir} writable?)`);
   platform.stdout(`created CA ${root.issuer.cert.subject} (key id ${toHex(root.issuer.cert.issuerKeyId)}) in ${dir}\n`);
@@ -211,7 +208,7 @@ async function caIntermediate(
   });
   const outDir = flags.out;
   const failed = firstFailure(
-    () => dirError(outDir, platform.files.mkdirp(outDir)),
+    () => described(outDir, platform.files.mkdirp(outDir)),
     () => writeSecret(platform, out.key, encodeKeyFile(keys)),
     () => writePublic(platform, out.cert, cert.bytes),
     () => saveBundle(platform, out.bundle, bundle.value),
@@ -322,7 +319,7 @@ async function certRequest(platform: Platform, flags: Record<string, string | bo
   const keys = { sign: platform.crypto.signKeyPair(), box: platform.crypto.boxKeyPair() };
   const addresses = typeof flags.address === 'string' ? [flags.address] : [];
   const failed = firstFailure(
-    () => dirError(dir, platform.files.mkdirp(dir)),
+    () => described(dir, platform.files.mkdirp(dir)),
     () => writeSecret(platform, files.key, encodeKeyFile(keys)),
     () =>
       writePublic(

@@ -60,7 +60,7 @@ export function decodeKeyFile(crypto: Crypto, bytes: Uint8Array): Result<KeyFile
 /** A failed write: `cannot write PATH: ERRNO` (for the one line a command prints); null when it worked. */
 export type WriteError = string | null;
 
-const described = (path: string, errno: string | null): WriteError =>
+export const described = (path: string, errno: string | null): WriteError =>
   errno === null ? null : `cannot write ${path}: ${errno}`;
 
 export function writeSecret(platform: Platform, path: string, data: Uint8Array): WriteError {

@@ -48,18 +48,16 @@ export class RaftClient {
     private readonly options: ClientOptions,
   ) {}
 
-  /** bindHost: the local address to send from (loopback by default; an anchor uses its own listen address). */
   static async open(
     platform: Platform,
     servers: ReadonlyMap<NodeId, HostPort>,
     options: ClientOptions = clientDefaults,
-    bindHost = '127.0.0.1',
   ): Promise<RaftClient> {
     const bytes = platform.randomBytes(6);
     const clientId = bytes.reduce((n, b) => n * 256 + b, 0) + 1;
     let client: RaftClient | null = null;
     const socket = await platform.net.udpBind(
-      { host: bindHost, port: 0 },
+      { host: '127.0.0.1', port: 0 },
       {
         onMessage(data) {
           const packet = decodePacket(data);

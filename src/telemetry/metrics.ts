@@ -3,8 +3,8 @@
 // batman-adv's tables (src/batman: direct neighbours and their TQ, via batctl); or, for the demo and tests, simulated from a
 // seed. Missing sources are reported as counters, never as a failure of the uplink.
 import { agentVersion } from '../version.js';
-import { BatctlReader } from '../batman/batctl.js';
-import { Counters } from '../core/result.js';
+import { BatctlReader, type BatmanReason, type MeshView } from '../batman/batctl.js';
+import { Counters, type Result } from '../core/result.js';
 import { neighboursMax } from '../core/telemetry/limits.js';
 import type { Platform } from '../platform/types.js';
 import { Rng } from '../core/rng.js';
@@ -74,15 +74,18 @@ function trafficOf(
 /** Reads the router (or Linux host) it runs on. */
 export class ProcMetrics implements MetricsSource {
   readonly counters = new Counters();
-  private readonly batman: BatctlReader;
+  private readonly meshView: () => Promise<Result<MeshView, BatmanReason>>;
 
+  /** meshView: where batman-adv's tables come from (the agent passes the view its reader already holds); batctl by default. */
   constructor(
     private readonly platform: Platform,
     private readonly nodeId: string,
     private readonly mesh: string,
     private readonly meshIface = 'bat0',
+    meshView?: () => Promise<Result<MeshView, BatmanReason>>,
   ) {
-    this.batman = new BatctlReader(platform);
+    const reader = new BatctlReader(platform);
+    this.meshView = meshView ?? (() => reader.meshView(this.meshIface));
   }
 
   private read(path: string): string {
@@ -124,7 +127,7 @@ export class ProcMetrics implements MetricsSource {
   // batman-adv's own view through the agent's one reader (src/batman): direct neighbours with the TQ of their
   // own originator row, on this node's mesh interface. Failures are counted by the reader's reason codes.
   private async neighbours(): Promise<Neighbour[]> {
-    const view = await this.batman.meshView(this.meshIface);
+    const view = await this.meshView();
     if (!view.ok) {
       this.counters.add(view.reason);
       return [];

@@ -31,6 +31,8 @@ export class GossipComponent implements Component {
   private unsubscribe: (() => void) | null = null;
   /** The version of the operator's list file last offered to the mesh document. */
   private offeredVersion = 0;
+  /** The revocation list file as last checked. */
+  private lastListFile: Uint8Array | null = null;
   private link: SealedLink | null = null;
   private timer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
   private published = new Map<string, string>();
@@ -158,7 +160,9 @@ export class GossipComponent implements Component {
     const bundle = this.ctx.identity?.bundle;
     if (node === null || bundle === undefined) return;
     const bytes = platform.files.read(nodeFiles(config.stateDir).revocations);
-    if (bytes === null) return;
+    // Checked (a signature verification) only when the file changed, not at every publish.
+    if (bytes === null || (this.lastListFile !== null && sameBytes(bytes, this.lastListFile))) return;
+    this.lastListFile = bytes;
     const doc = signedDocFromIdentityList(platform.crypto, bytes, bundle);
     if (!doc.ok) {
       if (this.published.get('revocations-file') !== doc.reason)

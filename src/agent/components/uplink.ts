@@ -1,6 +1,7 @@
 // Signed telemetry to the MQTT broker: the node's status, /proc and batman-adv metrics, and every component's
 // health and counters (`statistics.x0`). Needs the node's certificate to sign with: before enrolment it is down
 // with reason not-enrolled and the supervisor retries it with backoff.
+import { fail, ok } from '../../core/result.js';
 import { ProcMetrics, type Metrics, type MetricsSource } from '../../telemetry/metrics.js';
 import { runUplink } from '../../telemetry/uplink.js';
 import { degraded, down, up, type Component } from '../component.js';
@@ -44,7 +45,10 @@ export class UplinkComponent implements Component {
     this.stopping = false;
     this.running = true;
     const metrics = new WithAgentMetrics(
-      new ProcMetrics(platform, config.nodeName, config.trustDomain, config.meshInterface ?? 'bat0'),
+      new ProcMetrics(platform, config.nodeName, config.trustDomain, config.meshInterface ?? 'bat0', async () =>
+        // The batman-adv reader's view, not a second batctl run per telemetry message.
+        this.ctx.mesh === null ? fail('meshif-absent') : ok(this.ctx.mesh),
+      ),
       this.agentMetrics,
     );
     journal.record('info', this.name, 'started', {
