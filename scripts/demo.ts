@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   });
   void ready;
   const enrolledAt = (await Promise.all(nodes.filter((n) => n.role === 'node').map(async (n) => (readFileSync(join(n.dir, 'agent.log'), 'utf8').match(/ info identity enrolled anchor=(\w+)/) ?? [])[1] ?? '?'))).join(', ');
-  say(`     all 5 agents running in ${((Date.now() - started) / 1000).toFixed(1)} s (ubus call x0tta6bl4 status): identity, gossip, uplink and ubus up on every node, Raft and enrolment on the anchors; delta and echo enrolled over the network with their join token at ${enrolledAt}`);
+  say(`     all 5 agents running in ${((Date.now() - started) / 1000).toFixed(1)} s (ubus call x0tta6bl4 status): identity, the sealed link, gossip, uplink and ubus up on every node, Raft and enrolment on the anchors; delta and echo enrolled over the network with their join token at ${enrolledAt}`);
 
   say('4/6 consensus and mesh state: the anchors agree on one Raft leader; every node\'s mesh document holds all 5 nodes, up');
   const leader = await until('one Raft leader agreed by every anchor', 15_000, async () => {
