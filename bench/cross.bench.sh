@@ -79,7 +79,7 @@ peak_rss_kb() {
 
 port=$((20000 + $$ % 20000))
 gossip_node() { # command... : one gossip node that runs 4 s (its peer is absent: it keeps sending rounds)
-  exec "$@" gossip run --name a --listen "127.0.0.1:$port" --peer "b@127.0.0.1:$((port + 1))" --run-for-ms 4000
+  exec "$@" gossip run --plain --name a --listen "127.0.0.1:$port" --peer "b@127.0.0.1:$((port + 1))" --run-for 4s
 }
 
 ratio() { echo "scale=1; $1 / $2" | bc; }

@@ -5,18 +5,28 @@
 # (build/x0-runtime, dist/x0tta6bl4.js and its bytecode, build/x0-xdp, build/bpf/*.o, OpenWrt's ubusd and ubus
 # from build/openwrt/prefix).
 # Usage: bash qemu/build-image.sh [--force] [--quiet]
-# Output: .cache/qemu/image/{vmlinuz,initramfs.cpio.gz,manifest.txt}. Every step is cached under .cache/qemu/
+# Output: .cache/qemu/image-opkg/{vmlinuz,initramfs.cpio.gz,manifest.txt}. Every step is cached under .cache/qemu/
 # and skipped when its inputs did not change; --force rebuilds the initramfs (the downloads stay cached).
+# X0_LAB_INSTALL=opkg (the default): the agent as a router owner gets it: the x86_64 packages installed by
+# OpenWrt's opkg into the image root (scripts/image-install.sh), OpenWrt's procd, uci and rc.common in the image,
+# the agent started by /etc/init.d/x0tta6bl4. X0_LAB_INSTALL=files: x0-runtime and the bytecode copied in, run by
+# qemu/guest/x0-lab-service under busybox init, into .cache/qemu/image/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+
+# How the agent gets into the image (qemu/README.md, "The agent in the image"): files = copied in by this script
+# and run by qemu/guest/x0-lab-service under busybox init; opkg = the packages installed by the real opkg into
+# the image root as OpenWrt's image builder does, started by its init script under OpenWrt's procd.
+install_mode=${X0_LAB_INSTALL:-opkg}
+case "$install_mode" in files | opkg) ;; *) echo "build-image: X0_LAB_INSTALL is files or opkg, not '$install_mode'" >&2; exit 2 ;; esac
 
 force=0 quiet=0
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     --quiet) quiet=1 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-image: unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -25,17 +35,23 @@ cache=$root/.cache/qemu
 debs=$cache/debs
 unpacked=$cache/unpacked
 out=$cache/image
+stage=$cache/stage
+[ "$install_mode" = files ] || { out=$cache/image-$install_mode; stage=$cache/stage-$install_mode; }
 mkdir -p "$debs" "$unpacked" "$out"
 
 # The kernel modules the lab loads, by name; their dependencies are added from each .ko's modinfo.
 # crc32c_generic is libcrc32c's "softdep pre: crc32c" (an alias, which insmod does not follow): load it first.
-# sch_netem gives links delay and loss (lab.ts: impair A-B).
-modules_wanted=(virtio_pci virtio_net virtio_console crc32c_generic batman-adv sch_netem)
+# sch_netem gives links delay and loss (lab.ts: impair A-B). dummy gives batman-adv a primary interface that is
+# no mesh link (qemu/scenarios/heal.ts), so taking a link out never changes the node's originator address.
+modules_wanted=(virtio_pci virtio_net virtio_console crc32c_generic batman-adv sch_netem dummy)
 # Guest packages other than the kernel, with the libraries their binaries need: apt-get download does not
-# resolve dependencies. libsodium23 is what x0-runtime links against; iproute2 brings tc (netem, which
+# resolve dependencies. libsodium23 and mbedtls (libmbedtls14, libmbedx509-1, libmbedcrypto7: x0:tls) are what
+# x0-runtime links against; iproute2 brings tc (netem, which
 # busybox's tc lacks) and an ip that can attach XDP programs, with libbpf1 and libelf1 as x0-xdp will want.
-packages=(busybox-static batctl libnl-3-200 libnl-genl-3-200 libc6 libsodium23
+packages=(busybox-static batctl libnl-3-200 libnl-genl-3-200 libc6 libsodium23 libmbedtls14 libmbedx509-1 libmbedcrypto7
   iproute2 libbpf1 libelf1 zlib1g libmnl0 libbsd0 libmd0 libcap2 libxtables12)
+# opkg mode: flock, which procd.sh locks each service with (OpenWrt's busybox has it, Debian's does not).
+[ "$install_mode" != opkg ] || packages+=(util-linux)
 
 ms() { date +%s%3N; }
 t_all=$(ms)
@@ -154,11 +170,29 @@ artefacts=(build/x0-runtime dist/x0tta6bl4.js build/x0-xdp)
 # OpenWrt's ubusd and ubus CLI (scripts/openwrt-tools.sh builds them from the pinned sources) with their libraries.
 openwrt=build/openwrt/prefix
 artefacts+=("$openwrt/sbin/ubusd" "$openwrt/bin/ubus" "$openwrt/lib/libubox.so" "$openwrt/lib/libubus.so" "$openwrt/lib/libblobmsg_json.so")
+# opkg mode: OpenWrt's procd, uci, jshn and opkg (scripts/openwrt-tools.sh), its rc.common, functions.sh, service.sh
+# and procd.sh (the vendor folder, checksummed), and what the packages are made from.
+vendor=${X0_OPENWRT_VENDOR:-$root/../shared/vendor/openwrt}
+openwrt_base=(package/base-files/files/etc/rc.common package/base-files/files/lib/functions.sh
+  package/base-files/files/lib/functions/service.sh package/system/procd/files/procd.sh)
+package_inputs=()
+if [ "$install_mode" = opkg ]; then
+  bash scripts/openwrt-tools.sh libubox ubus uci opkg procd procd-setlbf >&2 || die "scripts/openwrt-tools.sh could not build OpenWrt's procd, uci and opkg"
+  for f in "${openwrt_base[@]}"; do
+    ( cd "$vendor" && grep " openwrt-base/$f\$" SHA256SUMS | sha256sum -c --quiet - ) >&2 ||
+      die "$vendor/openwrt-base/$f is missing or does not match $vendor/SHA256SUMS: restore the vendor folder"
+  done
+  artefacts+=("$openwrt/sbin/procd" "$openwrt/lib/libsetlbf.so" "$openwrt/bin/uci" "$openwrt/lib/libuci.so" "$openwrt/bin/jshn" "$openwrt/bin/opkg-cl"
+    "$openwrt/share/libubox/jshn.sh" "${openwrt_base[@]/#/$vendor/openwrt-base/}" test/package/fixtures/default-postinst.sh
+    scripts/package.sh scripts/image-install.sh openwrt-package/install-files.sh package.json)
+  mapfile -t package_inputs < <(find openwrt-package ubus/acl.d -type f | sort)
+fi
 fingerprint() {
   {
-    echo "$kernel_deb ${deb_of[*]} ${!need[*]}"
+    echo "$install_mode $kernel_deb ${deb_of[*]} ${!need[*]}"
     sha256sum qemu/build-image.sh
     find rootfs qemu/guest -type f -print0 2>/dev/null | sort -z | xargs -0r sha256sum
+    [ ${#package_inputs[@]} -eq 0 ] || sha256sum "${package_inputs[@]}"
     for a in "${artefacts[@]}" build/bpf/*.o; do [ -f "$a" ] && sha256sum "$a"; done
     true
   } | sha256sum | cut -d' ' -f1
@@ -166,7 +200,9 @@ fingerprint() {
 fp=$(fingerprint)
 # The bundle as bytecode (what a router runs), compiled here by build/x0-runtime so it always matches dist/.
 jsbc=$cache/x0tta6bl4.jsbc
-if [ -x build/x0-runtime ] && [ -f dist/x0tta6bl4.js ]; then
+if [ "$install_mode" = opkg ]; then
+  : # scripts/package.sh compiles the package's own bytecode
+elif [ -x build/x0-runtime ] && [ -f dist/x0tta6bl4.js ]; then
   if [ ! -f "$jsbc" ] || [ dist/x0tta6bl4.js -nt "$jsbc" ] || [ build/x0-runtime -nt "$jsbc" ]; then
     build/x0-runtime --compile dist/x0tta6bl4.js -o "$jsbc.tmp" || die "x0-runtime --compile dist/x0tta6bl4.js failed"
     mv "$jsbc.tmp" "$jsbc"
@@ -181,7 +217,6 @@ if [ "$force" = 0 ] && [ -f "$out/initramfs.cpio.gz" ] && [ "$(cat "$out/.finger
 fi
 
 step "assembling the root file system"
-stage=$cache/stage
 rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib/x86_64-linux-gnu,lib64,proc,sys,dev,tmp,run,var/log,etc,root,usr/lib/x0}
 cp "${dir_of[busybox-static]}/bin/busybox" "$stage/bin/busybox"
@@ -256,18 +291,38 @@ include() { # src dst-in-image
   manifest+=("missing (not included): $1")
   return 1
 }
-if include build/x0-runtime usr/bin/x0-runtime; then chmod 755 "$stage/usr/bin/x0-runtime"; add_libs "$stage/usr/bin/x0-runtime"; fi
+# The bundle's source stays in both modes: the smoke and xdp scenarios run `x0-runtime /usr/lib/x0/x0tta6bl4.js`.
 include dist/x0tta6bl4.js usr/lib/x0/x0tta6bl4.js || true
-include "$jsbc" usr/lib/x0/x0tta6bl4.jsbc || true
 if include "$openwrt/sbin/ubusd" usr/sbin/ubusd; then add_libs "$stage/usr/sbin/ubusd"; fi
 if include "$openwrt/bin/ubus" usr/bin/ubus; then add_libs "$stage/usr/bin/ubus"; fi
-if include build/x0-xdp usr/sbin/x0-xdp; then chmod 755 "$stage/usr/sbin/x0-xdp"; add_libs "$stage/usr/sbin/x0-xdp"; fi
-bpf_count=0
-for o in build/bpf/*.o; do [ -f "$o" ] && include "$o" "usr/lib/x0/bpf/$(basename "$o")" && bpf_count=$((bpf_count + 1)); done
-[ "$bpf_count" -gt 0 ] || manifest+=("missing (not included): build/bpf/*.o")
-for soname in "${!have_lib[@]}"; do
-  case "${have_lib[$soname]}" in "$unpacked"/*) ;; *) manifest+=("library from the host: ${have_lib[$soname]}") ;; esac
-done
+if [ "$install_mode" = files ]; then
+  if include build/x0-runtime usr/bin/x0-runtime; then chmod 755 "$stage/usr/bin/x0-runtime"; add_libs "$stage/usr/bin/x0-runtime"; fi
+  include "$jsbc" usr/lib/x0/x0tta6bl4.jsbc || true
+  if include build/x0-xdp usr/sbin/x0-xdp; then chmod 755 "$stage/usr/sbin/x0-xdp"; add_libs "$stage/usr/sbin/x0-xdp"; fi
+  bpf_count=0
+  for o in build/bpf/*.o; do [ -f "$o" ] && include "$o" "usr/lib/x0/bpf/$(basename "$o")" && bpf_count=$((bpf_count + 1)); done
+  [ "$bpf_count" -gt 0 ] || manifest+=("missing (not included): build/bpf/*.o")
+else
+  # What an OpenWrt image has for the packages' scripts: procd (a service manager under busybox init, see
+  # qemu/guest/README.md), uci, jshn, opkg, rc.common and the shell libraries the init script sources.
+  for bin in "$openwrt/sbin/procd:sbin/procd" "$openwrt/bin/uci:sbin/uci" "$openwrt/bin/jshn:usr/bin/jshn" "$openwrt/bin/opkg-cl:bin/opkg"; do
+    include "${bin%%:*}" "${bin#*:}" || die "${bin%%:*} is missing after scripts/openwrt-tools.sh"
+    chmod 755 "$stage/${bin#*:}"; add_libs "$stage/${bin#*:}"
+  done
+  include "${dir_of[util-linux]}/usr/bin/flock" usr/bin/flock || die "util-linux has no /usr/bin/flock"
+  chmod 755 "$stage/usr/bin/flock"; add_libs "$stage/usr/bin/flock"
+  # procd preloads it into a service whose output goes to syslog (line-buffered output)
+  include "$openwrt/lib/libsetlbf.so" lib/libsetlbf.so || die "missing: $openwrt/lib/libsetlbf.so (scripts/openwrt-tools.sh procd-setlbf)"
+  include "$openwrt/share/libubox/jshn.sh" usr/share/libubox/jshn.sh || die "missing: ${manifest[-1]#missing (not included): }"
+  base=$vendor/openwrt-base/package
+  include "$base/base-files/files/etc/rc.common" etc/rc.common || die "missing: ${manifest[-1]#missing (not included): }"
+  include "$base/base-files/files/lib/functions/service.sh" lib/functions/service.sh || die "missing: ${manifest[-1]#missing (not included): }"
+  include "$base/system/procd/files/procd.sh" lib/functions/procd.sh || die "missing: ${manifest[-1]#missing (not included): }"
+  # The vendor's functions.sh (2013) lacks default_postinst/default_prerm: the package suite's stand-in follows it
+  # (test/package/README.md says what it does and why).
+  cat "$base/base-files/files/lib/functions.sh" test/package/fixtures/default-postinst.sh > "$stage/lib/functions.sh"
+  manifest+=("included: OpenWrt's functions.sh + test/package/fixtures/default-postinst.sh -> /lib/functions.sh")
+fi
 
 # The overlay last: rootfs/ (what a router holds in /etc) and the lab's guest side (init, control loop).
 cp -a rootfs/. "$stage/"
@@ -278,6 +333,23 @@ install -m 644 qemu/guest/inittab "$stage/etc/inittab"
 install -m 755 qemu/guest/rcS "$stage/etc/init.d/rcS"
 install -m 755 qemu/guest/x0-lab-control "$stage/usr/sbin/x0-lab-control"
 install -m 755 qemu/guest/x0-lab-service "$stage/usr/sbin/x0-lab-service"
+if [ "$install_mode" = opkg ]; then
+  # The packages' own files come from the packages only: drop the overlay's copies before opkg installs them.
+  while read -r dest; do rm -f "$stage$dest"; done < <(awk '$1 == "file" && $3 ~ /^rootfs\// { print $4 }' openwrt-package/*/manifest)
+  mkdir -p "$stage/etc/rc.d" # base-files' folder, where enabling an init script puts its S/K links
+  install -m 644 qemu/guest/inittab.procd "$stage/etc/inittab"
+  install -m 755 qemu/guest/uci-defaults-x0-lab "$stage/etc/uci-defaults/99-x0-lab"
+  installed=$(bash scripts/image-install.sh --xdp "$stage") || die "scripts/image-install.sh --xdp could not install the packages into $stage"
+  while read -r line; do manifest+=("opkg $line"); done <<< "$installed"
+  for f in usr/bin/x0-runtime usr/sbin/x0-xdp; do
+    [ -f "$stage/$f" ] || die "/$f is not in the image after opkg installed the packages"
+    add_libs "$stage/$f"
+  done
+  [ -L "$stage/etc/rc.d/S95x0tta6bl4" ] || die "the package's postinst did not enable /etc/init.d/x0tta6bl4 (no /etc/rc.d/S95x0tta6bl4)"
+fi
+for soname in "${!have_lib[@]}"; do
+  case "${have_lib[$soname]}" in "$unpacked"/*) ;; *) manifest+=("library from the host: ${have_lib[$soname]}") ;; esac
+done
 printf '%s\n' "${manifest[@]}" > "$stage/etc/x0-image-manifest"
 done_step "$(du -sk "$stage" | cut -f1) KiB in $(find "$stage" | wc -l) files"
 
@@ -289,4 +361,4 @@ printf '%s\n' "${manifest[@]}" > "$out/manifest.txt"
 echo "$fp" > "$out/.fingerprint"
 done_step "initramfs $(stat -c %s "$out/initramfs.cpio.gz") bytes, vmlinuz $(stat -c %s "$out/vmlinuz") bytes"
 [ "$quiet" = 1 ] || sed 's/^/build-image:   /' "$out/manifest.txt"
-[ "$quiet" = 1 ] || echo "build-image: done in $(( $(ms) - t_all )) ms -> .cache/qemu/image/"
+[ "$quiet" = 1 ] || echo "build-image: done in $(( $(ms) - t_all )) ms -> ${out#"$root"/}/"

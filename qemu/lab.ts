@@ -13,7 +13,13 @@ import { buildTopology } from './lib/topology.js';
 import { defaultScenarios, scenarios } from './scenarios/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const imageDir = path.join(root, '.cache', 'qemu', 'image');
+// X0_LAB_INSTALL=opkg: the image whose agent is installed from its package and run by procd (qemu/build-image.sh).
+const installMode = process.env.X0_LAB_INSTALL ?? 'opkg';
+if (installMode !== 'files' && installMode !== 'opkg') {
+  process.stderr.write(`lab: X0_LAB_INSTALL is files or opkg, not '${installMode}'\n`);
+  process.exit(2);
+}
+const imageDir = path.join(root, '.cache', 'qemu', installMode === 'files' ? 'image' : `image-${installMode}`);
 const image = {
   kernel: path.join(imageDir, 'vmlinuz'),
   initrd: path.join(imageDir, 'initramfs.cpio.gz'),
@@ -25,10 +31,10 @@ const help = `usage: node --import tsx qemu/lab.ts [up] [options]        interac
        node --import tsx qemu/lab.ts console NODE                attach to a running lab's serial console
        node --import tsx qemu/lab.ts list                        list the scenarios
 
-Virtual routers under QEMU (-accel tcg), each an initramfs with Debian's kernel, batman-adv, batctl, busybox
-and the project's artefacts (qemu/build-image.sh builds and caches it in .cache/qemu/image/). Mesh links are
-point-to-point QEMU UDP socket netdevs on 127.0.0.1; each VM's uplink is user-mode networking with
-restrict=on whose only way out is 10.0.2.100:1883 -> 127.0.0.1:UPLINK-PORT on the host.
+Virtual routers under QEMU (-accel tcg), each an initramfs with Debian's kernel, batman-adv, batctl, busybox,
+OpenWrt's procd and the agent installed from its package by opkg (qemu/build-image.sh builds and caches it in
+.cache/qemu/image-opkg/). Mesh links are point-to-point QEMU UDP socket netdevs on 127.0.0.1; each VM's uplink
+is user-mode networking with restrict=on whose only way out is 10.0.2.100:1883 -> 127.0.0.1:UPLINK-PORT on the host.
 
 options:
   --nodes N            routers, 1..${limits.nodesMax} (default 3)
@@ -37,6 +43,8 @@ options:
   --mem MB             guest memory per VM (default 128)
   --uplink-port P      host loopback port behind the guest's 10.0.2.100:1883 (default 1883)
   --no-build           do not run the image builder first (use the cached image)
+environment: X0_LAB_INSTALL=opkg|files  how the agent gets into the image: installed from its .ipk by opkg and
+                     started by its init script under procd (opkg, the default), or copied in and run by init
   --repeat N           test: run the scenarios N times, print min/median/max of each measurement
   -h, --help           this text
 
@@ -138,12 +146,16 @@ function findQemu(): string {
 function buildImage(enabled: boolean): void {
   if (enabled) {
     const start = Date.now();
-    const r = spawnSync('bash', [path.join(root, 'qemu', 'build-image.sh')], { stdio: 'inherit', cwd: root });
+    const r = spawnSync('bash', [path.join(root, 'qemu', 'build-image.sh')], {
+      stdio: 'inherit',
+      cwd: root,
+      env: { ...process.env, X0_LAB_INSTALL: installMode },
+    });
     if (r.status !== 0) fail(`the image build failed (exit ${r.status}); see the lines above`, 1);
     log(`image ready in ${((Date.now() - start) / 1000).toFixed(1)} s`);
   }
   if (!existsSync(image.kernel) || !existsSync(image.initrd))
-    fail('no image in .cache/qemu/image/: run bash qemu/build-image.sh', 1);
+    fail(`no image in ${path.relative(root, imageDir)}/: run bash qemu/build-image.sh`, 1);
 }
 
 async function runTests(o: Options): Promise<number> {

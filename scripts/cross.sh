@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds x0-runtime (QuickJS-ng + libsodium + src/native) and the bundle's shipped form for OpenWrt router CPUs,
 # with Debian's cross compilers, into build/cross/<target>/:
-#   x0-runtime         static, musl libc (built here from Debian's musl source package), stripped
+#   x0-runtime         static, musl libc (built here from Debian's musl source package), stripped; x0:tls answers
+#                      'tls-unavailable' unless --tls (mbedtls from Debian's source package, linked statically)
 #   x0tta6bl4.jsbc     the bundle compiled to bytecode by that target's own x0-runtime under qemu-user
 #   x0-xdp             the XDP helper (libbpf + libelf + zlib from Debian source packages), static, musl
 #   build-info.txt     target, compiler, libc, linkage, source versions (one "key: value" a line)
@@ -10,11 +11,13 @@
 # bookworm's source packages, downloaded through a PRIVATE apt configuration under .cache/cross-apt (the system's
 # /etc/apt is only read, for its mirror URI), each .dsc checked against a pinned sha256 (dpkg-source then checks
 # the tarballs the .dsc lists). Idempotent: a finished step leaves a stamp and is skipped next time.
-# Usage: bash scripts/cross.sh [--help] [--list] [--emulator TARGET] [--no-xdp] [--no-bytecode] [--jobs N] [TARGET...]
+# Usage: bash scripts/cross.sh [--help] [--list] [--emulator TARGET] [--no-xdp] [--no-bytecode] [--tls] [--jobs N] [TARGET...]
 #   --list         print the targets with their triplet and emulator, and exit
 #   --emulator T   fetch qemu-user if needed and print the command that runs target T's binaries, and exit
 #   --no-xdp       skip x0-xdp (and libbpf/libelf/zlib)
 #   --no-bytecode  skip x0tta6bl4.jsbc (it needs dist/x0tta6bl4.js: npm run build)
+#   --tls          build mbedtls for the target and link x0:tls with it (static: +0.36 MB on mips_24kc; OpenWrt
+#                  packages would link the system's libmbedtls instead)
 #   --jobs N       parallel make jobs (default: nproc)
 # From a fresh clone it installs scripts/apt-packages/cross.txt (as root), fetches .cache/qjs-src
 # (scripts/fetch-qjs-src.sh) and builds the bundle when they are missing. Docs: docs/cross.md.
@@ -67,6 +70,8 @@ target_qemu() {
 MUSL=(musl 1.2.3-1 243a7462e9c751da662c4c61d4c96b6318c796ba302b72f6cdf74ea5427a9b4f)
 SODIUM=(libsodium 1.0.18-1+deb12u1 2c23c57b5a9385dab5a1916014c9b5f2cdd7dadeb8a35b28c1bfb603ce7095c4)
 # x0-xdp's libraries (--no-xdp skips them).
+# x0:tls's TLS library (--tls): the mbedtls OpenWrt ships, from Debian's source package.
+MBEDTLS=(mbedtls 2.28.3-1 a8bf91b5ffb40654efb0ebe0c962ac1e87b8eed5e104880982eaa70dd4bb33e3)
 ZLIB=(zlib 1:1.2.13.dfsg-1 3fa1e6b2fc525062aa88207dda52fed8e045373c809d362fe8a2bfbf7cf515a8)
 ELFUTILS=(elfutils 0.188-2.1 2e73c5bfe9d0ddbf837742d638c43b049590ae1de8f6e3d9c2740c28e2550760)
 LIBBPF=(libbpf 1.1.2-0+deb12u1 96f81dad2d5f1505ac8c3630249c77f7fcb9ab2f429c4386b2eee2149b7a8c4b)
@@ -76,13 +81,14 @@ suite=${CROSS_SUITE:-bookworm}
 qemu_suite=${CROSS_QEMU_SUITE:-trixie}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 fail() { echo "cross: $*" >&2; exit 1; }
 step() { printf '\n== cross %s: %s\n' "$1" "$2"; }
 
 jobs=$(nproc)
 want_xdp=1
 want_bytecode=1
+want_tls=0
 targets=()
 print_emulator=
 while [ $# -gt 0 ]; do
@@ -97,6 +103,7 @@ while [ $# -gt 0 ]; do
       print_emulator=$2; shift ;;
     --no-xdp) want_xdp=0 ;;
     --no-bytecode) want_bytecode=0 ;;
+    --tls) want_tls=1 ;;
     --jobs) [ $# -ge 2 ] || fail "--jobs needs a number"; jobs=$2; shift ;;
     --jobs=*) jobs=${1#--jobs=} ;;
     -*) fail "unknown option $1 (see --help)" ;;
@@ -297,13 +304,38 @@ build_runtime() {
   local t=$1 tr=$2 out=$3
   step "$t" "x0-runtime"
   local sysroot=$out/sysroot
+  local tls_args=(TLS=0)
+  if [ "$want_tls" = 1 ]; then
+    local lib=$sysroot/lib
+    tls_args=(TLS=1 "TLS_CFLAGS=-I$sysroot/include" "TLS_LIBS=$lib/libmbedtls.a $lib/libmbedx509.a $lib/libmbedcrypto.a")
+  fi
   # musl-gcc runs the cross gcc musl was configured with, with musl's headers, crt files and libc.
   nice make -s -C src/native -j"$jobs" BUILD="$out" CC="$(musl_cc "$out")" \
     TARGET_CFLAGS="$(target_cflags "$t")" TARGET_LDFLAGS="-static" TARGET_LDLIBS="$(target_ldlibs "$t")" \
-    SODIUM_CFLAGS="-I$sysroot/include" SODIUM_LIBS="$sysroot/lib/libsodium.a" ||
+    SODIUM_CFLAGS="-I$sysroot/include" SODIUM_LIBS="$sysroot/lib/libsodium.a" "${tls_args[@]}" ||
     fail "make -C src/native for $t failed (see above)"
   [ -x "$out/x0-runtime" ] || fail "make -C src/native did not produce $out/x0-runtime"
 }
+
+# mbedtls' three static libraries into the target's sysroot, built with its own Makefile (no cmake) and its
+# default configuration (Debian's: every cipher suite; OpenWrt trims it), -Os like the rest.
+build_mbedtls() {
+  local t=$1 tr=$2 out=$3
+  local sysroot=$out/sysroot stamp=$out/sysroot/.mbedtls-${MBEDTLS[1]}
+  [ -f "$stamp" ] && return 0
+  step "$t" "mbedtls ${MBEDTLS[1]}"
+  local src work=$out/work/mbedtls
+  src=$(fetch_source "${MBEDTLS[@]}")
+  rm -rf "$work"; mkdir -p "$work"
+  cp -r "$src/library" "$src/include" "$src/3rdparty" "$work/"
+  log_run "$work/make.log" nice make -C "$work/library" -j"$jobs" CC="$(musl_cc "$out")" AR="$tr-ar" \
+    CFLAGS="-Os -ffunction-sections -fdata-sections $(target_cflags "$t")" libmbedcrypto.a libmbedx509.a libmbedtls.a
+  mkdir -p "$sysroot/include" "$sysroot/lib"
+  cp -r "$work/include/mbedtls" "$work/include/psa" "$sysroot/include/"
+  cp "$work/library/libmbedtls.a" "$work/library/libmbedx509.a" "$work/library/libmbedcrypto.a" "$sysroot/lib/"
+  touch "$stamp"
+}
+
 
 # Runs the target's own x0-runtime under qemu-user.
 run_target() { # target out args...
@@ -337,6 +369,7 @@ write_info() {
     echo "libc: musl ${MUSL[1]}"
     echo "linkage: static"
     echo "libsodium: ${SODIUM[1]}"
+    if [ "$want_tls" = 1 ]; then echo "tls: mbedtls ${MBEDTLS[1]} (static)"; else echo "tls: none (x0:tls answers tls-unavailable; TLS=0)"; fi
     echo "quickjs-ng: $(cat "$root/.cache/qjs-src/.unpacked-from" | cut -d' ' -f1)"
     echo "emulator: $(target_qemu "$t")"
     echo "x0-runtime-bytes: $(stat -c %s "$out/x0-runtime")"
@@ -428,6 +461,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$out/work"
   build_musl "$t" "$tr" "$out"
   build_sodium "$t" "$tr" "$out"
+  if [ "$want_tls" = 1 ]; then build_mbedtls "$t" "$tr" "$out"; fi
   build_runtime "$t" "$tr" "$out"
   echo "$t: $(run_target "$t" "$out" --version) under $(target_qemu "$t")"
   if [ "$want_bytecode" = 1 ]; then build_bytecode "$t" "$out"; fi

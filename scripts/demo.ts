@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../test/lib/processes.js';
+import { meshUci } from '../test/lib/mesh.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -87,23 +88,10 @@ async function until<T>(step: string, timeoutMs: number, check: () => Promise<T 
 }
 
 function uci(node: Node, joinToken: string | null): string {
-  const list = (name: string, peers: readonly Node[]) => peers.map((p) => `\tlist ${name} '${p.name}@127.0.0.1:${p.port}'\n`).join('');
-  return `# ${node.name}: written by scripts/demo.ts (every option: docs/config.md)
-config agent 'main'
-\toption node_name '${node.name}'
-\toption role '${node.role}'
-\toption state_dir '${node.dir}/state'
-\toption trust_domain '${trustDomain}'
-${joinToken === null ? '' : `\toption join_token '${joinToken}'\n`}\toption listen '127.0.0.1:${node.port}'
-\toption ubus_socket '${node.dir}/ubus.sock'
-${list('anchor', anchors)}${list('static_peer', nodes.filter((p) => p.role === 'node' && p !== node))}\toption log_level 'info'
-
-config uplink 'uplink'
-\toption enabled '1'
-\toption broker '127.0.0.1:${mqttPort}'
-\toption interval '2s'
-\toption protocol '3.1.1'
-`;
+  return meshUci({
+    node, anchors, staticPeers: nodes.filter((p) => p.role === 'node' && p !== node), stateDir: `${node.dir}/state`,
+    ubusSocket: `${node.dir}/ubus.sock`, trustDomain, joinToken, broker: `127.0.0.1:${mqttPort}`, header: 'written by scripts/demo.ts',
+  });
 }
 
 function startAgent(node: Node): void {

@@ -3,7 +3,7 @@
 # x86_64 .ipk files from scripts/package.sh, installed by the real opkg (scripts/openwrt-tools.sh opkg) in
 # offline mode with IPKG_INSTROOT=ROOT, so the maintainer scripts run as they do for an image (when ROOT has
 # OpenWrt's /etc/rc.common and /lib/functions.sh they enable the init script; the first-boot script waits for
-# the first boot). The libraries the image already carries for the router's libc, libsodium and libbpf packages
+# the first boot). The libraries the image already carries for the router's libc, libsodium, libmbedtls and libbpf packages
 # are recorded as those packages in ROOT's opkg database, so opkg resolves the packages' Depends.
 # Usage: bash scripts/image-install.sh [--help] [--xdp] ROOT
 #   --xdp   also install x0tta6bl4-xdp (x0-xdp and its BPF program)
@@ -39,7 +39,7 @@ for p in "${pkgs[@]}"; do [ -f "$p" ] || fail "no $p after scripts/package.sh"; 
 mkdir -p "$target/usr/lib/opkg" "$target/etc" "$target/tmp" "$target/var/lock"
 [ -f "$target/etc/opkg.conf" ] || printf 'dest root /\nlists_dir ext /var/opkg-lists\noption overlay_root /overlay\n' > "$target/etc/opkg.conf"
 status=$target/usr/lib/opkg/status
-for lib in libc libsodium libbpf; do
+for lib in libc libsodium libmbedtls libbpf; do
   grep -qx "Package: $lib" "$status" 2>/dev/null && continue
   printf 'Package: %s\nVersion: 0-image\nStatus: install user installed\nArchitecture: x86_64\nInstalled-Time: 0\n\n' "$lib" >> "$status"
   mkdir -p "$target/usr/lib/opkg/info"; : > "$target/usr/lib/opkg/info/$lib.list"

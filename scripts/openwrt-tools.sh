@@ -29,6 +29,7 @@ uhttpd        uhttpd-f682ccabee9e        libubox ubus ucode
 lucihttp      lucihttp-9b5b683fbb2b      ucode
 udebug        udebug-875e1a7af6ca        libubox ubus ucode
 procd         procd-2c1834abae17         libubox ubus uci udebug
+procd-setlbf  procd-2c1834abae17         libubox ubus uci udebug
 EOF
 }
 
@@ -96,6 +97,16 @@ build_procd() { # only the procd binary (not init, ujail, ...)
     "-DCMAKE_EXE_LINKER_FLAGS=-L$prefix/lib -Wl,-rpath,$prefix/lib" >"$src/_build.log" 2>&1 &&
   cmake --build "$src/_build" --target procd -j"$jobs" >>"$src/_build.log" 2>&1 &&
   install -D -m 755 "$src/_build/procd" "$prefix/sbin/procd" || { tail -30 "$src/_build.log" >&2; return 1; }
+}
+# procd's libsetlbf.so: procd preloads /lib/libsetlbf.so into a service whose stdout/stderr it sends to syslog, so
+# the service's output is line-buffered (the QEMU lab's image, where procd runs the agent).
+build_procd_setlbf() {
+  local src=$1
+  cmake -S "$src" -B "$src/_build" -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
+    "-DCMAKE_C_FLAGS=-D_GNU_SOURCE= -I$prefix/include -include bsd/string.h -Wno-error=format-overflow" -DCMAKE_C_STANDARD_LIBRARIES=-lbsd \
+    "-DCMAKE_EXE_LINKER_FLAGS=-L$prefix/lib -Wl,-rpath,$prefix/lib" >"$src/_build.log" 2>&1 &&
+  cmake --build "$src/_build" --target setlbf -j"$jobs" >>"$src/_build.log" 2>&1 &&
+  install -D -m 755 "$src/_build/libsetlbf.so" "$prefix/lib/libsetlbf.so" || { tail -30 "$src/_build.log" >&2; return 1; }
 }
 build_lucihttp() {
   cmake_build "$1" -DBUILD_LUA=OFF -DBUILD_UCODE=ON -DBUILD_TESTS=OFF "-DCMAKE_C_FLAGS=-D_GNU_SOURCE= -I$prefix/include" \

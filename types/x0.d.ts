@@ -93,3 +93,42 @@ declare module 'x0:fs' {
   /** The name of an errno value ('ENOENT'); qjs:os's negative return values are accepted as they are. */
   export function errnoName(errno: number): string;
 }
+
+declare module 'x0:tls' {
+  /** A failure: a stable reason (cert-untrusted, cert-expired, cert-not-yet-valid, hostname-mismatch,
+   * handshake-failed, tls-ca-invalid, tls-cert-invalid, tls-key-invalid, tls-unavailable, or a socket's errno
+   * name) and mbedtls' own text. */
+  export interface TlsError {
+    readonly error: string;
+    readonly detail: string;
+  }
+  export type Want = 'want-read' | 'want-write';
+  /** An mbedtls session over a connected socket (src/native/tls.c). */
+  export interface Connection {
+    readonly __brand: 'x0:tls connection';
+  }
+  export interface ClientOptions {
+    /** CA certificates (PEM or DER) the server's chain must lead to. */
+    readonly ca: Uint8Array;
+    /** Our certificate chain and its key (PEM or DER), both or neither. */
+    readonly cert?: Uint8Array;
+    readonly key?: Uint8Array;
+    /** A DNS name (sent as SNI, checked against the certificate's DNS names or CN) or an address (its IP names). */
+    readonly serverName: string;
+  }
+  /** false when x0-runtime was built without mbedtls (TLS=0): client() then returns tls-unavailable. */
+  export const available: boolean;
+  /** 'mbed TLS 2.28.3', or 'none'. */
+  export const library: string;
+  export function client(fd: number, options: ClientOptions): Connection | TlsError;
+  /** null once the handshake is done (the server's certificate verified). */
+  export function handshake(conn: Connection): null | Want | TlsError;
+  /** maxBytes in [1, 1 MiB]; an empty array means the peer closed (close_notify or end of stream). */
+  export function read(conn: Connection, maxBytes: number): Uint8Array | Want | TlsError;
+  /** Bytes taken; after a Want, call again with the same data. */
+  export function write(conn: Connection, data: Uint8Array): number | Want | TlsError;
+  /** Decrypted bytes buffered in the session: readable without the socket being readable. */
+  export function pending(conn: Connection): number;
+  /** Sends close_notify (best effort) and frees the session; the fd stays open. */
+  export function close(conn: Connection): null;
+}

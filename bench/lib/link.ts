@@ -2,10 +2,25 @@
 // nodes on loopback, one sending to the other as fast as the receiver keeps up (a window of messages in flight,
 // each acknowledged), for a Raft-sized (200 B), a gossip-sized (1,100 B) and a fragmented (8 KB) message.
 // Figures: messages/s each way of sending, the ratio sealed/plain, and the bytes a message costs on the wire.
+import { overLink } from '../../src/agent/components/link.js';
+import type { Certificate } from '../../src/core/identity/cert.js';
 import { SealedLink } from '../../src/channel/link.js';
+import { RaftServer } from '../../src/raft/server.js';
+import { GossipNode } from '../../src/gossip/node.js';
+import { limits as gossipLimits } from '../../src/core/gossip/limits.js';
+import { noRevocationAuthority } from '../../src/gossip/identity-revocations.js';
 import { createRoot, issueNodeCert } from '../../src/core/identity/ca.js';
 import { createTrustBundle, noRevocations } from '../../src/core/identity/chain.js';
 import type { HostPort, Platform, UdpHandlers, UdpSocket } from '../../src/platform/types.js';
+
+/** Raft commits/s with the voters' messages over plain UDP vs over sealed links, in the same run. */
+export interface RaftLinkFigure {
+  readonly voters: number;
+  readonly inFlight: number;
+  readonly plainCommitsPerSec: number;
+  readonly sealedCommitsPerSec: number;
+  readonly ratio: number;
+}
 
 export interface LinkFigure {
   readonly bytes: number;
@@ -187,4 +202,282 @@ export async function linkSuite(platform: Platform, basePort: number, count: num
     });
   }
   return figures;
+}
+
+type Credentials = { sign: { secretKey: Uint8Array }; chain: Certificate[] };
+
+function mesh(platform: Platform, names: readonly string[]) {
+  const crypto = platform.crypto;
+  const now = platform.wallClockMs();
+  const root = createRoot(crypto, { trustDomain: 'bench.x0', nowMs: now });
+  const bundle = createTrustBundle(crypto, 'bench.x0', [root.issuer.cert]);
+  if (!bundle.ok) throw new Error(bundle.reason);
+  const nodes = new Map<string, Credentials>();
+  for (const name of names) {
+    const sign = crypto.signKeyPair();
+    const box = crypto.boxKeyPair();
+    const cert = issueNodeCert(crypto, root.issuer, {
+      name,
+      signPublicKey: sign.publicKey,
+      boxPublicKey: box.publicKey,
+      nowMs: now,
+    });
+    nodes.set(name, { sign, chain: [cert] });
+  }
+  return { bundle: bundle.value, nodes };
+}
+
+/**
+ * Committed writes per second through a 3-voter Raft cluster in this process, the leader taking `inFlight`
+ * concurrent writes (submitLocal, as the agent's registrar does): the voters' messages over plain UDP, then over
+ * one sealed link per voter (as in the agent). Each write is durable (WAL append + fsync) on a quorum.
+ */
+async function raftCommitsPerSec(
+  platform: Platform,
+  platforms: readonly Platform[],
+  ports: readonly number[],
+  dataRoot: string,
+  writes: number,
+  inFlight: number,
+): Promise<number> {
+  const peers = new Map(ports.map((port, i) => [i + 1, { host: '127.0.0.1', port }] as const));
+  const servers: RaftServer[] = [];
+  for (let i = 0; i < ports.length; i++) {
+    const started = await RaftServer.start(platforms[i] as Platform, {
+      id: i + 1,
+      peers,
+      dataDir: `${dataRoot}/${i + 1}`,
+      tickMs: 50,
+      electionTicks: 10,
+      heartbeatTicks: 1,
+    });
+    if (!started.ok) throw new Error(`raft ${i + 1}: ${started.reason} ${started.detail}`);
+    servers.push(started.value);
+  }
+  const sleep = (ms: number) => new Promise<void>((r) => platform.setTimer(ms, r));
+  let leader: RaftServer | undefined;
+  for (let i = 0; i < 200 && leader === undefined; i++) {
+    leader = servers.find((s) => s.status().role === 'leader');
+    if (leader === undefined) await sleep(50);
+  }
+  if (leader === undefined) throw new Error('no Raft leader within 10 s');
+  const write = (seq: number) =>
+    (leader as RaftServer).submitLocal({
+      op: 'write',
+      client: 7,
+      seq,
+      command: { op: 'put', key: `bench/${seq % 64}`, value: 'v'.repeat(64) },
+    });
+  for (let seq = 1; seq <= 20; seq++) await write(seq); // warm-up: sessions, first appends
+  let next = 21;
+  let done = 0;
+  let failed = 0;
+  const start = platform.monotonicMs();
+  const worker = async () => {
+    while (next < 21 + writes) {
+      const reply = await write(next++);
+      if (reply === null || !reply.ok) failed++;
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const ms = platform.monotonicMs() - start;
+  for (const s of servers) s.stop();
+  if (failed > 0) throw new Error(`${failed} of ${done} writes failed`);
+  return (done / ms) * 1000;
+}
+
+/** Raft commits/s, plain vs sealed, in one run (issue 15: "Raft commits/s through sealed links vs plain"). */
+export async function raftLinkSuite(
+  platform: Platform,
+  basePort: number,
+  dataRoot: string,
+  writes: number,
+): Promise<RaftLinkFigure[]> {
+  const names = ['a1', 'a2', 'a3'];
+  const { bundle, nodes } = mesh(platform, names);
+  const figures: RaftLinkFigure[] = [];
+  let port = basePort;
+  for (const inFlight of [1, 32]) {
+    const plainPorts = names.map((_, i) => port + i);
+    const plain = await raftCommitsPerSec(
+      platform,
+      names.map(() => platform),
+      plainPorts,
+      `${dataRoot}/plain-${inFlight}`,
+      writes,
+      inFlight,
+    );
+    port += 10;
+    const linkPorts = names.map((_, i) => port + i);
+    const raftPorts = linkPorts.map((p) => p + 1000);
+    const links: SealedLink[] = [];
+    for (const [i, name] of names.entries()) {
+      const own = nodes.get(name) as Credentials;
+      links.push(
+        await SealedLink.open(platform, {
+          listen: { host: '127.0.0.1', port: linkPorts[i] as number },
+          chain: own.chain,
+          signSecretKey: own.sign.secretKey,
+          bundle,
+          revocations: noRevocations,
+          peers: names
+            .map((peer, j) => ({
+              name: peer,
+              link: { host: '127.0.0.1', port: linkPorts[j] as number },
+              services: {
+                gossip: { host: '127.0.0.1', port: (linkPorts[j] as number) + 2000 },
+                raft: { host: '127.0.0.1', port: raftPorts[j] as number },
+              },
+            }))
+            .filter((p) => p.name !== name),
+          allow: () => true,
+        }),
+      );
+    }
+    const sealed = await raftCommitsPerSec(
+      platform,
+      links.map((l) => overLink(platform, l, 'raft')),
+      raftPorts,
+      `${dataRoot}/sealed-${inFlight}`,
+      writes,
+      inFlight,
+    );
+    for (const l of links) l.close();
+    port += 10;
+    figures.push({
+      voters: names.length,
+      inFlight,
+      plainCommitsPerSec: plain,
+      sealedCommitsPerSec: sealed,
+      ratio: sealed / plain,
+    });
+  }
+  return figures;
+}
+
+/** Gossip bytes per round, plain vs sealed: what 3 nodes send, counted at the UDP socket (datagram payloads). */
+export interface GossipLinkFigure {
+  readonly nodes: number;
+  readonly rounds: number;
+  readonly plainBytesPerRound: number;
+  readonly sealedBytesPerRound: number;
+  readonly plainDatagramsPerRound: number;
+  readonly sealedDatagramsPerRound: number;
+}
+
+/** A platform whose UDP sockets count what they send (bytes and datagrams) into `tally`. */
+function counting(platform: Platform, tally: { bytes: number; datagrams: number }): Platform {
+  return {
+    ...platform,
+    net: {
+      ...platform.net,
+      udpBind: async (local, handlers) => {
+        const socket = await platform.net.udpBind(local, handlers);
+        return {
+          local: socket.local,
+          send: (data, to) => {
+            tally.bytes += data.length;
+            tally.datagrams++;
+            return socket.send(data, to);
+          },
+          close: () => socket.close(),
+        };
+      },
+    },
+  };
+}
+
+async function gossipRounds(
+  platform: Platform,
+  names: readonly string[],
+  nodePlatform: (i: number) => Promise<Platform>,
+  ports: readonly number[],
+  tally: { bytes: number; datagrams: number },
+  rounds: number,
+  tickMs: number,
+): Promise<number> {
+  const nodes: GossipNode[] = [];
+  for (const [i, name] of names.entries())
+    nodes.push(
+      await GossipNode.open(await nodePlatform(i), {
+        nodeId: name,
+        listen: { host: '127.0.0.1', port: ports[i] as number },
+        peers: names
+          .map((peer, j) => ({ name: peer, address: { host: '127.0.0.1', port: ports[j] as number } }))
+          .filter((p) => p.name !== name),
+        stateDir: null,
+        revocationCheck: noRevocationAuthority,
+        tickMs,
+      }),
+    );
+  const sleep = (ms: number) => new Promise<void>((r) => platform.setTimer(ms, r));
+  for (const n of nodes) n.setVersion('agent', 'bench');
+  for (let i = 0; i < 100 && !nodes.every((n) => n.isSynced()); i++) await sleep(tickMs * 10);
+  tally.bytes = 0;
+  tally.datagrams = 0;
+  const roundMs = tickMs * gossipLimits.roundTicks;
+  // Each node changes one counter per round: the steady state of a mesh whose nodes report.
+  for (let r = 0; r < rounds; r++) {
+    for (const n of nodes) n.addToCounter('bench', 1);
+    await sleep(roundMs);
+  }
+  for (const n of nodes) n.close();
+  return rounds;
+}
+
+export async function gossipLinkSuite(platform: Platform, basePort: number, rounds: number): Promise<GossipLinkFigure> {
+  const names = ['g1', 'g2', 'g3'];
+  const tickMs = 20;
+  const plainTally = { bytes: 0, datagrams: 0 };
+  const plainPorts = names.map((_, i) => basePort + i);
+  await gossipRounds(
+    platform,
+    names,
+    async () => counting(platform, plainTally),
+    plainPorts,
+    plainTally,
+    rounds,
+    tickMs,
+  );
+  const plain = { ...plainTally };
+  const { bundle, nodes } = mesh(platform, names);
+  const sealedTally = { bytes: 0, datagrams: 0 };
+  const linkPorts = names.map((_, i) => basePort + 10 + i);
+  const gossipPorts = linkPorts.map((p) => p + 1000);
+  const links: SealedLink[] = [];
+  const open = async (i: number) => {
+    const name = names[i] as string;
+    const own = nodes.get(name) as Credentials;
+    const link = await SealedLink.open(counting(platform, sealedTally), {
+      listen: { host: '127.0.0.1', port: linkPorts[i] as number },
+      chain: own.chain,
+      signSecretKey: own.sign.secretKey,
+      bundle,
+      revocations: noRevocations,
+      peers: names
+        .map((peer, j) => ({
+          name: peer,
+          link: { host: '127.0.0.1', port: linkPorts[j] as number },
+          services: {
+            gossip: { host: '127.0.0.1', port: gossipPorts[j] as number },
+            raft: { host: '127.0.0.1', port: (linkPorts[j] as number) + 2000 },
+          },
+        }))
+        .filter((p) => p.name !== name),
+      allow: () => true,
+    });
+    links.push(link);
+    return overLink(platform, link, 'gossip');
+  };
+  await gossipRounds(platform, names, open, gossipPorts, sealedTally, rounds, tickMs);
+  for (const l of links) l.close();
+  return {
+    nodes: names.length,
+    rounds,
+    plainBytesPerRound: plain.bytes / rounds,
+    sealedBytesPerRound: sealedTally.bytes / rounds,
+    plainDatagramsPerRound: plain.datagrams / rounds,
+    sealedDatagramsPerRound: sealedTally.datagrams / rounds,
+  };
 }

@@ -3,10 +3,20 @@
 import type { Scenario } from '../lib/scenario.js';
 import { agent } from './agent.js';
 import { failover } from './failover.js';
+import { heal } from './heal.js';
 import { impair } from './impair.js';
 import { smoke } from './smoke.js';
 import { mesh, ring8, star } from './topologies.js';
 import { xdp } from './xdp.js';
 
-export const scenarios: readonly Scenario[] = [smoke, failover, mesh, star, impair, xdp, agent, ring8];
-export const defaultScenarios: readonly string[] = ['smoke', 'failover', 'mesh', 'star', 'impair', 'xdp', 'agent'];
+export const scenarios: readonly Scenario[] = [smoke, failover, mesh, star, impair, xdp, agent, heal, ring8];
+export const defaultScenarios: readonly string[] = [
+  'smoke',
+  'failover',
+  'mesh',
+  'star',
+  'impair',
+  'xdp',
+  'agent',
+  'heal',
+];

@@ -17,10 +17,11 @@ import { issuerDir, RegistrarComponent } from './components/registrar.js';
 import { UbusComponent } from './components/ubus.js';
 import { UplinkComponent } from './components/uplink.js';
 import { XdpComponent } from './components/xdp.js';
+import { MapekComponent } from './components/mapek.js';
 import { describeChanges, loadConfigText, type AgentConfig, type ConfigResult } from './config.js';
 import { effectiveAnchors, type AgentContext } from './context.js';
-import { Journal } from './events.js';
 import { agentProvider } from './provider.js';
+import { newContext } from './single.js';
 import { Supervisor, type Transition } from './supervisor.js';
 
 export const defaultConfigPath = '/etc/config/x0tta6bl4';
@@ -64,23 +65,7 @@ export class Agent {
     config: AgentConfig,
     private readonly options: AgentOptions,
   ) {
-    const journal = new Journal(
-      (line) => platform.stderr(line),
-      () => platform.wallClockMs(),
-      config.logLevel,
-    );
-    this.ctx = {
-      platform,
-      config,
-      journal,
-      startedAtMs: platform.monotonicMs(),
-      identity: null,
-      gossip: null,
-      raft: null,
-      link: null,
-      mesh: null,
-      uplink: { sent: 0, lastSentMs: null, connected: false },
-    };
+    this.ctx = newContext(platform, config);
   }
 
   /** Builds every component (or records why it does not run here) and starts supervising. */
@@ -130,6 +115,7 @@ export class Agent {
     const restart = new Set<string>(['identity']);
     if (changes.applied.some((c) => c.startsWith('uplink.'))) restart.add('uplink');
     if (changes.applied.some((c) => c.startsWith('xdp.'))) restart.add('xdp');
+    if (changes.applied.some((c) => c.startsWith('mapek.') || c.startsWith('xdp.'))) restart.add('mapek');
     if (changes.applied.includes('agent.static_peer')) restart.add('link');
     for (const name of restart) if (this.components.has(name)) this.restart(name, 'reload');
     journal.record('info', 'agent', 'reloaded', {
@@ -202,6 +188,19 @@ export class Agent {
           : !this.ctx.platform.files.exists(`${issuerDir(config.stateDir)}/ca.key`)
             ? `no issuing key in ${issuerDir(config.stateDir)} (x0 ca intermediate --name NAME --out DIR): this anchor does not enrol nodes`
             : null,
+      ],
+      [
+        'mapek',
+        () =>
+          new MapekComponent(this.ctx, {
+            restart: (name) => {
+              const r = this.restart(name, 'mapek');
+              return { ok: r.ok === true, reason: typeof r.reason === 'string' ? r.reason : null };
+            },
+            components: () => this.supervisor.snapshot(),
+            ...(this.options.xdpHelper === undefined ? {} : { xdpHelper: this.options.xdpHelper }),
+          }),
+        config.mapek.enabled ? null : 'mapek disabled in the configuration',
       ],
       ['ubus', () => new UbusComponent(this.ctx, this.provider()), null],
     ];

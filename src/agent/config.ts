@@ -6,6 +6,8 @@ import { parseUci, type UciEntry, type UciFile, type UciSection } from '../core/
 import { limits as identityLimits } from '../core/identity/limits.js';
 import { isName, isTrustDomain } from '../core/identity/spiffe.js';
 import { tokenPrefix } from '../core/identity/token.js';
+import { livenessLimits } from '../core/mapek/liveness.js';
+import { parseLinkAddress } from '../batman/discovery.js';
 
 export interface HostPort {
   readonly host: string;
@@ -28,7 +30,28 @@ export interface UplinkConfig {
   readonly qos: 0 | 1;
   /** MQTT protocol level: 4 is 3.1.1, 5 is MQTT 5. */
   readonly protocol: 4 | 5;
+  /** MQTT over TLS (option tls '1'); null: plain TCP. */
+  readonly tls: UplinkTlsConfig | null;
 }
+
+export interface UplinkTlsConfig {
+  /** CA certificates the broker's certificate must chain to (PEM). */
+  readonly caFile: string;
+  /** The node's client certificate and key (PEM), both or neither. */
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+  /** The name the broker's certificate must hold (and SNI); null: the broker option's host. */
+  readonly serverName: string | null;
+}
+
+/** Self-healing (MAPE-K, docs/mapek.md): the liveness probe of each direct batman-adv neighbour and the actions. */
+export interface MapekSectionConfig {
+  readonly enabled: boolean;
+  readonly probeIntervalMs: number;
+  readonly detectMultiplier: number;
+}
+
+export const mapekDefaults: MapekSectionConfig = { enabled: true, probeIntervalMs: 100, detectMultiplier: 3 };
 
 export interface XdpConfig {
   readonly enabled: boolean;
@@ -49,12 +72,15 @@ export interface AgentConfig {
   readonly batctl: string;
   readonly ubusSocket: string;
   readonly listen: HostPort;
+  /** Where other nodes reach this node's sealed link on the mesh (announced in gossip); null: `listen` if specific. */
+  readonly announce: HostPort | null;
   /** The anchors (Raft voters). */
   readonly anchors: readonly PeerRef[];
   readonly staticPeers: readonly PeerRef[];
   readonly logLevel: LogLevel;
   readonly uplink: UplinkConfig;
   readonly xdp: XdpConfig;
+  readonly mapek: MapekSectionConfig;
 }
 
 export type ConfigErrorReason =
@@ -119,7 +145,7 @@ export const defaults = {
   ubusSocket: '/var/run/ubus/ubus.sock',
   listen: { host: '0.0.0.0', port: 7400 },
   logLevel: 'info',
-  uplink: { enabled: false, broker: null, topicPrefix: 'x0', intervalMs: 10_000, qos: 0, protocol: 4 },
+  uplink: { enabled: false, broker: null, topicPrefix: 'x0', intervalMs: 10_000, qos: 0, protocol: 4, tls: null },
   xdp: { enabled: false, interfaces: [] },
 } as const satisfies Partial<Omit<AgentConfig, 'uplink' | 'xdp'>> & { uplink: UplinkConfig; xdp: XdpConfig };
 
@@ -261,6 +287,16 @@ const parseHostPort = (text: string): Parsed<HostPort> => {
   return good({ host, port });
 };
 
+const parseAnnounce = (text: string): Parsed<HostPort> => {
+  const address = parseLinkAddress(text);
+  return address !== null
+    ? good(address)
+    : notAllowed(
+        'IPv4 A.B.C.D:PORT or [IPv6]:PORT (an address others reach, not a host name or 0.0.0.0)',
+        'bad-address',
+      );
+};
+
 const parsePeerRef = (text: string): Parsed<PeerRef> => {
   const at = text.indexOf('@');
   const allowed = `NAME@HOST:PORT (a node name, then ${hostPortAllowed})`;
@@ -273,7 +309,7 @@ const parsePeerRef = (text: string): Parsed<PeerRef> => {
 
 // ---- the schema ----
 
-export type SectionType = 'agent' | 'uplink' | 'xdp';
+export type SectionType = 'agent' | 'uplink' | 'xdp' | 'mapek';
 
 /** Every section type and its options, in documentation order (docs/config.md has a table row for each). */
 export const configOptions: Readonly<Record<SectionType, readonly string[]>> = {
@@ -288,12 +324,26 @@ export const configOptions: Readonly<Record<SectionType, readonly string[]>> = {
     'batctl',
     'ubus_socket',
     'listen',
+    'announce',
     'anchor',
     'static_peer',
     'log_level',
   ],
-  uplink: ['enabled', 'broker', 'topic_prefix', 'interval', 'qos', 'protocol'],
+  uplink: [
+    'enabled',
+    'broker',
+    'topic_prefix',
+    'interval',
+    'qos',
+    'protocol',
+    'tls',
+    'ca_file',
+    'cert_file',
+    'key_file',
+    'server_name',
+  ],
   xdp: ['enabled', 'interface'],
+  mapek: ['enabled', 'probe_interval', 'detect_multiplier'],
 };
 /** Options that take several values (`list NAME 'VALUE'` lines; one `option` line is one value, as in uci). */
 const listOptions = new Set(['anchor', 'static_peer', 'interface']);
@@ -486,6 +536,40 @@ function findSections(file: UciFile, context: Context): Map<SectionType, { secti
   return found;
 }
 
+const parseServerName = (text: string): Parsed<string> =>
+  text.length <= configLimits.hostCharsMax && text.split('.').every((label) => hostLabel.test(label))
+    ? good(text)
+    : notAllowed(`a DNS name the broker's certificate holds, at most ${configLimits.hostCharsMax} characters`);
+
+/** tls '1' needs ca_file; cert_file and key_file go together; the files are read at each connection. */
+function readUplinkTls(reader: SectionReader): UplinkTlsConfig | null {
+  const on = reader.scalar('tls', parseBoolean, false);
+  const caFile = reader.scalar<string | null>('ca_file', parseAbsolutePath, null);
+  const certFile = reader.scalar<string | null>('cert_file', parseAbsolutePath, null);
+  const keyFile = reader.scalar<string | null>('key_file', parseAbsolutePath, null);
+  const serverName = reader.scalar<string | null>('server_name', parseServerName, null);
+  if (!on) return null;
+  if (!reader.hasValue('ca_file'))
+    reader.fail(
+      reader.entry('tls')?.line ?? reader.line,
+      'ca_file',
+      null,
+      { reason: 'missing-option', allowed: 'an absolute path to a PEM file' },
+      "required when tls is '1': the CA that signed the broker's certificate",
+    );
+  if (reader.hasValue('cert_file') !== reader.hasValue('key_file')) {
+    const given = reader.hasValue('cert_file') ? 'cert_file' : 'key_file';
+    reader.fail(
+      reader.entry(given)?.line ?? reader.line,
+      given === 'cert_file' ? 'key_file' : 'cert_file',
+      null,
+      { reason: 'inconsistent', allowed: null },
+      `is required with ${given}: a client certificate and its key go together`,
+    );
+  }
+  return { caFile: caFile ?? '', certFile, keyFile, serverName };
+}
+
 function readUplink(reader: SectionReader, checkMissing: boolean): UplinkConfig {
   const enabled = reader.scalar('enabled', parseBoolean, defaults.uplink.enabled);
   const broker = reader.scalar<HostPort | null>('broker', parseHostPort, null);
@@ -496,6 +580,7 @@ function readUplink(reader: SectionReader, checkMissing: boolean): UplinkConfig 
     intervalMs: reader.scalar('interval', parseInterval, defaults.uplink.intervalMs),
     qos: reader.scalar('qos', parseQos, defaults.uplink.qos),
     protocol: reader.scalar('protocol', parseProtocol, defaults.uplink.protocol),
+    tls: readUplinkTls(reader),
   };
   if (checkMissing && enabled && !reader.hasValue('broker')) {
     reader.fail(
@@ -522,6 +607,34 @@ function readXdp(reader: SectionReader, checkMissing: boolean): XdpConfig {
     );
   }
   return { enabled, interfaces };
+}
+
+// The probe's bounds are the liveness core's (src/core/mapek/liveness.ts).
+const probeIntervalMsMin = livenessLimits.intervalMsMin;
+const probeIntervalMsMax = livenessLimits.intervalMsMax;
+const parseProbeInterval = (text: string): Parsed<number> => {
+  const match = /^(\d{1,6})(ms|s)?$/.exec(text);
+  const range = `${probeIntervalMsMin}ms..${probeIntervalMsMax / 1000}s`;
+  if (match === null) return notAllowed(`a duration: 100ms | 1s, a bare number is milliseconds, within ${range}`);
+  const ms = Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+  return ms < probeIntervalMsMin || ms > probeIntervalMsMax
+    ? notAllowed(range, 'out-of-range', 'is out of range')
+    : good(ms);
+};
+const parseDetectMultiplier = (text: string): Parsed<number> => {
+  const n = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
+  const { detectMultiplierMin: lo, detectMultiplierMax: hi } = livenessLimits;
+  return n >= lo && n <= hi
+    ? good(n)
+    : notAllowed(`an integer ${lo}..${hi} (missed probe intervals that make a link dead)`);
+};
+
+function readMapek(reader: SectionReader): MapekSectionConfig {
+  return {
+    enabled: reader.scalar('enabled', parseBoolean, mapekDefaults.enabled),
+    probeIntervalMs: reader.scalar('probe_interval', parseProbeInterval, mapekDefaults.probeIntervalMs),
+    detectMultiplier: reader.scalar('detect_multiplier', parseDetectMultiplier, mapekDefaults.detectMultiplier),
+  };
 }
 
 const missingAgent = (path: string): ConfigError => ({
@@ -568,6 +681,7 @@ export function validateConfig(parsed: UciFile, options: ValidateOptions): Confi
   const config = readAgent(agent, options, checkMissing, {
     uplink: readUplink(reader('uplink'), checkMissing),
     xdp: readXdp(reader('xdp'), checkMissing),
+    mapek: readMapek(reader('mapek')),
   });
   if (context.errors.length === 0) return { ok: true, value: config };
   return { ok: false, errors: [...context.errors].sort((a, b) => a.line - b.line) };
@@ -577,7 +691,7 @@ function readAgent(
   agent: SectionReader,
   options: ValidateOptions,
   checkMissing: boolean,
-  rest: { uplink: UplinkConfig; xdp: XdpConfig },
+  rest: { uplink: UplinkConfig; xdp: XdpConfig; mapek: MapekSectionConfig },
 ): AgentConfig {
   const nodeName = agent.scalar('node_name', parseNodeName, options.hostname);
   if ((agent.entry('node_name')?.value ?? '') === '' && !isName(options.hostname)) {
@@ -614,6 +728,7 @@ function readAgent(
     batctl: agent.scalar('batctl', parseCommand, defaults.batctl),
     ubusSocket: agent.scalar('ubus_socket', parseAbsolutePath, defaults.ubusSocket),
     listen: agent.scalar('listen', parseHostPort, defaults.listen),
+    announce: agent.scalar<HostPort | null>('announce', parseAnnounce, null),
     anchors,
     staticPeers: agent.list('static_peer', parsePeerRef, configLimits.staticPeersMax, peerKey),
     logLevel: agent.scalar<LogLevel>(
@@ -657,6 +772,7 @@ const changeTable: ReadonlyArray<readonly [keyof AgentConfig, string, boolean]> 
   ['batctl', 'agent.batctl', false],
   ['ubusSocket', 'agent.ubus_socket', false],
   ['listen', 'agent.listen', false],
+  ['announce', 'agent.announce', true],
   ['anchors', 'agent.anchor', false],
   ['staticPeers', 'agent.static_peer', true],
   ['logLevel', 'agent.log_level', true],
@@ -669,6 +785,7 @@ const uplinkFields: ReadonlyArray<readonly [keyof UplinkConfig, string]> = [
   ['intervalMs', 'uplink.interval'],
   ['qos', 'uplink.qos'],
   ['protocol', 'uplink.protocol'],
+  ['tls', 'uplink.tls'],
 ];
 
 /** What changed between two configs, as UCI `type.option` names: applied on reload, or needing a restart. */
@@ -685,5 +802,9 @@ export function describeChanges(
     if (!sameJson(before.uplink[field], after.uplink[field])) applied.push(name);
   if (before.xdp.enabled !== after.xdp.enabled) applied.push('xdp.enabled');
   if (!sameJson(before.xdp.interfaces, after.xdp.interfaces)) applied.push('xdp.interface');
+  // The component is built at start or not at all: switching it on or off takes a restart of the agent.
+  if (before.mapek.enabled !== after.mapek.enabled) needsRestart.push('mapek.enabled');
+  if (before.mapek.probeIntervalMs !== after.mapek.probeIntervalMs) applied.push('mapek.probe_interval');
+  if (before.mapek.detectMultiplier !== after.mapek.detectMultiplier) applied.push('mapek.detect_multiplier');
   return { applied, needsRestart };
 }

@@ -21,6 +21,8 @@ const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 export class Journal {
   private readonly ring: AgentEvent[] = [];
+  /** Events ever kept in the ring: a cursor for readers that want only what is new (telemetry's traces). */
+  private kept = 0;
   level: LogLevel;
 
   constructor(
@@ -41,7 +43,15 @@ export class Journal {
       this.write(formatLogLine(timeMs, level, `${component} ${event}`, Object.fromEntries(entries)));
     if (rank[level] < rank.info) return;
     this.ring.push({ time_ms: timeMs, level, component, event, reason, trace_id: traceId, fields: kept });
+    this.kept++;
     if (this.ring.length > eventsMax) this.ring.shift();
+  }
+
+  /** The events kept after `cursor` (a previous `next`), oldest first; `missed`: those that left the ring unread. */
+  since(cursor: number): { events: AgentEvent[]; next: number; missed: number } {
+    const fresh = Math.max(0, Math.min(this.kept - cursor, this.kept));
+    const events = this.ring.slice(Math.max(0, this.ring.length - fresh));
+    return { events, next: this.kept, missed: fresh - events.length };
   }
 
   /** The newest `limit` events, oldest first. */

@@ -5,7 +5,7 @@ import { nodeId } from '../core/identity/spiffe.js';
 import type { AgentProvider } from '../ubus/agent-object.js';
 import type { JsTable } from '../ubus/values.js';
 import { agentVersion } from '../version.js';
-import { effectiveAnchors, configuredPeers, type AgentContext } from './context.js';
+import { allPeers, effectiveAnchors, type AgentContext } from './context.js';
 import { peerSilentMs } from './components/gossip.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -64,7 +64,7 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
     // The sealed link's state per peer: a session (established), or none (not yet, refused, or revoked).
     const sessions = new Set(ctx.link?.established() ?? []);
     const channelOf = (name: string): string => (sessions.has(name) ? 'established' : 'none');
-    const configured = configuredPeers(ctx.config).map((p): JsTable => {
+    const configured = allPeers(ctx).map((p): JsTable => {
       const heard = gossip?.lastHeardMs(p.name) ?? null;
       const link = (ctx.mesh?.neighbours ?? []).find((n) => byMac.get(n.neighbour) === p.name);
       return {
@@ -80,6 +80,7 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
         revoked: revoked.has(p.name),
         last_heard_s: heard === null ? null : seconds(now - heard),
         last_seen_s: lastSeenS(p.name),
+        source: p.source,
       };
     });
     const named = new Set(configured.map((p) => p.mac).filter((m) => m !== null));

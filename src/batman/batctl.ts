@@ -4,7 +4,8 @@
 import { Counters, fail, ok, type Result } from '../core/result.js';
 import { fromUtf8 } from '../core/wire/hex.js';
 import type { ExecResult, Platform } from '../platform/types.js';
-import { batctlOutputBytesMax, batctlTimeoutMs, batmanRowsMax } from './limits.js';
+import { batctlOutputBytesMax, batctlTimeoutMs, batmanRowsMax, hardInterfacesMax } from './limits.js';
+import { isMac } from './discovery.js';
 import {
   neighbourLinks,
   parseNeighbours,
@@ -14,7 +15,24 @@ import {
   type Originator,
 } from './tables.js';
 
-export type BatmanReason = 'meshif-invalid' | 'batctl-missing' | 'batctl-timeout' | 'meshif-absent' | 'batctl-failed';
+const sysNet = '/sys/class/net';
+
+/** The interface names of sysfs `lower_IF` links in a mesh interface's directory, valid names only, sorted. */
+export function lowerInterfaces(entries: readonly string[]): string[] {
+  return entries
+    .filter((e) => e.startsWith('lower_'))
+    .map((e) => e.slice('lower_'.length))
+    .filter((name) => meshifPattern.test(name) && name !== '.' && name !== '..')
+    .sort();
+}
+
+export type BatmanReason =
+  | 'meshif-invalid'
+  | 'batctl-missing'
+  | 'batctl-timeout'
+  | 'meshif-absent'
+  | 'batctl-failed'
+  | 'batctl-incomplete';
 
 export interface MeshView {
   readonly meshif: string;
@@ -22,8 +40,15 @@ export interface MeshView {
   readonly primaryMac: string | null;
   readonly neighbours: readonly NeighbourLink[];
   readonly originators: readonly Originator[];
+  /** This node's own interfaces under the mesh interface (sysfs `lower_*`), with their MACs: what it announces. */
+  readonly interfaces: readonly HardInterface[];
   /** A table had more rows than batmanRowsMax (or than the output cap) and was cut. */
   readonly truncated: boolean;
+}
+
+export interface HardInterface {
+  readonly name: string;
+  readonly mac: string;
 }
 
 // IFNAMSIZ is 16 with the NUL; batctl gets the name as one argv entry, never through a shell.
@@ -45,6 +70,9 @@ export class BatctlReader {
     if (!neighbours.ok) return neighbours;
     const originators = await this.table(meshif, 'originators');
     if (!originators.ok) return originators;
+    // batctl prints the originator table's header on every success: without it the answer was lost on the way (an
+    // exit 0 with no output), and an empty table must not pass for "no neighbours" (the caller keeps its last view).
+    if (parsePrimaryMac(originators.value.header) === null) return this.refuse('batctl-incomplete');
     const neighbourRows = parseNeighbours(neighbours.value.text, batmanRowsMax + 1);
     const originatorRows = parseOriginators(originators.value.text, batmanRowsMax + 1);
     const truncated =
@@ -59,8 +87,24 @@ export class BatctlReader {
       primaryMac: parsePrimaryMac(originators.value.header),
       neighbours: neighbourLinks(neighbourRows.slice(0, batmanRowsMax), kept),
       originators: kept,
+      interfaces: this.hardInterfaces(meshif),
       truncated,
     });
+  }
+
+  /**
+   * The interfaces batman-adv runs on under meshif, from sysfs: the kernel links each one to its mesh interface
+   * (`/sys/class/net/bat0/lower_eth1`), and each has its MAC in `/sys/class/net/eth1/address`. Bounded.
+   */
+  hardInterfaces(meshif: string): HardInterface[] {
+    if (!meshifPattern.test(meshif)) return [];
+    const out: HardInterface[] = [];
+    for (const entry of lowerInterfaces(this.platform.files.list(`${sysNet}/${meshif}`))) {
+      if (out.length >= hardInterfacesMax) break;
+      const mac = (this.platform.files.readText(`${sysNet}/${entry}/address`) ?? '').trim().toLowerCase();
+      if (isMac(mac)) out.push({ name: entry, mac });
+    }
+    return out;
   }
 
   private async table(

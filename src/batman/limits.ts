@@ -7,3 +7,5 @@ export const batctlTimeoutMs = 5_000;
 export const batctlOutputBytesMax = 256 * 1024;
 /** Rows kept per table (neighbours, originators). */
 export const batmanRowsMax = 1_024;
+/** Interfaces under one mesh interface read from sysfs (a router has a few: radios and wired mesh ports). */
+export const hardInterfacesMax = 16;

@@ -41,6 +41,8 @@ export interface LinkPeer {
   readonly link: HostPort;
   /** The address each service uses for the peer (what that service's socket reports as the sender). */
   readonly services: Readonly<Record<LinkService, HostPort>>;
+  /** The SPIFFE ID a dial to `link` must find in the handshake (another one is refused); null: any of ours. */
+  readonly expectedId?: string | null;
 }
 
 export interface LinkOptions {
@@ -52,6 +54,12 @@ export interface LinkOptions {
   readonly peers: readonly LinkPeer[];
   /** May this node (by name) use this service? */
   readonly allow: (service: LinkService, peer: string) => boolean;
+  /**
+   * A node of ours that is not a listed peer sent over an authenticated session (its certificate checked: enrolled,
+   * unrevoked, this trust domain) from `address` (host:port). The message is dropped and counted; the caller may
+   * list the node (setPeers) so that its next ones are delivered.
+   */
+  readonly onUnknownPeer?: (name: string, address: string) => void;
 }
 
 interface Reassembly {
@@ -69,6 +77,8 @@ export class SealedLink {
   private readonly byName = new Map<string, LinkPeer>();
   /** Service address ("host:port") of each peer, per service: how a component names the peer it sends to. */
   private readonly byServiceAddress = new Map<string, LinkPeer>();
+  /** Each peer by the address its sealed link listens on: a dial there expects that peer's certificate. */
+  private readonly byLinkAddress = new Map<string, LinkPeer>();
   private readonly queued = new Map<string, Uint8Array[]>();
   private readonly reassembly = new Map<string, Reassembly>();
   private nextMessageId = 0;
@@ -84,10 +94,34 @@ export class SealedLink {
       bundle: options.bundle,
       revocations: options.revocations,
     });
-    for (const p of options.peers) {
+    this.index(options.peers);
+  }
+
+  private index(peers: readonly LinkPeer[]): void {
+    this.byName.clear();
+    this.byServiceAddress.clear();
+    this.byLinkAddress.clear();
+    for (const p of peers) {
       this.byName.set(p.name, p);
+      this.byLinkAddress.set(addressOf(p.link), p);
       for (const service of Object.keys(serviceCode) as LinkService[])
         this.byServiceAddress.set(`${service}/${addressOf(p.services[service])}`, p);
+    }
+  }
+
+  /**
+   * The peers change (found through batman-adv, or gone): sessions with a peer no longer listed, or listed at
+   * another address, end; messages from a name not listed are dropped (counted `from-unknown-node`).
+   */
+  setPeers(peers: readonly LinkPeer[]): void {
+    const before = new Map(this.byName);
+    this.index(peers);
+    for (const [name, old] of before) {
+      const now = this.byName.get(name);
+      if (now !== undefined && addressOf(now.link) === addressOf(old.link)) continue;
+      const address = addressOf(old.link);
+      this.queued.delete(address);
+      this.handle(this.endpoint.close(address, this.now(), 'peer-removed'));
     }
   }
 
@@ -95,7 +129,8 @@ export class SealedLink {
     const link = new SealedLink(platform, options);
     link.transport = await openUdpTransport(platform, options.listen, {
       onMessage: (address, bytes) => link.handle(link.endpoint.receive(address, bytes, link.now())),
-      onConnected: (address) => link.handle(link.endpoint.connect(address, link.now())),
+      onConnected: (address) =>
+        link.handle(link.endpoint.connect(address, link.now(), link.byLinkAddress.get(address)?.expectedId ?? null)),
       onDisconnected: () => {},
     });
     link.schedule();
@@ -123,6 +158,16 @@ export class SealedLink {
       .peers()
       .map((p) => nameOf(p.peerId))
       .filter((n): n is string => n !== null);
+  }
+
+  /** Starts a handshake with every peer that has no session yet (without waiting for a message to send to it):
+   * `x0 channel --config` checks the link alone. The endpoint retries an unanswered handshake on its own. */
+  dialAll(): void {
+    const up = new Set(this.established());
+    for (const peer of this.byName.values()) {
+      if (up.has(peer.name) || this.endpoint.sessionFor(addressOf(peer.link)) !== undefined) continue;
+      this.transport?.dial(peer.link);
+    }
   }
 
   /** A datagram socket of one service over the link: what platform.net.udpBind would give, sealed. */
@@ -210,7 +255,9 @@ export class SealedLink {
 
   private handle(out: Output): void {
     for (const s of out.send) {
-      const error = this.transport?.send(s.to, s.bytes) ?? 'no-transport';
+      // send() returns null on success (`?? 'no-transport'` would count every success as a failure).
+      const transport = this.transport;
+      const error = transport === null ? 'no-transport' : transport.send(s.to, s.bytes);
       if (error !== null) this.counters.add(`udp-send-${error}`);
     }
     for (const e of out.events) {
@@ -224,13 +271,17 @@ export class SealedLink {
       for (const record of waiting) this.sendRecord(e.address, record);
     }
     // The sender is who the certificate says, not the datagram's source address.
-    for (const d of out.delivered) this.deliver(d.peerId, d.data);
+    for (const d of out.delivered) this.deliver(d.peerId, d.data, d.from);
   }
 
-  private deliver(peerId: string, data: Uint8Array): void {
+  private deliver(peerId: string, data: Uint8Array, from: string): void {
     const name = nameOf(peerId);
     const peer = name === null ? undefined : this.byName.get(name);
-    if (peer === undefined) return this.counters.add('from-unknown-node');
+    if (peer === undefined) {
+      this.counters.add('from-unknown-node');
+      if (name !== null) this.options.onUnknownPeer?.(name, from);
+      return;
+    }
     if (data.length < linkLimits.fragmentHeaderBytes) return this.counters.add('fragment-malformed');
     const service = serviceOf.get(data[0] as number);
     if (service === undefined) return this.counters.add('service-unknown');

@@ -18,6 +18,7 @@ interface Conn {
   readonly stream: ByteStream;
   readonly framer: StreamFramer;
   readonly openedMs: number;
+  readonly inbound: boolean;
 }
 
 interface Dial {
@@ -38,6 +39,8 @@ export class TcpTransport implements ChannelTransport {
   private readonly dials = new Map<string, Dial>();
   private listener: StreamListener | null = null;
   private closed = false;
+  /** Which addresses have an established session: the node's view, as given to the last tick(). */
+  private established: (address: string) => boolean = () => true;
 
   constructor(
     private readonly platform: Platform,
@@ -61,20 +64,34 @@ export class TcpTransport implements ChannelTransport {
   }
 
   private accept(stream: ByteStream, address: string) {
+    if (!this.closed && this.conns.size >= this.limits.streamsMax && !this.conns.has(address)) this.evictIdle();
     if (this.closed || this.conns.size >= this.limits.streamsMax || this.conns.has(address)) {
       this.counters.add('stream-limit');
       stream.close();
       return { onData: () => {}, onClose: () => {} };
     }
-    return this.adopt(stream, address);
+    return this.adopt(stream, address, true);
+  }
+
+  /**
+   * Every slot taken: the oldest inbound stream without a session makes room. Refusing the new one instead
+   * would let a trickle of idle connections (streamsMax per streamHandshakeMs) keep every new peer out.
+   */
+  private evictIdle(): void {
+    for (const [address, conn] of this.conns) {
+      if (!conn.inbound || this.established(address)) continue;
+      this.drop(address, 'stream-evicted');
+      return;
+    }
   }
 
   /** Registers a connected stream and returns its handlers. */
-  private adopt(stream: ByteStream, address: string) {
+  private adopt(stream: ByteStream, address: string, inbound: boolean) {
     const conn: Conn = {
       stream,
       framer: new StreamFramer(this.limits.datagramBytesMax),
       openedMs: this.platform.monotonicMs(),
+      inbound,
     };
     this.conns.set(address, conn);
     return {
@@ -140,7 +157,7 @@ export class TcpTransport implements ChannelTransport {
               return stream.close();
             }
             this.dials.delete(address);
-            handlers = this.adopt(stream, address);
+            handlers = this.adopt(stream, address, false);
             this.events.onConnected(address);
           },
           () => {
@@ -173,6 +190,7 @@ export class TcpTransport implements ChannelTransport {
   }
 
   tick(nowMs: number, established: (address: string) => boolean): void {
+    this.established = established;
     this.tryDials(nowMs);
     for (const [address, conn] of [...this.conns]) {
       if (nowMs - conn.openedMs >= this.limits.streamHandshakeMs && !established(address))

@@ -22,6 +22,8 @@ const advice: Record<BatmanReason, string> = {
   'meshif-absent':
     'no such batman-adv interface: load batman-adv (modprobe batman-adv), add an interface (batctl meshif bat0 interface add IF), or pass --meshif',
   'batctl-failed': 'batctl failed; run it by hand to see why',
+  'batctl-incomplete':
+    "batctl exited 0 but its originator table lacked the header (the answer was lost or cut); run 'batctl meshif bat0 originators' by hand",
 };
 
 export function viewJson(view: MeshView): Record<string, unknown> {

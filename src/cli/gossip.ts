@@ -1,5 +1,6 @@
-// `x0 gossip ...`: run a gossip node over UDP (for demos, tests and operators), and show a node's persisted
-// mesh document. Exit codes: 0 ok, 1 did not converge in time or refused, 2 bad arguments.
+// `x0 gossip ...`: run the agent's gossip component alone over the sealed link (src/agent/single.ts; flags or the
+// UCI file), or with --plain a bare gossip node over unauthenticated UDP (lab, tests, benchmarks); and show a
+// node's persisted mesh document. Exit codes: 0 ok, 1 did not converge in time or refused, 2 bad arguments.
 import { isKey } from '../core/gossip/check.js';
 import { limits } from '../core/gossip/limits.js';
 import type { RevocationCheck } from '../core/gossip/mesh-doc.js';
@@ -15,53 +16,76 @@ import {
 import { GossipNode, type PeerAddress } from '../gossip/node.js';
 import { restoreInto, StateStore } from '../gossip/store.js';
 import type { Platform } from '../platform/types.js';
-import { parseArgs, parseHostPort } from './args.js';
+import { loadChain, nodeFiles } from '../identity/store.js';
+import type { FlagOptions } from '../agent/single.js';
+import { exitCodesHelp, parseArgs, parseHostPort, type FlagSpec } from './args.js';
+import { loadConfig, start } from './component.js';
 
-const help = `usage: x0 gossip run --name NAME --listen [HOST:]PORT --peer NAME@[HOST:]PORT[,NAME@[HOST:]PORT...]
-                     [--state-dir DIR] [--members NAME,...] [--tick-ms N]
-                     [--status online|offline] [--versions COMPONENT=VERSION,...] [--counters NAME=INT,...]
-                     [--neighbours NAME=TQ,...] [--trust-bundle FILE [--revocations FILE]]
-                     [--until-converged [--expect NAME,...] [--linger-ms N]] [--timeout-ms N] [--run-for-ms N] [--json]
-       x0 gossip show --state-dir DIR [--trust-bundle FILE] [--json]
+const help = `usage: x0 gossip run [--config PATH | --name NAME --listen [HOST:]PORT --peer NAME@[HOST:]PORT[,...]
+                     --state-dir DIR [--trust-domain DOMAIN]] [RUN OPTIONS]
+       x0 gossip run --plain --name NAME --listen [HOST:]PORT --peer NAME@[HOST:]PORT[,...] [--state-dir DIR]
+                     [--members NAME,...] [--tick DURATION] [--trust FILE [--revocations FILE]] [RUN OPTIONS]
+       x0 gossip show --state-dir DIR [--trust FILE] [--json]
+RUN OPTIONS: [--status online|offline] [--versions COMPONENT=VERSION,...] [--counters NAME=INT,...]
+             [--neighbours NAME=TQ,...] [--until-converged [--expect NAME,...] [--linger DURATION]]
+             [--timeout DURATION] [--run-for DURATION] [--json]
 
-'run' starts a mesh-state gossip node: delta CRDTs (status, neighbour table, component versions, counters,
-the signed revocation list) spread by push-pull anti-entropy over UDP to the given peers. It writes the
-given values into its own section, then runs until stopped, for --run-for-ms, or with --until-converged
-until every peer's digest equals its own and the document holds a section of every --expect node (default:
-itself and its peers), lingers --linger-ms (default 3 rounds) so its peers see the same, prints the
-document's digest and exits. Datagrams from addresses that are not peers are refused.
+'run' starts the agent's gossip component alone (the same code 'x0 agent' runs): the mesh document (delta
+CRDTs: status, neighbour table, component versions, counters, the signed revocation list) spread by
+push-pull anti-entropy to the peers over the sealed link, so it needs this node's certificate in the state
+directory (node.key, node.chain, bundle.cbor: 'x0 cert request' + 'x0 ca sign', or an agent's join_token);
+peers are taken only with a certificate of this mesh for their name. Settings come from --config (the
+agent's UCI file) or from the flags: --name (default: the certificate's name), --listen (the sealed link's
+port), --peer (static peers), --state-dir (the document is kept in DIR/gossip), --trust-domain (default: the
+certificate's). With --plain, a bare gossip node over unauthenticated UDP (lab, tests, benchmarks: any
+host that can send to the port can join) that persists in --state-dir itself.
+It writes the given values into its own section, then runs until stopped, for --run-for, or with
+--until-converged until every peer's digest equals its own and the document holds a section of every
+--expect node (default: itself and its peers), lingers --linger (default 3 rounds) so its peers see the
+same, prints the document's digest and exits. Datagrams from addresses that are not peers are refused.
   --state-dir DIR      persist the document there (snapshot + delta log; survives restarts; writes batched:
                        at most ${3600_000 / limits.persistFlushMs} appends and ${3600_000 / limits.snapshotIntervalMs} snapshots per hour, plus one per start)
-  --members NAME,...   nodes whose deltas are accepted (default: this node and its peers)
-  --tick-ms N          tick period (default 100; a gossip round is ${limits.roundTicks} ticks)
-  --trust-bundle FILE  the identity CA's bundle (x0 ca init): revocation lists signed by its roots are taken
-  --revocations FILE   a revocation list written by 'x0 ca revoke', offered to the mesh at start
+  --members NAME,...   (--plain) nodes whose deltas are accepted (default: this node and its peers)
+  --tick D             (--plain) tick period (default 100ms; a gossip round is ${limits.roundTicks} ticks)
+  --trust FILE         (--plain, show) the identity CA's bundle (x0 ca init): revocation lists signed by its
+                       roots are taken. Old spelling: --trust-bundle
+  --revocations FILE   (--plain) a revocation list written by 'x0 ca revoke', offered to the mesh at start
+                       (the sealed node takes STATE_DIR/revocations.cbor, as the agent does)
+  --timeout D          give up --until-converged after D (default 30s)
   --json               print the document (and counters) as JSON on exit
-'show' prints the document persisted in DIR (no network).
-Exit 0 ok, 1 not converged before --timeout-ms (default 30000) or refused, 2 bad arguments.
-`;
+Durations take a unit (500ms, 10s, 5m); the old --tick-ms, --timeout-ms, --linger-ms, --run-for-ms N still work.
+'show' prints the document persisted in DIR (DIR/gossip when there is one; no network).
+${exitCodesHelp('1 also when not converged before --timeout, the certificate is missing or unusable, or a value is refused')}`;
 
 const spec = {
+  config: 'string',
+  plain: 'boolean',
   name: 'string',
   listen: 'string',
   peer: 'string',
   'state-dir': 'string',
+  'trust-domain': 'string',
   members: 'string',
-  'tick-ms': 'string',
+  tick: 'duration',
+  'tick-ms': { alias: 'tick', unit: 'ms' },
   status: 'string',
   versions: 'string',
   counters: 'string',
   neighbours: 'string',
-  'trust-bundle': 'string',
+  trust: 'string',
+  'trust-bundle': { alias: 'trust' },
   revocations: 'string',
   'until-converged': 'boolean',
   expect: 'string',
-  'linger-ms': 'string',
-  'timeout-ms': 'string',
-  'run-for-ms': 'string',
+  linger: 'duration',
+  'linger-ms': { alias: 'linger', unit: 'ms' },
+  timeout: 'duration',
+  'timeout-ms': { alias: 'timeout', unit: 'ms' },
+  'run-for': 'duration',
+  'run-for-ms': { alias: 'run-for', unit: 'ms' },
   json: 'boolean',
   help: 'boolean',
-} as const;
+} as const satisfies FlagSpec;
 
 type Flags = Readonly<Record<string, string | boolean>>;
 
@@ -107,22 +131,15 @@ function pairs(flag: string | boolean | undefined, value: (v: string) => boolean
   return out;
 }
 
-function positiveMs(flags: Flags, name: string, fallback: number): number | null {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  return Number.isSafeInteger(n) && n > 0 ? n : null;
-}
-
 function revocationSetup(
   platform: Platform,
   flags: Flags,
 ): { check: RevocationCheck; offer: Parameters<GossipNode['offerRevocations']>[0] | null } | string {
-  const bundlePath = flags['trust-bundle'];
+  const bundlePath = flags.trust;
   if (typeof bundlePath !== 'string')
     return flags.revocations === undefined
       ? { check: noRevocationAuthority, offer: null }
-      : '--revocations needs --trust-bundle';
+      : '--revocations needs --trust';
   const bundle = loadBundle(platform, bundlePath);
   if (!bundle.ok) return `cannot load ${bundlePath}: ${bundle.reason}`;
   const check = identityRevocations(platform.crypto, bundle.value);
@@ -140,6 +157,7 @@ interface RunPlan {
   readonly lingerMs: number;
   readonly runForMs: number | null;
   readonly expect: readonly string[];
+  readonly peers: readonly string[];
 }
 
 function writeInitial(
@@ -169,7 +187,13 @@ function sleep(platform: Platform, ms: number): Promise<void> {
 async function waitFor(platform: Platform, node: GossipNode, plan: RunPlan, untilConverged: boolean): Promise<boolean> {
   const start = platform.monotonicMs();
   const elapsed = () => platform.monotonicMs() - start;
-  const complete = () => node.isSynced() && plan.expect.every((id) => node.doc.sections.has(id));
+  // Each peer's digest equalled ours at least once: a sealed node's own section changes every few seconds (its
+  // uptime, as the agent publishes it), so "all equal at one instant" may never be seen while they converge.
+  const seen = new Set<string>();
+  const complete = () => {
+    for (const p of plan.peers) if (node.engine.isSyncedWith(p)) seen.add(p);
+    return seen.size === plan.peers.length && plan.expect.every((id) => node.doc.sections.has(id));
+  };
   if (!untilConverged) {
     // Without --run-for-ms: run until the process is stopped.
     while (plan.runForMs === null || elapsed() < plan.runForMs) await sleep(platform, plan.tickMs);
@@ -195,7 +219,34 @@ function report(platform: Platform, node: GossipNode, name: string, outcome: str
     platform.stdout(`${JSON.stringify({ node: name, doc: describeDoc(node.doc), counters: node.allCounters() })}\n`);
 }
 
-async function run(platform: Platform, flags: Flags): Promise<number> {
+interface Values {
+  readonly versions: Array<[string, string]>;
+  readonly counters: Array<[string, string]>;
+  readonly neighbours: Array<[string, string]>;
+}
+
+/** What both kinds of node take: the values written into the own section, and the run's timing. */
+function runOptions(
+  platform: Platform,
+  flags: Flags,
+  tickMs: number,
+): { values: Values; timing: Omit<RunPlan, 'expect' | 'peers'> } | number {
+  const versions = pairs(flags.versions, (v) => v.length <= limits.stringCharsMax);
+  const counters = pairs(flags.counters, (v) => /^[+-]?\d{1,12}$/.test(v));
+  const neighbours = pairs(flags.neighbours, (v) => /^\d{1,3}$/.test(v) && Number(v) <= 255);
+  if (typeof versions === 'string') return usage(platform, `--versions entry '${versions}' is not COMPONENT=VERSION`);
+  if (typeof counters === 'string') return usage(platform, `--counters entry '${counters}' is not NAME=INTEGER`);
+  if (typeof neighbours === 'string')
+    return usage(platform, `--neighbours entry '${neighbours}' is not NAME=TQ (0-255)`);
+  if (flags.status !== undefined && flags.status !== 'online' && flags.status !== 'offline')
+    return usage(platform, '--status is online or offline');
+  const timeoutMs = Number(flags.timeout ?? 30_000);
+  const runForMs = flags['run-for'] === undefined ? null : Number(flags['run-for']);
+  const lingerMs = Number(flags.linger ?? 3 * limits.roundTicks * tickMs);
+  return { values: { versions, counters, neighbours }, timing: { tickMs, timeoutMs, lingerMs, runForMs } };
+}
+
+async function runPlain(platform: Platform, flags: Flags): Promise<number> {
   const name = flags.name;
   if (typeof name !== 'string' || !isNodeName(name))
     return usage(platform, `--name needs a node name (letters, digits, . _ -; up to ${limits.nodeIdCharsMax})`);
@@ -206,25 +257,12 @@ async function run(platform: Platform, flags: Flags): Promise<number> {
   if (peers.length === 0) return usage(platform, 'give at least one --peer NAME@[HOST:]PORT');
   const members = list(flags.members);
   if (!members.every(isNodeName)) return usage(platform, '--members takes node names');
-  const versions = pairs(flags.versions, (v) => v.length <= limits.stringCharsMax);
-  const counters = pairs(flags.counters, (v) => /^[+-]?\d{1,12}$/.test(v));
-  const neighbours = pairs(flags.neighbours, (v) => /^\d{1,3}$/.test(v) && Number(v) <= 255);
-  if (typeof versions === 'string') return usage(platform, `--versions entry '${versions}' is not COMPONENT=VERSION`);
-  if (typeof counters === 'string') return usage(platform, `--counters entry '${counters}' is not NAME=INTEGER`);
-  if (typeof neighbours === 'string')
-    return usage(platform, `--neighbours entry '${neighbours}' is not NAME=TQ (0-255)`);
-  if (flags.status !== undefined && flags.status !== 'online' && flags.status !== 'offline')
-    return usage(platform, '--status is online or offline');
-  const tickMs = positiveMs(flags, 'tick-ms', 100);
-  const timeoutMs = positiveMs(flags, 'timeout-ms', 30_000);
-  const runFor = flags['run-for-ms'] === undefined ? null : positiveMs(flags, 'run-for-ms', 0);
-  if (tickMs === null || tickMs < 10 || tickMs > 10_000) return usage(platform, '--tick-ms is 10 to 10000');
-  const lingerMs = positiveMs(flags, 'linger-ms', 3 * limits.roundTicks * tickMs);
-  if (timeoutMs === null || lingerMs === null || (flags['run-for-ms'] !== undefined && runFor === null))
-    return usage(platform, '--timeout-ms, --linger-ms and --run-for-ms take a positive number of milliseconds');
+  const tickMs = Number(flags.tick ?? 100);
+  if (tickMs < 10 || tickMs > 10_000) return usage(platform, '--tick is 10ms to 10s');
+  const options = runOptions(platform, flags, tickMs);
+  if (typeof options === 'number') return options;
   const revocations = revocationSetup(platform, flags);
   if (typeof revocations === 'string') return usage(platform, revocations);
-  const expect = list(flags.expect).length > 0 ? list(flags.expect) : [name, ...peers.map((p) => p.name)];
   const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : null;
   let node: GossipNode;
   try {
@@ -243,16 +281,107 @@ async function run(platform: Platform, flags: Flags): Promise<number> {
     );
     return 1;
   }
-  const refused = writeInitial(node, flags, versions, counters, neighbours);
   const offered = revocations.offer === null ? null : node.offerRevocations(revocations.offer);
-  if (refused !== null || offered !== null) {
+  if (offered !== null) {
     node.close();
-    platform.stderr(`x0 gossip: refused: ${refused ?? offered}\n`);
+    platform.stderr(`x0 gossip: refused: ${offered} (--revocations)\n`);
     return 1;
   }
-  const plan: RunPlan = { tickMs, timeoutMs, lingerMs, runForMs: runFor, expect };
-  const done = await waitFor(platform, node, plan, flags['until-converged'] === true);
+  const names = peers.map((p) => p.name);
+  const code = await runNode(platform, node, name, names, flags, options);
   node.close();
+  return code;
+}
+
+/** Flags -> the agent's options for a sealed gossip node; name and trust domain default to the certificate's. */
+function sealedOptions(platform: Platform, flags: Flags): FlagOptions | string {
+  const dir = flags['state-dir'];
+  if (typeof dir !== 'string') return '--state-dir DIR is required (the node identity and the document live there)';
+  if (typeof flags.listen !== 'string') return '--listen [HOST:]PORT is required (the sealed link listens there)';
+  const chain = loadChain(platform, nodeFiles(dir).chain);
+  const leaf = chain.ok ? chain.value[0] : undefined;
+  const name = typeof flags.name === 'string' ? flags.name : leaf?.name;
+  const domain = typeof flags['trust-domain'] === 'string' ? flags['trust-domain'] : leaf?.trustDomain;
+  const listen = parseHostPort(flags.listen);
+  const peers = list(flags.peer);
+  if (peers.length === 0) return 'give at least one --peer NAME@[HOST:]PORT';
+  return [
+    { option: 'agent.state_dir', flag: '--state-dir', value: dir },
+    { option: 'agent.role', flag: '--name', value: 'node' },
+    ...(name === undefined ? [] : [{ option: 'agent.node_name', flag: '--name', value: name }]),
+    ...(domain === undefined ? [] : [{ option: 'agent.trust_domain', flag: '--trust-domain', value: domain }]),
+    {
+      option: 'agent.listen',
+      flag: '--listen',
+      value: listen === null ? flags.listen : `${listen.host}:${listen.port}`,
+    },
+    ...peers.map((p) => {
+      const at = p.indexOf('@');
+      const address = at > 0 ? parseHostPort(p.slice(at + 1)) : null;
+      const value = address === null ? p : `${p.slice(0, at)}@${address.host}:${address.port}`;
+      return { option: 'agent.static_peer', flag: '--peer', value };
+    }),
+  ];
+}
+
+const plainOnly = ['members', 'tick', 'trust', 'revocations'] as const;
+
+async function runSealed(platform: Platform, flags: Flags): Promise<number> {
+  const misplaced = plainOnly.find((f) => flags[f] !== undefined);
+  if (misplaced !== undefined)
+    return usage(
+      platform,
+      `--${misplaced} is for --plain nodes: the sealed node takes its members from its peers, its trust bundle and revocation list from the state directory`,
+    );
+  const options = runOptions(platform, flags, 100);
+  if (typeof options === 'number') return options;
+  let built: FlagOptions | string = [];
+  const config = loadConfig(
+    platform,
+    'gossip',
+    flags,
+    ['name', 'listen', 'peer', 'state-dir', 'trust-domain'],
+    () => {
+      built = sealedOptions(platform, flags);
+      return typeof built === 'string' ? [] : built;
+    },
+    help,
+  );
+  if (typeof built === 'string') return usage(platform, built);
+  if (typeof config === 'number') return config;
+  const run = await start(
+    platform,
+    'gossip',
+    config,
+    'gossip',
+    {},
+    '; for a lab without certificates: x0 gossip run --plain',
+  );
+  if (typeof run === 'number') return run;
+  const node = run.ctx.gossip as GossipNode;
+  const names = [...config.anchors, ...config.staticPeers].map((p) => p.name).filter((n) => n !== config.nodeName);
+  const code = await runNode(platform, node, config.nodeName, names, flags, options);
+  run.stop();
+  return code;
+}
+
+async function runNode(
+  platform: Platform,
+  node: GossipNode,
+  name: string,
+  peers: readonly string[],
+  flags: Flags,
+  options: { values: Values; timing: Omit<RunPlan, 'expect' | 'peers'> },
+): Promise<number> {
+  const { versions, counters, neighbours } = options.values;
+  const refused = writeInitial(node, flags, versions, counters, neighbours);
+  if (refused !== null) {
+    platform.stderr(`x0 gossip: refused: ${refused} (--versions, --counters, --neighbours, --status)\n`);
+    return 1;
+  }
+  const expect = list(flags.expect).length > 0 ? list(flags.expect) : [name, ...peers];
+  const plan: RunPlan = { ...options.timing, expect, peers };
+  const done = await waitFor(platform, node, plan, flags['until-converged'] === true);
   report(
     platform,
     node,
@@ -262,12 +391,9 @@ async function run(platform: Platform, flags: Flags): Promise<number> {
   );
   if (!done)
     platform.stderr(
-      `x0 gossip: ${name} did not converge within ${timeoutMs} ms (missing sections: ${expect.filter((id) => !node.doc.sections.has(id)).join(', ') || 'none'}; peers not in sync: ${
-        peers
-          .filter((p) => !node.engine.isSyncedWith(p.name))
-          .map((p) => p.name)
-          .join(', ') || 'none'
-      })\n`,
+      `x0 gossip: ${name} did not converge within ${plan.timeoutMs} ms (missing sections: ${expect.filter((id) => !node.doc.sections.has(id)).join(', ') || 'none'}; peers not in sync: ${
+        peers.filter((p) => !node.engine.isSyncedWith(p)).join(', ') || 'none'
+      }); are the peers running, reachable and enrolled in this mesh?\n`,
     );
   return done ? 0 : 1;
 }
@@ -275,13 +401,16 @@ async function run(platform: Platform, flags: Flags): Promise<number> {
 function show(platform: Platform, flags: Flags): number {
   const dir = flags['state-dir'];
   if (typeof dir !== 'string') return usage(platform, 'show needs --state-dir DIR');
+  if (flags.revocations !== undefined) return usage(platform, '--revocations is for run --plain, not show');
   const { revocations: _offerIgnored, ...withoutOffer } = flags;
   const revocations = revocationSetup(platform, withoutOffer);
   if (typeof revocations === 'string') return usage(platform, revocations);
-  const loaded = new StateStore(platform.files, dir).load();
+  // A sealed node (and the agent) keeps its document in STATE_DIR/gossip; a --plain node in DIR itself.
+  const docDir = platform.files.exists(`${dir}/gossip`) ? `${dir}/gossip` : dir;
+  const loaded = new StateStore(platform.files, docDir).load();
   if (loaded.header === null) {
     platform.stderr(
-      `x0 gossip: no snapshot in ${dir}${loaded.problems.length > 0 ? ` (${loaded.problems.join(', ')})` : ''}\n`,
+      `x0 gossip: no snapshot in ${docDir}${loaded.problems.length > 0 ? ` (${loaded.problems.join(', ')})` : ''}\n`,
     );
     return 1;
   }
@@ -317,7 +446,7 @@ export async function gossipCommand(platform: Platform, args: readonly string[])
   if (parsed.positionals.length > 0) return usage(platform, `unexpected argument '${parsed.positionals[0]}'`);
   switch (sub) {
     case 'run':
-      return run(platform, parsed.flags);
+      return parsed.flags.plain === true ? runPlain(platform, parsed.flags) : runSealed(platform, parsed.flags);
     case 'show':
       return show(platform, parsed.flags);
     default:

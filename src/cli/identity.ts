@@ -2,6 +2,7 @@
 // through the Platform. Exit codes: 0 ok, 1 refused (the reason is printed), 2 bad arguments.
 import type { Platform } from '../platform/types.js';
 import { parseArgs, parseDuration, refused, usage } from './args.js';
+import { caOpsCommand, caOpsText, caOpsUsage, ledgerPath, recordCert, recordToken, unknownNode } from './ca-ops.js';
 import { toHex } from '../core/identity/canonical.js';
 import { describeCertificate, isKnownRole, type Certificate } from '../core/identity/cert.js';
 import { createRoot, issueIntermediate } from '../core/identity/ca.js';
@@ -21,6 +22,7 @@ import {
   loadRevocations,
   nodeFiles,
   saveBundle,
+  saveIssuer,
   saveChain,
   writePublic,
   writeSecret,
@@ -28,27 +30,31 @@ import {
   described,
 } from '../identity/store.js';
 
-const caHelp = `usage: x0 ca init --trust-domain DOMAIN [--name NAME] [--ttl DURATION] [--dir DIR] [--force]
-       x0 ca issue-token --node NAME [--ttl DURATION] [--roles member,gateway,anchor] [--cert-ttl DURATION] [--dir DIR]
-       x0 ca sign --request FILE --out FILE [--renew] [--bundle-out FILE] [--dir DIR]
-       x0 ca revoke (--serial HEX | --node NAME) [--dir DIR]
-       x0 ca intermediate --name NAME --out DIR [--ttl DURATION] [--dir DIR]
-
-The mesh certificate authority. 'init' creates a root key (0600) and a self-signed certificate in DIR
-(default /etc/x0/ca) and refuses to overwrite an existing CA unless --force. 'issue-token' prints a
-one-time join token for one node name. 'sign' redeems a join request (or, with --renew, a renewal
-request) and writes the node's certificate chain. 'revoke' signs a new revocation list (version + 1).
+const caHelp = `usage: x0 ca init --trust-domain DOMAIN [--name NAME] [--ttl DURATION] [--ca-dir DIR] [--force]
+       x0 ca issue-token --node NAME [--ttl DURATION] [--roles member,gateway,anchor] [--cert-ttl DURATION] [--ca-dir DIR]
+       x0 ca sign --request FILE --out FILE [--renew] [--bundle-out FILE] [--ca-dir DIR]
+       x0 ca revoke (--serial HEX | --node NAME [--force]) [--ca-dir DIR]
+       x0 ca intermediate --name NAME --out DIR [--ttl DURATION] [--ca-dir DIR]
+${caOpsUsage}
+The mesh certificate authority in --ca-dir DIR (default /etc/x0/ca; old spelling --dir). 'init' creates a
+root key (0600) and a self-signed certificate there and refuses to overwrite an existing CA unless --force.
+'issue-token' prints a one-time join token for one node name. 'sign' redeems a join request (or, with --renew,
+a renewal request) and writes the node's certificate chain to --out and the trust bundle to --bundle-out
+(default: bundle.cbor beside --out); both places are checked before the token is used up. 'revoke' signs a
+new revocation list (version + 1).
 'intermediate' makes an anchor's issuing key: a new key (0600) and an intermediate CA certificate signed by this
 CA, with the trust bundle, in DIR (put it in the anchor's STATE_DIR/issuer): the anchor then enrols nodes over
-the network with it while the root key stays offline.
-Durations: 90s, 30m, 24h, 7d. Exit 0 ok, 1 refused, 2 bad arguments.
+the network with it while the root key stays offline. 'revoke --node' refuses a name this CA issued nothing
+for (a typo would revoke nobody) unless --force.
+${caOpsText}Durations: 90s, 30m, 24h, 7d. Exit codes: 0 ok, 1 refused (the message says why and what to do), 2 bad usage;
+ca verify: 3 revoked, 4 expired or not yet valid.
 `;
 
-const certHelp = `usage: x0 cert show [FILE] [--dir DIR] [--json]
-       x0 cert request --token TOKEN [--dir DIR] [--address ADDR]
+const certHelp = `usage: x0 cert show [FILE] [--state-dir DIR] [--json]
+       x0 cert request --token TOKEN [--state-dir DIR] [--address ADDR]
 
-'show' prints a certificate or chain file (default DIR/node.chain, DIR default /etc/x0/identity), human
-readable or as JSON. 'request' generates this node's keys locally (DIR/node.key, 0600) and writes a
+'show' prints a certificate or chain file (default DIR/node.chain; --state-dir DIR is the node's state
+directory, default /etc/x0/identity; old spelling --dir), human readable or as JSON. 'request' generates this node's keys locally (DIR/node.key, 0600) and writes a
 join request (DIR/join-request.cbor) proving possession of the token and of the new key.
 Exit 0 ok, 1 refused (the message names the file or the reason), 2 bad arguments.
 `;
@@ -73,10 +79,10 @@ async function caInit(platform: Platform, flags: Record<string, string | boolean
   if (!bundle.ok) return refused(platform, 'ca init', bundle.reason);
   const failed = firstFailure(
     () => described(dir, platform.files.mkdirp(dir)),
-    () => writeSecret(platform, files.key, encodeKeyFile({ sign: root.signKeys, box: root.boxKeys })),
-    () => writePublic(platform, files.cert, root.issuer.cert.bytes),
-    () => saveBundle(platform, files.bundle, bundle.value),
+    // Key, certificate and bundle as one set: a stop in between never leaves a CA that cannot sign.
+    () => saveIssuer(platform, dir, { sign: root.signKeys, box: root.boxKeys }, root.issuer.cert, bundle.value),
     () => described(files.used, platform.files.remove(files.used)),
+    () => described(ledgerPath(dir), platform.files.remove(ledgerPath(dir))),
   );
   if (failed !== null) return refused(platform, 'ca init', `${failed} (is ${dir} writable?)`);
   platform.stdout(`created CA ${root.issuer.cert.subject} (key id ${toHex(root.issuer.cert.issuerKeyId)}) in ${dir}\n`);
@@ -97,14 +103,12 @@ async function caIssueToken(platform: Platform, flags: Record<string, string | b
   if (roles.length === 0 || !roles.every(isKnownRole))
     return usage(platform, '--roles takes anchor, gateway, member', caHelp);
   const issuer = loadIssuer(platform, dir);
-  if (typeof issuer === 'string') return refused(platform, 'ca issue-token', issuer);
-  const { text } = issueJoinToken(platform.crypto, issuer, {
-    name,
-    nowMs: platform.wallClockMs(),
-    ttlMs,
-    roles,
-    certTtlMs,
-  });
+  if (typeof issuer === 'string') return refused(platform, 'ca issue-token', `${issuer}${noCaHint(issuer, dir)}`);
+  const nowMs = platform.wallClockMs();
+  const { text, token } = issueJoinToken(platform.crypto, issuer, { name, nowMs, ttlMs, roles, certTtlMs });
+  const record = { tokenId: token.body.tokenId, name, roles, issuedAtMs: nowMs, notAfterMs: token.body.notAfterMs };
+  const unrecorded = recordToken(platform, dir, record);
+  if (unrecorded !== null) return refused(platform, 'ca issue-token', `${unrecorded}; no token was issued`);
   platform.stdout(`${text}\n`);
   return 0;
 }
@@ -113,7 +117,7 @@ async function caSign(platform: Platform, flags: Record<string, string | boolean
   if (typeof flags.request !== 'string' || typeof flags.out !== 'string')
     return usage(platform, '--request and --out are required', caHelp);
   const issuer = loadIssuer(platform, dir);
-  if (typeof issuer === 'string') return refused(platform, 'ca sign', issuer);
+  if (typeof issuer === 'string') return refused(platform, 'ca sign', `${issuer}${noCaHint(issuer, dir)}`);
   const files = caFiles(dir);
   const bundle = loadBundle(platform, files.bundle);
   if (!bundle.ok) return refused(platform, 'ca sign', `cannot load ${files.bundle}: ${bundle.reason}`);
@@ -125,21 +129,49 @@ async function caSign(platform: Platform, flags: Record<string, string | boolean
   const used = platform.files.read(files.used);
   if (used !== null && !registrar.importUsed(used).ok)
     return refused(platform, 'ca sign', `${files.used}: used-tokens-malformed`);
+  // Both places the node needs are checked before the token is used up: the bundle (public) is written first,
+  // and the chain's directory must exist. A sign that cannot deliver must leave the token usable.
+  const out = flags.out;
+  const outDir = out.includes('/') ? out.slice(0, out.lastIndexOf('/')) || '/' : '.';
+  const bundleOut = typeof flags['bundle-out'] === 'string' ? flags['bundle-out'] : `${outDir}/bundle.cbor`;
+  if (!platform.files.exists(outDir))
+    return refused(platform, 'ca sign', `${outDir} (the directory of --out) does not exist; the token was not used`);
+  const bundleFailed = saveBundle(platform, bundleOut, bundle.value);
+  if (bundleFailed !== null)
+    return refused(
+      platform,
+      'ca sign',
+      `cannot write the trust bundle: ${bundleFailed}; the token was not used (give --bundle-out FILE somewhere writable)`,
+    );
   const nowMs = platform.wallClockMs();
   const issued = flags.renew === true ? registrar.renew(request, nowMs) : registrar.redeem(request, nowMs);
-  if (!issued.ok) return refused(platform, 'ca sign', issued.reason);
+  if (!issued.ok)
+    return refused(platform, 'ca sign', `${flags.request}: ${issued.reason}${signAdvice(issued.reason, dir)}`);
   // The used token is on disk before the certificate leaves: a crash cannot make the token usable again.
-  const bundleOut = flags['bundle-out'];
   const failed = firstFailure(
     () => writeSecret(platform, files.used, registrar.exportUsed()),
-    () => saveChain(platform, flags.out as string, issued.value.chain),
-    () => (typeof bundleOut === 'string' ? saveBundle(platform, bundleOut, bundle.value) : null),
+    () => saveChain(platform, out, issued.value.chain),
+    () => recordCert(platform, dir, issued.value.certificate),
   );
   if (failed !== null) return refused(platform, 'ca sign', failed);
   platform.stdout(
     `issued ${issued.value.certificate.subject} serial ${toHex(issued.value.certificate.serial)} until ${new Date(issued.value.certificate.notAfterMs).toISOString()}\n`,
   );
   return 0;
+}
+
+/** A CA directory without a CA: say which flag names it and how one is made. */
+function noCaHint(problem: string, dir: string): string {
+  return problem.includes('file-missing')
+    ? ` (is --ca-dir ${dir} the CA directory? 'x0 ca init --trust-domain DOMAIN --ca-dir DIR' creates one)`
+    : '';
+}
+
+/** What to do after a refused request: a used or expired token is never accepted again, so a new one is needed. */
+function signAdvice(reason: string, dir: string): string {
+  if (reason === 'token-used' || reason === 'token-expired')
+    return ` (a join token is good for one certificate: issue a new one with 'x0 ca issue-token --node NAME --ca-dir ${dir}', then run 'x0 cert request --token NEW_TOKEN' on the node again)`;
+  return '';
 }
 
 async function caRevoke(platform: Platform, flags: Record<string, string | boolean>, dir: string): Promise<number> {
@@ -150,7 +182,9 @@ async function caRevoke(platform: Platform, flags: Record<string, string | boole
     return usage(platform, '--serial needs 32 hex digits', caHelp);
   if (node !== null && !isName(node)) return usage(platform, '--node needs a valid node name', caHelp);
   const issuer = loadIssuer(platform, dir);
-  if (typeof issuer === 'string') return refused(platform, 'ca revoke', issuer);
+  if (typeof issuer === 'string') return refused(platform, 'ca revoke', `${issuer}${noCaHint(issuer, dir)}`);
+  const unknown = node !== null && flags.force !== true ? unknownNode(platform, dir, node) : null;
+  if (unknown !== null) return refused(platform, 'ca revoke', unknown);
   const files = caFiles(dir);
   const bundle = loadBundle(platform, files.bundle);
   if (!bundle.ok) return refused(platform, 'ca revoke', bundle.reason);
@@ -190,7 +224,7 @@ async function caIntermediate(
   const ttlMs = typeof flags.ttl === 'string' ? parseDuration(flags.ttl) : limits.intermediateCertTtlMsDefault;
   if (ttlMs === null) return usage(platform, '--ttl needs a duration (90s, 30m, 24h, 7d)', caHelp);
   const issuer = loadIssuer(platform, dir);
-  if (typeof issuer === 'string') return refused(platform, 'ca intermediate', issuer);
+  if (typeof issuer === 'string') return refused(platform, 'ca intermediate', `${issuer}${noCaHint(issuer, dir)}`);
   if (issuer.cert.kind !== 'root')
     return refused(platform, 'ca intermediate', `${dir} holds an intermediate; make intermediates with the root CA`);
   const bundle = loadBundle(platform, caFiles(dir).bundle);
@@ -209,9 +243,8 @@ async function caIntermediate(
   const outDir = flags.out;
   const failed = firstFailure(
     () => described(outDir, platform.files.mkdirp(outDir)),
-    () => writeSecret(platform, out.key, encodeKeyFile(keys)),
-    () => writePublic(platform, out.cert, cert.bytes),
-    () => saveBundle(platform, out.bundle, bundle.value),
+    () => saveIssuer(platform, outDir, keys, cert, bundle.value),
+    () => recordCert(platform, dir, cert),
   );
   if (failed !== null) return refused(platform, 'ca intermediate', failed);
   platform.stdout(
@@ -232,7 +265,8 @@ export async function caCommand(platform: Platform, args: readonly string[]): Pr
     'trust-domain': 'string',
     name: 'string',
     ttl: 'string',
-    dir: 'string',
+    'ca-dir': 'string',
+    dir: { alias: 'ca-dir' },
     force: 'boolean',
     node: 'string',
     roles: 'string',
@@ -242,6 +276,9 @@ export async function caCommand(platform: Platform, args: readonly string[]): Pr
     renew: 'boolean',
     'bundle-out': 'string',
     serial: 'string',
+    trust: 'string',
+    revocations: 'string',
+    json: 'boolean',
     help: 'boolean',
   });
   if (sub === '--help' || sub === '-h' || (parsed.ok && parsed.flags.help === true)) {
@@ -249,7 +286,7 @@ export async function caCommand(platform: Platform, args: readonly string[]): Pr
     return 0;
   }
   if (!parsed.ok) return usage(platform, parsed.error, caHelp);
-  const dir = typeof parsed.flags.dir === 'string' ? parsed.flags.dir : '/etc/x0/ca';
+  const dir = typeof parsed.flags['ca-dir'] === 'string' ? parsed.flags['ca-dir'] : '/etc/x0/ca';
   switch (sub) {
     case 'init':
       return caInit(platform, parsed.flags, dir);
@@ -262,7 +299,10 @@ export async function caCommand(platform: Platform, args: readonly string[]): Pr
     case 'intermediate':
       return caIntermediate(platform, parsed.flags, dir);
     default:
-      return usage(platform, `unknown ca command '${sub}'`, caHelp);
+      return (
+        (await caOpsCommand(platform, sub, parsed.flags, parsed.positionals, dir)) ??
+        usage(platform, `unknown ca command '${sub}'`, caHelp)
+      );
   }
 }
 
@@ -342,7 +382,8 @@ export async function certCommand(platform: Platform, args: readonly string[]): 
   const [sub, ...rest] = args;
   if (sub === undefined) return usage(platform, 'a cert command is needed (show, request)', certHelp);
   const parsed = parseArgs(rest, {
-    dir: 'string',
+    'state-dir': 'string',
+    dir: { alias: 'state-dir' },
     json: 'boolean',
     token: 'string',
     address: 'string',
@@ -353,7 +394,7 @@ export async function certCommand(platform: Platform, args: readonly string[]): 
     return 0;
   }
   if (!parsed.ok) return usage(platform, parsed.error, certHelp);
-  const dir = typeof parsed.flags.dir === 'string' ? parsed.flags.dir : '/etc/x0/identity';
+  const dir = typeof parsed.flags['state-dir'] === 'string' ? parsed.flags['state-dir'] : '/etc/x0/identity';
   switch (sub) {
     case 'show':
       return certShow(platform, parsed.flags, parsed.positionals, dir);

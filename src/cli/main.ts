@@ -3,7 +3,7 @@ import { defaultConfigPath, readConfig, runAgent } from '../agent/agent.js';
 import { runHelloAgent } from '../hello/agent.js';
 import { agentVersion } from '../version.js';
 import type { Platform } from '../platform/types.js';
-import { parseArgs, parseHostPort } from './args.js';
+import { exitCodesHelp, parseArgs, parseHostPort, setWarningSink } from './args.js';
 import { neighboursCommand } from './batman.js';
 import { gossipCommand } from './gossip.js';
 import { channelCommand } from './channel.js';
@@ -12,6 +12,7 @@ import { ubusCommand } from './ubus.js';
 import { uplinkCommand } from './telemetry.js';
 import { raftCommand } from './raft.js';
 import { xdpCommand } from './xdp.js';
+import { hostname } from './component.js';
 
 export type Command = (platform: Platform, args: readonly string[]) => Promise<number>;
 
@@ -21,11 +22,12 @@ interface CommandEntry {
 }
 
 const helloHelp = `usage: x0 hello --name NAME --listen [HOST:]PORT --peer [HOST:]PORT [--transport udp|tcp]
-                [--interval-ms N] [--timeout-ms N]
+                [--interval DURATION] [--timeout DURATION]
 
 Sends signed hellos (CBOR, Ed25519) over UDP datagrams (default) or TCP frames to a peer agent until each side has verified the
-other's hello; prints what it received. Exit 0 on success, 1 on timeout, 2 on bad arguments.
-`;
+other's hello; prints what it received. --interval (default 200ms, at least 10ms) between hellos, --timeout
+(default 10s) for the exchange; the old --interval-ms and --timeout-ms N still work.
+${exitCodesHelp('1 also on timeout')}`;
 
 async function helloCommand(platform: Platform, args: readonly string[]): Promise<number> {
   const parsed = parseArgs(args, {
@@ -33,8 +35,10 @@ async function helloCommand(platform: Platform, args: readonly string[]): Promis
     listen: 'string',
     peer: 'string',
     transport: 'string',
-    'interval-ms': 'string',
-    'timeout-ms': 'string',
+    interval: 'duration',
+    'interval-ms': { alias: 'interval', unit: 'ms' },
+    timeout: 'duration',
+    'timeout-ms': { alias: 'timeout', unit: 'ms' },
     help: 'boolean',
   });
   if (!parsed.ok) return usageError(platform, parsed.error, helloHelp);
@@ -42,14 +46,14 @@ async function helloCommand(platform: Platform, args: readonly string[]): Promis
   const listen = parseHostPort(String(parsed.flags.listen ?? ''));
   const peer = parseHostPort(String(parsed.flags.peer ?? ''));
   const name = parsed.flags.name;
-  const intervalMs = Number(parsed.flags['interval-ms'] ?? 200);
-  const timeoutMs = Number(parsed.flags['timeout-ms'] ?? 10_000);
+  const intervalMs = Number(parsed.flags.interval ?? 200);
+  const timeoutMs = Number(parsed.flags.timeout ?? 10_000);
   if (typeof name !== 'string' || name.length === 0) return usageError(platform, '--name is required', helloHelp);
   const transport = parsed.flags.transport ?? 'udp';
   if (transport !== 'udp' && transport !== 'tcp') return usageError(platform, '--transport is udp or tcp', helloHelp);
   if (listen === null || peer === null) return usageError(platform, '--listen and --peer need [HOST:]PORT', helloHelp);
   if (!(intervalMs >= 10) || !(timeoutMs >= intervalMs))
-    return usageError(platform, '--interval-ms must be >= 10 and --timeout-ms >= it', helloHelp);
+    return usageError(platform, '--interval must be at least 10ms and --timeout at least --interval', helloHelp);
   const result = await runHelloAgent(platform, { name, transport, listen, peer, intervalMs, timeoutMs });
   const rejected = Object.entries(result.rejected)
     .map(([reason, count]) => `${reason}=${count}`)
@@ -60,7 +64,7 @@ async function helloCommand(platform: Platform, args: readonly string[]): Promis
   return result.ok ? 0 : 1;
 }
 
-const agentHelp = `usage: x0 agent [--config PATH] [--check] [--run-for-ms N]
+const agentHelp = `usage: x0 agent [--config PATH] [--check] [--run-for DURATION]
 
 Runs this router's mesh node from its UCI file: identity, batman-adv reader, gossip (mesh document), Raft on
 anchors, XDP, the MQTT uplink and the x0tta6bl4 ubus object, each supervised (a failed part is restarted with
@@ -68,24 +72,24 @@ backoff; a missing optional part is reported as degraded). Logs one line per eve
 SIGHUP or 'ubus call x0tta6bl4 reload' re-reads the file; SIGTERM stops. Every option: docs/config.md.
   --config PATH     the UCI file (default ${defaultConfigPath})
   --check           validate the file, print what is wrong (one line per error) and exit
-  --run-for-ms N    stop after N ms (tests, demos)
-Exit codes: 0 stopped (or --check passed, or disabled in the file), 2 bad arguments or an invalid file.
+  --run-for D       stop after D, e.g. 30s (tests, demos; the old --run-for-ms N still works)
+Exit codes: 0 stopped (or --check passed, or disabled in the file), 1 failure, 2 bad usage or an invalid file.
 `;
 
-function hostname(platform: Platform): string {
-  return platform.files.readText('/proc/sys/kernel/hostname')?.trim() || 'x0';
-}
-
 async function agentCommand(platform: Platform, args: readonly string[]): Promise<number> {
-  const parsed = parseArgs(args, { config: 'string', check: 'boolean', 'run-for-ms': 'string', help: 'boolean' });
+  const parsed = parseArgs(args, {
+    config: 'string',
+    check: 'boolean',
+    'run-for': 'duration',
+    'run-for-ms': { alias: 'run-for', unit: 'ms' },
+    help: 'boolean',
+  });
   if (!parsed.ok) return usageError(platform, parsed.error, agentHelp);
   if (parsed.flags.help === true) return printHelp(platform, agentHelp);
   if (parsed.positionals.length > 0)
     return usageError(platform, `unexpected argument '${parsed.positionals[0]}'`, agentHelp);
-  const runFor = parsed.flags['run-for-ms'];
+  const runFor = parsed.flags['run-for'];
   const runForMs = runFor === undefined ? null : Number(runFor);
-  if (runForMs !== null && !(Number.isSafeInteger(runForMs) && runForMs > 0))
-    return usageError(platform, '--run-for-ms must be a positive whole number of milliseconds', agentHelp);
   const configPath = typeof parsed.flags.config === 'string' ? parsed.flags.config : defaultConfigPath;
   if (parsed.flags.check === true) {
     const loaded = readConfig(platform, configPath, hostname(platform));
@@ -103,8 +107,8 @@ async function agentCommand(platform: Platform, args: readonly string[]): Promis
 
 const versionHelp = `usage: x0 version   (or x0 --version)
 
-Prints the agent version, the engine and the crypto backend. Exit 0 ok, 2 bad arguments.
-`;
+Prints the agent version, the engine and the crypto backend.
+${exitCodesHelp()}`;
 
 async function versionCommand(platform: Platform, args: readonly string[]): Promise<number> {
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) return printHelp(platform, versionHelp);
@@ -156,7 +160,7 @@ export function registerCommand(name: string, summary: string, run: Command): vo
 
 function mainHelp(): string {
   const lines = [...commands].map(([name, entry]) => `  ${name.padEnd(10)} ${entry.summary}`);
-  return `usage: x0 COMMAND [ARGS...]   (x0 COMMAND --help for each; x0 --version)\n\nx0tta6bl4 ${agentVersion}: self-healing, zero-trust mesh agent.\n\ncommands:\n${lines.join('\n')}\n\nExit codes (every command): 0 success, 1 failure (the message says why and what to do), 2 bad arguments;\nothers are listed in the command's --help. 70: an internal error (a bug: please report it).\n`;
+  return `usage: x0 COMMAND [ARGS...]   (x0 COMMAND --help for each; x0 --version)\n\nx0tta6bl4 ${agentVersion}: self-healing, zero-trust mesh agent.\n\ncommands:\n${lines.join('\n')}\n\nExit codes (every command): 0 success, 1 failure (the message says why and what to do), 2 bad arguments;\nothers are listed in the command's --help. 70: an internal error (a bug: please report it).\nThe same flag means the same thing in every command (docs/cli.md): --state-dir, --ca-dir, --trust, --config,\ndurations with a unit (500ms, 10s, 5m, 1h, 7d).\n`;
 }
 
 function printHelp(platform: Platform, text: string): number {
@@ -171,6 +175,7 @@ export function usageError(platform: Platform, message: string, help: string): n
 
 export async function runCli(platform: Platform, argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  setWarningSink((line) => platform.stderr(line));
   // Alone, x0 is a usage error (exit 2), as git and ip do; asked for help, it is not.
   if (name === undefined) return usageError(platform, 'a command is needed', mainHelp());
   if (name === '--help' || name === '-h' || name === 'help') return printHelp(platform, mainHelp());

@@ -1,5 +1,6 @@
-// `x0 raft ...`: run a Raft KV node, talk to a cluster (put/get/del/cas/list/status), manage it (transfer,
-// add-learner, promote, remove), measure it (bench).
+// `x0 raft ...`: run the agent's Raft component alone over the sealed link (src/agent/single.ts), or with --plain a
+// bare Raft KV node over unauthenticated UDP (lab, tests, benchmarks); talk to a --plain cluster
+// (put/get/del/cas/list/status), manage it (transfer, add-learner, promote, remove), measure it (bench).
 import type { Platform } from '../platform/types.js';
 import type { NodeId } from '../core/raft/types.js';
 import type { KvCommand } from '../core/raft/kv.js';
@@ -8,35 +9,49 @@ import { RaftServer, type ServerReason } from '../raft/server.js';
 import { RaftClient } from '../raft/client.js';
 import type { AdminAction, NodeStatus } from '../raft/protocol.js';
 import { writeLoad } from '../raft/load.js';
-import { parseArgs, parseHostPort } from './args.js';
+import { loadChain, nodeFiles } from '../identity/store.js';
+import type { FlagOptions } from '../agent/single.js';
+import { exitCodesHelp, parseArgs, parseHostPort, type FlagSpec } from './args.js';
+import { loadConfig, start, stopped } from './component.js';
+import { raftOpsCommand, raftOpsText, raftOpsUsage } from './raft-ops.js';
 
-const help = `usage: x0 raft serve --id N --peers ID=HOST:PORT,... --data DIR [--tick-ms MS] [--election-ticks N]
-                     [--heartbeat-ticks N] [--voters ID,...] [--run-for-ms MS]
+const help = `usage: x0 raft serve [--config PATH | --name NAME --listen HOST:PORT --anchor NAME@HOST:PORT,...
+                      --state-dir DIR [--trust-domain DOMAIN]] [--run-for DURATION]
+       x0 raft serve --plain --id N --peers ID=HOST:PORT,... (--state-dir DIR | --data DIR) [--tick DURATION]
+                     [--election-ticks N] [--heartbeat-ticks N] [--voters ID,...] [--run-for DURATION]
        x0 raft put|get|del|cas|list|watch|status|transfer|add-learner|promote|remove --peers ID=HOST:PORT,... ARGS...
        x0 raft bench --peers ID=HOST:PORT,... [--writes N] [--clients N] [--value-bytes N]
-
+${raftOpsUsage}
 A replicated key-value store on Raft (PreVote, CheckQuorum, ReadIndex reads, snapshots, learners).
-  serve                     run node --id of the cluster --peers (the founding voters, unless --voters), keeping
-                            its log and snapshots in --data; prints role changes; runs until killed. A node
-                            joining later is started with the founders' --voters, then added with add-learner
+  serve                     run the agent's Raft component alone (the same code an anchor's 'x0 agent' runs):
+                            this anchor of the voters --anchor (the agent's option anchor; this node among
+                            them) over the sealed link, so it needs this node's certificate in --state-dir
+                            (node.key, node.chain, bundle.cbor: 'x0 cert request' + 'x0 ca sign'); its log
+                            and snapshots go to STATE_DIR/raft. Settings come from --config (the agent's UCI
+                            file; role anchor) or the flags (--name and --trust-domain default to the
+                            certificate's). Role changes are logged on stderr. Runs until SIGTERM or --run-for.
+  serve --plain             a bare node over unauthenticated UDP (lab, tests, benchmarks; the commands below
+                            talk to these): node --id of the cluster --peers (the founding voters, unless
+                            --voters), keeping its log and snapshots in STATE_DIR/raft (or in --data DIR);
+                            prints role changes. A node joining later is started with the founders' --voters,
+                            then added with add-learner
   put KEY VALUE             write (prints {"ok":true,"prev":...})
   get KEY                   linearizable read (prints the value as JSON, null when absent)
   del KEY                   delete
   cas KEY EXPECTED VALUE    compare-and-set; EXPECTED '-' means "absent"
   list PREFIX               keys under PREFIX (JSON pairs)
   watch PREFIX [ID]         print each change under PREFIX as node ID (default the first) applies it, one JSON
-                            line per change (at most once: UDP), for --run-for-ms or until killed
+                            line per change (at most once: UDP), for --run-for or until killed
   status [ID]               a node's view (JSON): role, term, leader, commit, configuration
   transfer ID               ask the leader to hand leadership to ID
   add-learner ID            add node ID (in --peers, started with the same --voters) as a non-voting learner
   promote ID                make learner ID a voter (refused until it has caught up)
   remove ID                 remove a voter or learner (not the leader: transfer first); one change at a time
   bench                     --writes puts from --clients concurrent clients: commits/s, p50/p99 latency (JSON)
-Defaults suit a wireless mesh: --tick-ms ${tickMsDefault}, election after 10-20 ticks, heartbeat every tick.
-Exit 0 on success, 1 when the cluster cannot be reached or refuses, or serve cannot start (its --data directory
-cannot be opened or holds a damaged log, its address cannot be bound: one line naming the path or address and
-the errno or reason), 2 on bad usage.
-`;
+${raftOpsText}The client commands speak to --plain nodes; an agent's Raft is read with 'ubus call x0tta6bl4 raft'.
+Defaults suit a wireless mesh: --tick ${tickMsDefault}ms, election after 10-20 ticks, heartbeat every tick.
+Durations take a unit (100ms, 3s); the old --tick-ms and --run-for-ms N still work.
+${exitCodesHelp('1 also when the cluster cannot be reached or refuses, or serve cannot start (no certificate, the data directory cannot be opened or holds a damaged log, the address cannot be bound: one line naming the file or address and what to do)')}`;
 
 function usage(platform: Platform, message: string): number {
   platform.stderr(`x0 raft: ${message}\n\n${help}`);
@@ -65,19 +80,31 @@ export function parsePeers(text: string): Map<NodeId, { host: string; port: numb
 }
 
 const flagSpec = {
+  config: 'string',
+  plain: 'boolean',
+  name: 'string',
+  listen: 'string',
+  anchor: 'string',
+  'trust-domain': 'string',
   id: 'string',
   peers: 'string',
+  'state-dir': 'string',
   data: 'string',
-  'tick-ms': 'string',
+  tick: 'duration',
+  'tick-ms': { alias: 'tick', unit: 'ms' },
   'election-ticks': 'string',
   'heartbeat-ticks': 'string',
   voters: 'string',
-  'run-for-ms': 'string',
+  'run-for': 'duration',
+  'run-for-ms': { alias: 'run-for', unit: 'ms' },
   writes: 'string',
   clients: 'string',
   'value-bytes': 'string',
+  out: 'string',
+  force: 'boolean',
+  yes: 'boolean',
   help: 'boolean',
-} as const;
+} as const satisfies FlagSpec;
 
 export async function raftCommand(platform: Platform, args: readonly string[]): Promise<number> {
   const parsed = parseArgs(args, flagSpec);
@@ -87,6 +114,9 @@ export async function raftCommand(platform: Platform, args: readonly string[]): 
     platform.stdout(help);
     return sub === undefined && parsed.flags.help !== true ? 2 : 0;
   }
+  const offline = await raftOpsCommand(platform, sub, rest, parsed.flags, help);
+  if (offline !== null) return offline;
+  if (sub === 'serve' && parsed.flags.plain !== true) return serveSealed(platform, parsed.flags);
   const peers = typeof parsed.flags.peers === 'string' ? parsePeers(parsed.flags.peers) : null;
   if (peers === null)
     return usage(platform, '--peers ID=HOST:PORT,... is required (ids 1..65535, distinct, ports > 0)');
@@ -107,16 +137,19 @@ async function serve(
   flags: Record<string, string | boolean | undefined>,
 ): Promise<number> {
   const id = num(flags, 'id', NaN);
-  const data = flags.data;
+  // --state-dir is a node's state directory everywhere (its Raft data in DIR/raft, as the agent keeps it);
+  // --data names the Raft data directory itself.
+  const stateDir = flags['state-dir'];
+  const data = typeof stateDir === 'string' && stateDir !== '' ? `${stateDir}/raft` : flags.data;
   if (!peers.has(id)) return usage(platform, '--id must be one of the --peers ids');
-  if (typeof data !== 'string' || data.length === 0) return usage(platform, '--data DIR is required');
-  const tickMs = num(flags, 'tick-ms', tickMsDefault);
+  if (typeof data !== 'string' || data.length === 0 || (stateDir !== undefined && flags.data !== undefined))
+    return usage(platform, 'give --state-dir DIR (Raft data in DIR/raft) or --data DIR (the Raft data directory)');
+  const tickMs = num(flags, 'tick', tickMsDefault);
   const electionTicks = num(flags, 'election-ticks', 10);
   const heartbeatTicks = num(flags, 'heartbeat-ticks', 1);
-  const runForMs = flags['run-for-ms'] === undefined ? null : num(flags, 'run-for-ms', NaN);
-  if (!(tickMs >= 1) || !Number.isInteger(electionTicks) || !Number.isInteger(heartbeatTicks))
-    return usage(platform, '--tick-ms, --election-ticks and --heartbeat-ticks must be positive integers');
-  if (runForMs !== null && !(runForMs > 0)) return usage(platform, '--run-for-ms must be positive');
+  const runForMs = flags['run-for'] === undefined ? null : num(flags, 'run-for', NaN);
+  if (!Number.isInteger(electionTicks) || !Number.isInteger(heartbeatTicks))
+    return usage(platform, '--election-ticks and --heartbeat-ticks must be positive integers');
   const voters = typeof flags.voters === 'string' ? flags.voters.split(',').map(Number) : undefined;
   if (voters !== undefined && !voters.every((v) => peers.has(v)))
     return usage(platform, '--voters must list --peers ids');
@@ -152,6 +185,75 @@ async function serve(
   return 0;
 }
 
+/** Flags -> the agent's options for this anchor; name and trust domain default to the certificate's. */
+function sealedOptions(platform: Platform, flags: Record<string, string | boolean | undefined>): FlagOptions | string {
+  const dir = flags['state-dir'];
+  if (typeof dir !== 'string') return '--state-dir DIR is required (the node identity and STATE_DIR/raft live there)';
+  if (typeof flags.listen !== 'string') return '--listen HOST:PORT is required (the sealed link listens there)';
+  if (typeof flags.anchor !== 'string')
+    return '--anchor NAME@HOST:PORT,... is required (the voters, this node among them)';
+  const chain = loadChain(platform, nodeFiles(dir).chain);
+  const leaf = chain.ok ? chain.value[0] : undefined;
+  const name = typeof flags.name === 'string' ? flags.name : leaf?.name;
+  const domain = typeof flags['trust-domain'] === 'string' ? flags['trust-domain'] : leaf?.trustDomain;
+  return [
+    { option: 'agent.state_dir', flag: '--state-dir', value: dir },
+    { option: 'agent.role', flag: '--anchor', value: 'anchor' },
+    ...(name === undefined ? [] : [{ option: 'agent.node_name', flag: '--name', value: name }]),
+    ...(domain === undefined ? [] : [{ option: 'agent.trust_domain', flag: '--trust-domain', value: domain }]),
+    { option: 'agent.listen', flag: '--listen', value: flags.listen },
+    ...flags.anchor
+      .split(',')
+      .filter((a) => a !== '')
+      .map((value) => ({ option: 'agent.anchor', flag: '--anchor', value })),
+  ];
+}
+
+const plainOnly = ['id', 'peers', 'voters', 'tick', 'election-ticks', 'heartbeat-ticks'] as const;
+
+/** `serve` without --plain: the agent's Raft component alone, over the sealed link. */
+async function serveSealed(platform: Platform, flags: Record<string, string | boolean | undefined>): Promise<number> {
+  const misplaced = plainOnly.find((f) => flags[f] !== undefined);
+  if (misplaced !== undefined)
+    return usage(platform, `--${misplaced} is for 'serve --plain'; the sealed node takes its voters from --anchor`);
+  let built: FlagOptions | string = [];
+  const config = loadConfig(
+    platform,
+    'raft serve',
+    flags as Record<string, string | boolean>,
+    ['name', 'listen', 'anchor', 'state-dir', 'trust-domain'],
+    () => {
+      built = sealedOptions(platform, flags);
+      return typeof built === 'string' ? [] : built;
+    },
+    help,
+  );
+  if (typeof built === 'string') return usage(platform, built);
+  if (typeof config === 'number') return config;
+  if (config.role !== 'anchor') {
+    platform.stderr(
+      `x0 raft serve: ${config.path}: node '${config.nodeName}' has role ${config.role}; only anchors run Raft (option role 'anchor')\n`,
+    );
+    return 2;
+  }
+  const run = await start(
+    platform,
+    'raft serve',
+    config,
+    'raft',
+    {},
+    '; for a lab without certificates: x0 raft serve --plain',
+  );
+  if (typeof run === 'number') return run;
+  const s = run.ctx.raft?.status();
+  platform.stdout(
+    `raft: ${config.nodeName} serving over the sealed link on ${config.listen.host}:${config.listen.port} (state ${config.stateDir}/raft, term ${s?.term ?? 0}, commit ${s?.commit ?? 0})\n`,
+  );
+  await stopped(platform, flags['run-for'] === undefined ? null : Number(flags['run-for']));
+  run.stop();
+  return 0;
+}
+
 const startHints: Record<ServerReason, (id: NodeId, data: string, detail: string) => string> = {
   'server-bad-config': () => ' (--election-ticks must be >= 2 x --heartbeat-ticks)',
   'server-no-address': () => ' (--id must be one of the --peers ids)',
@@ -159,7 +261,7 @@ const startHints: Record<ServerReason, (id: NodeId, data: string, detail: string
   'storage-failed': (id, data, detail) =>
     detail.includes(' refused (')
       ? `. A damaged log is not repaired in place: move ${data} aside, remove node ${id} (x0 raft remove ${id}), start it empty and add it back (add-learner, promote)`
-      : ' (--data must be a directory this user can create and write)',
+      : ' (--state-dir or --data must be a directory this user can create and write)',
 };
 
 function command(sub: string, rest: readonly string[]): KvCommand | 'bad' | null {
@@ -181,10 +283,9 @@ async function watchCommand(
   flags: Record<string, string | boolean | undefined>,
 ): Promise<number> {
   const at = rest[1] === undefined ? ([...peers.keys()][0] as number) : Number(rest[1]);
-  const runForMs = flags['run-for-ms'] === undefined ? null : num(flags, 'run-for-ms', NaN);
+  const runForMs = flags['run-for'] === undefined ? null : num(flags, 'run-for', NaN);
   if (rest.length < 1 || rest.length > 2 || !peers.has(at))
     return usage(platform, 'watch takes PREFIX and optionally a node id from --peers');
-  if (runForMs !== null && !(runForMs > 0)) return usage(platform, '--run-for-ms must be positive');
   const client = await RaftClient.open(platform, peers);
   const watching = await client.watch(at, rest[0] as string, (event) => platform.stdout(`${JSON.stringify(event)}\n`));
   if (!watching.ok) {

@@ -13,7 +13,7 @@ import {
 } from '../core/gossip/local.js';
 import { limits } from '../core/gossip/limits.js';
 import { MeshDoc, type Link, type NodeStatus, type RevocationCheck } from '../core/gossip/mesh-doc.js';
-import { encodeSnapshot, FlushPolicy, handOver, type LogRecord } from '../core/gossip/persist.js';
+import { encodeSnapshot, FlushPolicy, handOver, nextIncarnation, type LogRecord } from '../core/gossip/persist.js';
 import type { SignedDoc } from '../core/gossip/signed-doc.js';
 import { assertThat, Counters, type Result } from '../core/result.js';
 import type { HostPort, Platform, TimerHandle, UdpSocket } from '../platform/types.js';
@@ -30,6 +30,8 @@ export interface GossipNodeOptions {
   readonly peers: readonly PeerAddress[];
   /** Node ids whose deltas are accepted (default: this node and its peers). */
   readonly members?: readonly string[];
+  /** Instead of members: decides for each writer (peers found at run time, e.g. through batman-adv). */
+  readonly membership?: (nodeId: string) => boolean;
   /** Where the document persists; null keeps it in memory only (incarnation from the wall clock). */
   readonly stateDir: string | null;
   readonly revocationCheck: RevocationCheck;
@@ -53,7 +55,7 @@ export class GossipNode {
   private readonly addressOf = new Map<string, HostPort>();
   /** Monotonic time of the last datagram from each peer (liveness for status pages; not used by the engine). */
   private readonly heard = new Map<string, number>();
-  private readonly members: ReadonlySet<string>;
+  private readonly member: (nodeId: string) => boolean;
   private readonly store: StateStore | null;
   private policy: FlushPolicy | null = null;
   private generation = 0;
@@ -63,6 +65,8 @@ export class GossipNode {
   private retryAtMs = 0;
   private closed = false;
 
+  private peers: readonly PeerAddress[];
+
   private constructor(
     private readonly platform: Platform,
     private readonly options: GossipNodeOptions,
@@ -70,11 +74,10 @@ export class GossipNode {
     store: StateStore | null,
   ) {
     this.store = store;
-    for (const p of options.peers) {
-      this.byAddress.set(key(p.address), p.name);
-      this.addressOf.set(p.name, p.address);
-    }
-    this.members = new Set(options.members ?? [options.nodeId, ...options.peers.map((p) => p.name)]);
+    this.peers = options.peers;
+    this.index(options.peers);
+    const members = new Set(options.members ?? [options.nodeId, ...options.peers.map((p) => p.name)]);
+    this.member = options.membership ?? ((id) => members.has(id));
     this.doc = new MeshDoc(options.revocationCheck);
     this.engine = this.makeEngine(incarnation, this.doc);
   }
@@ -83,10 +86,17 @@ export class GossipNode {
   static async open(platform: Platform, options: GossipNodeOptions): Promise<GossipNode> {
     const store = options.stateDir === null ? null : new StateStore(platform.files, options.stateDir);
     const loaded = store?.load() ?? null;
-    const incarnation = loaded?.header ? loaded.header.incarnation + 1 : initialIncarnation(platform, store !== null);
+    // readSnapshotHeader refuses an incarnation at the maximum, so a restored one always has a successor.
+    const restored = loaded?.header ? nextIncarnation(loaded.header.incarnation, 0) : null;
+    const incarnation = restored ?? initialIncarnation(platform, store !== null);
     const node = new GossipNode(platform, options, incarnation, store);
     node.generation = loaded?.header?.generation ?? 0;
-    for (const problem of loaded === null ? [] : restoreInto(node.engine, loaded)) node.count(`persist-${problem}`);
+    for (const problem of loaded === null ? [] : restoreInto(node.engine, loaded)) {
+      node.count(`persist-${problem}`);
+      // Damage inside the log is not a torn write: said once, loudly; anti-entropy brings back what it held.
+      if (problem.startsWith('log-corrupt'))
+        platform.logger.log('warn', `gossip: damaged records in the log of ${options.stateDir} skipped`, { problem });
+    }
     node.engine.start(platform.wallClockMs());
     node.writeSnapshot();
     node.loading = false;
@@ -126,7 +136,23 @@ export class GossipNode {
 
   /** Every peer's last digest equals ours. */
   isSynced(): boolean {
-    return this.options.peers.every((p) => this.engine.isSyncedWith(p.name));
+    return this.peers.every((p) => this.engine.isSyncedWith(p.name));
+  }
+
+  /** The peers change at run time (found through batman-adv): the engine gossips with the first limits.peersMax. */
+  setPeers(peers: readonly PeerAddress[]): void {
+    this.peers = peers;
+    this.index(peers);
+    this.engine.setPeers(peers.map((p) => p.name));
+  }
+
+  private index(peers: readonly PeerAddress[]): void {
+    this.byAddress.clear();
+    this.addressOf.clear();
+    for (const p of peers) {
+      this.byAddress.set(key(p.address), p.name);
+      this.addressOf.set(p.name, p.address);
+    }
   }
 
   setStatus(status: NodeStatus): Result<null, LocalRefusal> {
@@ -176,10 +202,10 @@ export class GossipNode {
       incarnation,
       doc,
       random,
-      membership: (id) => (this.members.has(id) ? 'member' : 'unknown'),
+      membership: (id) => (this.member(id) ? 'member' : 'unknown'),
       onRecord: (record, own) => this.record(record, own),
     });
-    engine.setPeers(this.options.peers.map((p) => p.name));
+    engine.setPeers(this.peers.map((p) => p.name));
     return engine;
   }
 
@@ -268,8 +294,14 @@ export class GossipNode {
   /** The mesh remembers a later life of this node (lost or rolled-back flash): start a greater incarnation. */
   private reincarnate(): void {
     const old = this.engine;
-    const incarnation = old.ownIncarnationSeen + 1;
-    assertThat(incarnation <= limits.incarnationMax, 'gossip node: incarnation space exhausted');
+    const incarnation = nextIncarnation(old.incarnation, old.ownIncarnationSeen);
+    // Peers' claims are bounded by the clock (incarnation-future), so this needs ~4 billion restarts; a value,
+    // not an assertion: the node keeps its incarnation and says so.
+    if (incarnation === null) {
+      old.ownIncarnationSeen = old.incarnation;
+      this.count('incarnation-exhausted');
+      return;
+    }
     this.loading = true;
     // The same document carries over (subscribers keep their subscription); the version vector moves across.
     const next = this.makeEngine(incarnation, this.doc);
@@ -287,5 +319,5 @@ export class GossipNode {
 function initialIncarnation(platform: Platform, persisted: boolean): number {
   const wallMs = platform.wallClockMs();
   if (persisted || wallMs < limits.wallClockFloorMs) return 1;
-  return Math.min(limits.incarnationMax, Math.floor(wallMs / 1000));
+  return Math.min(limits.incarnationMax - limits.incarnationRestartsMax, Math.floor(wallMs / 1000));
 }

@@ -10,6 +10,7 @@ import {
   type LogRecord,
   type SnapshotHeader,
 } from '../core/gossip/persist.js';
+import { removeStaleTempFiles } from '../platform/temp-files.js';
 import type { Files } from '../platform/types.js';
 
 export interface LoadedState {
@@ -23,6 +24,8 @@ export interface LoadedState {
 export class StateStore {
   readonly bytesWritten = { snapshot: 0, log: 0 };
   readonly writes = { snapshot: 0, log: 0 };
+  /** Leftover temporary files of atomic writes removed by the last load(). */
+  tempFilesRemoved = 0;
 
   constructor(
     private readonly files: Files,
@@ -40,14 +43,21 @@ export class StateStore {
   load(): LoadedState {
     const made = this.files.mkdirp(this.dir);
     if (made !== null) return { header: null, body: [], records: [], problems: [`state-dir-${made}`] };
+    // A kill between an atomic write's open and its rename leaves its temporary file: never state, removed.
+    this.tempFilesRemoved = removeStaleTempFiles(this.files, this.dir).length;
     const bytes = this.files.read(this.snapshotPath);
     if (bytes === null) return { header: null, body: [], records: [], problems: [] };
     const header = readSnapshotHeader(bytes);
     if (!header.ok) return { header: null, body: [], records: [], problems: [header.reason] };
     const log = this.files.read(this.logPath(header.value.generation));
-    const decoded = log === null ? { records: [], intact: true } : decodeLog(log);
+    const decoded = log === null ? { records: [], intact: true, corrupt: 0 } : decodeLog(log);
     const { body, ...rest } = header.value;
-    return { header: rest, body, records: decoded.records, problems: decoded.intact ? [] : ['log-torn'] };
+    // Damage inside the log (not a torn tail) is reported loudly; the mesh brings back what it held.
+    const problems = [
+      ...(decoded.corrupt > 0 ? [`log-corrupt:${decoded.corrupt}`] : []),
+      ...(decoded.intact ? [] : ['log-torn']),
+    ];
+    return { header: rest, body, records: decoded.records, problems };
   }
 
   /**

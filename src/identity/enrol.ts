@@ -6,7 +6,7 @@ import { Counters, fail, ok, type Result } from '../core/result.js';
 import { encodeFrame, FrameDecoder } from '../core/wire/frames.js';
 import type { ByteStream, HostPort, Platform, StreamListener } from '../platform/types.js';
 
-/** Enrolment connections served at once; more are closed at once (counted). */
+/** Enrolment connections served at once; past it, the oldest that has sent nothing yet is closed (counted). */
 export const enrolConnectionsMax = 8;
 /** A connection that has not sent its request (or a request not answered) within this is closed. */
 export const enrolTimeoutMs = 5_000;
@@ -25,36 +25,48 @@ export async function serveEnrolment(
   handle: EnrolHandler,
 ): Promise<EnrolService> {
   const counters = new Counters();
-  let open = 0;
+  // Open connections in the order they came; each can be closed by the listener to make room.
+  const conns = new Map<number, { requested: boolean; finish: (reason: string | null) => void }>();
+  let nextId = 0;
   const listener: StreamListener = await platform.net.listen(
     { kind: 'tcp', host: listen.host, port: listen.port },
     (stream, peer) => {
-      if (open >= enrolConnectionsMax) {
+      // Full: the oldest connection that has not sent its request makes room. Refusing the new one instead
+      // would let a trickle of idle connections (enrolConnectionsMax per enrolTimeoutMs) keep new nodes out.
+      if (conns.size >= enrolConnectionsMax) {
+        for (const conn of conns.values()) {
+          if (conn.requested) continue;
+          conn.finish('enrol-evicted');
+          break;
+        }
+      }
+      if (conns.size >= enrolConnectionsMax) {
         counters.add('enrol-busy');
         stream.close();
         return { onData: () => {}, onClose: () => {} };
       }
-      open++;
+      const id = nextId++;
       let closed = false;
-      let requested = false;
       const decoder = new FrameDecoder(enrolMessageBytesMax);
       const finish = (reason: string | null) => {
         if (closed) return;
         closed = true;
-        open--;
+        conns.delete(id);
         platform.clearTimer(timer);
         if (reason !== null) counters.add(reason);
         stream.close();
       };
+      const conn = { requested: false, finish };
+      conns.set(id, conn);
       const timer = platform.setTimer(enrolTimeoutMs, () => finish('enrol-timeout'));
       return {
         onData(chunk) {
-          if (closed || requested) return; // one request per connection: later bytes are ignored
+          if (closed || conn.requested) return; // one request per connection: later bytes are ignored
           const frames = decoder.push(chunk);
           if (frames.error !== null) return finish(frames.error);
           const request = frames.frames[0];
           if (request === undefined) return;
-          requested = true;
+          conn.requested = true;
           handle(request, peer).then(
             (answer) => {
               if (closed) return;

@@ -1,6 +1,7 @@
 // Identity state on disk, through platform.files only (the same code on the router and on Node). Secret
 // keys are written 0600 with an atomic replace; everything read back is decoded with limits and
 // validated like outside input (a corrupted flash page is refused by reason, not trusted).
+import { removeStaleTempFiles } from '../platform/temp-files.js';
 import type { Crypto, KeyPair, Platform } from '../platform/types.js';
 import { asNat, bytesEqual, decodeBounded, encodeCanonical, isBytes } from '../core/identity/canonical.js';
 import { decodeCertificate, type Certificate, type CertReason } from '../core/identity/cert.js';
@@ -31,6 +32,8 @@ export const caFiles = (dir: string) => ({
   bundle: `${dir}/bundle.cbor`,
   used: `${dir}/used-tokens.cbor`,
   revocations: `${dir}/revocations.cbor`,
+  /** The next issuer (key, certificate, bundle) while saveIssuer writes them: the set is committed here. */
+  next: `${dir}/issuer.next`,
 });
 
 export const nodeFiles = (dir: string) => ({
@@ -114,6 +117,9 @@ export function saveChain(platform: Platform, path: string, chain: readonly Cert
 }
 
 export function loadBundle(platform: Platform, path: string): Result<TrustBundle, LoadReason> {
+  // A CA directory's bundle is one of the issuer's set: an interrupted saveIssuer is finished first.
+  const dir = path.slice(0, Math.max(0, path.lastIndexOf('/')));
+  if (path === caFiles(dir).bundle && platform.files.exists(caFiles(dir).next)) finishIssuerWrite(platform, dir);
   const bytes = platform.files.read(path);
   if (bytes === null) return fail('file-missing');
   return decodeTrustBundle(platform.crypto, bytes);
@@ -129,6 +135,7 @@ export function loadNodeIdentity(
   dir: string,
 ): Result<{ keys: KeyFile; chain: Certificate[]; bundle: TrustBundle }, LoadReason> {
   const files = nodeFiles(dir);
+  removeStaleTempFiles(platform.files, dir);
   const keys = loadKeys(platform, files.key);
   if (!keys.ok) return keys;
   const chain = loadChain(platform, files.chain);
@@ -152,26 +159,73 @@ export function loadNodeIdentity(
 
 /**
  * Stores a renewed identity so that a stop at any point leaves a loadable one: the new key goes to
- * node.key.next first, then the chain, then the key; loadNodeIdentity finishes an interrupted switch.
+ * node.key.next first, then the bundle (when given: an enrolment's), then the chain, then the key;
+ * loadNodeIdentity finishes an interrupted switch. The bundle goes before the chain so that a chain on disk
+ * always has its bundle (enrolment wrote it last: a stop between them left a node that could not load).
  */
 export function saveNodeIdentity(
   platform: Platform,
   dir: string,
   keys: KeyFile,
   chain: readonly Certificate[],
+  bundle?: TrustBundle,
 ): WriteError {
   const files = nodeFiles(dir);
   return firstFailure(
     () => writeSecret(platform, files.nextKey, encodeKeyFile(keys)),
+    () => (bundle === undefined ? null : saveBundle(platform, files.bundle, bundle)),
     () => saveChain(platform, files.chain, chain),
     () => writeSecret(platform, files.key, encodeKeyFile(keys)),
     () => described(files.nextKey, platform.files.remove(files.nextKey)),
   );
 }
 
+/**
+ * Writes a CA's key, certificate and bundle as one set: a stop at any point leaves the old set or the new one,
+ * never a key that does not match its certificate (a CA that cannot sign). The set goes to issuer.next in one
+ * atomic write first (0600: it holds the key), then to each file, then issuer.next is removed; loadIssuer and
+ * loadBundle finish an interrupted write from issuer.next.
+ */
+export function saveIssuer(
+  platform: Platform,
+  dir: string,
+  keys: KeyFile,
+  cert: Certificate,
+  bundle: TrustBundle,
+): WriteError {
+  const files = caFiles(dir);
+  const set = encodeCanonical([1, encodeKeyFile(keys), cert.bytes, encodeTrustBundle(bundle)]);
+  return firstFailure(
+    () => writeSecret(platform, files.next, set),
+    () => finishIssuerWrite(platform, dir),
+  );
+}
+
+/** Writes the set in issuer.next to its files and removes it; null when there is none or it is done. */
+export function finishIssuerWrite(platform: Platform, dir: string): WriteError {
+  const files = caFiles(dir);
+  const bytes = platform.files.read(files.next);
+  if (bytes === null) return null;
+  const decoded = decodeBounded(bytes, 16_384);
+  const set = decoded.ok && Array.isArray(decoded.value) ? (decoded.value as unknown[]) : [];
+  const [format, key, cert, bundle] = set;
+  // issuer.next is written atomically: one that does not decode is damage, left for the operator to see.
+  if (set.length !== 4 || format !== 1 || !isBytes(key) || !isBytes(cert) || !isBytes(bundle))
+    return `${files.next} is damaged: move it aside, then check ${files.key} and ${files.cert}`;
+  return firstFailure(
+    () => writeSecret(platform, files.key, key),
+    () => writePublic(platform, files.cert, cert),
+    () => writePublic(platform, files.bundle, bundle),
+    () => described(files.next, platform.files.remove(files.next)),
+  );
+}
+
 /** A CA (root, or an anchor's intermediate with its parents) from its directory. */
 export function loadIssuer(platform: Platform, dir: string): Issuer | string {
   const files = caFiles(dir);
+  removeStaleTempFiles(platform.files, dir);
+  const unfinished = finishIssuerWrite(platform, dir);
+  if (unfinished !== null) return unfinished;
   const keys = loadKeys(platform, files.key);
   if (!keys.ok) return `cannot load ${files.key}: ${keys.reason}`;
   const cert = loadCertificate(platform, files.cert);

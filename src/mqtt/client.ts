@@ -226,12 +226,27 @@ export function createMqttClient(options: ClientOptions): MqttClient {
   const oldestInflight = (): { readonly sentAtMs: number } | undefined =>
     inflight.size > 0 ? inflight.values().next().value : undefined;
 
+  /**
+   * The broker's Maximum Packet Size can shrink between a publish() and its send (a reconnect to another
+   * broker): a message past it must not be sent (MQTT 5 §3.1.2.11.4), or the broker drops the connection and
+   * the resend after each reconnect wedges the queue. It is dropped and counted.
+   */
+  const fitsBroker = (m: Message): boolean => {
+    if (10 + 3 * m.topic.length + m.payload.length <= serverPacketBytesMax) return true;
+    counters.add('publish-too-large-for-broker');
+    return false;
+  };
+
   /** Sends queued messages while connected and the QoS 1 window has room, in order. */
   const drain = (): void => {
     while (state === CONNECTED) {
       const next = queue[0];
       if (next === undefined || (next.qos === 1 && inflight.size >= window)) return;
       dequeue();
+      if (!fitsBroker(next)) {
+        persistVersion++;
+        continue;
+      }
       let id = 0;
       if (next.qos === 1) inflight.set((id = allocateId()), { message: next, sentAtMs: now() });
       else persistVersion++;
@@ -304,7 +319,12 @@ export function createMqttClient(options: ClientOptions): MqttClient {
     }
     if (unacked.length > 0) sendSubscribe(unacked);
     // Resend what the last connection left unacknowledged, with the same ids, DUP set.
-    for (const [id, f] of inflight) {
+    for (const [id, f] of [...inflight]) {
+      if (!fitsBroker(f.message)) {
+        inflight.delete(id);
+        persistVersion++;
+        continue;
+      }
       sendPublish(f.message, id, true);
       f.sentAtMs = now();
       counters.add('resent');

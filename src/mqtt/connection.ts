@@ -1,7 +1,7 @@
 // The thin edge around the client: a TCP stream from platform.net, one timer for the client's deadlines and
 // the flash writes, and callbacks. The same code runs on Node and on x0-runtime. All protocol decisions are
 // the client's (client.ts); this file only moves bytes, time and files. A closure, like the client, for size.
-import type { ByteStream, Platform, TimerHandle } from '../platform/types.js';
+import type { ByteStream, Platform, TimerHandle, TlsOptions } from '../platform/types.js';
 import type { Result } from '../core/result.js';
 import {
   createMqttClient,
@@ -16,6 +16,8 @@ import * as limits from './limits.js';
 export interface ConnectionOptions extends Omit<ClientOptions, 'nowMs' | 'random'> {
   readonly host: string;
   readonly port: number;
+  /** MQTT over TLS (port 8883 by convention): the broker's certificate is verified before CONNECT is sent. */
+  readonly tls?: TlsOptions;
   /** Where the offline queue lives across restarts (on flash); none: kept in memory only. */
   readonly persistPath?: string;
   readonly persistIntervalMs?: number;
@@ -86,7 +88,7 @@ export function createMqttConnection(platform: Platform, options: ConnectionOpti
     const current = (): boolean => opened !== null && stream === opened;
     platform.net
       .connect(
-        { kind: 'tcp', host: options.host, port: options.port },
+        { kind: 'tcp', host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}) },
         {
           onData: (chunk) => {
             if (!current()) return;

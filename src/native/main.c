@@ -1,5 +1,5 @@
 // x0-runtime: the router's JavaScript host. Runs one ES module (source, or bytecode made by --compile) on
-// QuickJS-ng with qjs:std, qjs:os and our native modules x0:net, x0:crypto, x0:fs, then runs the event loop
+// QuickJS-ng with qjs:std, qjs:os and our native modules x0:net, x0:crypto, x0:fs, x0:tls, then runs the event loop
 // until nothing is left to wait for. Exit codes say what failed (x0.h, README.md).
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +30,7 @@ struct options {
     const char *file;        // run: the module to run
     const char *compile_in;  // --compile: the module to compile ...
     const char *compile_out; // ... and where the bytecode goes
+    bool strip_debug;        // --strip-debug: the bytecode without file names, line/column tables
     int64_t memory_limit;    // bytes; -1 when not set
     int64_t stack_size;      // bytes; -1 for QuickJS's default
     int script_argc;         // scriptArgs: FILE and the arguments after it
@@ -41,11 +42,13 @@ static const char usage_text[] =
     "       x0-runtime [options] --compile IN.js -o OUT.jsbc\n"
     "\n"
     "Runs FILE (an ES module, as JavaScript source or bytecode made by --compile) on QuickJS-ng with the\n"
-    "modules qjs:std, qjs:os, x0:net, x0:crypto and x0:fs. scriptArgs is [FILE, args...].\n"
+    "modules qjs:std, qjs:os, x0:net, x0:crypto, x0:fs and x0:tls. scriptArgs is [FILE, args...].\n"
     "\n"
     "options:\n"
     "  -c, --compile IN      compile the module IN to bytecode (needs -o)\n"
     "  -o, --out OUT         where --compile writes the bytecode (atomically)\n"
+    "      --strip-debug     with --compile: leave out file names and line/column tables (smaller; stack\n"
+    "                        traces then name functions only, and errors keep their messages)\n"
     "      --memory-limit N  cap the JS heap at N bytes (suffix K, M or G: binary multiples)\n"
     "      --stack-size N    cap the JS stack at N bytes (suffix K, M or G)\n"
     "  -h, --help            print this help\n"
@@ -138,6 +141,12 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return usage_error("invalid size '%s' (a positive integer with an optional K, M or G suffix)", value);
             continue;
         }
+        if (strcmp(name, "--strip-debug") == 0) {
+            if (eq)
+                return usage_error("%s takes no value", name);
+            o->strip_debug = true;
+            continue;
+        }
         if (strcmp(name, "-c") == 0 || strcmp(name, "--compile") == 0 || strcmp(name, "-o") == 0 ||
             strcmp(name, "--out") == 0) {
             bool is_out = name[1] == 'o' || name[2] == 'o';
@@ -156,6 +165,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             return usage_error("unexpected argument '%s' with --compile", argv[i]);
         return -1;
     }
+    if (o->strip_debug)
+        return usage_error("%s", "--strip-debug is an option of --compile");
     if (i >= argc)
         return usage_error("%s", "no FILE to run");
     o->file = argv[i];
@@ -264,7 +275,7 @@ static JSContext *new_context(JSRuntime *rt)
         return NULL;
     if (!js_init_module_std(ctx, "qjs:std") || !js_init_module_os(ctx, "qjs:os") ||
         !x0_init_module_net(ctx, "x0:net") || !x0_init_module_crypto(ctx, "x0:crypto") ||
-        !x0_init_module_fs(ctx, "x0:fs")) {
+        !x0_init_module_fs(ctx, "x0:fs") || !x0_init_module_tls(ctx, "x0:tls")) {
         JS_FreeContext(ctx);
         return NULL;
     }
@@ -394,8 +405,9 @@ static int compile_module(JSContext *ctx, const struct options *o, const uint8_t
     if (JS_IsException(module))
         return report_exception(ctx, o, o->compile_in, X0_EXIT_COMPILE);
     // Source text is dropped (a router has no use for Function.prototype.toString); line numbers stay,
-    // so stack traces still point into the bundle.
-    data = JS_WriteObject(ctx, &data_len, module, JS_WRITE_OBJ_BYTECODE | JS_WRITE_OBJ_STRIP_SOURCE);
+    // so stack traces still point into the bundle, unless --strip-debug (docs/benchmarks.md, Packages).
+    data = JS_WriteObject(ctx, &data_len, module,
+                          JS_WRITE_OBJ_BYTECODE | JS_WRITE_OBJ_STRIP_SOURCE | (o->strip_debug ? JS_WRITE_OBJ_STRIP_DEBUG : 0));
     JS_FreeValue(ctx, module);
     if (!data)
         return report_exception(ctx, o, o->compile_in, X0_EXIT_COMPILE);

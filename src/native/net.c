@@ -5,9 +5,11 @@
 // here), or { path } for a Unix socket.
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -92,13 +94,35 @@ static int get_inet_address(JSContext *ctx, JSValueConst addr, JSValueConst host
     if (!host)
         return -1;
     memset(ss, 0, sizeof(*ss));
-    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+    // An IPv6 link-local address names its interface: "fe80::1%eth1" (RFC 4007 §11); the probe of one hard
+    // interface (src/mapek/probe.ts) needs it. The scope is split off here, never passed to inet_pton.
+    char numeric[INET6_ADDRSTRLEN];
+    const char *scope = strchr(host, '%');
+    size_t numeric_len = scope ? (size_t)(scope - host) : strlen(host);
+    unsigned int scope_id = 0;
+    if (numeric_len >= sizeof(numeric)) {
+        JS_ThrowTypeError(ctx, "address.host '%s' is not a numeric IPv4 or IPv6 address", host);
+        JS_FreeCString(ctx, host);
+        return -1;
+    }
+    memcpy(numeric, host, numeric_len);
+    numeric[numeric_len] = '\0';
+    if (scope) {
+        scope_id = if_nametoindex(scope + 1);
+        if (scope_id == 0) {
+            JS_ThrowTypeError(ctx, "address.host '%s': no interface '%s'", host, scope + 1);
+            JS_FreeCString(ctx, host);
+            return -1;
+        }
+    }
+    if (!scope && inet_pton(AF_INET, numeric, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
         *len = sizeof(*sin);
-    } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+    } else if (inet_pton(AF_INET6, numeric, &sin6->sin6_addr) == 1) {
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons((uint16_t)port);
+        sin6->sin6_scope_id = scope_id;
         *len = sizeof(*sin6);
     } else {
         JS_ThrowTypeError(ctx, "address.host '%s' is not a numeric IPv4 or IPv6 address", host);
@@ -153,9 +177,17 @@ static JSValue new_address(JSContext *ctx, const struct sockaddr_storage *ss, so
                                                    : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
         uint16_t port = ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
                                                  : ((const struct sockaddr_in6 *)ss)->sin6_port;
+        char named[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
+        char ifname[IF_NAMESIZE];
+        unsigned int scope_id = ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_scope_id : 0;
         if (!inet_ntop(ss->ss_family, raw, host, sizeof(host)))
             host[0] = '\0';
-        JS_SetPropertyStr(ctx, obj, "host", JS_NewString(ctx, host));
+        // A scoped (link-local) source comes back as "fe80::1%eth1", the form get_inet_address takes.
+        if (scope_id != 0 && if_indextoname(scope_id, ifname))
+            snprintf(named, sizeof(named), "%s%%%s", host, ifname);
+        else
+            snprintf(named, sizeof(named), "%s", host);
+        JS_SetPropertyStr(ctx, obj, "host", JS_NewString(ctx, named));
         JS_SetPropertyStr(ctx, obj, "port", JS_NewInt32(ctx, ntohs(port)));
     } else if (ss->ss_family == AF_UNIX) {
         // An unnamed socket (the client end) has no path; the kernel's length says how much is there.

@@ -30,6 +30,7 @@ enum {
 JSModuleDef *x0_init_module_net(JSContext *ctx, const char *module_name);
 JSModuleDef *x0_init_module_crypto(JSContext *ctx, const char *module_name);
 JSModuleDef *x0_init_module_fs(JSContext *ctx, const char *module_name);
+JSModuleDef *x0_init_module_tls(JSContext *ctx, const char *module_name);
 
 // errno -> its name ("ECONNREFUSED"); "EUNKNOWN" for a value outside the table.
 const char *x0_errno_name(int err);

@@ -76,13 +76,33 @@ export interface StreamListener {
   close(): void;
 }
 
+/**
+ * TLS on a TCP stream (Node: node:tls; x0-runtime: x0:tls, mbedtls). The server's certificate must chain to a
+ * CA in caFile, be valid now, and name serverName; connect() resolves only after that. Refusals reject with a
+ * reason code as the Error's message: cert-untrusted, cert-expired, cert-not-yet-valid, hostname-mismatch,
+ * handshake-failed; tls-ca-unreadable / tls-cert-unreadable / tls-key-unreadable (a file missing or unreadable),
+ * tls-ca-invalid / tls-cert-invalid / tls-key-invalid (not a certificate or key), tls-unavailable (an x0-runtime
+ * built without TLS).
+ */
+export interface TlsOptions {
+  /** PEM (or DER) file of the CA certificates to trust: only these, never the system's store. */
+  readonly caFile: string;
+  /** Our client certificate (chain) and its private key, PEM; both or neither. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** A DNS name (sent as SNI, matched against the certificate's DNS names) or an address (matched against its IP
+   * address names); default: the target's host. */
+  readonly serverName?: string;
+}
+
 export type StreamTarget =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly tls?: TlsOptions }
   | { readonly kind: 'unix'; readonly path: string };
 
 export interface Net {
   udpBind(local: HostPort, handlers: UdpHandlers): Promise<UdpSocket>;
-  /** Resolves once connected; rejects with an Error whose message is an errno name (ECONNREFUSED, ...). */
+  /** Resolves once connected (with TLS: once the handshake verified the server); rejects with an Error whose
+   * message is an errno name (ECONNREFUSED, ...) or a TLS reason code (TlsOptions). */
   connect(target: StreamTarget, handlers: StreamHandlers): Promise<ByteStream>;
   listen(
     target: StreamTarget,

@@ -22,6 +22,7 @@ import {
 } from './protocol.js';
 import { compactEveryEntries } from './limits.js';
 import { RemoteWatchers } from './watchers.js';
+import { holdLock } from './lock.js';
 
 export interface ServerOptions {
   readonly id: NodeId;
@@ -79,6 +80,8 @@ export class RaftServer {
   private tickTimer: TimerHandle | null = null;
   private flushTimer: TimerHandle | null = null;
   private stopped = false;
+  /** Removes DIR/lock (offline tools refuse a directory a live server holds). */
+  private releaseLock: () => void = () => {};
   /** Requests this node forwarded to the leader for a local caller (submitLocal), by request id. */
   private readonly forwarded = new Map<number, (reply: Reply | null) => void>();
   private nextForwardId = 1;
@@ -145,6 +148,7 @@ export class RaftServer {
         detail: `cannot bind udp ${listen.host}:${listen.port}: ${errno}`,
       };
     }
+    server.releaseLock = holdLock(platform.files, options.dataDir);
     server.transport = new RaftTransport(server.link, options.peers, server.counters);
     server.scheduleTick();
     server.process();
@@ -200,6 +204,24 @@ export class RaftServer {
     });
   }
 
+  /**
+   * On the leader: hands leadership to the voter whose log is furthest along (Raft thesis §3.10), so a degraded
+   * anchor stops leading (MAPE-K's transfer-leadership, src/mapek/executor.ts). The core checks the rest.
+   */
+  transferLeadershipAway(): { ok: boolean; reason: string | null; to: NodeId | null } {
+    if (this.stopped || this.raft.role !== 'leader') return { ok: false, reason: 'not-leader', to: null };
+    let best: { id: NodeId; match: number } | null = null;
+    for (const [id, match] of this.progress()) {
+      if (id === this.raft.id || !this.raft.conf().voters.includes(id)) continue;
+      if (best === null || match > best.match) best = { id, match };
+    }
+    if (best === null) return { ok: false, reason: 'no-other-voter', to: null };
+    const result = this.raft.transferLeadership(best.id);
+    this.counters.add(`mapek-transfer-${result.ok ? 'ok' : result.reason}`);
+    this.soon();
+    return result.ok ? { ok: true, reason: null, to: best.id } : { ok: false, reason: result.reason, to: null };
+  }
+
   /** On the leader: each follower's match index (how far its log is known to agree); empty elsewhere. */
   progress(): Map<NodeId, number> {
     const out = new Map<NodeId, number>();
@@ -221,6 +243,7 @@ export class RaftServer {
     if (this.tickTimer !== null) this.platform.clearTimer(this.tickTimer);
     if (this.flushTimer !== null) this.platform.clearTimer(this.flushTimer);
     this.link?.close();
+    this.releaseLock();
   }
 
   private scheduleTick(): void {

@@ -13,6 +13,7 @@
 // record with a good CRC), a bad record in an earlier segment, or a record whose CRC is good but whose values
 // are out of range (limits.ts) is corruption: the node refuses to start and says where ('wal-corrupt'). Entries
 // in segments before the snapshot's resetSeq belong to a log that a received snapshot replaced.
+import { removeStaleTempFiles } from '../platform/temp-files.js';
 import { decodeLimited, encodeCbor } from '../core/wire/cbor.js';
 import { assertThat, Counters, ok } from '../core/result.js';
 import { validConf, validNodeId } from '../core/raft/config.js';
@@ -218,6 +219,9 @@ export class RaftStorage {
     const made = files.mkdirp(dir);
     if (made !== null) return refuse('dir-unusable', made);
     const storage = new RaftStorage(files, dir);
+    // A kill between an atomic write's open and its rename leaves its temporary file: never state, removed.
+    const stale = removeStaleTempFiles(files, dir).length;
+    if (stale > 0) storage.counters.add('temp-files-removed', stale);
     const loaded = storage.load();
     if (!loaded.ok) return loaded;
     return ok({ storage, stored: loaded.value });
@@ -405,5 +409,33 @@ export class RaftStorage {
 
   get segmentCount(): number {
     return this.segments.length;
+  }
+
+  /**
+   * Offline (restore, force-new-cluster): makes dir hold exactly `snapshot`, with `previous` the hard state dir held.
+   * Writing the snapshot is the one moment the state changes. First a new segment with the hard state (term at
+   * least the snapshot's; the vote kept only within the same term): on its own it leaves the old state loadable.
+   * Then the snapshot, naming that segment as the first live one, which voids every older segment; they are
+   * removed last (an open would drop them anyway). Null when done, else what failed and where.
+   */
+  static install(files: Files, dir: string, snapshot: Snapshot, previous: HardState): StorageFailure | null {
+    const made = files.mkdirp(dir);
+    if (made !== null) return refuse('dir-unusable', `cannot create ${dir}: ${made}`);
+    const names = files.list(dir).filter((n) => segmentSeq(n) !== null);
+    const oldSnapshot = files.read(`${dir}/snapshot`);
+    const oldReset = oldSnapshot === null ? 0 : (decodeSnapshot(oldSnapshot)?.resetSeq ?? 0);
+    const seq = Math.max(oldReset, ...names.map((n) => segmentSeq(n) as number)) + 1;
+    const term = Math.max(previous.term, snapshot.meta.term);
+    const hs = { term, vote: term === previous.term ? previous.vote : 0, commit: previous.commit };
+    const steps: Array<[string, () => string | null]> = [
+      [segmentName(seq), () => files.writeAtomic(`${dir}/${segmentName(seq)}`, hardStateRecord(hs, kindAppendStart))],
+      ['snapshot', () => files.writeAtomic(`${dir}/snapshot`, encodeSnapshot(snapshot, seq))],
+      ...names.map((n): [string, () => string | null] => [n, () => files.remove(`${dir}/${n}`)]),
+    ];
+    for (const [name, step] of steps) {
+      const errno = step();
+      if (errno !== null) return refuse('dir-unusable', `cannot write ${dir}/${name}: ${errno}`);
+    }
+    return null;
   }
 }

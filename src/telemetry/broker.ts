@@ -39,6 +39,50 @@ export function resolveBrokerHost(platform: Platform, host: string): Result<stri
   );
 }
 
+// TLS refusals (platform.net's reason codes, the same on x0-runtime's mbedtls and on Node's OpenSSL).
+const tlsFailures: Record<string, { readonly what: string; readonly hint: string }> = {
+  'cert-untrusted': {
+    what: "the broker's certificate is not signed by the trusted CA",
+    hint: "check --tls-ca / uplink.ca_file: it must hold the CA that signed the broker's certificate",
+  },
+  'cert-expired': {
+    what: "the broker's certificate has expired",
+    hint: "renew the broker's certificate (or check this node's clock)",
+  },
+  'cert-not-yet-valid': {
+    what: "the broker's certificate is not valid yet",
+    hint: "this node's clock is probably behind (no NTP yet?): check 'date'",
+  },
+  'hostname-mismatch': {
+    what: "the broker's certificate does not name the server name",
+    hint: 'set --tls-server-name / uplink.server_name to a name the certificate holds (its DNS names)',
+  },
+  'handshake-failed': {
+    what: 'the TLS handshake failed',
+    hint: "is it a TLS port (8883)? does the broker want a client certificate (--tls-cert/--tls-key)? see the broker's log",
+  },
+  'handshake-timeout': { what: 'the TLS handshake timed out', hint: 'is it a TLS port (8883)?' },
+  'tls-unavailable': {
+    what: 'this x0-runtime has no TLS',
+    hint: 'it was built without mbedtls (TLS=0): install a build with TLS, or use a plain broker port',
+  },
+  'tls-ca-unreadable': { what: 'the CA file cannot be read', hint: 'check the path given as --tls-ca / ca_file' },
+  'tls-cert-unreadable': {
+    what: 'the client certificate or its key cannot be read',
+    hint: 'check --tls-cert and --tls-key (cert_file, key_file): both or neither',
+  },
+  'tls-key-unreadable': {
+    what: 'the client key cannot be read',
+    hint: 'check --tls-cert and --tls-key (cert_file, key_file): both or neither',
+  },
+  'tls-ca-invalid': { what: 'the CA file holds no certificate', hint: 'it must be PEM (-----BEGIN CERTIFICATE-----)' },
+  'tls-cert-invalid': { what: 'the client certificate is not valid PEM', hint: 'check --tls-cert / cert_file' },
+  'tls-key-invalid': {
+    what: 'the client key is not valid or does not match the certificate',
+    hint: 'check --tls-key / key_file (unencrypted PEM)',
+  },
+};
+
 /** What a client reason code ('connect-ECONNREFUSED', 'connack-timeout', ...) means, and what to do next. */
 export function describeBrokerFailure(
   reason: string,
@@ -63,6 +107,8 @@ export function describeBrokerFailure(
     };
   if (errno === 'EHOSTUNREACH' || errno === 'ENETUNREACH')
     return { what: 'host unreachable', hint: "no route to the broker: check the address and this node's network" };
+  const tls = tlsFailures[errno];
+  if (tls !== undefined) return tls;
   if (reason === 'connack-timeout')
     return {
       what: 'timeout waiting for CONNACK',

@@ -139,7 +139,7 @@ export function renderMetrics(watcher: Watcher, nowMs: number): string {
   const up = family(
     'x0_node_up',
     'gauge',
-    'Node status from its signed retained status message (1 online, 0 offline or revoked).',
+    'Node status from its signed retained status message (1 online and heard within 15 min; 0 offline, stale or revoked).',
   );
   const revoked = family(
     'x0_node_revoked',
@@ -203,7 +203,7 @@ export function renderMetrics(watcher: Watcher, nowMs: number): string {
     const id = { mesh: row.mesh, node: row.node };
     const l = labels(id);
     const isRevoked = watcher.nodeRevoked(row);
-    up.samples.push(`x0_node_up${l} ${row.state === 'online' && !isRevoked ? 1 : 0}`);
+    up.samples.push(`x0_node_up${l} ${watcher.currentState(row, nowMs) === 'online' && !isRevoked ? 1 : 0}`);
     revoked.samples.push(`x0_node_revoked${l} ${isRevoked ? 1 : 0}`);
     age.samples.push(`x0_node_last_seen_seconds${l} ${((nowMs - row.lastSeenMs) / 1000).toFixed(3)}`);
     const stats = row.telemetry?.statistics;

@@ -5,10 +5,11 @@
 import { toHex } from '../core/wire/hex.js';
 import { chainEveryMessages } from '../core/telemetry/limits.js';
 import { CommandGuard, TelemetrySigner, topicFor, type Format } from '../core/telemetry/messages.js';
+import type { TraceBatch } from '../core/telemetry/traces.js';
 import type { Certificate } from '../core/identity/cert.js';
 import { createMqttConnection } from '../mqtt/connection.js';
 import type { Version } from '../mqtt/codec.js';
-import type { Platform } from '../platform/types.js';
+import type { Platform, TlsOptions } from '../platform/types.js';
 import { agentVersion } from '../version.js';
 import { describeBrokerFailure } from './broker.js';
 import type { MetricsSource } from './metrics.js';
@@ -16,6 +17,8 @@ import type { MetricsSource } from './metrics.js';
 export interface UplinkOptions {
   readonly host: string;
   readonly port: number;
+  /** TLS to the broker (CA file, optional client certificate and key, server name). */
+  readonly tls?: TlsOptions;
   readonly signSecretKey: Uint8Array;
   readonly chain: readonly Certificate[];
   readonly metrics: MetricsSource;
@@ -31,6 +34,8 @@ export interface UplinkOptions {
   readonly keepAliveS?: number;
   /** Checked before each telemetry message: true ends the run (orderly, as when count is reached). The agent's stop. */
   readonly shouldStop?: () => boolean;
+  /** The trace events since the last telemetry message (the agent's journal, traceBatch); null: none. */
+  readonly traces?: () => TraceBatch | null;
   /** Told after each telemetry message is queued, and on each connection change. */
   readonly onProgress?: (progress: { readonly sent: number; readonly connected: boolean }) => void;
 }
@@ -43,6 +48,9 @@ export interface UplinkResult {
   /** Why the last connection attempt failed or the last connection was lost (null: never). */
   readonly lastFailure: string | null;
 }
+
+/** The operator commands a node runs (the handler below); `x0 cmd send` refuses any other name. */
+export const operatorCommandNames: readonly string[] = ['ping', 'publish-now'];
 
 export async function runUplink(platform: Platform, options: UplinkOptions): Promise<UplinkResult> {
   const signer = new TelemetrySigner(
@@ -63,6 +71,7 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   const connection = createMqttConnection(platform, {
     host: options.host,
     port: options.port,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
     clientId: `x0-${signer.mesh}-${signer.node}`.slice(0, 64),
     version: options.version,
     ...(options.username === undefined ? {} : { username: options.username }),
@@ -79,7 +88,7 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
   // The first online goes out ahead of everything queued; after a lost connection, again on reconnecting.
   let reconnected = false;
   let lastFailure: string | null = null;
-  const broker = `${options.host}:${options.port}`;
+  const broker = `${options.tls === undefined ? '' : 'tls://'}${options.host}:${options.port}`;
   connection.onEvent((event) => {
     if (event.kind === 'connected')
       platform.logger.log('info', `uplink: connected to the broker ${broker}`, {
@@ -110,9 +119,10 @@ export async function runUplink(platform: Platform, options: UplinkOptions): Pro
       queued: connection.client.queuedMessages,
       dropped: connection.client.counters.snapshot()['queue-dropped'] ?? 0,
     };
+    const traces = options.traces?.() ?? null;
     const message = signer.sign(
       'telemetry',
-      { ...metrics, uplink },
+      { ...metrics, uplink, ...(traces === null ? {} : { traces }) },
       platform.wallClockMs(),
       sent % chainEveryMessages === 0,
     );

@@ -3,7 +3,8 @@
 // last few kept for display. Pure: the MQTT subscription and the clock are the caller's.
 import { Counters } from '../core/result.js';
 import { TelemetryVerifier, parseTopic, type Verified } from '../core/telemetry/messages.js';
-import { nodesMax } from '../core/telemetry/limits.js';
+import { nodesMax, staleMsMax } from '../core/telemetry/limits.js';
+import { decodeTraceBatch, formatTraceEvent, type TraceEvent } from '../core/telemetry/traces.js';
 import type { TrustBundle } from '../core/identity/chain.js';
 import { RevocationStore } from '../core/identity/revocation.js';
 import { parseSubject, nodeId } from '../core/identity/spiffe.js';
@@ -43,9 +44,17 @@ const benign = new Set(['duplicate']);
  */
 export const operatorCommand = 'operator-command';
 const recentRejectionsMax = 20;
+/** Trace events kept for the table (the newest). */
+const recentTracesMax = 20;
+
+/** A self-healing trace event from a verified telemetry message, with the node that sent it. */
+export interface NodeTraceEvent extends TraceEvent {
+  readonly mesh: string;
+  readonly node: string;
+}
 
 export type Outcome =
-  | { readonly ok: true; readonly message: Verified }
+  | { readonly ok: true; readonly message: Verified; readonly traces: readonly NodeTraceEvent[] }
   | { readonly ok: false; readonly reason: string; readonly benign: boolean };
 
 export class Watcher {
@@ -58,6 +67,9 @@ export class Watcher {
   commands = 0;
   /** Revocation lists refused by reason (filled by the RevocationFollower that feeds `revocations`). */
   readonly revocationRefusals = new Counters();
+  /** Self-healing trace events: received, refused by a check, and what nodes said they dropped or missed. */
+  readonly traceCounters = new Counters();
+  readonly recentTraces: NodeTraceEvent[] = [];
 
   /**
    * revocations: the mesh's list, shared with whoever follows its file (RevocationFollower); a newer list
@@ -114,7 +126,25 @@ export class Watcher {
     }
     this.verified++;
     this.apply(result.value);
-    return { ok: true, message: result.value };
+    return { ok: true, message: result.value, traces: this.traces(result.value) };
+  }
+
+  /** The trace events a verified telemetry message carries (docs/mapek.md, Traces), checked and counted. */
+  private traces(m: Verified): NodeTraceEvent[] {
+    if (m.kind !== 'telemetry') return [];
+    const decoded = decodeTraceBatch(m.data.traces);
+    const out = decoded.events.map((e) => ({ ...e, mesh: m.mesh, node: m.node }));
+    const counts = {
+      received: out.length,
+      refused: decoded.refused,
+      'dropped-by-node': decoded.dropped,
+      'missed-by-node': decoded.missed,
+    };
+    for (const [name, n] of Object.entries(counts)) if (n > 0) this.traceCounters.add(name, n);
+    this.recentTraces.push(...out);
+    if (this.recentTraces.length > recentTracesMax)
+      this.recentTraces.splice(0, this.recentTraces.length - recentTracesMax);
+    return out;
   }
 
   private apply(m: Verified): void {
@@ -155,6 +185,18 @@ export class Watcher {
     }
   }
 
+  /**
+   * The node's state as of `nowMs`: its status, except that "online" holds only while the node's newest verified
+   * message is at most staleMsMax old by its own clock (telemetry comes far more often). A retained status is
+   * kept by the broker indefinitely: a month-old "online" a new consumer receives is 'stale', not up.
+   */
+  currentState(
+    row: Pick<NodeRow, 'state' | 'lastAtMs'>,
+    nowMs: number = this.wallClockMs(),
+  ): NodeRow['state'] | 'stale' {
+    return row.state === 'online' && nowMs - row.lastAtMs > staleMsMax ? 'stale' : row.state;
+  }
+
   /** Plain-text table: one line per node, freshness in seconds since its last verified message. */
   table(): string {
     const now = this.wallClockMs();
@@ -165,7 +207,7 @@ export class Watcher {
       const neighbours = neighbourList(row.telemetry)
         .map((n) => `${n.mac.slice(-5)}(${n.tq})`)
         .join(' ');
-      const state = this.nodeRevoked(row) ? 'REVOKED' : row.state;
+      const state = this.nodeRevoked(row) ? 'REVOKED' : this.currentState(row, now);
       lines.push(
         `${`${row.node}@${row.mesh}`.padEnd(24)} ${state.padEnd(8)} ${(row.version ?? '-').padEnd(8)} ${(row.uptimeS === null ? '-' : `${row.uptimeS}s`).padStart(8)} ${`${((now - row.lastSeenMs) / 1000).toFixed(1)}s`.padStart(7)} ${String(row.messages).padStart(6)} ${neighbours}`,
       );
@@ -179,6 +221,7 @@ export class Watcher {
       `verified ${this.verified}, REJECTED ${this.rejectedTotal}${reasons ? ` (${reasons})` : ''}${this.commands > 0 ? `, operator commands ${this.commands}` : ''}${listVersion > 0 ? `, revocation list v${listVersion}` : ''}`,
     );
     for (const r of this.recent.slice(-5)) lines.push(`  ! rejected ${r.topic}: ${r.reason}`);
+    for (const t of this.recentTraces.slice(-5)) lines.push(`  ${formatTraceEvent(t.node, t)}`);
     return `${lines.join('\n')}\n`;
   }
 }

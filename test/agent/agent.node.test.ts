@@ -86,9 +86,10 @@ test('a lone anchor reports its components, Raft leadership, batman-adv neighbou
       'xdp',
       'uplink',
       'registrar',
+      'mapek',
       'ubus',
     ]);
-    for (const name of ['identity', 'batman', 'link', 'gossip', 'raft', 'ubus'])
+    for (const name of ['identity', 'batman', 'link', 'gossip', 'raft', 'mapek', 'ubus'])
       assert.is(components[name]?.state, 'up', name);
     assert.match(components.registrar?.reason ?? '', /^no issuing key in .*\/solo\/state\/issuer \(x0 ca intermediate/);
     assert.equal(components.xdp, { state: 'disabled', reason: 'xdp disabled in the configuration', restarts: 0 });

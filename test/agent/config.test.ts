@@ -83,11 +83,13 @@ test('the default file gives the typed config with every default', () => {
     batctl: 'batctl',
     ubusSocket: '/var/run/ubus/ubus.sock',
     listen: { host: '0.0.0.0', port: 7400 },
+    announce: null,
     anchors: [{ name: 'anchor-1', address: { host: '10.77.0.1', port: 7400 } }],
     staticPeers: [{ name: 'r2', address: { host: 'fd00::2', port: 7400 } }],
     logLevel: 'info',
-    uplink: { enabled: false, broker: null, topicPrefix: 'x0', intervalMs: 10_000, qos: 0, protocol: 4 },
+    uplink: { enabled: false, broker: null, topicPrefix: 'x0', intervalMs: 10_000, qos: 0, protocol: 4, tls: null },
     xdp: { enabled: false, interfaces: ['eth1'] },
+    mapek: { enabled: true, probeIntervalMs: 100, detectMultiplier: 3 },
   });
 });
 
@@ -104,8 +106,10 @@ test('a minimal file: only the role; everything else defaults, no uplink or xdp 
     intervalMs: 10_000,
     qos: 0,
     protocol: 4,
+    tls: null,
   });
   assert.equal(config.xdp, { enabled: false, interfaces: [] });
+  assert.equal(config.mapek, { enabled: true, probeIntervalMs: 100, detectMultiplier: 3 });
 });
 
 test('values: node name, booleans, durations, protocol, addresses, token, interfaces', () => {
@@ -144,6 +148,7 @@ config xdp
     intervalMs: 60_000,
     qos: 1,
     protocol: 5,
+    tls: null,
   });
   assert.equal(config.xdp, { enabled: true, interfaces: ['eth1', 'lan1.10'] });
   for (const host of ['::', '::1', 'fd00::2', '1:2:3:4:5:6:7:8', '::ffff:10.0.0.1', 'fe80::1:2']) {
@@ -164,12 +169,51 @@ config xdp
     assert.is(valid(edit("option interval '10s'", `option interval '${text}'`)).uplink.intervalMs, ms, text);
 });
 
+test('uplink TLS: tls, ca_file, cert_file, key_file, server_name; ca_file required, cert and key together', () => {
+  const uplink = (lines: string) =>
+    `config agent 'main'\n\toption role 'node'\nconfig uplink 'uplink'\n\toption enabled '1'\n\toption broker '10.0.0.9:8883'\n${lines}`;
+  assert.equal(
+    valid(
+      uplink(
+        "\toption tls '1'\n\toption ca_file '/etc/x0tta6bl4/broker-ca.pem'\n\toption cert_file '/etc/x0tta6bl4/node.pem'\n\toption key_file '/etc/x0tta6bl4/node.key'\n\toption server_name 'broker.example.net'\n",
+      ),
+    ).uplink.tls,
+    {
+      caFile: '/etc/x0tta6bl4/broker-ca.pem',
+      certFile: '/etc/x0tta6bl4/node.pem',
+      keyFile: '/etc/x0tta6bl4/node.key',
+      serverName: 'broker.example.net',
+    },
+  );
+  assert.equal(valid(uplink("\toption tls '1'\n\toption ca_file '/ca.pem'\n")).uplink.tls, {
+    caFile: '/ca.pem',
+    certFile: null,
+    keyFile: null,
+    serverName: null,
+  });
+  // tls '0' (the default): the file options may stay, TLS is off.
+  assert.is(valid(uplink("\toption tls '0'\n\toption ca_file '/ca.pem'\n")).uplink.tls, null);
+  const one = (lines: string) => errors(uplink(lines)).map((e) => `${e.reason}: ${e.message}`);
+  assert.equal(one("\toption tls '1'\n"), [
+    `missing-option: ${path}:6: section 'uplink' option 'ca_file': required when tls is '1': the CA that signed the broker's certificate (an absolute path to a PEM file)`,
+  ]);
+  assert.equal(one("\toption tls '1'\n\toption ca_file '/ca.pem'\n\toption cert_file '/node.pem'\n"), [
+    `inconsistent: ${path}:8: section 'uplink' option 'key_file': is required with cert_file: a client certificate and its key go together`,
+  ]);
+  assert.equal(one("\toption tls '1'\n\toption ca_file 'ca.pem'\n"), [
+    `bad-value: ${path}:7: section 'uplink' option 'ca_file': 'ca.pem' is not allowed (an absolute path without spaces, at most 255 characters)`,
+  ]);
+  assert.equal(one("\toption tls '1'\n\toption ca_file '/ca.pem'\n\toption server_name 'not a name'\n"), [
+    `bad-value: ${path}:8: section 'uplink' option 'server_name': 'not a name' is not allowed (a DNS name the broker's certificate holds, at most 253 characters)`,
+  ]);
+});
+
 test('unknown option: its line, and the options that exist', () => {
   oneError(
     edit(null, "\toption colour 'blue'"),
     2,
     'unknown-option',
-    `${path}:2: section 'main' option 'colour': unknown in a section of type 'agent' (enabled | node_name | role | state_dir | trust_domain | join_token | mesh_interface | batctl | ubus_socket | listen | anchor | static_peer | log_level)`,
+    `${path}:2: section 'main' option 'colour': unknown in a section of type 'agent' (enabled | node_name | role | state_dir | trust_domain | join_token | mesh_interface | batctl | ubus_socket | listen | announce | anchor | static_peer | log_level)`,
   );
 });
 
@@ -178,7 +222,7 @@ test('unknown section type', () => {
     `${defaultText}config firewall 'fw'\n`,
     23,
     'unknown-section-type',
-    `${path}:23: section 'fw': 'firewall' is not a section type of x0tta6bl4 (agent | uplink | xdp)`,
+    `${path}:23: section 'fw': 'firewall' is not a section type of x0tta6bl4 (agent | uplink | xdp | mapek)`,
   );
 });
 
@@ -493,6 +537,42 @@ test('describeChanges: log level, uplink, xdp and static peers apply on reload; 
     applied: ['agent.static_peer', 'agent.log_level', 'uplink.enabled', 'uplink.broker', 'xdp.interface'],
     needsRestart: ['agent.role', 'agent.anchor'],
   });
+});
+
+test("the mapek section: durations in ms or s, the detect multiplier within BFD's byte, and what a reload does", () => {
+  const base = "config agent 'main'\n\toption role 'node'\n";
+  const good = loadConfigText(
+    `${base}config mapek 'mapek'\n\toption enabled '0'\n\toption probe_interval '1s'\n\toption detect_multiplier '5'\n`,
+    path,
+    'r1',
+  );
+  assert.ok(good.ok);
+  if (good.ok) assert.equal(good.value.mapek, { enabled: false, probeIntervalMs: 1000, detectMultiplier: 5 });
+  const bare = loadConfigText(`${base}config mapek 'mapek'\n\toption probe_interval '50'\n`, path, 'r1');
+  assert.ok(bare.ok && bare.value.mapek.probeIntervalMs === 50, 'a bare number is milliseconds');
+  for (const [option, value] of [
+    ['probe_interval', '5ms'],
+    ['probe_interval', '11s'],
+    ['detect_multiplier', '1'],
+    ['detect_multiplier', '256'],
+    ['enabled', 'maybe'],
+  ]) {
+    const bad = loadConfigText(`${base}config mapek 'mapek'\n\toption ${option} '${value}'\n`, path, 'r1');
+    assert.ok(!bad.ok, `${option} ${value} refused`);
+    if (!bad.ok) assert.match(bad.errors[0]!.message, new RegExp(`section 'mapek' option '${option}': '${value}'`));
+  }
+  const on = loadConfigText(base, path, 'r1');
+  const off = loadConfigText(
+    `${base}config mapek 'mapek'\n\toption enabled '0'\n\toption probe_interval '200ms'\n`,
+    path,
+    'r1',
+  );
+  assert.ok(on.ok && off.ok);
+  if (on.ok && off.ok) {
+    const changes = describeChanges(on.value, off.value);
+    assert.ok(changes.needsRestart.includes('mapek.enabled'));
+    assert.ok(changes.applied.includes('mapek.probe_interval'));
+  }
 });
 
 test.run();

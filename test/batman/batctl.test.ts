@@ -6,9 +6,24 @@ import { BatctlReader } from '../../src/batman/batctl.js';
 import { batmanRowsMax } from '../../src/batman/limits.js';
 import type { ExecOptions, ExecResult, Platform } from '../../src/platform/types.js';
 import { utf8 } from '../../src/core/wire/hex.js';
-import { absentExitCode, absentStderr, neighboursTable, originatorsEmpty, originatorsTable } from './recorded.js';
+import { lowerInterfaces } from '../../src/batman/batctl.js';
+import {
+  absentExitCode,
+  absentStderr,
+  neighboursTable,
+  originatorsEmpty,
+  originatorsTable,
+  ring5Node1Addresses,
+  ring5Node1SysBat0,
+} from './recorded.js';
 
 type Answer = { code: number | null; stdout?: string; stderr?: string; timedOut?: boolean; truncated?: boolean };
+
+/** sysfs as recorded on node 1 of the lab's ring (recorded.ts): bat0's directory and each interface's address. */
+const sysfs = {
+  list: (dir: string) => (dir === '/sys/class/net/bat0' ? [...ring5Node1SysBat0] : []),
+  readText: (path: string) => ring5Node1Addresses[path] ?? null,
+};
 
 function replay(
   answers: Record<string, Answer>,
@@ -25,7 +40,7 @@ function replay(
       truncated: a.truncated ?? false,
     };
   };
-  return { exec } as unknown as Platform;
+  return { exec, files: sysfs } as unknown as Platform;
 }
 
 const healthy = {
@@ -55,6 +70,23 @@ test('neighbours carry the TQ of their own originator row and the node its prima
   for (const s of seen) assert.ok((s.options?.timeoutMs ?? 0) > 0 && (s.options?.maxOutputBytes ?? 0) > 0);
 });
 
+test("the node's own interfaces under bat0 come from sysfs lower_* links and their addresses", async () => {
+  const view = await new BatctlReader(replay(healthy)).meshView('bat0');
+  assert.ok(view.ok);
+  if (!view.ok) return;
+  assert.equal(view.value.interfaces, [
+    { name: 'eth1', mac: '52:54:00:01:00:01' },
+    { name: 'eth2', mac: '52:54:00:01:04:01' },
+  ]);
+  // Only lower_ links with a valid interface name count; an interface without a readable MAC is left out.
+  assert.equal(lowerInterfaces(['lower_eth1', 'lower_../x', 'upper_bat0', 'lower_', 'address']), ['eth1']);
+  const noAddress = {
+    ...replay(healthy),
+    files: { list: () => ['lower_wlan0'], readText: () => null },
+  } as unknown as Platform;
+  assert.equal(new BatctlReader(noAddress).hardInterfaces('bat0'), []);
+});
+
 test('a neighbour heard before its first OGM has no TQ yet', async () => {
   const view = await new BatctlReader(
     replay({ ...healthy, 'meshif bat0 originators': { code: 0, stdout: originatorsEmpty } }),
@@ -79,6 +111,17 @@ test('a missing mesh interface, a missing batctl, a hung batctl and other failur
     },
   } as unknown as Platform;
   assert.equal(await new BatctlReader(throwing).meshView(), { ok: false, reason: 'batctl-missing' });
+});
+
+test('an answer without the originator header (exit 0, output lost on the way) is incomplete, not an empty mesh', async () => {
+  // What the old exec gave on a starved router (test/native/platform.node.test.ts, "a starved loop"): exit 0, no
+  // output. Taken as "no neighbours" it wiped the node's links from its mesh-document section while batctl had them.
+  const lost = { ...healthy, 'meshif bat0 originators': { code: 0, stdout: '' } };
+  const reader = new BatctlReader(replay(lost));
+  assert.equal(await reader.meshView(), { ok: false, reason: 'batctl-incomplete' });
+  assert.is(reader.counters.get('batctl-incomplete'), 1);
+  const headerOnly = { ...healthy, 'meshif bat0 originators': { code: 0, stdout: originatorsEmpty } };
+  assert.ok((await new BatctlReader(replay(headerOnly)).meshView()).ok, 'a header without rows is a real empty table');
 });
 
 test('an interface name that is not one is refused before batctl runs', async () => {

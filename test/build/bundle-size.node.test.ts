@@ -11,7 +11,12 @@ import { bundlePath, runtimePath } from '../lib/processes.js';
 // Raised to 400 KiB with the agent (issue 14): its composition root, supervisor, components and ubus provider
 // (~25 KB) and the UCI parser and config validation (~17 KB) made the bundle ~360 KB (~115 KB gzip). Where the
 // bytes go: `node scripts/bundle-sizes.mjs`.
-const bundleBytesMax = 400 * 1024;
+// Raised to 512 KiB with self-healing (issue 17: the MAPE-K core ~34 KB, its probe, executor and component
+// ~12 KB), the operator's CA and Raft commands (issue 21: ~21 KB), trace export and Home Assistant republishing,
+// TLS options and the hostile-input bounds (issues 15, 16): ~501 KB, ~160 KB gzip. The next feature needs a trim
+// (the CLI's operator commands are the first candidate to move out of the router's bundle) or a raise with its
+// reason.
+const bundleBytesMax = 512 * 1024;
 const runtimeBytesMax = 1024 * 1024;
 
 test('the minified bundle stays within its budget', () => {

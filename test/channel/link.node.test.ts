@@ -176,6 +176,60 @@ test("plain, forged and replayed datagrams and another CA's node are dropped and
   attacker.close();
 });
 
+test('peers found at run time (setPeers) are let in; a dial that finds another name than the expected one fails', async () => {
+  const [dPort, ePort, fPort] = [await freePort(), await freePort(), await freePort()];
+  const [d, e, f] = [node(mesh.issuer, 'd', dPort), node(mesh.issuer, 'e', ePort), node(mesh.issuer, 'f', fPort)];
+  const idOf = (name: string) => `spiffe://link.test/node/${name}`;
+  // As the agent opens it: gossip from any listed peer; the list changes at run time.
+  const unknown: string[] = [];
+  const bare = async (n: Node, peers: LinkPeer[]) => {
+    n.link = await SealedLink.open(platform, {
+      listen: { host: '127.0.0.1', port: n.port },
+      chain: n.chain,
+      signSecretKey: n.sign.secretKey,
+      bundle: mesh.bundle,
+      revocations: noRevocations,
+      peers,
+      allow: (service) => service === 'gossip',
+      onUnknownPeer: (name, from) => unknown.push(`${n.name}<-${name}@${from}`),
+    });
+    n.sockets.gossip = n.link.socket(
+      'gossip',
+      { onMessage: (data, from) => n.got.push({ service: 'gossip', from, data }) },
+      { host: '127.0.0.1', port: n.port },
+    );
+  };
+  await bare(d, [{ ...peerOf(f), expectedId: idOf('f') }]);
+  await bare(f, []);
+  // e believes c listens at d's address (a wrong or forged announcement): the dial expects c's certificate.
+  await bare(e, [{ ...peerOf(c), link: { host: '127.0.0.1', port: d.port }, expectedId: idOf('c') }]);
+  try {
+    const toF = { host: '127.0.0.1', port: f.port };
+    // f does not list d yet: d's message is dropped and counted.
+    assert.is((d.sockets.gossip as UdpSocket).send(new Uint8Array([4]), toF), null);
+    await until(() => (f.link?.counters.get('from-unknown-node') ?? 0) >= 1);
+    assert.is(f.got.length, 0);
+    // The link names the unknown sender by its certificate and where its session came from (the agent lists it).
+    assert.equal(unknown, [`f<-d@127.0.0.1:${d.port}`]);
+    // d is found (through batman-adv, in the agent): f lists it, and d's next message is delivered, named d.
+    f.link?.setPeers([{ ...peerOf(d), expectedId: idOf('d') }]);
+    assert.is((d.sockets.gossip as UdpSocket).send(new Uint8Array([5]), toF), null);
+    await until(() => f.got.length === 1);
+    assert.equal([f.got[0]?.from.port, [...(f.got[0]?.data ?? [])]], [d.port, [5]]);
+    // Removed again: the session ends.
+    f.link?.setPeers([]);
+    await until(() => (f.link?.established().length ?? 1) === 0);
+    // e's dial to "c" reaches d, whose certificate names d: the handshake fails, no session, nothing delivered.
+    assert.is((e.sockets.gossip as UdpSocket).send(new Uint8Array([6]), { host: '127.0.0.1', port: c.port }), null);
+    await until(() => (e.link?.counters.get('channel-handshake-failed') ?? 0) >= 1);
+    assert.is(e.link?.channelCounters()['peer-id-mismatch'], 1);
+    assert.equal(e.link?.established(), []);
+    assert.is(d.got.length, 0);
+  } finally {
+    for (const n of [d, e, f]) n.link?.close();
+  }
+});
+
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await sleep(50);
   assert.ok(check(), 'condition reached within 5 s');

@@ -181,7 +181,7 @@ test('Node binding in-process: the same bad streams leave no handshake and no st
   }
 });
 
-test('a stream that never completes a handshake is closed after the limit; streams beyond the limit are refused', async () => {
+test('a stream that never completes a handshake is closed after the limit; a new stream evicts the oldest idle one', async () => {
   const platform = createNodePlatform({ argv: [] });
   const disconnected: string[] = [];
   const transport = new TcpTransport(
@@ -190,14 +190,60 @@ test('a stream that never completes a handshake is closed after the limit; strea
     { ...channelLimits, streamsMax: 2, streamHandshakeMs: 200 },
   );
   await transport.listen({ host: '127.0.0.1', port: 0 });
+  transport.tick(platform.monotonicMs(), () => false);
   const sockets = [0, 1, 2].map(() => net.connect(transport.local.port, '127.0.0.1').on('error', () => {}));
   try {
     await sleep(300);
     assert.is(transport.streamCount, 2);
-    assert.is(transport.counters.get('stream-limit'), 1);
+    assert.is(transport.counters.get('stream-evicted'), 1);
     transport.tick(platform.monotonicMs(), () => false);
     assert.is(transport.streamCount, 0);
-    assert.equal(disconnected, ['stream-no-session', 'stream-no-session']);
+    assert.equal(disconnected, ['stream-evicted', 'stream-no-session', 'stream-no-session']);
+  } finally {
+    for (const s of sockets) s.destroy();
+    transport.close();
+  }
+});
+
+// Issue 16: a trickle of idle connections (one per slot per streamHandshakeMs) kept every slot taken, and a
+// real peer's stream was closed at accept ('stream-limit') for as long as the trickle lasted.
+test('a trickle of idle connections does not keep a new peer out: it gets a stream, streams with a session stay', async () => {
+  const platform = createNodePlatform({ argv: [] });
+  const messages: string[] = [];
+  const transport = new TcpTransport(
+    platform,
+    { onMessage: (address) => messages.push(address), onConnected: () => {}, onDisconnected: () => {} },
+    { ...channelLimits, streamsMax: 4, streamHandshakeMs: 400 },
+  );
+  await transport.listen({ host: '127.0.0.1', port: 0 });
+  const port = transport.local.port;
+  const sockets: net.Socket[] = [];
+  const idle = () => sockets.push(net.connect(port, '127.0.0.1').on('error', () => {}));
+  try {
+    // A peer with a session (say the node has one with it) and an attacker filling the rest, then trickling.
+    const friend = net.connect(port, '127.0.0.1').on('error', () => {});
+    sockets.push(friend);
+    await sleep(100);
+    const friendAddress = `127.0.0.1:${friend.localPort}`;
+    const established = (address: string) => address === friendAddress;
+    for (let i = 0; i < 3; i++) idle();
+    await sleep(100);
+    // The trickle: after each tick (which closes streams idle past streamHandshakeMs) the attacker tops up.
+    for (let round = 0; round < 6; round++) {
+      transport.tick(platform.monotonicMs(), established);
+      for (let i = transport.streamCount; i < 4; i++) idle();
+      await sleep(100);
+    }
+    assert.is(transport.streamCount, 4, 'every slot is taken when the new peer connects');
+    const peer = net.connect(port, '127.0.0.1').on('error', () => {});
+    sockets.push(peer);
+    await sleep(100);
+    peer.write(new Uint8Array([0, 1, 0x42]));
+    friend.write(new Uint8Array([0, 1, 0x43]));
+    await sleep(100);
+    assert.ok(messages.includes(`127.0.0.1:${peer.localPort}`), `the new peer's frame was not read (${messages})`);
+    assert.ok(messages.includes(friendAddress), 'the stream with a session was kept');
+    assert.ok(transport.streamCount <= 4, 'streams stay bounded');
   } finally {
     for (const s of sockets) s.destroy();
     transport.close();

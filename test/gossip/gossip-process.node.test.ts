@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { encodeMessage } from '../../src/core/gossip/messages.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 import { must } from '../identity/cli-lib.js';
+import { makeMesh } from '../mqtt/lib.js';
 import { bundlePath, freePort, root, run, runtimePath, type RunResult } from '../lib/processes.js';
 
 const onRuntime = (...args: string[]) => [runtimePath, bundlePath, 'gossip', ...args];
@@ -51,11 +52,11 @@ test.before(() => {
 test('help and bad usage', async () => {
   const help = await run(onRuntime('--help'));
   assert.is(help.code, 0);
-  assert.match(help.stdout, /x0 gossip run --name NAME/);
-  const bad = await run(onRuntime('run', '--name', 'a', '--listen', '127.0.0.1:1'));
+  assert.match(help.stdout, /x0 gossip run \[--config PATH \| --name NAME/);
+  const bad = await run(onRuntime('run', '--plain', '--name', 'a', '--listen', '127.0.0.1:1'));
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /give at least one --peer/);
-  const badPeer = await run(onRuntime('run', '--name', 'a', '--listen', ':1', '--peer', 'nobody'));
+  const badPeer = await run(onRuntime('run', '--plain', '--name', 'a', '--listen', ':1', '--peer', 'nobody'));
   assert.is(badPeer.code, 2);
   assert.match(badPeer.stderr, /--peer 'nobody' is not NAME@/);
 });
@@ -69,6 +70,7 @@ async function pair(aArgs: string[], bArgs: string[]): Promise<[Output, Output]>
     run(
       onRuntime(
         'run',
+        '--plain',
         '--name',
         'alpha',
         '--listen',
@@ -85,6 +87,7 @@ async function pair(aArgs: string[], bArgs: string[]): Promise<[Output, Output]>
     run(
       onNode(
         'run',
+        '--plain',
         '--name',
         'bravo',
         '--listen',
@@ -148,6 +151,7 @@ test('bad datagrams from the network are refused and counted; the node keeps ans
   const node = run(
     onRuntime(
       'run',
+      '--plain',
       '--name',
       'alpha',
       '--listen',
@@ -201,10 +205,57 @@ test('bad datagrams from the network are refused and counted; the node keeps ans
   assert.ok(replies > 0, 'the node answered the good digest');
 });
 
+// Issue 16 on the real process (x0-runtime, the bundle): extreme but well-formed datagrams from a member. Before,
+// the full-state message merged a section of ours at a later incarnation (the next local write asserted), and
+// an own stream at incarnation 2^32 - 1 made the node reincarnate past the incarnation space (an assertion).
+test('extreme but well-formed datagrams from a member are refused by reason; the node keeps running', async () => {
+  const [pa, pb] = [await freePort(), await freePort()];
+  const fakeBravo = await udpSocket(pb);
+  const node = run(
+    onRuntime(
+      'run',
+      '--plain',
+      '--name',
+      'alpha',
+      '--listen',
+      `127.0.0.1:${pa}`,
+      '--peer',
+      `bravo@127.0.0.1:${pb}`,
+      '--run-for-ms',
+      '2500',
+      '--json',
+      '--tick-ms',
+      '50',
+    ),
+    30_000,
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  const send = (bytes: Uint8Array) => new Promise((r) => fakeBravo.send(bytes, pa, '127.0.0.1', r));
+  const status = (writer: string) => ({
+    s: [
+      [Date.now(), 0, writer],
+      [1, 1, 1],
+    ],
+  });
+  await send(encodeCbor([7, 'bravo', [['alpha', 2 ** 32 - 1, status('alpha~4294967295')]]]));
+  await send(encodeCbor([4, 'bravo', [['alpha~4294967295', 1, status('alpha~4294967295')]]]));
+  await send(encodeCbor([4, 'bravo', [['bravo~1', Number.MAX_SAFE_INTEGER, status('bravo~1')]]]));
+  await send(encodeCbor([1, 'bravo', Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 2 ** 32 - 1]));
+  const out = parse(await node, 'alpha');
+  fakeBravo.close();
+  const c = out.json.counters;
+  assert.is(c['refused:full-state-refused'], 1, JSON.stringify(c));
+  assert.is(c['refused:incarnation-future'], 1, JSON.stringify(c));
+  assert.is(c['refused:message-malformed'], 1, JSON.stringify(c));
+  assert.is(c.reincarnations ?? 0, 0, 'the node did not jump to a later incarnation');
+  const own = out.json.doc.sections.alpha?.incarnation ?? 0;
+  assert.ok(own > 0 && own < 2 ** 32 - 1, `our own section stays at our incarnation (${own})`);
+});
+
 test('a revocation list signed by the identity CA spreads over gossip and names the revoked node', async () => {
   const ca = tempDir('ca');
   await must('ca', 'init', '--trust-domain', 'mesh.test', '--dir', ca);
-  await must('ca', 'revoke', '--node', 'charlie', '--dir', ca);
+  await must('ca', 'revoke', '--node', 'charlie', '--force', '--ca-dir', ca);
   const [pa, pb] = [await freePort(), await freePort()];
   const common = [
     '--until-converged',
@@ -222,6 +273,7 @@ test('a revocation list signed by the identity CA spreads over gossip and names 
     run(
       onNode(
         'run',
+        '--plain',
         '--name',
         'alpha',
         '--listen',
@@ -235,7 +287,17 @@ test('a revocation list signed by the identity CA spreads over gossip and names 
       60_000,
     ),
     run(
-      onRuntime('run', '--name', 'bravo', '--listen', `127.0.0.1:${pb}`, '--peer', `alpha@127.0.0.1:${pa}`, ...common),
+      onRuntime(
+        'run',
+        '--plain',
+        '--name',
+        'bravo',
+        '--listen',
+        `127.0.0.1:${pb}`,
+        '--peer',
+        `alpha@127.0.0.1:${pa}`,
+        ...common,
+      ),
       60_000,
     ),
   ]);
@@ -246,6 +308,7 @@ test('a revocation list signed by the identity CA spreads over gossip and names 
   const unsigned = await run(
     onRuntime(
       'run',
+      '--plain',
       '--name',
       'bravo',
       '--listen',
@@ -257,6 +320,71 @@ test('a revocation list signed by the identity CA spreads over gossip and names 
     ),
   );
   assert.is(unsigned.code, 2, 'a list without a trust bundle is a usage error');
+});
+
+test("the sealed node (the agent's gossip component): x0-runtime and Node converge over the sealed link", async () => {
+  const meshDir = tempDir('sealed');
+  const mesh = makeMesh(meshDir, 'mesh.test', ['alpha', 'bravo']);
+  const [pa, pb] = [await freePort(), await freePort()];
+  const common = ['--until-converged', '--timeout', '40s', '--json'];
+  const [a, b] = await Promise.all([
+    run(
+      onRuntime(
+        'run',
+        '--listen',
+        `127.0.0.1:${pa}`,
+        '--peer',
+        `bravo@127.0.0.1:${pb}`,
+        '--state-dir',
+        mesh.nodeDir('alpha'),
+        '--versions',
+        'x=1',
+        ...common,
+      ),
+      60_000,
+    ),
+    run(
+      onNode(
+        'run',
+        '--listen',
+        `127.0.0.1:${pb}`,
+        '--peer',
+        `alpha@127.0.0.1:${pa}`,
+        '--state-dir',
+        mesh.nodeDir('bravo'),
+        '--counters',
+        'c=2',
+        ...common,
+      ),
+      60_000,
+    ),
+  ]);
+  const [oa, ob] = [parse(a, 'alpha (x0-runtime, sealed)'), parse(b, 'bravo (node, sealed)')];
+  assert.is(ob.json.doc.sections.alpha?.versions.x, '1', "alpha's value reached bravo");
+  assert.is(oa.json.doc.sections.bravo?.counters.c, 2, "bravo's value reached alpha");
+  assert.match(a.stderr, /link started/);
+  const shown = await run(onNode('show', '--state-dir', mesh.nodeDir('bravo'), '--json'));
+  assert.is(shown.code, 0, shown.stderr);
+  assert.is(JSON.parse(shown.stdout).node, 'bravo', 'show finds the document in STATE_DIR/gossip');
+});
+
+test('the sealed node without a certificate says which file is missing and what to do (exit 1)', async () => {
+  const empty = tempDir('no-cert');
+  const r = await run(
+    onRuntime('run', '--name', 'alpha', '--listen', '127.0.0.1:1', '--peer', 'bravo@127.0.0.1:2', '--state-dir', empty),
+  );
+  assert.is(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `x0 gossip: cannot start \\(identity: not-enrolled\\): .*${empty}/node\\.chain is missing.*x0 cert request.*--plain`,
+    ),
+  );
+  const misplaced = await run(
+    onNode('run', '--name', 'a', '--listen', ':1', '--peer', 'b@:2', '--state-dir', empty, '--members', 'a'),
+  );
+  assert.is(misplaced.code, 2);
+  assert.match(misplaced.stderr, /--members is for --plain nodes/);
 });
 
 test.run();

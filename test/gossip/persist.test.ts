@@ -51,8 +51,12 @@ test('log records round-trip; a torn or corrupt tail is cut off at the last good
   const at = encodeRecord(records[0]!).length + 12;
   corrupt[at] = (corrupt[at] as number) ^ 0x40;
   const cut = decodeLog(corrupt);
-  assert.not.ok(cut.intact);
-  assert.is(cut.records.length, 1, 'the checksum stops at the corrupt record');
+  assert.ok(cut.intact, 'a damaged record followed by good ones is not a torn tail');
+  assert.is(cut.corrupt, 1, 'the damaged record is counted');
+  assert.is(cut.records.length, 2, 'the records after the damaged one are kept');
+  const tail = decodeLog(corrupt.subarray(0, encodeRecord(records[0]!).length + encodeRecord(records[1]!).length));
+  assert.not.ok(tail.intact, 'damage in the last record is a torn tail');
+  assert.is(tail.corrupt, 0);
   assert.not.ok(decodeLog(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])).intact, 'an absurd length is refused');
 });
 

@@ -85,7 +85,7 @@ test('ca revoke signs lists whose version only moves forward', async () => {
   const list = readFileSync(`${dir}/ca/revocations.cbor`);
   list[list.length - 1]! ^= 1;
   writeFileSync(`${dir}/ca/revocations.cbor`, list);
-  const damaged = await x0('ca', 'revoke', '--node', 'r2', '--dir', `${dir}/ca`);
+  const damaged = await x0('ca', 'revoke', '--node', 'r2', '--force', '--dir', `${dir}/ca`);
   assert.is(damaged.code, 1);
   assert.match(damaged.err, /revocation-bad-signature/);
   assert.equal(readFileSync(`${dir}/ca/revocations.cbor`), list);

@@ -82,7 +82,7 @@ test('files: mkdirp, atomic write (mode exact), append, read, list, remove, miss
   }
 });
 
-test('exec: /bin/echo, stdin through a pipe, exit codes, output cap, timeout kill, missing program', async () => {
+test('exec: /bin/echo, stdin through a pipe, exit codes, output cap, timeout kill, missing program, a starved loop, a grandchild holding the pipe', async () => {
   const bundle = await bundleFixture('platform-peer');
   const result = await runAsync([bundle, 'exec']);
   assert.is(result.status, 0, result.stderr);
@@ -93,6 +93,8 @@ test('exec: /bin/echo, stdin through a pipe, exit codes, output cap, timeout kil
     'capped 100 true',
     'slow null true',
     'missing 127',
+    'starved 0 30000 false',
+    'grandchild 0 "hi\\n" true',
   ]);
 });
 

@@ -149,6 +149,30 @@ test('bytecode keeps line numbers: a throw in compiled code has a stack trace', 
   assert.match(result.stderr, /at deep \(.*compiled-throws\.js:2/);
 });
 
+test('--compile --strip-debug: smaller bytecode; a throw keeps its message and function names, not positions', () => {
+  const source = script(
+    'stripped-throws.js',
+    `${'// padding that only the line table remembers\n'.repeat(40)}function deepStripped() {\n  throw new RangeError("from stripped bytecode");\n}\ndeepStripped();\n`,
+  );
+  const full = scriptPath('stripped-full.jsbc');
+  const stripped = scriptPath('stripped.jsbc');
+  assert.is(runSync(['--compile', source, '-o', full]).status, exit.ok);
+  const compiled = runSync(['--compile', source, '--strip-debug', '-o', stripped]);
+  assert.is(compiled.status, exit.ok, compiled.stderr);
+  assert.ok(readFileSync(stripped).length < readFileSync(full).length, 'stripped bytecode is smaller');
+  const result = runSync([stripped]);
+  assert.is(result.status, exit.jsError);
+  assert.match(result.stderr, 'RangeError: from stripped bytecode');
+  assert.match(result.stderr, /at deepStripped/);
+  assert.not.match(result.stderr, /stripped-throws\.js:\d/);
+});
+
+test('--strip-debug without --compile is a usage error', () => {
+  const result = runSync(['--strip-debug', script('plain.js', 'console.log(1);\n')]);
+  assert.is(result.status, exit.usage);
+  assert.match(result.stderr, '--strip-debug is an option of --compile');
+});
+
 test('bytecode from another engine version is refused with exit 4, not run', () => {
   const bytecode = scriptPath('foreign.jsbc');
   writeFileSync(bytecode, 'x0-jsbc 1 quickjs-ng/0.1.0\n\u0001\u0002garbage');

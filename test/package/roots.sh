@@ -78,13 +78,13 @@ make_live_root() { # DIR
 	echo '52:54:00:12:34:56' > "$r/sys/class/net/eth0/address"
 }
 
-# Stand-ins for the base system's packages the agent depends on (libc, libsodium, libbpf): empty packages with
+# Stand-ins for the base system's packages the agent depends on (libc, libsodium, libmbedtls, libbpf): empty packages with
 # the real names, so the package managers resolve Depends as on a router. The libraries themselves come from
 # the host (copy_with_libs); these packages only carry their names.
 make_base_packages() { # OUTDIR
 	local d=$1 name dir
 	mkdir -p "$d"
-	for name in libc libsodium libbpf; do
+	for name in libc libsodium libmbedtls libbpf; do
 		dir=$work/base-src/$name
 		rm -rf "$dir"; mkdir -p "$dir/CONTROL" "$dir/usr/share/doc/$name"
 		echo "stand-in for the router's $name" > "$dir/usr/share/doc/$name/README"
@@ -102,9 +102,9 @@ make_base_packages() { # OUTDIR
 make_procd_root() { # DIR
 	local r=$1
 	make_live_root "$r"
-	cp "$base_pkgs"/libc_*.ipk "$base_pkgs"/libsodium_*.ipk "$ipk1" "$r/tmp/"
+	cp "$base_pkgs"/libc_*.ipk "$base_pkgs"/libsodium_*.ipk "$base_pkgs"/libmbedtls_*.ipk "$ipk1" "$r/tmp/"
 	# ubusd is not running yet: the init script's start at install time cannot reach procd (not checked here).
-	opkg_live "$r" install /tmp/libc_1.0-1_x86_64.ipk /tmp/libsodium_1.0-1_x86_64.ipk "/tmp/$(basename "$ipk1")" || return 1
+	opkg_live "$r" install /tmp/libc_1.0-1_x86_64.ipk /tmp/libsodium_1.0-1_x86_64.ipk /tmp/libmbedtls_1.0-1_x86_64.ipk "/tmp/$(basename "$ipk1")" || return 1
 	copy_with_libs "$r" "$prefix/sbin/procd" /sbin/procd
 	copy_with_libs "$r" "$prefix/sbin/ubusd" /sbin/ubusd
 	copy_with_libs "$r" "$prefix/bin/ubus" /bin/ubus

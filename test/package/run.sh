@@ -69,8 +69,8 @@ make_base_packages "$base_pkgs" || { not_ok "base packages (libc, libsodium, lib
 
 # --- the packages themselves ----------------------------------------------------------------------------------
 check "ipk: gzip'd tar of ./debian-binary ./data.tar.gz ./control.tar.gz, debian-binary 2.0" ipk_outer_format "$ipk1"
-check "ipk control: Package, Version, Depends libc+libsodium, Architecture, Installed-Size, conffiles" \
-  ipk_control_is "$ipk1" x0tta6bl4 "${version}-1" "libc, libsodium" /etc/config/x0tta6bl4
+check "ipk control: Package, Version, Depends libc+libsodium+libmbedtls, Architecture, Installed-Size, conffiles" \
+  ipk_control_is "$ipk1" x0tta6bl4 "${version}-1" "libc, libsodium, libmbedtls" /etc/config/x0tta6bl4
 check "ipk control (xdp): Depends libc, x0tta6bl4, libbpf; no conffiles" \
   ipk_control_is "$xipk1" x0tta6bl4-xdp "${version}-1" "libc, x0tta6bl4, libbpf" ""
 for p in x0tta6bl4 x0tta6bl4-xdp; do
@@ -82,7 +82,7 @@ for p in x0tta6bl4 x0tta6bl4-xdp; do
     apk_matches_manifest "$f" "openwrt-package/$p/manifest" "$p"
 done
 check "apk: name, version, arch, depends; signature verifies with the build key (apk verify)" \
-  apk_info_is "$apk1" x0tta6bl4 "${version}-r1" "libc libsodium"
+  apk_info_is "$apk1" x0tta6bl4 "${version}-r1" "libc libmbedtls libsodium"
 refuses "apk: signature not trusted without the build key" "UNTRUSTED" \
   env LD_LIBRARY_PATH="$prefix/lib" "$prefix/bin/apk" verify --keys-dir "$work/no-keys" "$apk1"
 check "apk conffiles: lib/apk/packages/x0tta6bl4.conffiles and .conffiles_static with the file's sha256" \
@@ -118,7 +118,7 @@ refuses "broken: a postinst syntax error is caught by the sh -n check" "postinst
   scripts_parse "$broken"
 R=$work/root-broken; make_root "$R"
 refuses "broken: opkg fails on that postinst (the error names the package's postinst)" \
-  "x0tta6bl4.*postinst|postinst.*x0tta6bl4" opkg_in "$R" install "$base_pkgs"/libc_*.ipk "$base_pkgs"/libsodium_*.ipk "$broken"
+  "x0tta6bl4.*postinst|postinst.*x0tta6bl4" opkg_in "$R" install "$base_pkgs"/libc_*.ipk "$base_pkgs"/libsodium_*.ipk "$base_pkgs"/libmbedtls_*.ipk "$broken"
 for pm in opkg apk; do
   R=$work/root-nodep-$pm; make_root "$R"
   if [ $pm = opkg ]; then
@@ -179,10 +179,10 @@ lifecycle_live() { # pm
   cp "$base_pkgs"/*.ipk "$ipk1" "$ipk2" "$R/tmp/"
   if [ "$pm" = opkg ]; then
     check "$pm live: install runs uci-defaults, enables and starts the agent" \
-      opkg_live "$R" install /tmp/libc_1.0-1_x86_64.ipk /tmp/libsodium_1.0-1_x86_64.ipk "/tmp/$(basename "$ipk1")"
+      opkg_live "$R" install /tmp/libc_1.0-1_x86_64.ipk /tmp/libsodium_1.0-1_x86_64.ipk /tmp/libmbedtls_1.0-1_x86_64.ipk "/tmp/$(basename "$ipk1")"
   else
     check "$pm live: install runs uci-defaults, enables and starts the agent" \
-      apk_live "$R" add --initdb --arch x86_64 "$base_pkgs"/libc-*.apk "$base_pkgs"/libsodium-*.apk "$apk1"
+      apk_live "$R" add --initdb --arch x86_64 "$base_pkgs"/libc-*.apk "$base_pkgs"/libsodium-*.apk "$base_pkgs"/libmbedtls-*.apk "$apk1"
   fi
   check "$pm live: uci-defaults set node_name from the hostname, made the state dir 0700, and was deleted" \
     first_boot_done "$R" router7

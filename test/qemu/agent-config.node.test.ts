@@ -1,6 +1,6 @@
 // The UCI files the lab's `agent` scenario writes into its routers pass the agent's own validator and say what the
-// scenario relies on: 3 anchors and 2 nodes, every other router a peer at its bat0 address, batman-adv read on
-// bat0, telemetry to the lab's uplink. (A file the agent refused would only show in the guests, minutes later.)
+// scenario relies on: 3 anchors and 2 nodes, only the anchors named (the rest found through batman-adv), each router
+// announcing its bat0 address, batman-adv read on bat0, XDP on both mesh NICs, telemetry to the lab's uplink. (A file the agent refused would only show in the guests, minutes later.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfigText } from '../../src/agent/config.js';
@@ -29,7 +29,8 @@ test('3 anchors and 2 nodes, batman-adv on bat0, the same anchors everywhere', (
     const c = configOf(n);
     assert.is(c.nodeName, `node-${n}`);
     assert.is(c.meshInterface, 'bat0');
-    assert.is(c.xdp.enabled, false);
+    assert.is(c.xdp.enabled, true);
+    assert.equal(c.xdp.interfaces, ['eth1', 'eth2']);
     assert.equal(
       c.anchors.map((a) => `${a.name}@${a.address.host}:${a.address.port}`),
       ['node-1@10.77.0.1:7400', 'node-2@10.77.0.2:7400', 'node-3@10.77.0.3:7400'],
@@ -37,13 +38,14 @@ test('3 anchors and 2 nodes, batman-adv on bat0, the same anchors everywhere', (
   }
 });
 
-test("each router's peers are the 4 others, at their bat0 addresses", () => {
+test('no static peer: each router names only the anchors and announces its own bat0 address', () => {
   for (const n of routers) {
-    const peers = configuredPeers(configOf(n))
-      .map((p) => `${p.name}@${p.address.host}`)
-      .sort();
-    const others = routers.filter((m) => m !== n).map((m) => `node-${m}@10.77.0.${m}`);
-    assert.equal(peers, others, `node-${n}`);
+    const c = configOf(n);
+    assert.equal(c.staticPeers, [], `node-${n}`);
+    const peers = configuredPeers(c).map((p) => `${p.name}@${p.address.host}`);
+    const anchors = [1, 2, 3].filter((m) => m !== n).map((m) => `node-${m}@10.77.0.${m}`);
+    assert.equal(peers, anchors, `node-${n}`);
+    assert.equal(c.announce, { host: `10.77.0.${n}`, port: 7400 });
   }
 });
 

@@ -50,6 +50,7 @@ export class ProcCluster {
     const args = [
       'raft',
       'serve',
+      '--plain',
       '--id',
       String(node.id),
       '--peers',

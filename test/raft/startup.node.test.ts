@@ -31,14 +31,15 @@ async function serve(
     x0(engine, [
       'raft',
       'serve',
+      '--plain',
       '--id',
       '1',
       '--peers',
       `1=127.0.0.1:${port}`,
       '--data',
       data,
-      '--run-for-ms',
-      '3000',
+      '--run-for',
+      '3s',
     ]),
     20_000,
   );
@@ -94,7 +95,7 @@ for (const engine of engines) {
     writeFileSync(file, 'not a directory');
     oneLine(
       await serve(engine, join(file, 'raft'), await freePort()),
-      /^x0 raft serve: cannot open raft data directory .*a-file\/raft: (ENOTDIR|EEXIST) \(--data must be/,
+      /^x0 raft serve: cannot open raft data directory .*a-file\/raft: (ENOTDIR|EEXIST) \(--state-dir or --data must be/,
     );
   });
 

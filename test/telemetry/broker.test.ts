@@ -26,6 +26,24 @@ test('each way of failing is named in words an operator can act on', () => {
   assert.match(describeBrokerFailure('connect-ENOTFOUND', 'broker.lan', 4).hint, /broker\.lan/);
 });
 
+test('TLS refusals are named with what to check (the same reason codes on mbedtls and node:tls)', () => {
+  const cases: [string, RegExp, RegExp][] = [
+    ['connect-cert-untrusted', /not signed by the trusted CA/, /--tls-ca/],
+    ['connect-cert-expired', /has expired/, /renew/],
+    ['connect-cert-not-yet-valid', /not valid yet/, /clock/],
+    ['connect-hostname-mismatch', /does not name the server name/, /--tls-server-name/],
+    ['connect-handshake-failed', /handshake failed/, /8883/],
+    ['connect-tls-unavailable', /no TLS/, /TLS=0/],
+    ['connect-tls-ca-unreadable', /CA file cannot be read/, /--tls-ca/],
+    ['connect-tls-ca-invalid', /holds no certificate/, /PEM/],
+  ];
+  for (const [reason, what, hint] of cases) {
+    const failure = describeBrokerFailure(reason, '10.0.0.1', 4);
+    assert.match(failure.what, what, reason);
+    assert.match(failure.hint, hint, reason);
+  }
+});
+
 test('/etc/hosts lookup: first matching line, aliases, case, comments; numeric hosts recognised', () => {
   const hosts =
     '# comment broker\n127.0.0.1 localhost\n\n192.168.1.2  Broker.lan broker  # the mesh broker\nbad-line broker\n10.0.0.9 broker\n';

@@ -7,7 +7,10 @@ import type { AgentContext } from '../context.js';
 import type { Health } from '../supervisor.js';
 
 export const readEveryMs = 2_000;
-/** A slow batctl (a loaded router) does not wipe the mesh view at once: the last good one stands this many reads. */
+/**
+ * A slow batctl or a lost answer (a loaded router) does not wipe the mesh view at once: the last good one stands
+ * this many reads.
+ */
 export const failedReadsTolerated = 3;
 
 export class BatmanComponent implements Component {
@@ -53,7 +56,7 @@ export class BatmanComponent implements Component {
       this.state = up;
       this.failedReads = 0;
     } else if (
-      view.reason === 'batctl-timeout' &&
+      (view.reason === 'batctl-timeout' || view.reason === 'batctl-incomplete') &&
       this.ctx.mesh !== null &&
       ++this.failedReads < failedReadsTolerated
     ) {

@@ -1,6 +1,7 @@
-// The mesh document over gossip: every node runs it. Peers are the configured anchors and static peers; this
-// node's own section carries its status, its batman-adv neighbours (TQ), component versions and, on anchors,
-// the Raft leader, so every node sees every node.
+// The mesh document over gossip: every node runs it. Peers are the configured anchors and static peers, and the
+// nodes batman-adv routes to (named by what each announced: src/batman/discovery.ts); this node's own section
+// carries its status, its batman-adv neighbours (TQ), its announcement (originator, interface MACs, sealed-link
+// address), component versions and, on anchors, the Raft leader, so every node sees every node.
 import type { SealedLink } from '../../channel/link.js';
 import { GossipNode } from '../../gossip/node.js';
 import { overLink } from './link.js';
@@ -16,7 +17,19 @@ import { nodeFiles, writePublic } from '../../identity/store.js';
 import { limits } from '../../core/gossip/limits.js';
 import { agentVersion } from '../../version.js';
 import { degraded, down, up, type Component } from '../component.js';
-import { configuredPeers, effectiveAnchors, gossipPort, type AgentContext } from '../context.js';
+import {
+  discoverPeers,
+  discoveryLimits,
+  encodeMacs,
+  formatLinkAddress,
+  heldPeers,
+  macsOf,
+  readAnnouncement,
+  type Announcement,
+} from '../../batman/discovery.js';
+import type { HostPort } from '../../platform/types.js';
+import { allPeers, effectiveAnchors, gossipPort, type AgentContext } from '../context.js';
+import { linkPeers } from './link.js';
 import type { Health } from '../supervisor.js';
 
 /** A peer not heard from for this long counts as unreachable in status and peers. */
@@ -36,6 +49,12 @@ export class GossipComponent implements Component {
   private link: SealedLink | null = null;
   private timer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
   private published = new Map<string, string>();
+  /** What each node announced (originator, interface MACs, address), kept after its section left (revocation). */
+  private readonly announced = new Map<string, Announcement>();
+  /** The discovered peers as last applied ("name@address,..."). */
+  private discoveredKey = '';
+  /** When each discovered peer was last in batman-adv's table (monotonic ms): held for a while after it leaves. */
+  private readonly discoveredSeenMs = new Map<string, number>();
 
   constructor(private readonly ctx: AgentContext) {}
 
@@ -44,37 +63,29 @@ export class GossipComponent implements Component {
     const link = this.ctx.link;
     if (link === null) return down('no-link');
     this.link = link;
-    // The engine gossips with at most limits.peersMax of them (the first it is given) and accepts datagrams from
-    // all: anchors first, the rest in an order of this node's own, so that the nodes' gossip graph is connected.
-    const all = configuredPeers(config).map((p) => ({
-      name: p.name,
-      address: { host: p.address.host, port: gossipPort(p.address.port) },
-    }));
-    const anchorNames = new Set(effectiveAnchors(config).map((a) => a.name));
-    const peers = [
-      ...all.filter((p) => anchorNames.has(p.name)),
-      ...shuffled(
-        all.filter((p) => !anchorNames.has(p.name)),
-        () => platform.randomBytes(1)[0] as number,
-      ),
-    ];
+    const peers = this.gossipPeers();
     if (peers.length > limits.peersMax)
       this.ctx.journal.record('info', this.name, 'peers-capped', {
         configured: peers.length,
         gossip_with: limits.peersMax,
       });
     const bundle = this.ctx.identity?.bundle;
+    // With batman-adv, peers are found at run time, and a node's section may reach us through any other node before
+    // we know it: every node of the trust domain that the sealed link lets in may write its own section. Without
+    // batman-adv the members are the configured ones.
+    const members = [config.nodeName, ...peers.map((p) => p.name)];
     this.node = await GossipNode.open(overLink(platform, link, 'gossip'), {
       nodeId: config.nodeName,
       listen: { host: config.listen.host, port: gossipPort(config.listen.port) },
       peers,
-      members: [config.nodeName, ...peers.map((p) => p.name)],
+      ...(config.meshInterface === null ? { members } : { membership: () => true }),
       stateDir: `${config.stateDir}/gossip`,
       revocationCheck: bundle === undefined ? noRevocationAuthority : identityRevocations(platform.crypto, bundle),
       tickMs,
     });
     this.ctx.gossip = this.node;
     this.published.clear();
+    this.discoveredKey = '';
     this.unsubscribe = this.node.doc.subscribe((change) => {
       if (change.field === 'revocations') this.revocationsChanged();
     });
@@ -102,7 +113,7 @@ export class GossipComponent implements Component {
     const node = this.node;
     if (node === null) return down('not-running');
     if (this.ctx.link !== this.link) return down('link-restarted');
-    const peers = configuredPeers(this.ctx.config);
+    const peers = allPeers(this.ctx);
     if (peers.length === 0) return up;
     const now = this.ctx.platform.monotonicMs();
     const heard = peers.filter((p) => {
@@ -132,6 +143,7 @@ export class GossipComponent implements Component {
     if (node === null || bundle === undefined) return;
     const path = nodeFiles(config.stateDir).revocations;
     const held = node.doc.revocations.doc;
+    this.blockRevoked();
     if (held !== null && held.version > this.offeredVersion) {
       this.offeredVersion = held.version;
       const bytes = encodeIdentityList(held);
@@ -179,6 +191,106 @@ export class GossipComponent implements Component {
     else journal.record('info', this.name, 'revocations-offered', { version: doc.value.version });
   }
 
+  /**
+   * Gossip peers, at most limits.peersMax taken by the engine (the first it is given): anchors first, then the
+   * nodes batman-adv routes to (direct neighbours first, by TQ) and the inbound ones, then static peers in an order of this node's own,
+   * so that the nodes' gossip graph is connected.
+   */
+  private gossipPeers(): { name: string; address: HostPort }[] {
+    const { platform, config } = this.ctx;
+    const anchorNames = new Set(effectiveAnchors(config).map((a) => a.name));
+    const all = allPeers(this.ctx).map((p) => ({
+      name: p.name,
+      source: p.source,
+      address: { host: p.address.host, port: gossipPort(p.address.port) },
+    }));
+    const strip = (ps: typeof all) => ps.map((p) => ({ name: p.name, address: p.address }));
+    return [
+      ...strip(all.filter((p) => anchorNames.has(p.name))),
+      ...strip(all.filter((p) => !anchorNames.has(p.name) && p.source !== 'config')),
+      ...strip(
+        shuffled(
+          all.filter((p) => !anchorNames.has(p.name) && p.source === 'config'),
+          () => platform.randomBytes(1)[0] as number,
+        ),
+      ),
+    ];
+  }
+
+  /** This node's announcement: its interfaces' MACs under the mesh interface and its sealed link's address. */
+  private announce(): void {
+    const node = this.node;
+    if (node === null) return;
+    const ifs = encodeMacs((this.ctx.mesh?.interfaces ?? []).map((i) => i.mac));
+    if (ifs !== '' && this.published.get('ifs') !== ifs && node.setVersion('batman.ifs', ifs).ok)
+      this.published.set('ifs', ifs);
+    const address = announcedAddress(this.ctx.config);
+    const text = address === null ? null : formatLinkAddress(address);
+    if (text !== null && this.published.get('link') !== text && node.setVersion('link', text).ok)
+      this.published.set('link', text);
+  }
+
+  /**
+   * Peers from batman-adv: every originator it routes to, named by the node that announced that MAC (and only
+   * that node); the sealed link then proves the name (the dial expects that node's certificate). A change of
+   * the set is applied to the link and to gossip at once.
+   */
+  private discover(): void {
+    const node = this.node;
+    if (node === null) return;
+    const doc = node.doc;
+    for (const id of doc.sections.keys()) {
+      const a = readAnnouncement((component) => doc.version(id, component));
+      if (a.mac === null && a.macs.length === 0 && a.link === null) continue;
+      this.announced.delete(id); // re-inserted last: the oldest entries are the ones evicted below
+      this.announced.set(id, a);
+    }
+    for (const id of this.announced.keys()) {
+      if (this.announced.size <= discoveryLimits.announcementsMax) break;
+      if (!doc.sections.has(id) && !doc.revoked.has(id)) this.announced.delete(id);
+    }
+    this.blockRevoked();
+    const mesh = this.ctx.mesh;
+    if (this.ctx.config.meshInterface === null) return;
+    const now = this.ctx.platform.monotonicMs();
+    const found =
+      mesh === null
+        ? this.ctx.discovered
+        : heldPeers(
+            this.ctx.discovered,
+            discoverPeers(this.ctx.config.nodeName, mesh.originators, this.announced, doc.revoked),
+            this.discoveredSeenMs,
+            now,
+            doc.revoked,
+          );
+    // Inbound peers (their session came first) stay while they keep a session, and a hold time after.
+    const sessions = new Set(this.ctx.link?.established() ?? []);
+    for (const [name, p] of this.ctx.inbound) {
+      if (sessions.has(name)) p.seenMs = now;
+      else if (now - p.seenMs > discoveryLimits.peerHoldMs || doc.revoked.has(name)) this.ctx.inbound.delete(name);
+    }
+    const key = [
+      ...found.map((p) => `${p.name}@${formatLinkAddress(p.address)}`),
+      ...[...this.ctx.inbound].map(([name, p]) => `<${name}@${formatLinkAddress(p.address)}`),
+    ].join(',');
+    if (key === this.discoveredKey) return;
+    this.discoveredKey = key;
+    this.ctx.discovered = found;
+    node.setPeers(this.gossipPeers());
+    this.ctx.link?.setPeers(linkPeers(this.ctx));
+    this.ctx.journal.record('info', this.name, 'peers-discovered', {
+      batman: found.map((p) => `${p.name}${p.direct ? '' : '~'}`).join(',') || 'none',
+      inbound: [...this.ctx.inbound.keys()].join(',') || 'none',
+    });
+  }
+
+  /** Revocation in the data plane: each revoked node's MACs for the XDP component to drop (src/agent/components/xdp.ts). */
+  private blockRevoked(): void {
+    const revoked = this.node?.doc.revoked;
+    if (revoked === undefined) return;
+    for (const name of revoked) for (const mac of macsOf(name, this.announced)) this.ctx.revokedMacs.set(mac, name);
+  }
+
   /** Writes what changed in this node's own section, then again every publishEveryMs. */
   private publish(): void {
     const node = this.node;
@@ -207,6 +319,8 @@ export class GossipComponent implements Component {
     const mac = this.ctx.mesh?.primaryMac ?? null;
     if (mac !== null && this.published.get('mac') !== mac && node.setVersion('batman.mac', mac).ok)
       this.published.set('mac', mac);
+    this.announce();
+    this.discover();
     const raft = this.ctx.raft?.status();
     if (raft !== undefined) {
       const leader = effectiveAnchors(this.ctx.config)[raft.lead - 1]?.name ?? '';
@@ -215,6 +329,13 @@ export class GossipComponent implements Component {
     }
     this.timer = platform.setTimer(publishEveryMs, () => this.publish());
   }
+}
+
+/** Where this node's sealed link is reached on the mesh: `announce`, else `listen` when it names one address. */
+export function announcedAddress(config: AgentContext['config']): HostPort | null {
+  if (config.announce !== null) return config.announce;
+  const host = config.listen.host;
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) && host !== '0.0.0.0' ? config.listen : null;
 }
 
 /** Fisher-Yates with a byte source (bounded: one pass over the list). */

@@ -6,7 +6,7 @@
 import { acceptEnrolment, decodeEnrolAnswer, encodeEnrolRequest } from '../../core/identity/enrol.js';
 import { createJoinRequest, parseJoinToken } from '../../core/identity/token.js';
 import { requestEnrolment } from '../../identity/enrol.js';
-import { loadNodeIdentity, nodeFiles, saveBundle, saveNodeIdentity } from '../../identity/store.js';
+import { loadNodeIdentity, nodeFiles, saveNodeIdentity } from '../../identity/store.js';
 import type { Certificate } from '../../core/identity/cert.js';
 import { validateChain } from '../../core/identity/chain.js';
 import { nodeId } from '../../core/identity/spiffe.js';
@@ -43,7 +43,7 @@ export class IdentityComponent implements Component {
       const files = nodeFiles(config.stateDir);
       const next =
         loaded.reason === 'file-missing'
-          ? `not enrolled: no ${files.chain}; enrol with a join token (x0 cert request --token TOKEN --dir ${config.stateDir}, then x0 ca sign on the CA)`
+          ? `not enrolled: no ${files.chain}; enrol with a join token (x0 cert request --token TOKEN --state-dir ${config.stateDir}, then x0 ca sign on the CA)`
           : `identity in ${config.stateDir} unusable: ${loaded.reason}`;
       this.ctx.journal.record('warn', this.name, 'not-enrolled', { reason: loaded.reason, dir: config.stateDir, next });
       this.state = degraded(loaded.reason === 'file-missing' ? 'not-enrolled' : loaded.reason);
@@ -151,8 +151,8 @@ export class IdentityComponent implements Component {
       const failed =
         mkdir !== null
           ? `cannot write ${config.stateDir}: ${mkdir}`
-          : (saveNodeIdentity(platform, config.stateDir, keys, accepted.value.chain) ??
-            saveBundle(platform, nodeFiles(config.stateDir).bundle, accepted.value.bundle));
+          : // One set: the bundle is written before the chain, so a stop between them never leaves a chain without it.
+            saveNodeIdentity(platform, config.stateDir, keys, accepted.value.chain, accepted.value.bundle);
       if (failed !== null) {
         journal.record('error', this.name, 'enrolment-not-stored', {
           reason: failed,

@@ -183,11 +183,17 @@ export class ChannelEndpoint {
     // Both sides started at once: the handshake whose initiator ephemeral is smaller wins, on both sides.
     if (mine !== undefined && compareBytes(mine.state.ephemeral.publicKey, init.value.ephemeral) < 0)
       return this.refuse(out, 'handshake-collision');
-    if (!this.rateLimiter.take(address, now.monoMs)) return this.refuse(out, 'handshake-rate-limited');
-    if (this.responders.size >= this.limits.handshakesPendingMax || this.sessions.size >= this.limits.sessionsMax)
-      return this.refuse(out, 'handshake-busy');
+    if (!this.rateLimiter.take(hostOf(address), now.monoMs)) return this.refuse(out, 'handshake-rate-limited');
+    if (this.sessions.size >= this.limits.sessionsMax) return this.refuse(out, 'handshake-busy');
     const state = respond(this.ctx, bytes, init.value, this.freshIndex());
     if (!state.ok) return this.refuse(out, state.reason);
+    // Full: the oldest half-open handshake makes room. A refusal instead would let a trickle of M1s (one per
+    // slot per handshakeTimeoutMs) keep every peer out; evicting, an attacker must send handshakesPendingMax
+    // M1s within one round trip of a real peer's M1 to M3, which the per-host rate limit makes costly.
+    if (this.responders.size >= this.limits.handshakesPendingMax) {
+      this.responders.delete(this.responders.keys().next().value as number);
+      this.counters.add('handshake-evicted');
+    }
     if (mine !== undefined) this.dropInitiator(address);
     this.responders.set(state.value.index, { state: state.value, address, createdMs: now.monoMs });
     out.send.push({ to: address, bytes: state.value.m2 });
@@ -479,4 +485,15 @@ export class ChannelEndpoint {
   sessionFor(address: string): Session | undefined {
     return this.current.get(address);
   }
+}
+
+/**
+ * The host part of a transport address (`host:port`, `[v6]:port`): the rate limit is per host, or one host
+ * would get a fresh bucket for every source port. An address without a port is its own host.
+ */
+export function hostOf(address: string): string {
+  const colon = address.lastIndexOf(':');
+  if (colon <= 0 || !/^\d+$/.test(address.slice(colon + 1))) return address;
+  const host = address.slice(0, colon);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -3,6 +3,10 @@ import { limits } from './limits.js';
 
 export const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 export const isPositive = (x: unknown): x is number => isNat(x) && x > 0;
+/** A 32-bit unsigned value (hashes, digest roots, fingerprints). */
+export const isU32 = (x: unknown): x is number => isNat(x) && x <= 0xffff_ffff;
+/** A stream's sequence number: 1..seqMax. */
+export const isSeq = (x: unknown): x is number => isPositive(x) && x <= limits.seqMax;
 export const isId = (x: unknown): x is string => typeof x === 'string' && x.length > 0 && x.length <= limits.idCharsMax;
 export const isKey = (x: unknown): x is string =>
   typeof x === 'string' && x.length > 0 && x.length <= limits.keyCharsMax;

@@ -19,7 +19,7 @@ import { decodeMessage, encodeMessage, itemToWire, type DocStamp, type Item, typ
 import type { LogRecord } from './persist.js';
 import { signedDocFingerprint, signedDocFromWire, signedDocToWire, type SignedDoc } from './signed-doc.js';
 import { StreamClock } from './stream-clock.js';
-import { parseStream, streamId } from './stream.js';
+import { incarnationAcceptLimit, parseStream, streamId } from './stream.js';
 
 export type MemberState = 'member' | 'unknown' | 'revoked';
 /** Who may write to and relay the mesh document: the hook for the identity layer (known, revoked nodes). */
@@ -69,6 +69,8 @@ export type Refusal =
   | 'signed-doc-kind'
   | 'signed-doc-too-large'
   | 'signature-invalid'
+  | 'full-state-refused'
+  | 'incarnation-future'
   | (string & {});
 
 // Encoded size of an item, computed once: batching needs it for every send of a retained delta.
@@ -298,7 +300,9 @@ export class Gossip {
       case 6:
         return this.onDocChunk(m.from, m.version, m.part, m.parts, m.chunk);
       case 7:
-        return this.onFull(m.sections, wallMs);
+        // The naive full-state baseline exists to measure delta gossip against: a delta node refuses it (it
+        // would bypass the stream, sequence and incarnation checks deltas get, and anti-entropy cannot see it).
+        return this.options.mode === 'full' ? this.onFull(m.sections, wallMs) : 'full-state-refused';
     }
   }
 
@@ -486,6 +490,7 @@ export class Gossip {
   private acceptItem(from: string, item: Item, wallMs: number): Refusal | null {
     const parsed = parseStream(item.stream);
     if (parsed === null) return 'delta-bad-stream';
+    if (parsed.incarnation > incarnationAcceptLimit(wallMs)) return 'incarnation-future';
     const state = this.memberState(parsed.node);
     if (state !== 'member') return state === 'revoked' ? 'origin-revoked' : 'origin-unknown';
     if (parsed.node === this.nodeId) return this.ownItem(from, item, parsed.incarnation);
@@ -688,6 +693,9 @@ export class Gossip {
     for (const [id, incarnation, wire] of sections) {
       const state = this.memberState(id);
       if (state !== 'member') return state === 'revoked' ? 'origin-revoked' : 'origin-unknown';
+      if (id === this.nodeId) continue; // only we write our section
+      if (parseStream(streamId(id, incarnation)) === null) return 'delta-bad-stream';
+      if (incarnation > incarnationAcceptLimit(wallMs)) return 'incarnation-future';
       const checked = checkSectionDelta(streamId(id, incarnation), wire, hlcAcceptLimitMs(wallMs));
       if (!checked.ok) return checked.reason;
       this.doc.apply(id, incarnation, checked.value, 'state');

@@ -16,6 +16,15 @@ export const limits = {
   nodeIdCharsMax: 48,
   /** Incarnations (one per start): 10 decimal digits in a stream id. */
   incarnationMax: 0xffff_ffff,
+  /**
+   * Restarts a node may make past its wall clock's seconds. A memory-only node's first incarnation is the wall
+   * clock in seconds, a persisted node's counts its starts from 1: a peer's incarnation above the clock's
+   * horizon in seconds plus this is refused (incarnation-future), so one datagram cannot push a node to the
+   * end of its incarnation space (where it could never start again).
+   */
+  incarnationRestartsMax: 2 ** 20,
+  /** Sequence numbers of one stream (one delta per write): 2^40 is 35,000 years at 1,000 writes a second. */
+  seqMax: 2 ** 40,
   keyCharsMax: 64,
   stringCharsMax: 64,
 
@@ -121,4 +130,9 @@ export function validateLimits(l: Limits = limits): void {
   assert(l.snapshotIntervalMs >= l.persistFlushMs, 'snapshots are rarer than log flushes');
   assert(l.freshDeltasMax <= l.retainedDeltasMax, 'a fresh delta is also retained');
   assert(l.counterStepMax < Number.MAX_SAFE_INTEGER, 'a counter step is a safe integer');
+  assert(
+    (l.wallClockFloorMs + l.unsyncedHorizonMs) / 1000 + l.incarnationRestartsMax < l.incarnationMax,
+    'incarnations from clocks still within the horizon fit the incarnation space',
+  );
+  assert(l.seqMax + l.streamGapMax < Number.MAX_SAFE_INTEGER, 'sequence arithmetic stays exact');
 }

@@ -4,7 +4,7 @@
 // node restarted and rebased its section, see stream.ts), an equal one joins it, a lower one is stale. That
 // pair is still a join semilattice, and it keeps a section's causal contexts and counters to one replica.
 import { fail, ok, type Result } from './assert.js';
-import { isArray, isId, isNat, isRecord } from './check.js';
+import { isArray, isId, isNat, isRecord, isU32 } from './check.js';
 import { natCodec, textCodec, type Codec } from './codec.js';
 import { compareHlc, type Hlc } from './hlc.js';
 import { limits } from './limits.js';
@@ -26,10 +26,11 @@ export interface Link {
   readonly rttMs: number;
 }
 
+// Uptime (136 years), load x 1000 and round-trip times are 32-bit on the wire: larger is not a router's.
 const statusCodec: Codec<NodeStatus> = {
   toWire: (s) => [s.online ? 1 : 0, s.uptimeS, s.loadMilli],
   fromWire: (x) =>
-    isArray(x, 3) && x.length === 3 && (x[0] === 0 || x[0] === 1) && isNat(x[1]) && isNat(x[2])
+    isArray(x, 3) && x.length === 3 && (x[0] === 0 || x[0] === 1) && isU32(x[1]) && isU32(x[2])
       ? { online: x[0] === 1, uptimeS: x[1], loadMilli: x[2] }
       : null,
 };
@@ -37,7 +38,7 @@ const statusCodec: Codec<NodeStatus> = {
 const linkCodec: Codec<Link> = {
   toWire: (l) => [l.tq, l.rttMs],
   fromWire: (x) =>
-    isArray(x, 2) && x.length === 2 && isNat(x[0]) && x[0] <= 255 && isNat(x[1]) ? { tq: x[0], rttMs: x[1] } : null,
+    isArray(x, 2) && x.length === 2 && isNat(x[0]) && x[0] <= 255 && isU32(x[1]) ? { tq: x[0], rttMs: x[1] } : null,
 };
 
 /** A section or a delta of one: absent fields are bottom. */

@@ -3,7 +3,7 @@
 // signatures) happen in the engine. Formats: docs/protocol/gossip.md.
 import { decodeLimited, encodeCbor } from '../wire/cbor.js';
 import { fail, ok, type Result } from './assert.js';
-import { isArray, isBytes, isId, isNat, isPositive } from './check.js';
+import { isArray, isBytes, isId, isNat, isPositive, isSeq, isU32 } from './check.js';
 import { limits } from './limits.js';
 
 export const MessageType = { syn: 1, buckets: 2, vv: 3, deltas: 4, sigdoc: 6, full: 7 } as const;
@@ -82,7 +82,7 @@ export function decodeMessage(bytes: Uint8Array): Result<Message, MessageRefusal
   const from = x[1];
   switch (x[0]) {
     case 1:
-      return x.length === 5 && isNat(x[2]) && isNat(x[3]) && isNat(x[4])
+      return x.length === 5 && isNat(x[2]) && isNat(x[3]) && isU32(x[4])
         ? ok({ type: 1, from, root: x[2], doc: [x[3], x[4]] })
         : fail('message-malformed');
     case 2:
@@ -106,12 +106,12 @@ function decodeBuckets(from: string, x: unknown[]): Result<Message, MessageRefus
     x.length !== 6 ||
     !isNat(root) ||
     !isNat(version) ||
-    !isNat(fingerprint) ||
+    !isU32(fingerprint) ||
     !isArray(hashes, limits.digestBuckets)
   )
     return fail('message-malformed');
   if (hashes.length !== 0 && hashes.length !== limits.digestBuckets) return fail('message-malformed');
-  if (!hashes.every(isNat)) return fail('message-malformed');
+  if (!hashes.every(isU32)) return fail('message-malformed');
   return ok({ type: 2, from, root, doc: [version, fingerprint], hashes: hashes as number[] });
 }
 
@@ -126,7 +126,7 @@ function decodeVv(from: string, x: unknown[]): Result<Message, MessageRefusal> {
     return fail('message-malformed');
   if (!buckets.every((b) => isNat(b) && b < limits.digestBuckets)) return fail('message-malformed');
   for (const e of entries)
-    if (!isArray(e, 2) || e.length !== 2 || !isId(e[0]) || !isPositive(e[1])) return fail('message-malformed');
+    if (!isArray(e, 2) || e.length !== 2 || !isId(e[0]) || !isSeq(e[1])) return fail('message-malformed');
   return ok({
     type: 3,
     from,
@@ -143,7 +143,7 @@ function decodeDeltas(from: string, x: unknown[]): Result<Message, MessageRefusa
   for (const i of items) {
     if (!isArray(i, 5) || (i.length !== 3 && i.length !== 5)) return fail('message-malformed');
     const [stream, seq, wire, part = 0, parts = 0] = i;
-    if (!isId(stream) || !isPositive(seq) || !isNat(part) || !isNat(parts)) return fail('message-malformed');
+    if (!isId(stream) || !isSeq(seq) || !isNat(part) || !isNat(parts)) return fail('message-malformed');
     if (i.length === 5 && (parts === 0 || part >= parts || parts > limits.sectionChunksMax || !isBytes(wire)))
       return fail('message-malformed');
     out.push({ stream, seq, wire, part, parts });
@@ -170,6 +170,7 @@ function decodeFull(from: string, x: unknown[]): Result<Message, MessageRefusal>
   const sections = x[2];
   if (x.length !== 3 || !isArray(sections, limits.batchItemsMax)) return fail('message-malformed');
   for (const s of sections)
-    if (!isArray(s, 3) || s.length !== 3 || !isId(s[0]) || !isPositive(s[1])) return fail('message-malformed');
+    if (!isArray(s, 3) || s.length !== 3 || !isId(s[0]) || !isPositive(s[1]) || s[1] > limits.incarnationMax)
+      return fail('message-malformed');
   return ok({ type: 7, from, sections: sections as Array<[string, number, unknown]> });
 }

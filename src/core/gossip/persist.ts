@@ -7,7 +7,7 @@
 // refused like any bad input.
 import { decodeLimited, encodeCbor } from '../wire/cbor.js';
 import { fail, ok, type Result } from './assert.js';
-import { isArray, isBytes, isId, isNat, isPositive } from './check.js';
+import { isArray, isBytes, isId, isNat, isPositive, isSeq } from './check.js';
 import { concatBytes } from './codec.js';
 import type { Gossip } from './gossip.js';
 import { limits } from './limits.js';
@@ -52,34 +52,57 @@ export function encodeRecord(r: LogRecord): Uint8Array {
 
 function recordFromWire(x: unknown): LogRecord | null {
   if (!isArray(x, 4)) return null;
-  if (x[0] === 1 && x.length === 4 && isId(x[1]) && isPositive(x[2]))
+  if (x[0] === 1 && x.length === 4 && isId(x[1]) && isSeq(x[2]))
     return { kind: 'delta', stream: x[1], seq: x[2], wire: x[3] };
-  if (x[0] === 2 && x.length === 4 && isId(x[1]) && isPositive(x[2]) && isBytes(x[3]))
+  if (x[0] === 2 && x.length === 4 && isId(x[1]) && isSeq(x[2]) && isBytes(x[3]))
     return { kind: 'state', stream: x[1], seq: x[2], bytes: x[3] };
   if (x[0] === 3 && x.length === 2) return { kind: 'doc', wire: x[1] };
   return null;
 }
 
-/** Records of a log file, in order; stops at the first torn or corrupt record (a crash mid-append). */
-export function decodeLog(bytes: Uint8Array): { readonly records: LogRecord[]; readonly intact: boolean } {
+/** The record at `at`: its size on disk and the record, or null when it is torn or damaged. */
+function readRecord(bytes: Uint8Array, view: DataView, at: number): { size: number; record: LogRecord | null } | null {
+  if (at + 8 > bytes.length) return null;
+  const length = view.getUint32(at);
+  const checksum = view.getUint32(at + 4);
+  if (length > limits.logRecordBytesMax || at + 8 + length > bytes.length) return null;
+  const body = bytes.subarray(at + 8, at + 8 + length);
+  if (fnv1a(body) !== checksum) return { size: 8 + length, record: null };
+  const decoded = decodeLimited<unknown>(body, limits.logRecordBytesMax);
+  return { size: 8 + length, record: decoded.ok ? recordFromWire(decoded.value) : null };
+}
+
+/**
+ * Records of a log file, in order. A bad record at the end is a torn tail (a crash mid-append): the log stops
+ * there (`intact` false). A bad record whose length still holds and that is followed by a good record is damage
+ * inside what was written (flash bit rot), not a torn write: it is skipped, counted in `corrupt`, and the
+ * records after it are kept (every record is replayed through the engine's checks; what the damaged one held
+ * comes back from peers by anti-entropy). A damaged length field cannot be told from a torn tail.
+ */
+export function decodeLog(bytes: Uint8Array): {
+  readonly records: LogRecord[];
+  readonly intact: boolean;
+  readonly corrupt: number;
+} {
   const records: LogRecord[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
+  let corrupt = 0;
   // Bounded: every pass consumes at least 8 bytes.
   while (at < bytes.length) {
-    if (at + 8 > bytes.length) return { records, intact: false };
-    const length = view.getUint32(at);
-    const checksum = view.getUint32(at + 4);
-    if (length > limits.logRecordBytesMax || at + 8 + length > bytes.length) return { records, intact: false };
-    const body = bytes.subarray(at + 8, at + 8 + length);
-    if (fnv1a(body) !== checksum) return { records, intact: false };
-    const decoded = decodeLimited<unknown>(body, limits.logRecordBytesMax);
-    const record = decoded.ok ? recordFromWire(decoded.value) : null;
-    if (record === null) return { records, intact: false };
-    records.push(record);
-    at += 8 + length;
+    const read = readRecord(bytes, view, at);
+    if (read === null) return { records, intact: false, corrupt };
+    if (read.record === null) {
+      const next = at + read.size;
+      if (next >= bytes.length || readRecord(bytes, view, next)?.record == null)
+        return { records, intact: false, corrupt };
+      corrupt += 1;
+    } else {
+      records.push(read.record);
+    }
+    at += read.size;
   }
-  return { records, intact: true };
+  return { records, intact: true, corrupt };
 }
 
 // --- snapshots ----------------------------------------------------------------------------------------
@@ -114,6 +137,8 @@ export function readSnapshotHeader(
   const x = decoded.value;
   if (!isArray(x, 7) || x.length !== 7 || x[0] !== 1 || !isNat(x[1]) || !isId(x[2]) || !isPositive(x[3]))
     return fail('snapshot-malformed');
+  // The next start takes incarnation + 1: a snapshot at the maximum could never start again.
+  if (x[3] >= limits.incarnationMax) return fail('snapshot-malformed');
   return ok({ generation: x[1], nodeId: x[2], incarnation: x[3], body: x });
 }
 
@@ -134,6 +159,11 @@ export function restoreSnapshot(g: Gossip, body: readonly unknown[]): { sections
       g.count('refused:persist-section-malformed');
       continue;
     }
+    // Our own section is older than the incarnation we start (start() rebases it); anything else is damage.
+    if (s[1] > limits.incarnationMax || (s[0] === g.nodeId && s[1] >= g.incarnation)) {
+      g.count('refused:persist-section-malformed');
+      continue;
+    }
     const checked = checkSectionDelta(streamId(s[0], s[1]), s[2], Infinity);
     if (!checked.ok) {
       g.count(`refused:persist-${checked.reason}`);
@@ -148,8 +178,9 @@ export function restoreSnapshot(g: Gossip, body: readonly unknown[]): { sections
       e.length === 3 &&
       isId(e[0]) &&
       isNat(e[1]) &&
+      e[1] <= limits.seqMax &&
       isArray(e[2], limits.streamGapMax) &&
-      e[2].every(isPositive);
+      e[2].every(isSeq);
     if (valid && g.restoreStream(e[0] as string, e[1] as number, e[2] as number[])) restoredStreams += 1;
     else g.count('refused:persist-stream-malformed');
   }
@@ -240,4 +271,15 @@ export class FlushPolicy {
 export function handOver(old: Gossip, next: Gossip): void {
   const header = readSnapshotHeader(encodeSnapshot(old, 0));
   if (header.ok) restoreSnapshot(next, header.value.body);
+}
+
+/**
+ * The incarnation a restarting node takes: above the one it restored and above any later life of it the mesh
+ * remembers; null when that would leave the incarnation space (the caller keeps its incarnation and counts
+ * it, never asserts). Peers' claims are bounded by incarnationAcceptLimit, so only a node restarted about
+ * four billion times gets null.
+ */
+export function nextIncarnation(restored: number, seen: number): number | null {
+  const next = Math.max(restored, seen) + 1;
+  return Number.isSafeInteger(next) && next <= limits.incarnationMax ? next : null;
 }

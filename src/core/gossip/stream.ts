@@ -3,6 +3,7 @@
 // first use), so it never reuses a sequence number or a dot it may have lost with unflushed state; its
 // section is rebased into the new incarnation, which replaces the old one everywhere (see mesh-doc.ts).
 import { isId, isNat } from './check.js';
+import { hlcAcceptLimitMs } from './hlc.js';
 import { limits } from './limits.js';
 
 export function streamId(nodeId: string, incarnation: number): string {
@@ -19,6 +20,15 @@ export function parseStream(stream: unknown): { readonly node: string; readonly 
   if (!isNat(incarnation) || incarnation === 0 || incarnation > limits.incarnationMax || String(incarnation) !== digits)
     return null;
   return { node: stream.slice(0, at), incarnation };
+}
+
+/**
+ * The highest incarnation a peer may claim at this wall clock reading: the clock's horizon (hlcAcceptLimitMs)
+ * in seconds plus incarnationRestartsMax, within the incarnation space.
+ */
+export function incarnationAcceptLimit(wallMs: number): number {
+  const clockS = Math.floor(hlcAcceptLimitMs(wallMs) / 1000);
+  return Math.min(limits.incarnationMax - 1, clockS + limits.incarnationRestartsMax);
 }
 
 /** The node id of a stream, or null when `stream` is not one. */

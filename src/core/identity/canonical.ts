@@ -110,6 +110,12 @@ export function asNat(x: unknown): number | null {
   return null;
 }
 
+/** A time on the wire (ms since 1970) within limits.timeMsMax, or null. */
+export function asTimeMs(x: unknown): number | null {
+  const n = asNat(x);
+  return n !== null && n <= limits.timeMsMax ? n : null;
+}
+
 export const isBytes = (x: unknown, length?: number): x is Uint8Array =>
   x instanceof Uint8Array && (length === undefined || x.length === length);
 

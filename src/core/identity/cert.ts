@@ -14,6 +14,7 @@ import {
   isText,
   labelled,
   type Canon,
+  asTimeMs,
 } from './canonical.js';
 import { limits } from './limits.js';
 import { assert, fail, ok, type Result } from './result.js';
@@ -103,7 +104,7 @@ export function checkFields(f: CertFields): Result<{ trustDomain: string; name: 
   if (subject.value.trustDomain !== issuer.value.trustDomain) return fail('cert-bad-subject');
   if (f.kind === 'root' && f.subject !== f.issuer) return fail('cert-bad-subject');
   if (!sortedUnique(f.roles) || (f.kind !== 'node' && f.roles.length > 0)) return fail('cert-bad-role');
-  if (f.notAfterMs <= f.notBeforeMs) return fail('cert-bad-validity');
+  if (f.notAfterMs <= f.notBeforeMs || f.notAfterMs > limits.timeMsMax) return fail('cert-bad-validity');
   if (f.kind === 'node' && f.pathLenMax !== 0) return fail('cert-bad-field');
   return ok({ trustDomain: subject.value.trustDomain, name: subject.value.name });
 }
@@ -137,8 +138,8 @@ function parseTbs(x: unknown): CertFields | null {
     pathLen,
   ] = x as unknown[];
   const kind = typeof kindCode === 'number' ? kindCodes[kindCode] : undefined;
-  const notBeforeMs = asNat(notBefore);
-  const notAfterMs = asNat(notAfter);
+  const notBeforeMs = asTimeMs(notBefore);
+  const notAfterMs = asTimeMs(notAfter);
   const pathLenMax = asNat(pathLen);
   if (format !== certFormat || kind === undefined || notBeforeMs === null || notAfterMs === null || pathLenMax === null)
     return null;

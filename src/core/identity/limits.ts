@@ -11,6 +11,13 @@ export const limits = {
   /** Our own cap on the node / CA name (the last path segment): fits a hostname label. */
   nameCharsMax: 63,
 
+  // --- times ---
+  /**
+   * Every time on the wire (validity, expiry, issue and request times) in ms since 1970: at most the last ms of
+   * year 9999, what a Date can print (its range ends at 8.64e15 ms; a later time decoded fine, then threw).
+   */
+  timeMsMax: 253_402_300_799_999,
+
   // --- certificates ---
   /** One encoded certificate (tbs + signature); ours are ~330 bytes. */
   certBytesMax: 1024,

@@ -15,6 +15,7 @@ import {
   isBytes,
   isText,
   toHex,
+  asTimeMs,
 } from './canonical.js';
 import type { Certificate } from './cert.js';
 import type { RevocationView, TrustBundle } from './chain.js';
@@ -105,7 +106,7 @@ function parsePayload(payload: Uint8Array): RevocationContent | RevocationReason
   const decoded = decodeBounded(payload, limits.revocationBytesMax);
   if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 6) return 'revocation-malformed';
   const [format, trustDomain, issuedAt, signerKeyId, serials, nodeIds] = decoded.value as unknown[];
-  const issuedAtMs = asNat(issuedAt);
+  const issuedAtMs = asTimeMs(issuedAt);
   if (
     format !== 1 ||
     issuedAtMs === null ||

@@ -4,7 +4,6 @@
 // certificates migrate, so no node is ever left with a chain that nobody accepts.
 import type { Crypto, KeyPair } from '../../platform/types.js';
 import {
-  asNat,
   bytesEqual,
   copyBytes,
   decodeBounded,
@@ -12,6 +11,7 @@ import {
   isBytes,
   isText,
   labelled,
+  asTimeMs,
 } from './canonical.js';
 import type { Certificate } from './cert.js';
 import { createTrustBundle, decodeChain, type BundleReason, type ChainReason, type TrustBundle } from './chain.js';
@@ -83,7 +83,7 @@ export function decodeRenewRequest(bytes: Uint8Array): Result<RenewRequest, Rene
   const inner = decodeBounded(body, limits.joinRequestBytesMax);
   if (!inner.ok || !Array.isArray(inner.value) || inner.value.length !== 5) return fail('renew-malformed');
   const [innerFormat, subject, signPublicKey, boxPublicKey, requestedAt] = inner.value as unknown[];
-  const requestedAtMs = asNat(requestedAt);
+  const requestedAtMs = asTimeMs(requestedAt);
   if (
     innerFormat !== 1 ||
     requestedAtMs === null ||

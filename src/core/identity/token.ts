@@ -16,6 +16,7 @@ import {
   isText,
   labelled,
   type Canon,
+  asTimeMs,
 } from './canonical.js';
 import { keyId, knownRoles, sortRoles } from './cert.js';
 import type { Issuer } from './ca.js';
@@ -116,7 +117,7 @@ export function issueJoinToken(
 function parseBody(x: unknown): TokenBody | null {
   if (!Array.isArray(x) || x.length !== 9) return null;
   const [format, tokenId, subject, redeemer, notAfter, tokenPublicKey, roles, certTtl, issuerKeyId] = x as unknown[];
-  const notAfterMs = asNat(notAfter);
+  const notAfterMs = asTimeMs(notAfter);
   const certTtlMs = asNat(certTtl);
   if (
     format !== 1 ||
@@ -224,7 +225,7 @@ function parseRequestBody(requestBody: Uint8Array): {
   const decoded = decodeBounded(requestBody, limits.joinRequestBytesMax);
   if (!decoded.ok || !Array.isArray(decoded.value) || decoded.value.length !== 6) return null;
   const [format, tokenId, signPublicKey, boxPublicKey, requestedAt, addresses] = decoded.value as unknown[];
-  const requestedAtMs = asNat(requestedAt);
+  const requestedAtMs = asTimeMs(requestedAt);
   if (
     format !== 1 ||
     requestedAtMs === null ||

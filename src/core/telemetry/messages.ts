@@ -26,7 +26,16 @@ import {
   verifySign1,
   type CoseReason,
 } from './cose.js';
-import { commandIdsMax, commandSkewMsMax, messageBytesMax, nodesMax, operatorKeysMax, staleMsMax } from './limits.js';
+import {
+  atMsMax,
+  clockAheadMsMax,
+  commandIdsMax,
+  commandSkewMsMax,
+  messageBytesMax,
+  nodesMax,
+  operatorKeysMax,
+  staleMsMax,
+} from './limits.js';
 
 export type Kind = 'status' | 'telemetry' | 'events' | 'cmd';
 export type Format = 'cbor' | 'json';
@@ -202,6 +211,7 @@ export type VerifyReason =
   | 'replayed'
   | 'duplicate'
   | 'stale'
+  | 'from-future'
   | 'cert-expired'
   | 'cert-revoked'
   | ChainReason;
@@ -229,7 +239,9 @@ const isEnvelope = (x: unknown): x is Envelope => {
     typeof e.boot === 'string' &&
     Number.isSafeInteger(e.seq) &&
     e.seq > 0 &&
-    typeof e.at === 'number' &&
+    Number.isSafeInteger(e.at) &&
+    e.at >= 0 &&
+    e.at < atMsMax &&
     typeof e.data === 'object' &&
     e.data !== null
   );
@@ -301,6 +313,9 @@ export class TelemetryVerifier {
   }
 
   private checkStream(e: Envelope, now: number): VerifyReason | null {
+    // A retained status may be old and still true (the node's last word); the consumer judges how current it
+    // is (Watcher.currentState). Nothing may be from the future: remembered, it would outrank the next boot.
+    if (e.at - now > clockAheadMsMax) return 'from-future';
     if (e.kind !== 'status' && now - e.at > staleMsMax) return 'stale';
     const key = `${e.mesh}/${e.node}/${e.kind}`;
     const last = this.streams.get(key);

@@ -2,7 +2,14 @@
 // read/write handlers on our ends, waitpid(WNOHANG) polling for the exit, SIGKILL on timeout.
 import * as os from 'qjs:os';
 import type { ExecOptions, ExecResult } from '../types.js';
-import { execDrainMs, execOutputBytesDefault, execPollMs, pipeWriteBytes, streamReadBytes } from './limits.js';
+import {
+  execDrainMs,
+  execDrainRoundsMax,
+  execOutputBytesDefault,
+  execPollMs,
+  pipeWriteBytes,
+  streamReadBytes,
+} from './limits.js';
 import { encodeUtf8 } from './utf8.js';
 import { BoundedSink } from '../bounded-sink.js';
 
@@ -110,6 +117,9 @@ export function qjsExec(argv: readonly string[], options: ExecOptions = {}): Pro
     let exitCode: number | null | undefined;
     let timedOut = false;
     let drainTimer: number | null = null;
+    let drainRounds = 0;
+    /** The pipes were closed before their EOF: what the child wrote may be cut (reported as truncated). */
+    let cut = false;
     let killTimer: number | null = null;
     const finish = () => {
       if (exitCode === undefined || openPipesLeft > 0) return;
@@ -120,7 +130,7 @@ export function qjsExec(argv: readonly string[], options: ExecOptions = {}): Pro
         stdout: stdout.bytes(),
         stderr: stderr.bytes(),
         timedOut,
-        truncated: stdout.truncated || stderr.truncated,
+        truncated: stdout.truncated || stderr.truncated || cut,
       });
     };
     const onEof = () => {
@@ -147,10 +157,23 @@ export function qjsExec(argv: readonly string[], options: ExecOptions = {}): Pro
         return;
       }
       exitCode = done === pid ? decodeStatus(status) : null;
-      // A grandchild may hold the pipes open; give it a moment, then stop reading.
-      drainTimer = os.setTimeout(() => {
+      // The time limit is the child's: once it has exited, reading what it wrote is bounded by the drain below.
+      if (killTimer !== null) os.clearTimeout(killTimer);
+      killTimer = null;
+      // Wait for the pipes' EOF: the loop polls descriptors only when no timer is due, so on a starved router the
+      // output may still be unread now (closing at once lost batctl's tables and x0-xdp's answers). A grandchild
+      // may hold the pipes open: after execDrainRoundsMax looks, stop reading and report the output as cut.
+      const drain = () => {
+        drainTimer = null;
+        if (openPipesLeft === 0) return;
+        if (++drainRounds < execDrainRoundsMax) {
+          drainTimer = os.setTimeout(drain, execDrainMs);
+          return;
+        }
+        cut = true;
         for (const reader of readers) reader.done();
-      }, execDrainMs);
+      };
+      drainTimer = os.setTimeout(drain, execDrainMs);
       finish();
     };
     poll();

@@ -10,6 +10,8 @@ export const streamReadBytes = 65_536;
 export const streamQueueBytesMax = 8 * 1024 * 1024;
 /** A connect that has not completed by then fails with ETIMEDOUT. */
 export const connectTimeoutMs = 10_000;
+/** A TLS handshake that has not verified the server by then fails with 'handshake-timeout' (after the connect). */
+export const handshakeTimeoutMs = 10_000;
 /** close() with queued output waits this long for the peer to take it, then drops it. */
 export const closeLingerMs = 5_000;
 export const listenBacklog = 128;
@@ -24,7 +26,12 @@ export const pathDepthMax = 64;
 export const execOutputBytesDefault = 1024 * 1024;
 /** waitpid(WNOHANG) polling interval for exec'd children. */
 export const execPollMs = 5;
-/** After the child exits, how long we still read output from grandchildren holding the pipes. */
+/** After the child exits, how often we look whether its pipes reached EOF (output still being read). */
 export const execDrainMs = 200;
+/**
+ * Looks before the pipes are closed unread (grandchildren holding them): 25 × 200 ms = 5 s. The event loop polls
+ * descriptors only when no timer is due, so on a starved router a child's output may still be unread when it exits.
+ */
+export const execDrainRoundsMax = 25;
 /** Writes to a child's stdin stay at most PIPE_BUF, so that the (blocking) pipe never blocks the loop. */
 export const pipeWriteBytes = 4096;

@@ -1,8 +1,10 @@
-// Net over x0:net: non-blocking sockets driven by os.setReadHandler / os.setWriteHandler.
+// Net over x0:net: non-blocking sockets driven by os.setReadHandler / os.setWriteHandler; TLS over x0:tls
+// (mbedtls), the same stream class reading and writing through the TLS session instead of the socket.
 // Errors reach callers as errno names ('ECONNREFUSED'), or as the adapter's own reason codes
 // ('write-queue-overflow'), as the Platform interface says.
 import * as os from 'qjs:os';
 import * as sock from 'x0:net';
+import * as tls from 'x0:tls';
 import type {
   ByteStream,
   HostPort,
@@ -10,6 +12,7 @@ import type {
   StreamHandlers,
   StreamListener,
   StreamTarget,
+  TlsOptions,
   UdpHandlers,
   UdpSocket,
 } from '../types.js';
@@ -17,11 +20,14 @@ import {
   closeLingerMs,
   connectTimeoutMs,
   datagramBytesMax,
+  handshakeTimeoutMs,
   listenBacklog,
   readsPerWakeupMax,
   streamQueueBytesMax,
   streamReadBytes,
 } from './limits.js';
+import { loadTlsMaterial } from '../tls.js';
+import { qjsFiles } from './files.js';
 
 type Result<T> = T | sock.X0Error;
 
@@ -99,6 +105,38 @@ function udpBind(local: HostPort, handlers: UdpHandlers): Promise<UdpSocket> {
   });
 }
 
+/** What a stream reads and writes through: the socket itself, or a TLS session over it. 'again': would block. */
+interface StreamIo {
+  read(maxBytes: number): Uint8Array | 'again' | { readonly error: string };
+  write(data: Uint8Array): number | 'again' | { readonly error: string };
+  /** Bytes already read from the socket and buffered (TLS): readable without the fd being readable. */
+  pending(): number;
+  /** Before the fd is closed: TLS sends close_notify and frees its session. */
+  close(): void;
+}
+
+function plainIo(fd: number): StreamIo {
+  const again = <T>(r: T | sock.X0Error): T | 'again' | sock.X0Error =>
+    isError(r) && r.error === 'EAGAIN' ? 'again' : r;
+  return {
+    read: (maxBytes) => again(sock.recv(fd, maxBytes)),
+    write: (data) => again(sock.send(fd, data)),
+    pending: () => 0,
+    close: () => {},
+  };
+}
+
+function tlsIo(conn: tls.Connection): StreamIo {
+  const again = <T>(r: T | tls.Want | tls.TlsError): T | 'again' | tls.TlsError =>
+    r === 'want-read' || r === 'want-write' ? 'again' : r;
+  return {
+    read: (maxBytes) => again(tls.read(conn, maxBytes)),
+    write: (data) => again(tls.write(conn, data)),
+    pending: () => tls.pending(conn),
+    close: () => tls.close(conn),
+  };
+}
+
 // One connected stream: reads on readability, queues what the kernel does not take, drains on writability.
 class QjsStream implements ByteStream {
   private handlers: StreamHandlers | null = null;
@@ -108,7 +146,10 @@ class QjsStream implements ByteStream {
   private closing = false;
   private lingerTimer: number | null = null;
 
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly io: StreamIo = plainIo(fd),
+  ) {}
 
   get queuedBytes(): number {
     return this.queued;
@@ -116,21 +157,22 @@ class QjsStream implements ByteStream {
 
   attach(handlers: StreamHandlers): void {
     this.handlers = handlers;
-    if (!this.closed) os.setReadHandler(this.fd, () => this.onReadable());
+    if (this.closed) return;
+    os.setReadHandler(this.fd, () => this.onReadable());
+    // TLS may hold records it read with the handshake's last flight: deliver them without waiting for the fd.
+    if (this.io.pending() > 0) os.setTimeout(() => this.onReadable(), 0);
   }
 
   write(data: Uint8Array): void {
     if (this.closed || this.closing || data.length === 0) return;
     let offset = 0;
-    if (this.queue.length === 0) {
-      const sent = sock.send(this.fd, data);
-      if (isError(sent)) {
-        if (sent.error !== 'EAGAIN') return this.finish(sent.error);
-      } else {
-        offset = sent;
-      }
-      if (offset === data.length) return;
+    while (this.queue.length === 0 && offset < data.length) {
+      const sent = this.io.write(offset === 0 ? data : data.subarray(offset));
+      if (sent === 'again') break;
+      if (isError(sent)) return this.finish(sent.error);
+      offset += sent;
     }
+    if (offset === data.length) return;
     if (this.queued + data.length - offset > streamQueueBytesMax) return this.finish('write-queue-overflow');
     // A copy: the caller may reuse its buffer once write() returns.
     this.queue.push(data.slice(offset));
@@ -149,28 +191,27 @@ class QjsStream implements ByteStream {
 
   private onReadable(): void {
     for (let i = 0; i < readsPerWakeupMax && !this.closed; i++) {
-      const got = sock.recv(this.fd, streamReadBytes);
-      if (isError(got)) {
-        if (got.error !== 'EAGAIN') this.finish(got.error);
-        return;
-      }
+      const got = this.io.read(streamReadBytes);
+      if (got === 'again') return;
+      if (isError(got)) return this.finish(got.error);
       if (got.length === 0) return this.finish(null);
       this.handlers?.onData(got);
     }
+    // The bound was reached: what TLS holds already decrypted would wait for the fd; go on at the next turn.
+    if (!this.closed && this.io.pending() > 0) os.setTimeout(() => this.onReadable(), 0);
   }
 
   private onWritable(): void {
     while (this.queue.length > 0 && !this.closed) {
       const head = this.queue[0] as Uint8Array;
-      const sent = sock.send(this.fd, head);
-      if (isError(sent)) {
-        if (sent.error !== 'EAGAIN') this.finish(sent.error);
-        return;
-      }
+      // After 'again', TLS wants the same bytes again (it keeps the record it started): the head is unchanged.
+      const sent = this.io.write(head);
+      if (sent === 'again') return;
+      if (isError(sent)) return this.finish(sent.error);
       this.queued -= sent;
       if (sent < head.length) {
         this.queue[0] = head.subarray(sent);
-        return;
+        continue;
       }
       this.queue.shift();
     }
@@ -186,6 +227,7 @@ class QjsStream implements ByteStream {
     if (this.lingerTimer !== null) os.clearTimeout(this.lingerTimer);
     os.setReadHandler(this.fd, null);
     os.setWriteHandler(this.fd, null);
+    this.io.close();
     sock.close(this.fd);
     this.queue.length = 0;
     this.queued = 0;
@@ -200,6 +242,43 @@ function targetAddress(target: StreamTarget): { family: 'inet' | 'inet6' | 'unix
   return { family: familyOf(target.host), address: inetAddress(target.host, target.port) };
 }
 
+/**
+ * The TLS client handshake over a connected fd, driven by the fd's readiness; resolves with the session's io
+ * once the server's certificate is verified. On failure the fd is closed and the reason is the Error's message.
+ */
+function handshake(fd: number, host: string, options: TlsOptions): Promise<StreamIo> {
+  return new Promise((resolve, reject) => {
+    const fail = (reason: string, conn: tls.Connection | null) => {
+      os.setReadHandler(fd, null);
+      os.setWriteHandler(fd, null);
+      if (conn !== null) tls.close(conn);
+      sock.close(fd);
+      reject(new Error(reason));
+    };
+    if (!tls.available) return fail('tls-unavailable', null);
+    const material = loadTlsMaterial(qjsFiles.read, options, host);
+    if (!material.ok) return fail(material.reason, null);
+    const { ca, cert, key, serverName } = material.value;
+    const conn = tls.client(fd, { ca, serverName, ...(cert && key ? { cert, key } : {}) });
+    if ('error' in conn) return fail(conn.error, null);
+    const timer = os.setTimeout(() => fail('handshake-timeout', conn), handshakeTimeoutMs);
+    const step = (): void => {
+      const state = tls.handshake(conn);
+      if (state === 'want-read' || state === 'want-write') {
+        os.setReadHandler(fd, state === 'want-read' ? step : null);
+        os.setWriteHandler(fd, state === 'want-write' ? step : null);
+        return;
+      }
+      os.clearTimeout(timer);
+      if (state !== null) return fail(state.error, conn);
+      os.setReadHandler(fd, null);
+      os.setWriteHandler(fd, null);
+      resolve(tlsIo(conn));
+    };
+    step();
+  });
+}
+
 function connect(target: StreamTarget, handlers: StreamHandlers): Promise<ByteStream> {
   return new Promise((resolve, reject) => {
     const { family, address } = targetAddress(target);
@@ -210,6 +289,12 @@ function connect(target: StreamTarget, handlers: StreamHandlers): Promise<ByteSt
       reject(new Error(reason));
     };
     const established = () => {
+      if (target.kind === 'tcp' && target.tls !== undefined)
+        return void handshake(fd, target.host, target.tls).then((io) => {
+          const stream = new QjsStream(fd, io);
+          stream.attach(handlers);
+          resolve(stream);
+        }, reject);
       const stream = new QjsStream(fd);
       stream.attach(handlers);
       resolve(stream);

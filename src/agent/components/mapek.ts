@@ -1,0 +1,453 @@
+// Self-healing (MAPE-K, docs/mapek.md). Monitor: a BFD-like liveness probe of every direct batman-adv neighbour
+// over its own hard interface (src/mapek/probe.ts, src/core/mapek/liveness.ts), batman-adv's TQ, XDP's per-source
+// counters, the supervisor's component states and Raft's role. Analyse + Plan: the pure core (src/core/mapek).
+// Execute: src/mapek/executor.ts, each outcome checked and handed back to the core. Knowledge: state_dir/mapek.json,
+// written at most once per the core's knowledgePersistMs; a one-line incident summary in this node's gossip
+// section. Every step is an agent event with the decision's trace id (ubus `events`).
+import { loadRevocations, nodeFiles } from '../../identity/store.js';
+import { Liveness, type LivenessConfig, livenessDefaults } from '../../core/mapek/liveness.js';
+import { Mapek } from '../../core/mapek/mapek.js';
+import { loadKnowledge } from '../../core/mapek/knowledge.js';
+import { defaultMapekConfig, type Decision } from '../../core/mapek/types.js';
+import { fromUtf8, toHex } from '../../core/wire/hex.js';
+import { parseNeighbours } from '../../batman/tables.js';
+import { Executor } from '../../mapek/executor.js';
+import { ProbeLink, probeWireBytes } from '../../mapek/probe.js';
+import type { HostPort, TimerHandle } from '../../platform/types.js';
+import { XdpBinding } from '../../xdp/binding.js';
+import { degraded, down, up, type Component } from '../component.js';
+import type { AgentContext } from '../context.js';
+import type { ComponentHealth, Health } from '../supervisor.js';
+
+/** The probe listens on the sealed link's port + 3 (link: +0, Raft's name: +1, enrolment: +2). */
+export const probePort = (linkPort: number): number => linkPort + 3;
+export const knowledgeFile = (stateDir: string): string => `${stateDir}/mapek.json`;
+
+export const mapekEdgeLimits = {
+  /** Neighbours probed at once (a router has a handful of direct links). */
+  targetsMax: 32,
+  /** Actions being executed at once. */
+  inFlightMax: 4,
+  /** Slow observations (components, Raft, XDP) and the gossip summary, at most this often. */
+  slowEveryMs: 2_000,
+  /** A neighbour gone from batman-adv's table is probed this long more (unless its link is out by our action). */
+  targetKeepMs: 30_000,
+  /** The gossip summary is a version string of the mesh document (at most 64 characters). */
+  summaryCharsMax: 64,
+  /**
+   * The second opinion: a probe verdict counts only once batman-adv has also heard nothing from the neighbour for
+   * this long (its OGMs come every second, with jitter). An agent that stalls (a busy CPU) stops echoing, the
+   * kernel's OGMs do not: a stall is not a dead link. Costs up to this long minus the probe's detection time.
+   */
+  ogmSilenceMs: 1_200,
+  /** batman-adv's neighbour table is read at most this often for the second opinion. */
+  confirmEveryMs: 200,
+} as const;
+
+export interface MapekHooks {
+  readonly restart: (name: string) => { ok: boolean; reason: string | null };
+  readonly components: () => Record<string, ComponentHealth>;
+  readonly xdpHelper?: readonly string[];
+}
+
+interface Target {
+  readonly iface: string;
+  readonly neighbour: string;
+  readonly address: HostPort;
+  readonly live: Liveness;
+  seenMs: number;
+  /** batman-adv agrees the neighbour is silent (its last OGM is older than ogmSilenceMs, or it is gone). */
+  confirmed: boolean;
+  nextConfirmMs: number;
+}
+
+export class MapekComponent implements Component {
+  readonly name = 'mapek';
+  private core: Mapek | null = null;
+  private probe: ProbeLink | null = null;
+  private executor: Executor | null = null;
+  private xdp: XdpBinding | null = null;
+  private timer: TimerHandle | null = null;
+  private readonly targets = new Map<string, Target>();
+  private inFlight = 0;
+  private lastSlowMs = -Infinity;
+  private probeReason: string | null = null;
+  private confirming = false;
+  private readonly stats = {
+    decisions: 0,
+    actions_ok: 0,
+    actions_failed: 0,
+    persisted: 0,
+    transitions: 0,
+    confirm_failed: 0,
+  };
+
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly hooks: MapekHooks,
+  ) {}
+
+  async start(): Promise<Health> {
+    const { platform, config, journal } = this.ctx;
+    const knowledge = this.loadKnowledge();
+    this.core = new Mapek(defaultMapekConfig(), () => toHex(platform.randomBytes(16)), knowledge ?? undefined);
+    this.xdp = config.xdp.enabled
+      ? new XdpBinding(platform, this.hooks.xdpHelper === undefined ? {} : { helperArgv: this.hooks.xdpHelper })
+      : null;
+    this.executor = new Executor({
+      platform,
+      primaryInterface: () => {
+        const mesh = this.ctx.mesh;
+        return mesh?.interfaces.find((i) => i.mac === mesh.primaryMac)?.name ?? null;
+      },
+      batctl: config.batctl,
+      meshif: config.meshInterface ?? 'bat0',
+      xdp: () => this.xdp,
+      raft: () => this.ctx.raft,
+      restart: (name) => this.hooks.restart(name),
+      ubus: 'ubus',
+      ip: 'ip',
+    });
+    this.probeReason = await this.openProbe();
+    journal.record('info', this.name, 'started', {
+      probe_interval_ms: config.mapek.probeIntervalMs,
+      detect_multiplier: config.mapek.detectMultiplier,
+      probe: this.probeReason ?? `[::]:${probePort(config.listen.port)}`,
+      probe_bytes_per_s_per_neighbour: this.overheadBytesPerS(),
+      knowledge: knowledge === null ? 'none' : 'loaded',
+    });
+    this.schedule();
+    return this.health();
+  }
+
+  stop(): void {
+    if (this.timer !== null) this.ctx.platform.clearTimer(this.timer);
+    this.timer = null;
+    this.persist(true);
+    this.probe?.close();
+    this.probe = null;
+    this.core = null;
+    this.targets.clear();
+  }
+
+  health(): Health {
+    if (this.core === null) return down('not-running');
+    return this.probeReason === null || this.probeReason === 'no-mesh-interface' ? up : degraded(this.probeReason);
+  }
+
+  metrics(): Record<string, number> {
+    const c = this.probe?.counters.snapshot() ?? {};
+    return {
+      neighbours: this.targets.size,
+      neighbours_up: [...this.targets.values()].filter((t) => t.live.state === 'up').length,
+      probe_sessions: this.probe?.sessions() ?? 0,
+      probe_replies: c.replies ?? 0,
+      probe_bytes_per_s_per_neighbour: this.overheadBytesPerS(),
+      ...this.stats,
+    };
+  }
+
+  /** Open incidents and what our actions keep in force (ubus status, tests). */
+  view(): Record<string, unknown> {
+    return {
+      incidents: this.core?.incidents() ?? [],
+      in_force: this.core?.inForceNow() ?? null,
+      neighbours: [...this.targets.values()].map((t) => ({
+        iface: t.iface,
+        neighbour: t.neighbour,
+        state: t.live.state,
+        rtt_ms: t.live.rttMs,
+        peer: this.probe?.peer(t.address) ?? null,
+      })),
+    };
+  }
+
+  private overheadBytesPerS(): number {
+    return Math.round((2 * probeWireBytes * 1000) / this.livenessConfig().intervalMs);
+  }
+
+  private livenessConfig(): LivenessConfig {
+    const m = this.ctx.config.mapek;
+    return {
+      intervalMs: m.probeIntervalMs,
+      detectMultiplier: m.detectMultiplier,
+      upAfterReplies: livenessDefaults.upAfterReplies,
+    };
+  }
+
+  /** null when the probe runs, else why not (no batman-adv, not enrolled, socket error). */
+  private async openProbe(): Promise<string | null> {
+    const { platform, config } = this.ctx;
+    if (config.meshInterface === null) return 'no-mesh-interface';
+    const identity = this.ctx.identity;
+    if (identity === null) return 'not-enrolled';
+    const revocations = loadRevocations(platform, nodeFiles(config.stateDir).revocations, identity.bundle);
+    if (typeof revocations === 'string') return `revocations-${revocations}`;
+    try {
+      this.probe = await ProbeLink.open(platform, {
+        port: probePort(config.listen.port),
+        chain: identity.chain,
+        signSecretKey: identity.keys.sign.secretKey,
+        bundle: identity.bundle,
+        revocations,
+        onReply: (address, seq) => this.onReply(address, seq),
+      });
+      return null;
+    } catch (error) {
+      return `probe-${error instanceof Error ? error.message : String(error)}`.slice(0, 60);
+    }
+  }
+
+  private onReply(address: string, seq: number): void {
+    const now = this.ctx.platform.monotonicMs();
+    for (const t of this.targets.values())
+      if (`${t.address.host}:${t.address.port}` === address) return t.live.reply(seq, now);
+  }
+
+  private loadKnowledge(): ReturnType<Mapek['knowledge']> | null {
+    const { platform, config, journal } = this.ctx;
+    const text = platform.files.readText(knowledgeFile(config.stateDir));
+    if (text === null) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      journal.record('warn', this.name, 'knowledge-refused', {
+        reason: 'not-json',
+        file: knowledgeFile(config.stateDir),
+      });
+      return null;
+    }
+    const loaded = loadKnowledge(parsed);
+    if (loaded.ok) return loaded.value;
+    journal.record('warn', this.name, 'knowledge-refused', {
+      reason: loaded.reason,
+      file: knowledgeFile(config.stateDir),
+    });
+    return null;
+  }
+
+  private schedule(): void {
+    this.timer = this.ctx.platform.setTimer(this.livenessConfig().intervalMs, () => {
+      if (this.core === null) return;
+      this.step(this.ctx.platform.monotonicMs());
+      this.schedule();
+    });
+  }
+
+  private step(now: number): void {
+    const core = this.core as Mapek;
+    this.refreshTargets(now);
+    this.probeAll(now, core);
+    if (now - this.lastSlowMs >= mapekEdgeLimits.slowEveryMs) {
+      this.lastSlowMs = now;
+      this.observeSlow(now, core);
+      this.publishSummary(core);
+    }
+    for (const d of core.tick(now)) this.decide(d);
+    for (const e of core.drainEvents())
+      this.ctx.journal.record(e.kind === 'failed' || e.kind === 'breaker-opened' ? 'warn' : 'info', this.name, e.kind, {
+        trace_id: e.traceId,
+        what: e.text,
+      });
+    this.persist(false);
+  }
+
+  /** Targets: every neighbour in batman-adv's table; kept while their link is out by our action, or for a while. */
+  private refreshTargets(now: number): void {
+    const mesh = this.ctx.mesh;
+    const port = probePort(this.ctx.config.listen.port);
+    for (const n of mesh?.neighbours ?? []) {
+      const key = `${n.iface} ${n.neighbour}`;
+      const known = this.targets.get(key);
+      if (known !== undefined) {
+        known.seenMs = now;
+        continue;
+      }
+      const address = ProbeLink.addressOf(n.neighbour, n.iface, port);
+      if (address === null || this.targets.size >= mapekEdgeLimits.targetsMax) continue;
+      this.targets.set(key, {
+        iface: n.iface,
+        neighbour: n.neighbour,
+        address,
+        live: new Liveness(this.livenessConfig(), now),
+        confirmed: false,
+        nextConfirmMs: 0,
+        seenMs: now,
+      });
+    }
+    const out = new Set(this.core?.inForceNow().linkDown ?? []);
+    for (const [key, t] of this.targets) {
+      if (out.has(t.iface) || now - t.seenMs < mapekEdgeLimits.targetKeepMs) continue;
+      this.targets.delete(key);
+      this.probe?.forget(t.address);
+    }
+  }
+
+  private probeAll(now: number, core: Mapek): void {
+    const tqOf = new Map((this.ctx.mesh?.neighbours ?? []).map((n) => [`${n.iface} ${n.neighbour}`, n.tq]));
+    for (const [key, t] of this.targets) {
+      const seq = t.live.due(now);
+      if (seq !== null) this.probe?.request(t.address, seq);
+      const tr = t.live.tick(now);
+      if (tr !== null) {
+        this.stats.transitions++;
+        this.ctx.journal.record(tr.to === 'down' ? 'warn' : 'info', this.name, `neighbour-${tr.to}`, {
+          iface: t.iface,
+          neighbour: t.neighbour,
+          since_reply_ms: tr.sinceReplyMs === null ? null : Math.round(tr.sinceReplyMs),
+          rtt_ms: tr.rttMs,
+          detect_ms: t.live.detectMs,
+        });
+      }
+      // A neighbour that never answered (no agent there) is no evidence either way: not observed.
+      if (t.live.state === 'init') continue;
+      if (t.live.state === 'up') t.confirmed = false;
+      else if (!t.confirmed && now >= t.nextConfirmMs && !this.confirming) this.confirm(t, now);
+      core.observe({
+        kind: 'neighbour',
+        atMs: now,
+        neighbour: t.neighbour,
+        iface: t.iface,
+        alive: t.live.state === 'up' || !t.confirmed,
+        rttMs: t.live.rttMs,
+        tq: tqOf.get(key) ?? null,
+      });
+    }
+  }
+
+  /** Reads batman-adv's neighbour table once: is the neighbour silent there too? */
+  private confirm(t: Target, now: number): void {
+    this.confirming = true;
+    t.nextConfirmMs = now + mapekEdgeLimits.confirmEveryMs;
+    const { platform, config } = this.ctx;
+    const argv = [config.batctl, 'meshif', config.meshInterface ?? 'bat0', 'neighbors', '-H'];
+    void platform
+      .exec(argv, { timeoutMs: 2_000, maxOutputBytes: 64 * 1024 })
+      .then((r) => {
+        if (r.code !== 0) return void this.stats.confirm_failed++;
+        const row = parseNeighbours(fromUtf8(r.stdout)).find((n) => n.iface === t.iface && n.neighbour === t.neighbour);
+        if (t.live.state !== 'down' || (row !== undefined && row.lastSeenMs < mapekEdgeLimits.ogmSilenceMs)) return;
+        t.confirmed = true;
+        this.ctx.journal.record('warn', this.name, 'neighbour-silent', {
+          iface: t.iface,
+          neighbour: t.neighbour,
+          ogm_last_seen_ms: row?.lastSeenMs ?? null,
+        });
+      })
+      .catch(() => void this.stats.confirm_failed++)
+      .finally(() => {
+        this.confirming = false;
+      });
+  }
+
+  private observeSlow(now: number, core: Mapek): void {
+    for (const [name, h] of Object.entries(this.hooks.components())) {
+      if (name === this.name || h.state === 'starting') continue;
+      core.observe({ kind: 'component', atMs: now, name, state: h.state as 'up' | 'degraded' | 'down' | 'disabled' });
+    }
+    const raft = this.ctx.raft?.status();
+    if (raft !== undefined) {
+      const probed = [...this.targets.values()].filter((t) => t.live.state !== 'init');
+      const dead = probed.filter((t) => t.live.state === 'down').length;
+      core.observe({
+        kind: 'raft',
+        atMs: now,
+        self: String(raft.id),
+        role: raft.role,
+        leader: raft.lead === 0 ? null : String(raft.lead),
+        term: raft.term,
+        // Degraded: most of this anchor's direct links are dead (its followers hear it late or not at all); only
+        // worth saying when another voter could lead.
+        selfDegraded: raft.voters.length > 1 && probed.length > 0 && dead * 2 > probed.length,
+      });
+    }
+    const xdp = this.xdp;
+    if (xdp !== null)
+      void xdp.stats().then((r) => {
+        if (!r.ok || this.core === null) return;
+        for (const s of r.value.sources)
+          this.core.observe({
+            kind: 'xdp',
+            atMs: this.ctx.platform.monotonicMs(),
+            mac: s.mac,
+            packets: s.packets,
+            dropped: s.drops,
+            ogms: s.batmanPackets,
+          });
+      });
+  }
+
+  private decide(d: Decision): void {
+    this.stats.decisions++;
+    this.ctx.journal.record('warn', this.name, 'decided', {
+      trace_id: d.traceId,
+      symptom: d.symptom,
+      rule: d.rule,
+      action: d.action.kind,
+      target: d.target,
+      why: d.why,
+    });
+    if (this.inFlight >= mapekEdgeLimits.inFlightMax) {
+      this.core?.outcome({
+        traceId: d.traceId,
+        ok: false,
+        reason: 'executor-busy',
+        atMs: this.ctx.platform.monotonicMs(),
+      });
+      return;
+    }
+    this.inFlight++;
+    const started = this.ctx.platform.monotonicMs();
+    void (this.executor as Executor).execute(d.action).then((r) => {
+      this.inFlight--;
+      const now = this.ctx.platform.monotonicMs();
+      if (r.ok) this.stats.actions_ok++;
+      else this.stats.actions_failed++;
+      this.ctx.journal.record(r.ok ? 'info' : 'warn', this.name, 'executed', {
+        trace_id: d.traceId,
+        action: d.action.kind,
+        target: d.target,
+        ok: r.ok,
+        reason: r.reason,
+        detail: r.detail,
+        took_ms: Math.round(now - started),
+      });
+      this.core?.outcome({ traceId: d.traceId, ok: r.ok, reason: r.reason, atMs: now });
+    });
+  }
+
+  /** Knowledge to flash at most once per knowledgePersistMs, and only after a change (the core says when). */
+  private persist(force: boolean): void {
+    const core = this.core;
+    if (core === null) return;
+    const now = this.ctx.platform.monotonicMs();
+    if (!core.knowledgeDue(now) && !(force && this.stats.decisions > 0)) return;
+    const { platform, config, journal } = this.ctx;
+    const error = platform.files.writeAtomic(knowledgeFile(config.stateDir), JSON.stringify(core.knowledge()));
+    if (error !== null) {
+      journal.record('warn', this.name, 'knowledge-not-written', {
+        reason: error,
+        file: knowledgeFile(config.stateDir),
+      });
+      return;
+    }
+    core.knowledgePersisted(now);
+    this.stats.persisted++;
+  }
+
+  /** One line in this node's gossip section: open incidents, and the last one's symptom, action and state. */
+  private publishSummary(core: Mapek): void {
+    const gossip = this.ctx.gossip;
+    if (gossip === null) return;
+    const incidents = core.incidents();
+    const open = incidents.filter((i) => i.state === 'open').length;
+    const last = incidents.at(-1);
+    const text = (
+      last === undefined
+        ? `open=0 total=0`
+        : `open=${open} total=${incidents.length} last=${last.symptom}/${last.lastAction ?? '-'}/${last.state}`
+    ).slice(0, mapekEdgeLimits.summaryCharsMax);
+    gossip.setVersion('mapek', text);
+  }
+}

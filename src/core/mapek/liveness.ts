@@ -1,0 +1,246 @@
+// Per-neighbour liveness, BFD-like (RFC 5880 §6.8.4: detection time = detect multiplier × interval): a probe
+// goes out every interval over the one link to the neighbour, the neighbour echoes it, and a neighbour that has
+// answered nothing for multiplier × interval is down. Pure: the caller sends what due() asks for, reports each
+// echo with reply(), and calls tick() at its own pace; transitions come back as values.
+//
+// Unlike BFD's three-way handshake, a neighbour is `init` until it has answered `upAfterReplies` consecutive
+// probes, and only a neighbour that was `up` can go `down`: a neighbour that never answers (no agent, an old
+// version) is never declared dead, so it can never cause an action (issue 17: no false actions on a healthy mesh).
+// BFD runs in the kernel or in hardware; this one runs in the agent's event loop, which can stall (a busy or
+// emulated CPU). Time this node did not run does not count against the neighbour (a tick that comes more than two
+// intervals late adds the excess to a credit), and a neighbour is down only when at least `detectMultiplier`
+// probes were sent since its last echo, so a stall on our side never reads as a silence on theirs. And when echoes
+// take long (the neighbour's CPU is the slow one), the wait is at least the smoothed round trip plus four times
+// its variation (RFC 6298's retransmission timeout), up to twice the detection time: a slow neighbour is not a
+// dead one.
+import { assertThat } from '../result.js';
+
+export interface LivenessConfig {
+  /** Probe interval (BFD's Desired Min TX Interval). */
+  readonly intervalMs: number;
+  /** Missed intervals that make a neighbour down (BFD's Detect Mult). */
+  readonly detectMultiplier: number;
+  /** Consecutive answered probes that make a neighbour up (the hysteresis against a flapping link). */
+  readonly upAfterReplies: number;
+}
+
+export const livenessDefaults: LivenessConfig = { intervalMs: 100, detectMultiplier: 3, upAfterReplies: 3 };
+
+export const livenessLimits = {
+  /** Below this a router's timer and a TCG guest's scheduling jitter are the probe. */
+  intervalMsMin: 20,
+  /** Above this the probe is slower than batman-adv's own OGM window: no point. */
+  intervalMsMax: 10_000,
+  detectMultiplierMin: 2,
+  /** BFD's Detect Mult is one byte. */
+  detectMultiplierMax: 255,
+  upAfterRepliesMax: 16,
+  /** Probes remembered for matching echoes (a later echo is counted as late and ignored). */
+  outstandingMax: 64,
+  /** Smoothing of the round-trip time (RFC 6298's alpha) and of its variation (beta). */
+  rttWeight: 0.125,
+  rttVarWeight: 0.25,
+  /** Slow echoes stretch the wait to at most this many detection times. */
+  rtoDetectionsMax: 2,
+} as const;
+
+assertThat(
+  livenessLimits.outstandingMax >= livenessLimits.detectMultiplierMax / 4,
+  'liveness: echoes within the window',
+);
+
+export function validateLivenessConfig(c: LivenessConfig): string[] {
+  const errors: string[] = [];
+  const l = livenessLimits;
+  if (!Number.isInteger(c.intervalMs) || c.intervalMs < l.intervalMsMin || c.intervalMs > l.intervalMsMax)
+    errors.push(`probe interval ${c.intervalMs} ms: allowed ${l.intervalMsMin}..${l.intervalMsMax} ms`);
+  if (
+    !Number.isInteger(c.detectMultiplier) ||
+    c.detectMultiplier < l.detectMultiplierMin ||
+    c.detectMultiplier > l.detectMultiplierMax
+  )
+    errors.push(`detect multiplier ${c.detectMultiplier}: allowed ${l.detectMultiplierMin}..${l.detectMultiplierMax}`);
+  if (!Number.isInteger(c.upAfterReplies) || c.upAfterReplies < 1 || c.upAfterReplies > l.upAfterRepliesMax)
+    errors.push(`up after replies ${c.upAfterReplies}: allowed 1..${l.upAfterRepliesMax}`);
+  return errors;
+}
+
+/** Detection time (RFC 5880 §6.8.4). */
+export const detectionTimeMs = (c: LivenessConfig): number => c.intervalMs * c.detectMultiplier;
+
+/**
+ * Bytes per second one node sends to one neighbour for liveness: its own probes and its echoes of the
+ * neighbour's probes (both ends probe), each `wireBytes` long on the wire.
+ */
+export const probeBytesPerS = (c: LivenessConfig, wireBytes: number): number =>
+  Math.round((2 * wireBytes * 1000) / c.intervalMs);
+
+export type LivenessState = 'init' | 'up' | 'down';
+
+export interface LivenessTransition {
+  readonly from: LivenessState;
+  readonly to: LivenessState;
+  readonly atMs: number;
+  /** 'replies': upAfterReplies consecutive echoes; 'detect-timeout': nothing for the detection time. */
+  readonly reason: 'replies' | 'detect-timeout';
+  /** Time since the last echo (down) or the smoothed round trip (up). */
+  readonly sinceReplyMs: number | null;
+  readonly rttMs: number | null;
+}
+
+export class Liveness {
+  private current: LivenessState = 'init';
+  private nextSeq = 1;
+  private nextDueMs: number;
+  private readonly sentAtMs = new Map<number, number>();
+  private lastReplySeq = 0;
+  private run = 0;
+  private lastReplyAtMs: number | null = null;
+  private lastTickMs: number | null = null;
+  /** Time this node was stalled since the last echo (it does not count as the neighbour's silence). */
+  private creditMs = 0;
+  /** Probes sent since the last echo. */
+  private unanswered = 0;
+  private smoothedRttMs: number | null = null;
+  private rttVarMs = 0;
+  readonly counters = { sent: 0, replies: 0, late: 0, unexpected: 0, downs: 0, ups: 0 };
+
+  constructor(
+    readonly config: LivenessConfig,
+    startMs: number,
+  ) {
+    assertThat(
+      validateLivenessConfig(config).length === 0,
+      `liveness: valid config (${validateLivenessConfig(config)})`,
+    );
+    this.nextDueMs = startMs;
+  }
+
+  get state(): LivenessState {
+    return this.current;
+  }
+
+  get rttMs(): number | null {
+    return this.smoothedRttMs === null ? null : Math.round(this.smoothedRttMs * 10) / 10;
+  }
+
+  get lastReplyMs(): number | null {
+    return this.lastReplyAtMs;
+  }
+
+  /** The sequence number of the probe to send now, or null when none is due. Records it as sent. */
+  due(nowMs: number): number | null {
+    if (nowMs < this.nextDueMs) return null;
+    // A caller that was late (a stalled event loop) sends one probe, not the backlog.
+    this.nextDueMs = Math.max(this.nextDueMs + this.config.intervalMs, nowMs + 1);
+    const seq = this.nextSeq;
+    this.nextSeq = (this.nextSeq % 0xffffffff) + 1;
+    this.sentAtMs.set(seq, nowMs);
+    this.unanswered++;
+    if (this.sentAtMs.size > livenessLimits.outstandingMax)
+      this.sentAtMs.delete(this.sentAtMs.keys().next().value as number);
+    this.counters.sent++;
+    assertThat(this.sentAtMs.size <= livenessLimits.outstandingMax, 'liveness: outstanding probes bounded');
+    return seq;
+  }
+
+  /** An echo of probe `seq` arrived (already authenticated by the caller). */
+  reply(seq: number, nowMs: number): void {
+    const sentAt = this.sentAtMs.get(seq);
+    if (sentAt === undefined) {
+      if (seq > 0 && seq < this.nextSeq) this.counters.late++;
+      else this.counters.unexpected++;
+      return;
+    }
+    this.sentAtMs.delete(seq);
+    this.counters.replies++;
+    const rtt = Math.max(0, nowMs - sentAt);
+    if (this.smoothedRttMs === null) {
+      this.smoothedRttMs = rtt;
+      this.rttVarMs = rtt / 2;
+    } else {
+      this.rttVarMs += livenessLimits.rttVarWeight * (Math.abs(this.smoothedRttMs - rtt) - this.rttVarMs);
+      this.smoothedRttMs += livenessLimits.rttWeight * (rtt - this.smoothedRttMs);
+    }
+    this.run = seq === this.lastReplySeq + 1 ? this.run + 1 : 1;
+    this.lastReplySeq = seq;
+    this.lastReplyAtMs = nowMs;
+    this.creditMs = 0;
+    this.unanswered = 0;
+  }
+
+  /** State changes due at nowMs (at most one per call). */
+  tick(nowMs: number): LivenessTransition | null {
+    const from = this.current;
+    const lateMs = this.lastTickMs === null ? 0 : nowMs - this.lastTickMs - this.config.intervalMs;
+    this.lastTickMs = nowMs;
+    if (lateMs > this.config.intervalMs) {
+      // We were not running: what arrived meanwhile is still in the socket. No verdict on this tick.
+      this.creditMs += lateMs;
+      return null;
+    }
+    if (from !== 'up' && this.run >= this.config.upAfterReplies && this.answeredRecently(nowMs)) {
+      this.current = 'up';
+      this.counters.ups++;
+      return {
+        from,
+        to: 'up',
+        atMs: nowMs,
+        reason: 'replies',
+        sinceReplyMs: this.sinceReply(nowMs),
+        rttMs: this.rttMs,
+      };
+    }
+    if (from === 'up' && !this.answeredRecently(nowMs) && this.unanswered >= this.config.detectMultiplier) {
+      this.current = 'down';
+      this.run = 0;
+      this.counters.downs++;
+      return {
+        from,
+        to: 'down',
+        atMs: nowMs,
+        reason: 'detect-timeout',
+        sinceReplyMs: this.sinceReply(nowMs),
+        rttMs: this.rttMs,
+      };
+    }
+    return null;
+  }
+
+  private sinceReply(nowMs: number): number | null {
+    return this.lastReplyAtMs === null ? null : nowMs - this.lastReplyAtMs;
+  }
+
+  /**
+   * The wait before down: the configured detection time, or longer when echoes are slow (RFC 6298's RTO), at most
+   * rtoDetectionsMax detection times (a neighbour slower than that is reported; the edge asks batman-adv too).
+   */
+  get detectMs(): number {
+    const base = detectionTimeMs(this.config);
+    const rto = this.smoothedRttMs === null ? 0 : this.smoothedRttMs + 4 * this.rttVarMs;
+    return Math.round(Math.min(Math.max(base, rto), livenessLimits.rtoDetectionsMax * base));
+  }
+
+  private answeredRecently(nowMs: number): boolean {
+    return this.lastReplyAtMs !== null && nowMs - this.lastReplyAtMs - this.creditMs <= this.detectMs;
+  }
+}
+
+/** The probe on the wire (inside a sealed record): kind, then the sequence number, big-endian. */
+export const probeKind = { request: 1, reply: 2 } as const;
+export const probePayloadBytes = 5;
+
+export function encodeProbe(kind: 'request' | 'reply', seq: number): Uint8Array {
+  assertThat(Number.isInteger(seq) && seq >= 0 && seq <= 0xffffffff, 'probe: seq is a u32');
+  const out = new Uint8Array(probePayloadBytes);
+  out[0] = probeKind[kind];
+  new DataView(out.buffer).setUint32(1, seq);
+  return out;
+}
+
+export function decodeProbe(bytes: Uint8Array): { kind: 'request' | 'reply'; seq: number } | null {
+  if (bytes.length !== probePayloadBytes) return null;
+  const kind = bytes[0] === probeKind.request ? 'request' : bytes[0] === probeKind.reply ? 'reply' : null;
+  if (kind === null) return null;
+  return { kind, seq: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1) };
+}

@@ -1,0 +1,192 @@
+// The BFD-like liveness state machine (src/core/mapek/liveness.ts): detection within multiplier × interval,
+// hysteresis on the way up, no verdict on a neighbour that never answered, bounded memory, and the probe codec.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  decodeProbe,
+  detectionTimeMs,
+  encodeProbe,
+  Liveness,
+  livenessDefaults,
+  livenessLimits,
+  probeBytesPerS,
+  validateLivenessConfig,
+  type LivenessTransition,
+} from '../../src/core/mapek/liveness.js';
+import { Rng } from '../../src/core/rng.js';
+
+/** Drives one neighbour in 10 ms steps: `answers(seq, t)` says whether the echo of a probe comes back (after rttMs). */
+function drive(
+  live: Liveness,
+  fromMs: number,
+  toMs: number,
+  answers: (seq: number, sentMs: number) => boolean,
+  rttMs = 5,
+): LivenessTransition[] {
+  const pending: Array<[number, number]> = [];
+  const out: LivenessTransition[] = [];
+  for (let t = fromMs; t <= toMs; t += 10) {
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const [seq, at] = pending[i]!;
+      if (at <= t) {
+        live.reply(seq, t);
+        pending.splice(i, 1);
+      }
+    }
+    const seq = live.due(t);
+    if (seq !== null && answers(seq, t)) pending.push([seq, t + rttMs]);
+    const tr = live.tick(t);
+    if (tr !== null) out.push(tr);
+  }
+  return out;
+}
+
+test('a neighbour that answers goes up after upAfterReplies echoes and stays up', () => {
+  const live = new Liveness(livenessDefaults, 0);
+  const trs = drive(live, 0, 5_000, () => true);
+  assert.is(trs.length, 1);
+  assert.is(trs[0]!.to, 'up');
+  assert.is(trs[0]!.reason, 'replies');
+  // Third echo: probes at 0, 100, 200; the third answered at 205, seen by the tick at 210.
+  assert.ok(trs[0]!.atMs <= 210, `up at ${trs[0]!.atMs}`);
+  assert.is(live.state, 'up');
+  assert.is(live.rttMs, 10); // echoes are seen on the next 10 ms step
+  assert.is(live.counters.sent, 51);
+});
+
+test('a dead link is detected within detection time + one interval, and not before', () => {
+  const live = new Liveness(livenessDefaults, 0);
+  const cutMs = 2_000;
+  const trs = drive(live, 0, 4_000, (_seq, sent) => sent < cutMs);
+  const down = trs.find((t) => t.to === 'down');
+  assert.ok(down, 'went down');
+  const detect = detectionTimeMs(livenessDefaults);
+  // The last echo came ~1905 ms: down once nothing for 300 ms.
+  assert.ok(down.atMs - cutMs <= detect + livenessDefaults.intervalMs, `down ${down.atMs - cutMs} ms after the cut`);
+  assert.ok(down.atMs - cutMs >= detect - livenessDefaults.intervalMs, `not too early: ${down.atMs - cutMs} ms`);
+  assert.is(down.reason, 'detect-timeout');
+  assert.ok(down.sinceReplyMs! > detect);
+});
+
+test('a neighbour that never answers stays init: never declared down (no action on a node without an agent)', () => {
+  const live = new Liveness(livenessDefaults, 0);
+  assert.equal(
+    drive(live, 0, 10_000, () => false),
+    [],
+  );
+  assert.is(live.state, 'init');
+});
+
+test('coming back needs upAfterReplies consecutive echoes: one stray echo does not bring it up', () => {
+  const live = new Liveness({ ...livenessDefaults, upAfterReplies: 3 }, 0);
+  // Up, then dead from 1 s, one stray echo at 2 s, back for good from 3 s.
+  const trs = drive(live, 0, 4_000, (_seq, sent) => sent < 1_000 || (sent >= 2_000 && sent < 2_100) || sent >= 3_000);
+  assert.equal(
+    trs.map((t) => t.to),
+    ['up', 'down', 'up'],
+  );
+  assert.ok(trs[2]!.atMs >= 3_200, `up again at ${trs[2]!.atMs} (third echo after 3 s)`);
+});
+
+test('loss below the detection time does not take a neighbour down (30 % random loss, 3 × 100 ms)', () => {
+  // P(3 losses in a row) = 2.7 %: over 600 probes there will be some; with 50 % loss far more.
+  const rng = new Rng(7);
+  const live = new Liveness({ ...livenessDefaults, detectMultiplier: 10 }, 0);
+  const trs = drive(live, 0, 60_000, () => rng.next() > 0.3);
+  assert.equal(
+    trs.map((t) => t.to),
+    ['up'],
+  );
+});
+
+test('late and unknown echoes are counted, not matched', () => {
+  const live = new Liveness(livenessDefaults, 0);
+  for (let t = 0; t < (livenessLimits.outstandingMax + 5) * 100; t += 100) live.due(t);
+  live.reply(1, 10_000); // forgotten: more than outstandingMax probes ago
+  live.reply(999_999, 10_000);
+  assert.is(live.counters.late, 1);
+  assert.is(live.counters.unexpected, 1);
+  assert.is(live.counters.replies, 0);
+});
+
+test('a stalled caller sends one probe, not the backlog', () => {
+  const live = new Liveness(livenessDefaults, 0);
+  assert.is(live.due(0), 1);
+  assert.is(live.due(5_000), 2);
+  assert.is(live.due(5_000), null);
+  assert.is(live.due(5_100), 3);
+});
+
+test('config validation names each bad field; defaults are valid', () => {
+  assert.equal(validateLivenessConfig(livenessDefaults), []);
+  const errors = validateLivenessConfig({ intervalMs: 5, detectMultiplier: 1, upAfterReplies: 0 });
+  assert.is(errors.length, 3);
+  assert.match(errors[0]!, /probe interval 5 ms/);
+  assert.throws(() => new Liveness({ intervalMs: 5, detectMultiplier: 3, upAfterReplies: 3 }, 0));
+});
+
+test('overhead: 99-byte probes every 100 ms cost 1980 B/s per neighbour', () => {
+  assert.is(probeBytesPerS(livenessDefaults, 99), 1980);
+  assert.is(probeBytesPerS({ ...livenessDefaults, intervalMs: 1000 }, 99), 198);
+  assert.is(detectionTimeMs(livenessDefaults), 300);
+});
+
+test('the probe codec round-trips and refuses anything else', () => {
+  for (const seq of [0, 1, 0xffff, 0xffffffff]) {
+    assert.equal(decodeProbe(encodeProbe('request', seq)), { kind: 'request', seq });
+    assert.equal(decodeProbe(encodeProbe('reply', seq)), { kind: 'reply', seq });
+  }
+  assert.is(decodeProbe(new Uint8Array(4)), null);
+  assert.is(decodeProbe(new Uint8Array([3, 0, 0, 0, 1])), null);
+  assert.is(decodeProbe(new Uint8Array(6)), null);
+});
+
+test("a stall of this node is not the neighbour's silence: no verdict on a late tick, credit for the time lost", () => {
+  const live = new Liveness(livenessDefaults, 0);
+  drive(live, 0, 1_000, () => true);
+  assert.is(live.state, 'up');
+  // The event loop stalls 2 s: the echoes are waiting in the socket when it runs again.
+  assert.is(live.tick(3_000), null);
+  live.reply(live.due(3_000)!, 3_001);
+  assert.is(live.tick(3_010), null);
+  assert.is(live.state, 'up');
+  // A real silence afterwards is still caught.
+  const trs = drive(live, 3_020, 4_000, () => false);
+  assert.equal(
+    trs.map((t) => t.to),
+    ['down'],
+  );
+});
+
+test('down needs detectMultiplier unanswered probes, not only time', () => {
+  const live = new Liveness(livenessDefaults, 0);
+  drive(live, 0, 510, () => true); // the probe of 500 is answered at 510: nothing outstanding
+  assert.is(live.state, 'up');
+  // Ticks keep coming but no probe goes out (the caller did not call due()): silence alone is not enough.
+  for (let t = 510; t <= 2_000; t += 10) assert.is(live.tick(t), null);
+  live.due(2_010);
+  live.due(2_110);
+  assert.is(live.tick(2_120), null);
+  live.due(2_210);
+  assert.is(live.tick(2_220)?.to, 'down');
+});
+
+test('slow echoes stretch the wait (RFC 6298: srtt + 4 × rttvar, at most 2 detection times); fast ones do not', () => {
+  const fast = new Liveness(livenessDefaults, 0);
+  drive(fast, 0, 2_000, () => true, 5);
+  assert.is(fast.detectMs, detectionTimeMs(livenessDefaults));
+  const slow = new Liveness(livenessDefaults, 0);
+  drive(slow, 0, 10_000, () => true, 800); // a neighbour whose echoes take 0.8 s
+  assert.is(slow.state, 'up');
+  assert.ok(slow.detectMs > detectionTimeMs(livenessDefaults), `waits ${slow.detectMs} ms`);
+  assert.is(slow.detectMs, 2 * detectionTimeMs(livenessDefaults), 'at most twice the detection time');
+  // Its silence is still caught, after the longer wait.
+  const trs = drive(slow, 10_010, 14_000, () => false, 800);
+  assert.equal(
+    trs.map((t) => t.to),
+    ['down'],
+  );
+  assert.ok(trs[0]!.sinceReplyMs! > slow.detectMs - 20);
+});
+
+test.run();
