@@ -227,6 +227,34 @@ function mesh(platform: Platform, names: readonly string[]) {
   return { bundle: bundle.value, nodes };
 }
 
+/** Node `i`'s sealed link to the others of `names`: link ports and each service's port per node. */
+function openLink(
+  platform: Platform,
+  m: ReturnType<typeof mesh>,
+  names: readonly string[],
+  i: number,
+  ports: { readonly link: readonly number[]; readonly gossip: readonly number[]; readonly raft: readonly number[] },
+): Promise<SealedLink> {
+  const name = names[i] as string;
+  const own = m.nodes.get(name) as Credentials;
+  const at = (port: number | undefined) => ({ host: '127.0.0.1', port: port as number });
+  return SealedLink.open(platform, {
+    listen: at(ports.link[i]),
+    chain: own.chain,
+    signSecretKey: own.sign.secretKey,
+    bundle: m.bundle,
+    revocations: noRevocations,
+    peers: names
+      .map((peer, j) => ({
+        name: peer,
+        link: at(ports.link[j]),
+        services: { gossip: at(ports.gossip[j]), raft: at(ports.raft[j]) },
+      }))
+      .filter((p) => p.name !== name),
+    allow: () => true,
+  });
+}
+
 /**
  * Committed writes per second through a 3-voter Raft cluster in this process, the leader taking `inFlight`
  * concurrent writes (submitLocal, as the agent's registrar does): the voters' messages over plain UDP, then over
@@ -295,7 +323,7 @@ export async function raftLinkSuite(
   writes: number,
 ): Promise<RaftLinkFigure[]> {
   const names = ['a1', 'a2', 'a3'];
-  const { bundle, nodes } = mesh(platform, names);
+  const m = mesh(platform, names);
   const figures: RaftLinkFigure[] = [];
   let port = basePort;
   for (const inFlight of [1, 32]) {
@@ -311,30 +339,9 @@ export async function raftLinkSuite(
     port += 10;
     const linkPorts = names.map((_, i) => port + i);
     const raftPorts = linkPorts.map((p) => p + 1000);
+    const ports = { link: linkPorts, gossip: linkPorts.map((p) => p + 2000), raft: raftPorts };
     const links: SealedLink[] = [];
-    for (const [i, name] of names.entries()) {
-      const own = nodes.get(name) as Credentials;
-      links.push(
-        await SealedLink.open(platform, {
-          listen: { host: '127.0.0.1', port: linkPorts[i] as number },
-          chain: own.chain,
-          signSecretKey: own.sign.secretKey,
-          bundle,
-          revocations: noRevocations,
-          peers: names
-            .map((peer, j) => ({
-              name: peer,
-              link: { host: '127.0.0.1', port: linkPorts[j] as number },
-              services: {
-                gossip: { host: '127.0.0.1', port: (linkPorts[j] as number) + 2000 },
-                raft: { host: '127.0.0.1', port: raftPorts[j] as number },
-              },
-            }))
-            .filter((p) => p.name !== name),
-          allow: () => true,
-        }),
-      );
-    }
+    for (let i = 0; i < names.length; i++) links.push(await openLink(platform, m, names, i, ports));
     const sealed = await raftCommitsPerSec(
       platform,
       links.map((l) => overLink(platform, l, 'raft')),
@@ -441,32 +448,14 @@ export async function gossipLinkSuite(platform: Platform, basePort: number, roun
     tickMs,
   );
   const plain = { ...plainTally };
-  const { bundle, nodes } = mesh(platform, names);
+  const m = mesh(platform, names);
   const sealedTally = { bytes: 0, datagrams: 0 };
   const linkPorts = names.map((_, i) => basePort + 10 + i);
   const gossipPorts = linkPorts.map((p) => p + 1000);
   const links: SealedLink[] = [];
+  const ports = { link: linkPorts, gossip: gossipPorts, raft: linkPorts.map((p) => p + 2000) };
   const open = async (i: number) => {
-    const name = names[i] as string;
-    const own = nodes.get(name) as Credentials;
-    const link = await SealedLink.open(counting(platform, sealedTally), {
-      listen: { host: '127.0.0.1', port: linkPorts[i] as number },
-      chain: own.chain,
-      signSecretKey: own.sign.secretKey,
-      bundle,
-      revocations: noRevocations,
-      peers: names
-        .map((peer, j) => ({
-          name: peer,
-          link: { host: '127.0.0.1', port: linkPorts[j] as number },
-          services: {
-            gossip: { host: '127.0.0.1', port: gossipPorts[j] as number },
-            raft: { host: '127.0.0.1', port: (linkPorts[j] as number) + 2000 },
-          },
-        }))
-        .filter((p) => p.name !== name),
-      allow: () => true,
-    });
+    const link = await openLink(counting(platform, sealedTally), m, names, i, ports);
     links.push(link);
     return overLink(platform, link, 'gossip');
   };

@@ -17,6 +17,7 @@ import { caFiles, loadBundle, loadIssuer, loadNodeIdentity } from '../../src/ide
 import { createNodePlatform, nodeFiles } from '../../src/platform/node/index.js';
 import { isTempFileName } from '../../src/platform/temp-files.js';
 import { RaftStorage } from '../../src/raft/storage.js';
+import { readKnowledgeFile } from '../../src/agent/components/mapek.js';
 import { root } from '../lib/processes.js';
 import type { WritePath } from './shared.js';
 
@@ -223,6 +224,26 @@ function caChecker(dir: string): Checker {
   };
 }
 
+function knowledgeChecker(dir: string): Checker {
+  const ledger = new KeyLedger();
+  return {
+    check(run) {
+      ledger.take(run);
+      // As the agent's mapek component loads it at start (temporary files removed first).
+      const read = readKnowledgeFile(platform.files, dir);
+      const problems: string[] = [];
+      const left = temps(dir);
+      if (left.length > 0) problems.push(`temporary files left after load: ${left.join(' ')}`);
+      if (!read.ok) return [...problems, `the knowledge file does not load: ${read.reason}`];
+      if (read.value === null) return ledger.nothingAcked ? problems : [...problems, 'the knowledge file is gone'];
+      const tries = read.value.stats['neighbour-dead/link-down']?.tries;
+      if (tries === undefined || !ledger.allows(String(tries)))
+        problems.push(`loaded write ${tries}: neither the acknowledged one nor newer`);
+      return problems;
+    },
+  };
+}
+
 export function checkerFor(path: WritePath, dir: string): Checker {
   switch (path) {
     case 'raft':
@@ -234,6 +255,8 @@ export function checkerFor(path: WritePath, dir: string): Checker {
     case 'ca':
     case 'ca-cli':
       return caChecker(dir);
+    case 'knowledge':
+      return knowledgeChecker(dir);
   }
 }
 
@@ -255,6 +278,7 @@ export const killWindowMs: Record<WritePath, number> = {
   identity: 500,
   ca: 700,
   'ca-cli': 700,
+  knowledge: 100,
 };
 
 export async function crashPath(

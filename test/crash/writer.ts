@@ -28,6 +28,7 @@ import {
 } from '../../src/identity/store.js';
 import { createNodePlatform } from '../../src/platform/node/index.js';
 import { RaftStorage } from '../../src/raft/storage.js';
+import { knowledgeFile } from '../../src/agent/components/mapek.js';
 import { wallMs } from './shared.js';
 
 const [path, dir] = process.argv.slice(2);
@@ -184,10 +185,32 @@ function ca(mode: 'set' | 'cli'): void {
   }
 }
 
+/**
+ * The self-healing knowledge file as the agent's mapek component writes it (one atomic JSON write of the core's
+ * knowledge, state_dir/mapek.json): write i records i tries of one action, so a reload shows which write it is.
+ */
+function knowledge(): void {
+  if (platform.files.mkdirp(dir as string) !== null) fail('mkdir');
+  writeSync(1, 'ready\n');
+  for (let i = 1; ; i++) {
+    const snapshot = {
+      version: 1,
+      stats: { 'neighbour-dead/link-down': { tries: i, successes: i, clearMsMean: 300 } },
+      breakers: [],
+      incidents: [],
+    };
+    writeSync(1, `next ${i}\n`);
+    const error = platform.files.writeAtomic(knowledgeFile(dir as string), JSON.stringify(snapshot));
+    if (error !== null) fail(error);
+    ack(`${i} ${i}`);
+  }
+}
+
 if (gossipLimits.datagramBytesMax <= 0) fail('limits');
 if (path === 'raft') raft();
 else if (path === 'gossip') gossip();
 else if (path === 'identity') identity();
 else if (path === 'ca') ca('set');
 else if (path === 'ca-cli') ca('cli');
+else if (path === 'knowledge') knowledge();
 else fail(`unknown path ${path}`);

@@ -8,12 +8,14 @@ import { loadRevocations, nodeFiles } from '../../identity/store.js';
 import { Liveness, type LivenessConfig, livenessDefaults } from '../../core/mapek/liveness.js';
 import { Mapek } from '../../core/mapek/mapek.js';
 import { loadKnowledge } from '../../core/mapek/knowledge.js';
-import { defaultMapekConfig, type Decision } from '../../core/mapek/types.js';
+import { defaultMapekConfig, type Decision, type KnowledgeSnapshot } from '../../core/mapek/types.js';
+import { fail, ok, type Result } from '../../core/result.js';
 import { fromUtf8, toHex } from '../../core/wire/hex.js';
 import { parseNeighbours } from '../../batman/tables.js';
 import { Executor } from '../../mapek/executor.js';
 import { ProbeLink, probeWireBytes } from '../../mapek/probe.js';
-import type { HostPort, TimerHandle } from '../../platform/types.js';
+import { isTempFileName } from '../../platform/temp-files.js';
+import type { Files, HostPort, TimerHandle } from '../../platform/types.js';
 import { XdpBinding } from '../../xdp/binding.js';
 import { degraded, down, up, type Component } from '../component.js';
 import type { AgentContext } from '../context.js';
@@ -22,6 +24,24 @@ import type { ComponentHealth, Health } from '../supervisor.js';
 /** The probe listens on the sealed link's port + 3 (link: +0, Raft's name: +1, enrolment: +2). */
 export const probePort = (linkPort: number): number => linkPort + 3;
 export const knowledgeFile = (stateDir: string): string => `${stateDir}/mapek.json`;
+
+/**
+ * The knowledge file as the component loads it at start: a write a kill cut short (`mapek.json.tmp-*`, never
+ * the acknowledged state: the rename is the commit) is removed first; no file is no knowledge (ok, null).
+ */
+export function readKnowledgeFile(files: Files, stateDir: string): Result<KnowledgeSnapshot | null, string> {
+  for (const name of files.list(stateDir))
+    if (name.startsWith('mapek.json.') && isTempFileName(name)) files.remove(`${stateDir}/${name}`);
+  const text = files.readText(knowledgeFile(stateDir));
+  if (text === null) return ok(null);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail('not-json');
+  }
+  return loadKnowledge(parsed);
+}
 
 export const mapekEdgeLimits = {
   /** Neighbours probed at once (a router has a handful of direct links). */
@@ -206,22 +226,10 @@ export class MapekComponent implements Component {
 
   private loadKnowledge(): ReturnType<Mapek['knowledge']> | null {
     const { platform, config, journal } = this.ctx;
-    const text = platform.files.readText(knowledgeFile(config.stateDir));
-    if (text === null) return null;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      journal.record('warn', this.name, 'knowledge-refused', {
-        reason: 'not-json',
-        file: knowledgeFile(config.stateDir),
-      });
-      return null;
-    }
-    const loaded = loadKnowledge(parsed);
-    if (loaded.ok) return loaded.value;
+    const read = readKnowledgeFile(platform.files, config.stateDir);
+    if (read.ok) return read.value;
     journal.record('warn', this.name, 'knowledge-refused', {
-      reason: loaded.reason,
+      reason: read.reason,
       file: knowledgeFile(config.stateDir),
     });
     return null;
