@@ -231,6 +231,16 @@ export class SimulatedMetrics implements MetricsSource {
         malformed: 0,
       }),
       uplink: component({ sent: n, connected: 1 }),
+      // Self-healing: one link taken out and put back every few rounds, all ok, no breaker open.
+      mapek: component({
+        neighbours: this.macs.length,
+        neighbours_up: this.macs.length,
+        decisions: 2 * Math.floor(n / 5),
+        actions_ok: 2 * Math.floor(n / 5),
+        actions_failed: 0,
+        breakers_open: 0,
+        incidents_open: 0,
+      }),
     };
   }
 }

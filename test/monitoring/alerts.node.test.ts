@@ -62,7 +62,7 @@ test('end to end: Prometheus scrapes x0 exporter; its rules read only exported m
     const queries = groups.groups.flatMap((g) =>
       g.rules.map((r) => ({ dashboard: 'alerts.yml', panel: r.name, expr: r.query })),
     );
-    assert.is(queries.length, 22, 'every rule loaded');
+    assert.is(queries.length, 24, 'every rule loaded');
     assert.equal(unknownMetrics(queries, exportedFamilies(await mesh.scrape()).sampled), []);
     const upOf = async (): Promise<Record<string, string>> => {
       const result = await p.api<{ result: { metric: { node: string }; value: [number, string] }[] }>(

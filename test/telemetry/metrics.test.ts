@@ -18,7 +18,7 @@ function router(answers: Record<string, { code: number; stdout?: string; stderr?
       truncated: false,
     };
   };
-  return { exec, files: { readText: () => null }, monotonicMs: () => 0 } as unknown as Platform;
+  return { exec, files: { readText: () => null, list: () => [] }, monotonicMs: () => 0 } as unknown as Platform;
 }
 
 test('neighbours with TQ, per mesh interface, as respondd reports them', async () => {

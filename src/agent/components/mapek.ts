@@ -163,6 +163,9 @@ export class MapekComponent implements Component {
       probe_sessions: this.probe?.sessions() ?? 0,
       probe_replies: c.replies ?? 0,
       probe_bytes_per_s_per_neighbour: this.overheadBytesPerS(),
+      // Circuit breakers open now: an action that kept failing on a target and is held (X0SelfHealingBreakerOpen).
+      breakers_open: this.core?.knowledge().breakers.filter((b) => b.state === 'open').length ?? 0,
+      incidents_open: this.core?.incidents().filter((i) => i.state === 'open').length ?? 0,
       ...this.stats,
     };
   }
