@@ -2,9 +2,10 @@
 // mount namespace with its own bpffs and a network namespace with a veth pair; every helper and generator run
 // enters both through nsenter, and killing the holder at the end takes all state with it. Skipped, with the
 // reason, when not root or when the kernel refuses BPF (test/xdp/run.sh covers the same ground in shell).
+import { startNamespaceHolder } from './netns.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createNodePlatform } from '../../src/platform/node/index.js';
 import { runCli } from '../../src/cli/main.js';
@@ -34,28 +35,13 @@ const skipReason = whySkip();
 if (skipReason !== null) console.log(`helper.node.test.ts: SKIPPED (${skipReason})`);
 const it = skipReason === null ? test : test.skip;
 
-const setup = `mount -t bpf bpf /sys/fs/bpf &&
-  sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
-  ip link add va type veth peer name vb && ip link set va up && ip link set vb up && echo ready && exec sleep 300`;
 let holder: ChildProcess | null = null;
 let enter: string[] = [];
 
-function startHolder(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', setup], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    holder = child;
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdout?.on('data', (chunk) => {
-      if (String(chunk).includes('ready')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`namespace holder exited ${code}: ${stderr}`)));
-    enter = ['nsenter', '-t', String(child.pid), '-m', '-n'];
-  });
+async function startHolder(): Promise<void> {
+  const h = await startNamespaceHolder(300);
+  holder = h.child;
+  enter = h.enter;
 }
 
 function binding(options: { timeoutMs?: number; prefix?: string[] } = {}): XdpBinding {

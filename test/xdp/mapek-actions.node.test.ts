@@ -3,6 +3,7 @@
 // network namespace, real frames come from the veth's other end (x0-xdp-gen over AF_PACKET), and what passed is
 // counted after XDP by a packet socket (x0-xdp-gen count) and by the program's own maps. Node only, as root;
 // skipped with the reason when not root or when the kernel refuses BPF (like helper.node.test.ts).
+import { startNamespaceHolder } from './netns.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -31,29 +32,14 @@ const it = skipReason === null ? test : test.skip;
 
 // A holder process owns the mount namespace (its own bpffs) and the network namespace (veth va <-> vb); every
 // helper and generator run enters both; killing it at the end takes all state with it.
-const setup = `mount -t bpf bpf /sys/fs/bpf &&
-  sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
-  ip link add va type veth peer name vb && ip link set va up && ip link set vb up && echo ready && exec sleep 120`;
 let holder: ChildProcess | null = null;
 let enter: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'x0-mapek-xdp-'));
 
-function startHolder(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', setup], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    holder = child;
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdout?.on('data', (chunk) => {
-      if (String(chunk).includes('ready')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`namespace holder exited ${code}: ${stderr}`)));
-    enter = ['nsenter', '-t', String(child.pid), '-m', '-n'];
-  });
+async function startHolder(): Promise<void> {
+  const h = await startNamespaceHolder(120);
+  holder = h.child;
+  enter = h.enter;
 }
 
 function value<T>(result: XdpResult<T>): T {
