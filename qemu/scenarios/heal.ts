@@ -503,12 +503,11 @@ export const heal: Scenario = {
       ctx.measure('outage_off_median', median(off), 'ms', `self-healing off, ${off.length} cuts: ${off.join(', ')} ms`);
     if (on.length > 0)
       ctx.measure('outage_on_median', median(on), 'ms', `self-healing on, ${on.length} cuts: ${on.join(', ')} ms`);
-    figure(
-      ctx,
-      'heal-under-2s',
-      on.length === cuts && median(on) < 2000,
-      `median outage with self-healing on: ${on.length ? median(on) : '-'} ms (goal < 2000); off: ${off.length ? median(off) : '-'} ms`,
-    );
+    const goal = `median outage with self-healing on: ${on.length ? median(on) : '-'} ms (goal < 2000); off: ${off.length ? median(off) : '-'} ms`;
+    // A speed goal is judged on a median over several cuts (the benchmark run), not on CI's single cut.
+    if (cuts < 3)
+      ctx.skip('heal-under-2s', `${cuts} cut per mode: judged with HEAL_CUTS=3 (npm run lab -- test heal); ${goal}`);
+    else figure(ctx, 'heal-under-2s', on.length === cuts && median(on) < 2000, goal);
     ctx.measure(
       'host_load_avg_1m',
       Math.round(os.loadavg()[0]! * 100) / 100,

@@ -237,6 +237,20 @@ static bool error_is(JSContext *ctx, JSValueConst exc, const char *name, const c
     return same;
 }
 
+// Out of memory: QuickJS-ng's InternalError, or nothing at all (a null exception) when it ran out of memory
+// while making that error itself, which happens near the cap (seen on 32-bit MIPS): the heap then fills it.
+static bool is_out_of_memory(JSContext *ctx, JSValueConst exc, const struct options *o)
+{
+    JSMemoryUsage usage;
+
+    if (error_is(ctx, exc, "InternalError", "out of memory"))
+        return true;
+    if (!JS_IsNull(exc) || o->memory_limit <= 0)
+        return false;
+    JS_ComputeMemoryUsage(JS_GetRuntime(ctx), &usage);
+    return usage.malloc_size + 64 * 1024 >= o->memory_limit;
+}
+
 // Prints the pending exception (message, stack, causes) under a line saying what failed, and returns the
 // exit code for it: out of memory and stack overflow have their own, anything else gets `code`.
 static int report_exception(JSContext *ctx, const struct options *o, const char *file, int code)
@@ -247,7 +261,7 @@ static int report_exception(JSContext *ctx, const struct options *o, const char 
     // The report itself allocates: lift the cap so that an out-of-memory error can still be printed.
     JS_SetMemoryLimit(rt, 0);
     exc = JS_GetException(ctx);
-    if (error_is(ctx, exc, "InternalError", "out of memory")) {
+    if (is_out_of_memory(ctx, exc, o)) {
         code = X0_EXIT_OOM;
         if (o->memory_limit > 0)
             fprintf(stderr, "x0-runtime: %s: out of memory (limit %" PRId64 " bytes)\n", file, o->memory_limit);
@@ -262,8 +276,11 @@ static int report_exception(JSContext *ctx, const struct options *o, const char 
     } else {
         fprintf(stderr, "x0-runtime: %s: uncaught exception:\n", file);
     }
-    JS_Throw(ctx, exc);
-    js_std_dump_error(ctx);
+    // Out of memory with a null exception (the error itself could not be made): nothing more to print.
+    if (!(code == X0_EXIT_OOM && JS_IsNull(exc))) {
+        JS_Throw(ctx, exc);
+        js_std_dump_error(ctx);
+    }
     fflush(stderr);
     return code;
 }
