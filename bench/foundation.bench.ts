@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   qjs.cbor.forEach((q, i) => {
     const nd = node.cbor[i] as Measurement;
     rows.push(
-      `| ${q.name} (cbor-x) | ${fmt(q.opsPerSec)} | (same JS) | ${fmt(nd.opsPerSec)} | – | ${ratio(nd.opsPerSec, q.opsPerSec)} |`,
+      `| ${q.name} (src/core/wire/cbor.ts) | ${fmt(q.opsPerSec)} | (same JS) | ${fmt(nd.opsPerSec)} | – | ${ratio(nd.opsPerSec, q.opsPerSec)} |`,
     );
   });
 
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   const verdict = `Ed25519 verify, native vs tweetnacl on QuickJS-ng: ${fmt(goal)}× (goal ≥ 1000×: ${goal >= 1000 ? 'met' : 'NOT met'})`;
   const notes = [
     'Node column: Ed25519, X25519 via node:crypto (OpenSSL); secretbox via tweetnacl on Node (OpenSSL has no XSalsa20-Poly1305).',
-    'CBOR: cbor-x on both engines; the typical message is a neighbour-table status update (bench/lib/measure.ts).',
+    'CBOR: our wire codec (src/core/wire/cbor.ts, cbor-x until 2026-12) on both engines; the typical message is a neighbour-table status update (bench/lib/measure.ts); against cbor-x: bench/cbor.bench.ts.',
   ];
   const text = [...rows, '', ...notes.map((n) => `- ${n}`), '', ...startRows, '', verdict].join('\n');
   console.log(`\n${text}\n`);

@@ -77,9 +77,9 @@ for (const [engine, figures] of [
 }
 console.log('\nGossip: 3 nodes, each changing one counter per round (200 ms rounds), bytes sent per round, all nodes');
 console.log(
-  '| engine | plain bytes/round | sealed bytes/round | sealed / plain | plain datagrams/round | sealed datagrams/round |',
+  '| engine | plain bytes/round | sealed bytes/round | sealed / plain | sealed + signed bytes/round | signed / plain | plain datagrams/round | sealed datagrams/round | sign µs | verify µs |',
 );
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [engine, figures] of [
   ['node', node],
   ['x0-runtime', onQjs],
@@ -87,7 +87,7 @@ for (const [engine, figures] of [
   const g = figures?.gossip;
   if (g === undefined) continue;
   console.log(
-    `| ${engine} | ${g.plainBytesPerRound.toFixed(0)} | ${g.sealedBytesPerRound.toFixed(0)} | ${(g.sealedBytesPerRound / g.plainBytesPerRound).toFixed(2)} | ${g.plainDatagramsPerRound.toFixed(1)} | ${g.sealedDatagramsPerRound.toFixed(1)} |`,
+    `| ${engine} | ${g.plainBytesPerRound.toFixed(0)} | ${g.sealedBytesPerRound.toFixed(0)} | ${(g.sealedBytesPerRound / g.plainBytesPerRound).toFixed(2)} | ${g.signedBytesPerRound.toFixed(0)} | ${(g.signedBytesPerRound / g.plainBytesPerRound).toFixed(2)} | ${g.plainDatagramsPerRound.toFixed(1)} | ${g.sealedDatagramsPerRound.toFixed(1)} | ${g.attestUs.toFixed(0)} | ${g.verifyUs.toFixed(0)} |`,
   );
 }
 rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Lab } from './lib/lab.js';
 import { limits } from './lib/limits.js';
-import { runScenario, type ScenarioResult } from './lib/scenario.js';
+import { runScenario, type RunOptions, type ScenarioResult } from './lib/scenario.js';
 import { buildTopology } from './lib/topology.js';
 import { defaultScenarios, scenarios } from './scenarios/index.js';
 
@@ -27,7 +27,7 @@ const image = {
 };
 
 const help = `usage: node --import tsx qemu/lab.ts [up] [options]        interactive lab (npm run lab -- ...)
-       node --import tsx qemu/lab.ts test [SCENARIO...] [options] run scenarios (default: smoke failover mesh star impair xdp agent)
+       node --import tsx qemu/lab.ts test [SCENARIO...] [options] run scenarios (default: lab.ts list)
        node --import tsx qemu/lab.ts console NODE                attach to a running lab's serial console
        node --import tsx qemu/lab.ts list                        list the scenarios
 
@@ -35,6 +35,8 @@ Virtual routers under QEMU (-accel tcg), each an initramfs with Debian's kernel,
 OpenWrt's procd and the agent installed from its package by opkg (qemu/build-image.sh builds and caches it in
 .cache/qemu/image-opkg/). Mesh links are point-to-point QEMU UDP socket netdevs on 127.0.0.1; each VM's uplink
 is user-mode networking with restrict=on whose only way out is 10.0.2.100:1883 -> 127.0.0.1:UPLINK-PORT on the host.
+A scenario with AArch64 routers (arm) boots them with qemu-system-aarch64 -M virt -cpu cortex-a53 from
+.cache/qemu/image-arm64/ (qemu/build-image-arm64.sh: Debian's arm64 kernel, the cross-built x0-runtime).
 
 options:
   --nodes N            routers, 1..${limits.nodesMax} (default 3)
@@ -158,16 +160,56 @@ function buildImage(enabled: boolean): void {
     fail(`no image in ${path.relative(root, imageDir)}/: run bash qemu/build-image.sh`, 1);
 }
 
+/**
+ * The AArch64 router image (qemu/build-image-arm64.sh: Debian's arm64 kernel, busybox and batctl, the cross-built
+ * x0-runtime and bytecode) and qemu-system-aarch64, for scenarios that boot AArch64 routers (arm.ts). A problem is
+ * returned as text: those scenarios then fail with it, the others still run.
+ */
+function aarch64Image(enabled: boolean): NonNullable<RunOptions['aarch64']> | string {
+  const r = spawnSync('sh', ['-c', 'command -v qemu-system-aarch64'], { encoding: 'utf8' });
+  const qemu = r.stdout.trim();
+  if (r.status !== 0 || qemu === '')
+    return 'qemu-system-aarch64 not found: apt-get install qemu-system-arm (or bash scripts/setup.sh)';
+  const dir = path.join(root, '.cache', 'qemu', 'image-arm64');
+  if (enabled) {
+    const start = Date.now();
+    const b = spawnSync('bash', [path.join(root, 'qemu', 'build-image-arm64.sh')], { stdio: 'inherit', cwd: root });
+    if (b.status !== 0)
+      return `the AArch64 image build (qemu/build-image-arm64.sh) failed (exit ${b.status}); see its lines above`;
+    log(`AArch64 image ready in ${((Date.now() - start) / 1000).toFixed(1)} s`);
+  }
+  const image = {
+    kernel: path.join(dir, 'vmlinuz'),
+    initrd: path.join(dir, 'initramfs.cpio.gz'),
+    manifest: path.join(dir, 'manifest.txt'),
+  };
+  if (!existsSync(image.kernel) || !existsSync(image.initrd))
+    return `no AArch64 image in ${path.relative(root, dir)}/: run bash qemu/build-image-arm64.sh`;
+  return { image, qemu };
+}
+
 async function runTests(o: Options): Promise<number> {
   const names = o.positional.length > 0 ? o.positional : defaultScenarios;
   const chosen = names.map((n) => scenarios.find((s) => s.name === n) ?? fail(`unknown scenario '${n}' (lab.ts list)`));
   const qemu = findQemu();
   buildImage(o.build);
+  const arm = chosen.some((s) => s.aarch64Nodes !== undefined) ? aarch64Image(o.build) : undefined;
+  if (typeof arm === 'string') log(`AArch64 routers unavailable: ${arm}`);
+  const aarch64 = typeof arm === 'string' ? undefined : arm;
   const results: ScenarioResult[] = [];
   for (let run = 1; run <= o.repeat; run++) {
     for (const scenario of chosen) {
       log(`scenario ${scenario.name}${o.repeat > 1 ? ` (run ${run}/${o.repeat})` : ''}: ${scenario.summary}`);
-      results.push(await runScenario(scenario, { root, qemu, memMb: o.memMb, image, log }));
+      results.push(
+        await runScenario(scenario, {
+          root,
+          qemu,
+          memMb: o.memMb,
+          image,
+          log,
+          ...(aarch64 === undefined ? {} : { aarch64 }),
+        }),
+      );
     }
   }
   printSummary(results);

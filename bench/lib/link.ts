@@ -9,6 +9,8 @@ import { RaftServer } from '../../src/raft/server.js';
 import { GossipNode } from '../../src/gossip/node.js';
 import { limits as gossipLimits } from '../../src/core/gossip/limits.js';
 import { noRevocationAuthority } from '../../src/gossip/identity-revocations.js';
+import { identityWriters } from '../../src/gossip/identity-writers.js';
+import { attest, verifyAttestation, type WriterAuth } from '../../src/core/gossip/writer.js';
 import { createRoot, issueNodeCert } from '../../src/core/identity/ca.js';
 import { createTrustBundle, noRevocations } from '../../src/core/identity/chain.js';
 import type { HostPort, Platform, UdpHandlers, UdpSocket } from '../../src/platform/types.js';
@@ -227,6 +229,17 @@ function mesh(platform: Platform, names: readonly string[]) {
   return { bundle: bundle.value, nodes };
 }
 
+function writerAuth(platform: Platform, m: ReturnType<typeof mesh>, name: string): WriterAuth {
+  const own = m.nodes.get(name) as Credentials;
+  const auth = identityWriters(
+    platform.crypto,
+    { chain: own.chain, signSecretKey: own.sign.secretKey, bundle: m.bundle },
+    () => platform.wallClockMs(),
+  );
+  if (!auth.ok) throw new Error(auth.reason);
+  return auth.value;
+}
+
 /** Node `i`'s sealed link to the others of `names`: link ports and each service's port per node. */
 function openLink(
   platform: Platform,
@@ -371,6 +384,12 @@ export interface GossipLinkFigure {
   readonly sealedBytesPerRound: number;
   readonly plainDatagramsPerRound: number;
   readonly sealedDatagramsPerRound: number;
+  /** Sealed and every section signed by its writer (the agent's configuration, gossip.md "Writers"). */
+  readonly signedBytesPerRound: number;
+  readonly signedDatagramsPerRound: number;
+  /** One writer attestation (sign) and one check (verify), microseconds each, on this engine. */
+  readonly attestUs: number;
+  readonly verifyUs: number;
 }
 
 /** A platform whose UDP sockets count what they send (bytes and datagrams) into `tally`. */
@@ -403,11 +422,13 @@ async function gossipRounds(
   tally: { bytes: number; datagrams: number },
   rounds: number,
   tickMs: number,
+  writers?: (i: number) => WriterAuth,
 ): Promise<number> {
   const nodes: GossipNode[] = [];
   for (const [i, name] of names.entries())
     nodes.push(
       await GossipNode.open(await nodePlatform(i), {
+        ...(writers === undefined ? {} : { writers: writers(i) }),
         nodeId: name,
         listen: { host: '127.0.0.1', port: ports[i] as number },
         peers: names
@@ -460,8 +481,39 @@ export async function gossipLinkSuite(platform: Platform, basePort: number, roun
     return overLink(platform, link, 'gossip');
   };
   await gossipRounds(platform, names, open, gossipPorts, sealedTally, rounds, tickMs);
+  for (const l of links.splice(0)) l.close();
+  // The same, with every section signed by its writer.
+  const signedTally = { bytes: 0, datagrams: 0 };
+  const signedPorts = {
+    link: linkPorts.map((p) => p + 20),
+    gossip: gossipPorts.map((p) => p + 20),
+    raft: ports.raft.map((p) => p + 20),
+  };
+  const openSigned = async (i: number) => {
+    const link = await openLink(counting(platform, signedTally), m, names, i, signedPorts);
+    links.push(link);
+    return overLink(platform, link, 'gossip');
+  };
+  const auth = (i: number) => writerAuth(platform, m, names[i] as string);
+  await gossipRounds(platform, names, openSigned, signedPorts.gossip, signedTally, rounds, tickMs, auth);
   for (const l of links) l.close();
+  // Sign and verify one attestation, as a write and an accepted delta do.
+  const w = auth(0);
+  const key = (m.nodes.get(names[0] as string)?.chain[0] as Certificate).signPublicKey;
+  const section = new Uint8Array(300).fill(7);
+  const n = 50;
+  let t0 = platform.monotonicMs();
+  const atts = Array.from({ length: n }, (_, k) => attest(w, 'g1~1', k + 1, section, section.subarray(0, 40)));
+  const attestUs = ((platform.monotonicMs() - t0) * 1000) / n;
+  t0 = platform.monotonicMs();
+  for (const a of atts)
+    if (!verifyAttestation(w, 'g1~1', a, key)) throw new Error('bench: attestation does not verify');
+  const verifyUs = ((platform.monotonicMs() - t0) * 1000) / n;
   return {
+    signedBytesPerRound: signedTally.bytes / rounds,
+    signedDatagramsPerRound: signedTally.datagrams / rounds,
+    attestUs,
+    verifyUs,
     nodes: names.length,
     rounds,
     plainBytesPerRound: plain.bytes / rounds,

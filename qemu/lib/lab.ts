@@ -17,6 +17,14 @@ export interface LabOptions {
   readonly qemu: string;
   readonly uplinkPort: number | null;
   readonly log: (line: string) => void;
+  /** Nodes booted as AArch64 routers from their own image and emulator (qemu/build-image-arm64.sh); the rest are x86-64. */
+  readonly aarch64?: AArch64Nodes;
+}
+
+export interface AArch64Nodes {
+  readonly nodes: readonly number[];
+  readonly image: { kernel: string; initrd: string };
+  readonly qemu: string; // qemu-system-aarch64
 }
 
 export interface Link {
@@ -127,13 +135,17 @@ export class Lab {
       nicsOf.set(a, [...(nicsOf.get(a) ?? []), nicA]);
       nicsOf.set(b, [...(nicsOf.get(b) ?? []), nicB]);
     });
+    const arm = this.options.aarch64;
     for (let node = 1; node <= this.options.nodes; node++) {
+      const aarch64 = arm?.nodes.includes(node) === true;
+      const image = aarch64 && arm !== undefined ? arm.image : this.options.image;
       this.vms.push(
         new Vm({
           node,
+          arch: aarch64 ? 'aarch64' : 'x86_64',
           dir: path.join(this.dir, `node-${node}`),
-          kernel: this.options.image.kernel,
-          initrd: this.options.image.initrd,
+          kernel: image.kernel,
+          initrd: image.initrd,
           memMb: this.options.memMb,
           nics: nicsOf.get(node) ?? [],
           uplinkPort: this.options.uplinkPort,
@@ -141,13 +153,13 @@ export class Lab {
       );
     }
     this.log(
-      `booting ${this.options.nodes} VMs (${this.options.memMb} MB, 1 vCPU, TCG), links ${this.links.map((l) => l.name).join(' ') || '(none)'}`,
+      `booting ${this.options.nodes} VMs (${this.options.memMb} MB, 1 vCPU, TCG${arm === undefined ? '' : `; aarch64: node ${arm.nodes.join(', ')}`}), links ${this.links.map((l) => l.name).join(' ') || '(none)'}`,
     );
     await Promise.all(
       this.vms.map(async (vm) => {
-        await vm.boot(this.options.qemu);
+        await vm.boot(vm.config.arch === 'aarch64' && arm !== undefined ? arm.qemu : this.options.qemu);
         this.log(
-          `node ${vm.node} ready: boot ${vm.bootMs} ms (guest uptime ${vm.guestUptimeAtReadyS.toFixed(2)} s), qemu RSS ${Math.round(vm.hostRssKb() / 1024)} MB`,
+          `node ${vm.node}${vm.config.arch === 'aarch64' ? ' (aarch64)' : ''} ready: boot ${vm.bootMs} ms (guest uptime ${vm.guestUptimeAtReadyS.toFixed(2)} s), qemu RSS ${Math.round(vm.hostRssKb() / 1024)} MB`,
         );
       }),
     );

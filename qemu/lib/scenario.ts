@@ -55,6 +55,8 @@ export interface Scenario {
    */
   prepare?(env: PrepareEnv): Promise<UplinkService>;
   run(ctx: ScenarioContext): Promise<void>;
+  /** Nodes booted as AArch64 routers (qemu/build-image-arm64.sh, qemu-system-aarch64); the others are x86-64. */
+  readonly aarch64Nodes?: readonly number[];
 }
 
 export interface ScenarioResult {
@@ -66,6 +68,7 @@ export interface ScenarioResult {
   readonly topology: { name: string; nodes: number; links: string[] };
   readonly vms: Array<{
     node: number;
+    arch: string;
     bootMs: number;
     guestUptimeAtReadyS: number;
     memMb: number;
@@ -85,6 +88,8 @@ export interface RunOptions {
   readonly memMb: number;
   readonly image: { kernel: string; initrd: string; manifest: string };
   readonly log: (line: string) => void;
+  /** The AArch64 image and emulator, for scenarios with aarch64Nodes (qemu/lab.ts builds it when one is chosen). */
+  readonly aarch64?: { image: { kernel: string; initrd: string; manifest: string }; qemu: string };
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
@@ -96,6 +101,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   mkdirSync(outDir, { recursive: true });
   let echo: UplinkService;
   try {
+    if (scenario.aarch64Nodes !== undefined && options.aarch64 === undefined)
+      throw new Error(
+        'this scenario boots AArch64 routers, and there is no AArch64 image or no qemu-system-aarch64 (the lab said why above: "AArch64 routers unavailable")',
+      );
     echo =
       scenario.prepare === undefined
         ? await startEchoService()
@@ -134,6 +143,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       qemu: options.qemu,
       uplinkPort: echo.port,
       log: (line) => options.log(`${scenario.name} ${line}`),
+      ...(scenario.aarch64Nodes !== undefined && options.aarch64 !== undefined
+        ? { aarch64: { nodes: scenario.aarch64Nodes, image: options.aarch64.image, qemu: options.aarch64.qemu } }
+        : {}),
     },
     outDir,
   );
@@ -166,6 +178,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       const free = await vm.exec("free | awk '/^Mem:/ { print $3 }'");
       vms.push({
         node: vm.node,
+        arch: vm.config.arch ?? 'x86_64',
         bootMs: vm.bootMs,
         guestUptimeAtReadyS: vm.guestUptimeAtReadyS,
         memMb: options.memMb,
@@ -193,7 +206,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     vms,
     checks,
     measurements,
-    image: existsSync(options.image.manifest) ? readFileSync(options.image.manifest, 'utf8').trim().split('\n') : [],
+    image: [
+      ...(existsSync(options.image.manifest) ? readFileSync(options.image.manifest, 'utf8').trim().split('\n') : []),
+      ...(scenario.aarch64Nodes !== undefined &&
+      options.aarch64 !== undefined &&
+      existsSync(options.aarch64.image.manifest)
+        ? readFileSync(options.aarch64.image.manifest, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => `aarch64 image: ${l}`)
+        : []),
+    ],
     logs: path.relative(options.root, lab.dir),
     ...(error === undefined ? {} : { error }),
   };

@@ -23,7 +23,11 @@ export interface VmConfig {
   readonly memMb: number;
   readonly nics: readonly MeshNic[];
   readonly uplinkPort: number | null; // host loopback port the guest reaches at 10.0.2.100:1883
+  /** The guest's CPU: x86_64 (the default: -M pc, qemu-system-x86_64) or aarch64 (-M virt -cpu cortex-a53). */
+  readonly arch?: Arch;
 }
+
+export type Arch = 'x86_64' | 'aarch64';
 
 export interface ExecResult {
   readonly rc: number;
@@ -84,13 +88,20 @@ export class Vm {
 
   qemuArgs(): string[] {
     const c = this.config;
+    const aarch64 = c.arch === 'aarch64';
+    // AArch64 (qemu/build-image-arm64.sh): QEMU's virt board (PCIe host bridge for the same virtio-pci devices, a
+    // PL011 serial port: ttyAMA0) with a Cortex-A53, the CPU of OpenWrt's aarch64_cortex-a53 routers. Its generic
+    // timer follows the host's clock, so the x86 guest's timer workarounds below do not apply.
+    const append = aarch64
+      ? `console=ttyAMA0 quiet panic=-1 x0.node=${c.node} x0.nics=${c.nics.length + 1}`
+      : `console=ttyS0 quiet panic=-1 no_timer_check clocksource=hpet x0.node=${c.node} x0.nics=${c.nics.length + 1}`;
     const args = [
       '-accel',
       `tcg,tb-size=${limits.tcgTranslationCacheMb}`,
       '-M',
-      'pc',
+      aarch64 ? 'virt' : 'pc',
       '-cpu',
-      'qemu64',
+      aarch64 ? 'cortex-a53' : 'qemu64',
       '-m',
       String(c.memMb),
       '-smp',
@@ -109,7 +120,7 @@ export class Vm {
       // 57980 MHz"), making the guest's clock run that much slow (batman-adv's OGM interval, the agent's timers and
       // its wall clock with it). clocksource=hpet keeps time by QEMU's HPET, which follows the host's clock.
       '-append',
-      `console=ttyS0 quiet panic=-1 no_timer_check clocksource=hpet x0.node=${c.node} x0.nics=${c.nics.length + 1}`,
+      append,
       '-chardev',
       `socket,id=con,path=${this.consoleSocket},server=on,wait=off,logfile=${this.consoleLog}`,
       '-serial',

@@ -23,12 +23,12 @@ const trustDomain = 'heal.x0';
 const port = 7400;
 const nodeCount = 4;
 const stateDir = '/etc/x0tta6bl4';
-const agentLog = '/var/log/x0/agent.log';
+export const agentLog = '/var/log/x0/agent.log';
 const pingIntervalMs = 100;
 /** 100 ms × 5: the TCG guests of a shared 2-core host stall for hundreds of ms (docs/mapek.md, "Lab figures"). */
 const detectMultiplier = 5;
-const all = Array.from({ length: nodeCount }, (_, i) => i + 1);
-const nameOf = (n: number): string => `node-${n}`;
+export const all = Array.from({ length: nodeCount }, (_, i) => i + 1);
+export const nameOf = (n: number): string => `node-${n}`;
 
 function cutsWanted(): number {
   const n = Number(process.env.HEAL_CUTS ?? '1');
@@ -36,19 +36,29 @@ function cutsWanted(): number {
   return n;
 }
 
-/** Node 1 is the one anchor (Raft of one); the others are nodes; everyone gossips with everyone over bat0. */
-export function healUci(n: number, mapek: boolean): string {
+export interface HealUciOptions {
+  /** The anchors (Raft voters); default node 1 alone. */
+  readonly anchors?: readonly number[];
+  /** XDP on the two mesh NICs (eth1, eth2): counters per source MAC, rate limits (heal-more's flood). */
+  readonly xdp?: boolean;
+}
+
+/** Node 1 is the one anchor (Raft of one) unless told; the others are nodes; everyone gossips over bat0. */
+export function healUci(n: number, mapek: boolean, options: HealUciOptions = {}): string {
+  const anchors = options.anchors ?? [1];
   return [
     `# ${nameOf(n)}: written by the QEMU lab (qemu/scenarios/heal.ts); every option: docs/config.md`,
     "config agent 'main'",
     `\toption node_name '${nameOf(n)}'`,
-    `\toption role '${n === 1 ? 'anchor' : 'node'}'`,
+    `\toption role '${anchors.includes(n) ? 'anchor' : 'node'}'`,
     `\toption state_dir '${stateDir}'`,
     `\toption trust_domain '${trustDomain}'`,
     "\toption mesh_interface 'bat0'",
     `\toption listen '0.0.0.0:${port}'`,
-    `\tlist anchor '${nameOf(1)}@10.77.0.1:${port}'`,
-    ...all.filter((p) => p !== 1 && p !== n).map((p) => `\tlist static_peer '${nameOf(p)}@10.77.0.${p}:${port}'`),
+    ...anchors.map((a) => `\tlist anchor '${nameOf(a)}@10.77.0.${a}:${port}'`),
+    ...all
+      .filter((p) => !anchors.includes(p) && p !== n)
+      .map((p) => `\tlist static_peer '${nameOf(p)}@10.77.0.${p}:${port}'`),
     "\toption log_level 'info'",
     '',
     "config mapek 'mapek'",
@@ -56,6 +66,9 @@ export function healUci(n: number, mapek: boolean): string {
     "\toption probe_interval '100ms'",
     `\toption detect_multiplier '${detectMultiplier}'`,
     '',
+    ...(options.xdp === true
+      ? ["config xdp 'xdp'", "\toption enabled '1'", "\tlist interface 'eth1'", "\tlist interface 'eth2'", '']
+      : []),
   ].join('\n');
 }
 
@@ -72,7 +85,7 @@ function x0(root: string, args: readonly string[]): string {
   return r.stdout.trim();
 }
 
-async function prepare(env: PrepareEnv): Promise<UplinkService> {
+export async function prepare(env: PrepareEnv): Promise<UplinkService> {
   const dir = path.join(env.dir, 'host');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -108,7 +121,7 @@ async function prepare(env: PrepareEnv): Promise<UplinkService> {
 const ifaceByMac = (mac: string): string =>
   `$(for d in /sys/class/net/*; do [ "$(cat $d/address)" = "${mac}" ] && basename $d; done | head -1)`;
 
-async function writeAgents(ctx: ScenarioContext, mapek: boolean): Promise<void> {
+export async function writeAgents(ctx: ScenarioContext, mapek: boolean, options: HealUciOptions = {}): Promise<void> {
   const dir = hostDir as string;
   await Promise.all(
     all.map(async (n) => {
@@ -119,7 +132,7 @@ async function writeAgents(ctx: ScenarioContext, mapek: boolean): Promise<void> 
         ['bundle.cbor', '644'],
       ] as const)
         await vm.putFile(`${stateDir}/${file}`, readFileSync(path.join(dir, nameOf(n), 'state', file)), mode);
-      await vm.putFile('/etc/config/x0tta6bl4', Buffer.from(healUci(n, mapek)));
+      await vm.putFile('/etc/config/x0tta6bl4', Buffer.from(healUci(n, mapek, options)));
       // The packaged image (X0_LAB_INSTALL=opkg) runs the agent under procd through its init script; the files
       // image under busybox init (qemu/guest/x0-lab-service), which starts it again when it is killed.
       const packaged = (await ctx.lab.exec(n, '[ -f /usr/lib/opkg/info/x0tta6bl4.list ]')).rc === 0;
@@ -132,7 +145,7 @@ async function writeAgents(ctx: ScenarioContext, mapek: boolean): Promise<void> 
   );
 }
 
-async function readyCount(ctx: ScenarioContext, n: number): Promise<number> {
+export async function readyCount(ctx: ScenarioContext, n: number): Promise<number> {
   const r = await ctx.lab.exec(n, `grep -c ' agent ready ' ${agentLog} 2>/dev/null; true`);
   return Number(r.out.trim()) || 0;
 }
@@ -245,7 +258,7 @@ async function cutOnce(ctx: ScenarioContext, mode: 'off' | 'on', i: number, orig
 }
 
 /** The agent's own timestamp of a log line (files image: at its start; packaged: after syslog's prefix). */
-const timeOf = (line: string): number => Date.parse(/\d{4}-\d\d-\d\dT[\d:.]+Z/.exec(line)?.[0] ?? '');
+export const timeOf = (line: string): number => Date.parse(/\d{4}-\d\d-\d\dT[\d:.]+Z/.exec(line)?.[0] ?? '');
 
 /**
  * Where the time went on nodes 1 and 2, from their own logs (each on its own clock, so host polling does not
@@ -283,21 +296,79 @@ async function timeline(ctx: ScenarioContext, label: string, linesBefore: readon
  * seconds, and the agents' probes and batctl runs with them (docs/mapek.md, "Lab figures"); the mechanics (probe,
  * link-down and link-up carried out on both ends, trace ids) are checked whatever the load.
  */
-function figure(ctx: ScenarioContext, name: string, ok: boolean, detail: string): void {
+export function figure(ctx: ScenarioContext, name: string, ok: boolean, detail: string): void {
   const perCore = os.loadavg()[0]! / os.cpus().length;
   if (ok || perCore <= loadPerCoreMax) ctx.check(name, ok, detail);
   else ctx.skip(name, `host load ${perCore.toFixed(1)} per core (> ${loadPerCoreMax}): timing not judged; ${detail}`);
 }
-const loadPerCoreMax = 2;
+export const loadPerCoreMax = 2;
 
-const median = (xs: readonly number[]): number => {
+export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function logLines(ctx: ScenarioContext, n: number, pattern: string): Promise<string[]> {
+export async function logLines(ctx: ScenarioContext, n: number, pattern: string): Promise<string[]> {
   const r = await ctx.lab.exec(n, `grep -E '${pattern}' ${agentLog} 2>/dev/null; true`);
   return r.out.split('\n').filter((l) => l.trim() !== '');
+}
+
+/**
+ * batman-adv's primary interface becomes dummy0 on every node (out and back in with every mesh NIC: -M keeps bat0),
+ * then waits until every node sees every other by its dummy0 MAC. The originator MACs by node (index n - 1), or
+ * null after a failed check.
+ */
+export async function dummyPrimary(ctx: ScenarioContext): Promise<string[] | null> {
+  const { lab } = ctx;
+  const primaries = await Promise.all(
+    all.map(async (n) => {
+      const ifs = lab.links
+        .filter((l) => l.edge.includes(n))
+        .map((l) => ifaceByMac(l.edge[0] === n ? l.nicA.mac : l.nicB.mac));
+      const r = await lab.exec(
+        n,
+        `set -e; ip link set dummy0 up; batctl meshif bat0 interface add dummy0; for i in ${ifs.join(' ')}; do batctl meshif bat0 interface -M del $i; done; for i in ${ifs.join(' ')}; do batctl meshif bat0 interface add $i; done; batctl meshif bat0 originators | head -1`,
+      );
+      return {
+        n,
+        ok: r.rc === 0 && /MainIF\/MAC: dummy0\//.test(r.out),
+        mac: /MainIF\/MAC: dummy0\/([0-9a-f:]{17})/.exec(r.out)?.[1] ?? '',
+        out: r.out.trim(),
+      };
+    }),
+  );
+  if (
+    !ctx.check(
+      'dummy-primary',
+      primaries.every((p) => p.ok),
+      primaries.map((p) => `node ${p.n}: ${p.out.slice(0, 90)}`).join('; '),
+    )
+  )
+    return null;
+  // The old originators (the eth MACs) linger until batman-adv purges them: wait for the new ones.
+  const converged = await lab
+    .waitFor(
+      'every node to see every other by its dummy primary',
+      async () => {
+        const seen = await Promise.all(
+          all.map(async (n) => {
+            const best = new Set(
+              parseOriginators((await lab.exec(n, 'batctl meshif bat0 originators -H')).out)
+                .filter((o) => o.best)
+                .map((o) => o.originator),
+            );
+            return primaries.every((p) => p.n === n || best.has(p.mac));
+          }),
+        );
+        return seen.every(Boolean) || null;
+      },
+      120_000,
+    )
+    .catch(() => null);
+  if (!ctx.check('originators', converged !== null, 'every node sees the 3 others (by their dummy primaries)'))
+    return null;
+
+  return primaries.map((p) => p.mac);
 }
 
 export const heal: Scenario = {
@@ -315,55 +386,10 @@ export const heal: Scenario = {
   async run(ctx) {
     const { lab } = ctx;
     const cuts = cutsWanted();
-    // 1. batman-adv's primary interface becomes dummy0: out and back in with every mesh NIC (-M keeps bat0).
-    const primaries = await Promise.all(
-      all.map(async (n) => {
-        const ifs = lab.links
-          .filter((l) => l.edge.includes(n))
-          .map((l) => ifaceByMac(l.edge[0] === n ? l.nicA.mac : l.nicB.mac));
-        const r = await lab.exec(
-          n,
-          `set -e; ip link set dummy0 up; batctl meshif bat0 interface add dummy0; for i in ${ifs.join(' ')}; do batctl meshif bat0 interface -M del $i; done; for i in ${ifs.join(' ')}; do batctl meshif bat0 interface add $i; done; batctl meshif bat0 originators | head -1`,
-        );
-        return {
-          n,
-          ok: r.rc === 0 && /MainIF\/MAC: dummy0\//.test(r.out),
-          mac: /MainIF\/MAC: dummy0\/([0-9a-f:]{17})/.exec(r.out)?.[1] ?? '',
-          out: r.out.trim(),
-        };
-      }),
-    );
-    if (
-      !ctx.check(
-        'dummy-primary',
-        primaries.every((p) => p.ok),
-        primaries.map((p) => `node ${p.n}: ${p.out.slice(0, 90)}`).join('; '),
-      )
-    )
-      return;
-    const origin2 = primaries[1]!.mac;
-    // The old originators (the eth MACs) linger until batman-adv purges them: wait for the new ones.
-    const converged = await lab
-      .waitFor(
-        'every node to see every other by its dummy primary',
-        async () => {
-          const seen = await Promise.all(
-            all.map(async (n) => {
-              const best = new Set(
-                parseOriginators((await lab.exec(n, 'batctl meshif bat0 originators -H')).out)
-                  .filter((o) => o.best)
-                  .map((o) => o.originator),
-              );
-              return primaries.every((p) => p.n === n || best.has(p.mac));
-            }),
-          );
-          return seen.every(Boolean) || null;
-        },
-        120_000,
-      )
-      .catch(() => null);
-    if (!ctx.check('originators', converged !== null, 'every node sees the 3 others (by their dummy primaries)'))
-      return;
+    // 1. batman-adv's primary interface becomes dummy0 (every node's originator is its dummy0 MAC).
+    const origins = await dummyPrimary(ctx);
+    if (origins === null) return;
+    const origin2 = origins[1]!;
 
     // 2. Agents with self-healing off.
     await writeAgents(ctx, false);

@@ -9,7 +9,7 @@ import type { JsTable } from '../ubus/values.js';
 import type { Component } from './component.js';
 import { reasonOf } from './component.js';
 import { BatmanComponent } from './components/batman.js';
-import { GossipComponent } from './components/gossip.js';
+import { GossipComponent, type RevocationEvents } from './components/gossip.js';
 import { IdentityComponent } from './components/identity.js';
 import { LinkComponent } from './components/link.js';
 import { RaftComponent } from './components/raft.js';
@@ -164,7 +164,7 @@ export class Agent {
         config.meshInterface === null ? 'no mesh_interface configured (peers come from static_peer)' : null,
       ],
       ['link', () => new LinkComponent(this.ctx), null],
-      ['gossip', () => new GossipComponent(this.ctx), null],
+      ['gossip', () => new GossipComponent(this.ctx, this.revocationEvents()), null],
       ['raft', () => new RaftComponent(this.ctx), isAnchor ? null : 'role node: follows the anchors through gossip'],
       [
         'xdp',
@@ -206,10 +206,21 @@ export class Agent {
     ];
   }
 
-  /** A certificate obtained over the network: the link and the uplink, waiting for one, start now rather than at
-   * their next backoff (gossip and Raft follow the link). */
+  /**
+   * Revocation acted on the moment gossip adopts it: the link ends the revoked nodes' sessions and refuses new ones,
+   * XDP blocks their MACs (the components do not know each other; only this root does).
+   */
+  private revocationEvents(): RevocationEvents {
+    return {
+      listAdopted: (list) => (this.components.get('link') as LinkComponent | undefined)?.revoke(list),
+      macsRevoked: () => (this.components.get('xdp') as XdpComponent | undefined)?.blockNow(),
+    };
+  }
+
+  /** A certificate obtained over the network: the link, the uplink and the liveness probe (mapek), waiting for one,
+   * start now rather than at their next backoff (gossip and Raft follow the link). */
   private enrolled(): void {
-    for (const name of ['link', 'uplink']) {
+    for (const name of ['link', 'uplink', 'mapek']) {
       const state = this.supervisor.health(name)?.state;
       if (this.components.has(name) && state !== undefined && state !== 'starting' && state !== 'disabled')
         this.restart(name, 'enrolled');
@@ -306,7 +317,15 @@ export async function runAgent(platform: Platform, options: AgentOptions): Promi
     platform.stderr(`x0 agent: disabled in ${options.configPath} (option enabled '0'); not starting\n`);
     return 0;
   }
-  const agent = new Agent(platform, loaded.value, options);
+  // $X0_XDP_HELPER names another x0-xdp (as for `x0 xdp`): tests run one that enters a network namespace.
+  const helper = platform.env('X0_XDP_HELPER');
+  const agent = new Agent(
+    platform,
+    loaded.value,
+    options.xdpHelper === undefined && helper !== undefined && helper !== ''
+      ? { ...options, xdpHelper: [helper] }
+      : options,
+  );
   return new Promise<number>((resolve) => {
     const finish = (code: number) => {
       agent.stop();

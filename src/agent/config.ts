@@ -49,9 +49,16 @@ export interface MapekSectionConfig {
   readonly enabled: boolean;
   readonly probeIntervalMs: number;
   readonly detectMultiplier: number;
+  /** Without mesh_interface: probe the configured anchors and static peers over UDP (their address, port + 3). */
+  readonly probePeers: boolean;
 }
 
-export const mapekDefaults: MapekSectionConfig = { enabled: true, probeIntervalMs: 100, detectMultiplier: 3 };
+export const mapekDefaults: MapekSectionConfig = {
+  enabled: true,
+  probeIntervalMs: 100,
+  detectMultiplier: 3,
+  probePeers: false,
+};
 
 export interface XdpConfig {
   readonly enabled: boolean;
@@ -343,7 +350,7 @@ export const configOptions: Readonly<Record<SectionType, readonly string[]>> = {
     'server_name',
   ],
   xdp: ['enabled', 'interface'],
-  mapek: ['enabled', 'probe_interval', 'detect_multiplier'],
+  mapek: ['enabled', 'probe_interval', 'detect_multiplier', 'probe_peers'],
 };
 /** Options that take several values (`list NAME 'VALUE'` lines; one `option` line is one value, as in uci). */
 const listOptions = new Set(['anchor', 'static_peer', 'interface']);
@@ -634,6 +641,7 @@ function readMapek(reader: SectionReader): MapekSectionConfig {
     enabled: reader.scalar('enabled', parseBoolean, mapekDefaults.enabled),
     probeIntervalMs: reader.scalar('probe_interval', parseProbeInterval, mapekDefaults.probeIntervalMs),
     detectMultiplier: reader.scalar('detect_multiplier', parseDetectMultiplier, mapekDefaults.detectMultiplier),
+    probePeers: reader.scalar('probe_peers', parseBoolean, mapekDefaults.probePeers),
   };
 }
 
@@ -806,5 +814,6 @@ export function describeChanges(
   if (before.mapek.enabled !== after.mapek.enabled) needsRestart.push('mapek.enabled');
   if (before.mapek.probeIntervalMs !== after.mapek.probeIntervalMs) applied.push('mapek.probe_interval');
   if (before.mapek.detectMultiplier !== after.mapek.detectMultiplier) applied.push('mapek.detect_multiplier');
+  if (before.mapek.probePeers !== after.mapek.probePeers) applied.push('mapek.probe_peers');
   return { applied, needsRestart };
 }

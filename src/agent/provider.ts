@@ -185,6 +185,8 @@ export function agentProvider(ctx: AgentContext, supervisor: Supervisor, hooks: 
           last_seen_s: seen,
           uptime_s: status?.uptimeS ?? null,
           links: [...(doc?.neighbours(id) ?? new Map())].map(([to, link]) => ({ to, tq: link.tq })),
+          // Its self-healing line (src/agent/components/mapek.ts): open incidents, the last one's action and state.
+          healing: doc?.version(id, 'mapek') ?? null,
         };
       });
       return {

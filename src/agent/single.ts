@@ -104,7 +104,7 @@ export async function startSingle(
       : name === 'raft'
         ? new RaftComponent(ctx)
         : name === 'gossip'
-          ? new GossipComponent(ctx)
+          ? new GossipComponent(ctx, { listAdopted: (list) => link.revoke(list), macsRevoked: () => {} })
           : new UplinkComponent(ctx, null, extras.uplink);
   if (component !== link) parts.push(component);
   const started: Component[] = [];

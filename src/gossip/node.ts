@@ -15,6 +15,7 @@ import { limits } from '../core/gossip/limits.js';
 import { MeshDoc, type Link, type NodeStatus, type RevocationCheck } from '../core/gossip/mesh-doc.js';
 import { encodeSnapshot, FlushPolicy, handOver, nextIncarnation, type LogRecord } from '../core/gossip/persist.js';
 import type { SignedDoc } from '../core/gossip/signed-doc.js';
+import type { WriterAuth } from '../core/gossip/writer.js';
 import { assertThat, Counters, type Result } from '../core/result.js';
 import type { HostPort, Platform, TimerHandle, UdpSocket } from '../platform/types.js';
 import { restoreInto, StateStore } from './store.js';
@@ -35,6 +36,8 @@ export interface GossipNodeOptions {
   /** Where the document persists; null keeps it in memory only (incarnation from the wall clock). */
   readonly stateDir: string | null;
   readonly revocationCheck: RevocationCheck;
+  /** Writers sign their section and every other section is checked against its writer (identity-writers.ts). */
+  readonly writers?: WriterAuth;
   /** Tick period; a round is limits.roundTicks ticks. */
   readonly tickMs?: number;
 }
@@ -204,6 +207,7 @@ export class GossipNode {
       random,
       membership: (id) => (this.member(id) ? 'member' : 'unknown'),
       onRecord: (record, own) => this.record(record, own),
+      ...(this.options.writers === undefined ? {} : { writers: this.options.writers }),
     });
     engine.setPeers(this.peers.map((p) => p.name));
     return engine;

@@ -53,6 +53,13 @@ export class Executor {
   private readonly saved = new Map<string, Record<string, number>>();
   /** Interfaces whose restore waits until they are under the mesh interface again (link-up applies it). */
   private readonly restoreOnAdd = new Set<string>();
+  /**
+   * Interfaces this executor took out (or is taking out) of the mesh interface. A link-down that took longer than
+   * the core's outcomeTimeoutMs (batctl on a starved CPU: 13 s seen in the lab) is retried while the first one is
+   * still finishing; the retry then finds the interface out, which is what it wanted: ok, so the core records the
+   * link as ours and its link-up puts it back (a failure here left the link out for good and opened the breaker).
+   */
+  private readonly outByUs = new Set<string>();
 
   constructor(private readonly deps: ExecutorDeps) {}
 
@@ -100,7 +107,10 @@ export class Executor {
   // One process (batctl) on the way: on a slow router every exec costs, and the outage lasts until it is done.
   private async linkDown(iface: string): Promise<ActionResult> {
     if (!ifnamePattern.test(iface)) return fail('bad-interface', iface);
-    if (!this.inMesh(iface)) return fail('not-in-mesh', `${iface} is not under ${this.deps.meshif}`);
+    if (!this.inMesh(iface))
+      return this.outByUs.has(iface)
+        ? done(`${iface} already out of ${this.deps.meshif} (taken out by an earlier link-down)`)
+        : fail('not-in-mesh', `${iface} is not under ${this.deps.meshif}`);
     // Taking the primary interface out changes this node's originator address: every node then has to learn it
     // anew (measured: 6.2 s of outage, worse than the reroute gains). A dummy primary interface avoids it.
     if ((await this.primary()) === iface)
@@ -108,9 +118,12 @@ export class Executor {
         'primary-interface',
         `${iface} is batman-adv's primary interface; give ${this.deps.meshif} a dummy primary (docs/mapek.md)`,
       );
+    this.outByUs.add(iface);
     const del = await this.run([this.deps.batctl, 'meshif', this.deps.meshif, 'interface', '-M', 'del', iface]);
-    if (this.inMesh(iface))
+    if (this.inMesh(iface)) {
+      this.outByUs.delete(iface);
       return fail('batctl-failed', `${iface} still under ${this.deps.meshif}: ${del?.out.trim() || 'no answer'}`);
+    }
     return done(`batctl meshif ${this.deps.meshif} interface -M del ${iface}: removed`);
   }
 
@@ -120,6 +133,7 @@ export class Executor {
     const add = await this.run([this.deps.batctl, 'meshif', this.deps.meshif, 'interface', 'add', iface]);
     if (!this.inMesh(iface))
       return fail('batctl-failed', `${iface} not back under ${this.deps.meshif}: ${add?.out.trim() || 'no answer'}`);
+    this.outByUs.delete(iface);
     if (!this.restoreOnAdd.has(iface)) return done(`batctl meshif ${this.deps.meshif} interface add ${iface}: added`);
     this.restoreOnAdd.delete(iface);
     const restored = await this.restoreTuning(iface);

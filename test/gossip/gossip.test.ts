@@ -136,6 +136,22 @@ test('the revocation list travels in chunks and revoked nodes are refused', () =
   assert.is(a.doc.revocations.version, 1);
 });
 
+test('a new revocation list floods a line of six in one tick per hop, before any anti-entropy round', () => {
+  const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const line = Object.fromEntries(names.map((n, i) => [n, [names[i - 1], names[i + 1]].filter(Boolean) as string[]]));
+  const wire = new Wire(
+    names.map((id) => engine(id)),
+    line,
+  );
+  assert.ok(wire.untilSynced() > 0);
+  const [a, , , , , f] = wire.engines as Gossip[];
+  // untilSynced ends on a round: digests go at the next tick, then not for another 10.
+  assert.is((a as Gossip).offerDoc(revocationDoc(1, ['nobody'])), null);
+  wire.tick(names.length);
+  assert.is((f as Gossip).doc.revocations.version, 1, 'the far end has the list after one tick per hop');
+  assert.ok(((a as Gossip).counters.get('doc-pushes') ?? 0) >= 1);
+});
+
 test('fan-out and the per-round byte budget are bounded, and a large backlog still converges', () => {
   const names = ['a', 'b', 'c', 'd', 'e', 'f'];
   const wire = new Wire(names.map((id) => engine(id)));

@@ -4,6 +4,7 @@ import { Gossip, type Outgoing } from '../../src/core/gossip/gossip.js';
 import { limits } from '../../src/core/gossip/limits.js';
 import { MeshDoc } from '../../src/core/gossip/mesh-doc.js';
 import type { LogRecord } from '../../src/core/gossip/persist.js';
+import type { WriterAuth } from '../../src/core/gossip/writer.js';
 import { encodeCbor } from '../../src/core/wire/cbor.js';
 import { bytesEqual } from '../../src/core/wire/hex.js';
 import { revocationCheck } from './kinds.js';
@@ -17,6 +18,7 @@ export interface EngineOptions {
   readonly start?: boolean;
   readonly wallMs?: number;
   readonly onRecord?: (record: LogRecord, own: boolean) => void;
+  readonly writers?: WriterAuth;
 }
 
 export function engine(nodeId: string, options: EngineOptions = {}): Gossip {
@@ -29,6 +31,7 @@ export function engine(nodeId: string, options: EngineOptions = {}): Gossip {
     membership: (id) => (members === undefined || members.includes(id) ? 'member' : 'unknown'),
     random: () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0),
     onRecord: options.onRecord,
+    ...(options.writers === undefined ? {} : { writers: options.writers }),
   });
   if (options.start !== false) g.start(options.wallMs ?? syncedWallMs);
   return g;

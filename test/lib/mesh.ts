@@ -21,6 +21,10 @@ export interface UciOptions {
   readonly broker: string | null;
   readonly interval?: string;
   readonly header?: string;
+  /** Self-healing probes the configured peers (`config mapek`, option `probe_peers`): no batman-adv on loopback. */
+  readonly probePeers?: boolean;
+  /** `false`: self-healing off (`config mapek`, option `enabled '0'`), for a control run. */
+  readonly selfHealing?: boolean;
 }
 
 export function meshUci(o: UciOptions): string {
@@ -45,5 +49,5 @@ config agent 'main'
 ${o.joinToken === null ? '' : `\toption join_token '${o.joinToken}'\n`}\toption listen '127.0.0.1:${o.node.port}'
 \toption ubus_socket '${o.ubusSocket}'
 ${list('anchor', o.anchors)}${list('static_peer', o.staticPeers)}\toption log_level 'info'
-${uplink}`;
+${uplink}${o.probePeers === true || o.selfHealing === false ? "\nconfig mapek 'mapek'\n" : ''}${o.probePeers === true ? "\toption probe_peers '1'\n" : ''}${o.selfHealing === false ? "\toption enabled '0'\n" : ''}`;
 }

@@ -102,6 +102,25 @@ test('flap detection: flapTransitionsMin transitions in the window retune; one f
   );
 });
 
+test('a link that starts flapping while we keep it out is put back first, then retuned (batctl needs it in bat0)', () => {
+  // Dead 1000-3000 and 5000-7000: link-down at the first death, the fourth transition (alive at 7000) comes while
+  // the second link-down is in force; retune must wait for the link-up (the lab saw retune fail not-in-mesh).
+  const m = core({ flapTransitionsMin: 4, flapWindowMs: 30_000 });
+  const ds: Decision[] = [];
+  for (let t = 0; t <= 20_000; t += 100) {
+    m.observe(nb(t, macA, 'eth-a', !(t >= 1000 && t < 7000 && (t - 1000) % 4000 < 2000)));
+    m.observe(nb(t, macB, 'eth-b', true));
+    const now = m.tick(t);
+    okAll(m, now, t);
+    ds.push(...now);
+  }
+  const order = ds.filter((d) => d.target === 'iface:eth-a').map((d) => d.action.kind);
+  assert.equal(order, ['link-down', 'link-up', 'link-down', 'link-up', 'retune'], order.join(' '));
+  const retune = ds.find((d) => d.action.kind === 'retune') as Decision;
+  const lastUp = ds.filter((d) => d.action.kind === 'link-up').at(-1) as Decision;
+  assert.ok(retune.atMs > lastUp.atMs, `retune at ${retune.atMs} after the link-up at ${lastUp.atMs}`);
+});
+
 test('a calm link gets its tuning back after flapCalmMs, not before', () => {
   const m = core({ flapTransitionsMin: 2, flapWindowMs: 10_000, flapCalmMs: 20_000 });
   const ds: Decision[] = [];
@@ -280,6 +299,33 @@ test('the degraded anchor: a blip below anchorDegradedMs is ignored, a lasting o
   assert.equal(m.tick(4200), []);
   assert.is(m.counters()['action-succeeded'], 1, 'verified when a later observation shows another leader');
   assert.is(m.incidents()[0]?.state, 'cleared');
+});
+
+test("the degraded anchor's why names what the edge saw (cut to 64 characters), and nothing when it said nothing", () => {
+  const why = (degradedWhy: string | undefined) => {
+    const m = core({ anchorDegradedMs: 1000 });
+    const ds: Decision[] = [];
+    for (let t = 0; t <= 1000; t += 100) {
+      m.observe({
+        kind: 'raft',
+        atMs: t,
+        self: 'n1',
+        role: 'leader',
+        leader: 'n1',
+        term: 3,
+        selfDegraded: true,
+        ...(degradedWhy === undefined ? {} : { degradedWhy }),
+      });
+      ds.push(...m.tick(t));
+    }
+    return (ds[0] as Decision).why;
+  };
+  assert.is(
+    why('3 of 4 probed links dead'),
+    'this node n1 leads term 3 and reports itself degraded (3 of 4 probed links dead) for 1.0s >= anchorDegradedMs=1000',
+  );
+  assert.is(why(undefined), 'this node n1 leads term 3 and reports itself degraded for 1.0s >= anchorDegradedMs=1000');
+  assert.ok(why('x'.repeat(500)).length < 240, 'an overlong reason is cut');
 });
 
 test('a component down longer than componentDownMs is restarted; degraded or briefly down is not', () => {

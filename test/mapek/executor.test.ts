@@ -101,6 +101,25 @@ test('a link-down that did not take effect is a failure, not a log line', async 
   assert.is(bad.reason, 'bad-interface');
 });
 
+test('a link-down retried after its first run outlasted the outcome timeout finds the link out: ok, and link-up puts it back', async () => {
+  // The lab (heal-more, load 15): batctl took 13 s, the core timed the outcome out and decided link-down again;
+  // the retry found eth1 already out. A failure there opened the breaker and left the link out for good.
+  const fake = fakeBatctl({ ifaces: ['dummy0', 'eth1', 'eth2'], primary: 'dummy0' });
+  const x = executor(fake);
+  assert.is((await x.execute({ kind: 'link-down', iface: 'eth1', neighbour: '52:54:00:02:00:01' })).ok, true);
+  const again = await x.execute({ kind: 'link-down', iface: 'eth1', neighbour: '52:54:00:02:00:01' });
+  assert.is(again.ok, true, again.detail);
+  assert.match(again.detail, /already out of bat0/);
+  assert.is((await x.execute({ kind: 'link-up', iface: 'eth1', neighbour: '52:54:00:02:00:01' })).ok, true);
+  assert.equal(fake.state.ifaces, ['dummy0', 'eth2', 'eth1']);
+  // Out by someone else (or never in): still not ours to report as done.
+  const other = executor(fakeBatctl({ ifaces: ['dummy0', 'eth2'], primary: 'dummy0' }));
+  assert.is(
+    (await other.execute({ kind: 'link-down', iface: 'eth1', neighbour: '52:54:00:02:00:01' })).reason,
+    'not-in-mesh',
+  );
+});
+
 test('retune remembers the values before and restore-tuning puts them back, each read back', async () => {
   const fake = fakeBatctl({ ifaces: ['dummy0', 'eth1', 'eth2'], primary: 'dummy0' });
   fake.state.settings.set('eth1/hop_penalty', 10);

@@ -29,6 +29,7 @@ test('there are golden traces for every kind of trouble', () => {
     'component',
     'wedge',
     'steady',
+    'peers',
   ]) {
     assert.ok(files.includes(`${name}.txt`), `test/mapek/golden/${name}.txt is missing`);
   }

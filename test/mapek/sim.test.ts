@@ -82,6 +82,26 @@ for (const seed of seeds) {
       );
     });
   });
+  test(`peers' knowledge: a node with no record of its own follows what its peers learnt (seed ${seed})`, () => {
+    withSeed(seed, "peers' knowledge", () => {
+      // n2 and n4 cannot rate-limit: each learns isolate. Then n2 floods n1 and n3, which have no record.
+      const scenario = (extra: string) =>
+        `mesh ring 4\nseed ${seed}\nnoise on\n${extra}at 5s fail n2 rate-limit 1\nat 5s fail n4 rate-limit 1\n` +
+        'at 10s flood n1 8000 until 20s\nat 40s flood n1 8000 until 50s\nat 80s flood n2 8000 until 90s\nrun 95s';
+      const firstOn = (r: SimResult, node: string) =>
+        r.decisions.find((d) => d.node === node && d.decision.target === 'mac:02:00:00:00:00:02')?.decision;
+      const shared = runScenario(scenario(''));
+      assert.equal(shared.violations, []);
+      for (const node of ['n1', 'n3']) {
+        const d = firstOn(shared, node);
+        assert.is(d?.action.kind, 'isolate', `${node} isolates at once`);
+        assert.match(d?.choice ?? '', /^isolate [\d.]+ over rate-limit [\d.]+ by knowledge \(isolate own 0\/0, peers/);
+      }
+      // The same mesh without the peers' record (peerWeight 0): the catalogue's order, a rate limit first.
+      const alone = runScenario(scenario('config peerWeight=0\n'));
+      for (const node of ['n1', 'n3']) assert.is(firstOn(alone, node)?.action.kind, 'rate-limit', node);
+    });
+  });
 }
 
 test('the same seed gives the same trace; another seed a different one', () => {

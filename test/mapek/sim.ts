@@ -17,6 +17,7 @@
 //   at T degrade A until U              node A reports itself degraded (it matters when it is the leader)
 //   at T crash A COMPONENT              a component of A goes down (until restarted)
 //   at T fail A ACTION N                A's executor fails the next N actions of that kind ('batctl-failed')
+//   trace mesh-view                     also trace each node's knowledge as it goes out through the mesh document
 //   run T                               run until virtual time T
 // Times are '10s', '1500ms' or '2m'.
 import { Rng } from '../../src/core/rng.js';
@@ -61,6 +62,7 @@ export interface Scenario {
   config: Partial<Record<Exclude<keyof MapekConfig, 'retuneSettings'>, number>>;
   faults: Fault[];
   untilMs: number;
+  traceMeshView: boolean;
 }
 
 export function parseTime(s: string): number {
@@ -71,7 +73,16 @@ export function parseTime(s: string): number {
 }
 
 export function parseScenario(text: string): Scenario {
-  const s: Scenario = { nodes: [], links: [], seed: 1, noise: true, config: {}, faults: [], untilMs: 0 };
+  const s: Scenario = {
+    nodes: [],
+    links: [],
+    seed: 1,
+    noise: true,
+    config: {},
+    faults: [],
+    untilMs: 0,
+    traceMeshView: false,
+  };
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*$/, '').trim();
     if (line === '') continue;
@@ -81,6 +92,7 @@ export function parseScenario(text: string): Scenario {
     else if (verb === 'noise') s.noise = args[0] === 'on';
     else if (verb === 'config') configCommand(s, args);
     else if (verb === 'run') s.untilMs = parseTime(args[0] ?? '');
+    else if (verb === 'trace' && args[0] === 'mesh-view') s.traceMeshView = true;
     else if (verb === 'at') s.faults.push({ atMs: parseTime(args[0] ?? ''), verb: args[1] ?? '', args: args.slice(2) });
     else throw new Error(`scenario: unknown command '${line}'`);
   }
@@ -171,6 +183,8 @@ export class MeshModel {
   private readonly execs: Exec[] = [];
   private readonly cutAtMs = new Map<string, number>();
   private readonly breakerOpenUntil = new Map<string, number>();
+  /** What each node last put in the mesh document (trace mesh-view). */
+  private readonly meshViewSent = new Map<string, string>();
   /** What the noise did, for the summary line: it must have happened for "zero actions" to mean something. */
   readonly noise = { probesLost: 0, rateBursts: 0, componentBlips: 0, raftBlips: 0, authFailures: 0 };
 
@@ -432,11 +446,20 @@ export class MeshModel {
     n.mapek.observe(o);
   }
 
+  /** What the agent does through the mesh document: each node's statistics as gossip text, read by every other. */
   private gossipKnowledge(): void {
+    const values = new Map([...this.nodes.values()].map((n) => [n.name, n.mapek.meshValues()] as const));
+    for (const [name, v] of values) {
+      const text = v.join(' | ');
+      if (!this.scenario.traceMeshView || text === (this.meshViewSent.get(name) ?? '')) continue;
+      this.meshViewSent.set(name, text);
+      this.log(name, `mesh view out: ${text}`);
+    }
     for (const n of this.nodes.values()) {
       for (const other of this.nodes.values()) {
-        if (other !== n)
-          n.mapek.adoptPeerKnowledge(other.name, JSON.parse(JSON.stringify(other.mapek.meshKnowledge())));
+        if (other === n) continue;
+        const adopted = n.mapek.adoptPeerValues(other.name, values.get(other.name) ?? []);
+        if (!adopted.ok) throw new Error(`${n.name} refused ${other.name}'s mesh view: ${adopted.reason}`);
       }
     }
   }

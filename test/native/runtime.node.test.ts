@@ -215,6 +215,46 @@ test('usage errors: exit 2 with a pointer to --help', () => {
   }
 });
 
+test('timers that are always due do not starve a ready pipe (the event loop serves one fd after each timer)', () => {
+  // Three chains of 1 ms timers, each busy for 2 ms, run for 400 ms; a pipe becomes ready after 50 ms. Upstream
+  // QuickJS-ng ran one due timer per pass and returned without polling, so the pipe was read only after the
+  // chain ended (on a starved router every agent timer is due: sockets and child pipes waited seconds).
+  const file = script(
+    'timer-starvation.js',
+    `import * as os from 'qjs:os';
+const start = Date.now();
+let readAt = null;
+const [r, w] = os.pipe();
+os.setReadHandler(r, () => {
+  readAt = Date.now() - start;
+  os.setReadHandler(r, null);
+});
+let written = false;
+function busy() {
+  const t = Date.now();
+  while (Date.now() - t < 2);
+  if (!written && t - start >= 50) {
+    written = true;
+    os.write(w, new Uint8Array([1]).buffer, 0, 1);
+  }
+  if (Date.now() - start < 400) os.setTimeout(busy, 1);
+  else if (!ended) {
+    ended = true;
+    console.log('read-at', readAt, 'chain-ended', Date.now() - start);
+  }
+}
+let ended = false;
+// Three chains: while one runs (2 ms), the others fall due (1 ms), so some timer is always due.
+for (let i = 0; i < 3; i++) os.setTimeout(busy, 1);
+`,
+  );
+  const result = runSync([file]);
+  assert.is(result.status, exit.ok, result.stderr);
+  const [, readAt, , ended] = result.stdout.trim().split(' ');
+  assert.ok(readAt !== 'null', `the pipe was never read while the timers ran (${result.stdout.trim()})`);
+  assert.ok(Number(readAt) < Number(ended) / 2, `read at ${readAt} ms (ready at 50), chain ended at ${ended} ms`);
+});
+
 test('--help lists the flags and the exit codes; --version names the engine', () => {
   const help = runSync(['--help']);
   assert.is(help.status, exit.ok);

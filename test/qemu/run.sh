@@ -2,7 +2,9 @@
 # The QEMU lab suite: builds the router image (cached in .cache/qemu/), then runs the lab's scenarios
 # (qemu/scenarios/: smoke = 3 nodes in a line, failover = ring of 4 with a link cut, mesh = full mesh of 4,
 # star = custom edge list, impair = netem delay/loss, xdp = the XDP blocklist rerouting the mesh, agent = 5 routers
-# each running only x0 agent, installed by opkg and run by procd, heal = the ring-of-4 link cut with self-healing off, then on, one cut each)
+# each running only x0 agent, installed by opkg and run by procd, heal = the ring-of-4 link cut with self-healing off, then on, one cut each,
+# heal-more = the same ring, off then on: steady mesh, degraded Raft anchor, a flood, a flapping link (STEADY_MINUTES=1),
+# arm = an emulated AArch64 router (qemu-system-aarch64, cross-built x0-runtime) between two x86-64 ones)
 # on real batman-adv in TCG guests.
 # X0_LAB_INSTALL=files: the older image (the agent copied in, run under busybox init; qemu/README.md).
 # Each check of each scenario counts as one test.
@@ -22,7 +24,7 @@ command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || skip "the ima
 [ -d node_modules/tsx ] || skip "node_modules is missing: run bash scripts/setup.sh"
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(smoke failover mesh star impair xdp agent heal)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(smoke failover mesh star impair xdp agent heal heal-more arm)
 
 # Whatever happens to the runner, no VM outlives this suite: kill each QEMU it recorded, by pid, after
 # checking that the pid still is that VM (its command line names the VM's folder). Only this run's scenarios'

@@ -222,6 +222,22 @@ test('leadership transfer hands over to an up-to-date voter; proposals wait mean
   assert.is(leader.role, 'follower');
 });
 
+test('a leadership transfer whose TimeoutNow is lost is retried at the next heartbeat, not after an election timeout', () => {
+  const net = new TestNet([1, 2, 3]);
+  const leader = net.elect();
+  net.tick(2);
+  const target = [1, 2, 3].find((id) => id !== leader.id) as number;
+  let lost = 0;
+  net.drop = (m) => m.type === 'timeout-now' && lost++ < 2;
+  assert.ok(leader.transferLeadership(target).ok);
+  net.deliver();
+  assert.is(lost, 1, 'the first TimeoutNow was lost');
+  assert.is(leader.role, 'leader');
+  net.tick(5);
+  assert.is(net.leader()?.id, target, 'moved within a few heartbeats (the election timeout is 10+ ticks)');
+  assert.ok((leader.counters.get('transfer-timeout-now-resent') ?? 0) >= 2);
+});
+
 test('ReadIndex: answered after a heartbeat quorum, forwarded from followers, refused by a deposed leader', () => {
   const net = new TestNet([1, 2, 3]);
   const leader = net.elect();

@@ -4,6 +4,8 @@
 // address), component versions and, on anchors, the Raft leader, so every node sees every node.
 import type { SealedLink } from '../../channel/link.js';
 import { GossipNode } from '../../gossip/node.js';
+import { identityWriters } from '../../gossip/identity-writers.js';
+import type { Certificate } from '../../core/identity/cert.js';
 import { overLink } from './link.js';
 import {
   encodeIdentityList,
@@ -31,12 +33,26 @@ import type { HostPort } from '../../platform/types.js';
 import { allPeers, effectiveAnchors, gossipPort, type AgentContext } from '../context.js';
 import { linkPeers } from './link.js';
 import type { Health } from '../supervisor.js';
+import { restoreRevokedMacs, saveRevokedMacs } from '../revoked-macs.js';
 
 /** A peer not heard from for this long counts as unreachable in status and peers. */
 export const peerSilentMs = 5_000;
 /** How often the node's own section is refreshed (uptime, neighbours). */
 export const publishEveryMs = 2_000;
+/** How often the operator's revocation list file is looked at (a small read; revocation is urgent). */
+export const listFileEveryMs = 500;
 const tickMs = 100;
+
+/**
+ * What the gossip component tells the composition root about revocation the moment it knows it (src/agent/agent.ts
+ * passes each on to the link and XDP components, which this one does not know).
+ */
+export interface RevocationEvents {
+  /** A newer revocation list was adopted (checked against the bundle): end the sessions with the nodes it names. */
+  readonly listAdopted: (list: RevocationStore) => void;
+  /** ctx.revokedMacs gained MACs (a newly revoked node's, or one learned of a revoked node): block them now. */
+  readonly macsRevoked: () => void;
+}
 
 export class GossipComponent implements Component {
   readonly name = 'gossip';
@@ -47,7 +63,10 @@ export class GossipComponent implements Component {
   /** The revocation list file as last checked. */
   private lastListFile: Uint8Array | null = null;
   private link: SealedLink | null = null;
+  /** The certificate this node's section is signed under (writer.ts). */
+  private signedAs: Certificate | null = null;
   private timer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
+  private listTimer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
   private published = new Map<string, string>();
   /** What each node announced (originator, interface MACs, address), kept after its section left (revocation). */
   private readonly announced = new Map<string, Announcement>();
@@ -56,7 +75,10 @@ export class GossipComponent implements Component {
   /** When each discovered peer was last in batman-adv's table (monotonic ms): held for a while after it leaves. */
   private readonly discoveredSeenMs = new Map<string, number>();
 
-  constructor(private readonly ctx: AgentContext) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly events: RevocationEvents,
+  ) {}
 
   async start(): Promise<Health> {
     const { platform, config } = this.ctx;
@@ -74,6 +96,18 @@ export class GossipComponent implements Component {
     // we know it: every node of the trust domain that the sealed link lets in may write its own section. Without
     // batman-adv the members are the configured ones.
     const members = [config.nodeName, ...peers.map((p) => p.name)];
+    // Every section travels signed by its writer, so a relay can pass it on but not forge it (writer.ts).
+    const identity = this.ctx.identity;
+    const writers =
+      identity === null
+        ? null
+        : identityWriters(
+            platform.crypto,
+            { chain: identity.chain, signSecretKey: identity.keys.sign.secretKey, bundle: identity.bundle },
+            () => platform.wallClockMs(),
+          );
+    if (writers !== null && !writers.ok) return down(`writers: ${writers.reason}`);
+    this.signedAs = identity?.chain[0] ?? null;
     this.node = await GossipNode.open(overLink(platform, link, 'gossip'), {
       nodeId: config.nodeName,
       listen: { host: config.listen.host, port: gossipPort(config.listen.port) },
@@ -81,9 +115,14 @@ export class GossipComponent implements Component {
       ...(config.meshInterface === null ? { members } : { membership: () => true }),
       stateDir: `${config.stateDir}/gossip`,
       revocationCheck: bundle === undefined ? noRevocationAuthority : identityRevocations(platform.crypto, bundle),
+      ...(writers === null ? {} : { writers: writers.value }),
       tickMs,
     });
     this.ctx.gossip = this.node;
+    // After a restart the revoked nodes' sections (their announced MACs) are gone: what was persisted stands in.
+    const restored = restoreRevokedMacs(this.ctx);
+    if (!restored.ok)
+      this.ctx.journal.record('warn', this.name, 'revoked-macs-not-restored', { reason: restored.reason });
     this.published.clear();
     this.discoveredKey = '';
     this.unsubscribe = this.node.doc.subscribe((change) => {
@@ -91,6 +130,7 @@ export class GossipComponent implements Component {
     });
     this.revocationsChanged();
     this.node.setVersion('agent', agentVersion);
+    this.watchListFile();
     this.publish();
     this.ctx.journal.record('info', this.name, 'started', {
       listen: `${config.listen.host}:${gossipPort(config.listen.port)}`,
@@ -104,6 +144,8 @@ export class GossipComponent implements Component {
     this.unsubscribe = null;
     if (this.timer !== null) this.ctx.platform.clearTimer(this.timer);
     this.timer = null;
+    if (this.listTimer !== null) this.ctx.platform.clearTimer(this.listTimer);
+    this.listTimer = null;
     this.node?.close();
     this.node = null;
     this.ctx.gossip = null;
@@ -113,6 +155,10 @@ export class GossipComponent implements Component {
     const node = this.node;
     if (node === null) return down('not-running');
     if (this.ctx.link !== this.link) return down('link-restarted');
+    // A renewed certificate: restarted, the node starts a new incarnation whose stream carries the new chain.
+    const leaf = this.ctx.identity?.chain[0];
+    if (this.signedAs !== null && (leaf === undefined || !sameBytes(leaf.serial, this.signedAs.serial)))
+      return down('identity-changed');
     const peers = allPeers(this.ctx);
     if (peers.length === 0) return up;
     const now = this.ctx.platform.monotonicMs();
@@ -134,7 +180,8 @@ export class GossipComponent implements Component {
   /**
    * Revocation everywhere: a newer list the operator dropped into STATE_DIR/revocations.cbor (from `x0 ca revoke`,
    * on any one node) is offered to the mesh document, which gossip spreads; a newer list from the document is
-   * stored there (the link reads it at start) and given to the link, which ends every session with a revoked node.
+   * stored there (the link reads it at start) and told to the composition root at once (events.listAdopted: the link
+   * ends every session with a revoked node and refuses new ones), and so are the revoked nodes' MACs (for XDP).
    */
   private revocationsChanged(): void {
     const { platform, config, journal } = this.ctx;
@@ -143,7 +190,6 @@ export class GossipComponent implements Component {
     if (node === null || bundle === undefined) return;
     const path = nodeFiles(config.stateDir).revocations;
     const held = node.doc.revocations.doc;
-    this.blockRevoked();
     if (held !== null && held.version > this.offeredVersion) {
       this.offeredVersion = held.version;
       const bytes = encodeIdentityList(held);
@@ -154,15 +200,29 @@ export class GossipComponent implements Component {
           reason: offered.reason,
           version: held.version,
         });
-      const onDisk = platform.files.read(path);
-      const failed = onDisk === null || !sameBytes(onDisk, bytes) ? writePublic(platform, path, bytes) : null;
-      if (failed !== null) journal.record('warn', this.name, 'revocations-not-stored', { reason: failed });
-      this.ctx.link?.setRevocations(store);
+      // Sessions first (no I/O but datagrams), then the data plane; the file last (flash is slow on a router).
+      this.events.listAdopted(store);
       journal.record('warn', this.name, 'revocations', {
         version: held.version,
         revoked: [...node.doc.revoked].sort().join(',') || 'none',
       });
+      const learned = this.learnRevokedMacs();
+      const onDisk = platform.files.read(path);
+      const failed = onDisk === null || !sameBytes(onDisk, bytes) ? writePublic(platform, path, bytes) : null;
+      if (failed !== null) journal.record('warn', this.name, 'revocations-not-stored', { reason: failed });
+      // After the list: at start the MACs are taken only for nodes the stored list names.
+      if (learned) this.storeRevokedMacs();
+      return;
     }
+    this.blockRevoked();
+  }
+
+  /** Looks at the operator's list file now and every listFileEveryMs. */
+  private watchListFile(): void {
+    this.listTimer = null;
+    if (this.node === null) return;
+    this.offerFromFile();
+    this.listTimer = this.ctx.platform.setTimer(listFileEveryMs, () => this.watchListFile());
   }
 
   /** The operator's list file, if newer than the document's: offered to the mesh (checked against the bundle). */
@@ -284,11 +344,32 @@ export class GossipComponent implements Component {
     });
   }
 
-  /** Revocation in the data plane: each revoked node's MACs for the XDP component to drop (src/agent/components/xdp.ts). */
+  /**
+   * Revocation in the data plane: each revoked node's MACs for the XDP component to drop (src/agent/components/xdp.ts),
+   * told at once through the composition root, and persisted (src/agent/revoked-macs.ts) for after a restart.
+   */
   private blockRevoked(): void {
+    if (this.learnRevokedMacs()) this.storeRevokedMacs();
+  }
+
+  /** Adds the revoked nodes' MACs known now to ctx.revokedMacs; when there were new ones, XDP is told at once. */
+  private learnRevokedMacs(): boolean {
     const revoked = this.node?.doc.revoked;
-    if (revoked === undefined) return;
-    for (const name of revoked) for (const mac of macsOf(name, this.announced)) this.ctx.revokedMacs.set(mac, name);
+    if (revoked === undefined) return false;
+    let added = 0;
+    for (const name of revoked)
+      for (const mac of macsOf(name, this.announced)) {
+        if (this.ctx.revokedMacs.get(mac) === name) continue;
+        this.ctx.revokedMacs.set(mac, name);
+        added++;
+      }
+    if (added > 0) this.events.macsRevoked();
+    return added > 0;
+  }
+
+  private storeRevokedMacs(): void {
+    const failed = saveRevokedMacs(this.ctx.platform, this.ctx.config.stateDir, this.ctx.revokedMacs);
+    if (failed !== null) this.ctx.journal.record('warn', this.name, 'revoked-macs-not-stored', { reason: failed });
   }
 
   /** Writes what changed in this node's own section, then again every publishEveryMs. */
@@ -296,7 +377,6 @@ export class GossipComponent implements Component {
     const node = this.node;
     if (node === null) return;
     const { platform } = this.ctx;
-    this.offerFromFile();
     node.setStatus({
       online: true,
       uptimeS: Math.floor((platform.monotonicMs() - this.ctx.startedAtMs) / 1000),

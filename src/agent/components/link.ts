@@ -5,6 +5,7 @@
 // it is down with reason not-enrolled, and gossip and Raft wait for it.
 import { SealedLink, type LinkPeer, type LinkService } from '../../channel/link.js';
 import { loadRevocations, nodeFiles } from '../../identity/store.js';
+import type { RevocationStore } from '../../core/identity/revocation.js';
 import type { HostPort, Platform } from '../../platform/types.js';
 import { discoveryLimits } from '../../batman/discovery.js';
 import { degraded, down, up, type Component } from '../component.js';
@@ -18,6 +19,8 @@ export class LinkComponent implements Component {
   readonly name = 'link';
   private link: SealedLink | null = null;
   private startedMs = 0;
+  /** The newest list given by revoke(). */
+  private latest: RevocationStore | null = null;
 
   constructor(private readonly ctx: AgentContext) {}
 
@@ -27,6 +30,7 @@ export class LinkComponent implements Component {
     if (identity === null) return down('not-enrolled');
     const revocations = loadRevocations(platform, nodeFiles(config.stateDir).revocations, identity.bundle);
     if (typeof revocations === 'string') return down(`revocations: ${revocations}`);
+    const newest = this.latest !== null && this.latest.version > revocations.version ? this.latest : revocations;
     const anchors = new Set(effectiveAnchors(config).map((a) => a.name));
     const peers = linkPeers(this.ctx);
     this.link = await SealedLink.open(platform, {
@@ -34,7 +38,7 @@ export class LinkComponent implements Component {
       chain: identity.chain,
       signSecretKey: identity.keys.sign.secretKey,
       bundle: identity.bundle,
-      revocations,
+      revocations: newest,
       peers,
       // Only a listed peer's messages are delivered at all (configured or found: `setPeers` keeps the list).
       allow: (service: LinkService, peer: string) => (service === 'raft' ? anchors.has(peer) : true),
@@ -67,6 +71,16 @@ export class LinkComponent implements Component {
     if (known) return;
     this.link?.setPeers(linkPeers(ctx));
     ctx.journal.record('info', this.name, 'peer-inbound', { peer: name, address: from });
+  }
+
+  /**
+   * A newer revocation list (from the mesh document): sessions with the nodes it names end, new ones are refused.
+   * Kept for the next start too, in case that reads the list file before gossip has written this one there.
+   */
+  revoke(list: RevocationStore): void {
+    if (this.latest !== null && list.version <= this.latest.version) return;
+    this.latest = list;
+    this.link?.setRevocations(list);
   }
 
   stop(): void {

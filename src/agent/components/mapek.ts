@@ -8,6 +8,7 @@ import { loadRevocations, nodeFiles } from '../../identity/store.js';
 import { Liveness, type LivenessConfig, livenessDefaults } from '../../core/mapek/liveness.js';
 import { Mapek } from '../../core/mapek/mapek.js';
 import { loadKnowledge } from '../../core/mapek/knowledge.js';
+import { mapekLimits } from '../../core/mapek/limits.js';
 import { defaultMapekConfig, type Decision, type KnowledgeSnapshot } from '../../core/mapek/types.js';
 import { fail, ok, type Result } from '../../core/result.js';
 import { fromUtf8, toHex } from '../../core/wire/hex.js';
@@ -18,12 +19,14 @@ import { isTempFileName } from '../../platform/temp-files.js';
 import type { Files, HostPort, TimerHandle } from '../../platform/types.js';
 import { XdpBinding } from '../../xdp/binding.js';
 import { degraded, down, up, type Component } from '../component.js';
-import type { AgentContext } from '../context.js';
+import { allPeers, type AgentContext } from '../context.js';
 import type { ComponentHealth, Health } from '../supervisor.js';
 
 /** The probe listens on the sealed link's port + 3 (link: +0, Raft's name: +1, enrolment: +2). */
 export const probePort = (linkPort: number): number => linkPort + 3;
 export const knowledgeFile = (stateDir: string): string => `${stateDir}/mapek.json`;
+/** The gossip keys of this node's knowledge (mesh-view.ts): mapek.k1, mapek.k2. */
+export const knowledgeKey = (i: number): string => `mapek.k${i + 1}`;
 
 /**
  * The knowledge file as the component loads it at start: a write a kill cut short (`mapek.json.tmp-*`, never
@@ -48,12 +51,19 @@ export const mapekEdgeLimits = {
   targetsMax: 32,
   /** Actions being executed at once. */
   inFlightMax: 4,
-  /** Slow observations (components, Raft, XDP) and the gossip summary, at most this often. */
+  /** Slow observations (components) and the gossip summary, at most this often. */
   slowEveryMs: 2_000,
+  /**
+   * XDP's per-source counters (one `x0-xdp stats` run), at most this often and one run at a time: a flood is two
+   * anomalous samples, so it is contained 1-2 s after it starts (lab `heal-more`, docs/mapek.md "Lab figures").
+   */
+  xdpEveryMs: 1_000,
   /** A neighbour gone from batman-adv's table is probed this long more (unless its link is out by our action). */
   targetKeepMs: 30_000,
   /** The gossip summary is a version string of the mesh document (at most 64 characters). */
   summaryCharsMax: 64,
+  /** Other nodes' sections read for their knowledge per round (the core keeps at most mapekLimits.peersMax). */
+  peerSectionsMax: 64,
   /**
    * The second opinion: a probe verdict counts only once batman-adv has also heard nothing from the neighbour for
    * this long (its OGMs come every second, with jitter). An agent that stalls (a busy CPU) stops echoing, the
@@ -73,6 +83,11 @@ export interface MapekHooks {
 interface Target {
   readonly iface: string;
   readonly neighbour: string;
+  /**
+   * A configured peer probed without batman-adv (`probe_peers`): its liveness is logged and counts for the anchor's
+   * degraded judgement, but it is no neighbour observation for the core (there is no hard interface to act on).
+   */
+  readonly peer: boolean;
   readonly address: HostPort;
   readonly live: Liveness;
   seenMs: number;
@@ -91,6 +106,8 @@ export class MapekComponent implements Component {
   private readonly targets = new Map<string, Target>();
   private inFlight = 0;
   private lastSlowMs = -Infinity;
+  private lastXdpMs = -Infinity;
+  private xdpBusy = false;
   private probeReason: string | null = null;
   private confirming = false;
   private readonly stats = {
@@ -100,7 +117,16 @@ export class MapekComponent implements Component {
     persisted: 0,
     transitions: 0,
     confirm_failed: 0,
+    /** Peers' knowledge adopted / refused (malformed or out of bounds: the core's counters say why). */
+    peers_adopted: 0,
+    peers_refused: 0,
+    publish_refused: 0,
   };
+  /** What this node last wrote in its gossip section, per key, and through which gossip node. */
+  private readonly published = new Map<string, string>();
+  private publishedTo: AgentContext['gossip'] = null;
+  /** Each peer's knowledge text as last adopted (or refused): read again only when it changes. */
+  private readonly adopted = new Map<string, string>();
 
   constructor(
     private readonly ctx: AgentContext,
@@ -148,6 +174,8 @@ export class MapekComponent implements Component {
     this.probe = null;
     this.core = null;
     this.targets.clear();
+    this.published.clear();
+    this.adopted.clear();
   }
 
   health(): Health {
@@ -201,7 +229,7 @@ export class MapekComponent implements Component {
   /** null when the probe runs, else why not (no batman-adv, not enrolled, socket error). */
   private async openProbe(): Promise<string | null> {
     const { platform, config } = this.ctx;
-    if (config.meshInterface === null) return 'no-mesh-interface';
+    if (config.meshInterface === null && !config.mapek.probePeers) return 'no-mesh-interface';
     const identity = this.ctx.identity;
     if (identity === null) return 'not-enrolled';
     const revocations = loadRevocations(platform, nodeFiles(config.stateDir).revocations, identity.bundle);
@@ -250,6 +278,12 @@ export class MapekComponent implements Component {
     const core = this.core as Mapek;
     this.refreshTargets(now);
     this.probeAll(now, core);
+    // Raft's role is read in-process: every tick, so a degraded anchor hands over within anchorDegradedMs.
+    this.observeRaft(now, core);
+    if (now - this.lastXdpMs >= mapekEdgeLimits.xdpEveryMs && !this.xdpBusy) {
+      this.lastXdpMs = now;
+      this.observeXdp();
+    }
     if (now - this.lastSlowMs >= mapekEdgeLimits.slowEveryMs) {
       this.lastSlowMs = now;
       this.observeSlow(now, core);
@@ -266,6 +300,7 @@ export class MapekComponent implements Component {
 
   /** Targets: every neighbour in batman-adv's table; kept while their link is out by our action, or for a while. */
   private refreshTargets(now: number): void {
+    if (this.ctx.config.meshInterface === null) return this.refreshPeerTargets(now);
     const mesh = this.ctx.mesh;
     const port = probePort(this.ctx.config.listen.port);
     for (const n of mesh?.neighbours ?? []) {
@@ -280,6 +315,7 @@ export class MapekComponent implements Component {
       this.targets.set(key, {
         iface: n.iface,
         neighbour: n.neighbour,
+        peer: false,
         address,
         live: new Liveness(this.livenessConfig(), now),
         confirmed: false,
@@ -292,6 +328,29 @@ export class MapekComponent implements Component {
       if (out.has(t.iface) || now - t.seenMs < mapekEdgeLimits.targetKeepMs) continue;
       this.targets.delete(key);
       this.probe?.forget(t.address);
+    }
+  }
+
+  /**
+   * Without batman-adv (`probe_peers`): the configured anchors and static peers, each at its sealed link's host and
+   * port + 3 (an IPv4 host as ::ffff:a.b.c.d, since the probe's socket is IPv6 and dual-stack).
+   */
+  private refreshPeerTargets(now: number): void {
+    if (this.probe === null) return;
+    for (const p of allPeers(this.ctx)) {
+      if (p.source !== 'config' || this.targets.has(`peer ${p.name}`)) continue;
+      if (this.targets.size >= mapekEdgeLimits.targetsMax) break;
+      const host = /^\d{1,3}(\.\d{1,3}){3}$/.test(p.address.host) ? `::ffff:${p.address.host}` : p.address.host;
+      this.targets.set(`peer ${p.name}`, {
+        iface: 'udp',
+        neighbour: p.name,
+        peer: true,
+        address: { host, port: probePort(p.address.port) },
+        live: new Liveness(this.livenessConfig(), now),
+        confirmed: true,
+        nextConfirmMs: 0,
+        seenMs: now,
+      });
     }
   }
 
@@ -312,7 +371,7 @@ export class MapekComponent implements Component {
         });
       }
       // A neighbour that never answered (no agent there) is no evidence either way: not observed.
-      if (t.live.state === 'init') continue;
+      if (t.live.state === 'init' || t.peer) continue;
       if (t.live.state === 'up') t.confirmed = false;
       else if (!t.confirmed && now >= t.nextConfirmMs && !this.confirming) this.confirm(t, now);
       core.observe({
@@ -357,25 +416,34 @@ export class MapekComponent implements Component {
       if (name === this.name || h.state === 'starting') continue;
       core.observe({ kind: 'component', atMs: now, name, state: h.state as 'up' | 'degraded' | 'down' | 'disabled' });
     }
+  }
+
+  private observeRaft(now: number, core: Mapek): void {
     const raft = this.ctx.raft?.status();
-    if (raft !== undefined) {
-      const probed = [...this.targets.values()].filter((t) => t.live.state !== 'init');
-      const dead = probed.filter((t) => t.live.state === 'down').length;
-      core.observe({
-        kind: 'raft',
-        atMs: now,
-        self: String(raft.id),
-        role: raft.role,
-        leader: raft.lead === 0 ? null : String(raft.lead),
-        term: raft.term,
-        // Degraded: most of this anchor's direct links are dead (its followers hear it late or not at all); only
-        // worth saying when another voter could lead.
-        selfDegraded: raft.voters.length > 1 && probed.length > 0 && dead * 2 > probed.length,
-      });
-    }
+    if (raft === undefined) return;
+    const probed = [...this.targets.values()].filter((t) => t.live.state !== 'init');
+    const dead = probed.filter((t) => t.live.state === 'down').length;
+    core.observe({
+      kind: 'raft',
+      atMs: now,
+      self: String(raft.id),
+      role: raft.role,
+      leader: raft.lead === 0 ? null : String(raft.lead),
+      term: raft.term,
+      // Degraded: most of this anchor's direct links are dead (its followers hear it late or not at all); only
+      // worth saying when another voter could lead.
+      selfDegraded: raft.voters.length > 1 && probed.length > 0 && dead * 2 > probed.length,
+      degradedWhy: `${dead} of ${probed.length} probed links dead`,
+    });
+  }
+
+  private observeXdp(): void {
     const xdp = this.xdp;
-    if (xdp !== null)
-      void xdp.stats().then((r) => {
+    if (xdp === null) return;
+    this.xdpBusy = true;
+    void xdp
+      .stats()
+      .then((r) => {
         if (!r.ok || this.core === null) return;
         for (const s of r.value.sources)
           this.core.observe({
@@ -386,6 +454,10 @@ export class MapekComponent implements Component {
             dropped: s.drops,
             ogms: s.batmanPackets,
           });
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.xdpBusy = false;
       });
   }
 
@@ -447,10 +519,17 @@ export class MapekComponent implements Component {
     this.stats.persisted++;
   }
 
-  /** One line in this node's gossip section: open incidents, and the last one's symptom, action and state. */
+  /**
+   * This node's gossip section: one line on its incidents (open ones, the last one's symptom, action and state:
+   * the mesh-wide view, in ubus `mesh` as `healing`), and its knowledge (what each action did for each symptom,
+   * mesh-view.ts) as mapek.k1..k2, for the other nodes' planners. Written only when it changed (a gossip write is
+   * a flash write and a delta to send): a healthy mesh writes the incident line once and nothing else.
+   */
   private publishSummary(core: Mapek): void {
     const gossip = this.ctx.gossip;
     if (gossip === null) return;
+    if (gossip !== this.publishedTo) this.published.clear(); // the gossip component restarted
+    this.publishedTo = gossip;
     const incidents = core.incidents();
     const open = incidents.filter((i) => i.state === 'open').length;
     const last = incidents.at(-1);
@@ -459,6 +538,33 @@ export class MapekComponent implements Component {
         ? `open=0 total=0`
         : `open=${open} total=${incidents.length} last=${last.symptom}/${last.lastAction ?? '-'}/${last.state}`
     ).slice(0, mapekEdgeLimits.summaryCharsMax);
-    gossip.setVersion('mapek', text);
+    const values = core.meshValues();
+    const out: [string, string][] = [['mapek', text]];
+    for (let i = 0; i < mapekLimits.meshValuesMax; i++) out.push([knowledgeKey(i), values[i] ?? '']);
+    for (const [key, value] of out) {
+      if ((this.published.get(key) ?? '') === value && (key !== 'mapek' || this.published.has(key))) continue;
+      const written = gossip.setVersion(key, value);
+      if (written.ok) this.published.set(key, value);
+      else this.stats.publish_refused++;
+    }
+    this.adoptPeers(core);
+  }
+
+  /** Every other node's knowledge from its section (outside input: the core decodes, bounds and counts it). */
+  private adoptPeers(core: Mapek): void {
+    const doc = this.ctx.gossip?.doc;
+    if (doc === undefined) return;
+    const seen = new Set<string>();
+    for (const id of doc.sections.keys()) {
+      if (id === this.ctx.config.nodeName || seen.size >= mapekEdgeLimits.peerSectionsMax) continue;
+      seen.add(id);
+      const values = Array.from({ length: mapekLimits.meshValuesMax }, (_, i) => doc.version(id, knowledgeKey(i)));
+      const text = values.join('\n');
+      if (values.every((v) => v === undefined) || this.adopted.get(id) === text) continue;
+      this.adopted.set(id, text);
+      if (core.adoptPeerValues(id, values).ok) this.stats.peers_adopted++;
+      else this.stats.peers_refused++;
+    }
+    for (const id of [...this.adopted.keys()]) if (!seen.has(id)) this.adopted.delete(id);
   }
 }

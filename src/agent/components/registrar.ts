@@ -31,6 +31,8 @@ export class RegistrarComponent implements Component {
   private bundle: TrustBundle | null = null;
   private issued = 0;
   private refused = 0;
+  /** The compare-and-set requests of this registrar, one after the other (markUsed). */
+  private casQueue: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: AgentContext) {
     const b = ctx.platform.randomBytes(6);
@@ -72,7 +74,18 @@ export class RegistrarComponent implements Component {
 
   /** Compare-and-set from absent in Raft, through this anchor's own server (which forwards to the leader); a few
    * tries while there is no leader (an election takes about a second), within the node's 5 s request timeout. */
-  private async markUsed(key: string, value: string): Promise<{ ok: boolean; prev: string | null } | null> {
+  private markUsed(key: string, value: string): Promise<{ ok: boolean; prev: string | null } | null> {
+    // One request in flight per client id (Raft thesis §6.3 sessions): the store answers a sequence number below
+    // the session's latest with kv-stale-seq, which two nodes enrolling at once at this anchor read as token-used.
+    const turn = this.casQueue.then(() => this.markUsedNow(key, value));
+    this.casQueue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  private async markUsedNow(key: string, value: string): Promise<{ ok: boolean; prev: string | null } | null> {
     const seq = ++this.seq;
     for (let attempt = 0; attempt < 6; attempt++) {
       const server = this.ctx.raft;

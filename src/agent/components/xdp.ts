@@ -2,18 +2,20 @@
 // stays pinned and attached when the agent stops: it outlives the agent by design), counters read periodically
 // for telemetry. A kernel without XDP or a missing helper is a degraded agent with the reason, never a crash.
 // Revocation in the data plane: every MAC of a revoked node (ctx.revokedMacs, kept by the gossip component from
-// what the node announced) is blocked without expiry, checked every blockEveryMs; blocks outlive the agent (pinned).
+// what the node announced) is blocked without expiry the moment the gossip component learns it (blockNow, called
+// by the composition root), and at start from what this node persisted (src/agent/revoked-macs.ts: the pinned
+// blocklist outlives the agent, but not a reboot or a purge); blocks outlive the agent (pinned).
 import { XdpBinding } from '../../xdp/binding.js';
 import type { XdpTotals } from '../../xdp/types.js';
 import { degraded, down, up, type Component } from '../component.js';
 import type { AgentContext } from '../context.js';
 import type { Health } from '../supervisor.js';
+import { restoreRevokedMacs, revokedMacsMax } from '../revoked-macs.js';
 
 export const statsEveryMs = 10_000;
-/** How often the wanted blocks (revoked nodes' MACs) are compared with those made. */
-export const blockEveryMs = 250;
-/** Blocks tried per check (each is one run of the helper); the rest wait for the next check. */
+/** Blocks tried at once (each is one run of the helper); the rest follow when these are done. */
 export const blocksPerCheckMax = 8;
+/** A block the helper refused is tried again after this long. */
 export const blockRetryMs = 10_000;
 
 export class XdpComponent implements Component {
@@ -23,7 +25,12 @@ export class XdpComponent implements Component {
   private totals: XdpTotals | null = null;
   private timer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
   private stopped = false;
-  private blockTimer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
+  private retryTimer: ReturnType<AgentContext['platform']['setTimer']> | null = null;
+  /** A round of blocks is running (helper runs under way); `blockAgain`: a change came meanwhile, run another. */
+  private blocking = false;
+  private blockAgain = false;
+  /** Attached and not stopped: blocks can be made. */
+  private running = false;
   /** MACs blocked by this component (revoked nodes'), with the node each belongs to. */
   private readonly blocked = new Map<string, string>();
   private blockFailures = 0;
@@ -65,7 +72,13 @@ export class XdpComponent implements Component {
     }
     this.state = failed.length === 0 ? up : degraded(`attach-failed:${failed.join(',')}`);
     this.poll();
-    this.blockLoop();
+    if (this.stopped) return this.state;
+    // Every wanted block again at each start: a purge or a reboot may have emptied the pinned blocklist meanwhile.
+    this.blocked.clear();
+    const restored = restoreRevokedMacs(this.ctx);
+    if (!restored.ok) journal.record('warn', this.name, 'revoked-macs-not-restored', { reason: restored.reason });
+    this.running = true;
+    this.blockNow();
     return this.state;
   }
 
@@ -73,8 +86,9 @@ export class XdpComponent implements Component {
     this.stopped = true;
     if (this.timer !== null) this.ctx.platform.clearTimer(this.timer);
     this.timer = null;
-    if (this.blockTimer !== null) this.ctx.platform.clearTimer(this.blockTimer);
-    this.blockTimer = null;
+    if (this.retryTimer !== null) this.ctx.platform.clearTimer(this.retryTimer);
+    this.retryTimer = null;
+    this.running = false;
   }
 
   health(): Health {
@@ -97,36 +111,68 @@ export class XdpComponent implements Component {
         };
   }
 
-  /** Blocks the wanted MACs not blocked yet (a few per check, each logged with the node it belongs to). */
-  private blockLoop(): void {
-    this.blockTimer = this.ctx.platform.setTimer(blockEveryMs, () => {
-      void this.blockWanted().then(() => {
-        if (!this.stopped) this.blockLoop();
-      });
+  /**
+   * Blocks the revoked nodes' MACs not blocked yet, now: the composition root calls it when the gossip component
+   * learned some (a newer revocation list, or a revoked node's MACs). A call during a round runs one more after it.
+   */
+  blockNow(): void {
+    if (!this.running) return; // start() blocks everything wanted once attached
+    if (this.blocking) {
+      this.blockAgain = true;
+      return;
+    }
+    this.blocking = true;
+    void this.blockRounds().finally(() => {
+      this.blocking = false;
     });
   }
 
-  private async blockWanted(): Promise<void> {
+  /** Rounds of at most blocksPerCheckMax blocks until nothing wanted is left undone (or only refused ones). */
+  private async blockRounds(): Promise<void> {
+    // Bounded: each round either blocks a MAC or defers it by blockRetryMs, and ctx.revokedMacs is bounded.
+    for (let round = 0; round <= revokedMacsMax; round++) {
+      this.blockAgain = false;
+      const left = await this.blockWanted();
+      if (this.stopped || (!this.blockAgain && left === 0)) return;
+    }
+  }
+
+  /** One round: the wanted MACs not blocked yet, a few at once, each logged with the node it belongs to; how many
+   * more are wanted now. A refused one is tried again after blockRetryMs. */
+  private async blockWanted(): Promise<number> {
     const now = this.ctx.platform.monotonicMs();
-    const wanted = [...this.ctx.revokedMacs]
-      .filter(([mac]) => !this.blocked.has(mac) && (this.retryAtMs.get(mac) ?? 0) <= now)
-      .slice(0, blocksPerCheckMax);
+    const due = [...this.ctx.revokedMacs].filter(
+      ([mac]) => !this.blocked.has(mac) && (this.retryAtMs.get(mac) ?? 0) <= now,
+    );
+    const wanted = due.slice(0, blocksPerCheckMax);
     // All at once: each block is one run of the helper, and on a busy router each run takes a while.
     await Promise.all(
       wanted.map(async ([mac, node]) => {
+        const startedMs = this.ctx.platform.monotonicMs();
         const r = await this.binding.block(mac, 'revoked', null);
+        const tookMs = Math.round(this.ctx.platform.monotonicMs() - startedMs);
         if (this.stopped) return;
         if (r.ok) {
           this.blocked.set(mac, node);
           this.retryAtMs.delete(mac);
-          this.ctx.journal.record('warn', this.name, 'blocked', { node, mac, reason: 'revoked' });
+          this.ctx.journal.record('warn', this.name, 'blocked', { node, mac, reason: 'revoked', took_ms: tookMs });
         } else {
           this.blockFailures++;
           this.retryAtMs.set(mac, now + blockRetryMs);
           this.ctx.journal.record('warn', this.name, 'block-failed', { node, mac, reason: r.reason });
+          this.retryLater();
         }
       }),
     );
+    return due.length - wanted.length;
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer !== null || this.stopped) return;
+    this.retryTimer = this.ctx.platform.setTimer(blockRetryMs, () => {
+      this.retryTimer = null;
+      this.blockNow();
+    });
   }
 
   private poll(): void {

@@ -20,6 +20,15 @@ import type { LogRecord } from './persist.js';
 import { signedDocFingerprint, signedDocFromWire, signedDocToWire, type SignedDoc } from './signed-doc.js';
 import { StreamClock } from './stream-clock.js';
 import { incarnationAcceptLimit, parseStream, streamId } from './stream.js';
+import {
+  attest,
+  bytesEqual,
+  onItem,
+  verifyAttestation,
+  type Attestation,
+  type WireAttestation,
+  type WriterAuth,
+} from './writer.js';
 
 export type MemberState = 'member' | 'unknown' | 'revoked';
 /** Who may write to and relay the mesh document: the hook for the identity layer (known, revoked nodes). */
@@ -37,6 +46,12 @@ export interface GossipOptions {
   readonly mode?: 'delta' | 'full';
   /** Receives every accepted delta, state and revocation list, to persist (see persist.ts). */
   readonly onRecord?: (record: LogRecord, own: boolean) => void;
+  /**
+   * Writers sign their section (writer.ts): every delta and state this node sends of its own section carries its
+   * signature, and every one it accepts of another must carry a valid one by that node's certificate. Without
+   * it (simulations, benchmarks) sections travel unsigned.
+   */
+  readonly writers?: WriterAuth;
 }
 
 export interface Outgoing {
@@ -71,6 +86,13 @@ export type Refusal =
   | 'signature-invalid'
   | 'full-state-refused'
   | 'incarnation-future'
+  | 'delta-unsigned'
+  | 'delta-signature-invalid'
+  | 'state-unsigned'
+  | 'state-hash-mismatch'
+  | 'state-signature-invalid'
+  | 'writer-chain-changed'
+  | 'writers-off'
   | (string & {});
 
 // Encoded size of an item, computed once: batching needs it for every send of a retained delta.
@@ -106,11 +128,20 @@ export class Gossip {
   private readonly log = new DeltaLog();
   /** The one stream per node the version vector holds (its current incarnation). */
   private readonly streamOf = new Map<string, string>();
-  private readonly pendingStates = new Map<string, Array<Uint8Array | undefined>>();
+  private readonly pendingStates = new Map<
+    string,
+    { chunks: Array<Uint8Array | undefined>; att: WireAttestation | undefined }
+  >();
+  /** Per stream: its writer's checked chain and signing key (null for our own: we do not check ourselves). */
+  private readonly writerKeys = new Map<string, { chain: Uint8Array; key: Uint8Array | null }>();
+  /** Per stream: the newest writer attestation we checked (for ours, made); a state is sent only under one. */
+  private readonly attestations = new Map<string, Attestation>();
   private readonly pendingDocs = new Map<string, Array<Uint8Array | undefined>>();
   private readonly peerDigests = new Map<string, { root: number; doc: DocStamp }>();
   private docChunks: { doc: SignedDoc; chunks: Uint8Array[] } | null = null;
   private readonly toldThisRound = new Set<string>();
+  /** A revocation list adopted since the last tick: pushed to every peer on the next one (revocation is urgent). */
+  private docPushPending = false;
   private ticks = 0;
   private rounds = 0;
   private budgetBytes: number = limits.roundBytesMax;
@@ -172,6 +203,8 @@ export class Gossip {
     assert(!this.started, 'started once');
     assert(this.incarnation > this.doc.incarnation(this.nodeId), 'a new incarnation is greater than the restored one');
     this.started = true;
+    const auth = this.options.writers;
+    if (auth !== undefined) this.writerKeys.set(this.stream, { chain: auth.chain, key: null });
     if (this.incarnation === 1 && this.doc.incarnation(this.nodeId) === 0) return;
     const base = rebaseSection(this.doc.sections.get(this.nodeId) ?? {}, this.stream, () => this.clock.now(wallMs));
     const bytes = encodeCbor(sectionToWire(base));
@@ -180,8 +213,10 @@ export class Gossip {
     this.seq = 1;
     this.track(this.nodeId, this.stream);
     this.vv.add(this.stream, 1);
-    this.log.retain(this.stream, 1, chunkState(this.stream, 1, bytes), []);
-    this.options.onRecord?.({ kind: 'state', stream: this.stream, seq: 1, bytes }, true);
+    // The state is its own delta: a receiver checks it by the state hash.
+    const att = auth === undefined ? undefined : this.attested(this.stream, attest(auth, this.stream, 1, bytes, bytes));
+    this.log.retain(this.stream, 1, chunkState(this.stream, 1, bytes, att), []);
+    this.options.onRecord?.({ kind: 'state', stream: this.stream, seq: 1, bytes, att: att && onItem(att, true) }, true);
     assert(this.vv.max(this.stream) === 1, "the rebased section is our stream's first entry");
     assert(this.doc.incarnation(this.nodeId) === this.incarnation, 'our section carries this incarnation');
   }
@@ -197,8 +232,9 @@ export class Gossip {
     assert(!this.revoked, 'a revoked node does not commit (local.ts refuses first)');
     assert(this.vv.max(this.stream) === this.seq, 'our stream holds every delta we committed, and no other');
     this.seq += 1;
-    const item: Item = { stream: this.stream, seq: this.seq, wire: sectionToWire(delta), part: 0, parts: 0 };
-    const bytes = itemBytes(item);
+    const wire = sectionToWire(delta);
+    const unsigned: Item = { stream: this.stream, seq: this.seq, wire, part: 0, parts: 0 };
+    const bytes = itemBytes(unsigned);
     // Limits on entries and string lengths keep every local delta within one datagram.
     assert(bytes <= limits.deltaBytesMax, `local delta of ${bytes} bytes exceeds deltaBytesMax`);
     const outcome = this.doc.apply(this.nodeId, this.incarnation, delta, this.seq === 1 ? 'state' : 'delta');
@@ -206,8 +242,21 @@ export class Gossip {
     assert(outcome !== 'ahead', 'our own delta is not ahead of our section');
     if (this.seq === 1) this.track(this.nodeId, this.stream);
     this.vv.add(this.stream, this.seq);
+    // Signed after the join: the attestation names the section as it now is.
+    const auth = this.options.writers;
+    const att =
+      auth === undefined
+        ? undefined
+        : onItem(
+            this.attested(
+              this.stream,
+              attest(auth, this.stream, this.seq, this.sectionBytes(this.nodeId), encodeCbor(wire)),
+            ),
+            false,
+          );
+    const item: Item = att === undefined ? unsigned : { ...unsigned, att };
     this.log.retain(this.stream, this.seq, [item], []);
-    this.options.onRecord?.({ kind: 'delta', stream: this.stream, seq: this.seq, wire: item.wire }, true);
+    this.options.onRecord?.({ kind: 'delta', stream: this.stream, seq: this.seq, wire, att }, true);
     assert(this.vv.max(this.stream) === this.seq, 'the committed delta is the tip of our stream');
   }
 
@@ -228,6 +277,7 @@ export class Gossip {
     if (roundTick) this.beginRound();
     // Fresh deltas go before the digests, so a digest does not start an exchange the push makes moot.
     if (this.options.mode !== 'full') this.pushFresh();
+    if (this.docPushPending) this.pushDoc();
     if (roundTick) this.sendDigests();
     return this.out;
   }
@@ -258,13 +308,11 @@ export class Gossip {
     if (parsed === null) return 'delta-bad-stream';
     const state = this.memberState(parsed.node);
     if (state !== 'member') return state === 'revoked' ? 'origin-revoked' : 'origin-unknown';
-    if (record.kind === 'state') return this.adoptState('', record.stream, record.seq, parsed, record.bytes, Infinity);
-    return this.acceptDelta(
-      '',
-      { stream: record.stream, seq: record.seq, wire: record.wire, part: 0, parts: 0 },
-      parsed,
-      Infinity,
-    );
+    if (record.kind === 'chain') return this.onChain('', record.stream, record.bytes);
+    if (record.kind === 'state')
+      return this.adoptState('', record.stream, record.seq, parsed, record.bytes, Infinity, record.att);
+    const item: Item = { stream: record.stream, seq: record.seq, wire: record.wire, part: 0, parts: 0 };
+    return this.acceptDelta('', record.att === undefined ? item : { ...item, att: record.att }, parsed, Infinity);
   }
 
   /** Restores one stream's version vector entry from a snapshot (after its section). */
@@ -299,6 +347,8 @@ export class Gossip {
         return this.onItems(m.from, m.items, wallMs);
       case 6:
         return this.onDocChunk(m.from, m.version, m.part, m.parts, m.chunk);
+      case 8:
+        return this.onChain(m.from, m.stream, m.chain);
       case 7:
         // The naive full-state baseline exists to measure delta gossip against: a delta node refuses it (it
         // would bypass the stream, sequence and incarnation checks deltas get, and anti-entropy cannot see it).
@@ -472,8 +522,16 @@ export class Gossip {
     const bytes = encodeCbor(sectionToWire(state));
     // Bounded by construction (entries per section, string lengths); checked again on reassembly.
     assert(bytes.length <= limits.sectionBytesMax, `section ${parsed.node} is ${bytes.length} bytes`);
+    // With signing writers, a state goes only under its writer's signature: ours at our tip, or the newest one
+    // we checked when our state is exactly what it signed (a gap, or a delta beyond it, and we send deltas only).
+    const auth = this.options.writers;
+    const att = this.attestations.get(stream);
+    if (auth !== undefined && (att === undefined || att.seq !== seq || !bytesEqual(auth.hash(bytes), att.stateHash))) {
+      this.count('state-unattested');
+      return [];
+    }
     this.count('state-transfers');
-    return chunkState(stream, seq, bytes);
+    return chunkState(stream, seq, bytes, auth === undefined ? undefined : att);
   }
 
   // --- receiving deltas and states ----------------------------------------------------------------------
@@ -518,6 +576,86 @@ export class Gossip {
     return null;
   }
 
+  /** Not refused, not taken: anti-entropy brings what it waits for (a state, a chain). */
+  private deferred(reason: string): null {
+    this.count(`deferred:${reason}`);
+    return null;
+  }
+
+  // --- writers (writer.ts) ------------------------------------------------------------------------------
+
+  /** Keeps the newest checked attestation of a stream; returns the one given. */
+  private attested(stream: string, att: Attestation): Attestation {
+    const held = this.attestations.get(stream);
+    if (held === undefined || held.seq <= att.seq) this.attestations.set(stream, att);
+    return att;
+  }
+
+  private sectionBytes(node: string): Uint8Array {
+    return encodeCbor(sectionToWire(this.doc.sections.get(node) ?? {}));
+  }
+
+  /**
+   * A writer's chain for one of its streams. The first checked chain of a stream stays: a relay cannot swap in
+   * another key for it (it could only make that node's writes fail here). The writer itself may replace it.
+   */
+  private onChain(from: string, stream: string, chain: Uint8Array): Refusal | null {
+    const auth = this.options.writers;
+    if (auth === undefined) return 'writers-off';
+    const parsed = parseStream(stream);
+    if (parsed === null) return 'delta-bad-stream';
+    const state = this.memberState(parsed.node);
+    if (state !== 'member') return state === 'revoked' ? 'origin-revoked' : 'origin-unknown';
+    if (parsed.node === this.nodeId) return this.stale('own-chain');
+    if (parsed.incarnation < this.doc.incarnation(parsed.node)) return this.stale('stream-retired');
+    const known = this.writerKeys.get(stream);
+    if (known !== undefined && bytesEqual(known.chain, chain)) {
+      this.count('duplicates');
+      return null;
+    }
+    const key = auth.checkChain(parsed.node, chain);
+    if (!key.ok) return `writer-${key.reason}`;
+    if (known !== undefined && from !== parsed.node && from !== '') return 'writer-chain-changed';
+    // One chain per node waits for its stream's state: a newer stream's replaces it, so the map stays within
+    // the sections we hold plus one per member.
+    for (const other of [...this.writerKeys.keys()]) {
+      const o = parseStream(other);
+      if (o?.node === parsed.node && other !== stream && !this.vv.known(other)) this.writerKeys.delete(other);
+    }
+    if (known === undefined && this.writerKeys.size >= limits.streamsMax + limits.sectionsMax) return 'writers-full';
+    this.writerKeys.set(stream, { chain, key: key.value });
+    this.options.onRecord?.({ kind: 'chain', stream, bytes: chain }, false);
+    return null;
+  }
+
+  /** Writers' chains and attestations of the streams we hold, for a snapshot: [stream, chain, attestation | null]. */
+  writersToWire(): Array<[string, Uint8Array, unknown[] | null]> {
+    const out: Array<[string, Uint8Array, unknown[] | null]> = [];
+    for (const stream of this.vv.streamIds().sort()) {
+      const writer = this.writerKeys.get(stream);
+      if (writer === undefined || writer.key === null) continue;
+      const att = this.attestations.get(stream);
+      out.push([
+        stream,
+        writer.chain,
+        att === undefined ? null : [att.seq, att.stateHash, att.deltaHash, att.signature],
+      ]);
+    }
+    return out;
+  }
+
+  /** Restores one writer from a snapshot (after the streams): its chain and attestation are checked again. */
+  restoreWriter(stream: string, chain: Uint8Array, att: Attestation | null): boolean {
+    const auth = this.options.writers;
+    const parsed = parseStream(stream);
+    if (auth === undefined || parsed === null || !this.vv.known(stream) || parsed.node === this.nodeId) return false;
+    const key = auth.checkChain(parsed.node, chain);
+    if (!key.ok) return false;
+    this.writerKeys.set(stream, { chain, key: key.value });
+    if (att !== null && verifyAttestation(auth, stream, att, key.value)) this.attested(stream, att);
+    return true;
+  }
+
   private acceptDelta(
     from: string,
     item: Item,
@@ -528,10 +666,7 @@ export class Gossip {
     if (parsed.incarnation < current) return this.stale('stream-retired');
     // A delta of a newer incarnation than the section we hold waits: anti-entropy brings its state first
     // (joining the delta alone would drop the rest of the section until then). A new section needs no wait.
-    if (parsed.incarnation > current && current > 0) {
-      this.count('deferred:incarnation-ahead');
-      return null;
-    }
+    if (parsed.incarnation > current && current > 0) return this.deferred('incarnation-ahead');
     if (this.vv.has(item.stream, item.seq)) {
       if (from !== '') this.log.markKnown(from, item.stream, item.seq);
       this.count('duplicates');
@@ -546,11 +681,31 @@ export class Gossip {
       return 'seq-gap-too-large';
     const checked = checkSectionDelta(item.stream, item.wire, acceptUpToMs);
     if (!checked.ok) return checked.reason;
+    let att: Attestation | undefined;
+    // Our own flash is not checked against ourselves: a replayed delta of an older life of ours.
+    const auth = from === '' && parsed.node === this.nodeId ? undefined : this.options.writers;
+    if (auth !== undefined) {
+      if (item.att === undefined) return 'delta-unsigned';
+      const key = this.writerKeys.get(item.stream)?.key;
+      // No chain for the stream yet: anti-entropy brings the chain with the section's state.
+      if (key == null) return this.deferred('writer-unknown');
+      att = {
+        seq: item.seq,
+        stateHash: item.att.stateHash,
+        deltaHash: auth.hash(encodeCbor(item.wire)),
+        signature: item.att.signature,
+      };
+      if (!verifyAttestation(auth, item.stream, att, key)) return 'delta-signature-invalid';
+    }
     this.doc.apply(parsed.node, parsed.incarnation, checked.value, current === 0 ? 'state' : 'delta');
     this.track(parsed.node, item.stream);
     this.vv.add(item.stream, item.seq);
+    if (att !== undefined) this.attested(item.stream, att);
     this.log.retain(item.stream, item.seq, [item], from === '' ? [] : [from]);
-    this.options.onRecord?.({ kind: 'delta', stream: item.stream, seq: item.seq, wire: item.wire }, false);
+    this.options.onRecord?.(
+      { kind: 'delta', stream: item.stream, seq: item.seq, wire: item.wire, att: item.att },
+      false,
+    );
     return null;
   }
 
@@ -566,18 +721,20 @@ export class Gossip {
       return null;
     }
     const key = `${item.stream}\u0000${item.seq}\u0000${item.parts}`;
-    let chunks = this.pendingStates.get(key);
-    if (chunks === undefined) {
+    let pending = this.pendingStates.get(key);
+    if (pending === undefined) {
       if (this.pendingStates.size >= limits.pendingStatesMax)
         this.pendingStates.delete(this.pendingStates.keys().next().value as string);
-      this.pendingStates.set(key, (chunks = new Array<Uint8Array | undefined>(item.parts).fill(undefined)));
+      pending = { chunks: new Array<Uint8Array | undefined>(item.parts).fill(undefined), att: undefined };
+      this.pendingStates.set(key, pending);
     }
-    chunks[item.part] = item.wire as Uint8Array;
-    if (chunks.some((c) => c === undefined)) return null;
+    pending.chunks[item.part] = item.wire as Uint8Array;
+    if (item.part === 0 && item.att !== undefined) pending.att = item.att;
+    if (pending.chunks.some((c) => c === undefined)) return null;
     this.pendingStates.delete(key);
-    const whole = concatBytes(chunks as Uint8Array[]);
+    const whole = concatBytes(pending.chunks as Uint8Array[]);
     if (whole.length > limits.sectionBytesMax) return 'state-too-large';
-    return this.adoptState(from, item.stream, item.seq, parsed, whole, hlcAcceptLimitMs(wallMs));
+    return this.adoptState(from, item.stream, item.seq, parsed, whole, hlcAcceptLimitMs(wallMs), pending.att);
   }
 
   private adoptState(
@@ -587,11 +744,22 @@ export class Gossip {
     parsed: { node: string; incarnation: number },
     bytes: Uint8Array,
     acceptUpToMs: number,
+    wireAtt?: WireAttestation,
   ): Refusal | null {
     const current = this.doc.incarnation(parsed.node);
     if (parsed.incarnation < current) return this.stale('stream-retired');
     if (current === 0 && this.doc.sections.size >= limits.sectionsMax) return 'sections-full';
     if (!this.vv.known(stream) && this.vv.size >= limits.streamsMax) return 'streams-full';
+    let att: Attestation | undefined;
+    const auth = from === '' && parsed.node === this.nodeId ? undefined : this.options.writers;
+    if (auth !== undefined) {
+      if (wireAtt?.deltaHash === undefined) return 'state-unsigned';
+      const key = this.writerKeys.get(stream)?.key;
+      if (key == null) return this.deferred('writer-unknown');
+      if (!bytesEqual(auth.hash(bytes), wireAtt.stateHash)) return 'state-hash-mismatch';
+      att = { seq, stateHash: wireAtt.stateHash, deltaHash: wireAtt.deltaHash, signature: wireAtt.signature };
+      if (!verifyAttestation(auth, stream, att, key)) return 'state-signature-invalid';
+    }
     const decoded = decodeLimited<unknown>(bytes, limits.sectionBytesMax);
     if (!decoded.ok) return 'delta-malformed';
     const checked = checkSectionDelta(stream, decoded.value, acceptUpToMs);
@@ -599,8 +767,9 @@ export class Gossip {
     this.doc.apply(parsed.node, parsed.incarnation, checked.value, 'state');
     this.track(parsed.node, stream);
     this.vv.raise(stream, seq);
-    this.log.retain(stream, seq, chunkState(stream, seq, bytes), from === '' ? [] : [from]);
-    this.options.onRecord?.({ kind: 'state', stream, seq, bytes }, false);
+    if (att !== undefined) this.attested(stream, att);
+    this.log.retain(stream, seq, chunkState(stream, seq, bytes, att), from === '' ? [] : [from]);
+    this.options.onRecord?.({ kind: 'state', stream, seq, bytes, att: att && onItem(att, true) }, false);
     this.count('states-adopted');
     return null;
   }
@@ -616,6 +785,8 @@ export class Gossip {
   private forgetStream(stream: string): void {
     this.vv.retire(stream);
     this.log.dropStream(stream);
+    this.writerKeys.delete(stream);
+    this.attestations.delete(stream);
     for (const key of [...this.pendingStates.keys()])
       if (key.startsWith(`${stream}\u0000`)) this.pendingStates.delete(key);
   }
@@ -653,9 +824,23 @@ export class Gossip {
     return this.offerDoc(parsed.value);
   }
 
+  /**
+   * A newly adopted list goes to every peer at once, not only to the round's fanout: each node that adopts it
+   * passes it on, so it floods the mesh in one tick per hop (once per version per node: at most peersMax sends).
+   */
+  private pushDoc(): void {
+    this.docPushPending = false;
+    for (const peer of this.peers) {
+      if (this.doc.revoked.has(peer)) continue;
+      this.count('doc-pushes');
+      this.sendDoc(peer);
+    }
+  }
+
   /** A new revocation list: revoked nodes' sections, streams and retained deltas go. */
   private adoptedDoc(doc: SignedDoc): void {
     this.count('docs-adopted');
+    if (this.started) this.docPushPending = true;
     for (const node of this.doc.revoked) {
       const stream = this.streamOf.get(node);
       if (stream !== undefined) this.forgetStream(stream);
@@ -706,6 +891,13 @@ export class Gossip {
   // --- sending ------------------------------------------------------------------------------------------
 
   private sendItems(to: string, items: readonly Item[]): void {
+    // A state may reach a node that has never seen its writer: the writer's chain goes first.
+    if (this.options.writers !== undefined)
+      for (const item of items) {
+        if (item.parts === 0 || item.part !== 0) continue;
+        const chain = this.writerKeys.get(item.stream)?.chain;
+        if (chain !== undefined && !this.send(to, { type: 8, from: this.nodeId, stream: item.stream, chain })) return;
+      }
     let batch: Item[] = [];
     let size = envelopeBytes(this.nodeId);
     for (const item of items) {
@@ -741,9 +933,13 @@ export class Gossip {
 }
 
 /** A section state's CBOR bytes as chunk items covering `stream` up to `seq`. */
-function chunkState(stream: string, seq: number, bytes: Uint8Array): Item[] {
+function chunkState(stream: string, seq: number, bytes: Uint8Array, att?: Attestation): Item[] {
   const chunks = chunkBytes(bytes, limits.chunkBytes);
-  return chunks.map((wire, part) => ({ stream, seq, wire, part, parts: chunks.length }));
+  return chunks.map((wire, part) =>
+    part === 0 && att !== undefined
+      ? { stream, seq, wire, part, parts: chunks.length, att: onItem(att, true) }
+      : { stream, seq, wire, part, parts: chunks.length },
+  );
 }
 
 function chunkBytes(bytes: Uint8Array, size: number): Uint8Array[] {

@@ -93,6 +93,12 @@ export const limits = {
   /** Encoded size of one delta; a local operation producing a larger one is a bug (limits prevent it). */
   deltaBytesMax: 1000,
 
+  // --- writers (writer.ts) ---
+  /** A writer's certificate chain as gossip carries it (one datagram; a node and an intermediate are ~510). */
+  writerChainBytesMax: 1024,
+  /** An attestation on its item, CBOR-encoded: two 32-byte hashes and a 64-byte signature with headers. */
+  attestationBytesMax: 140,
+
   // --- persistence (flash wear) ---
   /** Minimum time between two appends to the delta log: at most 3600 / 30 = 120 appends per hour. */
   persistFlushMs: 30_000,
@@ -125,6 +131,18 @@ export function validateLimits(l: Limits = limits): void {
   assert(l.chunkBytes * l.sectionChunksMax >= l.sectionBytesMax, 'a section fits its chunks');
   assert(l.chunkBytes * l.signedDocChunksMax >= l.signedDocBytesMax, 'a signed document fits its chunks');
   assert(l.chunkBytes + 200 < l.datagramBytesMax, 'a chunk fits one datagram with its envelope');
+  // Envelope: type, sender id and array headers (16 + id); an item adds its stream id, seq, part and parts (~30).
+  const envelope = 16 + l.nodeIdCharsMax;
+  assert(
+    // A delta's attestation has no delta hash: 34 bytes less than a chunk's.
+    l.deltaBytesMax + l.attestationBytesMax - 34 + envelope <= l.datagramBytesMax,
+    'a signed delta fits one datagram',
+  );
+  assert(
+    l.chunkBytes + l.attestationBytesMax + l.idCharsMax + 30 + envelope <= l.datagramBytesMax,
+    "a state's signed first chunk fits one datagram",
+  );
+  assert(l.writerChainBytesMax + l.idCharsMax + 10 + envelope <= l.datagramBytesMax, 'a chain fits one datagram');
   assert(l.sectionBytesMax <= l.logRecordBytesMax, 'a section state fits one log record');
   assert(l.signedDocBytesMax <= l.logRecordBytesMax, 'a signed document fits one log record');
   assert(l.snapshotIntervalMs >= l.persistFlushMs, 'snapshots are rarer than log flushes');

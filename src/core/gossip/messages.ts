@@ -5,8 +5,9 @@ import { decodeLimited, encodeCbor } from '../wire/cbor.js';
 import { fail, ok, type Result } from './assert.js';
 import { isArray, isBytes, isId, isNat, isPositive, isSeq, isU32 } from './check.js';
 import { limits } from './limits.js';
+import { attestationFromWire, attestationToWire, type WireAttestation } from './writer.js';
 
-export const MessageType = { syn: 1, buckets: 2, vv: 3, deltas: 4, sigdoc: 6, full: 7 } as const;
+export const MessageType = { syn: 1, buckets: 2, vv: 3, deltas: 4, sigdoc: 6, full: 7, chain: 8 } as const;
 
 /**
  * A delta of `stream` (parts = 0, wire = the section delta), or chunk `part` of `parts` of the section's full
@@ -19,6 +20,8 @@ export interface Item {
   readonly wire: unknown;
   readonly part: number;
   readonly parts: number;
+  /** The writer's attestation (writer.ts): on every delta, and on a state's first chunk, when writers sign. */
+  readonly att?: WireAttestation;
 }
 
 /** (version, fingerprint of the signature) of the revocation list a node holds; [0, 0] when none. */
@@ -49,12 +52,15 @@ export type Message =
       readonly parts: number;
       readonly chunk: Uint8Array;
     }
-  | { readonly type: 7; readonly from: string; readonly sections: ReadonlyArray<readonly [string, number, unknown]> };
+  | { readonly type: 7; readonly from: string; readonly sections: ReadonlyArray<readonly [string, number, unknown]> }
+  /** The certificate chain of the writer of `stream`: sent before that stream's state, checked against the CA. */
+  | { readonly type: 8; readonly from: string; readonly stream: string; readonly chain: Uint8Array };
 
 export type MessageRefusal = 'cbor-too-large' | 'cbor-malformed' | 'message-malformed' | 'message-type-unknown';
 
 export function itemToWire(i: Item): unknown[] {
-  return i.parts === 0 ? [i.stream, i.seq, i.wire] : [i.stream, i.seq, i.wire, i.part, i.parts];
+  const att = i.att === undefined ? [] : [attestationToWire(i.att)];
+  return i.parts === 0 ? [i.stream, i.seq, i.wire, ...att] : [i.stream, i.seq, i.wire, i.part, i.parts, ...att];
 }
 
 export function encodeMessage(m: Message): Uint8Array {
@@ -71,6 +77,8 @@ export function encodeMessage(m: Message): Uint8Array {
       return encodeCbor([6, m.from, m.version, m.part, m.parts, m.chunk]);
     case 7:
       return encodeCbor([7, m.from, m.sections]);
+    case 8:
+      return encodeCbor([8, m.from, m.stream, m.chain]);
   }
 }
 
@@ -95,6 +103,10 @@ export function decodeMessage(bytes: Uint8Array): Result<Message, MessageRefusal
       return decodeDocChunk(from, x);
     case 7:
       return decodeFull(from, x);
+    case 8:
+      return x.length === 4 && isId(x[2]) && isBytes(x[3]) && x[3].length <= limits.writerChainBytesMax
+        ? ok({ type: 8, from, stream: x[2], chain: x[3] })
+        : fail('message-malformed');
     default:
       return fail('message-type-unknown');
   }
@@ -141,12 +153,24 @@ function decodeDeltas(from: string, x: unknown[]): Result<Message, MessageRefusa
   if (x.length !== 3 || !isArray(items, limits.batchItemsMax)) return fail('message-malformed');
   const out: Item[] = [];
   for (const i of items) {
-    if (!isArray(i, 5) || (i.length !== 3 && i.length !== 5)) return fail('message-malformed');
-    const [stream, seq, wire, part = 0, parts = 0] = i;
+    // [stream, seq, delta, att?] or [stream, seq, chunk, part, parts, att?]
+    if (!isArray(i, 6) || i.length < 3) return fail('message-malformed');
+    const chunked = i.length >= 5;
+    const [stream, seq, wire] = i;
+    const part = chunked ? i[3] : 0;
+    const parts = chunked ? i[4] : 0;
+    const attWire = i.length === 4 ? i[3] : i.length === 6 ? i[5] : undefined;
     if (!isId(stream) || !isSeq(seq) || !isNat(part) || !isNat(parts)) return fail('message-malformed');
-    if (i.length === 5 && (parts === 0 || part >= parts || parts > limits.sectionChunksMax || !isBytes(wire)))
+    if (chunked && (parts === 0 || part >= parts || parts > limits.sectionChunksMax || !isBytes(wire)))
       return fail('message-malformed');
-    out.push({ stream, seq, wire, part, parts });
+    if (attWire === undefined) {
+      out.push({ stream, seq, wire, part, parts });
+      continue;
+    }
+    const att = attestationFromWire(attWire);
+    // A delta's attestation has no delta hash (it is the delta's own); a chunk's has one.
+    if (!att.ok || (att.value.deltaHash === undefined) === chunked) return fail('message-malformed');
+    out.push({ stream, seq, wire, part, parts, att: att.value });
   }
   return ok({ type: 4, from, items: out });
 }

@@ -14,12 +14,27 @@ import { limits } from './limits.js';
 import { checkSectionDelta, sectionToWire } from './mesh-doc.js';
 import { signedDocFromWire } from './signed-doc.js';
 import { streamId } from './stream.js';
+import { attestationFromWire, attestationToWire, hashBytes, signatureBytes, type WireAttestation } from './writer.js';
 
 /** What the gossip engine hands over for the log: accepted deltas and states, adopted revocation lists. */
 export type LogRecord =
-  | { readonly kind: 'delta'; readonly stream: string; readonly seq: number; readonly wire: unknown }
-  | { readonly kind: 'state'; readonly stream: string; readonly seq: number; readonly bytes: Uint8Array }
-  | { readonly kind: 'doc'; readonly wire: unknown };
+  | {
+      readonly kind: 'delta';
+      readonly stream: string;
+      readonly seq: number;
+      readonly wire: unknown;
+      readonly att?: WireAttestation | undefined;
+    }
+  | {
+      readonly kind: 'state';
+      readonly stream: string;
+      readonly seq: number;
+      readonly bytes: Uint8Array;
+      readonly att?: WireAttestation | undefined;
+    }
+  | { readonly kind: 'doc'; readonly wire: unknown }
+  /** A writer's certificate chain for one of its streams (gossip.ts onChain), so replay can check its deltas. */
+  | { readonly kind: 'chain'; readonly stream: string; readonly bytes: Uint8Array };
 
 // --- log records: [length u32 BE][FNV-1a u32 BE of the body][CBOR body] ---------------------------------
 
@@ -32,11 +47,13 @@ function fnv1a(bytes: Uint8Array): number {
 function recordToWire(r: LogRecord): unknown {
   switch (r.kind) {
     case 'delta':
-      return [1, r.stream, r.seq, r.wire];
+      return [1, r.stream, r.seq, r.wire, ...(r.att === undefined ? [] : [attestationToWire(r.att)])];
     case 'state':
-      return [2, r.stream, r.seq, r.bytes];
+      return [2, r.stream, r.seq, r.bytes, ...(r.att === undefined ? [] : [attestationToWire(r.att)])];
     case 'doc':
       return [3, r.wire];
+    case 'chain':
+      return [4, r.stream, r.bytes];
   }
 }
 
@@ -51,12 +68,18 @@ export function encodeRecord(r: LogRecord): Uint8Array {
 }
 
 function recordFromWire(x: unknown): LogRecord | null {
-  if (!isArray(x, 4)) return null;
-  if (x[0] === 1 && x.length === 4 && isId(x[1]) && isSeq(x[2]))
-    return { kind: 'delta', stream: x[1], seq: x[2], wire: x[3] };
-  if (x[0] === 2 && x.length === 4 && isId(x[1]) && isSeq(x[2]) && isBytes(x[3]))
-    return { kind: 'state', stream: x[1], seq: x[2], bytes: x[3] };
+  if (!isArray(x, 5)) return null;
+  // A record with an attestation has it last; one that does not parse is damage, like a bad field.
+  const att = x.length === 5 ? attestationFromWire(x[4]) : null;
+  if (att !== null && !att.ok) return null;
+  const signed = att === null ? {} : { att: att.value };
+  if (x[0] === 1 && x.length >= 4 && isId(x[1]) && isSeq(x[2]))
+    return { kind: 'delta', stream: x[1], seq: x[2], wire: x[3], ...signed };
+  if (x[0] === 2 && x.length >= 4 && isId(x[1]) && isSeq(x[2]) && isBytes(x[3]))
+    return { kind: 'state', stream: x[1], seq: x[2], bytes: x[3], ...signed };
   if (x[0] === 3 && x.length === 2) return { kind: 'doc', wire: x[1] };
+  if (x[0] === 4 && x.length === 3 && isId(x[1]) && isBytes(x[2]) && x[2].length <= limits.writerChainBytesMax)
+    return { kind: 'chain', stream: x[1], bytes: x[2] };
   return null;
 }
 
@@ -113,7 +136,11 @@ export interface SnapshotHeader {
   readonly incarnation: number;
 }
 
-/** [1, generation, nodeId, incarnation, sections [[id, incarnation, wire]], revocation list, streams]. */
+/**
+ * [1, generation, nodeId, incarnation, sections [[id, incarnation, wire]], revocation list, streams, writers
+ * [[stream, chain, [seq, stateHash, deltaHash, signature] | null]]]. A snapshot of seven elements (before writers
+ * signed) is read as one with no writers.
+ */
 export function encodeSnapshot(g: Gossip, generation: number): Uint8Array {
   const doc = g.doc;
   const ids = [...doc.sections.keys()].sort();
@@ -122,7 +149,16 @@ export function encodeSnapshot(g: Gossip, generation: number): Uint8Array {
     .streamIds()
     .sort()
     .map((s) => [s, g.vv.max(s), g.vv.gaps(s)]);
-  const bytes = encodeCbor([1, generation, g.nodeId, g.incarnation, sections, doc.revocations.toWire(), streams]);
+  const bytes = encodeCbor([
+    1,
+    generation,
+    g.nodeId,
+    g.incarnation,
+    sections,
+    doc.revocations.toWire(),
+    streams,
+    g.writersToWire(),
+  ]);
   return bytes;
 }
 
@@ -135,7 +171,7 @@ export function readSnapshotHeader(
   const decoded = decodeLimited<unknown>(bytes, limits.snapshotBytesMax);
   if (!decoded.ok) return fail(decoded.reason === 'cbor-too-large' ? 'snapshot-too-large' : 'snapshot-malformed');
   const x = decoded.value;
-  if (!isArray(x, 7) || x.length !== 7 || x[0] !== 1 || !isNat(x[1]) || !isId(x[2]) || !isPositive(x[3]))
+  if (!isArray(x, 8) || x.length < 7 || x[0] !== 1 || !isNat(x[1]) || !isId(x[2]) || !isPositive(x[3]))
     return fail('snapshot-malformed');
   // The next start takes incarnation + 1: a snapshot at the maximum could never start again.
   if (x[3] >= limits.incarnationMax) return fail('snapshot-malformed');
@@ -148,7 +184,7 @@ export function readSnapshotHeader(
  * Returns how many sections and streams were restored; bad ones are skipped and counted by the engine.
  */
 export function restoreSnapshot(g: Gossip, body: readonly unknown[]): { sections: number; streams: number } {
-  const [, , , , sections, docWire, streams] = body;
+  const [, , , , sections, docWire, streams, writers = []] = body;
   const doc = signedDocFromWire(docWire);
   if (doc.ok && doc.value !== null) g.offerDoc(doc.value);
   else if (!doc.ok) g.count(`refused:persist-${doc.reason}`);
@@ -184,7 +220,24 @@ export function restoreSnapshot(g: Gossip, body: readonly unknown[]): { sections
     if (valid && g.restoreStream(e[0] as string, e[1] as number, e[2] as number[])) restoredStreams += 1;
     else g.count('refused:persist-stream-malformed');
   }
+  for (const w of isArray(writers, limits.streamsMax) ? writers : []) {
+    const att = isArray(w, 3) && w.length === 3 ? attestationFromSnapshot(w[2]) : undefined;
+    const valid = att !== undefined && isId((w as unknown[])[0]) && isBytes((w as unknown[])[1]);
+    if (!valid || !g.restoreWriter((w as unknown[])[0] as string, (w as unknown[])[1] as Uint8Array, att))
+      g.count('refused:persist-writer');
+  }
   return { sections: restoredSections, streams: restoredStreams };
+}
+
+/** [seq, stateHash, deltaHash, signature] or null; undefined when malformed. */
+function attestationFromSnapshot(x: unknown) {
+  if (x === null) return null;
+  if (!isArray(x, 4) || x.length !== 4 || !isSeq(x[0])) return undefined;
+  const [seq, stateHash, deltaHash, signature] = x;
+  if (!isBytes(stateHash) || !isBytes(deltaHash) || !isBytes(signature)) return undefined;
+  if (stateHash.length !== hashBytes || deltaHash.length !== hashBytes || signature.length !== signatureBytes)
+    return undefined;
+  return { seq, stateHash, deltaHash, signature };
 }
 
 // --- when to write ------------------------------------------------------------------------------------

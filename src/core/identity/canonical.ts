@@ -1,6 +1,6 @@
 // Canonical CBOR for everything that is signed (RFC 8949 §4.2.1, core deterministic encoding), over the
-// small subset our structures use: unsigned integers, byte strings, text strings and arrays. cbor-x is not
-// deterministic for us (it writes integers above 2^32 as float64), so signed bytes come from this encoder,
+// small subset our structures use: unsigned integers, byte strings, text strings and arrays. encodeCbor is not
+// deterministic for us (like cbor-x before it, it writes integers above 2^32 as float64), so signed bytes come from this encoder,
 // and a decoded structure is accepted only if re-encoding it gives back the exact bytes that were signed.
 import { concatBytes } from '../wire/hex.js';
 import { decodeLimited } from '../wire/cbor.js';
@@ -92,7 +92,7 @@ export function encodeCanonical(value: Canon): Uint8Array {
 
 export type CanonDecodeReason = 'too-large' | 'malformed';
 
-/** cbor-x decode with a size cap; failure is a value. Integers cbor-x returns as bigint are normalised. */
+/** decodeLimited with a size cap; failure is a value. 64-bit integer heads come back as bigint (asNat). */
 export function decodeBounded(bytes: Uint8Array, maxBytes: number): Result<unknown, CanonDecodeReason> {
   const decoded = decodeLimited(bytes, maxBytes);
   if (!decoded.ok) return fail(decoded.reason === 'cbor-too-large' ? 'too-large' : 'malformed');
@@ -103,7 +103,7 @@ export function decodeBounded(bytes: Uint8Array, maxBytes: number): Result<unkno
 
 export const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
-/** A uint64 that cbor-x decoded as bigint is accepted if it fits a safe integer. */
+/** A uint64 head (decoded as bigint) is accepted if it fits a safe integer. */
 export function asNat(x: unknown): number | null {
   if (isNat(x)) return x;
   if (typeof x === 'bigint' && x >= 0n && x <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(x);
@@ -127,7 +127,7 @@ export function isArrayOf<T>(x: unknown, maxLength: number, item: (y: unknown) =
   return true;
 }
 
-/** A private copy: cbor-x may hand out views into the input buffer, which the caller may reuse. */
+/** A private copy: the decoder hands out views into the input buffer, which the caller may reuse. */
 export const copyBytes = (x: Uint8Array): Uint8Array => new Uint8Array(x);
 
 /** Domain separation: a label and a NUL in front of every signed or hashed message. */

@@ -104,6 +104,7 @@ interface RaftState {
   leader: string | null;
   term: number;
   degradedSinceMs: number | null;
+  degradedWhy: string | null;
   atMs: number;
 }
 
@@ -313,7 +314,16 @@ export class Analysis {
     const was = this.raft;
     const degraded = o.selfDegraded && o.role === 'leader';
     const since = degraded ? (was?.degradedSinceMs ?? o.atMs) : null;
-    this.raft = { self: o.self, role: o.role, leader: o.leader, term: o.term, degradedSinceMs: since, atMs: o.atMs };
+    const why = degraded && typeof o.degradedWhy === 'string' ? cut(o.degradedWhy, mapekLimits.nameCharsMax) : null;
+    this.raft = {
+      self: o.self,
+      role: o.role,
+      leader: o.leader,
+      term: o.term,
+      degradedSinceMs: since,
+      degradedWhy: why,
+      atMs: o.atMs,
+    };
   }
 
   /** Insert room in a bounded map: forget the entry with the smallest age key (Infinity = keep). */
@@ -471,7 +481,9 @@ export class Analysis {
           actions: [{ kind: 'restore-tuning', iface }],
         });
       }
-    } else if (flapping) {
+    } else if (flapping && down === undefined) {
+      // Retuned only while the link is under the mesh interface: batctl cannot set a hard interface's settings
+      // while we keep it out (seen in the lab: retune failed not-in-mesh). Its link-up comes first.
       out.push({
         symptom: 'link-flapping',
         target,
@@ -584,7 +596,7 @@ export class Analysis {
       target: `raft:${r.self}`,
       rule: 'anchor-degraded-transfer',
       undo: false,
-      why: `this node ${r.self} leads term ${r.term} and reports itself degraded for ${fmtMs(forMs)} >= anchorDegradedMs=${this.config.anchorDegradedMs}`,
+      why: `this node ${r.self} leads term ${r.term} and reports itself degraded${r.degradedWhy === null ? '' : ` (${r.degradedWhy})`} for ${fmtMs(forMs)} >= anchorDegradedMs=${this.config.anchorDegradedMs}`,
       actions: [{ kind: 'transfer-leadership', from: r.self }],
     });
   }

@@ -98,8 +98,11 @@ function validStatsKey(key: string): boolean {
   return m !== null && symptoms.includes(m[1] as Symptom) && actionKinds.includes(m[2] as ActionKind);
 }
 
-/** Statistics from outside (a file, a peer): a plain object of at most `max` well-formed entries, or null. */
-function readStats(x: unknown, max: number): Map<string, OutcomeStats> | null {
+/**
+ * Statistics from outside (a file, a peer): a plain object of at most `max` well-formed entries, or null. A peer's
+ * numbers are bounded too (`fromPeer`: tries at most meshTriesMax, mean time to clear at most meshClearMsMax).
+ */
+function readStats(x: unknown, max: number, fromPeer = false): Map<string, OutcomeStats> | null {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return null;
   const keys = Object.keys(x);
   if (keys.length > max) return null;
@@ -107,6 +110,7 @@ function readStats(x: unknown, max: number): Map<string, OutcomeStats> | null {
   for (const k of keys) {
     const s = (x as Record<string, unknown>)[k];
     if (!validStatsKey(k) || !validStats(s)) return null;
+    if (fromPeer && (s.tries > mapekLimits.meshTriesMax || s.clearMsMean > mapekLimits.meshClearMsMax)) return null;
     out.set(k, { tries: s.tries, successes: s.successes, clearMsMean: s.clearMsMean });
   }
   return out;
@@ -345,7 +349,7 @@ export class Knowledge {
     if (typeof summary !== 'object' || summary === null) return 'peer-bad-summary';
     const s = summary as Record<string, unknown>;
     if (s.version !== 1) return 'peer-bad-version';
-    const stats = readStats(s.stats, mapekLimits.summaryStatsMax);
+    const stats = readStats(s.stats, mapekLimits.summaryStatsMax, true);
     if (stats === null) return 'peer-bad-stats';
     if (!this.peers.has(node) && this.peers.size >= mapekLimits.peersMax) return 'peer-table-full';
     this.peers.set(node, stats);

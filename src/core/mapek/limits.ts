@@ -30,6 +30,14 @@ export const mapekLimits = {
   summaryStatsMax: 16,
   /** Peers whose summaries are adopted; more are ignored and counted. */
   peersMax: 32,
+  /** Text values of this node's statistics in its gossip section (the section holds 16 versions in all). */
+  meshValuesMax: 2,
+  /** Characters per value: the mesh document's bound on a version string. */
+  meshValueCharsMax: 64,
+  /** Tries (and successes) per statistic taken from a peer; more is refused ('peer-bad-stats'). */
+  meshTriesMax: 1_000_000,
+  /** Mean time to clear taken from a peer, in ms (an hour: far above any clearTimeoutMs). */
+  meshClearMsMax: 3_600_000,
   /** String fields from outside (names, MACs, reasons, ifaces) are cut to this many characters. */
   nameCharsMax: 64,
   /** A `why` line is cut to this many characters. */

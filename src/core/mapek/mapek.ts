@@ -5,6 +5,7 @@ import { assertThat, Counters } from '../result.js';
 import { Analysis, type Applied, checkObservation, type Finding } from './analyze.js';
 import { type IncidentRecord, incidentView, Knowledge, loadKnowledge } from './knowledge.js';
 import { mapekLimits } from './limits.js';
+import { decodeMeshStats, encodeMeshStats } from './mesh-view.js';
 import { breakerKey, choose, Damping, verifiedBy } from './plan.js';
 import { cut, fmtMs, formatAction, formatDecision, isTraceId } from './trace.js';
 import type {
@@ -17,6 +18,7 @@ import type {
   MeshKnowledge,
   Observation,
   Outcome,
+  OutcomeStats,
 } from './types.js';
 import { validateMapekConfig } from './types.js';
 
@@ -108,7 +110,7 @@ export class Mapek {
       return null;
     }
     this.held.delete(f.target);
-    return this.decide(f, choice.action, choice.halfOpen, incident, nowMs);
+    return this.decide(f, choice.action, choice.halfOpen, choice.choice, incident, nowMs);
   }
 
   private holdText(f: Finding, hold: string, nowMs: number): string {
@@ -124,6 +126,7 @@ export class Mapek {
     f: Finding,
     action: Action,
     halfOpen: boolean,
+    choice: string | null,
     incident: IncidentRecord | null,
     nowMs: number,
   ): Decision {
@@ -144,6 +147,7 @@ export class Mapek {
       action,
       target: f.target,
       incidentId: inc.id,
+      choice: choice === null ? null : cut(choice, mapekLimits.whyCharsMax),
     };
     inc.actions++;
     inc.lastAction = action.kind;
@@ -377,6 +381,33 @@ export class Mapek {
     if (reason === null) return { ok: true };
     this.counts.add(reason);
     return { ok: false, reason };
+  }
+
+  /**
+   * Our statistics as gossip text (mesh-view.ts): at most meshValuesMax values of meshValueCharsMax characters.
+   * What does not fit is counted ('mesh-entries-left').
+   */
+  meshValues(): string[] {
+    const { values, left } = encodeMeshStats(this.know.meshSummary().stats);
+    if (left > 0) this.counts.add('mesh-entries-left', left);
+    return values;
+  }
+
+  /** A peer's gossip text (outside input): decoded, bounded and adopted, or refused with a counted reason. */
+  adoptPeerValues(node: string, values: readonly unknown[]): { ok: true } | { ok: false; reason: string } {
+    const stats = decodeMeshStats(values);
+    if (!stats.ok) {
+      this.counts.add(stats.reason);
+      return { ok: false, reason: stats.reason };
+    }
+    return this.adoptPeerKnowledge(node, { version: 1, stats: stats.value, incidents: [] });
+  }
+
+  /** The statistics adopted from each peer, for status and tests. */
+  peerKnowledge(): Record<string, Record<string, OutcomeStats>> {
+    const out: Record<string, Record<string, OutcomeStats>> = {};
+    for (const [node, stats] of this.know.peers) out[node] = Object.fromEntries(stats);
+    return out;
   }
 
   incidents(): readonly Incident[] {

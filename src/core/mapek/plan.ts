@@ -96,7 +96,7 @@ export function choose(
   knowledge: Knowledge,
   damping: Damping,
   nowMs: number,
-): { action: Action; halfOpen: boolean } | { hold: Hold } {
+): { action: Action; halfOpen: boolean; choice: string | null } | { hold: Hold } {
   assertThat(f.actions.length > 0, 'a finding offers at least one action');
   if (incident !== null && nowMs < incident.retryAtMs) return { hold: 'retry-wait' };
   if (!f.undo && !damping.allows(f.target, nowMs)) return { hold: 'damped' };
@@ -109,8 +109,10 @@ export function choose(
   const failed = incident?.failedKinds ?? [];
   const fresh = open.filter((c) => !failed.includes(c.action.kind));
   const pool = fresh.length > 0 ? fresh : open;
-  let best = pool[0] as (typeof pool)[number];
+  const first = pool[0] as (typeof pool)[number];
+  let best = first;
   let bestScore = knowledge.score(f.symptom, best.action.kind, best.index);
+  const firstScore = bestScore;
   for (const c of pool.slice(1)) {
     const s = knowledge.score(f.symptom, c.action.kind, c.index);
     if (s > bestScore) {
@@ -118,5 +120,24 @@ export function choose(
       bestScore = s;
     }
   }
-  return { action: best.action, halfOpen: best.halfOpen };
+  const passed = open.filter((c) => failed.includes(c.action.kind)).map((c) => c.action.kind);
+  const choice =
+    best !== first
+      ? `${best.action.kind} ${bestScore.toFixed(2)} over ${first.action.kind} ${firstScore.toFixed(2)} by knowledge (${tally(knowledge, f, best.action.kind)}; ${tally(knowledge, f, first.action.kind)})`
+      : fresh.length < open.length && fresh.length > 0
+        ? `${best.action.kind}: ${passed.join('/')} failed in this incident`
+        : null;
+  return { action: best.action, halfOpen: best.halfOpen, choice };
 }
+
+/** "isolate: own 1/1, peers 4/4 (weighted 1.0)": the record behind a score. */
+function tally(knowledge: Knowledge, f: Finding, kind: ActionKind): string {
+  const key = `${f.symptom}/${kind}`;
+  const own = knowledge.stats.get(key);
+  const merged = knowledge.merged(key);
+  const peerTries = merged.tries - (own?.tries ?? 0);
+  const peerSuccesses = merged.successes - (own?.successes ?? 0);
+  return `${kind} own ${own?.successes ?? 0}/${own?.tries ?? 0}, peers ${fmt1(peerSuccesses)}/${fmt1(peerTries)} weighted`;
+}
+
+const fmt1 = (n: number): string => (Math.round(n * 10) / 10).toString();

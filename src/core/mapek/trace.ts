@@ -53,7 +53,8 @@ export function formatAction(a: Action): string {
 }
 
 export function formatDecision(d: Decision): string {
-  return `${d.symptom} [${d.rule}] -> ${formatAction(d.action)} (trace ${d.traceId.slice(0, 8)}) because ${d.why}`;
+  const choice = d.choice === null ? '' : `; chose ${d.choice}`;
+  return `${d.symptom} [${d.rule}] -> ${formatAction(d.action)} (trace ${d.traceId.slice(0, 8)}) because ${d.why}${choice}`;
 }
 
 export function formatObservation(o: Observation): string {

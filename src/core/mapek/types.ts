@@ -31,6 +31,8 @@ export type Observation =
       term: number;
       /** e.g. high loss or latency to peers, as the edge judges it. */
       selfDegraded: boolean;
+      /** What made the edge judge it degraded ("3 of 4 probed links dead"), for the decision's why; cut to 64. */
+      degradedWhy?: string;
     }
   | { kind: 'gossip'; atMs: number; rejections: number; rounds: number };
 
@@ -82,6 +84,11 @@ export interface Decision {
   readonly target: string;
   /** The incident this decision belongs to (its id is the trace id of the incident's first decision). */
   readonly incidentId: string;
+  /**
+   * Why this action and not the catalogue's first when knowledge changed the order (scores, own and peers' tries),
+   * or why others were passed over (failed in this incident); null when the first candidate won on its own.
+   */
+  readonly choice: string | null;
 }
 
 /** Execute's result for one decision. ok: the action was carried out (not yet that it cleared the symptom). */

@@ -278,6 +278,14 @@ export class Raft {
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.broadcastHeartbeat(this.reads.latestCtx);
+      // A transfer is asked for because links are bad: one lost TimeoutNow must not leave it waiting for the
+      // whole election timeout. Re-sent every heartbeat while the target is caught up (a stale one is harmless:
+      // it carries this term, which the target has left once it campaigned).
+      const pr = this.leadTransferee === 0 ? undefined : this.progress.get(this.leadTransferee);
+      if (pr !== undefined && pr.match === this.log.lastIndex()) {
+        this.counters.add('transfer-timeout-now-resent');
+        this.send({ type: 'timeout-now', to: this.leadTransferee });
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 // A small deterministic CBOR encoder (RFC 8949 §4.2.1 shortest heads, definite lengths) for the values we
 // sign: COSE structures and telemetry bodies. Its output is one exact byte string, as a signature needs.
-// Decoding stays with cbor-x (with size limits).
+// Decoding is the wire decoder's (src/core/wire/cbor-decode.ts, with size limits).
 //
 // Built for QuickJS-ng, where the per-message cost is the uplink's budget (docs/benchmarks.md, mqtt):
 // one scratch buffer at module level, written by plain functions (a method call or property read is a

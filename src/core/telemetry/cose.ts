@@ -4,9 +4,9 @@
 //   Sig_structure = ["Signature1", body_protected, external_aad, payload]   (§4.4), signed as CBOR bytes.
 // Protected header: {1 (alg): -8, 3 (content type): 60 application/cbor | 50 application/json, 4 (kid): key id}.
 // Unprotected header: optionally {"x0-chain": [certificate bytes, leaf first]} (docs/telemetry.md).
-import { Decoder } from 'cbor-x';
 import type { Crypto } from '../../platform/types.js';
 import { assertThat, fail, ok, type Result } from '../result.js';
+import { decodeCbor, type DecodeOptions } from '../wire/cbor.js';
 import * as cbor from './cbor.js';
 import { messageBytesMax } from './limits.js';
 
@@ -36,7 +36,11 @@ export type CoseReason =
   | 'cose-no-kid'
   | 'cose-detached';
 
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
+// Headers have integer labels: maps as Maps. The COSE tags (RFC 9052 §2: Sign 98, Sign1 18, Encrypt 96,
+// Encrypt0 16, MAC 97, MAC0 17) are read so that another COSE message is 'cose-not-sign1'; any other tag is
+// malformed input.
+const outerOptions: DecodeOptions = { maps: 'maps', tags: [16, 17, 18, 96, 97, 98] };
+const headerOptions: DecodeOptions = { maps: 'maps' };
 const empty = new Uint8Array(0);
 
 export function encodeProtected(contentType: number, kid: Uint8Array): Uint8Array {
@@ -161,25 +165,18 @@ const isBytes = (x: unknown): x is Uint8Array => x instanceof Uint8Array;
 /** Parses a COSE_Sign1 from outside: shape, algorithm and key id. Does not verify the signature. */
 export function decodeSign1(bytes: Uint8Array): Result<Sign1, CoseReason> {
   if (bytes.length > messageBytesMax) return fail('cose-too-large');
-  let outer: unknown;
-  try {
-    outer = decoder.decode(bytes);
-  } catch {
-    return fail('cose-malformed');
-  }
-  const tagged = outer as { tag?: unknown; value?: unknown } | null;
+  const decoded = decodeCbor(bytes, messageBytesMax, outerOptions);
+  if (!decoded.ok) return fail('cose-malformed');
+  const tagged = decoded.value as { tag?: unknown; value?: unknown } | null;
   if (typeof tagged !== 'object' || tagged === null || tagged.tag !== coseSign1Tag) return fail('cose-not-sign1');
   const parts = tagged.value;
   if (!Array.isArray(parts) || parts.length !== 4) return fail('cose-malformed');
   const [protectedBytes, unprotected, payload, signature] = parts as unknown[];
   if (!isBytes(protectedBytes) || !(unprotected instanceof Map) || !isBytes(signature)) return fail('cose-malformed');
   if (!isBytes(payload)) return fail(payload === null ? 'cose-detached' : 'cose-malformed');
-  let header: unknown;
-  try {
-    header = protectedBytes.length === 0 ? new Map() : decoder.decode(protectedBytes);
-  } catch {
-    return fail('cose-malformed');
-  }
+  const decodedHeader = protectedBytes.length === 0 ? null : decodeCbor(protectedBytes, messageBytesMax, headerOptions);
+  if (decodedHeader !== null && !decodedHeader.ok) return fail('cose-malformed');
+  const header: unknown = decodedHeader === null ? new Map() : decodedHeader.value;
   if (!(header instanceof Map)) return fail('cose-malformed');
   // RFC 9052 §3: a label may not appear in both buckets.
   for (const key of unprotected.keys()) if (header.has(key)) return fail('cose-malformed');

@@ -2,7 +2,7 @@
 
 /** One signed message (COSE_Sign1 with a 3-certificate chain and a telemetry body fits easily). */
 export const messageBytesMax = 16 * 1024;
-/** Nesting of a payload we build (our own values) and accept (cbor-x depth is bounded by size). */
+/** Nesting of a payload we build (our own values) and accept (the wire decoder's depth is bounded by decodeDepthMax). */
 export const payloadDepthMax = 8;
 /** Nodes a consumer tracks (verified keys, freshness, sequence numbers); the oldest is forgotten. */
 export const nodesMax = 4096;

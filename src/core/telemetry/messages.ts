@@ -10,7 +10,7 @@ import {
   type TrustBundle,
   type ValidatedPeer,
 } from '../identity/chain.js';
-import { Decoder } from 'cbor-x';
+import { decodeCbor, type DecodeOptions } from '../wire/cbor.js';
 import { bytesEqual, fromUtf8, toHex, utf8 } from '../wire/hex.js';
 import type { Crypto } from '../../platform/types.js';
 import { Counters, fail, ok, type Result } from '../result.js';
@@ -79,12 +79,9 @@ export interface Envelope {
   readonly data: Record<string, unknown>;
 }
 
-// Plain objects, and 64-bit integers (timestamps, byte counters) as numbers, as JSON would give them.
-const bodyDecoder = new Decoder({
-  useRecords: false,
-  mapsAsObjects: true,
-  int64AsNumber: true,
-} as ConstructorParameters<typeof Decoder>[0]);
+// Plain objects, and 64-bit integers (timestamps, byte counters) as numbers, as JSON would give them; one
+// beyond 2^53 makes the body undecodable rather than silently rounded.
+const bodyOptions: DecodeOptions = { int64: 'number' };
 
 function decodeBody(contentType: number | null, payload: Uint8Array): unknown {
   if (contentType === contentTypeJson) {
@@ -94,12 +91,9 @@ function decodeBody(contentType: number | null, payload: Uint8Array): unknown {
       return undefined;
     }
   }
-  if (contentType !== contentTypeCbor || payload.length > messageBytesMax) return undefined;
-  try {
-    return bodyDecoder.decode(payload);
-  } catch {
-    return undefined;
-  }
+  if (contentType !== contentTypeCbor) return undefined;
+  const decoded = decodeCbor(payload, messageBytesMax, bodyOptions);
+  return decoded.ok ? decoded.value : undefined;
 }
 
 export interface SignerIdentity {

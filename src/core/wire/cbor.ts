@@ -1,34 +1,13 @@
-// CBOR for everything on the wire and on flash (cbor-x). Every decode of outside input goes through
-// decodeLimited: a size check first, then a decode whose failure is a value, never an exception.
-import { Decoder, Encoder } from 'cbor-x';
+// CBOR for everything on the wire and on flash: our own small codec (cbor-encode.ts, cbor-decode.ts), which
+// writes the bytes cbor-x wrote before (signatures and hashes cover them) and reads outside input with
+// bounded depth and lengths. Every decode of outside input goes through decodeLimited (or decodeCbor with
+// options): a size check first, then a decode whose failure is a value, never an exception.
+import { decodeCbor, type DecodeResult } from './cbor-decode.js';
 
-// Plain maps as objects, no record extension (keeps the wire format standard CBOR that other tools read),
-// shortest-form map headers, no bundled structures: the same bytes on Node and QuickJS-ng.
-const encoder = new Encoder({
-  useRecords: false,
-  mapsAsObjects: true,
-  tagUint8Array: false,
-  pack: false,
-  variableMapSize: true,
-});
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+export { encodeCbor, encodeDepthMax } from './cbor-encode.js';
+export { CborTag, decodeCbor, decodeDepthMax, type DecodeOptions, type DecodeResult } from './cbor-decode.js';
 
-export type DecodeResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly reason: 'cbor-too-large' | 'cbor-malformed' };
-
-export function encodeCbor(value: unknown): Uint8Array {
-  const out = encoder.encode(value);
-  // cbor-x returns a Buffer on Node; callers get a plain view on both engines.
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-}
-
+/** Maps as plain objects, no tags, 64-bit integer heads as bigint: what every core decoder reads. */
 export function decodeLimited<T = unknown>(bytes: Uint8Array, maxBytes: number): DecodeResult<T> {
-  if (bytes.length > maxBytes) return { ok: false, reason: 'cbor-too-large' };
-  try {
-    return { ok: true, value: decoder.decode(bytes) as T };
-  } catch {
-    // cbor-x throws Error/RangeError on truncated or invalid input; deep nesting can exhaust the stack.
-    return { ok: false, reason: 'cbor-malformed' };
-  }
+  return decodeCbor<T>(bytes, maxBytes);
 }
