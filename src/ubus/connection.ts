@@ -190,16 +190,24 @@ export class UbusConnection {
     if (this.connecting || this.stream !== null || this.stopped) return;
     this.connecting = true;
     try {
+      // The handlers may run before the await below hands over the stream (the loop decides the order): what
+      // arrives that early waits in `early` and is read once the stream is ours. `opened` is never in its TDZ.
+      let opened: ByteStream | null = null;
+      const early: Uint8Array[] = [];
       const stream = await this.platform.net.connect(
         { kind: 'unix', path: this.path },
         {
           onData: (chunk) => {
-            if (this.stream !== stream) return;
+            if (opened === null) {
+              if (early.length < limits.earlyChunksMax) early.push(chunk.slice());
+              return;
+            }
+            if (this.stream !== opened) return;
             this.client.receive(chunk);
             this.pump();
           },
           onClose: (reason) => {
-            if (this.stream !== stream) return;
+            if (opened === null || this.stream !== opened) return;
             this.stream = null;
             this.listener?.({ kind: 'lost', reason: reason ?? 'closed' });
             this.client.disconnected(reason);
@@ -209,9 +217,11 @@ export class UbusConnection {
         },
       );
       this.connecting = false;
+      opened = stream;
       if (this.stopped) return stream.close();
       this.stream = stream;
       this.client.connected();
+      for (const chunk of early.splice(0)) this.client.receive(chunk);
       this.pump();
     } catch (error) {
       this.connecting = false;

@@ -45,3 +45,5 @@ export function validateLimits(): void {
   if (!(nameBytesMax < 65_536)) throw new Error('ubus limits: blobmsg names are at most 65535 bytes');
 }
 validateLimits();
+/** Chunks read before connect() hands over its stream, kept until it does (ubusd's hello is one). */
+export const earlyChunksMax = 16;
