@@ -36,7 +36,7 @@
 #define RATE_PPS_MAX 10000000ull
 #define BURST_MAX 1000000ull
 #define PIN_ENTRIES_MAX 256 /* files examined in the pin directory (maps, prog, links) */
-#define ARGS_POSITIONAL_MAX 4
+#define ARGS_POSITIONAL_MAX 64 /* block takes up to this many MACs in one run */
 #define OUT_DEPTH_MAX 8 /* nesting of the JSON answers: status is 3 deep */
 
 enum exit_code {

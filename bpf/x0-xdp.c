@@ -217,17 +217,25 @@ static int sync_blocks_flag(struct ctx *c, int blocklist_fd, int adding)
 	return rc;
 }
 
+/* Blocks one MAC or several in one run (each run of the helper costs a process start and the pin lock, seconds on
+ * a starved router): every MAC is checked before anything changes; the answer lists each with "already". */
 static int cmd_block(struct ctx *c, struct args *a)
 {
-	struct x0_mac_key key = { 0 };
+	struct x0_mac_key keys[ARGS_POSITIONAL_MAX];
+	int already[ARGS_POSITIONAL_MAX];
 	struct x0_block value = { 0 }, old;
 	const char *reason = a->reason ? a->reason : "manual";
 	__u64 ttl = 0;
 	char mac[18];
 	int fd, rc;
 
-	if (a->npos != 1 || parse_mac(a->pos[0], key.mac) < 0)
-		return fail(c, EXIT_USAGE, "block needs one MAC address like 02:00:5e:10:00:01: x0-xdp block MAC [--ttl S] [--reason CODE]");
+	if (a->npos < 1)
+		return fail(c, EXIT_USAGE, "block needs a MAC address like 02:00:5e:10:00:01: x0-xdp block MAC... [--ttl S] [--reason CODE]");
+	for (int i = 0; i < a->npos; i++) {
+		memset(&keys[i], 0, sizeof(keys[i]));
+		if (parse_mac(a->pos[i], keys[i].mac) < 0)
+			return fail(c, EXIT_USAGE, "not a MAC address: '%s' (like 02:00:5e:10:00:01); nothing was blocked", a->pos[i]);
+	}
 	if (a->ttl && parse_u64(a->ttl, 1, TTL_SECONDS_MAX, &ttl) < 0)
 		return fail(c, EXIT_USAGE, "--ttl is whole seconds, 1..%llu (leave it out for a block without expiry)", TTL_SECONDS_MAX);
 	if (!reason_valid(reason))
@@ -240,30 +248,47 @@ static int cmd_block(struct ctx *c, struct args *a)
 		close(fd);
 		return rc;
 	}
-	int already = bpf_map_lookup_elem(fd, &key, &old) == 0;
-	value.added_ns = already ? old.added_ns : now;
-	value.drops = already ? old.drops : 0;
-	value.expires_ns = ttl ? now + ttl * 1000000000ull : 0;
-	snprintf(value.reason, sizeof(value.reason), "%s", reason);
-	if (bpf_map_update_elem(fd, &key, &value, BPF_ANY) < 0) {
-		int err = errno;
-		close(fd);
-		if (err == E2BIG || err == ENOMEM)
-			return fail(c, EXIT_FULL, "the blocklist is full (%d entries); unblock some first", X0_BLOCKLIST_MAX);
-		return fail(c, EXIT_FAILED, "bpf_map_update_elem(x0_blocklist): %s", strerror(err));
+	for (int i = 0; i < a->npos; i++) {
+		already[i] = bpf_map_lookup_elem(fd, &keys[i], &old) == 0;
+		memset(&value, 0, sizeof(value));
+		value.added_ns = already[i] ? old.added_ns : now;
+		value.drops = already[i] ? old.drops : 0;
+		value.expires_ns = ttl ? now + ttl * 1000000000ull : 0;
+		snprintf(value.reason, sizeof(value.reason), "%s", reason);
+		if (bpf_map_update_elem(fd, &keys[i], &value, BPF_ANY) < 0) {
+			int err = errno;
+			close(fd);
+			if (err == E2BIG || err == ENOMEM)
+				return fail(c, EXIT_FULL, "the blocklist is full (%d entries): %d of %d MACs blocked; unblock some first",
+					    X0_BLOCKLIST_MAX, i, a->npos);
+			return fail(c, EXIT_FAILED, "bpf_map_update_elem(x0_blocklist): %s (%d of %d MACs blocked)", strerror(err), i,
+				    a->npos);
+		}
 	}
 	close(fd);
-	format_mac(key.mac, mac);
 	out_begin(c, "block");
-	out_str(c, "mac", mac);
+	if (a->npos == 1) {
+		format_mac(keys[0].mac, mac);
+		out_str(c, "mac", mac);
+	}
 	out_str(c, "reason", value.reason);
 	if (ttl)
 		out_u64(c, "ttl_s", ttl);
 	else
 		out_null(c, "ttl_s");
-	out_bool(c, "already", already);
+	if (a->npos == 1)
+		out_bool(c, "already", already[0]);
+	out_array(c, "macs");
+	for (int i = 0; i < a->npos; i++) {
+		format_mac(keys[i].mac, mac);
+		out_object(c, NULL);
+		out_str(c, "mac", mac);
+		out_bool(c, "already", already[i]);
+		out_close(c);
+		out_text(c, "%s: blocked (%s, %s)\n", mac, reason, ttl ? "with a TTL" : "no expiry");
+	}
+	out_close(c);
 	out_end(c);
-	out_text(c, "%s: blocked (%s, %s)\n", mac, reason, ttl ? "with a TTL" : "no expiry");
 	return EXIT_OK;
 }
 
@@ -423,10 +448,11 @@ static const struct command commands[] = {
 	{ "detach", cmd_detach, "", "detach IFACE",
 	  "Detaches our program from IFACE and removes its link pin; maps, blocklist and counters stay.\n"
 	  "Refuses (exit 7) to touch someone else's program; \"detached\": false when nothing was attached." },
-	{ "block", cmd_block, "ttl reason", "block MAC [--ttl SECONDS] [--reason CODE]",
+	{ "block", cmd_block, "ttl reason", "block MAC... [--ttl SECONDS] [--reason CODE]",
 	  "Drops every frame whose source is MAC, on every attached interface, counting the drops. With --ttl the\n"
 	  "block lapses after SECONDS (1..31536000); --reason (a-z 0-9 . _ -, <16 chars, default manual) is kept\n"
-	  "with the entry. Blocking again updates TTL and reason and keeps the drop count." },
+	  "with the entry. Blocking again updates TTL and reason and keeps the drop count. Up to 64 MACs in one\n"
+	  "run, all checked before any is blocked; \"macs\" lists each with \"already\"." },
 	{ "unblock", cmd_unblock, "", "unblock MAC", "Removes MAC from the blocklist (\"was_blocked\": false if absent)." },
 	{ "limit", cmd_limit, "ethertype udp-ports rate burst",
 	  "limit [show] | limit set (--ethertype T | --udp-ports LO[-HI]) --rate PPS [--burst N] | limit clear [SELECTOR]",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds x0-runtime (QuickJS-ng + libsodium + src/native) and the bundle's shipped form for OpenWrt router CPUs,
 # with Debian's cross compilers, into build/cross/<target>/:
-#   x0-runtime         static, musl libc (built here from Debian's musl source package), stripped; x0:tls answers
+#   x0-runtime         static, musl libc (built here from Debian's musl source package), stripped; soft-float
+#                      on MIPS (the 24Kc has no FPU); x0:tls answers
 #                      'tls-unavailable' unless --tls (mbedtls from Debian's source package, linked statically)
 #   x0tta6bl4.jsbc     the bundle compiled to bytecode by that target's own x0-runtime under qemu-user
 #   x0-xdp             the XDP helper (libbpf + libelf + zlib from Debian source packages), static, musl
@@ -28,8 +29,10 @@ root=$(pwd)
 all_targets=(mips_24kc mipsel_24kc arm_cortex-a7 aarch64_cortex-a53)
 
 # target -> GNU triplet, compiler flags (OpenWrt's CPU_TYPE), qemu-user binary and its -cpu.
-# MIPS: Debian's toolchain is hard-float (o32, FPXX); the 24Kc has no FPU, so on a router the kernel's FPU
-# emulator runs the few FP instructions (OpenWrt builds soft-float); qemu runs it as a 24Kf (docs/cross.md).
+# MIPS: soft-float, as OpenWrt builds: the 24Kc has no FPU and OpenWrt's kernels have no FPU emulator, so one FP
+# instruction is SIGILL on a router. Debian's compiler does -msoft-float, but its libgcc is hard-float (its
+# __adddf3 is one add.d): the routines come from glibc's soft-fp (build_softfp), ahead of libgcc in musl-gcc's
+# specs. qemu runs MIPS binaries as a 24Kc, which has no FPU either: an FP instruction fails the tests there.
 target_triplet() {
   case "$1" in
     mips_24kc) echo mips-linux-gnu ;;
@@ -41,7 +44,7 @@ target_triplet() {
 }
 target_cflags() {
   case "$1" in
-    mips_24kc | mipsel_24kc) echo "-march=mips32r2 -mtune=24kc" ;;
+    mips_24kc | mipsel_24kc) echo "-march=mips32r2 -mtune=24kc -msoft-float" ;;
     arm_cortex-a7) echo "-mcpu=cortex-a7 -mfpu=neon-vfpv4 -mfloat-abi=hard" ;;
     aarch64_cortex-a53) echo "-mcpu=cortex-a53" ;;
   esac
@@ -59,8 +62,8 @@ target_ldlibs() {
 target_qemu() {
   local q=$root/.cache/cross-qemu/usr/bin
   case "$1" in
-    mips_24kc) echo "$q/qemu-mips -cpu 24Kf" ;;
-    mipsel_24kc) echo "$q/qemu-mipsel -cpu 24Kf" ;;
+    mips_24kc) echo "$q/qemu-mips -cpu 24Kc" ;;
+    mipsel_24kc) echo "$q/qemu-mipsel -cpu 24Kc" ;;
     arm_cortex-a7) echo "$q/qemu-arm -cpu cortex-a7" ;;
     aarch64_cortex-a53) echo "$q/qemu-aarch64 -cpu cortex-a53" ;;
   esac
@@ -75,6 +78,8 @@ MBEDTLS=(mbedtls 2.28.3-1 a8bf91b5ffb40654efb0ebe0c962ac1e87b8eed5e104880982eaa7
 ZLIB=(zlib 1:1.2.13.dfsg-1 3fa1e6b2fc525062aa88207dda52fed8e045373c809d362fe8a2bfbf7cf515a8)
 ELFUTILS=(elfutils 0.188-2.1 2e73c5bfe9d0ddbf837742d638c43b049590ae1de8f6e3d9c2740c28e2550760)
 LIBBPF=(libbpf 1.1.2-0+deb12u1 96f81dad2d5f1505ac8c3630249c77f7fcb9ab2f429c4386b2eee2149b7a8c4b)
+# MIPS' soft-float routines (libgcc's, for a soft-float target): glibc's soft-fp, from the same suite's source.
+GLIBC=(glibc 2.36-9+deb12u14 cfe1f0b8dc1fa211ce5a45b3725cc38b29f88667f1140ebdca6de35cf9c6f1fd)
 # The emulator: Debian trixie's qemu-user binary package (name version sha256-of-the-.deb).
 QEMU=(qemu-user 1:10.0.13+ds-0+deb13u1 ca6ede739327a20ae5a3498230c8a3a9a072c586e131bc6bcc1201eb1725e336)
 suite=${CROSS_SUITE:-bookworm}
@@ -279,6 +284,63 @@ build_musl() {
 
 musl_cc() { echo "$1/sysroot/bin/musl-gcc"; }
 
+target_soft_float() { case "$1" in mips_24kc | mipsel_24kc) return 0 ;; *) return 1 ;; esac; }
+
+# The soft-float routines libgcc would have on a soft-float MIPS toolchain (add, sub, mul, div, neg, compare,
+# convert; single and double), built from glibc's soft-fp with MIPS' sfp-machine.h into libsoftfp.a, which
+# musl-gcc's specs then put before libgcc.a wherever libgcc is linked (so libc.a's calls find them too). Only
+# those files are taken from glibc's upstream tarball, after checking it against the pinned .dsc.
+softfp_routines="addsf3 subsf3 mulsf3 divsf3 negsf2 adddf3 subdf3 muldf3 divdf3 negdf2 eqsf2 eqdf2 gesf2 gedf2
+  lesf2 ledf2 unordsf2 unorddf2 fixsfsi fixdfsi fixsfdi fixdfdi fixunssfsi fixunsdfsi fixunssfdi fixunsdfdi floatsisf
+  floatsidf floatdisf floatdidf floatunsisf floatunsidf floatundisf floatundidf extendsfdf2 truncdfsf2"
+build_softfp() {
+  local t=$1 out=$2
+  local sysroot=$out/sysroot stamp=$out/sysroot/.softfp-${GLIBC[1]}
+  [ -f "$stamp" ] && return 0
+  step "$t" "soft-float routines (glibc ${GLIBC[1]} soft-fp)"
+  local name=${GLIBC[0]} version=${GLIBC[1]} sha=${GLIBC[2]}
+  local dsc=$apt_dir/archives/${name}_${version}.dsc dir=$src_root/glibc-softfp-$version
+  if [ ! -f "$dir/.unpacked-from" ] || [ "$(cat "$dir/.unpacked-from")" != "$sha" ]; then
+    if [ ! -f "$dsc" ] || [ "$(sha256sum "$dsc" | awk '{print $1}')" != "$sha" ]; then
+      rm -f "$dsc"
+      echo "downloading the source package $name=$version (its soft-fp files are used)" >&2
+      mkdir -p "$apt_dir/archives"
+      (cd "$apt_dir/archives" && apt_fetch source "$name=$version" >&2) ||
+        fail "cannot download the source package $name=$version from $suite (replaced by a point release?); update GLIBC in scripts/cross.sh (version and the .dsc's sha256)"
+    fi
+    [ "$(sha256sum "$dsc" | awk '{print $1}')" = "$sha" ] || fail "$dsc does not match its pinned sha256 $sha; refusing it"
+    # The upstream tarball, checked against the sha256 the pinned .dsc lists for it.
+    local orig want
+    orig=$(sed -n '/^Checksums-Sha256:/,/^[A-Z]/p' "$dsc" | awk '$3 ~ /\.orig\.tar\./ {print $3}')
+    want=$(sed -n '/^Checksums-Sha256:/,/^[A-Z]/p' "$dsc" | awk '$3 ~ /\.orig\.tar\./ {print $1}')
+    [ -n "$orig" ] && [ -f "$apt_dir/archives/$orig" ] || fail "$dsc names no upstream tarball that was downloaded"
+    [ "$(sha256sum "$apt_dir/archives/$orig" | awk '{print $1}')" = "$want" ] || fail "$orig does not match its .dsc"
+    local top=${orig%.orig.tar.*}; top=glibc-${top#glibc_}
+    rm -rf "$dir"; mkdir -p "$dir"
+    tar -xJf "$apt_dir/archives/$orig" -C "$dir" --strip-components=1 "$top/soft-fp" "$top/stdlib/longlong.h" \
+      "$top/sysdeps/mips/mips32/sfp-machine.h" || fail "cannot unpack soft-fp from $orig"
+    echo "$sha" >"$dir/.unpacked-from"
+  fi
+  local work=$out/work/softfp
+  rm -rf "$work"; mkdir -p "$work/include"
+  cp "$dir/sysdeps/mips/mips32/sfp-machine.h" "$dir/stdlib/longlong.h" "$work/include/"
+  # Outside glibc, soft-fp.h wants the byte order from sfp-machine.h and glibc's alias macro (eq = ne, ge = gt, ...).
+  printf '%s\n' '#include <endian.h>' \
+    '#define strong_alias(name, aliasname) extern __typeof (name) aliasname __attribute__ ((alias (#name)));' \
+    >"$work/include/softfp-build.h"
+  local r
+  for r in $softfp_routines; do
+    log_run "$work/$r.log" "$(musl_cc "$out")" -Os $(target_cflags "$t") -I "$work/include" \
+      -include softfp-build.h -c "$dir/soft-fp/$r.c" -o "$work/$r.o"
+  done
+  rm -f "$sysroot/lib/libsoftfp.a"
+  (cd "$work" && ar rcs "$sysroot/lib/libsoftfp.a" ./*.o) || fail "ar libsoftfp.a failed"
+  # Wherever gcc links libgcc (before and after libc), libsoftfp.a comes first.
+  sed -i "s|^libgcc.a%s|$sysroot/lib/libsoftfp.a libgcc.a%s|" "$sysroot/lib/musl-gcc.specs"
+  grep -q "libsoftfp.a libgcc.a" "$sysroot/lib/musl-gcc.specs" || fail "musl-gcc.specs: no *libgcc line to put libsoftfp.a in"
+  touch "$stamp"
+}
+
 build_sodium() {
   local t=$1 tr=$2 out=$3
   local sysroot=$out/sysroot stamp=$out/sysroot/.libsodium-${SODIUM[1]}
@@ -367,6 +429,7 @@ write_info() {
     echo "compiler: $("$tr-gcc" -dumpfullversion) ($tr-gcc, Debian)"
     echo "cflags: -Os $(target_cflags "$t")"
     echo "libc: musl ${MUSL[1]}"
+    if target_soft_float "$t"; then echo "float: soft (libsoftfp.a from glibc ${GLIBC[1]} soft-fp)"; else echo "float: hard"; fi
     echo "linkage: static"
     echo "libsodium: ${SODIUM[1]}"
     if [ "$want_tls" = 1 ]; then echo "tls: mbedtls ${MBEDTLS[1]} (static)"; else echo "tls: none (x0:tls answers tls-unavailable; TLS=0)"; fi
@@ -458,8 +521,15 @@ fetch_qemu
 for t in "${targets[@]}"; do
   tr=$(target_triplet "$t")
   out=$root/build/cross/$t
+  # Other compiler flags (soft-float, another CPU) make every library of the target stale: start it afresh.
+  if [ -d "$out/sysroot" ] && [ "$(cat "$out/.cflags" 2>/dev/null)" != "$(target_cflags "$t")" ]; then
+    echo "$t: built with other compiler flags than '$(target_cflags "$t")': rebuilding it all"
+    rm -rf "$out"
+  fi
   mkdir -p "$out/work"
+  target_cflags "$t" >"$out/.cflags"
   build_musl "$t" "$tr" "$out"
+  if target_soft_float "$t"; then build_softfp "$t" "$out"; fi
   build_sodium "$t" "$tr" "$out"
   if [ "$want_tls" = 1 ]; then build_mbedtls "$t" "$tr" "$out"; fi
   build_runtime "$t" "$tr" "$out"

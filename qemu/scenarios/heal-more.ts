@@ -7,24 +7,24 @@
 //           another anchor leads (goal with self-healing: 3 s, the agent's transfer-leadership).
 //   flood   node 3 sends up to 6,000 batman-adv frames/s for 8 s into node 2 (x0-xdp-gen over AF_PACKET, its own
 //           MAC): the time until node 2's XDP rate limit is in force (goal 2 s), its drop counter rising, lifted
-//           when it stops. A guest starved by a loaded host may not reach floodPpsMin (2,000/s): then no limit is
-//           right, and the check is a skip that says so.
+//           when it stops. The agents' floor is flood_pps_min 1,000/s (below); a guest starved by a loaded host may
+//           not reach it: then no limit is right, and the check is a skip that says so.
 //   flap    link 3-4 flaps (netem 100 % loss toggled every 5 s on both ends): batman-adv's hop_penalty retuned
 //           (read back with batctl), corrective actions per target within the damping bound, restored when calm.
 // HEAL_RUNS=N (default 1) repeats the anchor and flood phases N times per mode; the figures in docs use 3.
-// HEAL_MORE_PHASES=steady,anchor,flood,flap (default all) picks phases. Timing goals are judged only at a host
-// load of at most 2 per core and over 3+ runs (heal.ts's figure()); the mechanics are checked at any load.
-import { existsSync, readFileSync } from 'node:fs';
+// HEAL_MORE_PHASES=steady,anchor,flood,flap (default all) picks phases. Timing goals are judged only when the rest
+// of the host left the guests their CPU and over 3+ runs (lib/host-cpu.ts judgeTiming()); the mechanics at any load.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Scenario, ScenarioContext } from '../lib/scenario.js';
 import { nicByMac } from '../lib/lab.js';
 import { delay } from '../lib/vm.js';
+import { judgeTiming } from '../lib/host-cpu.js';
 import { readLimits, readStats } from '../../src/xdp/parse.js';
 import {
   all,
   dummyPrimary,
-  figure,
   type HealUciOptions,
   logLines,
   median,
@@ -35,7 +35,13 @@ import {
   writeAgents,
 } from './heal.js';
 
-const options: HealUciOptions = { anchors: [1, 2, 3], xdp: true };
+/**
+ * The agents' flood floor: 1,000 frames/s instead of 2,000. With the agents probing and reading XDP every second, a
+ * TCG guest's generator sends 1,500-1,600 frames/s at most (4,300-4,600 with self-healing off, 6 December), so at
+ * the default the "on" runs never see a flood at all; `flood_pps_min` is the operator's knob for a slower floor.
+ */
+const floodPpsMin = 1000;
+const options: HealUciOptions = { anchors: [1, 2, 3], xdp: true, floodPpsMin };
 const phasesAll = ['steady', 'anchor', 'flood', 'flap'] as const;
 type Phase = (typeof phasesAll)[number];
 type Mode = 'off' | 'on';
@@ -192,6 +198,9 @@ async function waitQuiet(ctx: ScenarioContext, what: string, timeoutMs = 120_000
     .catch(() => null);
 }
 
+/** The steady phase's zero-actions goal is judged over this long (the issue's 30 minutes; CI runs 1). */
+const steadyJudgedMs = 30 * 60_000;
+
 async function steady(ctx: ScenarioContext, mode: Mode, env: Env): Promise<void> {
   // Off, the agents cannot act (a structural zero): a short baseline. On, the whole STEADY_MINUTES.
   const ms = mode === 'off' ? Math.min(env.steadyMs, 10_000) : env.steadyMs;
@@ -211,16 +220,19 @@ async function steady(ctx: ScenarioContext, mode: Mode, env: Env): Promise<void>
     detail,
   );
   if (mode === 'on')
-    figure(
+    judgeTiming(
       ctx,
       'steady-zero-actions',
       taken.every((t) => t === 0),
       detail,
+      env.steadyMs < steadyJudgedMs
+        ? `${Math.round(ms / 60_000)} minute(s): judged over ${steadyJudgedMs / 60_000} (STEADY_MINUTES=${steadyJudgedMs / 60_000})`
+        : undefined,
     );
 }
 
 /** The anchor phase: degrade the leader's links, time until another anchor leads. Returns ms or null (not moved). */
-async function anchorOnce(ctx: ScenarioContext, mode: Mode, i: number): Promise<number | null> {
+async function anchorOnce(ctx: ScenarioContext, mode: Mode, i: number, env: Env): Promise<number | null> {
   const { lab } = ctx;
   const label = `${mode}-${i}`;
   const leader = await lab.waitFor(`a Raft leader (${label})`, () => agreedLeader(ctx), 60_000).catch(() => null);
@@ -257,12 +269,13 @@ async function anchorOnce(ctx: ScenarioContext, mode: Mode, i: number): Promise<
     const mine = (await decisions(ctx, l)).slice(decidedBefore);
     const executed = (await logLines(ctx, l, 'mapek executed .*action=transfer-leadership .*ok=true')).at(-1);
     // Whether both links are called dead at once, and for anchorDegradedMs, depends on the probe's timing under
-    // 60 % loss: a starved guest may not get there within the wait, hence figure().
-    figure(
+    // 60 % loss: a starved guest may not get there within the wait, hence judgeTiming().
+    judgeTiming(
       ctx,
       `anchor-transfer-${label}`,
       mine.some((d) => d.action === 'transfer-leadership') && executed !== undefined,
       `${nameOf(l)} decided ${mine.map((d) => d.action).join(', ') || 'nothing'}; ${executed === undefined ? 'no transfer-leadership executed ok' : executed.replace(/^\S+ /, '').slice(0, 220)}`,
+      env.runs < 3 ? `${env.runs} run: judged with HEAL_RUNS=3` : undefined,
     );
   }
   await lab.waitFor(`a Raft leader after ${label}`, () => agreedLeader(ctx), 60_000).catch(() => null);
@@ -270,7 +283,7 @@ async function anchorOnce(ctx: ScenarioContext, mode: Mode, i: number): Promise<
 }
 
 /** The flood phase: node 3 floods node 2 over link 2-3. Returns ms from the flood's start to the limit, or null. */
-async function floodOnce(ctx: ScenarioContext, mode: Mode, i: number): Promise<number | null> {
+async function floodOnce(ctx: ScenarioContext, mode: Mode, i: number, env: Env): Promise<number | null> {
   const { lab } = ctx;
   const label = `${mode}-${i}`;
   const src = lab.macOn(3, 2);
@@ -344,21 +357,25 @@ async function floodOnce(ctx: ScenarioContext, mode: Mode, i: number): Promise<n
     );
     return null;
   }
-  // A flood is 2,000 frames/s or more (the core's floodPpsMin): a guest starved by a loaded host may not make it.
-  if (peakPps < 2500 && limitedMs === null) {
+  // A flood is floodPpsMin frames/s or more: a guest starved by a loaded host may not make it.
+  if (peakPps < floodPpsMin * 1.25 && limitedMs === null) {
     ctx.skip(
       `flood-limited-${label}`,
-      `the flood reached node 2 at ${Math.round(peakPps)} frames/s at most (host polls; host load ${os.loadavg()[0]!.toFixed(1)}): too close to floodPpsMin=2000 for the agent's 1 s samples to see floodSamplesMin=2 in a row over it; no limit`,
+      `the flood reached node 2 at ${Math.round(peakPps)} frames/s at most (host polls; host load ${os.loadavg()[0]!.toFixed(1)}): too close to flood_pps_min=${floodPpsMin} for the agent's 1 s samples to see floodSamplesMin=2 in a row over it; no limit`,
     );
     return null;
   }
   const rising = drops.length >= 2 && drops.at(-1)! > drops[0]!;
-  ctx.check(
+  // The agent sees the flood in its own XDP samples (one `x0-xdp stats` run a second at most): on a starved guest
+  // a run takes seconds, so the samples are few and long, hence judgeTiming().
+  judgeTiming(
+    ctx,
     `flood-limited-${label}`,
     limitedMs !== null && rising,
     limitedMs === null
-      ? 'node 2 applied no rate limit during the flood'
+      ? `node 2 applied no rate limit during the flood (peak ${Math.round(peakPps)} frames/s, flood_pps_min ${floodPpsMin})`
       : `node 2's rate limit in force ${limitedMs} ms after the flood began; drops of ${src} while limited: ${drops[0]} -> ${drops.at(-1)}`,
+    env.runs < 3 ? `${env.runs} run: judged with HEAL_RUNS=3` : undefined,
   );
   // Lifted once the rate stayed below floodPpsMin for floodCalmMs.
   const stopped = Date.now();
@@ -387,7 +404,7 @@ async function floodOnce(ctx: ScenarioContext, mode: Mode, i: number): Promise<n
 }
 
 /** The flap phase: link 3-4 toggled 100 % loss / clear every flapHalfS on both ends, `cycles` times. */
-async function flap(ctx: ScenarioContext, mode: Mode): Promise<void> {
+async function flap(ctx: ScenarioContext, mode: Mode, env: Env): Promise<void> {
   const { lab } = ctx;
   const cycles = mode === 'off' ? 2 : 4;
   const ends = [
@@ -434,14 +451,15 @@ async function flap(ctx: ScenarioContext, mode: Mode): Promise<void> {
     const retune = (await logLines(ctx, e.n, `mapek executed .*action=retune target=iface:${e.iface} .*ok=true`)).at(
       -1,
     );
-    // The probe has to follow a 5 s toggle: on a starved guest (echoes taking seconds) it cannot, hence figure().
-    figure(
+    // The probe has to follow a 5 s toggle: on a starved guest (echoes taking seconds) it cannot, hence judgeTiming().
+    judgeTiming(
       ctx,
       `flap-retune-node-${e.n}`,
       // Read back by the host during the flap or at its end: a later link-down takes the interface out of
       // batman-adv (it then reads null), which does not undo that the retune was seen in force.
       retune !== undefined && (after[k] === core.retuneHopPenalty || (seen[k] ?? []).includes(core.retuneHopPenalty)),
       `${retune === undefined ? 'no retune executed ok' : retune.replace(/^\S+ /, '').slice(0, 200)}; batctl hardif ${e.iface} hop_penalty reads ${after[k]} now (was ${base[k]}; seen during the flap: ${[...new Set(seen[k] ?? [])].join('/')})`,
+      env.runs < 3 ? `${env.runs} run: judged with HEAL_RUNS=3` : undefined,
     );
     const corrective = new Map<string, number>();
     for (const d of mine) if (!undoActions.has(d.action)) corrective.set(d.target, (corrective.get(d.target) ?? 0) + 1);
@@ -535,15 +553,15 @@ export const healMore: Scenario = {
       if (env.phases.includes('steady')) await steady(ctx, mode, env);
       if (env.phases.includes('anchor'))
         for (let i = 1; i <= env.runs; i++) {
-          anchorMs[mode].push(await anchorOnce(ctx, mode, i));
+          anchorMs[mode].push(await anchorOnce(ctx, mode, i, env));
           if (mode === 'on') await waitQuiet(ctx, `after anchor ${i}`, 60_000);
         }
       if (env.phases.includes('flood'))
         for (let i = 1; i <= env.runs; i++) {
-          const ms = await floodOnce(ctx, mode, i);
+          const ms = await floodOnce(ctx, mode, i, env);
           if (mode === 'on' && ms !== null) floodMs.push(ms);
         }
-      if (env.phases.includes('flap')) await flap(ctx, mode);
+      if (env.phases.includes('flap')) await flap(ctx, mode, env);
     }
     const breakers = await Promise.all(all.map(async (n) => (await logLines(ctx, n, 'mapek breaker-opened')).length));
     ctx.measure(
@@ -557,13 +575,21 @@ export const healMore: Scenario = {
       const off = anchorMs.off.map((m) => m ?? anchorWaitMs);
       const goal = `leadership moved after: on ${on.join(', ')} ms (median ${median(on)}, goal < 3000); off ${off.join(', ')} ms (${anchorWaitMs} = not within ${anchorWaitMs / 1000} s)`;
       if (env.runs < 3) ctx.skip('anchor-under-3s', `${env.runs} run: judged with HEAL_RUNS=3; ${goal}`);
-      else figure(ctx, 'anchor-under-3s', on.length === env.runs && median(on) < 3000, goal);
+      else judgeTiming(ctx, 'anchor-under-3s', on.length === env.runs && median(on) < 3000, goal);
     }
     if (env.phases.includes('flood')) {
       const goal = `rate limit in force after: ${floodMs.join(', ') || '-'} ms (median ${floodMs.length ? median(floodMs) : '-'}, goal < 2000)`;
       if (env.runs < 3) ctx.skip('flood-under-2s', `${env.runs} run: judged with HEAL_RUNS=3; ${goal}`);
-      else figure(ctx, 'flood-under-2s', floodMs.length === env.runs && median(floodMs) < 2000, goal);
+      else judgeTiming(ctx, 'flood-under-2s', floodMs.length === env.runs && median(floodMs) < 2000, goal);
     }
+    // The agents' MAPE-K and Raft lines, kept on the host for reading a run afterwards (the guests are gone then).
+    const keep = path.join(repoRoot, 'build', 'lab', 'heal-more', 'host');
+    mkdirSync(keep, { recursive: true });
+    for (const n of all)
+      writeFileSync(
+        path.join(keep, `node-${n}.mapek.log`),
+        `${(await logLines(ctx, n, ' (mapek|raft) ')).join('\n')}\n`,
+      );
     const started = (await logLines(ctx, 1, 'mapek started')).at(-1) ?? '';
     const overhead = Number(/probe_bytes_per_s_per_neighbour=(\d+)/.exec(started)?.[1] ?? Number.NaN);
     if (Number.isFinite(overhead))

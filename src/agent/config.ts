@@ -7,6 +7,7 @@ import { limits as identityLimits } from '../core/identity/limits.js';
 import { isName, isTrustDomain } from '../core/identity/spiffe.js';
 import { tokenPrefix } from '../core/identity/token.js';
 import { livenessLimits } from '../core/mapek/liveness.js';
+import { defaultMapekConfig } from '../core/mapek/types.js';
 import { parseLinkAddress } from '../batman/discovery.js';
 
 export interface HostPort {
@@ -51,6 +52,8 @@ export interface MapekSectionConfig {
   readonly detectMultiplier: number;
   /** Without mesh_interface: probe the configured anchors and static peers over UDP (their address, port + 3). */
   readonly probePeers: boolean;
+  /** Frames per second from one MAC below which nothing is a flood (MapekConfig.floodPpsMin). */
+  readonly floodPpsMin: number;
 }
 
 export const mapekDefaults: MapekSectionConfig = {
@@ -58,7 +61,11 @@ export const mapekDefaults: MapekSectionConfig = {
   probeIntervalMs: 100,
   detectMultiplier: 3,
   probePeers: false,
+  floodPpsMin: defaultMapekConfig().floodPpsMin,
 };
+
+/** flood_pps_min: above the rate limit the loop applies (a limit at or above the floor would contain nothing). */
+export const floodPpsMinRange = { min: defaultMapekConfig().rateLimitPps + 1, max: 1_000_000 } as const;
 
 export interface XdpConfig {
   readonly enabled: boolean;
@@ -350,7 +357,7 @@ export const configOptions: Readonly<Record<SectionType, readonly string[]>> = {
     'server_name',
   ],
   xdp: ['enabled', 'interface'],
-  mapek: ['enabled', 'probe_interval', 'detect_multiplier', 'probe_peers'],
+  mapek: ['enabled', 'probe_interval', 'detect_multiplier', 'probe_peers', 'flood_pps_min'],
 };
 /** Options that take several values (`list NAME 'VALUE'` lines; one `option` line is one value, as in uci). */
 const listOptions = new Set(['anchor', 'static_peer', 'interface']);
@@ -636,12 +643,21 @@ const parseDetectMultiplier = (text: string): Parsed<number> => {
     : notAllowed(`an integer ${lo}..${hi} (missed probe intervals that make a link dead)`);
 };
 
+const parseFloodPpsMin = (text: string): Parsed<number> => {
+  const n = /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  const { min, max } = floodPpsMinRange;
+  return n >= min && n <= max
+    ? good(n)
+    : notAllowed(`an integer ${min}..${max} (frames per second from one MAC; above the ${min - 1}/s rate limit)`);
+};
+
 function readMapek(reader: SectionReader): MapekSectionConfig {
   return {
     enabled: reader.scalar('enabled', parseBoolean, mapekDefaults.enabled),
     probeIntervalMs: reader.scalar('probe_interval', parseProbeInterval, mapekDefaults.probeIntervalMs),
     detectMultiplier: reader.scalar('detect_multiplier', parseDetectMultiplier, mapekDefaults.detectMultiplier),
     probePeers: reader.scalar('probe_peers', parseBoolean, mapekDefaults.probePeers),
+    floodPpsMin: reader.scalar('flood_pps_min', parseFloodPpsMin, mapekDefaults.floodPpsMin),
   };
 }
 
@@ -815,5 +831,6 @@ export function describeChanges(
   if (before.mapek.probeIntervalMs !== after.mapek.probeIntervalMs) applied.push('mapek.probe_interval');
   if (before.mapek.detectMultiplier !== after.mapek.detectMultiplier) applied.push('mapek.detect_multiplier');
   if (before.mapek.probePeers !== after.mapek.probePeers) applied.push('mapek.probe_peers');
+  if (before.mapek.floodPpsMin !== after.mapek.floodPpsMin) applied.push('mapek.flood_pps_min');
   return { applied, needsRestart };
 }

@@ -6,6 +6,7 @@ import { Counters } from '../core/result.js';
 import type { ExecResult, Logger, Platform } from '../platform/types.js';
 import { normalizeMac, selectorArgs, validIfname, validRate, validReason, validSelector, validTtl } from './input.js';
 import {
+  blockMacsMax,
   helperOutputBytesMax,
   helperPathDefault,
   helperTimeoutMs,
@@ -109,16 +110,30 @@ export class XdpBinding {
     return this.run('detach', [ifname], readDetach);
   }
 
-  /** Drops every frame from mac; reason is kept with the entry (a-z 0-9 . _ -, ≤ 15); ttlS null = no expiry. */
-  block(mac: string, reason: string, ttlS: number | null = null): Promise<XdpResult<XdpBlockResult>> {
-    const normal = normalizeMac(mac);
-    if (normal === null) return this.refuse('block', 'bad-mac', `not a MAC address: ${JSON.stringify(mac)}`);
+  /**
+   * Drops every frame from each MAC (one, or up to blockMacsMax in one helper run: a run costs a process start and
+   * the pin lock); reason is kept with the entries (a-z 0-9 . _ -, ≤ 15); ttlS null = no expiry.
+   */
+  block(
+    macs: string | readonly string[],
+    reason: string,
+    ttlS: number | null = null,
+  ): Promise<XdpResult<XdpBlockResult>> {
+    const given = typeof macs === 'string' ? [macs] : macs;
+    if (given.length === 0 || given.length > blockMacsMax)
+      return this.refuse('block', 'bad-mac', `1..${blockMacsMax} MAC addresses in one block, not ${given.length}`);
+    const normal: string[] = [];
+    for (const mac of given) {
+      const one = normalizeMac(mac);
+      if (one === null) return this.refuse('block', 'bad-mac', `not a MAC address: ${JSON.stringify(mac)}`);
+      normal.push(one);
+    }
     if (!validReason(reason))
       return this.refuse('block', 'bad-reason', `reason must be 1..15 of a-z 0-9 . _ -: ${JSON.stringify(reason)}`);
     if (!validTtl(ttlS))
       return this.refuse('block', 'bad-ttl', `ttl must be whole seconds 1..31536000 or null: ${String(ttlS)}`);
     const ttlArgs = ttlS === null ? [] : ['--ttl', String(ttlS)];
-    return this.run('block', [normal, '--reason', reason, ...ttlArgs], readBlock);
+    return this.run('block', [...normal, '--reason', reason, ...ttlArgs], readBlock);
   }
 
   unblock(mac: string): Promise<XdpResult<{ mac: string; wasBlocked: boolean }>> {

@@ -24,6 +24,8 @@ export const interfacesMax = 256;
 export const ttlSecondsMax = 31_536_000;
 export const ratePpsMax = 10_000_000;
 export const burstMax = 1_000_000;
+/** MACs in one `x0-xdp block` run (its ARGS_POSITIONAL_MAX). */
+export const blockMacsMax = 64;
 /** Linux IFNAMSIZ - 1. */
 export const ifnameCharsMax = 15;
 

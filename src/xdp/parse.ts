@@ -1,7 +1,7 @@
 // The helper's JSON answers, checked field by field into the types of types.ts. Pure: text in, value or
 // reason out. A readable shape error is thrown inside and caught at the top, so one broken field anywhere
 // becomes 'helper-bad-shape' (with the field's path in the message), never a half-filled object.
-import { blocklistMax, interfacesMax, rulesMax, sourcesMax } from './limits.js';
+import { blockMacsMax, blocklistMax, interfacesMax, rulesMax, sourcesMax } from './limits.js';
 import type {
   XdpAttachResult,
   XdpBlockEntry,
@@ -126,10 +126,12 @@ export function readDetach(o: Json): { ifname: string; detached: boolean } {
 
 export function readBlock(o: Json): XdpBlockResult {
   return {
-    mac: mac(o, 'mac', '$'),
+    macs: list(o, 'macs', '$', blockMacsMax, (value, path) => {
+      const entry = object(value, path);
+      return { mac: mac(entry, 'mac', path), already: flag(entry, 'already', path) };
+    }),
     reason: text(o, 'reason', '$'),
     ttlS: countOrNull(o, 'ttl_s', '$'),
-    already: flag(o, 'already', '$'),
   };
 }
 

@@ -67,11 +67,11 @@ export interface XdpAttachResult {
   readonly already: boolean;
 }
 
+/** One `x0-xdp block` run: every MAC it blocked, each with whether it was blocked before. */
 export interface XdpBlockResult {
-  readonly mac: string;
+  readonly macs: readonly { readonly mac: string; readonly already: boolean }[];
   readonly reason: string;
   readonly ttlS: number | null;
-  readonly already: boolean;
 }
 
 export interface XdpTotals {

@@ -89,7 +89,7 @@ test('the default file gives the typed config with every default', () => {
     logLevel: 'info',
     uplink: { enabled: false, broker: null, topicPrefix: 'x0', intervalMs: 10_000, qos: 0, protocol: 4, tls: null },
     xdp: { enabled: false, interfaces: ['eth1'] },
-    mapek: { enabled: true, probeIntervalMs: 100, detectMultiplier: 3, probePeers: false },
+    mapek: { enabled: true, probeIntervalMs: 100, detectMultiplier: 3, probePeers: false, floodPpsMin: 2000 },
   });
 });
 
@@ -109,7 +109,13 @@ test('a minimal file: only the role; everything else defaults, no uplink or xdp 
     tls: null,
   });
   assert.equal(config.xdp, { enabled: false, interfaces: [] });
-  assert.equal(config.mapek, { enabled: true, probeIntervalMs: 100, detectMultiplier: 3, probePeers: false });
+  assert.equal(config.mapek, {
+    enabled: true,
+    probeIntervalMs: 100,
+    detectMultiplier: 3,
+    probePeers: false,
+    floodPpsMin: 2000,
+  });
 });
 
 test('values: node name, booleans, durations, protocol, addresses, token, interfaces', () => {
@@ -542,13 +548,21 @@ test('describeChanges: log level, uplink, xdp and static peers apply on reload; 
 test("the mapek section: durations in ms or s, the detect multiplier within BFD's byte, and what a reload does", () => {
   const base = "config agent 'main'\n\toption role 'node'\n";
   const good = loadConfigText(
-    `${base}config mapek 'mapek'\n\toption enabled '0'\n\toption probe_interval '1s'\n\toption detect_multiplier '5'\n\toption probe_peers '1'\n`,
+    `${base}config mapek 'mapek'\n\toption enabled '0'\n\toption probe_interval '1s'\n\toption detect_multiplier '5'\n\toption probe_peers '1'\n\toption flood_pps_min '1000'\n`,
     path,
     'r1',
   );
   assert.ok(good.ok);
   if (good.ok)
-    assert.equal(good.value.mapek, { enabled: false, probeIntervalMs: 1000, detectMultiplier: 5, probePeers: true });
+    assert.equal(good.value.mapek, {
+      enabled: false,
+      probeIntervalMs: 1000,
+      detectMultiplier: 5,
+      probePeers: true,
+      floodPpsMin: 1000,
+    });
+  const plain = loadConfigText(base, path, 'r1');
+  assert.ok(plain.ok && plain.value.mapek.floodPpsMin === 2000, 'flood_pps_min defaults to the core default');
   const bare = loadConfigText(`${base}config mapek 'mapek'\n\toption probe_interval '50'\n`, path, 'r1');
   assert.ok(bare.ok && bare.value.mapek.probeIntervalMs === 50, 'a bare number is milliseconds');
   for (const [option, value] of [
@@ -558,6 +572,9 @@ test("the mapek section: durations in ms or s, the detect multiplier within BFD'
     ['detect_multiplier', '256'],
     ['enabled', 'maybe'],
     ['probe_peers', '2'],
+    ['flood_pps_min', '500'],
+    ['flood_pps_min', '1000001'],
+    ['flood_pps_min', '1e4'],
   ]) {
     const bad = loadConfigText(`${base}config mapek 'mapek'\n\toption ${option} '${value}'\n`, path, 'r1');
     assert.ok(!bad.ok, `${option} ${value} refused`);

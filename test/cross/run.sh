@@ -53,6 +53,31 @@ tally_uvu() { # name log exit-code
   echo "$name: $ok_count/$total passed"
 }
 
+# MIPS is soft-float (OpenWrt's 24Kc has no FPU, its kernel no FPU emulator): no FPU instruction in the shipped
+# binaries, and the emulator (a 24Kc) must refuse one, or the suite passing there would prove nothing.
+fpu_insn='\s(lwc1|swc1|ldc1|sdc1|mtc1|mfc1|mthc1|mfhc1|ctc1|cfc1|bc1[ft]l?|(add|sub|mul|div|abs|neg|mov|sqrt|madd|msub)\.[sd]|c\.[a-z]+\.[sd]|cvt\.[a-z]+\.[a-z]+|(trunc|round|ceil|floor)\.[wl]\.[sd])\s'
+soft_float_checks() { # target emulator...
+  local t=$1 tr n bin f; shift
+  tr=$(bash scripts/cross.sh --list | awk -v t="$t" '$1 == t {print $2}')
+  for bin in x0-runtime x0-xdp; do
+    f=$root/build/cross/$t/$bin
+    [ -f "$f" ] || continue
+    n=$("$tr-objdump" -d "$f" | grep -cE "$fpu_insn")
+    if [ "$n" -eq 0 ]; then ok "$t: $bin has no FPU instruction (soft-float)"
+    else not_ok "$t: $bin has $n FPU instructions, e.g. $("$tr-objdump" -d "$f" | grep -m1 -E "$fpu_insn" | tr -s '\t ' ' ')"; fi
+  done
+  # A hard-float multiply and an exit(0) system call, no libc: SIGILL (exit 132) on a CPU without FPU.
+  printf '%s\n' 'void __start(void) { volatile double a = 1.5, b = 2.25, c = a * b; (void)c;' \
+    '  __asm__ volatile("li $2, 4001\n li $4, 0\n syscall"); }' >"$tmp/fpu-$t.c"
+  "$tr-gcc" -mhard-float -O1 -static -nostdlib -fno-pic -mno-abicalls -o "$tmp/fpu-$t" "$tmp/fpu-$t.c" 2>"$tmp/fpu-$t.log" ||
+    { not_ok "$t: building the FPU probe: $(tail -1 "$tmp/fpu-$t.log")"; return; }
+  # In a subshell that waits for it (not exec'd), so the shell's own "Illegal instruction" note is discarded too.
+  ("$@" "$tmp/fpu-$t"; exit $?) >/dev/null 2>&1
+  local rc=$?
+  if [ "$rc" -eq 132 ]; then ok "$t: the emulator's CPU has no FPU: one FPU instruction is SIGILL (exit 132)"
+  else not_ok "$t: an FPU instruction under '$*' exited $rc, not 132 (SIGILL): the emulator has an FPU"; fi
+}
+
 # x0-xdp: built and checked for every target with --full; otherwise for big-endian MIPS only (its skeleton is
 # the unusual build: bpf/Makefile, BPF_TARGET=bpfeb).
 with_xdp() { [ "$full" = 1 ] || [ "$1" = mips_24kc ]; }
@@ -113,6 +138,7 @@ for t in "${targets[@]}"; do
   else not_ok "$t: x0-runtime --version under ${emu[*]}: $version"; continue; fi
   info=$(file -b "$bin")
   case "$info" in *"statically linked"*) ok "$t: static binary ($info)" ;; *) not_ok "$t: not static: $info" ;; esac
+  if [[ "$t" == mips* ]]; then soft_float_checks "$t" "${emu[@]}"; fi
 
   start=$(date +%s)
   "${emu[@]}" "$bin" --memory-limit 512M "$bundle" >"$tmp/qjs-$t.log" 2>&1

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { Mapek } from '../../src/core/mapek/mapek.js';
 import { mapekLimits } from '../../src/core/mapek/limits.js';
 import { defaultMapekConfig, type Decision, validateMapekConfig } from '../../src/core/mapek/types.js';
-import { config, core, hexCounter, kinds, macA, macB, macC, nb, okAll, twoLinks } from './helpers.js';
+import { config, core, hexCounter, kinds, macA, macB, macC, nb, okAll, raftObs, twoLinks } from './helpers.js';
 
 test('the default configuration is valid, and validate names every bad field', () => {
   assert.equal(validateMapekConfig(defaultMapekConfig()), []);
@@ -276,16 +276,7 @@ test('auth failures: a burst above authFailuresPerSecMin isolates the MAC, lifte
 
 test('the degraded anchor: a blip below anchorDegradedMs is ignored, a lasting one moves leadership', () => {
   const m = core({ anchorDegradedMs: 1000 });
-  const raft = (t: number, degraded: boolean, role = 'leader') =>
-    m.observe({
-      kind: 'raft',
-      atMs: t,
-      self: 'n1',
-      role,
-      leader: role === 'leader' ? 'n1' : 'n2',
-      term: 3,
-      selfDegraded: degraded,
-    });
+  const raft = (t: number, degraded: boolean, role = 'leader') => m.observe(raftObs(t, degraded, role));
   const ds: Decision[] = [];
   for (let t = 0; t <= 4000; t += 100) {
     raft(t, (t >= 1000 && t < 1800) || t >= 3000);
@@ -301,21 +292,31 @@ test('the degraded anchor: a blip below anchorDegradedMs is ignored, a lasting o
   assert.is(m.incidents()[0]?.state, 'cleared');
 });
 
+test('a degraded Raft leader hands over before it takes a link out; once another leads, the dead link goes', () => {
+  const m = core({ anchorDegradedMs: 1000 });
+  const ds: Decision[] = [];
+  let role = 'leader';
+  for (let t = 0; t <= 3000; t += 100) {
+    // eth-a dies at 1000 ms; the edge calls this leader degraded from then on (half its links dead).
+    m.observe(raftObs(t, t >= 1000, role));
+    m.observe(nb(t, macA, 'eth-a', t < 1000));
+    m.observe(nb(t, macB, 'eth-b', true));
+    const now = m.tick(t);
+    okAll(m, now, t);
+    ds.push(...now);
+    if (now.some((d) => d.action.kind === 'transfer-leadership')) role = 'follower';
+  }
+  assert.equal(kinds(ds), ['transfer-leadership@raft:n1', 'link-down@iface:eth-a']);
+  assert.is((ds[0] as Decision).atMs, 2000, 'the hand-over after anchorDegradedMs, no link-down meanwhile');
+  assert.is((ds[1] as Decision).atMs, 2100, 'the link goes once this node no longer leads');
+});
+
 test("the degraded anchor's why names what the edge saw (cut to 64 characters), and nothing when it said nothing", () => {
   const why = (degradedWhy: string | undefined) => {
     const m = core({ anchorDegradedMs: 1000 });
     const ds: Decision[] = [];
     for (let t = 0; t <= 1000; t += 100) {
-      m.observe({
-        kind: 'raft',
-        atMs: t,
-        self: 'n1',
-        role: 'leader',
-        leader: 'n1',
-        term: 3,
-        selfDegraded: true,
-        ...(degradedWhy === undefined ? {} : { degradedWhy }),
-      });
+      m.observe(raftObs(t, true, 'leader', degradedWhy));
       ds.push(...m.tick(t));
     }
     return (ds[0] as Decision).why;

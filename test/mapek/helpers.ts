@@ -36,6 +36,18 @@ export const nb = (atMs: number, neighbour: string, iface: string, alive: boolea
   tq: alive ? 250 : null,
 });
 
+/** n1's Raft observation: leading (or following n2) in term 3, degraded or not, with the edge's why if given. */
+export const raftObs = (atMs: number, selfDegraded: boolean, role = 'leader', degradedWhy?: string): Observation => ({
+  kind: 'raft',
+  atMs,
+  self: 'n1',
+  role,
+  leader: role === 'leader' ? 'n1' : 'n2',
+  term: 3,
+  selfDegraded,
+  ...(degradedWhy === undefined ? {} : { degradedWhy }),
+});
+
 /** Two point-to-point links, eth-a to macA and eth-b to macB, both alive, observed every 100 ms until `untilMs`. */
 export function twoLinks(
   m: Mapek,

@@ -99,6 +99,22 @@ test('loss below the detection time does not take a neighbour down (30 % random 
   );
 });
 
+test('the loss estimate follows the share of unanswered probes (16-probe EWMA), and a clean link reads 0', () => {
+  const rng = new Rng(11);
+  const lossy = new Liveness({ ...livenessDefaults, detectMultiplier: 50 }, 0);
+  // 60 % loss each way: 84 % of round trips lost; the link keeps answering now and then, so it is not down.
+  drive(lossy, 0, 60_000, () => rng.next() > 0.6 && rng.next() > 0.6);
+  assert.is(lossy.state, 'up');
+  assert.ok(lossy.loss !== null && lossy.loss > 0.6 && lossy.loss < 0.98, `84 % lossy link reads ${lossy.loss}`);
+  const clean = new Liveness(livenessDefaults, 0);
+  assert.is(clean.loss, null, 'no estimate before the first echo');
+  drive(clean, 0, 10_000, () => true);
+  assert.is(clean.loss, 0);
+  const light = new Liveness({ ...livenessDefaults, detectMultiplier: 10 }, 0);
+  drive(light, 0, 60_000, () => rng.next() > 0.1);
+  assert.ok(light.loss !== null && light.loss < 0.35, `10 % lossy link reads ${light.loss}`);
+});
+
 test('late and unknown echoes are counted, not matched', () => {
   const live = new Liveness(livenessDefaults, 0);
   for (let t = 0; t < (livenessLimits.outstandingMax + 5) * 100; t += 100) live.due(t);

@@ -129,7 +129,7 @@ test('attach is idempotent, status and stats read as the real helper printed the
 test('block with reason and TTL, status lists it with its drops, unblock reports whether it was there', async () => {
   const { binding, left } = replay('block', 'block-permanent', 'status-loaded', 'unblock', 'unblock-absent');
   const blocked = unwrap(await binding.block('02-00-00-00-00-02', 'revoked', 600));
-  assert.equal(blocked, { mac: '02:00:00:00:00:02', reason: 'revoked', ttlS: 600, already: false });
+  assert.equal(blocked, { macs: [{ mac: '02:00:00:00:00:02', already: false }], reason: 'revoked', ttlS: 600 });
   assert.is(unwrap(await binding.block('02:00:00:00:00:06', 'manual')).ttlS, null);
   const status = unwrap(await binding.status());
   const entry = status.blocklist.find((b) => b.mac === '02:00:00:00:00:02');
@@ -214,6 +214,19 @@ test('each failure of the real helper comes back as its reason code, counted, ne
 
 type XdpCall = (binding: XdpBinding) => Promise<XdpResult<unknown>>;
 
+test('block takes several MACs in one helper run and reads back each with whether it was blocked before', async () => {
+  const { binding, left } = replay('block-many');
+  const many = unwrap(await binding.block(['02-00-00-00-00-04', '02:00:00:00:00:05', '02:00:00:00:00:02'], 'revoked'));
+  assert.equal(many.macs, [
+    { mac: '02:00:00:00:00:04', already: false },
+    { mac: '02:00:00:00:00:05', already: false },
+    { mac: '02:00:00:00:00:02', already: true },
+  ]);
+  assert.is(many.ttlS, null);
+  assert.is(binding.runs.get('block'), 1);
+  assert.is(left(), 0);
+});
+
 test('bad input is refused with a reason before any helper runs', async () => {
   const { binding, calls } = noExec();
   const reasons = async (...results: Promise<{ ok: boolean; reason?: string }>[]) =>
@@ -223,8 +236,11 @@ test('bad input is refused with a reason before any helper runs', async () => {
       binding.block('02:00:00:00:00', 'x'),
       binding.block('zz:00:00:00:00:01', 'x'),
       binding.unblock('02:00:00:00:00:01:02'),
+      binding.block([], 'x'),
+      binding.block(['02:00:00:00:00:01', 'zz:00:00:00:00:01'], 'x'),
+      binding.block(Array(65).fill('02:00:00:00:00:01'), 'x'),
     ),
-    ['bad-mac', 'bad-mac', 'bad-mac'],
+    Array(6).fill('bad-mac'),
   );
   assert.equal(
     await reasons(

@@ -332,6 +332,20 @@ test_blocklist() {
   expect "permanent entry ttl" "$(jv "$status" "j.blocklist.find(b => b.mac === '$M6').ttl_s")" null
   hB block "$M2" --reason revoked --ttl 600 >/dev/null
   expect "re-block keeps drops" "$(jv "$(hB --json status)" "j.blocklist.find(b => b.mac === '$M2').drops")" 50
+  # Several MACs in one run (the agent blocks all of a revoked node's at once); a bad one blocks none.
+  hB block "$M4" zz:00:00:00:00:01 --reason revoked >/dev/null 2>&1
+  expect "a bad MAC among several: exit" "$?" 2
+  expect "a bad MAC among several: none blocked" "$(jv "$(hB --json status)" "j.blocklist.some(b => b.mac === '$M4')")" false
+  hj block-many block "$M4" "$M5" "$M2" --reason revoked
+  expect "block-many exit" "$rc" 0
+  expect "block-many lists each" "$(jv "$out" "j.macs.map(m => m.mac + '=' + m.already).join(',')")" "$M4=false,$M5=false,$M2=true"
+  count_start
+  send --src "$M4,$M5,$M1" --count 10
+  count_stop
+  expect "$M4 dropped" "$(received "$M4")" 0
+  expect "$M5 dropped" "$(received "$M5")" 0
+  expect "$M1 still passes" "$(received "$M1")" 10
+  expect "re-blocked in a batch keeps drops" "$(jv "$(hB --json status)" "j.blocklist.find(b => b.mac === '$M2').drops")" 50
 }
 
 test_unblock() {

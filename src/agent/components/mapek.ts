@@ -72,6 +72,12 @@ export const mapekEdgeLimits = {
   ogmSilenceMs: 1_200,
   /** batman-adv's neighbour table is read at most this often for the second opinion. */
   confirmEveryMs: 200,
+  /**
+   * An anchor's link is failing when its probe is down or lost at least this share of its recent probes: a leader
+   * behind lossy links (60 % each way is 84 % of round trips) is heard late and rarely while its probes still see
+   * an echo now and then, so it is never all "dead" at once (lab `heal-more`, anchor phase).
+   */
+  anchorLinkLossMin: 0.5,
 } as const;
 
 export interface MapekHooks {
@@ -136,7 +142,11 @@ export class MapekComponent implements Component {
   async start(): Promise<Health> {
     const { platform, config, journal } = this.ctx;
     const knowledge = this.loadKnowledge();
-    this.core = new Mapek(defaultMapekConfig(), () => toHex(platform.randomBytes(16)), knowledge ?? undefined);
+    this.core = new Mapek(
+      { ...defaultMapekConfig(), floodPpsMin: config.mapek.floodPpsMin },
+      () => toHex(platform.randomBytes(16)),
+      knowledge ?? undefined,
+    );
     this.xdp = config.xdp.enabled
       ? new XdpBinding(platform, this.hooks.xdpHelper === undefined ? {} : { helperArgv: this.hooks.xdpHelper })
       : null;
@@ -208,6 +218,7 @@ export class MapekComponent implements Component {
         neighbour: t.neighbour,
         state: t.live.state,
         rtt_ms: t.live.rttMs,
+        loss: t.live.loss,
         peer: this.probe?.peer(t.address) ?? null,
       })),
     };
@@ -423,6 +434,9 @@ export class MapekComponent implements Component {
     if (raft === undefined) return;
     const probed = [...this.targets.values()].filter((t) => t.live.state !== 'init');
     const dead = probed.filter((t) => t.live.state === 'down').length;
+    const lossy = probed.filter(
+      (t) => t.live.state !== 'down' && (t.live.loss ?? 0) >= mapekEdgeLimits.anchorLinkLossMin,
+    ).length;
     core.observe({
       kind: 'raft',
       atMs: now,
@@ -430,10 +444,11 @@ export class MapekComponent implements Component {
       role: raft.role,
       leader: raft.lead === 0 ? null : String(raft.lead),
       term: raft.term,
-      // Degraded: most of this anchor's direct links are dead (its followers hear it late or not at all); only
-      // worth saying when another voter could lead.
-      selfDegraded: raft.voters.length > 1 && probed.length > 0 && dead * 2 > probed.length,
-      degradedWhy: `${dead} of ${probed.length} probed links dead`,
+      // Degraded: most of this anchor's direct links are dead or lossy (its followers hear it late or not at all);
+      // only worth saying when another voter could lead. Not half: the neighbour of a bad node has half its links
+      // bad too (the one to it), and moved leadership back to it (lab heal-more, 6 December 13:25).
+      selfDegraded: raft.voters.length > 1 && probed.length > 0 && (dead + lossy) * 2 > probed.length,
+      degradedWhy: `${dead} of ${probed.length} probed links dead, ${lossy} losing >= ${mapekEdgeLimits.anchorLinkLossMin * 100} % of probes`,
     });
   }
 

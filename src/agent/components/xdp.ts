@@ -6,6 +6,7 @@
 // by the composition root), and at start from what this node persisted (src/agent/revoked-macs.ts: the pinned
 // blocklist outlives the agent, but not a reboot or a purge); blocks outlive the agent (pinned).
 import { XdpBinding } from '../../xdp/binding.js';
+import { blockMacsMax } from '../../xdp/limits.js';
 import type { XdpTotals } from '../../xdp/types.js';
 import { degraded, down, up, type Component } from '../component.js';
 import type { AgentContext } from '../context.js';
@@ -13,8 +14,6 @@ import type { Health } from '../supervisor.js';
 import { restoreRevokedMacs, revokedMacsMax } from '../revoked-macs.js';
 
 export const statsEveryMs = 10_000;
-/** Blocks tried at once (each is one run of the helper); the rest follow when these are done. */
-export const blocksPerCheckMax = 8;
 /** A block the helper refused is tried again after this long. */
 export const blockRetryMs = 10_000;
 
@@ -137,33 +136,35 @@ export class XdpComponent implements Component {
     }
   }
 
-  /** One round: the wanted MACs not blocked yet, a few at once, each logged with the node it belongs to; how many
-   * more are wanted now. A refused one is tried again after blockRetryMs. */
+  /** One round: the wanted MACs not blocked yet, in one run of the helper (each run costs a process start and the
+   * pin lock: seconds on a starved router), each logged with the node it belongs to; how many more are wanted now.
+   * A refused run is tried again after blockRetryMs. */
   private async blockWanted(): Promise<number> {
     const now = this.ctx.platform.monotonicMs();
     const due = [...this.ctx.revokedMacs].filter(
       ([mac]) => !this.blocked.has(mac) && (this.retryAtMs.get(mac) ?? 0) <= now,
     );
-    const wanted = due.slice(0, blocksPerCheckMax);
-    // All at once: each block is one run of the helper, and on a busy router each run takes a while.
-    await Promise.all(
-      wanted.map(async ([mac, node]) => {
-        const startedMs = this.ctx.platform.monotonicMs();
-        const r = await this.binding.block(mac, 'revoked', null);
-        const tookMs = Math.round(this.ctx.platform.monotonicMs() - startedMs);
-        if (this.stopped) return;
-        if (r.ok) {
-          this.blocked.set(mac, node);
-          this.retryAtMs.delete(mac);
-          this.ctx.journal.record('warn', this.name, 'blocked', { node, mac, reason: 'revoked', took_ms: tookMs });
-        } else {
-          this.blockFailures++;
-          this.retryAtMs.set(mac, now + blockRetryMs);
-          this.ctx.journal.record('warn', this.name, 'block-failed', { node, mac, reason: r.reason });
-          this.retryLater();
-        }
-      }),
+    const wanted = due.slice(0, blockMacsMax);
+    if (wanted.length === 0) return 0;
+    const r = await this.binding.block(
+      wanted.map(([mac]) => mac),
+      'revoked',
+      null,
     );
+    const tookMs = Math.round(this.ctx.platform.monotonicMs() - now);
+    if (this.stopped) return 0;
+    for (const [mac, node] of wanted) {
+      if (r.ok) {
+        this.blocked.set(mac, node);
+        this.retryAtMs.delete(mac);
+        this.ctx.journal.record('warn', this.name, 'blocked', { node, mac, reason: 'revoked', took_ms: tookMs });
+      } else {
+        this.blockFailures++;
+        this.retryAtMs.set(mac, now + blockRetryMs);
+        this.ctx.journal.record('warn', this.name, 'block-failed', { node, mac, reason: r.reason });
+      }
+    }
+    if (!r.ok) this.retryLater();
     return due.length - wanted.length;
   }
 

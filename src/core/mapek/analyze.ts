@@ -506,6 +506,10 @@ export class Analysis {
     const dead = nbs.find((x) => !x.alive);
     // A shared interface (several neighbours on it) is taken out only when every neighbour on it is dead.
     if (dead === undefined || nbs.some((x) => x.alive)) return;
+    // A degraded Raft leader hands over first (anchor-degraded-transfer): taking its links out can leave the
+    // hand-over no path (lab heal-more, 6 December: the leader and a neighbour each took a link out, the transfer's
+    // TimeoutNow never arrived and an election timeout moved the leadership 16 s after the links degraded).
+    if (this.raft !== null && this.raft.role === 'leader' && this.raft.degradedSinceMs !== null) return;
     if (flapping) return; // a flapping link is retuned, not cycled (link-flapping-retune)
     // Taking a link out helps only when batman-adv has another way: some other interface with a live neighbour.
     const other = [...this.neighbours.values()].find((x) => x.iface !== iface && x.alive);

@@ -42,6 +42,8 @@ export const livenessLimits = {
   rttVarWeight: 0.25,
   /** Slow echoes stretch the wait to at most this many detection times. */
   rtoDetectionsMax: 2,
+  /** Weight of one probe's outcome in the loss estimate (an EWMA over about the last 16 probes). */
+  lossWeight: 1 / 16,
 } as const;
 
 assertThat(
@@ -103,6 +105,9 @@ export class Liveness {
   private unanswered = 0;
   private smoothedRttMs: number | null = null;
   private rttVarMs = 0;
+  /** Share of recent probes that got no echo (0..1), null before the first echo: a probe skipped by a later
+   * echo counts as lost (echoes come back in order on one link; a straggler is `late`). */
+  private lossEstimate: number | null = null;
   readonly counters = { sent: 0, replies: 0, late: 0, unexpected: 0, downs: 0, ups: 0 };
 
   constructor(
@@ -126,6 +131,11 @@ export class Liveness {
 
   get lastReplyMs(): number | null {
     return this.lastReplyAtMs;
+  }
+
+  /** Share of the last ~16 probes that got no echo, 0..1 (null before the first echo). */
+  get loss(): number | null {
+    return this.lossEstimate === null ? null : Math.round(this.lossEstimate * 1000) / 1000;
   }
 
   /** The sequence number of the probe to send now, or null when none is due. Records it as sent. */
@@ -161,6 +171,18 @@ export class Liveness {
     } else {
       this.rttVarMs += livenessLimits.rttVarWeight * (Math.abs(this.smoothedRttMs - rtt) - this.rttVarMs);
       this.smoothedRttMs += livenessLimits.rttWeight * (rtt - this.smoothedRttMs);
+    }
+    const w = livenessLimits.lossWeight;
+    if (seq > this.lastReplySeq) {
+      // Probes between the last echo and this one got none: each lost, then this one answered. Bounded: at most
+      // outstandingMax of them can still be in flight, so older gaps count as that many.
+      let loss = this.lossEstimate ?? 0;
+      const skipped = Math.min(
+        seq - this.lastReplySeq - 1,
+        this.lastReplySeq === 0 ? 0 : livenessLimits.outstandingMax,
+      );
+      for (let i = 0; i < skipped; i++) loss += w * (1 - loss);
+      this.lossEstimate = loss * (1 - w);
     }
     this.run = seq === this.lastReplySeq + 1 ? this.run + 1 : 1;
     this.lastReplySeq = seq;
