@@ -87,7 +87,11 @@ it('attach is idempotent; frames are counted per source MAC', async () => {
 
 it('block with a reason and TTL drops and counts that MAC only; unblock restores it', async () => {
   const xdp = binding();
-  assert.equal(value(await xdp.block(m2, 'revoked', 300)), { mac: m2, reason: 'revoked', ttlS: 300, already: false });
+  assert.equal(value(await xdp.block(m2, 'revoked', 300)), {
+    macs: [{ mac: m2, already: false }],
+    reason: 'revoked',
+    ttlS: 300,
+  });
   await send('--src', `${m1},${m2}`, '--count', '10');
   const stats = value(await xdp.stats());
   assert.is(stats.sources.find((s) => s.mac === m2)?.droppedBlocked, 10);
