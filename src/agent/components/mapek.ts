@@ -127,6 +127,10 @@ export class MapekComponent implements Component {
     peers_adopted: 0,
     peers_refused: 0,
     publish_refused: 0,
+    /** XDP counter samples taken (one `x0-xdp stats` run each), and how long the last run took: a flood is seen in
+     * these, two anomalous samples in a row, so a slow helper (a starved CPU) means a late or missed flood. */
+    xdp_samples: 0,
+    xdp_sample_ms: 0,
   };
   /** What this node last wrote in its gossip section, per key, and through which gossip node. */
   private readonly published = new Map<string, string>();
@@ -456,10 +460,13 @@ export class MapekComponent implements Component {
     const xdp = this.xdp;
     if (xdp === null) return;
     this.xdpBusy = true;
+    const startedMs = this.ctx.platform.monotonicMs();
     void xdp
       .stats()
       .then((r) => {
         if (!r.ok || this.core === null) return;
+        this.stats.xdp_samples++;
+        this.stats.xdp_sample_ms = Math.round(this.ctx.platform.monotonicMs() - startedMs);
         for (const s of r.value.sources)
           this.core.observe({
             kind: 'xdp',
