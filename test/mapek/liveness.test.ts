@@ -110,6 +110,10 @@ test('the loss estimate follows the share of unanswered probes (16-probe EWMA), 
   assert.is(clean.loss, null, 'no estimate before the first echo');
   drive(clean, 0, 10_000, () => true);
   assert.is(clean.loss, 0);
+  // A link that was down a while and comes back reads lossy for a few echoes only, not for dozens.
+  const back = new Liveness(livenessDefaults, 0);
+  drive(back, 0, 4_500, (_seq, t) => t < 1_000 || t >= 4_000);
+  assert.ok(back.loss !== null && back.loss < 0.5, `a link back for 0.5 s after 3 s down reads ${back.loss}`);
   const light = new Liveness({ ...livenessDefaults, detectMultiplier: 10 }, 0);
   drive(light, 0, 60_000, () => rng.next() > 0.1);
   assert.ok(light.loss !== null && light.loss < 0.35, `10 % lossy link reads ${light.loss}`);

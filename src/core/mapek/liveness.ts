@@ -46,6 +46,9 @@ export const livenessLimits = {
   lossWeight: 1 / 16,
 } as const;
 
+/** The loss estimate's window in probes (1 / lossWeight). */
+const lossWindowProbes = Math.round(1 / livenessLimits.lossWeight);
+
 assertThat(
   livenessLimits.outstandingMax >= livenessLimits.detectMultiplierMax / 4,
   'liveness: echoes within the window',
@@ -174,13 +177,11 @@ export class Liveness {
     }
     const w = livenessLimits.lossWeight;
     if (seq > this.lastReplySeq) {
-      // Probes between the last echo and this one got none: each lost, then this one answered. Bounded: at most
-      // outstandingMax of them can still be in flight, so older gaps count as that many.
+      // Probes between the last echo and this one got none: each lost, then this one answered. A gap longer than
+      // the estimate's window (a link that was down: the state machine says so) counts as one window, so a link
+      // that comes back reads lossy for a few echoes, not for dozens.
       let loss = this.lossEstimate ?? 0;
-      const skipped = Math.min(
-        seq - this.lastReplySeq - 1,
-        this.lastReplySeq === 0 ? 0 : livenessLimits.outstandingMax,
-      );
+      const skipped = Math.min(seq - this.lastReplySeq - 1, this.lastReplySeq === 0 ? 0 : lossWindowProbes);
       for (let i = 0; i < skipped; i++) loss += w * (1 - loss);
       this.lossEstimate = loss * (1 - w);
     }
