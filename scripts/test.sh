@@ -6,7 +6,8 @@
 #   node:<area>          uvu on Node over test/<area>/*.test.ts and *.node.test.ts
 #   qjs                  the engine-neutral tests bundled and run inside build/x0-runtime (QuickJS-ng)
 #   shell:<area>         test/<area>/run.sh (XDP in network namespaces, the QEMU lab, ...)
-# Usage: bash scripts/test.sh [--no-setup] [area...]   (areas filter node:/shell: suites; qjs runs when no filter)
+# Usage: bash scripts/test.sh [--no-setup] [SUITE...]   (a SUITE is a name above, e.g. node:agent, shell:xdp, qjs,
+#   or a bare area, e.g. xdp: both node:xdp and shell:xdp; none: every suite)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -16,10 +17,23 @@ areas=()
 for arg in "$@"; do
   case "$arg" in
     --no-setup) setup=0 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) areas+=("$arg") ;;
   esac
 done
+
+# A name that matches no suite is an error, not a silent empty run.
+known=(typecheck lint qjs)
+for dir in test/*/; do
+  area=$(basename "$dir"); [ "$area" = lib ] && continue
+  known+=("$area")
+  ls "$dir" | grep -qE '\.test\.ts$' && known+=("node:$area")
+  [ -f "$dir/run.sh" ] && known+=("shell:$area")
+done
+for a in "${areas[@]}"; do
+  [[ " ${known[*]} " == *" $a "* ]] || { echo "test: no suite '$a'; known: ${known[*]}" >&2; exit 2; }
+done
+
 
 if [ "$setup" = 1 ]; then
   bash scripts/setup.sh || { echo "test: setup failed (see above)"; echo "0 passed, 1 failed"; exit 1; }
@@ -34,10 +48,11 @@ summary=()
 # uvu picks test files by this pattern: every *.test.ts but the QuickJS-only *.qjs.test.ts.
 node_tests='^(?!.*\.qjs\.test\.ts$).*\.test\.ts$'
 
+# wanted SUITE [AREA]: run it when nothing was asked for, or when its name or its bare area was.
 wanted() {
   [ ${#areas[@]} -eq 0 ] && return 0
   local a
-  for a in "${areas[@]}"; do [ "$a" = "$1" ] && return 0; done
+  for a in "${areas[@]}"; do [ "$a" = "$1" ] || [ "$a" = "${2:-$1}" ] && return 0; done
   return 1
 }
 
@@ -85,7 +100,7 @@ run_shell() { # name timeout-seconds script
   record "$name" "$ok" "$bad" "$skip" $(( $(date +%s) - start ))
 }
 
-if [ ${#areas[@]} -eq 0 ]; then
+if wanted typecheck; then
   echo; echo "== typecheck"
   start=$(date +%s)
   if npx tsc -p tsconfig.json; then record typecheck 1 0 0 $(( $(date +%s) - start ))
@@ -93,7 +108,7 @@ if [ ${#areas[@]} -eq 0 ]; then
 fi
 
 # Formatter and linter (Biome, biome.json): the tree as committed must already be formatted and lint-clean.
-if [ ${#areas[@]} -eq 0 ] || wanted lint; then
+if wanted lint; then
   echo; echo "== lint"
   start=$(date +%s)
   if npx biome check; then record lint 1 0 0 $(( $(date +%s) - start ))
@@ -103,20 +118,20 @@ fi
 for dir in test/*/; do
   area=$(basename "$dir")
   [ "$area" = lib ] && continue
-  wanted "$area" || continue
+  wanted "node:$area" "$area" || continue
   if ls "$dir" | grep -qE '\.test\.ts$'; then
     run_uvu "node:$area" 900 node --import tsx node_modules/uvu/bin.js "$dir" "$node_tests"
   fi
 done
 
-if [ ${#areas[@]} -eq 0 ] || wanted qjs; then
+if wanted qjs; then
   run_uvu "qjs" 1200 node scripts/test-qjs.mjs
 fi
 
 for script in test/*/run.sh; do
   [ -f "$script" ] || continue
   area=$(basename "$(dirname "$script")")
-  wanted "$area" || continue
+  wanted "shell:$area" "$area" || continue
   run_shell "shell:$area" 1500 "$script"
 done
 
