@@ -88,6 +88,7 @@ void out_end(struct ctx *c)
 	while (c->out_depth > 0)
 		out_close(c);
 	putchar('\n');
+	c->answered++;
 }
 
 void out_object(struct ctx *c, const char *key)

@@ -37,6 +37,9 @@
 #define BURST_MAX 1000000ull
 #define PIN_ENTRIES_MAX 256 /* files examined in the pin directory (maps, prog, links) */
 #define ARGS_POSITIONAL_MAX 64 /* block takes up to this many MACs in one run */
+#define SERVE_LINE_MAX 4096 /* serve: bytes in one command line (64 MACs and options fit in 1.3 KiB) */
+#define SERVE_LINE_MAX_TEXT "4096"
+#define SERVE_WORDS_MAX (ARGS_POSITIONAL_MAX + 16) /* serve: a command, its positionals and options */
 #define OUT_DEPTH_MAX 8 /* nesting of the JSON answers: status is 3 deep */
 
 enum exit_code {
@@ -62,6 +65,7 @@ struct ctx {
 	int verbose;
 	int mount;   /* --mount: mount bpffs at /sys/fs/bpf when it is missing */
 	int lock_fd; /* flock on the pin directory, held by commands that change state */
+	int answered; /* answers ended by out_end (serve checks each command gave exactly one) */
 	/* The emitter's place in the JSON answer: open objects/arrays, and whether each already has an item. */
 	int out_depth;
 	char out_closers[OUT_DEPTH_MAX]; /* '}' or ']' */

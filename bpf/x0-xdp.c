@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* x0-xdp: loads x0tta6bl4's XDP program (x0_xdp.bpf.c), attaches it to interfaces and edits its maps.
  * Everything lives pinned in bpffs under one directory (default /sys/fs/bpf/x0tta6bl4), so the data plane and
- * its state survive this helper and the agent restarting; each run is short and stateless. With --json every
+ * its state survive this helper and the agent restarting; each run is short and stateless (`serve` answers many
+ * commands in one process, for the agent: each is still run as its own, with nothing kept between). With --json every
  * command prints one JSON object on stdout (errors too: {"ok":false,"error":CODE,...}); that is the agent's
  * interface (src/xdp/). Exit codes are listed in usage() and bpf/README.md. This file holds the commands that
  * attach, detach and block, probe/mount/purge, and the dispatch; helper.h lists the other files. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,6 +441,8 @@ struct command {
 	const char *help;
 };
 
+static int cmd_serve(struct ctx *c, struct args *a);
+
 static const struct command commands[] = {
 	{ "attach", cmd_attach, "mode", "attach IFACE [--mode native|generic|auto]",
 	  "Loads the program (once; it stays pinned) and attaches it to IFACE through a pinned bpf_link.\n"
@@ -472,9 +476,100 @@ static const struct command commands[] = {
 	{ "mount", cmd_mount, "", "mount", "Mounts bpffs at /sys/fs/bpf (a no-op when it is mounted)." },
 	{ "purge", cmd_purge, "", "purge",
 	  "Detaches every interface, removes every pin and the pin directory: all state is gone." },
+	{ "serve", cmd_serve, "", "serve",
+	  "Reads commands from stdin, one per line (a command and its arguments as on the command line, separated\n"
+	  "by spaces, at most " SERVE_LINE_MAX_TEXT " bytes; no global options), and answers each with one JSON line on\n"
+	  "stdout, flushed, until stdin ends. Its first line is {\"ok\":true,\"command\":\"serve\",\"version\":...}. The agent keeps one running instead of starting a process per\n"
+	  "command. Each command runs as it would alone (pins opened, lock taken and released, nothing cached), so\n"
+	  "another x0-xdp sees the same state. stderr is closed unless -v. Example: echo stats | x0-xdp --json serve" },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Runs one line of `serve`: words split at spaces and tabs, a fresh context from the serve's own (its pin
+ * directory and flags), the lock released after. Always answers exactly one JSON line. */
+static void serve_line(const struct ctx *base, char *line)
+{
+	struct ctx one = { .pin_dir = base->pin_dir, .obj_path = base->obj_path, .json = 1,
+			   .verbose = base->verbose, .mount = base->mount, .lock_fd = -1 };
+	char *words[SERVE_WORDS_MAX];
+	int n = 0;
+	struct args a;
+
+	for (char *p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != ' ' && *p != '\t') {
+			fail(&one, EXIT_USAGE, "a command line holds printable characters only (byte 0x%02x)", (unsigned char)*p);
+			return;
+		}
+	for (char *save = NULL, *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n == SERVE_WORDS_MAX) {
+			fail(&one, EXIT_USAGE, "more than %d words in one command line", SERVE_WORDS_MAX);
+			return;
+		}
+		words[n++] = w;
+	}
+	const struct command *cmd = n ? find_command(words[0]) : NULL;
+	if (!n)
+		fail(&one, EXIT_USAGE, "an empty command line; one command per line, like: stats");
+	else if (!cmd || cmd->run == cmd_serve)
+		fail(&one, EXIT_USAGE, "unknown command '%s' for serve; see x0-xdp --help", words[0]);
+	else if (parse_args(&one, n - 1, words + 1, cmd->options, &a) == EXIT_OK) {
+		int rc = cmd->run(&one, &a);
+		if (!one.answered) /* a path that returned without an answer: still one line per command */
+			fail(&one, rc == EXIT_OK ? EXIT_FAILED : rc, "%s gave no answer", words[0]);
+	}
+	if (one.lock_fd >= 0)
+		close(one.lock_fd);
+}
+
+static int cmd_serve(struct ctx *c, struct args *a)
+{
+	char line[SERVE_LINE_MAX + 2]; /* the line, its newline and the terminator */
+
+	if (a->npos)
+		return fail(c, EXIT_USAGE, "serve takes no arguments: it reads commands from stdin, one per line");
+	if (!c->json)
+		return fail(c, EXIT_USAGE, "serve answers in JSON only: x0-xdp --json serve");
+	if (!c->verbose) {
+		/* Nobody reads stderr here: a full pipe would stop the helper. Every error is in the JSON answer. */
+		int null_fd = open("/dev/null", O_WRONLY);
+		if (null_fd >= 0) {
+			dup2(null_fd, STDERR_FILENO);
+			close(null_fd);
+		}
+	}
+	/* A first line that says a serve is listening, so a caller tells it from an older helper's usage error. */
+	out_begin(c, "serve");
+	out_str(c, "version", X0_VERSION);
+	out_i64(c, "line_max", SERVE_LINE_MAX);
+	out_end(c);
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		size_t len = strlen(line);
+		if (len && line[len - 1] == '\n')
+			line[--len] = 0;
+		else if (!feof(stdin)) {
+			int ch;
+			while ((ch = getchar()) != EOF && ch != '\n')
+				;
+			fail(c, EXIT_USAGE, "a command line is at most %d bytes", SERVE_LINE_MAX);
+			fflush(stdout);
+			continue;
+		}
+		serve_line(c, line);
+		if (fflush(stdout) == EOF)
+			break; /* the reader is gone */
+	}
+	return EXIT_OK;
+}
 
 static void usage(FILE *out)
 {
@@ -562,10 +657,7 @@ int main(int argc, char **argv)
 		rc = help ? EXIT_OK : fail(&c, EXIT_USAGE, "no command given");
 		goto out;
 	}
-	const struct command *cmd = NULL;
-	for (size_t i = 0; i < COMMAND_COUNT; i++)
-		if (!strcmp(commands[i].name, rest[0]))
-			cmd = &commands[i];
+	const struct command *cmd = find_command(rest[0]);
 	if (!cmd) {
 		rc = fail(&c, EXIT_USAGE, "unknown command '%s'; see x0-xdp --help", rest[0]);
 		goto out;

@@ -148,6 +148,24 @@ export interface ExecResult {
   readonly truncated: boolean;
 }
 
+/** What a long-running child (Platform.spawn) hands back. */
+export interface ChildHandlers {
+  /** Bytes the child wrote to stdout, as they come (the caller frames and bounds them). */
+  onStdout(chunk: Uint8Array): void;
+  /** The child is gone, once: its exit code, null when a signal ended it, 127 when it could not be started. */
+  onExit(code: number | null): void;
+}
+
+export interface Child {
+  /**
+   * Writes to the child's stdin, at most PIPE_BUF (4096) bytes at once, so a write is atomic and never blocks
+   * the loop while the child reads; false when the child is gone or the text is longer (nothing written).
+   */
+  write(text: string): boolean;
+  /** Closes its stdin and SIGKILLs it; onExit follows. Safe to call when it is gone. */
+  kill(): void;
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
@@ -167,6 +185,12 @@ export interface Platform {
   readonly net: Net;
   readonly files: Files;
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Starts a child that keeps running: stdin and stdout piped, stderr discarded (its answers say what went wrong;
+   * an unread stderr would stop it). For helpers that answer many requests, one per line (x0-xdp serve).
+   * Optional: a platform without it leaves callers to exec.
+   */
+  spawn?(argv: readonly string[], handlers: ChildHandlers): Child;
   readonly logger: Logger;
   readonly argv: readonly string[];
   env(name: string): string | undefined;

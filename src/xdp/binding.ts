@@ -1,9 +1,11 @@
-// The agent's handle on the XDP data plane: runs the x0-xdp helper through the platform's exec (bounded output,
-// a timeout), checks its JSON and returns values or reason codes. A failing, missing or misbehaving helper is
+// The agent's handle on the XDP data plane: asks the x0-xdp helper (one kept running, `x0-xdp serve`, where the
+// platform can spawn and the binding was asked to: session.ts; otherwise a process per command through the
+// platform's exec), bounded output and a timeout either way, checks its JSON and returns values or reason codes. A failing, missing or misbehaving helper is
 // an operating error: counted by reason, logged, returned; never thrown and never fatal to the agent (the data
 // plane keeps running on its own; the agent retries on its next tick).
 import { Counters } from '../core/result.js';
 import type { ExecResult, Logger, Platform } from '../platform/types.js';
+import { HelperSession } from './session.js';
 import { normalizeMac, selectorArgs, validIfname, validRate, validReason, validSelector, validTtl } from './input.js';
 import {
   blockMacsMax,
@@ -46,6 +48,11 @@ export interface XdpBindingOptions {
   /** Pass --mount: the helper mounts bpffs at /sys/fs/bpf when it is missing instead of failing. */
   readonly mountBpffs?: boolean;
   readonly timeoutMs?: number;
+  /**
+   * Keep one helper running (`x0-xdp serve`) and ask it each command, where the platform can spawn: no process
+   * start per command. An older helper without serve is noticed at its first answer and run per command.
+   */
+  readonly session?: boolean;
 }
 
 export type XdpResult<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false } & XdpFailure);
@@ -70,8 +77,11 @@ export class XdpBinding {
   private readonly globalArgs: readonly string[];
   private readonly timeoutMs: number;
 
+  private readonly session: HelperSession | null;
+
   constructor(
-    private readonly platform: Pick<Platform, 'exec'> & { readonly logger?: Logger },
+    private readonly platform: Pick<Platform, 'exec'> &
+      Partial<Pick<Platform, 'spawn' | 'setTimer' | 'clearTimer'>> & { readonly logger?: Logger },
     options: XdpBindingOptions = {},
   ) {
     this.helperArgv = options.helperArgv ?? [helperPathDefault];
@@ -80,6 +90,31 @@ export class XdpBinding {
       ...(options.mountBpffs === true ? ['--mount'] : []),
     ];
     this.timeoutMs = options.timeoutMs ?? helperTimeoutMs;
+    const { spawn, setTimer, clearTimer } = platform;
+    this.session =
+      options.session === true && spawn !== undefined && setTimer !== undefined && clearTimer !== undefined
+        ? new HelperSession({ spawn, setTimer, clearTimer }, [
+            ...this.helperArgv,
+            '--json',
+            ...this.globalArgs,
+            'serve',
+          ])
+        : null;
+  }
+
+  /** Helpers started for the session (0 without one): more than one means the helper died or hung meanwhile. */
+  get sessionStarts(): number {
+    return this.session?.starts ?? 0;
+  }
+
+  /** Whether commands go to a running helper (false: a process per command). */
+  get serving(): boolean {
+    return this.session !== null && !this.session.unsupported;
+  }
+
+  /** Ends the running helper, if any (it ends by itself too when the agent's end of its stdin closes). */
+  close(): void {
+    this.session?.close();
   }
 
   /** Whether BPF and XDP work here at all: loads the program without pinning and runs it on a test frame. */
@@ -162,8 +197,23 @@ export class XdpBinding {
   }
 
   private async run<T>(command: string, args: readonly string[], read: (root: Json) => T): Promise<XdpResult<T>> {
-    const argv = [...this.helperArgv, '--json', ...this.globalArgs, command, ...args];
     this.runs.add(command);
+    if (this.session !== null && !this.session.unsupported) {
+      // Every argument was validated above: no spaces, no control characters.
+      const answer = await this.session.request([command, ...args].join(' '), this.timeoutMs);
+      if (answer.ok) {
+        const outcome = interpretLine(command, answer.line, read);
+        if (!outcome.ok) return this.failure(command, outcome);
+        this.runs.add('ok');
+        return outcome;
+      }
+      if (answer.reason !== 'unsupported')
+        return this.failure(command, { reason: answer.reason, message: answer.message });
+      this.platform.logger?.log('info', 'xdp: x0-xdp does not serve; one process per command', {
+        message: answer.message,
+      });
+    }
+    const argv = [...this.helperArgv, '--json', ...this.globalArgs, command, ...args];
     let result: ExecResult;
     try {
       result = await this.platform.exec(argv, { timeoutMs: this.timeoutMs, maxOutputBytes: helperOutputBytesMax });
@@ -204,8 +254,26 @@ export function interpret<T>(command: string, result: ExecResult, read: (root: J
       reason: 'helper-output-truncated',
       message: `x0-xdp ${command} printed more than the binding keeps`,
     };
-  const stdout = new TextDecoder().decode(result.stdout);
-  if (result.code === 0) {
+  return interpretOutput(command, result.code, new TextDecoder().decode(result.stdout), stderr, read);
+}
+
+/** One answer line of `x0-xdp serve`: what it would mean as the output of a run of its own. Pure. */
+export function interpretLine<T>(command: string, line: string, read: (root: Json) => T): XdpResult<T> {
+  // The emitter starts every answer the same way: {"ok":true,... or {"ok":false,"error":CODE,"exit":N,...
+  const code = line.startsWith('{"ok":true')
+    ? 0
+    : Number(/^\{"ok":false,"error":"[a-z-]+","exit":(\d+)/.exec(line)?.[1] ?? 1);
+  return interpretOutput(command, code, line, '', read);
+}
+
+function interpretOutput<T>(
+  command: string,
+  code: number,
+  stdout: string,
+  stderr: string,
+  read: (root: Json) => T,
+): XdpResult<T> {
+  if (code === 0) {
     const parsed = parseAnswer(stdout, command, read);
     return parsed.ok ? parsed : { ok: false, reason: parsed.reason, message: parsed.message };
   }
@@ -220,11 +288,11 @@ export function interpret<T>(command: string, result: ExecResult, read: (root: J
       ? failure
       : { ...failure, verifierLog: clip(error.verifierLog, verifierLogCharsMax) };
   }
-  if (result.code === 127 && stdout.trim() === '')
+  if (code === 127 && stdout.trim() === '')
     return { ok: false, reason: 'helper-not-found', message: stderr || 'x0-xdp could not be run' };
   return {
     ok: false,
-    reason: helperReasons[result.code] ?? 'failed',
-    message: stderr || `x0-xdp ${command} exited with ${result.code}`,
+    reason: helperReasons[code] ?? 'failed',
+    message: stderr || `x0-xdp ${command} exited with ${code}`,
   };
 }

@@ -26,6 +26,10 @@ export const ratePpsMax = 10_000_000;
 export const burstMax = 1_000_000;
 /** MACs in one `x0-xdp block` run (its ARGS_POSITIONAL_MAX). */
 export const blockMacsMax = 64;
+/** x0-xdp serve: bytes in one command line (its SERVE_LINE_MAX; 64 MACs and options take about 1.3 KiB). */
+export const sessionLineBytesMax = 4_096;
+/** x0-xdp serve: requests waiting for the helper (one is answered at a time); more fail 'helper-busy'. */
+export const sessionQueueMax = 16;
 /** Linux IFNAMSIZ - 1. */
 export const ifnameCharsMax = 15;
 

@@ -21,6 +21,8 @@ export type XdpReason =
   | 'helper-timeout'
   | 'helper-killed'
   | 'helper-output-truncated'
+  /** x0-xdp serve: sessionQueueMax requests already waited for the helper; this one was not sent. */
+  | 'helper-busy'
   | 'helper-bad-json'
   | 'helper-bad-shape'
   | 'bad-mac'

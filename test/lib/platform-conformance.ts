@@ -137,6 +137,61 @@ export function definePlatformConformance(name: string, platform: Platform, scra
     assert.ok(capped.truncated);
   });
 
+  t(
+    'spawn: a child that keeps running answers line by line, writes are bounded, it ends by kill or by itself',
+    async () => {
+      const spawn = platform.spawn;
+      assert.ok(spawn !== undefined, 'the platform can spawn');
+      if (spawn === undefined) return;
+      // A child that answers each line until stdin ends: the shape of `x0-xdp serve`.
+      let out = '';
+      let waiting: { want: number; resolve: () => void } | null = null;
+      const exited = deferred<number | null>();
+      const child = spawn(['/bin/sh', '-c', 'while read -r line; do echo "got $line"; echo oops >&2; done; exit 3'], {
+        onStdout: (chunk) => {
+          out += fromUtf8(chunk);
+          if (waiting !== null && out.split('\n').length - 1 >= waiting.want) waiting.resolve();
+        },
+        onExit: (code) => exited.resolve(code),
+      });
+      const lines = (want: number) =>
+        withTimeout(
+          platform,
+          new Promise<void>((resolve) => {
+            waiting = { want, resolve };
+            if (out.split('\n').length - 1 >= want) resolve();
+          }),
+          5000,
+          `${want} answer lines`,
+        );
+      assert.ok(child.write('one\n'));
+      await lines(1);
+      assert.ok(child.write('two\nthree\n'));
+      await lines(3);
+      assert.is(out, 'got one\ngot two\ngot three\n', 'answers in order; stderr is not mixed in');
+      assert.not.ok(child.write(`${'x'.repeat(4096)}\n`), 'a write over PIPE_BUF is refused whole');
+      assert.ok(child.write(`${'y'.repeat(4095)}\n`), 'PIPE_BUF exactly is written');
+      await lines(4);
+      child.kill();
+      assert.is(await withTimeout(platform, exited.promise, 5000, 'exit after kill'), null, 'killed: no exit code');
+      assert.not.ok(child.write('late\n'), 'nothing is written to a child that is gone');
+      child.kill();
+
+      const ended = deferred<number | null>();
+      const own = spawn(['/bin/sh', '-c', 'read -r line; echo "bye $line"; exit 3'], {
+        onStdout: () => {},
+        onExit: (code) => ended.resolve(code),
+      });
+      own.write('now\n');
+      assert.is(await withTimeout(platform, ended.promise, 5000, 'its own exit'), 3, 'its own exit code');
+
+      const missing = deferred<number | null>();
+      spawn(['/nonexistent/x0-helper'], { onStdout: () => {}, onExit: (code) => missing.resolve(code) });
+      const code = await withTimeout(platform, missing.promise, 5000, 'a program that is not there');
+      assert.ok(code === 127 || code === null, `a program that is not there ends at once (${String(code)})`);
+    },
+  );
+
   t('udp: datagrams both ways on loopback', async () => {
     const got = deferred<string>();
     const server = await platform.net.udpBind(

@@ -44,12 +44,13 @@ async function startHolder(): Promise<void> {
   enter = h.enter;
 }
 
-function binding(options: { timeoutMs?: number; prefix?: string[] } = {}): XdpBinding {
+function binding(options: { timeoutMs?: number; prefix?: string[]; session?: boolean } = {}): XdpBinding {
   const helperArgv = [...(options.prefix ?? []), ...enter, helper];
-  return new XdpBinding(
-    platform,
-    options.timeoutMs === undefined ? { helperArgv } : { helperArgv, timeoutMs: options.timeoutMs },
-  );
+  return new XdpBinding(platform, {
+    helperArgv,
+    session: options.session === true,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
 }
 
 async function send(...args: string[]): Promise<void> {
@@ -131,6 +132,63 @@ it('detach leaves the interface clean', async () => {
   assert.is(value(await xdp.status()).interfaces.length, 0);
   const link = await run([...enter, 'ip', '-d', 'link', 'show', 'vb']);
   assert.not.match(link.stdout, /xdp/);
+});
+
+it('session: one x0-xdp serve answers as a process per command would, and the binding recovers when it hangs', async () => {
+  const once = binding();
+  const xdp = binding({ session: true });
+  value(await once.attach('vb'));
+  await send('--src', m1, '--count', '7');
+  const [a, b] = [value(await once.stats()), value(await xdp.stats())];
+  const counts = (stats: typeof a) => stats.sources.map((s) => ({ ...s, idleMs: 0 }));
+  assert.equal(counts(b), counts(a), 'the same counters either way');
+  assert.is(xdp.serving, true);
+  // Concurrent requests queue for the one helper and each gets its own answer.
+  const [blocked, limited, status] = await Promise.all([
+    xdp.block([m1, m2], 'revoked'),
+    xdp.setLimit({ match: 'ethertype', ethertype: 0x4305 }, 500),
+    xdp.status(),
+  ]);
+  assert.equal(
+    value(blocked).macs.map((m) => m.mac),
+    [m1, m2],
+  );
+  assert.is(value(limited).length, 1);
+  assert.is(value(status).loaded, true);
+  await send('--src', m1, '--count', '5');
+  assert.is(value(await once.stats()).sources.find((s) => s.mac === m1)?.droppedBlocked, 5, 'blocked through serve');
+  const unknown = await xdp.attach('nope0');
+  assert.is(unknown.ok ? 'ok' : unknown.reason, 'unknown-interface', "the helper's own failure, from its answer");
+  for (let i = 0; i < 50; i++) value(await xdp.stats());
+  assert.is(xdp.sessionStarts, 1, 'one helper for 55 commands');
+  assert.is(xdp.runs.get('ok'), 54);
+  value(await xdp.unblock(m1));
+  value(await xdp.unblock(m2));
+  value(await xdp.clearLimits());
+  xdp.close();
+  // A serve that hangs (mid-attach, holding the lock) is killed at the timeout; the next command starts another.
+  value(await once.detach('vb'));
+  const hanging = binding({ timeoutMs: 1_500, prefix: ['env', 'X0_XDP_FAULT=hang-before-pin'], session: true });
+  const hung = await hanging.attach('vb');
+  assert.is(hung.ok ? 'ok' : hung.reason, 'helper-timeout');
+  assert.is(value(await hanging.status()).interfaces.length, 0, 'the next command, in a new helper');
+  assert.is(hanging.sessionStarts, 2);
+  hanging.close();
+  // A helper that cannot serve (an older one answers `serve` with a usage error) is run per command.
+  // The real helper, its last argument `serve` swapped for an unknown command: what a helper from before serve says.
+  const older = binding({
+    prefix: [
+      '/bin/sh',
+      '-c',
+      'n=$#; i=0; for a; do i=$((i+1)); [ $i -eq $n ] && [ "$a" = serve ] && a=bogus; set -- "$@" "$a"; done; shift $n; exec "$@"',
+      'sh',
+    ],
+    session: true,
+  });
+  assert.is(value(await older.status()).loaded, true);
+  assert.is(older.serving, false);
+  assert.is(value(await older.status()).loaded, true);
+  assert.ok(logged.some((l) => l.startsWith('info xdp: x0-xdp does not serve')));
 });
 
 it('x0 xdp passes the helper through: its output and its exit code', async () => {

@@ -54,10 +54,11 @@ export const mapekEdgeLimits = {
   /** Slow observations (components) and the gossip summary, at most this often. */
   slowEveryMs: 2_000,
   /**
-   * XDP's per-source counters (one `x0-xdp stats` run), at most this often and one run at a time: a flood is two
-   * anomalous samples, so it is contained 1-2 s after it starts (lab `heal-more`, docs/mapek.md "Lab figures").
+   * XDP's per-source counters (a `stats` request to the running x0-xdp serve), at most this often and one at a
+   * time: a flood is two anomalous samples, so it is contained about 1 s after it starts (lab `heal-more`,
+   * docs/mapek.md "Lab figures"). A process per sample cost seconds on a starved router; a request costs little.
    */
-  xdpEveryMs: 1_000,
+  xdpEveryMs: 500,
   /** A neighbour gone from batman-adv's table is probed this long more (unless its link is out by our action). */
   targetKeepMs: 30_000,
   /** The gossip summary is a version string of the mesh document (at most 64 characters). */
@@ -127,7 +128,7 @@ export class MapekComponent implements Component {
     peers_adopted: 0,
     peers_refused: 0,
     publish_refused: 0,
-    /** XDP counter samples taken (one `x0-xdp stats` run each), and how long the last run took: a flood is seen in
+    /** XDP counter samples taken (one `stats` request each), and how long the last took: a flood is seen in
      * these, two anomalous samples in a row, so a slow helper (a starved CPU) means a late or missed flood. */
     xdp_samples: 0,
     xdp_sample_ms: 0,
@@ -151,8 +152,12 @@ export class MapekComponent implements Component {
       () => toHex(platform.randomBytes(16)),
       knowledge ?? undefined,
     );
+    // One x0-xdp kept running for the samples and the rate limits (x0-xdp serve), not a process each.
     this.xdp = config.xdp.enabled
-      ? new XdpBinding(platform, this.hooks.xdpHelper === undefined ? {} : { helperArgv: this.hooks.xdpHelper })
+      ? new XdpBinding(platform, {
+          session: true,
+          ...(this.hooks.xdpHelper === undefined ? {} : { helperArgv: this.hooks.xdpHelper }),
+        })
       : null;
     this.executor = new Executor({
       platform,
@@ -186,6 +191,8 @@ export class MapekComponent implements Component {
     this.persist(true);
     this.probe?.close();
     this.probe = null;
+    this.xdp?.close();
+    this.xdp = null;
     this.core = null;
     this.targets.clear();
     this.published.clear();

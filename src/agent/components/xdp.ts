@@ -40,11 +40,13 @@ export class XdpComponent implements Component {
     private readonly ctx: AgentContext,
     helperArgv?: readonly string[],
   ) {
-    // --mount: where nothing mounted bpffs yet (OpenWrt's procd does at boot), the helper mounts it.
-    this.binding = new XdpBinding(
-      ctx.platform,
-      helperArgv === undefined ? { mountBpffs: true } : { helperArgv, mountBpffs: true },
-    );
+    // --mount: where nothing mounted bpffs yet (OpenWrt's procd does at boot), the helper mounts it. One x0-xdp
+    // kept running (x0-xdp serve): a revocation's block is a request to it, not a process start on a busy router.
+    this.binding = new XdpBinding(ctx.platform, {
+      mountBpffs: true,
+      session: true,
+      ...(helperArgv === undefined ? {} : { helperArgv }),
+    });
   }
 
   async start(): Promise<Health> {
@@ -88,6 +90,7 @@ export class XdpComponent implements Component {
     if (this.retryTimer !== null) this.ctx.platform.clearTimer(this.retryTimer);
     this.retryTimer = null;
     this.running = false;
+    this.binding.close();
   }
 
   health(): Health {
@@ -96,7 +99,12 @@ export class XdpComponent implements Component {
 
   metrics(): Record<string, number> {
     const t = this.totals;
-    const blocks = { blocked_macs: this.blocked.size, block_failures: this.blockFailures };
+    // helper_starts: x0-xdp serve started (1 while it lives; more: it died or hung and was started again).
+    const blocks = {
+      blocked_macs: this.blocked.size,
+      block_failures: this.blockFailures,
+      helper_starts: this.binding.sessionStarts,
+    };
     return t === null
       ? blocks
       : {

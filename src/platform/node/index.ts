@@ -5,6 +5,7 @@ import { createNodeCrypto } from '../../crypto/node.js';
 import type { Crypto, Platform, TimerHandle } from '../types.js';
 import { createNodeExec } from './exec.js';
 import { createNodeNet } from './net.js';
+import { nodeSpawn } from './spawn.js';
 import { createConsoleLogger } from '../logger.js';
 
 export interface NodePlatformOptions {
@@ -48,6 +49,7 @@ export function createNodePlatform(options: NodePlatformOptions = {}): Platform 
     net: createNodeNet(),
     files: nodeFiles,
     exec: createNodeExec(),
+    spawn: nodeSpawn,
     logger: createConsoleLogger(stderr, () => Date.now()),
     argv: options.argv ?? process.argv.slice(2),
     env: (name) => process.env[name],

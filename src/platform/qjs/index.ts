@@ -1,5 +1,5 @@
 // The router's platform: QuickJS-ng on x0-runtime. Clocks and timers from qjs:os, crypto from x0:crypto,
-// sockets from x0:net, files from qjs:os + x0:fs, processes from os.exec. Same interface as the Node twin.
+// sockets from x0:net, files from qjs:os + x0:fs, processes from os.exec (run once, or kept running). Same interface as the Node twin.
 import * as os from 'qjs:os';
 import * as std from 'qjs:std';
 import { createNativeCrypto } from '../../crypto/native.js';
@@ -7,6 +7,7 @@ import { createConsoleLogger } from '../logger.js';
 import type { Crypto, Platform, TimerHandle } from '../types.js';
 import { qjsExec } from './exec.js';
 import { qjsFiles } from './files.js';
+import { qjsSpawn } from './spawn.js';
 import { createQjsNet } from './net.js';
 
 export interface QjsPlatformOptions {
@@ -43,6 +44,7 @@ export function createQjsPlatform(options: QjsPlatformOptions = {}): Platform {
     net: createQjsNet(),
     files: qjsFiles,
     exec: qjsExec,
+    spawn: qjsSpawn,
     logger: createConsoleLogger(stderr, () => Date.now()),
     // scriptArgs[0] is the bundle itself, as process.argv[1] is on Node.
     argv: options.argv ?? (globalThis.scriptArgs ?? []).slice(1),

@@ -35,3 +35,6 @@ export const execDrainMs = 200;
 export const execDrainRoundsMax = 25;
 /** Writes to a child's stdin stay at most PIPE_BUF, so that the (blocking) pipe never blocks the loop. */
 export const pipeWriteBytes = 4096;
+/** A spawned child whose stdout ended is looked for (waitpid) this often, and SIGKILLed after this many looks. */
+export const spawnReapMs = 20;
+export const spawnReapRoundsMax = 100;
