@@ -136,6 +136,39 @@ pct_cost() { awk -v with="$1" -v without="$2" 'BEGIN { if (without > 0) printf "
 pct_more() { awk -v with="$1" -v without="$2" 'BEGIN { if (without > 0) printf "%.1f", 100 * (with / without - 1); else print "n/a" }'; }
 fmt() { echo "$1" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta'; }
 
+# The agent's way to the helper: a process per command (before issue 15/17's serve) vs one x0-xdp serve answering
+# a line per command, the same commands in turn (stats with 64 blocked MACs and the traffic's sources, block and
+# unblock), per command in µs, medians of the rounds.
+helper_n=200
+nsB "$H" attach --mode native $VB >/dev/null
+macs64=$(for i in $(seq 0 63); do printf '02:00:5e:00:01:%02x ' "$i"; done)
+nsB "$H" block $macs64 --reason bench >/dev/null
+us_now() { echo $(( $(date +%s%N) / 1000 )); }
+declare -A helper_us
+for r in $(seq "$rounds"); do
+  for cmd in "stats" "block 02:00:5e:00:02:01 --reason bench" "unblock 02:00:5e:00:02:01"; do
+    t0=$(us_now)
+    for _ in $(seq $helper_n); do nsB "$H" --json $cmd >/dev/null; done
+    helper_us["process $cmd"]+="$(( ($(us_now) - t0) / helper_n )) "
+    coproc BENCH_SERVE { exec nsenter --net=/run/netns/$NSB "$H" --json serve; }
+    IFS= read -r -t 10 _ <&"${BENCH_SERVE[0]}"
+    t0=$(us_now)
+    for _ in $(seq $helper_n); do printf '%s\n' "$cmd" >&"${BENCH_SERVE[1]}"; IFS= read -r -t 10 _ <&"${BENCH_SERVE[0]}"; done
+    helper_us["serve $cmd"]+="$(( ($(us_now) - t0) / helper_n )) "
+    serve_rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$BENCH_SERVE_PID/status")
+    exec {BENCH_SERVE[1]}>&-
+    wait "$BENCH_SERVE_PID" 2>/dev/null
+  done
+done
+nsB "$H" purge >/dev/null
+helper_rows=$(
+  for cmd in "stats" "block 02:00:5e:00:02:01 --reason bench" "unblock 02:00:5e:00:02:01"; do
+    p=$(echo "${helper_us["process $cmd"]}" | median)
+    v=$(echo "${helper_us["serve $cmd"]}" | median)
+    echo "| \`${cmd%% *}\` | $(fmt "$p") µs | $(fmt "$v") µs | $(awk -v a="$p" -v b="$v" 'BEGIN { if (b > 0) printf "%.0f", a / b; else print "n/a" }')x |"
+  done
+)
+
 table=$(
   echo "| configuration | frames/s end-to-end | receive CPU per frame (min-max) | frames/s per receive core |"
   echo "|---|---:|---:|---:|"
@@ -148,6 +181,10 @@ table=$(
   echo "|---|---:|"
   echo "| frame counted and passed (blocklist has one other entry) | $prog_pass |"
   echo "| frame from a blocked MAC, dropped | $prog_drop |"
+  echo
+  echo "| x0-xdp command ($helper_n in turn, 64 MACs blocked) | a process each | one \`x0-xdp serve\` | faster |"
+  echo "|---|---:|---:|---:|"
+  echo "$helper_rows"
 )
 drop_e2e=$(ratio "${rate[xdp drop native]}" "${rate[nft drop]}")
 drop_cpu=$(ratio "${cpu[nft drop]}" "${cpu[xdp drop native]}")
@@ -159,6 +196,7 @@ cost_prog=$(awk -v p="$prog_pass" -v s="${cpu[stack]}" 'BEGIN { if (s > 0) print
 goal() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met" }'; }
 summary=$(
   echo "XDP blocklist (native) vs nftables netdev drop: ${drop_cpu}x the frames per receive core ($(goal "$drop_cpu" '>=' 3) for the ≥ 3x goal), ${drop_e2e}x end-to-end frames/s with the generator on the same CPU ($(goal "$drop_e2e" '>=' 3) there); generic mode: ${drop_generic}x per receive core."
+  echo "The helper as the agent asks it: one \`x0-xdp serve\` kept running (${serve_rss_kb} KiB RSS here) answers a command per line; a process per command pays for exec, libbpf's start and the pin lookups every time (on a router under load, and in the lab's TCG guests, seconds: docs/mapek.md)."
   echo "Counters (native, frames passed on to the stack) vs no program: end-to-end frames/s ${cost_e2e}% lower ($(goal "$cost_e2e" '<' 10) for the < 10 % goal); receive CPU per frame ${cost_cpu}% higher (a negative figure is run-to-run noise); the program alone costs ${prog_pass} ns a frame, ${cost_prog}% of the stack path's ${cpu[stack]} ns. Generic mode: receive CPU ${cost_generic}% higher."
 )
 echo
