@@ -198,7 +198,8 @@ export class Agent {
               return { ok: r.ok === true, reason: typeof r.reason === 'string' ? r.reason : null };
             },
             components: () => this.supervisor.snapshot(),
-            ...(this.options.xdpHelper === undefined ? {} : { xdpHelper: this.options.xdpHelper }),
+            // One x0-xdp serve per agent: the XDP component's.
+            xdp: () => (this.components.get('xdp') as XdpComponent | undefined)?.binding ?? null,
           }),
         config.mapek.enabled ? null : 'mapek disabled in the configuration',
       ],

@@ -238,6 +238,30 @@ test('a leadership transfer whose TimeoutNow is lost is retried at the next hear
   assert.ok((leader.counters.get('transfer-timeout-now-resent') ?? 0) >= 2);
 });
 
+test('a candidate whose vote requests are lost sends them again each heartbeat, not after an election timeout', () => {
+  const net = new TestNet([1, 2, 3]);
+  const leader = net.elect();
+  net.tick(2);
+  const target = [1, 2, 3].find((id) => id !== leader.id) as number;
+  // The transfer's campaign (a real vote, as after TimeoutNow): both requests of its first round are lost.
+  let lost = 0;
+  net.drop = (m) => m.type === 'vote' && lost < 2 && ++lost > 0;
+  const term = leader.term;
+  assert.ok(leader.transferLeadership(target).ok);
+  net.deliver();
+  assert.is(lost, 2, 'both vote requests of the first round were lost');
+  const candidate = net.node(target);
+  assert.is(candidate.role, 'candidate', 'still campaigning');
+  net.tick(1, [target]);
+  net.deliver();
+  assert.is(candidate.counters.get('vote-request-resent'), 1, 'the requests went out again at the next tick');
+  assert.is(net.leader()?.id, target, 'the transfer completed a tick later (the election timeout is 10+ ticks)');
+  assert.is(candidate.term, term + 1);
+  net.tick(5);
+  net.deliver();
+  assert.is(candidate.counters.get('vote-request-resent'), 1, 'a leader requests no more votes');
+});
+
 test('ReadIndex: answered after a heartbeat quorum, forwarded from followers, refused by a deposed leader', () => {
   const net = new TestNet([1, 2, 3]);
   const leader = net.elect();

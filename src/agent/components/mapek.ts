@@ -85,6 +85,11 @@ export interface MapekHooks {
   readonly restart: (name: string) => { ok: boolean; reason: string | null };
   readonly components: () => Record<string, ComponentHealth>;
   readonly xdpHelper?: readonly string[];
+  /**
+   * The XDP component's binding (the composition root's): samples and rate limits then go to the one `x0-xdp serve`
+   * it keeps running instead of a second one. Without it (tests), this component keeps its own when XDP is on.
+   */
+  readonly xdp?: () => XdpBinding | null;
 }
 
 interface Target {
@@ -153,12 +158,13 @@ export class MapekComponent implements Component {
       knowledge ?? undefined,
     );
     // One x0-xdp kept running for the samples and the rate limits (x0-xdp serve), not a process each.
-    this.xdp = config.xdp.enabled
-      ? new XdpBinding(platform, {
-          session: true,
-          ...(this.hooks.xdpHelper === undefined ? {} : { helperArgv: this.hooks.xdpHelper }),
-        })
-      : null;
+    this.xdp =
+      config.xdp.enabled && this.hooks.xdp === undefined
+        ? new XdpBinding(platform, {
+            session: true,
+            ...(this.hooks.xdpHelper === undefined ? {} : { helperArgv: this.hooks.xdpHelper }),
+          })
+        : null;
     this.executor = new Executor({
       platform,
       primaryInterface: () => {
@@ -167,7 +173,7 @@ export class MapekComponent implements Component {
       },
       batctl: config.batctl,
       meshif: config.meshInterface ?? 'bat0',
-      xdp: () => this.xdp,
+      xdp: () => this.binding(),
       raft: () => this.ctx.raft,
       restart: (name) => this.hooks.restart(name),
       ubus: 'ubus',
@@ -197,6 +203,11 @@ export class MapekComponent implements Component {
     this.targets.clear();
     this.published.clear();
     this.adopted.clear();
+  }
+
+  /** Where XDP requests go: the XDP component's binding when the root gave it, else this component's own. */
+  private binding(): XdpBinding | null {
+    return this.hooks.xdp === undefined ? this.xdp : this.ctx.config.xdp.enabled ? this.hooks.xdp() : null;
   }
 
   health(): Health {
@@ -464,7 +475,7 @@ export class MapekComponent implements Component {
   }
 
   private observeXdp(): void {
-    const xdp = this.xdp;
+    const xdp = this.binding();
     if (xdp === null) return;
     this.xdpBusy = true;
     const startedMs = this.ctx.platform.monotonicMs();

@@ -189,7 +189,11 @@ export interface MapekConfig {
   /** An isolated auth-failing MAC is lifted after this long without new failures. */
   readonly authCalmMs: number;
   // --- analyse: anchor, components ---
-  /** This node, Raft leader, reports itself degraded this long before leadership is moved. */
+  /**
+   * This node, Raft leader, reports itself degraded this long before leadership is moved. Short: the hand-over
+   * must cross the degraded links before the neighbours' own link-downs (about 1.3 s after their probes call the
+   * link dead, the second opinion included) cut this node off (lab heal-more, 6 December).
+   */
   readonly anchorDegradedMs: number;
   /** A component 'down' this long (the supervisor's own restarts did not help) gets restart-component. */
   readonly componentDownMs: number;
@@ -236,7 +240,7 @@ export function defaultMapekConfig(): MapekConfig {
     authFailuresPerSecMin: 5,
     authStdFloor: 0.5,
     authCalmMs: 300_000,
-    anchorDegradedMs: 1000,
+    anchorDegradedMs: 500,
     componentDownMs: 15_000,
     ifaceDeadBounceMs: 60_000,
     dampingActionsMax: 4,

@@ -69,6 +69,8 @@ export class Raft {
   private readonly config: RaftConfig;
   private readonly progress = new Map<NodeId, Progress>();
   private readonly votes = new Map<NodeId, boolean>();
+  /** The round being campaigned (pre-candidate, candidate): its requests are re-sent to voters yet to answer. */
+  private campaignKind: Campaign | null = null;
   private readonly reads = new ReadOnlyQueue(pendingReadsMax);
   private readonly receiver = new SnapshotReceiver();
   private electionElapsed = 0;
@@ -156,6 +158,7 @@ export class Raft {
       this.config.electionTicks + Math.floor(this.config.random() * this.config.electionTicks);
     this.leadTransferee = 0;
     this.votes.clear();
+    this.campaignKind = null;
     this.progress.clear();
     this.uncommittedBytes = 0;
     this.broadcastPending = false;
@@ -219,16 +222,28 @@ export class Raft {
     }
     if (kind === 'pre') this.becomePreCandidate();
     else this.becomeCandidate();
-    const voteTerm = kind === 'pre' ? this.term + 1 : this.term;
     this.votes.set(this.id, true);
     if (this.tallyVotes()) return;
+    this.campaignKind = kind;
+    this.requestVotes();
+  }
+
+  /**
+   * Sends this round's (pre-)vote request to every voter that has not answered. At the start of a round, and again
+   * every heartbeat while it lasts: on a lossy link one lost request used to cost a whole election timeout (the
+   * lab's degraded anchor, issue 17). A repeated request is the same message: a voter answers it as before (its
+   * vote for this candidate in this term stands; a pre-vote changes nothing).
+   */
+  private requestVotes(): void {
+    const kind = this.campaignKind;
+    if (kind === null) return;
     const type = kind === 'pre' ? 'prevote' : 'vote';
     for (const to of this.log.conf().voters) {
-      if (to === this.id) continue;
+      if (to === this.id || this.votes.has(to)) continue;
       this.send({
         type,
         to,
-        term: voteTerm,
+        term: kind === 'pre' ? this.term + 1 : this.term,
         lastIndex: this.log.lastIndex(),
         lastTerm: this.log.lastTerm(),
         transfer: kind === 'transfer',
@@ -255,6 +270,10 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
+    if (this.campaignKind !== null && this.electionElapsed % this.config.heartbeatTicks === 0) {
+      this.counters.add('vote-request-resent');
+      this.requestVotes();
+    }
     if (!this.promotable() || this.electionElapsed < this.randomizedElectionTimeout) return;
     this.electionElapsed = 0;
     this.campaign(this.config.preVote ? 'pre' : 'real');
