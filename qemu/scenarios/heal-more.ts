@@ -326,7 +326,7 @@ async function floodOnce(ctx: ScenarioContext, mode: Mode, i: number, env: Env):
     await delay(1000);
     const line = (await rateLimitsExecuted(ctx)).slice(executedBefore).find((l) => / ok=true /.test(l));
     if (line !== undefined && Number.isFinite(g0)) {
-      limitedMs = Math.max(0, timeOf(line) - g0);
+      limitedMs = Math.max(0, Math.round(timeOf(line) - g0));
       limitedLine = line;
     }
   }
