@@ -238,6 +238,28 @@ test('a leadership transfer whose TimeoutNow is lost is retried at the next hear
   assert.ok((leader.counters.get('transfer-timeout-now-resent') ?? 0) >= 2);
 });
 
+test('a transfer target that lags behind a lossy link gets the missing entries again every heartbeat', () => {
+  const net = new TestNet([1, 2, 3]);
+  const leader = net.elect();
+  net.tick(2);
+  const target = [1, 2, 3].find((id) => id !== leader.id) as number;
+  // The target misses an entry, and none of its heartbeat answers come back (the usual repair waits for two).
+  net.drop = (m) => (m.type === 'app' && m.to === target) || (m.type === 'heartbeat-resp' && m.from === target);
+  assert.ok(leader.propose(bytes('missed')).ok);
+  net.deliver();
+  assert.ok(leader.transferLeadership(target).ok);
+  net.deliver();
+  assert.is(leader.role, 'leader', 'nothing reached the target yet');
+  // The link lets appends through again, heartbeat answers still lost.
+  net.drop = (m) => m.type === 'heartbeat-resp' && m.from === target;
+  net.tick(1);
+  net.deliver();
+  net.tick(1);
+  net.deliver();
+  assert.ok((leader.counters.get('transfer-append-resent') ?? 0) >= 1);
+  assert.is(net.leader()?.id, target, 'caught up and moved within two heartbeats (the election timeout is 10+)');
+});
+
 test('a candidate whose vote requests are lost sends them again each heartbeat, not after an election timeout', () => {
   const net = new TestNet([1, 2, 3]);
   const leader = net.elect();

@@ -304,6 +304,13 @@ export class Raft {
       if (pr !== undefined && pr.match === this.log.lastIndex()) {
         this.counters.add('transfer-timeout-now-resent');
         this.send({ type: 'timeout-now', to: this.leadTransferee });
+      } else if (pr !== undefined && pr.state !== 'snapshot') {
+        // A target not yet caught up gets what it lacks again every heartbeat, from its last acknowledged entry:
+        // over a lossy link the usual repair waits for two heartbeat answers, which rarely come back (the lab's
+        // degraded anchor never sent its TimeoutNow). An append sent twice is harmless: the follower keeps one.
+        this.counters.add('transfer-append-resent');
+        pr.becomeProbe();
+        this.sendAppend(this.leadTransferee, pr, true);
       }
     }
   }
