@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mapek } from '../../src/core/mapek/mapek.js';
 import { mapekLimits } from '../../src/core/mapek/limits.js';
-import { defaultMapekConfig, type Decision, validateMapekConfig } from '../../src/core/mapek/types.js';
+import { defaultMapekConfig, type Decision, type Observation, validateMapekConfig } from '../../src/core/mapek/types.js';
 import { config, core, hexCounter, kinds, macA, macB, macC, nb, okAll, raftObs, twoLinks } from './helpers.js';
 
 test('the default configuration is valid, and validate names every bad field', () => {
@@ -309,6 +309,24 @@ test('a degraded Raft leader hands over before it takes a link out; once another
   assert.equal(kinds(ds), ['transfer-leadership@raft:n1', 'link-down@iface:eth-a']);
   assert.is((ds[0] as Decision).atMs, 2000, 'the hand-over after anchorDegradedMs, no link-down meanwhile');
   assert.is((ds[1] as Decision).atMs, 2100, 'the link goes once this node no longer leads');
+});
+
+test('a Raft leader with other voters holds a link-down for anchorDegradedMs; a lone voter does not', () => {
+  const first = (voters: number) => {
+    const m = core({ anchorDegradedMs: 500 });
+    for (let t = 0; t <= 2000; t += 100) {
+      // eth-a dies at 1000 ms; this leader is not (yet) degraded: its other link is alive.
+      m.observe({ ...(raftObs(t, false, 'leader') as Extract<Observation, { kind: 'raft' }>), voters });
+      m.observe(nb(t, macA, 'eth-a', t < 1000));
+      m.observe(nb(t, macB, 'eth-b', true));
+      const ds = m.tick(t);
+      okAll(m, ds, t);
+      if (ds.length > 0) return `${kinds(ds).join(',')} at ${(ds[0] as Decision).atMs}`;
+    }
+    return 'nothing';
+  };
+  assert.is(first(3), 'link-down@iface:eth-a at 1500', 'held until the link was dead for anchorDegradedMs');
+  assert.is(first(1), 'link-down@iface:eth-a at 1000', 'a lone voter takes it out at once');
 });
 
 test("the degraded anchor's why names what the edge saw (cut to 64 characters), and nothing when it said nothing", () => {

@@ -471,6 +471,7 @@ export class MapekComponent implements Component {
       // bad too (the one to it), and moved leadership back to it (lab heal-more, 6 December 13:25).
       selfDegraded: raft.voters.length > 1 && probed.length > 0 && (dead + lossy) * 2 > probed.length,
       degradedWhy: `${dead} of ${probed.length} probed links dead, ${lossy} losing >= ${mapekEdgeLimits.anchorLinkLossMin * 100} % of probes`,
+      voters: raft.voters.length,
     });
   }
 

@@ -105,6 +105,7 @@ interface RaftState {
   term: number;
   degradedSinceMs: number | null;
   degradedWhy: string | null;
+  voters: number;
   atMs: number;
 }
 
@@ -322,6 +323,7 @@ export class Analysis {
       term: o.term,
       degradedSinceMs: since,
       degradedWhy: why,
+      voters: typeof o.voters === 'number' && Number.isInteger(o.voters) && o.voters >= 1 ? Math.min(o.voters, 255) : 1,
       atMs: o.atMs,
     };
   }
@@ -510,11 +512,16 @@ export class Analysis {
     // hand-over no path (lab heal-more, 6 December: the leader and a neighbour each took a link out, the transfer's
     // TimeoutNow never arrived and an election timeout moved the leadership 16 s after the links degraded).
     if (this.raft !== null && this.raft.role === 'leader' && this.raft.degradedSinceMs !== null) return;
+    const since = dead.deadSinceMs ?? nowMs;
+    // And a leader with other voters gives a dead link anchorDegradedMs before taking it out: when its links
+    // degrade together the first is called dead before the others count as lossy, and taking it out cut the leader
+    // off before it judged itself degraded and handed over (lab heal-more, 6 December 17:26). A lone voter (heal's
+    // node 1) has nobody to hand over to and is not held.
+    if (this.raft?.role === 'leader' && this.raft.voters > 1 && nowMs - since < this.config.anchorDegradedMs) return;
     if (flapping) return; // a flapping link is retuned, not cycled (link-flapping-retune)
     // Taking a link out helps only when batman-adv has another way: some other interface with a live neighbour.
     const other = [...this.neighbours.values()].find((x) => x.iface !== iface && x.alive);
     if (other === undefined) return;
-    const since = dead.deadSinceMs ?? nowMs;
     out.push({
       symptom: 'neighbour-dead',
       target: `iface:${iface}`,

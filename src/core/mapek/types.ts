@@ -33,6 +33,8 @@ export type Observation =
       selfDegraded: boolean;
       /** What made the edge judge it degraded ("3 of 4 probed links dead"), for the decision's why; cut to 64. */
       degradedWhy?: string;
+      /** Raft voters in the configuration (1 when absent): a leader with others holds its link-downs a while. */
+      voters?: number;
     }
   | { kind: 'gossip'; atMs: number; rejections: number; rounds: number };
 
