@@ -4,7 +4,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mapek } from '../../src/core/mapek/mapek.js';
 import { mapekLimits } from '../../src/core/mapek/limits.js';
-import { defaultMapekConfig, type Decision, type Observation, validateMapekConfig } from '../../src/core/mapek/types.js';
+import {
+  defaultMapekConfig,
+  type Decision,
+  type Observation,
+  validateMapekConfig,
+} from '../../src/core/mapek/types.js';
 import { config, core, hexCounter, kinds, macA, macB, macC, nb, okAll, raftObs, twoLinks } from './helpers.js';
 
 test('the default configuration is valid, and validate names every bad field', () => {
