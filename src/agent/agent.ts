@@ -198,8 +198,14 @@ export class Agent {
               return { ok: r.ok === true, reason: typeof r.reason === 'string' ? r.reason : null };
             },
             components: () => this.supervisor.snapshot(),
-            // One x0-xdp serve per agent: the XDP component's.
-            xdp: () => (this.components.get('xdp') as XdpComponent | undefined)?.binding ?? null,
+            // One x0-xdp serve per agent: the XDP component's, once it found BPF and XDP working (a failed probe
+            // would only fail every sample again, a warning each time).
+            xdp: () => {
+              const xdp = this.components.get('xdp') as XdpComponent | undefined;
+              const h = xdp?.health();
+              const usable = h?.state === 'up' || (h?.state === 'degraded' && /^attach-failed/.test(h.reason ?? ''));
+              return usable ? (xdp?.binding ?? null) : null;
+            },
           }),
         config.mapek.enabled ? null : 'mapek disabled in the configuration',
       ],
