@@ -17,7 +17,7 @@ import { Executor } from '../../mapek/executor.js';
 import { ProbeLink, probeWireBytes } from '../../mapek/probe.js';
 import { isTempFileName } from '../../platform/temp-files.js';
 import type { Files, HostPort, TimerHandle } from '../../platform/types.js';
-import { XdpBinding } from '../../xdp/binding.js';
+import type { XdpBinding } from '../../xdp/binding.js';
 import { degraded, down, up, type Component } from '../component.js';
 import { allPeers, type AgentContext } from '../context.js';
 import type { ComponentHealth, Health } from '../supervisor.js';
@@ -84,12 +84,11 @@ export const mapekEdgeLimits = {
 export interface MapekHooks {
   readonly restart: (name: string) => { ok: boolean; reason: string | null };
   readonly components: () => Record<string, ComponentHealth>;
-  readonly xdpHelper?: readonly string[];
   /**
-   * The XDP component's binding (the composition root's): samples and rate limits then go to the one `x0-xdp serve`
-   * it keeps running instead of a second one. Without it (tests), this component keeps its own when XDP is on.
+   * The XDP component's binding, null while XDP is off or not working: samples and rate limits go to the one
+   * `x0-xdp serve` it keeps running (the composition root knows both components).
    */
-  readonly xdp?: () => XdpBinding | null;
+  readonly xdp: () => XdpBinding | null;
 }
 
 interface Target {
@@ -113,7 +112,6 @@ export class MapekComponent implements Component {
   private core: Mapek | null = null;
   private probe: ProbeLink | null = null;
   private executor: Executor | null = null;
-  private xdp: XdpBinding | null = null;
   private timer: TimerHandle | null = null;
   private readonly targets = new Map<string, Target>();
   private inFlight = 0;
@@ -157,14 +155,6 @@ export class MapekComponent implements Component {
       () => toHex(platform.randomBytes(16)),
       knowledge ?? undefined,
     );
-    // One x0-xdp kept running for the samples and the rate limits (x0-xdp serve), not a process each.
-    this.xdp =
-      config.xdp.enabled && this.hooks.xdp === undefined
-        ? new XdpBinding(platform, {
-            session: true,
-            ...(this.hooks.xdpHelper === undefined ? {} : { helperArgv: this.hooks.xdpHelper }),
-          })
-        : null;
     this.executor = new Executor({
       platform,
       primaryInterface: () => {
@@ -173,7 +163,7 @@ export class MapekComponent implements Component {
       },
       batctl: config.batctl,
       meshif: config.meshInterface ?? 'bat0',
-      xdp: () => this.binding(),
+      xdp: () => this.hooks.xdp(),
       raft: () => this.ctx.raft,
       restart: (name) => this.hooks.restart(name),
       ubus: 'ubus',
@@ -197,17 +187,10 @@ export class MapekComponent implements Component {
     this.persist(true);
     this.probe?.close();
     this.probe = null;
-    this.xdp?.close();
-    this.xdp = null;
     this.core = null;
     this.targets.clear();
     this.published.clear();
     this.adopted.clear();
-  }
-
-  /** Where XDP requests go: the XDP component's binding when the root gave it, else this component's own. */
-  private binding(): XdpBinding | null {
-    return this.hooks.xdp === undefined ? this.xdp : this.ctx.config.xdp.enabled ? this.hooks.xdp() : null;
   }
 
   health(): Health {
@@ -476,7 +459,7 @@ export class MapekComponent implements Component {
   }
 
   private observeXdp(): void {
-    const xdp = this.binding();
+    const xdp = this.hooks.xdp();
     if (xdp === null) return;
     this.xdpBusy = true;
     const startedMs = this.ctx.platform.monotonicMs();
