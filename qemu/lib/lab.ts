@@ -221,28 +221,77 @@ export class Lab {
    * netdevs have no such knob). Replaces any earlier impairment of the link.
    */
   async impair(a: number, b: number, impairment: Impairment): Promise<void> {
-    const link = this.link(a, b);
+    await this.impairLinks([[a, b]], impairment);
+  }
+
+  /**
+   * The same impairment on several links at once: one command per guest, all guests in parallel, so the links
+   * degrade within one command's round trip of each other (one after another, a TCG guest's 0.3-1 s per command
+   * left a leader's second link clean for a second or more). `ms`: how long it took on the host; `outputs`: what
+   * each guest printed, `before` (one command, e.g. a clock read) run just before its tc commands.
+   */
+  async impairLinks(
+    edges: ReadonlyArray<readonly [number, number]>,
+    impairment: Impairment,
+    before?: string,
+  ): Promise<{ ms: number; outputs: Map<number, string> }> {
     assertImpairment(impairment);
     const netem = `delay ${impairment.delayMs}ms loss ${impairment.lossPercent}%`;
-    for (const [node, nic] of [
-      [link.edge[0], link.nicA],
-      [link.edge[1], link.nicB],
-    ] as const) {
-      const r = await this.exec(node, `/sbin/tc qdisc replace dev "$(${nicByMac(nic.mac)})" root netem ${netem}`);
-      if (r.rc !== 0) throw new Error(`node ${node}: tc netem on link ${link.name} failed: ${r.out.trim()}`);
-    }
-    this.log(`link ${link.name} impaired: ${netem} (each direction)`);
+    const startMs = Date.now();
+    const outputs = await this.onLinkEnds(
+      edges,
+      (dev) => `/sbin/tc qdisc replace dev ${dev} root netem ${netem}`,
+      true,
+      before,
+    );
+    for (const [a, b] of edges) this.log(`link ${this.link(a, b).name} impaired: ${netem} (each direction)`);
+    return { ms: Date.now() - startMs, outputs };
   }
 
   async clearImpairment(a: number, b: number): Promise<void> {
-    const link = this.link(a, b);
-    for (const [node, nic] of [
-      [link.edge[0], link.nicA],
-      [link.edge[1], link.nicB],
-    ] as const) {
-      await this.exec(node, `/sbin/tc qdisc del dev "$(${nicByMac(nic.mac)})" root 2>/dev/null; true`);
+    await this.clearImpairments([[a, b]]);
+  }
+
+  async clearImpairments(edges: ReadonlyArray<readonly [number, number]>): Promise<void> {
+    await this.onLinkEnds(edges, (dev) => `{ /sbin/tc qdisc del dev ${dev} root 2>/dev/null; true; }`, false);
+    for (const [a, b] of edges) this.log(`link ${this.link(a, b).name} impairment cleared`);
+  }
+
+  /** Runs `before`, then `command(dev)` on both ends' NICs of every link: one exec per guest, the guests in parallel. */
+  private async onLinkEnds(
+    edges: ReadonlyArray<readonly [number, number]>,
+    command: (dev: string) => string,
+    check: boolean,
+    before?: string,
+  ): Promise<Map<number, string>> {
+    // Each guest first finds its NICs by MAC (a process or two each on a TCG guest), then runs `before` and the
+    // commands back to back.
+    const byNode = new Map<number, { find: string[]; run: string[] }>();
+    for (const [a, b] of edges) {
+      const link = this.link(a, b);
+      for (const [node, nic] of [
+        [link.edge[0], link.nicA],
+        [link.edge[1], link.nicB],
+      ] as const) {
+        const mine = byNode.get(node) ?? { find: [], run: [] };
+        const dev = `n${mine.find.length}`;
+        mine.find.push(`${dev}=$(${nicByMac(nic.mac)})`);
+        mine.run.push(command(`"$${dev}"`));
+        byNode.set(node, mine);
+      }
     }
-    this.log(`link ${link.name} impairment cleared`);
+    const outputs = new Map<number, string>();
+    await Promise.all(
+      [...byNode].map(async ([node, { find, run }]) => {
+        const r = await this.exec(node, [...find, ...(before === undefined ? [] : [before]), ...run].join(' && '));
+        if (check && r.rc !== 0)
+          throw new Error(
+            `node ${node}: tc netem on ${edges.map((e) => e.join('-')).join(', ')} failed: ${r.out.trim()}`,
+          );
+        outputs.set(node, r.out);
+      }),
+    );
+    return outputs;
   }
 
   /** Polls check() until it returns a value that is not null/false; returns it and the time it took. */

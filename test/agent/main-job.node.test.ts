@@ -51,7 +51,7 @@ test('the main job shows five agents forming one mesh, healing a degraded leader
     );
     assert.match(
       out,
-      /decided \(trace [0-9a-f]{32}, [\d.]+ s\): anchor-degraded by rule anchor-degraded-transfer; why: this node \d leads term \d+ and reports itself degraded \(3 of 4 probed links dead, \d+ losing >= 50 % of probes\) for/,
+      /decided \(trace [0-9a-f]{32}, [\d.]+ s\): anchor-degraded by rule anchor-degraded-transfer; why: this node \d leads term \d+ and reports itself degraded \(3 of 4 probed links dead, \d+ losing >= \d+ % of probes\) for/,
     );
     assert.match(
       out,

@@ -334,6 +334,25 @@ test('a Raft leader with other voters holds a link-down for anchorDegradedMs; a 
   assert.is(first(1), 'link-down@iface:eth-a at 1000', 'a lone voter takes it out at once');
 });
 
+test('a voter holds its dead link to the Raft leader for leaderLinkHoldMs, for the hand-over to cross it', () => {
+  const first = (leadsRaft: boolean, role: string) => {
+    const m = core({ anchorDegradedMs: 500, leaderLinkHoldMs: 1000 });
+    for (let t = 0; t <= 3000; t += 100) {
+      // eth-a to the leader (n2) dies at 1000 ms; eth-b is alive.
+      m.observe({ ...(raftObs(t, false, role) as Extract<Observation, { kind: 'raft' }>), voters: 3 });
+      m.observe({ ...(nb(t, macA, 'eth-a', t < 1000) as Extract<Observation, { kind: 'neighbour' }>), leadsRaft });
+      m.observe(nb(t, macB, 'eth-b', true));
+      const ds = m.tick(t);
+      okAll(m, ds, t);
+      if (ds.length > 0) return `${kinds(ds).join(',')} at ${(ds[0] as Decision).atMs}`;
+    }
+    return 'nothing';
+  };
+  assert.is(first(true, 'follower'), 'link-down@iface:eth-a at 2000', 'held until dead for leaderLinkHoldMs');
+  assert.is(first(false, 'follower'), 'link-down@iface:eth-a at 1000', 'a link to another neighbour goes at once');
+  assert.is(first(true, 'leader'), 'link-down@iface:eth-a at 1500', 'a leader has its own hold (anchorDegradedMs)');
+});
+
 test("the degraded anchor's why names what the edge saw (cut to 64 characters), and nothing when it said nothing", () => {
   const why = (degradedWhy: string | undefined) => {
     const m = core({ anchorDegradedMs: 1000 });

@@ -6,6 +6,7 @@ import {
   decodeProbe,
   detectionTimeMs,
   encodeProbe,
+  linksDegraded,
   Liveness,
   livenessDefaults,
   livenessLimits,
@@ -99,24 +100,82 @@ test('loss below the detection time does not take a neighbour down (30 % random 
   );
 });
 
-test('the loss estimate follows the share of unanswered probes (16-probe EWMA), and a clean link reads 0', () => {
+test('the loss estimate follows the share of unanswered probes (8-probe EWMA), and a clean link reads 0', () => {
   const rng = new Rng(11);
   const lossy = new Liveness({ ...livenessDefaults, detectMultiplier: 50 }, 0);
   // 60 % loss each way: 84 % of round trips lost; the link keeps answering now and then, so it is not down.
   drive(lossy, 0, 60_000, () => rng.next() > 0.6 && rng.next() > 0.6);
   assert.is(lossy.state, 'up');
-  assert.ok(lossy.loss !== null && lossy.loss > 0.6 && lossy.loss < 0.98, `84 % lossy link reads ${lossy.loss}`);
+  const l = lossy.loss(60_000);
+  assert.ok(l !== null && l > 0.6 && l < 0.99, `84 % lossy link reads ${l}`);
   const clean = new Liveness(livenessDefaults, 0);
-  assert.is(clean.loss, null, 'no estimate before the first echo');
+  assert.is(clean.loss(0), null, 'no estimate before the first echo');
   drive(clean, 0, 10_000, () => true);
-  assert.is(clean.loss, 0);
+  assert.is(clean.loss(10_000), 0);
   // A link that was down a while and comes back reads lossy for a few echoes only, not for dozens.
   const back = new Liveness(livenessDefaults, 0);
   drive(back, 0, 4_500, (_seq, t) => t < 1_000 || t >= 4_000);
-  assert.ok(back.loss !== null && back.loss < 0.5, `a link back for 0.5 s after 3 s down reads ${back.loss}`);
+  assert.ok((back.loss(4_500) ?? 1) < 0.5, `a link back for 0.5 s after 3 s down reads ${back.loss(4_500)}`);
   const light = new Liveness({ ...livenessDefaults, detectMultiplier: 10 }, 0);
   drive(light, 0, 60_000, () => rng.next() > 0.1);
-  assert.ok(light.loss !== null && light.loss < 0.35, `10 % lossy link reads ${light.loss}`);
+  assert.ok((light.loss(60_000) ?? 1) < 0.35, `10 % lossy link reads ${light.loss(60_000)}`);
+});
+
+test('probes unanswered past the echo wait count as lost at once; an echo still on its way does not', () => {
+  // A link turning 84 % lossy (the lab's degraded anchor: 60 % each way, 100 ms delay) reads lossy (>= 0.5) within
+  // about a second, before the next echo; 20 seeds.
+  const crossedMs: number[] = [];
+  for (let seed = 1; seed <= 20; seed++) {
+    const rng = new Rng(seed);
+    const live = new Liveness({ ...livenessDefaults, detectMultiplier: 50 }, 0);
+    drive(live, 0, 3_000, () => true);
+    // From 3 s: 100 ms each way, 60 % loss each way; echoes in flight are delivered across the steps.
+    const inFlight: Array<[number, number]> = [];
+    let crossed: number | null = null;
+    for (let t = 3_010; t <= 6_000 && crossed === null; t += 10) {
+      for (const [seq, at] of inFlight.filter(([, at]) => at <= t)) live.reply(seq, t);
+      inFlight.splice(0, inFlight.length, ...inFlight.filter(([, at]) => at > t));
+      const seq = live.due(t);
+      if (seq !== null && rng.next() > 0.6 && rng.next() > 0.6) inFlight.push([seq, t + 200]);
+      live.tick(t);
+      if ((live.loss(t) ?? 0) >= 0.5) crossed = t - 3_000;
+    }
+    crossedMs.push(crossed ?? 3_000);
+  }
+  crossedMs.sort((a, b) => a - b);
+  const median = crossedMs[crossedMs.length / 2]!;
+  assert.ok(median <= 1_100 && crossedMs.at(-1)! <= 2_000, `lossy after ${crossedMs.join(', ')} ms`);
+  // A healthy link whose echo takes 60 ms (within the wait) reads 0 between echoes.
+  const slow = new Liveness(livenessDefaults, 0);
+  drive(slow, 0, 5_000, () => true, 60);
+  assert.is(slow.loss(5_000), 0);
+  assert.ok(slow.echoWaitMs >= livenessDefaults.intervalMs && slow.echoWaitMs <= slow.detectMs);
+  // Silence: every probe since the last echo is overdue; the estimate itself is unchanged until an echo comes.
+  const silent = new Liveness({ ...livenessDefaults, detectMultiplier: 50 }, 0);
+  drive(silent, 0, 2_000, () => true);
+  drive(silent, 2_010, 2_600, () => false);
+  const s = silent.loss(2_600) ?? 0;
+  assert.ok(s >= 0.4 && s < 0.7, `6 probes unanswered read ${s}`);
+});
+
+test('an anchor is degraded when most of its links fail: dead, or lossy (a quarter once one is dead)', () => {
+  const up = (loss: number | null) => ({ state: 'up' as const, loss });
+  const down = { state: 'down' as const, loss: 0.4 };
+  const init = { state: 'init' as const, loss: null };
+  const verdict = (links: Parameters<typeof linksDegraded>[0]) => linksDegraded(links).degraded;
+  assert.is(verdict([up(0), up(0)]), false, 'clean');
+  assert.is(verdict([up(0.6), up(0.55)]), true, 'both losing over half');
+  assert.is(verdict([up(0.6), up(0.3)]), false, 'one lossy, one a little: not most');
+  assert.is(verdict([down, up(0)]), false, 'a single cut: the other link is clean');
+  assert.is(verdict([down, up(0.3)]), true, 'one dead and the other losing a quarter: degrading together');
+  assert.is(verdict([down, up(0.2)]), false);
+  assert.is(verdict([down, up(0), up(0)]), false, 'a third of the links is not most');
+  assert.is(verdict([down, down, up(0)]), true);
+  assert.is(verdict([down, up(0.3), up(0.3), up(0)]), true, '3 of 4');
+  assert.is(verdict([down, up(0.3), up(0), up(0)]), false, 'half is not most');
+  assert.is(verdict([init, init]), false, 'never answered: no evidence');
+  assert.is(verdict([]), false);
+  assert.equal(linksDegraded([down, up(0.3), init]), { degraded: true, probed: 2, dead: 1, lossy: 1, lossMin: 0.25 });
 });
 
 test('late and unknown echoes are counted, not matched', () => {

@@ -5,7 +5,8 @@
 // written at most once per the core's knowledgePersistMs; a one-line incident summary in this node's gossip
 // section. Every step is an agent event with the decision's trace id (ubus `events`).
 import { loadRevocations, nodeFiles } from '../../identity/store.js';
-import { Liveness, type LivenessConfig, livenessDefaults } from '../../core/mapek/liveness.js';
+import { parseSubject } from '../../core/identity/spiffe.js';
+import { Liveness, type LivenessConfig, linksDegraded, livenessDefaults } from '../../core/mapek/liveness.js';
 import { Mapek } from '../../core/mapek/mapek.js';
 import { loadKnowledge } from '../../core/mapek/knowledge.js';
 import { mapekLimits } from '../../core/mapek/limits.js';
@@ -19,7 +20,7 @@ import { isTempFileName } from '../../platform/temp-files.js';
 import type { Files, HostPort, TimerHandle } from '../../platform/types.js';
 import type { XdpBinding } from '../../xdp/binding.js';
 import { degraded, down, up, type Component } from '../component.js';
-import { allPeers, type AgentContext } from '../context.js';
+import { allPeers, effectiveAnchors, type AgentContext } from '../context.js';
 import type { ComponentHealth, Health } from '../supervisor.js';
 
 /** The probe listens on the sealed link's port + 3 (link: +0, Raft's name: +1, enrolment: +2). */
@@ -73,12 +74,6 @@ export const mapekEdgeLimits = {
   ogmSilenceMs: 1_200,
   /** batman-adv's neighbour table is read at most this often for the second opinion. */
   confirmEveryMs: 200,
-  /**
-   * An anchor's link is failing when its probe is down or lost at least this share of its recent probes: a leader
-   * behind lossy links (60 % each way is 84 % of round trips) is heard late and rarely while its probes still see
-   * an echo now and then, so it is never all "dead" at once (lab `heal-more`, anchor phase).
-   */
-  anchorLinkLossMin: 0.5,
 } as const;
 
 export interface MapekHooks {
@@ -215,6 +210,7 @@ export class MapekComponent implements Component {
 
   /** Open incidents and what our actions keep in force (ubus status, tests). */
   view(): Record<string, unknown> {
+    const now = this.ctx.platform.monotonicMs();
     return {
       incidents: this.core?.incidents() ?? [],
       in_force: this.core?.inForceNow() ?? null,
@@ -223,7 +219,7 @@ export class MapekComponent implements Component {
         neighbour: t.neighbour,
         state: t.live.state,
         rtt_ms: t.live.rttMs,
-        loss: t.live.loss,
+        loss: t.live.loss(now),
         peer: this.probe?.peer(t.address) ?? null,
       })),
     };
@@ -372,6 +368,7 @@ export class MapekComponent implements Component {
 
   private probeAll(now: number, core: Mapek): void {
     const tqOf = new Map((this.ctx.mesh?.neighbours ?? []).map((n) => [`${n.iface} ${n.neighbour}`, n.tq]));
+    const leader = this.otherRaftLeader();
     for (const [key, t] of this.targets) {
       const seq = t.live.due(now);
       if (seq !== null) this.probe?.request(t.address, seq);
@@ -398,8 +395,23 @@ export class MapekComponent implements Component {
         alive: t.live.state === 'up' || !t.confirmed,
         rttMs: t.live.rttMs,
         tq: tqOf.get(key) ?? null,
+        leadsRaft: leader !== null && this.peerName(t) === leader,
       });
     }
+  }
+
+  /** The Raft leader's node name when another node leads a cluster this node votes in; null otherwise. */
+  private otherRaftLeader(): string | null {
+    const raft = this.ctx.raft?.status();
+    if (raft === undefined || raft.role === 'leader' || raft.lead === 0 || raft.voters.length < 2) return null;
+    return effectiveAnchors(this.ctx.config)[raft.lead - 1]?.name ?? null;
+  }
+
+  /** The neighbour's node name, from the identity its probe channel authenticated (null before it did). */
+  private peerName(t: Target): string | null {
+    const id = this.probe?.peer(t.address) ?? null;
+    const subject = id === null ? null : parseSubject(id);
+    return subject?.ok && subject.value.kind === 'node' ? subject.value.name : null;
   }
 
   /** Reads batman-adv's neighbour table once: is the neighbour silent there too? */
@@ -437,11 +449,9 @@ export class MapekComponent implements Component {
   private observeRaft(now: number, core: Mapek): void {
     const raft = this.ctx.raft?.status();
     if (raft === undefined) return;
-    const probed = [...this.targets.values()].filter((t) => t.live.state !== 'init');
-    const dead = probed.filter((t) => t.live.state === 'down').length;
-    const lossy = probed.filter(
-      (t) => t.live.state !== 'down' && (t.live.loss ?? 0) >= mapekEdgeLimits.anchorLinkLossMin,
-    ).length;
+    const links = linksDegraded(
+      [...this.targets.values()].map((t) => ({ state: t.live.state, loss: t.live.loss(now) })),
+    );
     core.observe({
       kind: 'raft',
       atMs: now,
@@ -450,10 +460,9 @@ export class MapekComponent implements Component {
       leader: raft.lead === 0 ? null : String(raft.lead),
       term: raft.term,
       // Degraded: most of this anchor's direct links are dead or lossy (its followers hear it late or not at all);
-      // only worth saying when another voter could lead. Not half: the neighbour of a bad node has half its links
-      // bad too (the one to it), and moved leadership back to it (lab heal-more, 6 December 13:25).
-      selfDegraded: raft.voters.length > 1 && probed.length > 0 && (dead + lossy) * 2 > probed.length,
-      degradedWhy: `${dead} of ${probed.length} probed links dead, ${lossy} losing >= ${mapekEdgeLimits.anchorLinkLossMin * 100} % of probes`,
+      // only worth saying when another voter could lead.
+      selfDegraded: raft.voters.length > 1 && links.degraded,
+      degradedWhy: `${links.dead} of ${links.probed} probed links dead, ${links.lossy} losing >= ${links.lossMin * 100} % of probes`,
       voters: raft.voters.length,
     });
   }

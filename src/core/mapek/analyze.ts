@@ -40,6 +40,8 @@ interface NeighbourState {
   lastSeenMs: number;
   rttMs: number | null;
   tq: number | null;
+  /** The neighbour leads Raft (this node votes there): its dead link is held leaderLinkHoldMs. */
+  leadsRaft: boolean;
   /** Times of the probe's raw alive/dead transitions, oldest first, at most flapHistoryMax. */
   transitions: number[];
 }
@@ -184,6 +186,7 @@ export class Analysis {
         lastSeenMs: o.atMs,
         rttMs: o.rttMs,
         tq: o.tq,
+        leadsRaft: o.leadsRaft === true,
         transitions: [],
       };
       this.neighbours.set(key, n);
@@ -193,6 +196,7 @@ export class Analysis {
     n.lastSeenMs = o.atMs;
     n.rttMs = o.rttMs;
     n.tq = o.tq;
+    n.leadsRaft = o.leadsRaft === true;
     if (o.alive !== n.lastRaw) {
       if (n.transitions.length >= mapekLimits.flapHistoryMax) n.transitions.shift();
       n.transitions.push(o.atMs);
@@ -518,6 +522,9 @@ export class Analysis {
     // off before it judged itself degraded and handed over (lab heal-more, 6 December 17:26). A lone voter (heal's
     // node 1) has nobody to hand over to and is not held.
     if (this.raft?.role === 'leader' && this.raft.voters > 1 && nowMs - since < this.config.anchorDegradedMs) return;
+    // The other side of that: a voter gives its dead link to the leader leaderLinkHoldMs, for the hand-over of a
+    // leader whose links degrade together to cross it (taken out here, it black-holes the leader's sends to us).
+    if (dead.leadsRaft && this.raft?.role !== 'leader' && nowMs - since < this.config.leaderLinkHoldMs) return;
     if (flapping) return; // a flapping link is retuned, not cycled (link-flapping-retune)
     // Taking a link out helps only when batman-adv has another way: some other interface with a live neighbour.
     const other = [...this.neighbours.values()].find((x) => x.iface !== iface && x.alive);

@@ -42,8 +42,12 @@ export const livenessLimits = {
   rttVarWeight: 0.25,
   /** Slow echoes stretch the wait to at most this many detection times. */
   rtoDetectionsMax: 2,
-  /** Weight of one probe's outcome in the loss estimate (an EWMA over about the last 16 probes). */
-  lossWeight: 1 / 16,
+  /**
+   * Weight of one probe's outcome in the loss estimate (an EWMA over about the last 8 probes: 0.8 s at the default
+   * interval). 1/16 took about 1.4 s to cross one half at 84 % round-trip loss, longer than a dead verdict, and a
+   * degraded Raft leader took its first dead link out before its others counted as lossy (lab heal-more, 6 December).
+   */
+  lossWeight: 1 / 8,
 } as const;
 
 /** The loss estimate's window in probes (1 / lossWeight). */
@@ -136,9 +140,25 @@ export class Liveness {
     return this.lastReplyAtMs;
   }
 
-  /** Share of the last ~16 probes that got no echo, 0..1 (null before the first echo). */
-  get loss(): number | null {
-    return this.lossEstimate === null ? null : Math.round(this.lossEstimate * 1000) / 1000;
+  /**
+   * Share of the last ~8 probes that got no echo, 0..1 (null before the first echo). The probes sent after the last
+   * echo and unanswered for longer than an echo takes (`echoWaitMs`) count as lost until an echo says otherwise: a
+   * link going bad reads lossy now, not at its next echo (at 84 % loss one comes every 0.6 s or so).
+   */
+  loss(nowMs: number): number | null {
+    if (this.lossEstimate === null) return null;
+    const waitMs = this.echoWaitMs;
+    let overdue = 0;
+    for (const [seq, sentAt] of this.sentAtMs) if (seq > this.lastReplySeq && nowMs - sentAt > waitMs) overdue++;
+    let loss = this.lossEstimate;
+    for (let i = 0; i < Math.min(overdue, lossWindowProbes); i++) loss += livenessLimits.lossWeight * (1 - loss);
+    return Math.round(loss * 1000) / 1000;
+  }
+
+  /** How long an echo may take before its probe counts as lost for `loss`: the RTO, at least one interval. */
+  get echoWaitMs(): number {
+    const rto = this.smoothedRttMs === null ? 0 : this.smoothedRttMs + 4 * this.rttVarMs;
+    return Math.min(Math.max(this.config.intervalMs, rto), this.detectMs);
   }
 
   /** The sequence number of the probe to send now, or null when none is due. Records it as sent. */
@@ -247,6 +267,48 @@ export class Liveness {
   private answeredRecently(nowMs: number): boolean {
     return this.lastReplyAtMs !== null && nowMs - this.lastReplyAtMs - this.creditMs <= this.detectMs;
   }
+}
+
+/** How an anchor judges its own links (`linksDegraded`). */
+export const anchorLinkLimits = {
+  /**
+   * A link is failing when its probe is down or lost at least this share of its recent probes: a leader behind
+   * lossy links (60 % each way is 84 % of round trips) is heard late and rarely while its probes still see an echo
+   * now and then, so it is never all "dead" at once (lab heal-more, anchor phase).
+   */
+  lossMin: 0.5,
+  /**
+   * Once one link is dead, another counts as failing from this share on: links that degrade together go dead one
+   * after another, up to a second or two apart under 84 % loss, while the loss of the others shows after two or
+   * three probes (a single cut leaves them clean). At `lossMin` the leader judged itself degraded only when its
+   * second link went dead too, 1.2-2 s after the first (lab heal-more, 6 December 19:13).
+   */
+  suspectLossMin: 0.25,
+} as const;
+
+/**
+ * Whether most of a node's probed links are failing (dead, or lossy as `anchorLinkLimits` says). Not half: the
+ * neighbour of a bad node has half its links bad too (the one to it), and moved Raft leadership back to it (lab
+ * heal-more, 6 December 13:25). Links never answered (`init`) are not counted.
+ */
+export function linksDegraded(links: ReadonlyArray<{ readonly state: LivenessState; readonly loss: number | null }>): {
+  degraded: boolean;
+  probed: number;
+  dead: number;
+  lossy: number;
+  lossMin: number;
+} {
+  const probed = links.filter((l) => l.state !== 'init');
+  const dead = probed.filter((l) => l.state === 'down').length;
+  const lossMin = dead > 0 ? anchorLinkLimits.suspectLossMin : anchorLinkLimits.lossMin;
+  const lossy = probed.filter((l) => l.state === 'up' && (l.loss ?? 0) >= lossMin).length;
+  return {
+    degraded: probed.length > 0 && (dead + lossy) * 2 > probed.length,
+    probed: probed.length,
+    dead,
+    lossy,
+    lossMin,
+  };
 }
 
 /** The probe on the wire (inside a sealed record): kind, then the sequence number, big-endian. */

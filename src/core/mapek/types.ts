@@ -16,6 +16,11 @@ export type Observation =
       alive: boolean;
       rttMs: number | null;
       tq: number | null;
+      /**
+       * The neighbour, by the identity its probe channel authenticated, leads Raft and this node is another of its
+       * voters: a dead link to it is held `leaderLinkHoldMs` (the leader may be handing over across it).
+       */
+      leadsRaft?: boolean;
     }
   /** Cumulative XDP counters for one source MAC (they only grow; a smaller value means a counter reset):
    * packets = every frame from that MAC the XDP program saw (passed + dropped), dropped = those it dropped. */
@@ -197,6 +202,14 @@ export interface MapekConfig {
    * link dead, the second opinion included) cut this node off (lab heal-more, 6 December).
    */
   readonly anchorDegradedMs: number;
+  /**
+   * A Raft voter gives a dead link to the Raft leader this long before taking it out. A leader whose links degrade
+   * together hands over across them (`anchorDegradedMs` after it judges itself degraded); taken out on this side,
+   * the link black-holes the hand-over on the leader's side until its batman-adv notices (lab heal-more,
+   * 6 December 19:05: the TimeoutNow never arrived in 2 of 3 runs). The cost: a link cut next to the leader is
+   * taken out on this side up to this much later (the leader's side after `anchorDegradedMs`).
+   */
+  readonly leaderLinkHoldMs: number;
   /** A component 'down' this long (the supervisor's own restarts did not help) gets restart-component. */
   readonly componentDownMs: number;
   /** Every neighbour on an interface dead this long, after link-down, escalates to bounce-interface. */
@@ -243,6 +256,7 @@ export function defaultMapekConfig(): MapekConfig {
     authStdFloor: 0.5,
     authCalmMs: 300_000,
     anchorDegradedMs: 500,
+    leaderLinkHoldMs: 1000,
     componentDownMs: 15_000,
     ifaceDeadBounceMs: 60_000,
     dampingActionsMax: 4,
@@ -283,6 +297,7 @@ export function validateMapekConfig(c: MapekConfig): string[] {
     'floodCalmMs',
     'authCalmMs',
     'anchorDegradedMs',
+    'leaderLinkHoldMs',
     'componentDownMs',
     'ifaceDeadBounceMs',
     'dampingWindowMs',
