@@ -179,8 +179,14 @@ function largestGapMs(seqs: readonly number[], from: number, to = Number.POSITIV
 }
 
 /** One cut of link 1-2 (netem 100 % loss both ends, carrier up) under ping; the outage; the restore. */
-async function cutOnce(ctx: ScenarioContext, mode: 'off' | 'on', i: number, origin2: string): Promise<number | null> {
+async function cutOnce(
+  ctx: ScenarioContext,
+  mode: 'off' | 'on',
+  i: number,
+  origins: readonly string[],
+): Promise<number | null> {
   const { lab } = ctx;
+  const origin2 = origins[1]!;
   const direct = lab.macOn(2, 1);
   const label = `${mode}-${i}`;
   const back = await lab
@@ -217,9 +223,33 @@ async function cutOnce(ctx: ScenarioContext, mode: 'off' | 'on', i: number, orig
     .catch(() => null);
   // Off, rerouting is batman-adv's own business: when it does not reroute within the wait, that is the baseline
   // being measured (an outage of at least 60 s), not a failure of the agent.
-  if (mode === 'off' && resumed === null)
-    ctx.skip(`traffic-resumed-${label}`, 'batman-adv alone did not reroute within 60 s of the cut (outage >= 60 s)');
-  else
+  if (mode === 'off' && resumed === null) {
+    // What batman-adv holds at the end of the wait: each end's route to the other's primary (docs/mapek.md, "Why
+    // batman-adv alone did not reroute").
+    const held = await Promise.all(
+      [
+        [1, 2],
+        [2, 1],
+      ].map(async ([from, to]) => {
+        const r = await lab.exec(from!, 'batctl meshif bat0 originators -H');
+        const o = parseOriginators(r.out).find((x) => x.best && x.originator === origins[to! - 1]);
+        return `node ${from} -> ${to}: ${o === undefined ? 'no route' : `via ${o.nextHop} ${o.outgoingIf} tq ${o.tq} last seen ${o.lastSeenMs} ms`}`;
+      }),
+    );
+    // And which originators node 1's translation table names for node 2's bat0 MAC (the ping's destination): a
+    // client is sent to the originator of the best route among those that announce it.
+    const bat0 = (await lab.exec(2, 'cat /sys/class/net/bat0/address')).out.trim();
+    const tg = await lab.exec(1, `batctl meshif bat0 transglobal -H | grep -i '${bat0}'`);
+    const via = tg.out
+      .split('\n')
+      .map((l) => l.replace(/\s+/g, ' ').trim())
+      .filter((l) => l !== '')
+      .join(' | ');
+    ctx.skip(
+      `traffic-resumed-${label}`,
+      `batman-adv alone did not reroute within 60 s of the cut (outage >= 60 s); ${held.join('; ')}; node 1's translation table for node 2's bat0 ${bat0}: ${via || 'none'}`,
+    );
+  } else
     ctx.check(
       `traffic-resumed-${label}`,
       resumed !== null,
@@ -381,7 +411,6 @@ export const heal: Scenario = {
     // 1. batman-adv's primary interface becomes dummy0 (every node's originator is its dummy0 MAC).
     const origins = await dummyPrimary(ctx);
     if (origins === null) return;
-    const origin2 = origins[1]!;
 
     // 2. Agents with self-healing off.
     await writeAgents(ctx, false);
@@ -397,7 +426,7 @@ export const heal: Scenario = {
     ctx.check('mapek-disabled', disabled.length > 0, disabled[0] ?? 'node 1 did not log mapek disabled');
     const off: number[] = [];
     for (let i = 1; i <= cuts; i++) {
-      const o = await cutOnce(ctx, 'off', i, origin2);
+      const o = await cutOnce(ctx, 'off', i, origins);
       if (o !== null) off.push(o);
     }
 
@@ -467,7 +496,7 @@ export const heal: Scenario = {
     );
     const on: number[] = [];
     for (let i = 1; i <= cuts; i++) {
-      const o = await cutOnce(ctx, 'on', i, origin2);
+      const o = await cutOnce(ctx, 'on', i, origins);
       if (o !== null) on.push(o);
     }
 
