@@ -332,11 +332,10 @@ async function anchorTimeline(
     for (const line of await logLines(ctx, n, pattern)) {
       const at = timeOf(line) - clock.offsetMs;
       if (!(at >= fromMs && at <= toMs)) continue;
-      const what =
-        /neighbour-down iface=(\S+)/.exec(line)?.[1]?.replace(/^/, 'down ') ??
-        /action=(\S+) target=(\S+)/.exec(line)?.slice(1, 3).join(' ') ??
-        /role=(\S+) term=(\d+)/.exec(line)?.slice(1, 3).join(' term ') ??
-        '?';
+      const down = /neighbour-down iface=(\S+)/.exec(line);
+      const act = /action=(\S+) target=(\S+)/.exec(line);
+      const role = /role=(\S+) term=(\d+)/.exec(line);
+      const what = down ? `down ${down[1]}` : act ? `${act[1]} ${act[2]}` : role ? `${role[1]} term ${role[2]}` : '?';
       steps.push({ at, text: `n${n} ${what} +${((at - fromMs) / 1000).toFixed(2)}` });
     }
   }

@@ -16,7 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { PrepareEnv, Scenario, ScenarioContext, UplinkService } from '../lib/scenario.js';
-import { parseOriginators } from '../../src/batman/tables.js';
+import { bestRoute, type Originator, parseOriginators } from '../../src/batman/tables.js';
 import { delay } from '../lib/vm.js';
 import { judgeTiming } from '../lib/host-cpu.js';
 
@@ -154,10 +154,9 @@ export async function readyCount(ctx: ScenarioContext, n: number): Promise<numbe
   return Number(r.out.trim()) || 0;
 }
 
-/** node 1's route to node 2 over the direct link (node 2's originator is its dummy primary's MAC). */
-async function nextHop12(ctx: ScenarioContext, origin2: string): Promise<string | null> {
-  const r = await ctx.lab.exec(1, 'batctl meshif bat0 originators -H');
-  return parseOriginators(r.out).find((o) => o.best && o.originator === origin2)?.nextHop ?? null;
+/** Node `from`'s best route to an originator (here every node's originator is its dummy primary's MAC), or null. */
+async function routeTo(ctx: ScenarioContext, from: number, origin: string): Promise<Originator | null> {
+  return bestRoute(await ctx.lab.originators(from), origin);
 }
 
 async function replySeqs(ctx: ScenarioContext, file: string): Promise<number[]> {
@@ -192,7 +191,7 @@ async function cutOnce(
   const back = await lab
     .waitFor(
       `node 1 to route to node 2 directly (${label})`,
-      async () => (await nextHop12(ctx, origin2)) === direct || null,
+      async () => (await routeTo(ctx, 1, origin2))?.nextHop === direct || null,
       150_000,
     )
     .catch(() => null);
@@ -231,9 +230,8 @@ async function cutOnce(
         [1, 2],
         [2, 1],
       ].map(async ([from, to]) => {
-        const r = await lab.exec(from!, 'batctl meshif bat0 originators -H');
-        const o = parseOriginators(r.out).find((x) => x.best && x.originator === origins[to! - 1]);
-        return `node ${from} -> ${to}: ${o === undefined ? 'no route' : `via ${o.nextHop} ${o.outgoingIf} tq ${o.tq} last seen ${o.lastSeenMs} ms`}`;
+        const o = await routeTo(ctx, from!, origins[to! - 1]!);
+        return `node ${from} -> ${to}: ${o === null ? 'no route' : `via ${o.nextHop} ${o.outgoingIf} tq ${o.tq} last seen ${o.lastSeenMs} ms`}`;
       }),
     );
     // And which originators node 1's translation table names for node 2's bat0 MAC (the ping's destination): a

@@ -133,7 +133,7 @@ test('probes unanswered past the echo wait count as lost at once; an echo still 
     const inFlight: Array<[number, number]> = [];
     let crossed: number | null = null;
     for (let t = 3_010; t <= 6_000 && crossed === null; t += 10) {
-      for (const [seq, at] of inFlight.filter(([, at]) => at <= t)) live.reply(seq, t);
+      for (const [seq] of inFlight.filter(([, at]) => at <= t)) live.reply(seq, t);
       inFlight.splice(0, inFlight.length, ...inFlight.filter(([, at]) => at > t));
       const seq = live.due(t);
       if (seq !== null && rng.next() > 0.6 && rng.next() > 0.6) inFlight.push([seq, t + 200]);

@@ -19,6 +19,7 @@ import { ProbeLink, probeWireBytes } from '../../mapek/probe.js';
 import { isTempFileName } from '../../platform/temp-files.js';
 import type { Files, HostPort, TimerHandle } from '../../platform/types.js';
 import type { XdpBinding } from '../../xdp/binding.js';
+import type { NodeStatus as RaftStatus } from '../../raft/protocol.js';
 import { degraded, down, up, type Component } from '../component.js';
 import { allPeers, effectiveAnchors, type AgentContext } from '../context.js';
 import type { ComponentHealth, Health } from '../supervisor.js';
@@ -289,9 +290,10 @@ export class MapekComponent implements Component {
   private step(now: number): void {
     const core = this.core as Mapek;
     this.refreshTargets(now);
-    this.probeAll(now, core);
     // Raft's role is read in-process: every tick, so a degraded anchor hands over within anchorDegradedMs.
-    this.observeRaft(now, core);
+    const raft = this.ctx.raft?.status();
+    this.probeAll(now, core, raft);
+    this.observeRaft(now, core, raft);
     if (now - this.lastXdpMs >= mapekEdgeLimits.xdpEveryMs && !this.xdpBusy) {
       this.lastXdpMs = now;
       this.observeXdp();
@@ -366,9 +368,9 @@ export class MapekComponent implements Component {
     }
   }
 
-  private probeAll(now: number, core: Mapek): void {
+  private probeAll(now: number, core: Mapek, raft: RaftStatus | undefined): void {
     const tqOf = new Map((this.ctx.mesh?.neighbours ?? []).map((n) => [`${n.iface} ${n.neighbour}`, n.tq]));
-    const leader = this.otherRaftLeader();
+    const leader = this.otherRaftLeader(raft);
     for (const [key, t] of this.targets) {
       const seq = t.live.due(now);
       if (seq !== null) this.probe?.request(t.address, seq);
@@ -401,8 +403,7 @@ export class MapekComponent implements Component {
   }
 
   /** The Raft leader's node name when another node leads a cluster this node votes in; null otherwise. */
-  private otherRaftLeader(): string | null {
-    const raft = this.ctx.raft?.status();
+  private otherRaftLeader(raft: RaftStatus | undefined): string | null {
     if (raft === undefined || raft.role === 'leader' || raft.lead === 0 || raft.voters.length < 2) return null;
     return effectiveAnchors(this.ctx.config)[raft.lead - 1]?.name ?? null;
   }
@@ -446,8 +447,7 @@ export class MapekComponent implements Component {
     }
   }
 
-  private observeRaft(now: number, core: Mapek): void {
-    const raft = this.ctx.raft?.status();
+  private observeRaft(now: number, core: Mapek, raft: RaftStatus | undefined): void {
     if (raft === undefined) return;
     const links = linksDegraded(
       [...this.targets.values()].map((t) => ({ state: t.live.state, loss: t.live.loss(now) })),
