@@ -36,8 +36,8 @@ export function nodeSpawn(argv: readonly string[], handlers: ChildHandlers): Chi
     },
     kill(): void {
       if (exited) return;
+      child.kill('SIGKILL'); // the signal first, as on qjs: stdin's end could let the child exit by itself
       child.stdin.destroy();
-      child.kill('SIGKILL');
     },
   };
 }

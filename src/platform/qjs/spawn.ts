@@ -102,8 +102,10 @@ export function qjsSpawn(argv: readonly string[], handlers: ChildHandlers): Chil
     },
     kill(): void {
       if (exited) return;
-      closeStdin();
+      // The signal first: closing stdin first let a child that exits at end of input end by itself (its own exit
+      // code) before the signal came (seen in the conformance test on 2 cores).
       os.kill(pid, sigkill);
+      closeStdin();
       closeStdout();
       reap();
     },
